@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+
+namespace Spmc.Abi.Smccc;
+
+/// <summary>The 18 general-purpose registers x0..x17 that SMCCC 1.2 passes in both directions.</summary>
+[InlineArray(Count)]
+public struct Registers
+{
+    public const int Count = 18;
+    private ulong _x0;
+}
+
+/// <summary>
+/// One SMCCC 1.2 register frame (x0..x17). x0 holds the function ID on entry and the result on exit.
+/// A value type with no behaviour beyond register access: codecs and handlers live elsewhere.
+/// </summary>
+public struct SmcFrame
+{
+    private Registers _x;
+
+    public ulong this[int index]
+    {
+        readonly get => _x[index];
+        set => _x[index] = value;
+    }
+
+    /// <summary>Builds a frame from up to 18 values; missing registers are zero.</summary>
+    public static SmcFrame From(ReadOnlySpan<ulong> values)
+    {
+        if (values.Length > Registers.Count)
+            throw new ArgumentException($"a frame has at most {Registers.Count} registers, got {values.Length}", nameof(values));
+        var frame = new SmcFrame();
+        for (var i = 0; i < values.Length; i++) frame[i] = values[i];
+        return frame;
+    }
+
+    public static SmcFrame From(params ulong[] values) => From(values.AsSpan());
+
+    public readonly ulong[] ToArray()
+    {
+        var result = new ulong[Registers.Count];
+        for (var i = 0; i < Registers.Count; i++) result[i] = _x[i];
+        return result;
+    }
+
+    /// <summary>Function ID as the callee decodes it: the low 32 bits of x0.</summary>
+    public readonly uint FunctionId => (uint)_x[0];
+
+    /// <summary>
+    /// The view of the frame an SMC32 callee has: only w0..w7 carry arguments (SMCCC 1.2 §2.6), so the
+    /// upper halves of x0..x7 are dropped and x8..x17 are not arguments at all.
+    /// </summary>
+    public readonly SmcFrame As32BitArguments()
+    {
+        var frame = new SmcFrame();
+        for (var i = 0; i < 8; i++) frame[i] = (uint)_x[i];
+        return frame;
+    }
+
+    public readonly bool ExtendedRegistersAreZero()
+    {
+        for (var i = 8; i < Registers.Count; i++)
+            if (_x[i] != 0) return false;
+        return true;
+    }
+
+    public override readonly string ToString()
+    {
+        var parts = new string[Registers.Count];
+        for (var i = 0; i < Registers.Count; i++) parts[i] = $"x{i}=0x{_x[i]:X}";
+        return string.Join(' ', parts);
+    }
+}

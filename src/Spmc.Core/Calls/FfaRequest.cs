@@ -1,0 +1,39 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+
+namespace Spmc.Core.Calls;
+
+/// <summary>
+/// An FF-A call as an FF-A instance receives it: the calling endpoint and vCPU, and the argument registers
+/// already narrowed to the call's width (for SMC32, w0..w7 only).
+/// </summary>
+public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
+{
+    public SmcccFunctionId FunctionId => new(Args.FunctionId);
+    public bool Is64 => FunctionId.Is64Bit;
+    public FfaFunctionInfo? Info => FfaFunctions.Find(FunctionId.Number);
+
+    /// <summary>The name used in reasons: the base FF-A name, or the raw ID when FF-A does not define it.</summary>
+    public string Name => Info?.Name ?? $"FF-A function 0x{Args.FunctionId:X8}";
+
+    public ulong this[int register] => Args[register];
+}
+
+/// <summary>The answer of an FF-A instance: the result registers, and for an error its code and reason.</summary>
+public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason)
+{
+    public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7), null, null);
+
+    public static FfaAnswer Success64(SmcFrame results)
+    {
+        results[0] = FfaFunctions.Id64(FfaFunction.Success);
+        return new FfaAnswer(results, null, null);
+    }
+
+    /// <summary>FFA_ERROR with w2 = the code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
+    public static FfaAnswer Fail(FfaError error, string reason) =>
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Error), 0, error.Encoded()), error, reason);
+
+    public bool IsError => Error is not null;
+}

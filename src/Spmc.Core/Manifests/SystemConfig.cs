@@ -1,0 +1,65 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
+
+namespace Spmc.Core.Manifests;
+
+/// <summary>A physical address range [Base, Base + Size), both 4 KiB aligned.</summary>
+public readonly record struct MemoryRange(ulong Base, ulong Size)
+{
+    public ulong End => Base + Size;
+    public bool Overlaps(MemoryRange other) => Base < other.End && other.Base < End;
+    public override string ToString() => $"0x{Base:X}..0x{End - 1:X}";
+}
+
+/// <summary>A normal-world VM. ID 0 is the host (the hypervisor's own FF-A ID at the physical instance).</summary>
+public sealed record VmConfig(ushort Id, string Name, int Vcpus, IReadOnlyList<MemoryRange> Memory);
+
+/// <summary>What a partition declares it can do (its manifest's messaging-method and notification-support).</summary>
+public sealed record PartitionCapabilities(
+    bool DirectRequestReceive,
+    bool DirectRequestSend,
+    bool DirectRequest2Receive,
+    bool DirectRequest2Send,
+    bool IndirectMessaging,
+    bool Notifications);
+
+/// <summary>A secure partition as its manifest declares it.</summary>
+public sealed record PartitionConfig(
+    ushort Id,
+    string Name,
+    IReadOnlyList<FfaUuid> Uuids,
+    ushort ExecutionContexts,
+    FfaVersion Version,
+    PartitionCapabilities Capabilities,
+    IReadOnlyList<MemoryRange> Memory,
+    string? Behaviour)
+{
+    /// <summary>
+    /// The properties word as the SPMC reports it, before per-caller masking: messaging bits from the
+    /// manifest, indirect/notification bits only for v1.1+ partitions, REQ2 bits only for v1.2+ ones, and
+    /// AArch64 always (Hafnium `api_ffa_fill_partition_info`).
+    /// </summary>
+    public PartitionProperties Properties
+    {
+        get
+        {
+            var p = PartitionProperties.AArch64;
+            if (Capabilities.DirectRequestReceive) p |= PartitionProperties.DirectRequestReceive;
+            if (Capabilities.DirectRequestSend) p |= PartitionProperties.DirectRequestSend;
+            if (Version >= FfaVersion.V1_1 && Capabilities.IndirectMessaging) p |= PartitionProperties.IndirectMessaging;
+            if (Version >= FfaVersion.V1_1 && Capabilities.Notifications) p |= PartitionProperties.NotificationReceive;
+            if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Receive) p |= PartitionProperties.DirectRequest2Receive;
+            if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Send) p |= PartitionProperties.DirectRequest2Send;
+            return p;
+        }
+    }
+}
+
+/// <summary>A validated system manifest: everything needed to build one simulated machine.</summary>
+public sealed record SystemConfig(
+    ushort SpmcId,
+    FfaVersion Version,
+    uint RxTxMaxPages,
+    string ProxyProfile,
+    IReadOnlyList<VmConfig> Vms,
+    IReadOnlyList<PartitionConfig> Partitions);

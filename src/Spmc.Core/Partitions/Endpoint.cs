@@ -1,0 +1,51 @@
+using Spmc.Abi.Ffa;
+using Spmc.Core.Manifests;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>Who owns an endpoint's RX buffer (Hafnium's mailbox states).</summary>
+public enum RxState
+{
+    /// <summary>The producer (the SPMC) owns it and may write.</summary>
+    Empty,
+    /// <summary>The consumer owns it: something was written and not yet released.</summary>
+    Full,
+    /// <summary>The hypervisor took it with FFA_RX_ACQUIRE to write into a VM's RX itself.</summary>
+    OtherWorldOwned,
+}
+
+/// <summary>An RX/TX buffer pair registered with FFA_RXTX_MAP.</summary>
+public sealed class Mailbox
+{
+    public required ulong Tx { get; init; }
+    public required ulong Rx { get; init; }
+    public required uint Pages { get; init; }
+    public RxState State { get; set; } = RxState.Empty;
+
+    public int Size => (int)(Pages * 4096);
+}
+
+/// <summary>The SPMC's view of one FF-A endpoint: its negotiated version and its mailbox.</summary>
+public sealed class Endpoint
+{
+    public required ushort Id { get; init; }
+    public required string Name { get; init; }
+    public required int Vcpus { get; init; }
+    public PartitionConfig? Partition { get; init; }
+
+    /// <summary>The version the SPMC formats data for this endpoint in.</summary>
+    public required FfaVersion Version { get; set; }
+
+    /// <summary>
+    /// Set once the endpoint made any other FF-A call: from then on FFA_VERSION may only repeat the same
+    /// version (Hafnium `ffa_version_negotiated`, handler.c).
+    /// </summary>
+    public bool VersionLocked { get; set; }
+
+    /// <summary>True once the endpoint called FFA_VERSION successfully.</summary>
+    public bool VersionNegotiated { get; set; }
+
+    public Mailbox? Mailbox { get; set; }
+
+    public bool IsSecure => EndpointId.IsSecure(Id);
+}

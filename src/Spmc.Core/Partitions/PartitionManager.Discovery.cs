@@ -1,0 +1,100 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>Partition discovery: FFA_PARTITION_INFO_GET and FFA_PARTITION_INFO_GET_REGS (Hafnium api.c).</summary>
+public sealed partial class PartitionManager
+{
+    /// <summary>24-byte descriptors are three registers each, so x3..x17 carry five per call.</summary>
+    public const int InfoRegsEntriesPerCall = 5;
+
+    private void RegisterDiscovery()
+    {
+        Register(FfaFunction.PartitionInfoGet, Callers.Any, PartitionInfoGet);
+        Register(FfaFunction.PartitionInfoGetRegs, Callers.Any, PartitionInfoGetRegs, smc32: false, smc64: true);
+    }
+
+    /// <summary>
+    /// The descriptors a caller gets for a UUID, in manifest order. A nil UUID matches every service. Callers
+    /// below v1.2 get one entry per partition (its first matching UUID); v1.2+ callers one per matching UUID.
+    /// The UUID field is filled only for nil-UUID queries (Hafnium, TFTF). Properties: the normal world never
+    /// sees the "send" bits; bits a caller's version does not define are cleared.
+    /// </summary>
+    private List<PartitionInfoDescriptor> PartitionInfo(FfaUuid uuid, Endpoint caller)
+    {
+        var result = new List<PartitionInfoDescriptor>();
+        var mask = PartitionInfoDescriptor.DefinedAt(caller.Version);
+        if (!caller.IsSecure) mask &= ~(PartitionProperties.DirectRequestSend | PartitionProperties.DirectRequest2Send);
+        foreach (var sp in _config.Partitions)
+        {
+            foreach (var service in sp.Uuids)
+            {
+                if (!uuid.IsNil && service != uuid) continue;
+                result.Add(new PartitionInfoDescriptor(sp.Id, sp.ExecutionContexts, sp.Properties & mask, uuid.IsNil ? service : FfaUuid.Nil));
+                if (caller.Version < FfaVersion.V1_2) break;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// FFA_PARTITION_INFO_GET: w1..w4 = UUID, w5 bit0 = count only. Hafnium counts before collapsing to one
+    /// entry per partition for pre-1.2 callers, so its count-only answer can exceed what a full call returns;
+    /// we count what a full call would return instead, which is what the spec intends.
+    /// </summary>
+    private FfaAnswer PartitionInfoGet(Call c)
+    {
+        var flags = (uint)c[5];
+        if ((flags & ~1u) != 0) return c.Fail(FfaError.InvalidParameters, $"w5 flags 0x{flags:X}: bits[31:1] must be zero");
+        var uuid = FfaUuid.FromRegisters32(c[1], c[2], c[3], c[4]);
+        var entries = PartitionInfo(uuid, c.Caller);
+        if (entries.Count == 0) return c.Fail(FfaError.InvalidParameters, $"no partition has UUID {uuid}");
+        if ((flags & 1) != 0) return FfaAnswer.Success32(w2: (uint)entries.Count);
+
+        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        var size = PartitionInfoDescriptor.SizeFor(c.Caller.Version);
+        var mailbox = c.Caller.Mailbox!;
+        if (entries.Count * size > mailbox.Size)
+            return c.Fail(FfaError.NoMemory, $"{entries.Count} descriptors of {size} bytes do not fit the {mailbox.Size}-byte RX buffer");
+
+        var bytes = new byte[entries.Count * size];
+        for (var i = 0; i < entries.Count; i++) entries[i].Write(bytes.AsSpan(i * size), c.Caller.Version);
+        FillRx(c.Caller, bytes);
+        // v1.0 defines no w3; v1.1+ report the descriptor size so callers can step through RX.
+        return FfaAnswer.Success32(w2: (uint)entries.Count, w3: c.Caller.Version >= FfaVersion.V1_1 ? (uint)size : 0);
+    }
+
+    /// <summary>
+    /// FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): x1/x2 = UUID, x3[15:0] = start index, x3[31:16] = tag.
+    /// Answers in registers, never through RX. Hafnium supports no tags: any non-zero tag is RETRY.
+    /// </summary>
+    private FfaAnswer PartitionInfoGetRegs(Call c)
+    {
+        var x3 = c[3];
+        if (x3 >> 32 != 0) return c.Fail(FfaError.InvalidParameters, $"x3 bits[63:32] must be zero (x3 = 0x{x3:X})");
+        var start = (ushort)x3;
+        var tag = (ushort)(x3 >> 16);
+        if (tag != 0) return c.Fail(FfaError.Retry, $"info tag {tag} is not current; restart from index 0 with tag 0");
+        var uuid = FfaUuid.FromRegisters64(c[1], c[2]);
+        var entries = PartitionInfo(uuid, c.Caller);
+        if (entries.Count == 0) return c.Fail(FfaError.InvalidParameters, $"no partition has UUID {uuid}");
+        if (start >= entries.Count) return c.Fail(FfaError.InvalidParameters, $"start index {start} is not below the count {entries.Count}");
+
+        var last = entries.Count - 1;
+        var current = Math.Min(last, start + InfoRegsEntriesPerCall - 1);
+        var results = new SmcFrame();
+        results[2] = (uint)last | ((ulong)(uint)current << 16) | ((ulong)tag << 32) | ((ulong)PartitionInfoDescriptor.SizeV1_1 << 48);
+        for (var i = start; i <= current; i++)
+        {
+            var (word0, lo, hi) = entries[i].ToRegisters();
+            var reg = 3 + (i - start) * 3;
+            results[reg] = word0;
+            results[reg + 1] = lo;
+            results[reg + 2] = hi;
+        }
+        return FfaAnswer.Success64(results);
+    }
+}

@@ -1,0 +1,147 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
+using Spmc.Core.Calls;
+using Spmc.Core.Memory;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>RX/TX buffers: FFA_RXTX_MAP, FFA_RXTX_UNMAP, FFA_RX_RELEASE, FFA_RX_ACQUIRE (Hafnium api.c).</summary>
+public sealed partial class PartitionManager
+{
+    private const int PageSize = 4096;
+
+    private void RegisterMailbox()
+    {
+        // Hafnium implements only FFA_RXTX_MAP_64; w2[1:0] = 0 (4 KiB minimum), w2[31:16] = maximum pages for v1.2+ callers.
+        Register(FfaFunction.RxTxMap, Callers.Any, RxTxMap, smc32: false, smc64: true,
+            properties: c => c.Caller.Version >= FfaVersion.V1_2 ? _config.RxTxMaxPages << 16 : 0);
+        Register(FfaFunction.RxTxUnmap, Callers.Any, RxTxUnmap);
+        Register(FfaFunction.RxRelease, Callers.Any, RxRelease);
+        Register(FfaFunction.RxAcquire, Callers.Hypervisor, RxAcquire);
+    }
+
+    /// <summary>FFA_RXTX_MAP_64: x1 = TX, x2 = RX, w3 = page count. Check order as in Hafnium api_vm_configure_pages.</summary>
+    private FfaAnswer RxTxMap(Call c)
+    {
+        ulong tx = c[1], rx = c[2];
+        if (c[3] >> 32 != 0) return c.Fail(FfaError.InvalidParameters, $"x3 bits[63:32] must be zero (x3 = 0x{c[3]:X})");
+        var pages = (uint)c[3];
+        var owner = c.Caller;
+
+        // The hypervisor forwards a VM's buffers with x1 = x2 = w3 = 0 and an endpoint RX/TX descriptor in its own TX.
+        if (c.FromHypervisor && tx == 0 && rx == 0 && pages == 0)
+        {
+            if (c.Caller.Mailbox is not { } hypMailbox)
+                return c.Fail(FfaError.InvalidParameters, "forwarded map: the hypervisor has no TX buffer holding an endpoint RX/TX descriptor");
+            var parsed = EndpointRxTxDescriptor.Read(_memory.Read(hypMailbox.Tx, hypMailbox.Size));
+            if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, $"forwarded map: {parsed.Error}");
+            var desc = parsed.Value!;
+            if (!EndpointId.IsVm(desc.EndpointId) || desc.EndpointId == EndpointId.Hypervisor)
+                return c.Fail(FfaError.InvalidParameters, $"forwarded map: endpoint {EndpointId.Format(desc.EndpointId)} is not a VM the hypervisor can forward for");
+            if (FindEndpoint(desc.EndpointId) is not { } vm)
+                return c.Fail(FfaError.InvalidParameters, $"forwarded map: VM {EndpointId.Format(desc.EndpointId)} is not in this system");
+            if (desc.Rx.Constituents.Count != 1 || desc.Tx.Constituents.Count != 1)
+                return c.Fail(FfaError.InvalidParameters, "forwarded map: RX and TX must each be one contiguous constituent");
+            if (desc.Rx.Constituents[0].PageCount != desc.Tx.Constituents[0].PageCount)
+                return c.Fail(FfaError.InvalidParameters, "forwarded map: RX and TX page counts differ");
+            (owner, tx, rx, pages) = (vm, desc.Tx.Constituents[0].Address, desc.Rx.Constituents[0].Address, desc.Rx.Constituents[0].PageCount);
+        }
+
+        var who = EndpointId.Format(owner.Id);
+        if (owner.Mailbox is not null)
+            return c.Fail(FfaError.Denied, $"{who} already has an RX/TX pair mapped (FFA_RXTX_UNMAP first)");
+        if (pages < 1 || pages > _config.RxTxMaxPages)
+            return c.Fail(FfaError.InvalidParameters, $"page count {pages} is outside 1..{_config.RxTxMaxPages}");
+        if (tx % PageSize != 0 || rx % PageSize != 0)
+            return c.Fail(FfaError.InvalidParameters, $"TX 0x{tx:X} and RX 0x{rx:X} must be 4 KiB aligned");
+        var size = (ulong)pages * PageSize;
+        if (tx > ulong.MaxValue - size || rx > ulong.MaxValue - size)
+            return c.Fail(FfaError.InvalidParameters, "buffer address + size overflows the address space");
+        if (tx < rx + size && rx < tx + size)
+            return c.Fail(FfaError.InvalidParameters, "TX and RX ranges overlap");
+
+        // Normal-world buffers outside the NWd's memory are DENIED; an SP's own buffers that it does not own
+        // exclusively are INVALID_PARAMETERS (Hafnium: stage-2 mode check for SPs, NWd table check otherwise).
+        var error = owner.IsSecure ? FfaError.InvalidParameters : FfaError.Denied;
+        if (!_map.IsOwnedExclusively(owner.Id, tx, size))
+            return c.Fail(error, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively ({OwnershipOf(tx, size)})");
+        if (!_map.IsOwnedExclusively(owner.Id, rx, size))
+            return c.Fail(error, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively ({OwnershipOf(rx, size)})");
+
+        _map.SetUse(tx, size, PageUse.TxBuffer);
+        _map.SetUse(rx, size, PageUse.RxBuffer);
+        owner.Mailbox = new Mailbox { Tx = tx, Rx = rx, Pages = pages };
+        return FfaAnswer.Success32();
+    }
+
+    private string OwnershipOf(ulong address, ulong size)
+    {
+        foreach (var entry in _map.Entries)
+        {
+            if (entry.End <= address || entry.Start >= address + size) continue;
+            if (entry.Value.Use != PageUse.Owned) return $"0x{entry.Start:X} is {EndpointId.Format(entry.Value.Owner)}'s {(entry.Value.Use == PageUse.RxBuffer ? "RX" : "TX")} buffer";
+            return $"0x{Math.Max(entry.Start, address):X} belongs to {EndpointId.Format(entry.Value.Owner)}";
+        }
+        return "no memory of this system is there";
+    }
+
+    /// <summary>FFA_RXTX_UNMAP: w1[31:16] = the VM whose pair to unmap (hypervisor only; 0 = the caller's own).</summary>
+    private FfaAnswer RxTxUnmap(Call c)
+    {
+        var id = EndpointId.Sender(c[1]);
+        if ((ushort)c[1] != 0) return c.Fail(FfaError.InvalidParameters, $"w1 bits[15:0] must be zero (w1 = 0x{c[1]:X})");
+        if (id != 0 && !c.FromHypervisor)
+            return c.Fail(FfaError.InvalidParameters, "only the hypervisor may name an endpoint in w1[31:16]; others pass 0");
+        if (id != 0 && !EndpointId.IsVm(id))
+            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {EndpointId.Format(id)} is not a VM ID");
+        var target = id == 0 ? c.Caller : FindEndpoint(id);
+        if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        if (target.Mailbox is not { } mailbox)
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(target.Id)} has no RX/TX pair mapped");
+
+        var size = (ulong)mailbox.Size;
+        _map.SetUse(mailbox.Tx, size, PageUse.Owned);
+        _map.SetUse(mailbox.Rx, size, PageUse.Owned);
+        target.Mailbox = null;
+        return FfaAnswer.Success32();
+    }
+
+    /// <summary>FFA_RX_RELEASE: w1[15:0] = VM ID when the hypervisor releases on a VM's behalf, else 0.</summary>
+    private FfaAnswer RxRelease(Call c)
+    {
+        var id = EndpointId.Receiver(c[1]);
+        if (id != 0 && !c.FromHypervisor)
+            return c.Fail(FfaError.InvalidParameters, "w1[15:0] must be 0 unless the hypervisor releases for a VM");
+        if (id != 0 && !EndpointId.IsVm(id))
+            return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
+        var target = id == 0 ? c.Caller : FindEndpoint(id);
+        if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        var who = EndpointId.Format(target.Id);
+
+        switch (target.Mailbox)
+        {
+            case null:
+                return c.Fail(FfaError.Denied, $"{who} has no RX buffer mapped, so there is nothing to release");
+            case { State: RxState.Empty }:
+                return c.Fail(FfaError.Denied, $"the RX buffer of {who} is not held by its consumer (already released)");
+            case { State: RxState.OtherWorldOwned } when target.IsSecure:
+                return c.Fail(FfaError.Aborted, $"the RX buffer of {who} is in an impossible state");
+            case { } mailbox:
+                mailbox.State = RxState.Empty;
+                return FfaAnswer.Success32();
+        }
+    }
+
+    /// <summary>FFA_RX_ACQUIRE: the hypervisor takes a VM's RX buffer from the SPMC before writing it (v1.1).</summary>
+    private FfaAnswer RxAcquire(Call c)
+    {
+        var id = EndpointId.Receiver(c[1]);
+        if (!EndpointId.IsVm(id)) return c.Fail(FfaError.NotSupported, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
+        if (FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        if (vm.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} has no RX buffer mapped");
+        if (mailbox.State != RxState.Empty)
+            return c.Fail(FfaError.Denied, $"the RX buffer of {EndpointId.Format(id)} is {(mailbox.State == RxState.Full ? "full" : "already acquired")}");
+        mailbox.State = RxState.OtherWorldOwned;
+        return FfaAnswer.Success32();
+    }
+}

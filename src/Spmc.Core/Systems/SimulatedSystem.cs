@@ -1,0 +1,180 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Partitions;
+using Spmc.Core.Proxy;
+
+namespace Spmc.Core.Systems;
+
+/// <summary>Limits on what one request may move, so no input can exhaust the service.</summary>
+public static class SystemLimits
+{
+    public const int MaxTransfer = 1 << 20;
+    public const int MaxMemoryOpsPerCall = 16;
+}
+
+/// <summary>
+/// One simulated machine: physical memory, the hypervisor proxy in front of the normal world, and the SPMC.
+/// Calls are applied one at a time under a per-system lock, so different systems run in parallel and a
+/// system's state only ever changes by whole calls. Deterministic: no clock or randomness decides an answer.
+/// </summary>
+public sealed class SimulatedSystem
+{
+    private readonly Lock _gate = new();
+    private readonly PhysicalMemory _memory = new();
+    private readonly MemoryMap _map;
+    private readonly PartitionManager _spmc;
+    private readonly IHypervisorProxy _proxy;
+    private long _calls;
+
+    public SimulatedSystem(string id, SystemConfig config)
+    {
+        Id = id;
+        Config = config;
+        _map = new MemoryMap(config);
+        _spmc = new PartitionManager(config, _memory, _map);
+        _proxy = ProxyProfiles.Create(config.ProxyProfile);
+    }
+
+    public string Id { get; }
+    public SystemConfig Config { get; }
+
+    /// <summary>Applies the call's memory writes as the caller, runs the SMC, then takes its reads as the caller.</summary>
+    public SmcOutcome Call(SmcCall call)
+    {
+        lock (_gate)
+        {
+            var caller = RequireEndpoint(call.Caller, "caller");
+            if (call.Vcpu >= caller.Vcpus)
+                throw new InvalidRequestException($"vcpu: {call.Vcpu} is not below the {caller.Vcpus} vCPU(s) of {EndpointId.Format(caller.Id)} '{caller.Name}'");
+            var writes = call.Writes ?? [];
+            var reads = call.Reads ?? [];
+            if (writes.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"writes: {writes.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
+            if (reads.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"reads: {reads.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
+            for (var i = 0; i < writes.Count; i++) CheckTransfer(call.Caller, writes[i].Address, writes[i].Data.Length, write: true, $"writes[{i}]");
+            for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
+
+            foreach (var w in writes) _memory.Write(w.Address, w.Data);
+            var (frame, decoded) = Dispatch(call);
+            _calls++;
+
+            var results = new List<MemoryReadResult>(reads.Count);
+            foreach (var r in reads)
+            {
+                var denied = _map.CheckAccess(call.Caller, r.Address, (ulong)r.Length, write: false);
+                results.Add(denied is null ? new MemoryReadResult(r.Address, _memory.Read(r.Address, r.Length), null)
+                    : new MemoryReadResult(r.Address, null, $"{EndpointId.Format(call.Caller)} may not read: {denied}"));
+            }
+            return new SmcOutcome(frame, decoded, results);
+        }
+    }
+
+    private (SmcFrame Frame, Decoded Decoded) Dispatch(SmcCall call)
+    {
+        var fid = new SmcccFunctionId(call.Frame.FunctionId);
+        var width = fid.Is64Bit ? "SMC64" : "SMC32";
+
+        if (fid.Canonical == SmcccFunctionId.SmcccVersion)
+            return (Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), call.Frame, fid), new Decoded("SMCCC_VERSION", width, "1.2", null, null));
+
+        if (!fid.IsFfa)
+        {
+            // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); we implement only FF-A and SMCCC_VERSION.
+            var frame = Narrow(new SmcFrame(), call.Frame, fid);
+            frame[0] = SmcccFunctionId.NotSupported;
+            return (frame, new Decoded($"SMCCC 0x{call.Frame.FunctionId:X8}", width, "NOT_SUPPORTED", "NOT_SUPPORTED",
+                $"0x{call.Frame.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"));
+        }
+
+        var args = fid.Is64Bit ? call.Frame : call.Frame.As32BitArguments();
+        args[0] = fid.Canonical;
+        var request = new FfaRequest(call.Caller, call.Vcpu, args);
+        var answer = EndpointId.IsVm(call.Caller) ? _proxy.Forward(request, _spmc) : _spmc.Handle(request);
+        var result = Narrow(answer.Frame, call.Frame, fid);
+        return (result, Decode(request, answer, result, width));
+    }
+
+    /// <summary>
+    /// SMC32 results are w0..w7, zero-extended; x8..x17 are preserved for the caller (SMCCC 1.2 §2.6), so they
+    /// come back as sent. SMC64 results are x0..x17 with unused registers zero.
+    /// </summary>
+    private static SmcFrame Narrow(SmcFrame result, SmcFrame input, SmcccFunctionId fid)
+    {
+        if (fid.Is64Bit) return result;
+        for (var i = 0; i < 8; i++) result[i] = (uint)result[i];
+        for (var i = 8; i < Registers.Count; i++) result[i] = input[i];
+        return result;
+    }
+
+    private static Decoded Decode(FfaRequest request, FfaAnswer answer, SmcFrame result, string width)
+    {
+        var function = request.Info?.Name ?? $"FF-A 0x{request.Args.FunctionId:X8}";
+        string resultName;
+        if (request.Info?.Function == FfaFunction.Version)
+            resultName = answer.IsError ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)result[0])}";
+        else
+            resultName = FfaFunctions.NameOf((uint)result[0]) ?? $"0x{result[0]:X}";
+        return new Decoded(function, width, resultName, answer.Error?.Name(), answer.Reason);
+    }
+
+    /// <summary>Reads memory as <paramref name="asEndpoint"/> (an endpoint of this system, or the SPMC ID to read anything).</summary>
+    public byte[] ReadMemory(ushort asEndpoint, ulong address, int length)
+    {
+        lock (_gate)
+        {
+            CheckActor(asEndpoint);
+            CheckTransfer(asEndpoint, address, length, write: false, "read");
+            return _memory.Read(address, length);
+        }
+    }
+
+    /// <summary>Writes memory as <paramref name="asEndpoint"/>, refused outside what it may access.</summary>
+    public void WriteMemory(ushort asEndpoint, ulong address, ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            CheckActor(asEndpoint);
+            CheckTransfer(asEndpoint, address, data.Length, write: true, "write");
+            _memory.Write(address, data);
+        }
+    }
+
+    private void CheckActor(ushort id)
+    {
+        if (id != Config.SpmcId) RequireEndpoint(id, "as");
+    }
+
+    private static void CheckLength(int length, string field)
+    {
+        if (length < 0 || length > SystemLimits.MaxTransfer)
+            throw new InvalidRequestException($"{field}: length {length} is outside 0..{SystemLimits.MaxTransfer} (1 MiB)");
+    }
+
+    private void CheckTransfer(ushort actor, ulong address, int length, bool write, string field)
+    {
+        CheckLength(length, field);
+        if (_map.CheckAccess(actor, address, (ulong)length, write) is { } denied)
+            throw new AccessDeniedException($"{field}: {EndpointId.Format(actor)} may not {(write ? "write" : "read")} 0x{address:X} (+{length}): {denied}");
+    }
+
+    private Endpoint RequireEndpoint(ushort id, string field) =>
+        _spmc.FindEndpoint(id) ?? throw new InvalidRequestException(
+            $"{field}: {EndpointId.Format(id)} is not an endpoint of system '{Id}' (endpoints: {string.Join(", ", _spmc.Endpoints.Select(e => EndpointId.Format(e.Id)))})");
+
+    public SystemState GetState()
+    {
+        lock (_gate)
+        {
+            return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
+                _spmc.Endpoints.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
+                    e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null)).ToList(),
+                Config.Partitions.Select(p => new PartitionView(p, p.Properties)).ToList(),
+                _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use)).ToList(),
+                _memory.ResidentPages,
+                _spmc.Console.Lines.ToList(),
+                _spmc.Console.Pending);
+        }
+    }
+}

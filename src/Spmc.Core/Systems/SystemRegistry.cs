@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Spmc.Core.Manifests;
+
+namespace Spmc.Core.Systems;
+
+/// <summary>
+/// The systems one service hosts, each isolated. Creation validates the manifest; IDs are given by the user
+/// or allocated in order ("sys-1", "sys-2", ...).
+/// </summary>
+public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems)
+{
+    public const int DefaultMaxSystems = 1000;
+    private readonly ConcurrentDictionary<string, SimulatedSystem> _systems = new(StringComparer.Ordinal);
+    private readonly Lock _createGate = new();
+    private long _nextId;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
+    private static partial Regex IdPattern();
+
+    public SimulatedSystem Create(string? id, string manifestJson) => Create(id, ManifestValidator.Validate(manifestJson));
+
+    public SimulatedSystem Create(string? id, SystemConfig config)
+    {
+        if (id is not null && id.Length > 0 && !IdPattern().IsMatch(id))
+            throw new InvalidRequestException($"id: '{id}' must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
+        lock (_createGate)
+        {
+            if (_systems.Count >= maxSystems) throw new QuotaExceededException($"this service already hosts {maxSystems} systems; delete one first");
+            if (string.IsNullOrEmpty(id))
+                do id = $"sys-{++_nextId}"; while (_systems.ContainsKey(id));
+            var system = new SimulatedSystem(id, config);
+            if (!_systems.TryAdd(id, system)) throw new ConflictException($"id: a system '{id}' already exists");
+            return system;
+        }
+    }
+
+    public SimulatedSystem Get(string id) =>
+        _systems.TryGetValue(id ?? "", out var system) ? system : throw new NotFoundException($"system '{id}' does not exist");
+
+    public IReadOnlyList<SimulatedSystem> List() => _systems.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+
+    public void Delete(string id)
+    {
+        if (!_systems.TryRemove(id ?? "", out _)) throw new NotFoundException($"system '{id}' does not exist");
+    }
+}
