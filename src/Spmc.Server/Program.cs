@@ -1,6 +1,22 @@
+using Spmc.Server.Grpc;
+using Spmc.Server.Hosting;
+using Spmc.Server.Rest;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddSpmcDomain();
+builder.AddSpmcGrpc();
+builder.AddSpmcRest();
+builder.AddSpmcHealth();
+
 var app = builder.Build();
 
-app.MapGet("/", () => "Hello World!");
+app.UseSpmcErrors();
+app.MapSpmcGrpc();
+app.MapSpmcRest();
+app.MapSpmcHealth();
 
 app.Run();
+
+/// <summary>Entry point, public for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,34 @@
+using global::Grpc.Core;
+using global::Grpc.Core.Interceptors;
+using Spmc.Core;
+
+namespace Spmc.Server.Grpc;
+
+/// <summary>Maps refused requests to gRPC status codes; the message names the field or rule.</summary>
+public sealed class ErrorInterceptor : Interceptor
+{
+    public static StatusCode CodeOf(SpmcRequestException e) => e switch
+    {
+        NotFoundException => StatusCode.NotFound,
+        ConflictException => StatusCode.AlreadyExists,
+        AccessDeniedException => StatusCode.PermissionDenied,
+        QuotaExceededException => StatusCode.ResourceExhausted,
+        _ => StatusCode.InvalidArgument,
+    };
+
+    public static RpcException ToRpc(SpmcRequestException e) => new(new Status(CodeOf(e), e.Message));
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (SpmcRequestException e) { throw ToRpc(e); }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(requestStream, responseStream, context); }
+        catch (SpmcRequestException e) { throw ToRpc(e); }
+    }
+}

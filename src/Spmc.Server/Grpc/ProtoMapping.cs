@@ -1,0 +1,134 @@
+using Google.Protobuf;
+using Spmc.Abi.Smccc;
+using Spmc.Core;
+using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Partitions;
+using Spmc.Core.Systems;
+using Spmc.V1;
+using Conduit = Spmc.Abi.Smccc.Conduit;
+
+namespace Spmc.Server.Grpc;
+
+/// <summary>Contract (spmc.v1) ⇄ domain. Input checks here are the ones the proto types cannot express.</summary>
+public static class ProtoMapping
+{
+    public static SmcCall ToDomain(SmcRequest request)
+    {
+        if (request.X.Count > Registers.Count)
+            throw new InvalidRequestException($"x: {request.X.Count} registers, a frame has at most {Registers.Count} (x0..x17)");
+        if (request.Caller > 0xFFFF) throw new InvalidRequestException($"caller: 0x{request.Caller:X} is not a 16-bit endpoint ID");
+        var conduit = request.Conduit switch
+        {
+            V1.Conduit.Smc => Conduit.Smc,
+            V1.Conduit.Hvc => Conduit.Hvc,
+            _ => throw new InvalidRequestException($"conduit: {(int)request.Conduit} is neither SMC (0) nor HVC (1)"),
+        };
+        var writes = request.Writes.Select((w, i) => w.Data.Length > SystemLimits.MaxTransfer
+            ? throw new InvalidRequestException($"writes[{i}]: {w.Data.Length} bytes, at most {SystemLimits.MaxTransfer}")
+            : new Core.Calls.MemoryWrite(w.Address, w.Data.ToByteArray())).ToList();
+        var reads = request.Reads.Select((r, i) => r.Length > SystemLimits.MaxTransfer
+            ? throw new InvalidRequestException($"reads[{i}]: length {r.Length} is above {SystemLimits.MaxTransfer} (1 MiB)")
+            : new Core.Calls.MemoryReadRequest(r.Address, (int)r.Length)).ToList();
+        return new SmcCall((ushort)request.Caller, request.Vcpu, conduit, SmcFrame.From(request.X.ToArray()), writes, reads);
+    }
+
+    public static SmcResponse ToProto(SmcOutcome outcome, ulong tag)
+    {
+        var response = new SmcResponse { Tag = tag, Decoded = ToProto(outcome.Decoded) };
+        response.X.Add(outcome.Frame.ToArray());
+        foreach (var r in outcome.Reads)
+            response.Reads.Add(new V1.MemoryReadResult
+            {
+                Address = r.Address,
+                Data = r.Data is null ? ByteString.Empty : ByteString.CopyFrom(r.Data),
+                Error = r.Error ?? "",
+            });
+        return response;
+    }
+
+    private static V1.Decoded ToProto(Core.Calls.Decoded d)
+    {
+        var decoded = new V1.Decoded { Function = d.Function, Width = d.Width, Result = d.Result };
+        if (d.Error is not null) decoded.Error = d.Error;
+        if (d.Reason is not null) decoded.Reason = d.Reason;
+        return decoded;
+    }
+
+    public static SystemInfo ToProto(SimulatedSystem system)
+    {
+        var c = system.Config;
+        var info = new SystemInfo
+        {
+            Id = system.Id,
+            SpmcId = c.SpmcId,
+            FfaVersion = c.Version.ToString(),
+            ProxyProfile = c.ProxyProfile,
+            ManifestJson = ManifestValidator.ToDocument(c).ToJson(),
+        };
+        foreach (var vm in c.Vms)
+        {
+            var v = new VmInfo { Id = vm.Id, Name = vm.Name, Vcpus = (uint)vm.Vcpus };
+            v.Memory.Add(vm.Memory.Select(ToProto));
+            info.Vms.Add(v);
+        }
+        info.Partitions.Add(c.Partitions.Select(ToProto));
+        return info;
+    }
+
+    public static V1.PartitionInfo ToProto(PartitionConfig sp)
+    {
+        var p = new V1.PartitionInfo
+        {
+            Id = sp.Id, Name = sp.Name, ExecutionContexts = sp.ExecutionContexts, FfaVersion = sp.Version.ToString(),
+            Properties = (uint)sp.Properties, Behaviour = sp.Behaviour ?? "",
+        };
+        p.Uuids.Add(sp.Uuids.Select(u => u.ToString()));
+        p.Memory.Add(sp.Memory.Select(ToProto));
+        return p;
+    }
+
+    private static MemoryRegion ToProto(MemoryRange r) => new() { Base = r.Base, Size = r.Size };
+
+    public static V1.SystemState ToProto(Core.Systems.SystemState s)
+    {
+        var state = new V1.SystemState
+        {
+            Id = s.Id, SpmcId = s.SpmcId, FfaVersion = s.Version.ToString(), ProxyProfile = s.ProxyProfile,
+            Calls = (ulong)s.Calls, ResidentPages = (uint)s.ResidentPages,
+        };
+        foreach (var e in s.Endpoints)
+        {
+            var ep = new EndpointState
+            {
+                Id = e.Id, Kind = e.Secure ? "sp" : "vm", Name = e.Name, Vcpus = (uint)e.Vcpus, FfaVersion = e.Version.ToString(),
+                VersionNegotiated = e.VersionNegotiated, VersionLocked = e.VersionLocked,
+            };
+            if (e.Mailbox is { } m)
+                ep.Mailbox = new V1.Mailbox { Tx = m.Tx, Rx = m.Rx, Pages = m.Pages, State = ToProto(m.State) };
+            state.Endpoints.Add(ep);
+        }
+        state.Partitions.Add(s.Partitions.Select(p => ToProto(p.Config)));
+        state.Memory.Add(s.Memory.Select(m => new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use) }));
+        state.Console.Add(s.Console.Select(l => new V1.ConsoleLine { Sequence = (ulong)l.Sequence, Endpoint = l.Endpoint, Text = l.Text }));
+        return state;
+    }
+
+    public static V1.RxState ToProto(Core.Partitions.RxState state) => state switch
+    {
+        Core.Partitions.RxState.Full => V1.RxState.Full,
+        Core.Partitions.RxState.OtherWorldOwned => V1.RxState.OtherWorldOwned,
+        _ => V1.RxState.Empty,
+    };
+
+    public static string UseName(PageUse use) => use switch
+    {
+        PageUse.RxBuffer => "rx-buffer",
+        PageUse.TxBuffer => "tx-buffer",
+        _ => "owned",
+    };
+
+    public static string RequireSystemId(string id) =>
+        string.IsNullOrEmpty(id) ? throw new InvalidRequestException("system_id: required") : id;
+}

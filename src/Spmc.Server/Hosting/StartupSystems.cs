@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+using Spmc.Core;
+using Spmc.Core.Systems;
+
+namespace Spmc.Server.Hosting;
+
+/// <summary>
+/// Creates the systems named by configuration before the service takes requests: "default" from the
+/// shipped manifest, and one per file of the manifest directory. A bad manifest stops the start-up with
+/// the validator's message, rather than starting a service without its systems.
+/// </summary>
+public sealed class StartupSystems(SystemRegistry registry, IOptions<SpmcOptions> options, ILogger<StartupSystems> log) : IHostedService
+{
+    public const string DefaultId = "default";
+
+    public bool Loaded { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (!string.IsNullOrWhiteSpace(o.DefaultManifest)) Load(DefaultId, Resolve(o.DefaultManifest));
+        if (!string.IsNullOrWhiteSpace(o.ManifestDirectory))
+        {
+            var dir = Resolve(o.ManifestDirectory);
+            if (!Directory.Exists(dir)) throw new InvalidOperationException($"Spmc:ManifestDirectory '{dir}' does not exist");
+            foreach (var file in Directory.EnumerateFiles(dir, "*.json").Order(StringComparer.Ordinal))
+            {
+                var id = Path.GetFileNameWithoutExtension(file).ToLowerInvariant();
+                if (id == DefaultId && !string.IsNullOrWhiteSpace(o.DefaultManifest)) continue;
+                Load(id, file);
+            }
+        }
+        Loaded = true;
+        return Task.CompletedTask;
+    }
+
+    private void Load(string id, string path)
+    {
+        try
+        {
+            var system = registry.Create(id, File.ReadAllText(path));
+            log.LogInformation("System '{Id}' created from {Path}: SPMC 0x{Spmc:X4} at FF-A {Version}, {Vms} VM(s), {Sps} partition(s), proxy {Proxy}",
+                id, path, system.Config.SpmcId, system.Config.Version, system.Config.Vms.Count, system.Config.Partitions.Count, system.Config.ProxyProfile);
+        }
+        catch (Exception e) when (e is SpmcRequestException or IOException)
+        {
+            throw new InvalidOperationException($"cannot create system '{id}' from {path}: {e.Message}", e);
+        }
+    }
+
+    private static string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

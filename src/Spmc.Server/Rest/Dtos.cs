@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Spmc.Core.Manifests;
+
+namespace Spmc.Server.Rest;
+
+// REST bodies. Registers, IDs and addresses are strings: "0x..." hex or decimal in, "0x..." hex out, because
+// JSON numbers above 2^53 lose precision in browsers and Swagger UI.
+
+/// <summary>One trapped SMC/HVC.</summary>
+public sealed class SmcRequestDto
+{
+    /// <summary>FF-A endpoint ID of the caller ("0x0" = the host VM; "0x8001" = a secure partition).</summary>
+    [JsonConverter(typeof(RawNumberConverter))] public string? Caller { get; set; }
+    /// <summary>vCPU (or SP execution context) index.</summary>
+    [JsonConverter(typeof(RawNumberConverter))] public string? Vcpu { get; set; }
+    /// <summary>"smc" (default) or "hvc".</summary>
+    public string? Conduit { get; set; }
+    /// <summary>x0..x17; missing registers are zero.</summary>
+    [JsonConverter(typeof(RawNumberListConverter))] public List<string?>? X { get; set; }
+    /// <summary>Memory written as the caller before the call (e.g. the TX buffer).</summary>
+    public List<MemoryWriteDto>? Writes { get; set; }
+    /// <summary>Memory read as the caller after the call (e.g. the RX buffer).</summary>
+    public List<MemoryReadDto>? Reads { get; set; }
+}
+
+public sealed class MemoryWriteDto
+{
+    [JsonConverter(typeof(RawNumberConverter))] public string? Address { get; set; }
+    /// <summary>Base64.</summary>
+    public string? Data { get; set; }
+}
+
+public sealed class MemoryReadDto
+{
+    [JsonConverter(typeof(RawNumberConverter))] public string? Address { get; set; }
+    /// <summary>Bytes, at most 1 MiB.</summary>
+    [JsonConverter(typeof(RawNumberConverter))] public string? Length { get; set; }
+}
+
+public sealed record MemoryReadResultDto(string Address, string? Data, string? Error);
+
+public sealed record DecodedDto(string Function, string Width, string Result, string? Error, string? Reason);
+
+/// <summary>The answer: 18 registers to write back, the reads, and the decoded view.</summary>
+public sealed record SmcResponseDto(IReadOnlyList<string> X, IReadOnlyList<MemoryReadResultDto> Reads, DecodedDto Decoded);
+
+/// <summary>Create a system: an optional ID and its manifest.</summary>
+public sealed class CreateSystemDto
+{
+    /// <summary>1-63 characters of a-z 0-9 . _ -; allocated ("sys-N") when absent.</summary>
+    public string? Id { get; set; }
+    /// <summary>The system manifest (see README "Manifests").</summary>
+    public JsonElement? Manifest { get; set; }
+}
+
+public sealed record RegionDto(string Base, string Size);
+
+public sealed record VmDto(string Id, string Name, int Vcpus, IReadOnlyList<RegionDto> Memory);
+
+public sealed record PartitionDto(string Id, string Name, IReadOnlyList<string> Uuids, int ExecutionContexts, string FfaVersion,
+    string Properties, IReadOnlyList<string> PropertyNames, IReadOnlyList<RegionDto> Memory, string? Behaviour);
+
+public sealed record SystemDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, IReadOnlyList<VmDto> Vms,
+    IReadOnlyList<PartitionDto> Partitions, JsonElement Manifest);
+
+public sealed record MemoryDto(string Address, int Length, string Data);
+
+public sealed class MemoryWriteBodyDto
+{
+    /// <summary>Base64 bytes to write (at most 1 MiB).</summary>
+    public string? Data { get; set; }
+}
+
+public sealed record MailboxDto(string Tx, string Rx, uint Pages, string State);
+
+public sealed record EndpointStateDto(string Id, string Kind, string Name, int Vcpus, string FfaVersion, bool VersionNegotiated,
+    bool VersionLocked, MailboxDto? Mailbox);
+
+public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use);
+
+public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text);
+
+public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, long Calls,
+    IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
+    int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending);
+
+/// <summary>Reads an array whose items may be JSON numbers or strings, keeping each item's raw text.</summary>
+public sealed class RawNumberListConverter : JsonConverter<List<string?>?>
+{
+    private static readonly RawNumberConverter Item = new();
+
+    public override List<string?>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException($"expected an array, got {reader.TokenType}");
+        var list = new List<string?>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) list.Add(Item.Read(ref reader, typeof(string), options));
+        return list;
+    }
+
+    public override void Write(Utf8JsonWriter writer, List<string?>? value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var v in value ?? []) Item.Write(writer, v, options);
+        writer.WriteEndArray();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Spmc.Core;
+using Spmc.Core.Systems;
+
+namespace Spmc.Server.Rest;
+
+/// <summary>The REST mirror of the gRPC API, under /api/v1, with Swagger UI at /swagger.</summary>
+public static class RestApi
+{
+    public static WebApplicationBuilder AddSpmcRest(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+            o.SerializerOptions.WriteIndented = true;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<RestErrors>();
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSpmcSwagger();
+        return builder;
+    }
+
+    public static WebApplication UseSpmcErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static WebApplication MapSpmcRest(this WebApplication app)
+    {
+        app.UseSpmcSwagger();
+
+        var systems = app.MapGroup("/api/v1/systems").WithTags("Systems");
+        systems.MapGet("/", (SystemRegistry r) => r.List().Select(RestMapping.ToDto))
+            .WithName("ListSystems").WithSummary("List the simulated systems.");
+        systems.MapPost("/", async (HttpRequest http, SystemRegistry r) =>
+            {
+                var body = await ReadBody<CreateSystemDto>(http);
+                if (body.Manifest is not { ValueKind: JsonValueKind.Object } manifest)
+                    throw new InvalidRequestException("manifest: required (a JSON object)");
+                var system = r.Create(body.Id, manifest.GetRawText());
+                return Results.Created($"/api/v1/systems/{system.Id}", RestMapping.ToDto(system));
+            })
+            .Accepts<CreateSystemDto>("application/json")
+            .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
+            .WithName("CreateSystem").WithSummary("Create a system from a manifest.");
+        systems.MapGet("/{id}", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id)))
+            .ProducesProblem(404).WithName("GetSystem").WithSummary("Read one system's configuration.");
+        systems.MapDelete("/{id}", (string id, SystemRegistry r) => { r.Delete(id); return Results.NoContent(); })
+            .Produces(204).ProducesProblem(404).WithName("DeleteSystem").WithSummary("Delete a system and everything in it.");
+
+        systems.MapPost("/{id}/smc", async (string id, HttpRequest http, SystemRegistry r) =>
+            {
+                var body = await ReadBody<SmcRequestDto>(http);
+                return RestMapping.ToDto(r.Get(id).Call(RestMapping.ToDomain(body)));
+            })
+            .Accepts<SmcRequestDto>("application/json")
+            .Produces<SmcResponseDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
+            .WithTags("SMC").WithName("Smc").WithSummary("Send one SMC/HVC register frame and get the answer.");
+
+        systems.MapGet("/{id}/memory/{address}", (string id, string address, string? length, string? @as, SystemRegistry r) =>
+            {
+                var addr = Numbers.ParseU64(address, "address");
+                var len = RestMapping.Length(length ?? throw new InvalidRequestException("length: required"), "length");
+                var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the read acts as)"), "as");
+                return new MemoryDto(RestMapping.Hex(addr), len, Convert.ToBase64String(r.Get(id).ReadMemory(actor, addr, len)));
+            })
+            .Produces<MemoryDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
+            .WithTags("Memory").WithName("ReadMemory").WithSummary("Read simulated memory as an endpoint (?length=N&as=ENDPOINT).");
+        systems.MapPut("/{id}/memory/{address}", async (string id, string address, string? @as, HttpRequest http, SystemRegistry r) =>
+            {
+                var addr = Numbers.ParseU64(address, "address");
+                var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the write acts as)"), "as");
+                var body = await ReadBody<MemoryWriteBodyDto>(http);
+                var data = RestMapping.Base64(body.Data, "data");
+                r.Get(id).WriteMemory(actor, addr, data);
+                return Results.NoContent();
+            })
+            .Accepts<MemoryWriteBodyDto>("application/json")
+            .Produces(204).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
+            .WithTags("Memory").WithName("WriteMemory").WithSummary("Write simulated memory as an endpoint (?as=ENDPOINT).");
+
+        systems.MapGet("/{id}/state", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id).GetState()))
+            .Produces<SystemStateDto>().ProducesProblem(404)
+            .WithTags("Inspector").WithName("GetState").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
+        return app;
+    }
+
+    private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    /// <summary>Reads a JSON body, turning every syntax or shape error into a 400 that names the path.</summary>
+    private static async Task<T> ReadBody<T>(HttpRequest http) where T : class
+    {
+        if (http.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&
+            !type.StartsWith("text/json", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidRequestException($"body: content type '{type}' is not application/json");
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(http.Body, BodyOptions, http.HttpContext.RequestAborted)
+                   ?? throw new InvalidRequestException("body: required");
+        }
+        catch (JsonException e)
+        {
+            var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            var message = e.Message;
+            var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+            throw new InvalidRequestException($"{path}: {(cut > 0 ? message[..cut] : message)}");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Spmc.Abi.Smccc;
+using Spmc.Core;
+using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Systems;
+using Spmc.Server.Grpc;
+
+namespace Spmc.Server.Rest;
+
+/// <summary>REST bodies ⇄ domain. Every field is parsed here with its name in the error.</summary>
+public static class RestMapping
+{
+    public static SmcCall ToDomain(SmcRequestDto dto)
+    {
+        var caller = Numbers.ParseEndpointId(dto.Caller ?? throw new InvalidRequestException("caller: required"), "caller");
+        var vcpu = dto.Vcpu is null ? 0 : Numbers.ParseU64(dto.Vcpu, "vcpu");
+        if (vcpu > uint.MaxValue) throw new InvalidRequestException($"vcpu: {vcpu} is not a 32-bit index");
+        var conduit = dto.Conduit?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "smc" => Conduit.Smc,
+            "hvc" => Conduit.Hvc,
+            var other => throw new InvalidRequestException($"conduit: '{other}' is neither \"smc\" nor \"hvc\""),
+        };
+        var x = dto.X ?? [];
+        if (x.Count == 0) throw new InvalidRequestException("x: at least x0 (the function ID) is required");
+        if (x.Count > Registers.Count) throw new InvalidRequestException($"x: {x.Count} registers, a frame has at most {Registers.Count} (x0..x17)");
+        var regs = new ulong[x.Count];
+        for (var i = 0; i < x.Count; i++) regs[i] = Numbers.ParseU64(x[i], $"x[{i}]");
+
+        var writes = (dto.Writes ?? []).Select((w, i) => new MemoryWrite(
+            Numbers.ParseU64(w?.Address, $"writes[{i}].address"), Base64(w?.Data, $"writes[{i}].data"))).ToList();
+        var reads = (dto.Reads ?? []).Select((r, i) => new MemoryReadRequest(
+            Numbers.ParseU64(r?.Address, $"reads[{i}].address"), Length(r?.Length, $"reads[{i}].length"))).ToList();
+        return new SmcCall(caller, (uint)vcpu, conduit, SmcFrame.From(regs), writes, reads);
+    }
+
+    public static int Length(string? text, string field)
+    {
+        var length = Numbers.ParseU64(text, field);
+        if (length > SystemLimits.MaxTransfer) throw new InvalidRequestException($"{field}: {length} is above {SystemLimits.MaxTransfer} (1 MiB)");
+        return (int)length;
+    }
+
+    public static byte[] Base64(string? text, string field)
+    {
+        if (text is null) throw new InvalidRequestException($"{field}: required (base64)");
+        // Base64 of 1 MiB is about 1.4 MB; refuse bigger input before decoding it.
+        if (text.Length > SystemLimits.MaxTransfer / 3 * 4 + 8) throw new InvalidRequestException($"{field}: more than {SystemLimits.MaxTransfer} bytes");
+        try { return Convert.FromBase64String(text); }
+        catch (FormatException) { throw new InvalidRequestException($"{field}: not valid base64"); }
+    }
+
+    public static string Hex(ulong value) => $"0x{value:X}";
+    public static string Id(ushort id) => $"0x{id:X4}";
+
+    public static SmcResponseDto ToDto(SmcOutcome o) => new(
+        o.Frame.ToArray().Select(Hex).ToList(),
+        o.Reads.Select(r => new MemoryReadResultDto(Hex(r.Address), r.Data is null ? null : Convert.ToBase64String(r.Data), r.Error)).ToList(),
+        new DecodedDto(o.Decoded.Function, o.Decoded.Width, o.Decoded.Result, o.Decoded.Error, o.Decoded.Reason));
+
+    public static SystemDto ToDto(SimulatedSystem s)
+    {
+        var c = s.Config;
+        var manifest = JsonSerializer.SerializeToElement(ManifestValidator.ToDocument(c), ManifestDocument.JsonOptions);
+        return new SystemDto(s.Id, Id(c.SpmcId), c.Version.ToString(), c.ProxyProfile,
+            c.Vms.Select(v => new VmDto(Id(v.Id), v.Name, v.Vcpus, Regions(v.Memory))).ToList(),
+            c.Partitions.Select(ToDto).ToList(), manifest);
+    }
+
+    public static PartitionDto ToDto(PartitionConfig p) => new(Id(p.Id), p.Name, p.Uuids.Select(u => u.ToString()).ToList(),
+        p.ExecutionContexts, p.Version.ToString(), Hex((uint)p.Properties),
+        Enum.GetValues<Abi.Descriptors.PartitionProperties>().Where(f => f != 0 && p.Properties.HasFlag(f)).Select(f => f.ToString()).ToList(),
+        Regions(p.Memory), p.Behaviour);
+
+    private static List<RegionDto> Regions(IEnumerable<MemoryRange> ranges) => ranges.Select(r => new RegionDto(Hex(r.Base), Hex(r.Size))).ToList();
+
+    public static SystemStateDto ToDto(SystemState s) => new(s.Id, Id(s.SpmcId), s.Version.ToString(), s.ProxyProfile, s.Calls,
+        s.Endpoints.Select(e => new EndpointStateDto(Id(e.Id), e.Secure ? "sp" : "vm", e.Name, e.Vcpus, e.Version.ToString(),
+            e.VersionNegotiated, e.VersionLocked,
+            e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null)).ToList(),
+        s.Partitions.Select(p => ToDto(p.Config)).ToList(),
+        s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use))).ToList(),
+        s.ResidentPages,
+        s.Console.Select(l => new ConsoleLineDto(l.Sequence, Id(l.Endpoint), l.Text)).ToList(),
+        s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value));
+
+    private static string StateName(Core.Partitions.RxState state) => state switch
+    {
+        Core.Partitions.RxState.Full => "full",
+        Core.Partitions.RxState.OtherWorldOwned => "other-world-owned",
+        _ => "empty",
+    };
+}
