@@ -14,8 +14,27 @@ public enum PageUse
     TxBuffer,
 }
 
-/// <summary>The state of a run of pages: who owns it, which world it belongs to, and what it is used for.</summary>
-public readonly record struct PageState(ushort Owner, bool Secure, PageUse Use);
+/// <summary>
+/// The state of a run of pages: who owns it, which world it belongs to, what it is used for, and the memory
+/// transaction (handle) it is shared, lent or donated in, if any. At most one transaction covers a page,
+/// because only exclusively owned pages can be sent.
+/// </summary>
+public readonly record struct PageState(ushort Owner, bool Secure, PageUse Use, ulong? Share = null);
+
+/// <summary>What an endpoint may do with a page.</summary>
+public enum PageAccess
+{
+    None,
+    ReadOnly,
+    ReadWrite,
+}
+
+/// <summary>Answers who may access pages that are part of a memory transaction (the SPMC's share states).</summary>
+public interface IShareAccess
+{
+    /// <summary>The access <paramref name="endpoint"/> has to pages of transaction <paramref name="handle"/>, and if none, why.</summary>
+    (PageAccess Access, string? Why) AccessOf(ulong handle, ushort endpoint);
+}
 
 /// <summary>
 /// Ownership and access of a system's physical memory, kept as ranges (see <see cref="RangeMap{T}"/>). Every
@@ -26,6 +45,9 @@ public sealed class MemoryMap
 {
     private readonly RangeMap<PageState> _map = new();
     private readonly ushort _spmcId;
+
+    /// <summary>Set by the SPMC: decides access to pages that are in a memory transaction.</summary>
+    public IShareAccess? Shares { get; set; }
 
     public MemoryMap(SystemConfig config)
     {
@@ -50,6 +72,13 @@ public sealed class MemoryMap
             if (!s.HasValue) return $"{where} is not memory of this system (no manifest region covers it)";
             if (endpoint == _spmcId) continue;
             var state = s.Value;
+            if (state.Share is { } handle && Shares is not null)
+            {
+                var (access, why) = Shares.AccessOf(handle, endpoint);
+                if (access == PageAccess.None) return $"{where}: {why}";
+                if (write && access == PageAccess.ReadOnly) return $"{where}: {EndpointId.Format(endpoint)} has read-only access (handle 0x{handle:X})";
+                continue;
+            }
             if (state.Owner != endpoint)
                 return $"{where} belongs to {EndpointId.Format(state.Owner)}, not {EndpointId.Format(endpoint)}";
             // Hafnium maps an SP's RX buffer read-only in its stage 2 (api_vm_configure_pages).
@@ -62,7 +91,41 @@ public sealed class MemoryMap
     /// <summary>True when <paramref name="owner"/> owns every page of [address, address + length) and uses them for nothing else.</summary>
     public bool IsOwnedExclusively(ushort owner, ulong address, ulong length) =>
         length > 0 && address <= ulong.MaxValue - length &&
-        _map.All(address, address + length, s => s.Owner == owner && s.Use == PageUse.Owned);
+        _map.All(address, address + length, s => s.Owner == owner && s.Use == PageUse.Owned && s.Share is null);
+
+    /// <summary>Null when <paramref name="owner"/> owns [address, address + length) exclusively, else why not.</summary>
+    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length)
+    {
+        if (length == 0) return "the range is empty";
+        if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
+        foreach (var s in _map.Segments(address, address + length))
+        {
+            var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
+            if (!s.HasValue) return $"{where} is not memory of this system";
+            var v = s.Value;
+            if (v.Owner != owner) return $"{where} belongs to {EndpointId.Format(v.Owner)}";
+            if (v.Use != PageUse.Owned) return $"{where} is {EndpointId.Format(owner)}'s {(v.Use == PageUse.RxBuffer ? "RX" : "TX")} buffer";
+            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
+        }
+        return null;
+    }
+
+    /// <summary>Puts [address, address + length) into (or, with null, out of) a memory transaction, keeping owner and use.</summary>
+    public void SetShare(ulong address, ulong length, ulong? handle)
+    {
+        foreach (var s in _map.Segments(address, address + length).ToList())
+            if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Share = handle });
+    }
+
+    /// <summary>Gives [address, address + length) to a new owner (FFA_MEM_DONATE), out of any transaction.</summary>
+    public void SetOwner(ulong address, ulong length, ushort owner)
+    {
+        foreach (var s in _map.Segments(address, address + length).ToList())
+            if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Owner = owner, Share = null });
+    }
+
+    /// <summary>True when the page at <paramref name="address"/> is secure memory (an SP's region).</summary>
+    public bool IsSecure(ulong address) => _map.TryGet(address, out var state) && state.Secure;
 
     /// <summary>Marks pages as an RX or TX buffer (or back to plain memory); they must be owned by the same endpoint.</summary>
     public void SetUse(ulong address, ulong length, PageUse use)

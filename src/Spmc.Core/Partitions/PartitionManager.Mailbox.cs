@@ -63,26 +63,15 @@ public sealed partial class PartitionManager
         // Normal-world buffers outside the NWd's memory are DENIED; an SP's own buffers that it does not own
         // exclusively are INVALID_PARAMETERS (Hafnium: stage-2 mode check for SPs, NWd table check otherwise).
         var error = owner.IsSecure ? FfaError.InvalidParameters : FfaError.Denied;
-        if (!_map.IsOwnedExclusively(owner.Id, tx, size))
-            return c.Fail(error, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively ({OwnershipOf(tx, size)})");
-        if (!_map.IsOwnedExclusively(owner.Id, rx, size))
-            return c.Fail(error, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively ({OwnershipOf(rx, size)})");
+        if (_map.WhyNotOwnedExclusively(owner.Id, tx, size) is { } txWhy)
+            return c.Fail(error, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively: {txWhy}");
+        if (_map.WhyNotOwnedExclusively(owner.Id, rx, size) is { } rxWhy)
+            return c.Fail(error, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
 
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
         owner.Mailbox = new Mailbox { Tx = tx, Rx = rx, Pages = pages };
         return FfaAnswer.Success32();
-    }
-
-    private string OwnershipOf(ulong address, ulong size)
-    {
-        foreach (var entry in _map.Entries)
-        {
-            if (entry.End <= address || entry.Start >= address + size) continue;
-            if (entry.Value.Use != PageUse.Owned) return $"0x{entry.Start:X} is {EndpointId.Format(entry.Value.Owner)}'s {(entry.Value.Use == PageUse.RxBuffer ? "RX" : "TX")} buffer";
-            return $"0x{Math.Max(entry.Start, address):X} belongs to {EndpointId.Format(entry.Value.Owner)}";
-        }
-        return "no memory of this system is there";
     }
 
     /// <summary>FFA_RXTX_UNMAP: w1[31:16] = the VM whose pair to unmap (hypervisor only; 0 = the caller's own).</summary>

@@ -58,6 +58,7 @@ public sealed partial class PartitionManager
         if (Unavailable(c.Caller, handler, since) is { } why)
             return c.Fail(FfaError.NotSupported, $"{name}: {why}");
         // Hafnium ignores input properties for every function but FFA_MEM_RETRIEVE_REQ.
+        if (handler.Feature is not null) return handler.Feature(c, input);
         return FfaAnswer.Success32(w2: handler.Properties?.Invoke(c) ?? 0);
     }
 

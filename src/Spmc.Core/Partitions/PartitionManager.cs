@@ -37,6 +37,7 @@ public sealed partial class PartitionManager : ISecureWorld
         _config = config;
         _memory = memory;
         _map = map;
+        _map.Shares = this;
         foreach (var vm in config.Vms)
             _endpoints[vm.Id] = new Endpoint { Id = vm.Id, Name = vm.Name, Vcpus = vm.Vcpus, Version = config.Version };
         foreach (var sp in config.Partitions)
@@ -49,7 +50,9 @@ public sealed partial class PartitionManager : ISecureWorld
     public IReadOnlyCollection<Endpoint> Endpoints => _endpoints.Values;
     public Endpoint? FindEndpoint(ushort id) => _endpoints.GetValueOrDefault(id);
 
-    private sealed record Handler(FfaFunction Function, bool Is64, Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties = null);
+    /// <summary>One ABI: who may call it, what it does, and what FFA_FEATURES answers for it (w2, or a whole answer).</summary>
+    private sealed record Handler(FfaFunction Function, bool Is64, Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties,
+        Func<Call, uint, FfaAnswer>? Feature);
 
     /// <summary>What a handler sees: the request, the calling endpoint, and helpers that name the ABI in reasons.</summary>
     internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
@@ -61,10 +64,10 @@ public sealed partial class PartitionManager : ISecureWorld
     }
 
     private void Register(FfaFunction function, Callers who, Func<Call, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
-        Func<Call, uint>? properties = null)
+        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null)
     {
-        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties);
-        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties);
+        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature);
+        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature);
     }
 
     private void RegisterHandlers()
@@ -77,6 +80,9 @@ public sealed partial class PartitionManager : ISecureWorld
         RegisterMailbox();
         RegisterDiscovery();
         RegisterConsole();
+        RegisterMemorySend();
+        RegisterMemoryRetrieve();
+        RegisterMemoryReclaim();
     }
 
     /// <summary>Handles one FF-A call from an endpoint of this system.</summary>

@@ -1,0 +1,170 @@
+using System.Buffers.Binary;
+using Spmc.Abi.Ffa;
+
+namespace Spmc.Abi.Descriptors.Memory;
+
+/// <summary>
+/// The byte layout of memory transaction descriptors a caller uses: v1.0 (32-byte header, 8-bit attributes,
+/// 16-byte EMADs inline at 32), v1.1 (48-byte header with EMAD size/count/offset, 16-byte EMADs) and v1.2
+/// (the same header, 32-byte EMADs). v1.3 keeps the v1.2 layout.
+/// </summary>
+public enum MemoryDescriptorLayout
+{
+    V1_0,
+    V1_1,
+    V1_2,
+}
+
+public static class MemoryDescriptorLayouts
+{
+    public static MemoryDescriptorLayout For(FfaVersion version) =>
+        version < FfaVersion.V1_1 ? MemoryDescriptorLayout.V1_0 : version < FfaVersion.V1_2 ? MemoryDescriptorLayout.V1_1 : MemoryDescriptorLayout.V1_2;
+
+    public static int HeaderSize(this MemoryDescriptorLayout layout) => layout == MemoryDescriptorLayout.V1_0 ? 32 : 48;
+
+    public static int EmadSize(this MemoryDescriptorLayout layout) =>
+        layout == MemoryDescriptorLayout.V1_2 ? EndpointMemoryAccess.SizeV1_2 : EndpointMemoryAccess.SizeV1_0;
+}
+
+/// <summary>
+/// Memory transaction descriptor (DONATE/LEND/SHARE, retrieve requests and responses): header, the endpoint
+/// memory access descriptors, and — when the EMADs point at one — the composite memory region. Parsing never
+/// trusts an offset, count or length: each is bounds-checked in 64 bits and each failure has its own reason.
+/// </summary>
+public sealed record MemoryTransactionDescriptor(
+    ushort Sender,
+    MemoryRegionAttributes Attributes,
+    MemoryTransactionFlags Flags,
+    ulong Handle,
+    ulong Tag,
+    IReadOnlyList<EndpointMemoryAccess> Receivers,
+    CompositeMemoryRegion? Composite = null)
+{
+    /// <summary>The layout the descriptor was read in (or is meant for).</summary>
+    public MemoryDescriptorLayout Layout { get; init; } = MemoryDescriptorLayout.V1_2;
+
+    /// <summary>EMAD size field as read (16, 32, or larger for later versions that only extend).</summary>
+    public int EmadSize { get; init; }
+
+    /// <summary>Offset of the EMAD array as read (32 in v1.0, normally 48 from v1.1).</summary>
+    public int ReceiversOffset { get; init; }
+
+    /// <summary>The composite offset the EMADs name (the first one's; validators check they agree).</summary>
+    public uint CompositeOffset => Receivers.Count > 0 ? Receivers[0].CompositeOffset : 0;
+
+    /// <summary>Bytes of this descriptor in <paramref name="layout"/>, composite and constituents included.</summary>
+    public int Size(MemoryDescriptorLayout layout) =>
+        layout.HeaderSize() + Receivers.Count * layout.EmadSize() + (Composite?.Size ?? 0);
+
+    /// <summary>Offset of the composite when written in <paramref name="layout"/>: right after the EMADs (16-byte aligned).</summary>
+    public int CompositeOffsetIn(MemoryDescriptorLayout layout) => layout.HeaderSize() + Receivers.Count * layout.EmadSize();
+
+    public byte[] ToBytes(MemoryDescriptorLayout layout)
+    {
+        var bytes = new byte[Size(layout)];
+        Write(bytes, layout);
+        return bytes;
+    }
+
+    /// <summary>Writes the descriptor; with a composite, every EMAD's composite offset is set to where it lands.</summary>
+    public void Write(Span<byte> destination, MemoryDescriptorLayout layout)
+    {
+        var size = Size(layout);
+        destination[..size].Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(destination, Sender);
+        if (layout == MemoryDescriptorLayout.V1_0) destination[2] = (byte)Attributes.Value;
+        else BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], Attributes.Value);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], Flags.Value);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], Handle);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], Tag);
+        var emadSize = layout.EmadSize();
+        var offset = layout.HeaderSize();
+        if (layout != MemoryDescriptorLayout.V1_0)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], (uint)emadSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[32..], (uint)offset);
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], (uint)Receivers.Count);
+        var compositeOffset = (uint)CompositeOffsetIn(layout);
+        for (var i = 0; i < Receivers.Count; i++)
+        {
+            var emad = Composite is null ? Receivers[i] : Receivers[i] with { CompositeOffset = compositeOffset };
+            emad.Write(destination[(offset + i * emadSize)..], emadSize);
+        }
+        Composite?.Write(destination[(int)compositeOffset..]);
+    }
+
+    /// <summary>
+    /// Reads the header and the EMADs from <paramref name="buffer"/> (a first fragment is enough), in the v1.0
+    /// layout or the v1.1+ one (which tells its EMAD size itself). The composite is not read.
+    /// </summary>
+    public static ParseResult<MemoryTransactionDescriptor> ReadHeader(ReadOnlySpan<byte> buffer, bool v1_0Layout)
+    {
+        var layout = v1_0Layout ? MemoryDescriptorLayout.V1_0 : MemoryDescriptorLayout.V1_1;
+        var headerSize = layout.HeaderSize();
+        if (buffer.Length < headerSize)
+            return Fail($"{buffer.Length} bytes cannot hold the {headerSize}-byte v{(v1_0Layout ? "1.0" : "1.1+")} header");
+
+        var sender = BinaryPrimitives.ReadUInt16LittleEndian(buffer);
+        ushort attributes;
+        uint emadSize, count, offset;
+        count = BinaryPrimitives.ReadUInt32LittleEndian(buffer[28..]);
+        if (v1_0Layout)
+        {
+            attributes = buffer[2];
+            if (buffer[3] != 0) return Fail("v1.0 header: reserved byte 3 is not zero");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]) != 0) return Fail("v1.0 header: reserved bytes 24..27 are not zero");
+            emadSize = EndpointMemoryAccess.SizeV1_0;
+            offset = 32;
+        }
+        else
+        {
+            attributes = BinaryPrimitives.ReadUInt16LittleEndian(buffer[2..]);
+            emadSize = BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]);
+            offset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[32..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[36..]) != 0 || BinaryPrimitives.ReadUInt64LittleEndian(buffer[40..]) != 0)
+                return Fail("header: reserved bytes 36..47 are not zero");
+            // A hypervisor retrieve request (pKVM's reclaim path) zeroes everything but the handle, sizes included.
+            if (count == 0 && emadSize == 0 && offset == 0)
+                return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes),
+                    new MemoryTransactionFlags(BinaryPrimitives.ReadUInt32LittleEndian(buffer[4..])),
+                    BinaryPrimitives.ReadUInt64LittleEndian(buffer[8..]), BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), [])
+                { Layout = MemoryDescriptorLayout.V1_1, EmadSize = 0, ReceiversOffset = 0 };
+            if (emadSize != EndpointMemoryAccess.SizeV1_0 && (emadSize < EndpointMemoryAccess.SizeV1_2 || emadSize % 16 != 0))
+                return Fail($"header: endpoint memory access descriptor size {emadSize} is neither 16 (v1.1) nor 32 (v1.2)");
+            if (offset < 48) return Fail($"header: receivers offset {offset} is inside the 48-byte header");
+            if (offset % 16 != 0) return Fail($"header: receivers offset {offset} is not 16-byte aligned");
+            layout = emadSize == EndpointMemoryAccess.SizeV1_0 ? MemoryDescriptorLayout.V1_1 : MemoryDescriptorLayout.V1_2;
+        }
+        if (!Bounds.Fits(offset, (ulong)count * emadSize, buffer.Length))
+            return Fail($"{count} endpoint memory access descriptors of {emadSize} bytes at offset {offset} do not fit in {buffer.Length} bytes");
+
+        var receivers = new EndpointMemoryAccess[count];
+        for (var i = 0; i < count; i++)
+        {
+            var emad = EndpointMemoryAccess.Read(buffer[(int)(offset + i * emadSize)..], (int)emadSize);
+            if (emad.Reserved != 0) return Fail($"receiver {i}: reserved bytes are not zero");
+            receivers[i] = emad;
+        }
+
+        return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes),
+            new MemoryTransactionFlags(BinaryPrimitives.ReadUInt32LittleEndian(buffer[4..])),
+            BinaryPrimitives.ReadUInt64LittleEndian(buffer[8..]), BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), receivers)
+        {
+            Layout = layout,
+            EmadSize = (int)emadSize,
+            ReceiversOffset = (int)offset,
+        };
+    }
+
+    /// <summary>Reads a whole descriptor: header, EMADs and, when the first EMAD names one, the composite with its constituents.</summary>
+    public static ParseResult<MemoryTransactionDescriptor> Read(ReadOnlySpan<byte> buffer, bool v1_0Layout)
+    {
+        var head = ReadHeader(buffer, v1_0Layout);
+        if (!head.Ok || head.Value!.CompositeOffset == 0) return head;
+        var composite = CompositeMemoryRegion.Read(buffer, head.Value.CompositeOffset);
+        return composite.Ok ? head.Value with { Composite = composite.Value } : Fail(composite.Error!);
+    }
+
+    private static ParseResult<MemoryTransactionDescriptor> Fail(string reason) => ParseResult<MemoryTransactionDescriptor>.Fail(reason);
+}

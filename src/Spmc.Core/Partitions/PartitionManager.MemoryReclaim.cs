@@ -1,0 +1,80 @@
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Core.Calls;
+using Spmc.Core.Partitions.Shares;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>Giving memory back: FFA_MEM_RELINQUISH (borrowers) and FFA_MEM_RECLAIM (the sender).</summary>
+public sealed partial class PartitionManager
+{
+    private void RegisterMemoryReclaim()
+    {
+        Register(FfaFunction.MemRelinquish, Callers.Any, MemRelinquish);
+        Register(FfaFunction.MemReclaim, Callers.Any, MemReclaim);
+    }
+
+    /// <summary>
+    /// FFA_MEM_RELINQUISH: the relinquish descriptor in TX names the handle and one endpoint (Hafnium accepts
+    /// exactly one). Zeroing (flags bit 0) applies when this borrower is the last one holding the memory: never
+    /// for SHARE (INVALID) nor for read-only access (DENIED).
+    /// </summary>
+    private FfaAnswer MemRelinquish(Call c)
+    {
+        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
+        var parsed = MemoryRelinquishDescriptor.Read(_memory.Read(mailbox.Tx, mailbox.Size));
+        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        var d = parsed.Value!;
+        if (d.Endpoints.Count != 1) return c.Fail(FfaError.InvalidParameters, $"endpoint count {d.Endpoints.Count}; exactly 1 is supported (Hafnium)");
+        var endpoint = d.Endpoints[0];
+        if (endpoint != c.Caller.Id && !(c.FromHypervisor && EndpointId.IsVm(endpoint)))
+            return c.Fail(FfaError.InvalidParameters, $"endpoint {EndpointId.Format(endpoint)} is not the caller");
+        if ((d.Flags & ~MemoryRelinquishDescriptor.ZeroMemory) != 0)
+            return c.Fail(FfaError.InvalidParameters, $"flags 0x{d.Flags:X}: only bit 0 (zero memory) is supported");
+        if (ShareFor(c, d.Handle, out var share) is { } unknown) return unknown;
+        if (share.Receiver(endpoint) is not { } me)
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} is not a receiver of handle 0x{share.Handle:X}");
+        if (!me.HoldsMemory) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} has not retrieved handle 0x{share.Handle:X}");
+        if (me.Response is not null)
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} has not pulled every fragment of the retrieve response yet");
+
+        var zero = (d.Flags & MemoryRelinquishDescriptor.ZeroMemory) != 0;
+        var last = share.Receivers.All(r => r == me || !r.HoldsMemory);
+        if (zero && last)
+        {
+            if (share.Operation == MemoryOperation.Share) return c.Fail(FfaError.InvalidParameters, "shared memory cannot be zeroed on relinquish");
+            if (me.GrantedData == DataAccess.ReadOnly) return c.Fail(FfaError.Denied, "a read-only borrower cannot zero the memory");
+        }
+
+        me.State = RetrieveState.NotRetrieved;
+        if (zero && last)
+            foreach (var k in share.Constituents) _memory.Clear(k.Address, k.ByteLength);
+        return FfaAnswer.Success32();
+    }
+
+    /// <summary>
+    /// FFA_MEM_RECLAIM: w1/w2 = handle, w3 = flags (bit 0 zero memory). DENIED while any borrower still holds
+    /// the memory; afterwards the sender owns it exclusively again and the handle is unknown. A normal-world
+    /// reclaim is trusted to come from the sender's hypervisor, as in Hafnium.
+    /// </summary>
+    private FfaAnswer MemReclaim(Call c)
+    {
+        var handle = Handle(c);
+        var flags = c[3];
+        if ((flags & ~1UL) != 0) return c.Fail(FfaError.InvalidParameters, $"flags 0x{flags:X}: only bit 0 (zero memory) is supported");
+        if (ShareFor(c, handle, out var share) is { } unknown) return unknown;
+        if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not the sender of handle 0x{handle:X} ({EndpointId.Format(share.Sender)})");
+        var holders = share.Receivers.Where(r => r.HoldsMemory).Select(r => EndpointId.Format(r.Id)).ToList();
+        if (holders.Count > 0)
+            return c.Fail(FfaError.Denied, $"handle 0x{handle:X} is still held by {string.Join(", ", holders)} (they must relinquish first)");
+
+        foreach (var k in share.Constituents)
+        {
+            _map.SetShare(k.Address, k.ByteLength, null);
+            if ((flags & 1) != 0) _memory.Clear(k.Address, k.ByteLength);
+        }
+        _shares.Remove(handle);
+        return FfaAnswer.Success32();
+    }
+}

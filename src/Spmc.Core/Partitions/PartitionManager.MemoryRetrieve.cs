@@ -1,0 +1,294 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Memory;
+using Spmc.Core.Partitions.Shares;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>
+/// Retrieving memory: FFA_MEM_RETRIEVE_REQ (borrowers, and the hypervisor's retrieve request by ID 0) and
+/// the response's continuation FFA_MEM_FRAG_RX. Rules and their order follow Hafnium
+/// (api_ffa_mem_retrieve_req, ffa_memory_retrieve_validate, ffa_memory_retrieve_is_memory_access_valid).
+/// </summary>
+public sealed partial class PartitionManager : IShareAccess
+{
+    private const ulong HypervisorHandleBit = 1UL << 63;
+
+    private void RegisterMemoryRetrieve()
+    {
+        Register(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
+        // FFA_MEM_RETRIEVE_RESP is the SPMC's answer, reported by FFA_FEATURES but not a call.
+        Register(FfaFunction.MemRetrieveResp, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
+        Register(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
+    }
+
+    /// <summary>
+    /// FFA_FEATURES(FFA_MEM_RETRIEVE_REQ): a v1.1+ caller must declare NS-bit support (input bit 1), else
+    /// NOT_SUPPORTED (Hafnium). w2 = NS bit supported (bit 1) | hypervisor retrieve supported (bit 2); no
+    /// dynamically allocated buffers (bit 0 clear).
+    /// </summary>
+    private static FfaAnswer RetrieveReqFeatures(Call c, uint input)
+    {
+        if (c.Caller.Version >= FfaVersion.V1_1 && (input & 0x2) == 0)
+            return c.Fail(FfaError.NotSupported, "FFA_MEM_RETRIEVE_REQ: a v1.1+ caller must set input property bit 1 (it handles the NS bit)");
+        return FfaAnswer.Success32(w2: 0b110);
+    }
+
+    private static ulong Handle(Call c) => (c[1] & 0xFFFF_FFFF) | ((c[2] & 0xFFFF_FFFF) << 32);
+
+    private FfaAnswer MemRetrieveReq(Call c)
+    {
+        if (Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
+        if (c[3] != 0 || c[4] != 0)
+            return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support: put the request in the TX buffer");
+        if (fragment != total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} differs from total length {total}: retrieve requests cannot be fragmented (Hafnium)");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
+        if (total > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"length {total} exceeds the {mailbox.Size}-byte TX buffer");
+        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+
+        var bytes = _memory.Read(mailbox.Tx, total);
+        var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, c.Caller.Version < FfaVersion.V1_1);
+        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        var request = parsed.Value!;
+        if (LayoutError(request, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
+        if (request.Receivers.Count == 0) return HypervisorRetrieve(c, request, total);
+
+        if (request.Receivers.Any(r => r.CompositeOffset != 0))
+            return c.Fail(FfaError.InvalidParameters, "a retrieve request must give composite offset 0 (the handle names the memory)");
+        if (ShareFor(c, request.Handle, out var share) is { } unknown) return unknown;
+        if (total != request.ReceiversOffset + request.Receivers.Count * request.EmadSize)
+            return c.Fail(FfaError.InvalidParameters, $"length {total} is not the header plus {request.Receivers.Count} receivers ({request.ReceiversOffset + request.Receivers.Count * request.EmadSize})");
+        if (request.Sender != share.Sender)
+            return c.Fail(FfaError.Denied, $"sender {EndpointId.Format(request.Sender)} is not the sender of handle 0x{share.Handle:X} ({EndpointId.Format(share.Sender)})");
+        if (request.Flags.Type != MemoryTransactionType.NotSpecified && request.Flags.Type != share.Type)
+            return c.Fail(FfaError.InvalidParameters, $"flags ask for a {request.Flags.Type} transaction but handle 0x{share.Handle:X} was {share.Name}");
+        if (request.Tag != share.Tag) return c.Fail(FfaError.InvalidParameters, $"tag 0x{request.Tag:X} is not the sender's tag");
+        if (share.Receiver(c.Caller.Id) is not { } me)
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{share.Handle:X}");
+        if (RetrieveFlagsError(c, request.Flags, share) is ({ } flagCode, { } flagError)) return c.Fail(flagCode, flagError);
+        if (AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is ({ } attrCode, { } attrError))
+            return c.Fail(attrCode, attrError);
+        if (request.Attributes.Type != MemoryType.NotSpecified && request.Attributes.Value != share.Attributes.Value)
+            return c.Fail(FfaError.Denied, $"attributes {request.Attributes} differ from the sender's {share.Attributes}");
+        if (RetrieveReceiversError(c, request, share) is ({ } listCode, { } listError)) return c.Fail(listCode, listError);
+
+        var mine = request.Receivers.First(r => r.Access.Endpoint == c.Caller.Id);
+        var (grant, grantCode, grantError) = Grant(mine, me, share, request);
+        if (grantError is not null) return c.Fail(grantCode!.Value, grantError);
+        if (me.HoldsMemory)
+            return c.Fail(FfaError.Denied, $"{EndpointId.Format(me.Id)} already retrieved handle 0x{share.Handle:X} (relinquish it first)");
+
+        me.State = RetrieveState.Retrieved;
+        (me.GrantedData, me.GrantedInstruction) = grant;
+        me.Retrievals++;
+        var response = RetrieveResponse(share, c.Caller, me, mine.ImplementationDefined);
+        me.Response = new ResponseInProgress { Bytes = response, Delivered = 0 };
+        var first = NextFragment(c.Caller, me.Response);
+        if (me.Response.Complete) FinishRetrieve(share, me);
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Length, (uint)first), null, null);
+    }
+
+    /// <summary>The transaction a handle names, or the INVALID_PARAMETERS answer saying why there is none.</summary>
+    private FfaAnswer? ShareFor(Call c, ulong handle, out ShareState share)
+    {
+        share = null!;
+        if ((handle & HypervisorHandleBit) != 0)
+            return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} has bit 63 set: the hypervisor allocated it, the SPMC does not know it");
+        if (!_shares.TryGetValue(handle, out var found)) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is unknown");
+        if (!found.SendingComplete) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is still being sent ({found.Received} of {found.Pending!.Length} bytes)");
+        share = found;
+        return null;
+    }
+
+    /// <summary>Retrieve flags: no alignment hints, only defined bits; SHARE cannot zero; zeroing needs the sender's consent.</summary>
+    private static (FfaError?, string?) RetrieveFlagsError(Call c, MemoryTransactionFlags flags, ShareState share)
+    {
+        if (flags.Has(MemoryTransactionFlags.AlignmentHintValid) || (flags.Value & MemoryTransactionFlags.AlignmentHintMask) != 0)
+            return (FfaError.InvalidParameters, "address-range alignment hints (flags bits[9:5]) are not supported (Hafnium rejects them)");
+        var allowed = c.Caller.Version >= FfaVersion.V1_2 ? 0x7FFu : 0x3FFu;
+        if ((flags.Value & ~allowed) != 0) return (FfaError.InvalidParameters, $"flags 0x{flags.Value:X}: reserved bits are set");
+        if (flags.Has(MemoryTransactionFlags.TimeSlicing)) return (FfaError.InvalidParameters, "time slicing (flags bit 1) is not supported");
+        if (share.Operation == MemoryOperation.Share &&
+            (flags.Has(MemoryTransactionFlags.ZeroMemory) || flags.Has(MemoryTransactionFlags.ZeroAfterRelinquish)))
+            return (FfaError.InvalidParameters, "shared memory cannot be zeroed (flags bits 0 and 2 are for LEND and DONATE)");
+        if (flags.Has(MemoryTransactionFlags.ZeroMemory) && !share.Flags.Has(MemoryTransactionFlags.ZeroMemory))
+            return (FfaError.Denied, "zeroing before retrieve (flags bit 0) needs the sender to have asked for it");
+        return (null, null);
+    }
+
+    /// <summary>
+    /// The receiver list: all receivers of the transaction, or — with the v1.2 bypass flag — only the caller,
+    /// for a multi-borrower transaction. Each must be a receiver (DENIED otherwise) and listed once.
+    /// </summary>
+    private static (FfaError?, string?) RetrieveReceiversError(Call c, MemoryTransactionDescriptor request, ShareState share)
+    {
+        var bypass = request.Flags.Has(MemoryTransactionFlags.BypassMultipleBorrowerCheck);
+        if (bypass && (request.Receivers.Count != 1 || share.Receivers.Count < 2))
+            return (FfaError.InvalidParameters, "the bypass flag (bit 10) needs exactly one listed receiver and a transaction with several");
+        if (!bypass && request.Receivers.Count != share.Receivers.Count)
+            return (FfaError.InvalidParameters, $"the request lists {request.Receivers.Count} receivers, the transaction has {share.Receivers.Count}");
+        var seen = new HashSet<ushort>();
+        foreach (var r in request.Receivers)
+        {
+            if (!seen.Add(r.Access.Endpoint)) return (FfaError.InvalidParameters, $"receiver {EndpointId.Format(r.Access.Endpoint)} is listed twice");
+            if (share.Receiver(r.Access.Endpoint) is null)
+                return (FfaError.Denied, $"{EndpointId.Format(r.Access.Endpoint)} is not a receiver of handle 0x{share.Handle:X}");
+            if (r.Access.ReservedBitsSet) return (FfaError.InvalidParameters, $"receiver {EndpointId.Format(r.Access.Endpoint)}: reserved permission bits are set");
+        }
+        if (!seen.Contains(c.Caller.Id)) return (FfaError.InvalidParameters, $"the request does not list the caller {EndpointId.Format(c.Caller.Id)}");
+        return (null, null);
+    }
+
+    /// <summary>
+    /// The access granted to the retriever (Hafnium ffa_memory_retrieve_is_memory_access_valid): data access no
+    /// wider than the sender gave; instruction access unspecified for SHARE and multi-borrower LEND (granted NX),
+    /// NX or X for single-borrower LEND/DONATE (X never on non-secure memory lent to an SP).
+    /// </summary>
+    private ((DataAccess, InstructionAccess), FfaError?, string?) Grant(EndpointMemoryAccess mine, ShareReceiver me, ShareState share,
+        MemoryTransactionDescriptor request)
+    {
+        var a = mine.Access;
+        if (a.Flags != 0) return (default, FfaError.InvalidParameters, "the caller's own access descriptor must not carry the non-retrieval borrower flag");
+        if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
+            return (default, FfaError.InvalidParameters, "permission value 3 is reserved");
+        var sent = me.Sent.Data == DataAccess.NotSpecified ? DataAccess.ReadWrite : me.Sent.Data;
+        if (a.Data == DataAccess.ReadWrite && sent == DataAccess.ReadOnly)
+            return (default, FfaError.Denied, "RW requested but the sender granted RO");
+        var data = a.Data == DataAccess.NotSpecified ? sent : a.Data;
+
+        var instruction = InstructionAccess.NotExecutable;
+        var multiple = share.Operation == MemoryOperation.Share || (share.Operation == MemoryOperation.Lend && share.Receivers.Count > 1);
+        if (multiple && a.Instruction != InstructionAccess.NotSpecified)
+            return (default, FfaError.InvalidParameters, $"instruction access must be unspecified when memory is {(share.Operation == MemoryOperation.Share ? "shared" : "lent to several borrowers")} (it is NX)");
+        if (!multiple)
+        {
+            if (a.Instruction == InstructionAccess.NotSpecified)
+                return (default, FfaError.InvalidParameters, "a single borrower of lent or donated memory must ask for NX or X");
+            if (a.Instruction == InstructionAccess.Executable && EndpointId.IsSecure(me.Id) && !_map.IsSecure(share.Constituents[0].Address))
+                return (default, FfaError.InvalidParameters, "X on non-secure memory cannot be granted to a secure partition (no RME)");
+            instruction = a.Instruction;
+        }
+        if (data == DataAccess.ReadOnly &&
+            (request.Flags.Has(MemoryTransactionFlags.ZeroMemory) || request.Flags.Has(MemoryTransactionFlags.ZeroAfterRelinquish)))
+            return (default, FfaError.Denied, "read-only access cannot be combined with zeroing flags");
+        if (request.Layout == MemoryDescriptorLayout.V1_2 && share.SenderLayout == MemoryDescriptorLayout.V1_2 &&
+            mine.ImplementationDefined != me.ImplementationDefined)
+            return (default, FfaError.InvalidParameters, "the implementation-defined value differs from the sender's");
+        return ((data, instruction), null, null);
+    }
+
+    /// <summary>
+    /// The retrieve response, in the retriever's layout: the caller's access descriptor with what was granted,
+    /// the transaction type in the flags, the NS bit for non-secure memory, and every constituent. Hafnium
+    /// writes tag 0 in responses rather than echoing the sender's; we do the same.
+    /// </summary>
+    private byte[] RetrieveResponse(ShareState share, Endpoint caller, ShareReceiver me, UInt128 impdef)
+    {
+        var layout = MemoryDescriptorLayouts.For(caller.Version);
+        var ns = layout != MemoryDescriptorLayout.V1_0 && !_map.IsSecure(share.Constituents[0].Address);
+        var flags = (uint)share.Type << 3;
+        if (share.Flags.Has(MemoryTransactionFlags.ZeroMemory)) flags |= MemoryTransactionFlags.ZeroMemory;
+        var d = new MemoryTransactionDescriptor(share.Sender, share.Attributes.WithNonSecure(ns), new MemoryTransactionFlags(flags), share.Handle, 0,
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(me.Id, me.GrantedData, me.GrantedInstruction), 0, impdef)],
+            new CompositeMemoryRegion((uint)share.TotalPages, share.Constituents));
+        return d.ToBytes(layout);
+    }
+
+    /// <summary>Writes the next fragment of a response into the caller's RX (whole constituents only) and returns its length.</summary>
+    private int NextFragment(Endpoint caller, ResponseInProgress response)
+    {
+        var room = caller.Mailbox!.Size / MemoryRegionConstituent.Size * MemoryRegionConstituent.Size;
+        var length = Math.Min(room, response.Bytes.Length - response.Delivered);
+        FillRx(caller, response.Bytes.AsSpan(response.Delivered, length));
+        response.Delivered += length;
+        return length;
+    }
+
+    /// <summary>The whole response was delivered: a DONATE now changes owner and the handle is freed (Hafnium).</summary>
+    private void FinishRetrieve(ShareState share, ShareReceiver me)
+    {
+        me.Response = null;
+        if (share.Operation != MemoryOperation.Donate) return;
+        foreach (var k in share.Constituents) _map.SetOwner(k.Address, k.ByteLength, me.Id);
+        _shares.Remove(share.Handle);
+    }
+
+    /// <summary>
+    /// The hypervisor retrieve request (FF-A v1.2 §17.4.3; pKVM before every reclaim): ID 0, no receivers,
+    /// every field zero but the handle. Answered with the whole transaction as sent; changes no state.
+    /// </summary>
+    private FfaAnswer HypervisorRetrieve(Call c, MemoryTransactionDescriptor request, int total)
+    {
+        if (!c.FromHypervisor) return c.Fail(FfaError.InvalidParameters, "a retrieve request with no receivers is the hypervisor's (ID 0) only");
+        if (request.Sender != 0 || request.Attributes.Value != 0 || request.Flags.Value != 0 || request.Tag != 0)
+            return c.Fail(FfaError.InvalidParameters, "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag)");
+        if (total != request.Layout.HeaderSize())
+            return c.Fail(FfaError.InvalidParameters, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
+        if (ShareFor(c, request.Handle, out var share) is { } unknown) return unknown;
+        if (share.HypervisorResponse is not null)
+            return c.Fail(FfaError.Denied, $"a hypervisor retrieve of handle 0x{share.Handle:X} is in progress (pull its fragments with FFA_MEM_FRAG_RX)");
+
+        var layout = MemoryDescriptorLayouts.For(c.Caller.Version);
+        var d = new MemoryTransactionDescriptor(share.Sender, share.Attributes, MemoryTransactionFlags.OfType(share.Type), share.Handle, 0,
+            share.Receivers.Select(r => new EndpointMemoryAccess(r.Sent, 0, r.ImplementationDefined)).ToList(),
+            new CompositeMemoryRegion((uint)share.TotalPages, share.Constituents));
+        var response = new ResponseInProgress { Bytes = d.ToBytes(layout), Delivered = 0 };
+        var first = NextFragment(c.Caller, response);
+        share.HypervisorResponse = response.Complete ? null : response;
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Bytes.Length, (uint)first), null, null);
+    }
+
+    /// <summary>
+    /// FFA_MEM_FRAG_RX: w1/w2 = handle, w3 = bytes of the response already received, w4[31:16] = sender ID
+    /// (hypervisor only). Answered with FFA_MEM_FRAG_TX and the next fragment in RX.
+    /// </summary>
+    private FfaAnswer MemFragRx(Call c)
+    {
+        var handle = Handle(c);
+        var offset = c[3];
+        var w4Sender = EndpointId.Sender(c[4]);
+        if ((ushort)c[4] != 0) return c.Fail(FfaError.InvalidParameters, $"w4 bits[15:0] must be zero (w4 = 0x{c[4]:X})");
+        if (w4Sender != 0 && c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "w4[31:16] must be 0 for a secure partition");
+        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (ShareFor(c, handle, out var share) is { } unknown) return unknown;
+        if (w4Sender != 0 && w4Sender != share.Sender)
+            return c.Fail(FfaError.InvalidParameters, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle:X}");
+
+        ShareReceiver? me = null;
+        var response = c.FromHypervisor ? share.HypervisorResponse : null;
+        if (response is null)
+        {
+            me = share.Receiver(c.Caller.Id);
+            if (me is null) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle:X}");
+            response = me.Response;
+        }
+        if (response is null) return c.Fail(FfaError.InvalidParameters, $"no retrieve response of handle 0x{handle:X} is being delivered to {EndpointId.Format(c.Caller.Id)}");
+        if (offset != (ulong)response.Delivered)
+            return c.Fail(FfaError.InvalidParameters, $"fragment offset {offset} is not the {response.Delivered} bytes already delivered");
+
+        var length = NextFragment(c.Caller, response);
+        if (response.Complete)
+        {
+            if (me is null) share.HypervisorResponse = null;
+            else FinishRetrieve(share, me);
+        }
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragTx), (uint)handle, handle >> 32, (uint)length), null, null);
+    }
+
+    /// <summary>Who may touch pages of a transaction: the sender keeps access only for SHARE; borrowers once retrieved.</summary>
+    public (PageAccess Access, string? Why) AccessOf(ulong handle, ushort endpoint)
+    {
+        if (!_shares.TryGetValue(handle, out var share)) return (PageAccess.None, $"in unknown transaction 0x{handle:X}");
+        if (endpoint == share.Sender)
+            return share.Operation == MemoryOperation.Share ? (PageAccess.ReadWrite, null)
+                : (PageAccess.None, $"{share.Name} by {EndpointId.Format(endpoint)} in handle 0x{handle:X}: no access until FFA_MEM_RECLAIM");
+        if (share.Receiver(endpoint) is { HoldsMemory: true } r)
+            return (r.GrantedData == DataAccess.ReadOnly ? PageAccess.ReadOnly : PageAccess.ReadWrite, null);
+        return (PageAccess.None, share.Receiver(endpoint) is null
+            ? $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} is not a receiver"
+            : $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} has not retrieved it");
+    }
+}

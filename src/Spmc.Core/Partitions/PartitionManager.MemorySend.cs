@@ -1,0 +1,288 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Partitions.Shares;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>
+/// Sending memory: FFA_MEM_SHARE, FFA_MEM_LEND, FFA_MEM_DONATE and their continuation FFA_MEM_FRAG_TX.
+/// Validation follows Hafnium's order (api_ffa_mem_send, ffa_memory_send_validate): the first failing rule wins.
+/// </summary>
+public sealed partial class PartitionManager
+{
+    /// <summary>Hafnium's build defaults (platform.gni): share states, fragments per transaction, receivers per transaction.</summary>
+    public const int MaxShareStates = 100, MaxFragments = 20, MaxReceivers = 2;
+
+    private readonly SortedDictionary<ulong, ShareState> _shares = [];
+    private ulong _nextHandle = 1;
+
+    public IReadOnlyCollection<ShareState> Shares => _shares.Values;
+
+    private void RegisterMemorySend()
+    {
+        Register(FfaFunction.MemShare, Callers.Any, c => MemSend(c, MemoryOperation.Share), smc64: true);
+        Register(FfaFunction.MemLend, Callers.Any, c => MemSend(c, MemoryOperation.Lend), smc64: true);
+        Register(FfaFunction.MemDonate, Callers.Any, c => MemSend(c, MemoryOperation.Donate), smc64: true);
+        Register(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
+    }
+
+    private static FfaAnswer FragRx(ulong handle, int received, ushort senderForNwd) =>
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragRx), (uint)handle, handle >> 32, (uint)received, (ulong)senderForNwd << 16), null, null);
+
+    private static FfaAnswer HandleSuccess(ulong handle) => FfaAnswer.Success32(w2: (uint)handle, w3: handle >> 32);
+
+    /// <summary>Reads w1/w2 lengths; for SMC64 the upper halves must be zero (the lengths are 32-bit).</summary>
+    private static string? Lengths(Call c, out int total, out int fragment)
+    {
+        total = fragment = 0;
+        if (c[1] > uint.MaxValue || c[2] > uint.MaxValue) return "lengths in x1/x2 must fit in 32 bits";
+        if (c[1] > int.MaxValue || c[2] > int.MaxValue) return $"total length {c[1]} or fragment length {c[2]} is absurdly large";
+        (total, fragment) = ((int)c[1], (int)c[2]);
+        return null;
+    }
+
+    private FfaAnswer MemSend(Call c, MemoryOperation op)
+    {
+        if (Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
+        if (c[3] != 0 || c[4] != 0)
+            return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support (as Hafnium): put the descriptor in the TX buffer with x3 = x4 = 0");
+        if (fragment > total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds total length {total}");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped (FFA_RXTX_MAP first)");
+        if (fragment > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds the {mailbox.Size}-byte TX buffer");
+        if (total > MaxFragments * mailbox.Size)
+            return c.Fail(FfaError.NoMemory, $"total length {total} needs more than {MaxFragments} fragments of {mailbox.Size} bytes (Hafnium's limit)");
+
+        var bytes = _memory.Read(mailbox.Tx, fragment);
+        var v10 = c.Caller.Version < FfaVersion.V1_1;
+        var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, v10);
+        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        var d = parsed.Value!;
+        if (LayoutError(d, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
+        if (d.Receivers.Count == 0) return c.Fail(FfaError.InvalidParameters, "receiver count is 0");
+        if (d.Receivers.Count > MaxReceivers) return c.Fail(FfaError.InvalidParameters, $"{d.Receivers.Count} receivers; at most {MaxReceivers} (Hafnium's limit)");
+
+        var emadsEnd = d.ReceiversOffset + d.Receivers.Count * d.EmadSize;
+        if (fragment < emadsEnd + CompositeMemoryRegion.HeaderSize)
+            return c.Fail(FfaError.InvalidParameters, $"the first fragment ({fragment} bytes) must hold the header, every receiver and the composite header ({emadsEnd + CompositeMemoryRegion.HeaderSize} bytes)");
+        if (total % 16 != 0 || fragment % 16 != 0)
+            return c.Fail(FfaError.InvalidParameters, $"total length {total} and fragment length {fragment} must be multiples of 16");
+        var compositeOffset = d.CompositeOffset;
+        if (d.Receivers.Any(r => r.CompositeOffset != compositeOffset))
+            return c.Fail(FfaError.InvalidParameters, "receivers name different composite offsets");
+        if (compositeOffset == 0) return c.Fail(FfaError.InvalidParameters, "composite offset is 0: a send must describe its memory");
+        if (compositeOffset < emadsEnd) return c.Fail(FfaError.InvalidParameters, $"composite offset {compositeOffset} lies inside the header or receivers (they end at {emadsEnd})");
+        if (compositeOffset % 16 != 0) return c.Fail(FfaError.InvalidParameters, $"composite offset {compositeOffset} is not 16-byte aligned");
+        if ((ulong)compositeOffset + CompositeMemoryRegion.HeaderSize > (ulong)fragment)
+            return c.Fail(FfaError.InvalidParameters, $"the composite header at {compositeOffset} is not inside the first fragment ({fragment} bytes)");
+        var constituentCount = BitConverter.ToUInt32(bytes, (int)compositeOffset + 4);
+        if (constituentCount == 0) return c.Fail(FfaError.InvalidParameters, "the composite has no constituents");
+        if ((ulong)total != compositeOffset + CompositeMemoryRegion.HeaderSize + (ulong)constituentCount * MemoryRegionConstituent.Size)
+            return c.Fail(FfaError.InvalidParameters, $"total length {total} does not match {constituentCount} constituents at composite offset {compositeOffset}");
+
+        // Flags: only bit 0 (zero memory) may be set by a sender, and never for SHARE (Hafnium rejects time slicing too).
+        if (op == MemoryOperation.Share && d.Flags.Has(MemoryTransactionFlags.ZeroMemory))
+            return c.Fail(FfaError.InvalidParameters, "FFA_MEM_SHARE cannot ask to zero the memory (flags bit 0)");
+        if ((d.Flags.Value & ~MemoryTransactionFlags.ZeroMemory) != 0)
+            return c.Fail(FfaError.InvalidParameters, $"flags 0x{d.Flags.Value:X}: only bit 0 (zero memory) may be set by a sender");
+        if (op == MemoryOperation.Donate && d.Receivers.Count != 1)
+            return c.Fail(FfaError.InvalidParameters, $"FFA_MEM_DONATE needs exactly one receiver, got {d.Receivers.Count}");
+
+        if (SenderError(c, d.Sender) is { } senderError) return c.Fail(FfaError.Denied, senderError);
+        if (ReceiversError(d, op) is ({ } receiverCode, { } receiverError)) return c.Fail(receiverCode, receiverError);
+        if (AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is ({ } attrCode, { } attrError)) return c.Fail(attrCode, attrError);
+
+        if (_shares.Count >= MaxShareStates)
+            return c.Fail(FfaError.NoMemory, $"{MaxShareStates} memory transactions are outstanding (Hafnium's limit); reclaim one first");
+
+        var share = new ShareState
+        {
+            Handle = _nextHandle++,
+            Operation = op,
+            Sender = d.Sender,
+            Attributes = d.Attributes,
+            Flags = d.Flags,
+            Tag = d.Tag,
+            SenderLayout = d.Layout,
+            Receivers = d.Receivers.Select(r => new ShareReceiver { Id = r.Access.Endpoint, Sent = r.Access, ImplementationDefined = r.ImplementationDefined }).ToList(),
+            Pending = new byte[total],
+            Received = fragment,
+            Fragments = 1,
+        };
+        bytes.CopyTo(share.Pending, 0);
+        _shares[share.Handle] = share;
+        if (fragment < total) return FragRx(share.Handle, fragment, c.FromNormalWorld ? share.Sender : (ushort)0);
+        return CompleteSend(c, share, compositeOffset);
+    }
+
+    /// <summary>EMAD size rules: 16 for v1.0/1.1 callers, 16 or 32 for v1.2 callers (Hafnium).</summary>
+    private static string? LayoutError(MemoryTransactionDescriptor d, Endpoint caller)
+    {
+        if (d.Layout == MemoryDescriptorLayout.V1_0 || d.EmadSize == 0) return null;
+        if (d.EmadSize > EndpointMemoryAccess.SizeV1_0 && caller.Version < FfaVersion.V1_2)
+            return $"{d.EmadSize}-byte receiver descriptors are FF-A 1.2; the caller uses {caller.Version}";
+        if (d.EmadSize > EndpointMemoryAccess.SizeV1_2)
+            return $"{d.EmadSize}-byte receiver descriptors are newer than FF-A {caller.Version}";
+        return null;
+    }
+
+    /// <summary>
+    /// The descriptor's sender: an SP must name itself; a VM must name itself, except the hypervisor (ID 0),
+    /// which may send for any VM of the system. The normal world can never name an SP (Hafnium: DENIED).
+    /// </summary>
+    private string? SenderError(Call c, ushort sender)
+    {
+        if (c.Caller.IsSecure)
+            return sender == c.Caller.Id ? null : $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)}";
+        if (EndpointId.IsSecure(sender)) return $"the normal world cannot send as {EndpointId.Format(sender)}";
+        if (sender != c.Caller.Id && !c.FromHypervisor)
+            return $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)} (only the hypervisor sends for other VMs)";
+        return FindEndpoint(sender) is null ? $"sender {EndpointId.Format(sender)} is not an endpoint of this system" : null;
+    }
+
+    /// <summary>
+    /// Receivers and their permissions (Hafnium ffa_memory_send_validate): known, not the sender, not repeated;
+    /// direction SP→SP or NWd→SP (a SHARE from the NWd may add VMs); data access RO/RW for SHARE and LEND,
+    /// unspecified for DONATE; instruction access always unspecified from the sender.
+    /// </summary>
+    private (FfaError?, string?) ReceiversError(MemoryTransactionDescriptor d, MemoryOperation op)
+    {
+        var seen = new HashSet<ushort>();
+        var anySp = false;
+        for (var i = 0; i < d.Receivers.Count; i++)
+        {
+            var a = d.Receivers[i].Access;
+            var who = $"receiver {i} ({EndpointId.Format(a.Endpoint)})";
+            if (a.Endpoint == d.Sender) return (FfaError.InvalidParameters, $"{who} is the sender");
+            if (!seen.Add(a.Endpoint)) return (FfaError.InvalidParameters, $"{who} is listed twice");
+            if (FindEndpoint(a.Endpoint) is null) return (FfaError.InvalidParameters, $"{who} is not an endpoint of this system");
+            if (a.ReservedBitsSet) return (FfaError.InvalidParameters, $"{who}: reserved permission or flag bits are set (0x{a.Permissions:X2}/0x{a.Flags:X2})");
+            if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
+                return (FfaError.InvalidParameters, $"{who}: permission value 3 is reserved");
+            if (a.Instruction != InstructionAccess.NotSpecified)
+                return (FfaError.InvalidParameters, $"{who}: the sender must leave instruction access unspecified (the borrower chooses; SHARE is always NX)");
+            if (op != MemoryOperation.Donate && a.Data == DataAccess.NotSpecified)
+                return (FfaError.InvalidParameters, $"{who}: {(op == MemoryOperation.Share ? "SHARE" : "LEND")} must give RO or RW data access");
+            if (op == MemoryOperation.Donate && a.Data != DataAccess.NotSpecified)
+                return (FfaError.InvalidParameters, $"{who}: DONATE must leave data access unspecified (the receiver chooses)");
+            if (a.Flags != 0)
+                return (FfaError.InvalidParameters, $"{who}: access descriptor flags must be zero in a send (0x{a.Flags:X2})");
+            var receiverSecure = EndpointId.IsSecure(a.Endpoint);
+            anySp |= receiverSecure;
+            if (EndpointId.IsSecure(d.Sender) && !receiverSecure)
+                return (FfaError.Denied, $"{who}: a secure partition cannot send memory to the normal world");
+            if (!EndpointId.IsSecure(d.Sender) && !receiverSecure && op != MemoryOperation.Share)
+                return (FfaError.Denied, $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
+        }
+        if (!anySp) return (FfaError.Denied, "normal world to normal world transactions do not go through the SPMC: name at least one secure partition");
+        return (null, null);
+    }
+
+    /// <summary>
+    /// Memory region attributes (Hafnium): reserved bits and the NS bit are INVALID; DONATE and single-borrower
+    /// LEND must leave the type unspecified (INVALID); SHARE and multi-borrower LEND must give Normal
+    /// write-back inner-shareable or Device-nGnRnE inner-shareable, the only ones Hafnium accepts (DENIED).
+    /// A retrieve request may leave the type unspecified.
+    /// </summary>
+    private static (FfaError?, string?) AttributesError(MemoryRegionAttributes attributes, MemoryOperation op, int receivers, bool forRetrieve)
+    {
+        if (attributes.ReservedBitsSet) return (FfaError.InvalidParameters, $"attributes {attributes}: bits[15:7] are reserved");
+        if (attributes.NonSecure) return (FfaError.InvalidParameters, $"attributes {attributes}: the NS bit is set by the SPMC, never by the caller");
+        var singleBorrower = op == MemoryOperation.Donate || (op == MemoryOperation.Lend && receivers == 1);
+        if (attributes.Type == MemoryType.NotSpecified) return (null, null);
+        if (singleBorrower && !forRetrieve)
+            return (FfaError.InvalidParameters, $"attributes {attributes}: {(op == MemoryOperation.Donate ? "DONATE" : "LEND to one borrower")} must leave the memory type unspecified");
+        var ok = attributes.Shareability == Shareability.InnerShareable &&
+                 ((attributes.Type == MemoryType.Normal && attributes.Cacheability == Cacheability.WriteBack) ||
+                  (attributes.Type == MemoryType.Device && attributes.DeviceAttributes == 0));
+        return ok ? (null, null)
+            : (FfaError.Denied, $"attributes {attributes}: only Normal write-back inner-shareable (0x2F) or Device-nGnRnE inner-shareable (0x13) are accepted");
+    }
+
+    /// <summary>FFA_MEM_FRAG_TX: w1/w2 = handle, w3 = fragment length, w4[31:16] = sender (hypervisor forwarding only).</summary>
+    private FfaAnswer MemFragTx(Call c)
+    {
+        var handle = (c[1] & 0xFFFF_FFFF) | (c[2] << 32);
+        var length = c[3];
+        var w4Sender = EndpointId.Sender(c[4]);
+        if ((ushort)c[4] != 0) return c.Fail(FfaError.InvalidParameters, $"w4 bits[15:0] must be zero (w4 = 0x{c[4]:X})");
+        if (w4Sender != 0 && c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "w4[31:16] must be 0 for a secure partition");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
+        if (length > (ulong)mailbox.Size || length < 16 || length % 16 != 0)
+            return c.Fail(FfaError.InvalidParameters, $"fragment length {length} must be a multiple of 16 between 16 and the TX size {mailbox.Size}");
+        if (!_shares.TryGetValue(handle, out var share)) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is unknown");
+        if (share.SendingComplete) return c.Fail(FfaError.InvalidParameters, $"sending of handle 0x{handle:X} is already complete");
+        if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
+            return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is being sent by {EndpointId.Format(share.Sender)}, not the caller");
+        if (w4Sender != 0 && w4Sender != share.Sender)
+            return c.Fail(FfaError.InvalidParameters, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle:X}");
+        var pending = share.Pending!;
+        if ((ulong)share.Received + length > (ulong)pending.Length)
+            return c.Fail(FfaError.InvalidParameters, $"fragment of {length} bytes overruns the total length {pending.Length} ({share.Received} received)");
+        if (share.Fragments >= MaxFragments)
+        {
+            _shares.Remove(handle);
+            return c.Fail(FfaError.NoMemory, $"more than {MaxFragments} fragments (Hafnium's limit); the transaction is dropped");
+        }
+
+        _memory.Read(mailbox.Tx, pending.AsSpan(share.Received, (int)length));
+        share.Received += (int)length;
+        share.Fragments++;
+        if (share.Received < pending.Length) return FragRx(handle, share.Received, c.FromNormalWorld ? share.Sender : (ushort)0);
+        var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0);
+        return CompleteSend(c, share, head.Value!.CompositeOffset);
+    }
+
+    /// <summary>
+    /// The last fragment arrived: check every constituent and the sender's ownership of every page, then
+    /// change the pages' state. On failure the transaction is dropped and its handle forgotten (Hafnium).
+    /// </summary>
+    private FfaAnswer CompleteSend(Call c, ShareState share, uint compositeOffset)
+    {
+        var parsed = CompositeMemoryRegion.Read(share.Pending, compositeOffset);
+        var error = parsed.Ok ? ConstituentsError(parsed.Value!, share) : (FfaError.InvalidParameters, parsed.Error);
+        if (error is ({ } code, { } reason))
+        {
+            _shares.Remove(share.Handle);
+            return c.Fail(code, reason);
+        }
+
+        var constituents = parsed.Value!.Constituents;
+        foreach (var k in constituents)
+        {
+            _map.SetShare(k.Address, k.ByteLength, share.Handle);
+            if (share.Operation != MemoryOperation.Share && share.Flags.Has(MemoryTransactionFlags.ZeroMemory))
+                _memory.Clear(k.Address, k.ByteLength);
+        }
+        share.Constituents = constituents;
+        share.SendingComplete = true;
+        share.Pending = null;
+        return HandleSuccess(share.Handle);
+    }
+
+    private (FfaError?, string?) ConstituentsError(CompositeMemoryRegion composite, ShareState share)
+    {
+        ulong pages = 0;
+        var list = composite.Constituents;
+        for (var i = 0; i < list.Count; i++)
+        {
+            var k = list[i];
+            if (k.Address % PageSize != 0) return (FfaError.InvalidParameters, $"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
+            if (k.PageCount == 0) return (FfaError.InvalidParameters, $"constituent {i}: page count is 0");
+            if (k.Address > ulong.MaxValue - k.ByteLength) return (FfaError.InvalidParameters, $"constituent {i}: 0x{k.Address:X} + {k.PageCount} pages overflows the address space");
+            pages += k.PageCount;
+        }
+        if (pages != composite.TotalPageCount)
+            return (FfaError.InvalidParameters, $"the composite says {composite.TotalPageCount} pages but its constituents hold {pages}");
+        var sorted = list.Select((k, i) => (k, i)).OrderBy(x => x.k.Address).ToList();
+        for (var j = 1; j < sorted.Count; j++)
+            if (sorted[j - 1].k.Address + sorted[j - 1].k.ByteLength > sorted[j].k.Address)
+                return (FfaError.InvalidParameters, $"constituents {sorted[j - 1].i} and {sorted[j].i} overlap");
+        for (var i = 0; i < list.Count; i++)
+            if (_map.WhyNotOwnedExclusively(share.Sender, list[i].Address, list[i].ByteLength) is { } why)
+                return (FfaError.Denied, $"constituent {i}: {EndpointId.Format(share.Sender)} does not own it exclusively: {why}");
+        return (null, null);
+    }
+}
