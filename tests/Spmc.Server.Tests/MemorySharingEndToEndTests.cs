@@ -182,4 +182,33 @@ public sealed class MemorySharingEndToEndTests(SpmcFactory factory) : IClassFixt
         Assert.Contains("unknown", (await api.CallAsync(Host, [Reclaim, (uint)handle, handle >> 32, 0])).Reason);
         Assert.NotNull(await api.ReadAsync(Host, pages[^1], 16));
     }
+
+    [Fact]
+    public async Task Inspector_ShowsShareReceiversRangesAndOwnership()
+    {
+        var system = await factory.NewSystemAsync();
+        var http = factory.CreateClient();
+        ISmcClient api = new RestSmcClient(http, system);
+        await api.CallAsync(Host, [RxTxMap, HostTx, HostRx, 1]);
+        var descriptor = new MemoryTransactionDescriptor(Host, new MemoryRegionAttributes(0), new MemoryTransactionFlags(0), 0, Tag,
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(Sp, DataAccess.ReadOnly), 0)],
+            CompositeMemoryRegion.Of(new MemoryRegionConstituent(0x8020_0000, 4))).ToBytes(MemoryDescriptorLayout.V1_2);
+        var answer = await api.CallAsync(Host, [0x84000072, (ulong)descriptor.Length, (ulong)descriptor.Length], [(HostTx, descriptor)]); // FFA_MEM_LEND_32
+        Assert.True(answer.X[0] == Success32, answer.Reason);
+
+        var state = await http.GetFromJsonAsync<JsonElement>($"/api/v1/systems/{system}/state");
+        var share = Assert.Single(state.GetProperty("shares").EnumerateArray());
+        Assert.Equal("lend", share.GetProperty("operation").GetString());
+        Assert.Equal("0x0000", share.GetProperty("sender").GetString());
+        Assert.Equal(4UL, share.GetProperty("totalPages").GetUInt64());
+        var receiver = Assert.Single(share.GetProperty("receivers").EnumerateArray());
+        Assert.Equal("0x8002", receiver.GetProperty("id").GetString());
+        Assert.Equal("ro", receiver.GetProperty("sentDataAccess").GetString());
+        Assert.Equal("not-retrieved", receiver.GetProperty("state").GetString());
+        var handle = share.GetProperty("handle").GetString();
+        Assert.Contains(state.GetProperty("memory").EnumerateArray(), r =>
+            r.GetProperty("base").GetString() == "0x80200000" && r.GetProperty("size").GetString() == "0x4000" && r.GetProperty("share").GetString() == handle);
+        // Lent: the host has lost access to the pages until it reclaims them.
+        Assert.Null(await api.ReadAsync(Host, 0x8020_0000, 8));
+    }
 }

@@ -171,10 +171,15 @@ public sealed class SimulatedSystem
                 _spmc.Endpoints.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
                     e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null)).ToList(),
                 Config.Partitions.Select(p => new PartitionView(p, p.Properties)).ToList(),
-                _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use)).ToList(),
+                _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use, e.Value.Share)).ToList(),
                 _memory.ResidentPages,
                 _spmc.Console.Lines.ToList(),
-                _spmc.Console.Pending);
+                _spmc.Console.Pending,
+                _spmc.Shares.Select(s => new ShareView(s.Handle, s.Operation, s.Sender, s.Attributes, s.Flags.Value, s.Tag,
+                    s.Receivers.Select(r => new ShareReceiverView(r.Id, r.Sent, r.State, r.GrantedData, r.GrantedInstruction, r.Retrievals,
+                        r.Response?.Delivered, r.Response?.Bytes.Length)).ToList(),
+                    s.Constituents.ToList(), s.SendingComplete, s.Received, s.Pending?.Length ?? s.Received, s.Fragments,
+                    s.HypervisorResponse is not null)).ToList());
         }
     }
 }

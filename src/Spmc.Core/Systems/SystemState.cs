@@ -1,8 +1,10 @@
 using Spmc.Abi.Descriptors;
+using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Partitions;
+using Spmc.Core.Partitions.Shares;
 
 namespace Spmc.Core.Systems;
 
@@ -18,7 +20,27 @@ public sealed record SystemState(
     IReadOnlyList<MemoryRegionView> Memory,
     int ResidentPages,
     IReadOnlyList<ConsoleLine> Console,
-    IReadOnlyDictionary<ushort, string> ConsolePending);
+    IReadOnlyDictionary<ushort, string> ConsolePending,
+    IReadOnlyList<ShareView> Shares);
+
+/// <summary>One memory transaction as the inspector shows it.</summary>
+public sealed record ShareView(
+    ulong Handle,
+    MemoryOperation Operation,
+    ushort Sender,
+    MemoryRegionAttributes Attributes,
+    uint Flags,
+    ulong Tag,
+    IReadOnlyList<ShareReceiverView> Receivers,
+    IReadOnlyList<MemoryRegionConstituent> Constituents,
+    bool SendingComplete,
+    int ReceivedBytes,
+    int TotalBytes,
+    int Fragments,
+    bool HypervisorRetrieveInProgress);
+
+public sealed record ShareReceiverView(ushort Id, MemoryAccessPermissions Sent, RetrieveState State, DataAccess GrantedData,
+    InstructionAccess GrantedInstruction, int Retrievals, int? ResponseDelivered, int? ResponseTotal);
 
 public sealed record MailboxView(ulong Tx, ulong Rx, uint Pages, RxState State);
 
@@ -26,4 +48,4 @@ public sealed record EndpointView(ushort Id, bool Secure, string Name, int Vcpus
 
 public sealed record PartitionView(PartitionConfig Config, PartitionProperties Properties);
 
-public sealed record MemoryRegionView(ulong Base, ulong Size, ushort Owner, bool Secure, PageUse Use);
+public sealed record MemoryRegionView(ulong Base, ulong Size, ushort Owner, bool Secure, PageUse Use, ulong? Share);

@@ -110,7 +110,31 @@ public static class ProtoMapping
             state.Endpoints.Add(ep);
         }
         state.Partitions.Add(s.Partitions.Select(p => ToProto(p.Config)));
-        state.Memory.Add(s.Memory.Select(m => new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use) }));
+        foreach (var m in s.Memory)
+        {
+            var range = new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use) };
+            if (m.Share is { } handle) range.ShareHandle = handle;
+            state.Memory.Add(range);
+        }
+        foreach (var share in s.Shares)
+        {
+            var proto = new MemoryShare
+            {
+                Handle = share.Handle, Operation = share.Operation.ToString().ToLowerInvariant(), Sender = share.Sender,
+                Attributes = share.Attributes.Value, Flags = share.Flags, Tag = share.Tag, SendingComplete = share.SendingComplete,
+                ReceivedBytes = (uint)share.ReceivedBytes, TotalBytes = (uint)share.TotalBytes, Fragments = (uint)share.Fragments,
+                HypervisorRetrieveInProgress = share.HypervisorRetrieveInProgress,
+                TotalPages = (ulong)share.Constituents.Sum(k => (long)k.PageCount),
+            };
+            proto.Ranges.Add(share.Constituents.Select(k => new MemoryRegion { Base = k.Address, Size = k.ByteLength }));
+            proto.Receivers.Add(share.Receivers.Select(r => new V1.ShareReceiver
+            {
+                Id = r.Id, SentDataAccess = Names.Of(r.Sent.Data), SentInstructionAccess = Names.Of(r.Sent.Instruction),
+                State = Names.Of(r), GrantedDataAccess = Names.Of(r.GrantedData), GrantedInstructionAccess = Names.Of(r.GrantedInstruction),
+                Retrievals = (uint)r.Retrievals,
+            }));
+            state.Shares.Add(proto);
+        }
         state.Console.Add(s.Console.Select(l => new V1.ConsoleLine { Sequence = (ulong)l.Sequence, Endpoint = l.Endpoint, Text = l.Text }));
         return state;
     }

@@ -77,13 +77,22 @@ public sealed record MailboxDto(string Tx, string Rx, uint Pages, string State);
 public sealed record EndpointStateDto(string Id, string Kind, string Name, int Vcpus, string FfaVersion, bool VersionNegotiated,
     bool VersionLocked, MailboxDto? Mailbox);
 
-public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use);
+public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use, string? Share);
+
+public sealed record ShareReceiverDto(string Id, string SentDataAccess, string SentInstructionAccess, string State, string GrantedDataAccess,
+    string GrantedInstructionAccess, int Retrievals);
+
+/// <summary>One memory transaction: who sent what to whom, who holds it, which ranges, and fragments pending.</summary>
+public sealed record MemoryShareDto(string Handle, string Operation, string Sender, string Attributes, string Flags, string Tag,
+    IReadOnlyList<ShareReceiverDto> Receivers, IReadOnlyList<RegionDto> Ranges, ulong TotalPages, bool SendingComplete, int ReceivedBytes,
+    int TotalBytes, int Fragments, bool HypervisorRetrieveInProgress);
 
 public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text);
 
 public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, long Calls,
     IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
-    int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending);
+    int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending,
+    IReadOnlyList<MemoryShareDto> Shares);
 
 /// <summary>Reads an array whose items may be JSON numbers or strings, keeping each item's raw text.</summary>
 public sealed class RawNumberListConverter : JsonConverter<List<string?>?>

@@ -80,10 +80,18 @@ public static class RestMapping
             e.VersionNegotiated, e.VersionLocked,
             e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null)).ToList(),
         s.Partitions.Select(p => ToDto(p.Config)).ToList(),
-        s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use))).ToList(),
+        s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use),
+            m.Share is { } h ? Hex(h) : null)).ToList(),
         s.ResidentPages,
         s.Console.Select(l => new ConsoleLineDto(l.Sequence, Id(l.Endpoint), l.Text)).ToList(),
-        s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value));
+        s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value),
+        s.Shares.Select(sh => new MemoryShareDto(Hex(sh.Handle), sh.Operation.ToString().ToLowerInvariant(), Id(sh.Sender),
+            Hex(sh.Attributes.Value), Hex(sh.Flags), Hex(sh.Tag),
+            sh.Receivers.Select(r => new ShareReceiverDto(Id(r.Id), Names.Of(r.Sent.Data), Names.Of(r.Sent.Instruction), Names.Of(r),
+                Names.Of(r.GrantedData), Names.Of(r.GrantedInstruction), r.Retrievals)).ToList(),
+            sh.Constituents.Select(k => new RegionDto(Hex(k.Address), Hex(k.ByteLength))).ToList(),
+            (ulong)sh.Constituents.Sum(k => (long)k.PageCount), sh.SendingComplete, sh.ReceivedBytes, sh.TotalBytes, sh.Fragments,
+            sh.HypervisorRetrieveInProgress)).ToList());
 
     private static string StateName(Core.Partitions.RxState state) => state switch
     {
