@@ -47,6 +47,7 @@ public sealed class RangeMap<T> where T : IEquatable<T>
     /// <summary>The pieces of [start, end) in address order, gaps included.</summary>
     public IEnumerable<Segment> Segments(ulong start, ulong end)
     {
+        if (end <= start) yield break;
         var cursor = start;
         for (var i = FirstOverlapping(start); i < _entries.Count && _entries[i].Start < end; i++)
         {

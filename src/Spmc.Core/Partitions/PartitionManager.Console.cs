@@ -8,8 +8,9 @@ public sealed partial class PartitionManager
 {
     private void RegisterConsole() =>
         // The spec reserves it for secure endpoints (pKVM cites DEN0077 1.2 table 13.53 when blocking it);
-        // Hafnium would also log for the normal world.
-        Register(FfaFunction.ConsoleLog, Callers.SecurePartitions, ConsoleLog, smc32: true, smc64: true);
+        // Hafnium would also log for the normal world. Hafnium serves partitions below v1.2 too (with the
+        // 6-register limit), so the ABI is not gated by the caller's version.
+        Register(FfaFunction.ConsoleLog, Callers.SecurePartitions, ConsoleLog, smc32: true, smc64: true, servesOlderCallers: true);
 
     /// <summary>
     /// w1 = character count; characters packed little-endian from w2: SMC32 carries up to 24 (w2..w7), SMC64

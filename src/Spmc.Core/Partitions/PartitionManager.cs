@@ -52,7 +52,7 @@ public sealed partial class PartitionManager : ISecureWorld
 
     /// <summary>One ABI: who may call it, what it does, and what FFA_FEATURES answers for it (w2, or a whole answer).</summary>
     private sealed record Handler(FfaFunction Function, bool Is64, Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties,
-        Func<Call, uint, FfaAnswer>? Feature);
+        Func<Call, uint, FfaAnswer>? Feature, bool ServesOlderCallers);
 
     /// <summary>What a handler sees: the request, the calling endpoint, and helpers that name the ABI in reasons.</summary>
     internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
@@ -64,10 +64,10 @@ public sealed partial class PartitionManager : ISecureWorld
     }
 
     private void Register(FfaFunction function, Callers who, Func<Call, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
-        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null)
+        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null, bool servesOlderCallers = false)
     {
-        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature);
-        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature);
+        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature, servesOlderCallers);
+        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature, servesOlderCallers);
     }
 
     private void RegisterHandlers()
@@ -112,7 +112,7 @@ public sealed partial class PartitionManager : ISecureWorld
     {
         // DEN0077: an ABI newer than the negotiated version is not part of that caller's ABI.
         if (since > _config.Version) return $"introduced in FF-A {since}; this SPMC implements {_config.Version}";
-        if (since > caller.Version) return $"introduced in FF-A {since}; the caller uses {caller.Version}";
+        if (since > caller.Version && !handler.ServesOlderCallers) return $"introduced in FF-A {since}; the caller uses {caller.Version}";
         return handler.Who switch
         {
             Callers.Hypervisor when caller.Id != EndpointId.Hypervisor => "only the hypervisor (ID 0) may call it",

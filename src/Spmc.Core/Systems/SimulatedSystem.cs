@@ -112,7 +112,7 @@ public sealed class SimulatedSystem
     {
         var function = request.Info?.Name ?? $"FF-A 0x{request.Args.FunctionId:X8}";
         string resultName;
-        if (request.Info?.Function == FfaFunction.Version)
+        if (request.Info?.Function == FfaFunction.Version && !request.Is64)
             resultName = answer.IsError ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)result[0])}";
         else
             resultName = FfaFunctions.NameOf((uint)result[0]) ?? $"0x{result[0]:X}";

@@ -1,0 +1,147 @@
+using Spmc.Core.Partitions;
+using Spmc.Core.Tests.Support;
+using static Spmc.Core.Tests.Support.Manifests;
+
+namespace Spmc.Core.Tests.Abi;
+
+/// <summary>FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): descriptors in x3..x17, never through RX.</summary>
+public class PartitionInfoGetRegsTests
+{
+    private static ulong X2(int last, int current, int tag = 0, int size = 24) =>
+        (uint)last | ((ulong)current << 16) | ((ulong)tag << 32) | ((ulong)size << 48);
+
+    private static void AssertEntry(Spmc.Core.Calls.SmcOutcome o, int slot, ushort id, ushort contexts, uint properties, string? uuid)
+    {
+        var reg = 3 + slot * 3;
+        Assert.Equal(PartitionInfo.Word0(id, contexts, properties), o.Frame[reg]);
+        var (lo, hi) = uuid is null ? (0ul, 0ul) : Uuid.Words64(uuid);
+        Assert.Equal(lo, o.Frame[reg + 1]);
+        Assert.Equal(hi, o.Frame[reg + 2]);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_NilUuid_PacksEveryEntry()
+    {
+        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        Assert.Equal("FFA_PARTITION_INFO_GET_REGS", o.Decoded.Function);
+        Assert.Equal("SMC64", o.Decoded.Width);
+        Assert.Equal(X2(last: 3, current: 3), o.Frame[2]);
+        AssertEntry(o, 0, Echo, 1, DefaultSpProperties, EchoUuid);
+        AssertEntry(o, 1, MemorySp, 1, DefaultSpProperties, MemorySpUuid);
+        AssertEntry(o, 2, Notifier, 2, DefaultSpProperties, NotifierUuid1);
+        AssertEntry(o, 3, Notifier, 2, DefaultSpProperties, NotifierUuid2);
+        for (var i = 15; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_SpecificUuid_HasAZeroUuid()
+    {
+        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(MemorySpUuid)));
+        Assert.Equal(X2(last: 0, current: 0), o.Frame[2]);
+        AssertEntry(o, 0, MemorySp, 1, DefaultSpProperties, null);
+        for (var i = 6; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_MoreThanFiveEntries_Paginate()
+    {
+        var sys = TestSystem.FromJson(Many(7));
+        var first = Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        Assert.Equal(X2(last: 6, current: 4), first.Frame[2]);
+        for (var i = 0; i < 5; i++)
+            AssertEntry(first, i, (ushort)(0x8001 + i / 4), 1, 0x101, ManyUuid(i / 4, i % 4));
+
+        var second = Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 5)));
+        Assert.Equal(X2(last: 6, current: 6), second.Frame[2]);
+        AssertEntry(second, 0, 0x8002, 1, 0x101, ManyUuid(1, 1));
+        AssertEntry(second, 1, 0x8002, 1, 0x101, ManyUuid(1, 2));
+        for (var i = 9; i < 18; i++) Assert.Equal(0ul, second.Frame[i]);
+
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 7)), Err.InvalidParameters);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_StartInTheMiddle_ReturnsFromThere()
+    {
+        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 2)));
+        Assert.Equal(X2(last: 3, current: 3), o.Frame[2]);
+        AssertEntry(o, 0, Notifier, 2, DefaultSpProperties, NotifierUuid1);
+        AssertEntry(o, 1, Notifier, 2, DefaultSpProperties, NotifierUuid2);
+        for (var i = 9; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(0, 0xFFFF)]
+    public void PartitionInfoGetRegs_NonZeroTag_IsRetry(ushort start, ushort tag) =>
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start, tag)), Err.Retry);
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(0xFFFF)]
+    public void PartitionInfoGetRegs_StartIndexNotBelowTheCount_IsInvalid(ushort start) =>
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start)), Err.InvalidParameters);
+
+    [Fact]
+    public void PartitionInfoGetRegs_UnknownUuid_IsInvalid() =>
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(UnknownUuid)), Err.InvalidParameters);
+
+    [Fact]
+    public void PartitionInfoGetRegs_UpperBitsOfX3_AreInvalid()
+    {
+        var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
+        frame[3] = 0x1_0000_0000;
+        Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters);
+    }
+
+    [Theory]
+    [InlineData(Ffa.V1_1)]
+    [InlineData(Ffa.V1_0)]
+    public void PartitionInfoGetRegs_PreV1_2Caller_IsNotSupported(uint version)
+    {
+        var sys = TestSystem.Default();
+        sys.Negotiate(Host, version);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_PreV1_2Partition_IsNotSupported() =>
+        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported);
+
+    [Fact]
+    public void PartitionInfoGetRegs_Smc32Form_IsNotSupported()
+    {
+        var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
+        frame[0] = 0x8400_008B;
+        Expect.Error(TestSystem.Default().Call(Host, frame), Err.NotSupported);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_PartitionsSeeTheSendBits_NormalWorldDoesNot()
+    {
+        var sys = TestSystem.Rich();
+        AssertEntry(Expect.Success64(sys.Call(Sp12, Ffa.PartitionInfoGetRegs(Sp12Uuid))), 0, Sp12, 1, 0x70F, null);
+        AssertEntry(Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Sp12Uuid))), 0, Sp12, 1, 0x30D, null);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_DoesNotUseRx()
+    {
+        var sys = TestSystem.Default();
+        Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));   // no RX mapped
+        sys.Map(Host, HostMemory, HostMemory + 0x1000);
+        Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)));         // RX now full
+        Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        Assert.Equal(RxState.Full, sys.Endpoint(Host).Mailbox!.State);
+    }
+
+    [Fact]
+    public void PartitionInfoGetRegs_InputJunkDoesNotLeakIntoTheAnswer()
+    {
+        var frame = Ffa.PartitionInfoGetRegs(EchoUuid);
+        for (var i = 4; i < 18; i++) frame[i] = 0xFEED_0000_0000_0000ul | (uint)i;
+        var o = Expect.Success64(TestSystem.Default().Call(Host, frame));
+        for (var i = 6; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
+    }
+}

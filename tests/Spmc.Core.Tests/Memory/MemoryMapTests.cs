@@ -1,0 +1,107 @@
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Tests.Support;
+using static Spmc.Core.Tests.Support.Manifests;
+
+namespace Spmc.Core.Tests.Memory;
+
+public class MemoryMapTests
+{
+    private static MemoryMap Map() => new(ManifestValidator.Validate(Rich));
+
+    [Fact]
+    public void Owner_MayReadAndWriteItsMemory()
+    {
+        var map = Map();
+        Assert.Null(map.CheckAccess(Host, HostMemory, 0x100000, write: true));
+        Assert.Null(map.CheckAccess(Sp12, Sp12Memory + 0x1000, 16, write: true));
+        Assert.Null(map.CheckAccess(Vm1, Vm1Memory + 0xFFFFF, 1, write: false));
+    }
+
+    [Fact]
+    public void OtherEndpoint_IsRefused()
+    {
+        var map = Map();
+        Assert.Contains("0x8001", map.CheckAccess(Host, Sp12Memory, 16, write: false));
+        Assert.NotNull(map.CheckAccess(Vm1, Vm2Memory, 16, write: true));
+        Assert.NotNull(map.CheckAccess(Sp11, Sp12Memory, 16, write: false));
+        Assert.NotNull(map.CheckAccess(Sp12, HostMemory, 16, write: false));
+    }
+
+    [Fact]
+    public void AccessStraddlingTheEndOfOwnedMemory_IsRefused()
+    {
+        var map = Map();
+        Assert.NotNull(map.CheckAccess(Host, HostMemory + 0x100000 - 8, 16, write: false));
+        Assert.NotNull(map.CheckAccess(Host, HostMemory - 8, 16, write: false));
+    }
+
+    [Fact]
+    public void Spmc_MayAccessEveryEndpointsMemory()
+    {
+        var map = Map();
+        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true));
+        Assert.Null(map.CheckAccess(0x8000, HostMemory, 16, write: false));
+        Assert.Null(map.CheckAccess(0x8000, Vm2Memory, 4096, write: true));
+    }
+
+    [Fact]
+    public void UnownedAddress_IsRefused_EvenForTheSpmc()
+    {
+        var map = Map();
+        Assert.NotNull(map.CheckAccess(Host, Unowned, 1, write: false));
+        Assert.NotNull(map.CheckAccess(0x8000, Unowned, 1, write: false));
+    }
+
+    [Fact]
+    public void Overflow_IsRefused()
+    {
+        var map = Map();
+        var reason = map.CheckAccess(Host, ulong.MaxValue - 10, 100, write: false);
+        Assert.Contains("overflow", reason);
+        Assert.NotNull(map.CheckAccess(0x8000, ulong.MaxValue, 2, write: false));
+    }
+
+    [Fact]
+    public void ZeroLength_IsAlwaysAllowed() => Assert.Null(Map().CheckAccess(Host, Unowned, 0, write: true));
+
+    [Fact]
+    public void PartitionRxBuffer_IsReadOnlyForItsOwner_NormalWorldRxIsNot()
+    {
+        var map = Map();
+        map.SetUse(Sp12Memory, 0x1000, PageUse.RxBuffer);
+        map.SetUse(HostMemory, 0x1000, PageUse.RxBuffer);
+        Assert.NotNull(map.CheckAccess(Sp12, Sp12Memory, 16, write: true));
+        Assert.Null(map.CheckAccess(Sp12, Sp12Memory, 16, write: false));
+        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true));
+        Assert.Null(map.CheckAccess(Host, HostMemory, 16, write: true));
+    }
+
+    [Fact]
+    public void IsOwnedExclusively_ExcludesBuffersAndOtherOwners()
+    {
+        var map = Map();
+        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
+        map.SetUse(HostMemory + 0x1000, 0x1000, PageUse.TxBuffer);
+        Assert.False(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
+        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x1000));
+        Assert.False(map.IsOwnedExclusively(Vm1, HostMemory, 0x1000));
+        Assert.False(map.IsOwnedExclusively(Host, Unowned, 0x1000));
+        Assert.False(map.IsOwnedExclusively(Host, HostMemory, 0));
+        Assert.False(map.IsOwnedExclusively(Host, ulong.MaxValue - 0xFFF, 0x2000));
+        map.SetUse(HostMemory + 0x1000, 0x1000, PageUse.Owned);
+        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
+    }
+
+    [Fact]
+    public void Entries_ReflectTheManifestRegions()
+    {
+        var map = Map();
+        Assert.Equal(6, map.Entries.Count);
+        Assert.True(map.TryGetState(Sp11Memory, out var state));
+        Assert.Equal(new PageState(Sp11, true, PageUse.Owned), state);
+        Assert.True(map.TryGetState(Vm2Memory + 0xFFFFF, out state));
+        Assert.Equal(new PageState(Vm2, false, PageUse.Owned), state);
+        Assert.False(map.TryGetState(Unowned, out _));
+    }
+}
