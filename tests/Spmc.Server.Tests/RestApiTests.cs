@@ -53,6 +53,25 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
     }
 
     [Fact]
+    public async Task Smc_VmCall_ShowsTheHopsTheProxyMade_SpCallHasNone()
+    {
+        var system = await factory.NewSystemAsync();
+        var vm = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0x84000069", "0x0", "0x0", "0x0", "0x0", "0x0", "0x0", "0x0", "0x5" } });
+        var hop = Assert.Single(vm.GetProperty("decoded").GetProperty("hops").EnumerateArray());
+        Assert.Equal("0x0000", hop.GetProperty("caller").GetString());
+        Assert.Equal("0x84000069", hop.GetProperty("request")[0].GetString());
+        Assert.Equal("0x5", hop.GetProperty("request")[8].GetString());
+        Assert.Equal("0x84000061", hop.GetProperty("answer")[0].GetString());
+        Assert.Equal("FFA_ID_GET", hop.GetProperty("decoded").GetProperty("function").GetString());
+        Assert.Equal(0x5UL, vm.X(8)); // SMC32: x8..x17 preserved
+
+        var sp = await _client.SmcAsync(system, new { caller = "0x8001", x = new[] { "0x84000069" } });
+        Assert.Equal(0, sp.GetProperty("decoded").GetProperty("hops").GetArrayLength());
+        var state = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/systems/{system}/state");
+        Assert.Equal(JsonValueKind.Null, state.GetProperty("proxy").ValueKind); // passthrough keeps no state
+    }
+
+    [Fact]
     public async Task Smc_DecimalRegistersAndNumbers_AreAccepted()
     {
         var system = await factory.NewSystemAsync();

@@ -4,8 +4,8 @@ using Spmc.Abi.Smccc;
 namespace Spmc.Core.Calls;
 
 /// <summary>
-/// An FF-A call as an FF-A instance receives it: the calling endpoint and vCPU, and the argument registers
-/// already narrowed to the call's width (for SMC32, w0..w7 only).
+/// An SMC as an instance receives it: the calling endpoint and vCPU, and x0..x17 as the caller left them.
+/// The SPMC's port narrows SMC32 arguments to w0..w7 before a handler sees them.
 /// </summary>
 public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 {
@@ -19,8 +19,11 @@ public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
     public ulong this[int register] => Args[register];
 }
 
-/// <summary>The answer of an FF-A instance: the result registers, and for an error its code and reason.</summary>
-public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason)
+/// <summary>
+/// The answer of an FF-A instance: the result registers, for an error its code and reason, and an optional
+/// note (a proxy model says here when it reproduces a kernel's bug, for instance).
+/// </summary>
+public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason, string? Note = null)
 {
     public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
         new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7), null, null);

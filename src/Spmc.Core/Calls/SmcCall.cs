@@ -22,9 +22,15 @@ public sealed record SmcCall(
 
 /// <summary>
 /// The human view of an answer: the function and width called, the result's name, and for an error its
-/// name and the one rule that failed ("FFA_RXTX_MAP: TX and RX ranges overlap").
+/// name and the one rule that failed ("FFA_RXTX_MAP: TX and RX ranges overlap"). For a call that went
+/// through the hypervisor proxy, <see cref="Hops"/> lists every frame the proxy sent to the SPMC with its
+/// answer, and <see cref="Notes"/> what the proxy model wants the user to know (e.g. a modelled kernel bug).
 /// </summary>
-public sealed record Decoded(string Function, string Width, string Result, string? Error, string? Reason);
+public sealed record Decoded(string Function, string Width, string Result, string? Error, string? Reason,
+    IReadOnlyList<Hop>? Hops = null, IReadOnlyList<string>? Notes = null);
+
+/// <summary>One frame a hypervisor proxy sent to the SPMC (as <see cref="Caller"/>), and the SPMC's answer.</summary>
+public sealed record Hop(ushort Caller, SmcFrame Request, SmcFrame Answer, Decoded Decoded);
 
 /// <summary>The answer to an <see cref="SmcCall"/>: the registers to write back, the reads, and the decoded view.</summary>
 public sealed record SmcOutcome(SmcFrame Frame, Decoded Decoded, IReadOnlyList<MemoryReadResult> Reads);

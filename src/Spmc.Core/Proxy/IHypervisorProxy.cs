@@ -1,23 +1,53 @@
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
 
 namespace Spmc.Core.Proxy;
 
-/// <summary>The secure side of the machine as the proxy sees it: it takes FF-A calls and answers them.</summary>
+/// <summary>The secure side of the machine as the proxy sees it: it takes SMCs and answers them.</summary>
 public interface ISecureWorld
 {
     FfaAnswer Handle(FfaRequest request);
 }
 
+/// <summary>What a proxy model is given when its system is built: the configuration and the machine's memory.</summary>
+public sealed record ProxyContext(SystemConfig Config, PhysicalMemory Memory, MemoryMap Map);
+
+/// <summary>One range of the host's stage 2 as the proxy tracks it ("owned", "shared-owned", "hyp", ...).</summary>
+public sealed record Stage2RangeView(ulong Base, ulong Size, string State);
+
+/// <summary>What the inspector shows of a proxy: its negotiated version, its own and the host's buffers, the stage 2.</summary>
+public sealed record ProxyStateView(
+    string Profile,
+    string? Version,
+    bool Negotiated,
+    ulong? HostTx,
+    ulong? HostRx,
+    ulong? HypTx,
+    ulong? HypRx,
+    IReadOnlyList<Stage2RangeView> Stage2,
+    IReadOnlyList<string> Notes);
+
 /// <summary>
-/// The hypervisor between normal-world VMs and the SPMC (pKVM's EL2 FF-A proxy). Every frame from a VM
-/// passes through <see cref="Forward"/>; it may answer itself, rewrite the frame, or issue its own calls
-/// to the SPMC.
+/// The hypervisor between normal-world VMs and the SPMC (pKVM's EL2 FF-A proxy). Every SMC from a VM — FF-A
+/// or not — passes through <see cref="Forward"/> with x0..x17 as the VM left them; the proxy may answer
+/// itself, rewrite the frame, or make its own calls to the SPMC through the secure world it is given (each is
+/// shown to the user as a hop). It decides every register the VM gets back.
 /// </summary>
 public interface IHypervisorProxy
 {
     string Profile { get; }
 
     FfaAnswer Forward(FfaRequest request, ISecureWorld spmc);
+
+    /// <summary>
+    /// Null when <paramref name="vm"/> may touch the range as far as the hypervisor's stage 2 goes (checked
+    /// after the SPMC's own ownership rules), else why not — e.g. pages the proxy took for its own buffers.
+    /// </summary>
+    string? HostAccess(ushort vm, ulong address, ulong length, bool write);
+
+    /// <summary>The proxy's state for the inspector (null for a stateless proxy).</summary>
+    ProxyStateView? State { get; }
 }
 
 /// <summary>A trusted remote hypervisor model: frames reach the SPMC unchanged, with the VM's ID as the caller.</summary>
@@ -26,4 +56,8 @@ public sealed class PassthroughProxy : IHypervisorProxy
     public string Profile => ProxyProfiles.Passthrough;
 
     public FfaAnswer Forward(FfaRequest request, ISecureWorld spmc) => spmc.Handle(request);
+
+    public string? HostAccess(ushort vm, ulong address, ulong length, bool write) => null;
+
+    public ProxyStateView? State => null;
 }

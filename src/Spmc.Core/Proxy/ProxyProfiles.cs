@@ -15,7 +15,7 @@ public static class ProxyProfiles
 
     public static bool IsKnown(string name) => Known.Contains(name);
 
-    public static IHypervisorProxy Create(string name) => name switch
+    public static IHypervisorProxy Create(string name, ProxyContext context) => name switch
     {
         Passthrough => new PassthroughProxy(),
         _ => throw new InvalidRequestException($"proxy: unknown profile '{name}'"),

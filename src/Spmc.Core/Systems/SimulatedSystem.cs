@@ -26,6 +26,7 @@ public sealed class SimulatedSystem
     private readonly PhysicalMemory _memory = new();
     private readonly MemoryMap _map;
     private readonly PartitionManager _spmc;
+    private readonly SpmcPort _port;
     private readonly IHypervisorProxy _proxy;
     private long _calls;
 
@@ -35,7 +36,8 @@ public sealed class SimulatedSystem
         Config = config;
         _map = new MemoryMap(config);
         _spmc = new PartitionManager(config, _memory, _map);
-        _proxy = ProxyProfiles.Create(config.ProxyProfile);
+        _port = new SpmcPort(_spmc);
+        _proxy = ProxyProfiles.Create(config.ProxyProfile, new ProxyContext(config, _memory, _map));
     }
 
     public string Id { get; }
@@ -63,7 +65,7 @@ public sealed class SimulatedSystem
             var results = new List<MemoryReadResult>(reads.Count);
             foreach (var r in reads)
             {
-                var denied = _map.CheckAccess(call.Caller, r.Address, (ulong)r.Length, write: false);
+                var denied = AccessDenied(call.Caller, r.Address, (ulong)r.Length, write: false);
                 results.Add(denied is null ? new MemoryReadResult(r.Address, _memory.Read(r.Address, r.Length), null)
                     : new MemoryReadResult(r.Address, null, $"{EndpointId.Format(call.Caller)} may not read: {denied}"));
             }
@@ -71,52 +73,29 @@ public sealed class SimulatedSystem
         }
     }
 
+    /// <summary>
+    /// A VM's SMC goes through the hypervisor proxy, which decides every register the VM gets back; a secure
+    /// partition's goes straight into the secure world's port. Hops the proxy made are recorded.
+    /// </summary>
     private (SmcFrame Frame, Decoded Decoded) Dispatch(SmcCall call)
     {
-        var fid = new SmcccFunctionId(call.Frame.FunctionId);
-        var width = fid.Is64Bit ? "SMC64" : "SMC32";
-
-        if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return (Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), call.Frame, fid), new Decoded("SMCCC_VERSION", width, "1.2", null, null));
-
-        if (!fid.IsFfa)
+        var request = new FfaRequest(call.Caller, call.Vcpu, call.Frame);
+        if (!EndpointId.IsVm(call.Caller))
         {
-            // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); we implement only FF-A and SMCCC_VERSION.
-            var frame = Narrow(new SmcFrame(), call.Frame, fid);
-            frame[0] = SmcccFunctionId.NotSupported;
-            return (frame, new Decoded($"SMCCC 0x{call.Frame.FunctionId:X8}", width, "NOT_SUPPORTED", "NOT_SUPPORTED",
-                $"0x{call.Frame.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"));
+            var direct = _port.Handle(request);
+            return (direct.Frame, SpmcPort.Decode(request, direct));
         }
-
-        var args = fid.Is64Bit ? call.Frame : call.Frame.As32BitArguments();
-        args[0] = fid.Canonical;
-        var request = new FfaRequest(call.Caller, call.Vcpu, args);
-        var answer = EndpointId.IsVm(call.Caller) ? _proxy.Forward(request, _spmc) : _spmc.Handle(request);
-        var result = Narrow(answer.Frame, call.Frame, fid);
-        return (result, Decode(request, answer, result, width));
-    }
-
-    /// <summary>
-    /// SMC32 results are w0..w7, zero-extended; x8..x17 are preserved for the caller (SMCCC 1.2 §2.6), so they
-    /// come back as sent. SMC64 results are x0..x17 with unused registers zero.
-    /// </summary>
-    private static SmcFrame Narrow(SmcFrame result, SmcFrame input, SmcccFunctionId fid)
-    {
-        if (fid.Is64Bit) return result;
-        for (var i = 0; i < 8; i++) result[i] = (uint)result[i];
-        for (var i = 8; i < Registers.Count; i++) result[i] = input[i];
-        return result;
-    }
-
-    private static Decoded Decode(FfaRequest request, FfaAnswer answer, SmcFrame result, string width)
-    {
-        var function = request.Info?.Name ?? $"FF-A 0x{request.Args.FunctionId:X8}";
-        string resultName;
-        if (request.Info?.Function == FfaFunction.Version && !request.Is64)
-            resultName = answer.IsError ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)result[0])}";
-        else
-            resultName = FfaFunctions.NameOf((uint)result[0]) ?? $"0x{result[0]:X}";
-        return new Decoded(function, width, resultName, answer.Error?.Name(), answer.Reason);
+        var hops = new List<Hop>();
+        _port.Recording = hops;
+        try
+        {
+            var answer = _proxy.Forward(request, _port);
+            return (answer.Frame, SpmcPort.Decode(request, answer, hops));
+        }
+        finally
+        {
+            _port.Recording = null;
+        }
     }
 
     /// <summary>Reads memory as <paramref name="asEndpoint"/> (an endpoint of this system, or the SPMC ID to read anything).</summary>
@@ -155,9 +134,14 @@ public sealed class SimulatedSystem
     private void CheckTransfer(ushort actor, ulong address, int length, bool write, string field)
     {
         CheckLength(length, field);
-        if (_map.CheckAccess(actor, address, (ulong)length, write) is { } denied)
+        if (AccessDenied(actor, address, (ulong)length, write) is { } denied)
             throw new AccessDeniedException($"{field}: {EndpointId.Format(actor)} may not {(write ? "write" : "read")} 0x{address:X} (+{length}): {denied}");
     }
+
+    /// <summary>The SPMC's ownership rules, then — for a VM — the hypervisor's stage 2.</summary>
+    private string? AccessDenied(ushort actor, ulong address, ulong length, bool write) =>
+        _map.CheckAccess(actor, address, length, write) ??
+        (EndpointId.IsVm(actor) ? _proxy.HostAccess(actor, address, length, write) : null);
 
     private Endpoint RequireEndpoint(ushort id, string field) =>
         _spmc.FindEndpoint(id) ?? throw new InvalidRequestException(
@@ -179,7 +163,8 @@ public sealed class SimulatedSystem
                     s.Receivers.Select(r => new ShareReceiverView(r.Id, r.Sent, r.State, r.GrantedData, r.GrantedInstruction, r.Retrievals,
                         r.Response?.Delivered, r.Response?.Bytes.Length)).ToList(),
                     s.Constituents.ToList(), s.SendingComplete, s.Received, s.Pending?.Length ?? s.Received, s.Fragments,
-                    s.HypervisorResponse is not null)).ToList());
+                    s.HypervisorResponse is not null)).ToList(),
+                _proxy.State);
         }
     }
 }

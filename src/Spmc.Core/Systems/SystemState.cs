@@ -5,6 +5,7 @@ using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Partitions;
 using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;
 
@@ -21,7 +22,8 @@ public sealed record SystemState(
     int ResidentPages,
     IReadOnlyList<ConsoleLine> Console,
     IReadOnlyDictionary<ushort, string> ConsolePending,
-    IReadOnlyList<ShareView> Shares);
+    IReadOnlyList<ShareView> Shares,
+    ProxyStateView? Proxy);
 
 /// <summary>One memory transaction as the inspector shows it.</summary>
 public sealed record ShareView(

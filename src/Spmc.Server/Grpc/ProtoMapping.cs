@@ -53,6 +53,14 @@ public static class ProtoMapping
         var decoded = new V1.Decoded { Function = d.Function, Width = d.Width, Result = d.Result };
         if (d.Error is not null) decoded.Error = d.Error;
         if (d.Reason is not null) decoded.Reason = d.Reason;
+        foreach (var hop in d.Hops ?? [])
+        {
+            var h = new V1.Hop { Caller = hop.Caller, Decoded = ToProto(hop.Decoded) };
+            h.Request.Add(hop.Request.ToArray());
+            h.Answer.Add(hop.Answer.ToArray());
+            decoded.Hops.Add(h);
+        }
+        decoded.Notes.Add(d.Notes ?? []);
         return decoded;
     }
 
@@ -134,6 +142,17 @@ public static class ProtoMapping
                 Retrievals = (uint)r.Retrievals,
             }));
             state.Shares.Add(proto);
+        }
+        if (s.Proxy is { } p)
+        {
+            var proxy = new ProxyState { Profile = p.Profile, FfaVersion = p.Version ?? "", Negotiated = p.Negotiated };
+            if (p.HostTx is { } htx) proxy.HostTx = htx;
+            if (p.HostRx is { } hrx) proxy.HostRx = hrx;
+            if (p.HypTx is { } ytx) proxy.HypTx = ytx;
+            if (p.HypRx is { } yrx) proxy.HypRx = yrx;
+            proxy.Stage2.Add(p.Stage2.Select(r => new Stage2Range { Base = r.Base, Size = r.Size, State = r.State }));
+            proxy.Notes.Add(p.Notes);
+            state.Proxy = proxy;
         }
         state.Console.Add(s.Console.Select(l => new V1.ConsoleLine { Sequence = (ulong)l.Sequence, Endpoint = l.Endpoint, Text = l.Text }));
         return state;

@@ -40,7 +40,11 @@ public sealed class MemoryReadDto
 
 public sealed record MemoryReadResultDto(string Address, string? Data, string? Error);
 
-public sealed record DecodedDto(string Function, string Width, string Result, string? Error, string? Reason);
+public sealed record DecodedDto(string Function, string Width, string Result, string? Error, string? Reason,
+    IReadOnlyList<HopDto> Hops, IReadOnlyList<string> Notes);
+
+/// <summary>A frame the hypervisor proxy sent to the SPMC, as the caller it used, and the SPMC's answer.</summary>
+public sealed record HopDto(string Caller, IReadOnlyList<string> Request, IReadOnlyList<string> Answer, DecodedDto Decoded);
 
 /// <summary>The answer: 18 registers to write back, the reads, and the decoded view.</summary>
 public sealed record SmcResponseDto(IReadOnlyList<string> X, IReadOnlyList<MemoryReadResultDto> Reads, DecodedDto Decoded);
@@ -92,7 +96,12 @@ public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text)
 public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, long Calls,
     IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
     int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending,
-    IReadOnlyList<MemoryShareDto> Shares);
+    IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy);
+
+public sealed record Stage2RangeDto(string Base, string Size, string State);
+
+public sealed record ProxyStateDto(string Profile, string? FfaVersion, bool Negotiated, string? HostTx, string? HostRx, string? HypTx,
+    string? HypRx, IReadOnlyList<Stage2RangeDto> Stage2, IReadOnlyList<string> Notes);
 
 /// <summary>Reads an array whose items may be JSON numbers or strings, keeping each item's raw text.</summary>
 public sealed class RawNumberListConverter : JsonConverter<List<string?>?>

@@ -57,7 +57,12 @@ public static class RestMapping
     public static SmcResponseDto ToDto(SmcOutcome o) => new(
         o.Frame.ToArray().Select(Hex).ToList(),
         o.Reads.Select(r => new MemoryReadResultDto(Hex(r.Address), r.Data is null ? null : Convert.ToBase64String(r.Data), r.Error)).ToList(),
-        new DecodedDto(o.Decoded.Function, o.Decoded.Width, o.Decoded.Result, o.Decoded.Error, o.Decoded.Reason));
+        ToDto(o.Decoded));
+
+    private static DecodedDto ToDto(Decoded d) => new(d.Function, d.Width, d.Result, d.Error, d.Reason,
+        (d.Hops ?? []).Select(h => new HopDto(Id(h.Caller), h.Request.ToArray().Select(Hex).ToList(), h.Answer.ToArray().Select(Hex).ToList(),
+            ToDto(h.Decoded))).ToList(),
+        d.Notes ?? []);
 
     public static SystemDto ToDto(SimulatedSystem s)
     {
@@ -91,7 +96,11 @@ public static class RestMapping
                 Names.Of(r.GrantedData), Names.Of(r.GrantedInstruction), r.Retrievals)).ToList(),
             sh.Constituents.Select(k => new RegionDto(Hex(k.Address), Hex(k.ByteLength))).ToList(),
             (ulong)sh.Constituents.Sum(k => (long)k.PageCount), sh.SendingComplete, sh.ReceivedBytes, sh.TotalBytes, sh.Fragments,
-            sh.HypervisorRetrieveInProgress)).ToList());
+            sh.HypervisorRetrieveInProgress)).ToList(),
+        s.Proxy is { } p ? new ProxyStateDto(p.Profile, p.Version, p.Negotiated, Opt(p.HostTx), Opt(p.HostRx), Opt(p.HypTx), Opt(p.HypRx),
+            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null);
+
+    private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 
     private static string StateName(Core.Partitions.RxState state) => state switch
     {

@@ -1,0 +1,77 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Partitions;
+
+namespace Spmc.Core.Proxy;
+
+/// <summary>
+/// The SMC conduit into the secure world (EL3 and the SPMD in front of the SPMC): what a secure partition or
+/// the hypervisor proxy reaches with an SMC. It applies the SMCCC 1.2 rules on both sides of the SPMC —
+/// SMC32 arguments are w0..w7, SMC32 results are zero-extended w0..w7 with x8..x17 preserved for the caller,
+/// SMC64 results are x0..x17 — answers SMCCC_VERSION and NOT_SUPPORTED (-1) for IDs outside FF-A, and can
+/// record every call it takes (the hops a proxy made).
+/// </summary>
+public sealed class SpmcPort(PartitionManager spmc) : ISecureWorld
+{
+    /// <summary>When set, every call is appended here with its answer.</summary>
+    public List<Hop>? Recording { get; set; }
+
+    public FfaAnswer Handle(FfaRequest request)
+    {
+        var answer = Dispatch(request);
+        Recording?.Add(new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer)));
+        return answer;
+    }
+
+    private FfaAnswer Dispatch(FfaRequest request)
+    {
+        var fid = request.FunctionId;
+        if (fid.Canonical == SmcccFunctionId.SmcccVersion)
+            return new FfaAnswer(Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), request.Args, fid), null, null);
+        if (!fid.IsFfa)
+        {
+            // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); only FF-A and SMCCC_VERSION exist here.
+            var frame = Narrow(new SmcFrame(), request.Args, fid);
+            frame[0] = SmcccFunctionId.NotSupported;
+            return new FfaAnswer(frame, FfaError.NotSupported,
+                $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated");
+        }
+        var args = fid.Is64Bit ? request.Args : request.Args.As32BitArguments();
+        args[0] = fid.Canonical;
+        var answer = spmc.Handle(request with { Args = args });
+        return answer with { Frame = Narrow(answer.Frame, request.Args, fid) };
+    }
+
+    /// <summary>
+    /// SMC32 results are w0..w7, zero-extended; x8..x17 are preserved for the caller (SMCCC 1.2 §2.6), so they
+    /// come back as sent. SMC64 results are x0..x17 with unused registers zero.
+    /// </summary>
+    public static SmcFrame Narrow(SmcFrame result, SmcFrame input, SmcccFunctionId fid)
+    {
+        if (fid.Is64Bit) return result;
+        for (var i = 0; i < 8; i++) result[i] = (uint)result[i];
+        for (var i = 8; i < Registers.Count; i++) result[i] = input[i];
+        return result;
+    }
+
+    /// <summary>The decoded view of one call and its answer.</summary>
+    public static Decoded Decode(FfaRequest request, FfaAnswer answer, IReadOnlyList<Hop>? hops = null)
+    {
+        var fid = request.FunctionId;
+        var width = fid.Is64Bit ? "SMC64" : "SMC32";
+        var notes = answer.Note is null ? null : new[] { answer.Note };
+        if (fid.Canonical == SmcccFunctionId.SmcccVersion)
+            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame[0]:X}", answer.Error?.Name(), answer.Reason, hops, notes);
+        if (!fid.IsFfa)
+            return new Decoded($"SMCCC 0x{request.Args.FunctionId:X8}", width, answer.Frame[0] == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{answer.Frame[0]:X}",
+                answer.Error?.Name(), answer.Reason, hops, notes);
+        var function = request.Info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
+        string result;
+        if (request.Info?.Function == FfaFunction.Version && !fid.Is64Bit && FfaFunctions.NameOf((uint)answer.Frame[0]) is null)
+            result = (uint)answer.Frame[0] == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)answer.Frame[0])}";
+        else
+            result = FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
+        return new Decoded(function, width, result, answer.Error?.Name(), answer.Reason, hops, notes);
+    }
+}
