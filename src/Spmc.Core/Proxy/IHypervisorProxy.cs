@@ -10,8 +10,11 @@ public interface ISecureWorld
     FfaAnswer Handle(FfaRequest request);
 }
 
-/// <summary>What a proxy model is given when its system is built: the configuration and the machine's memory.</summary>
-public sealed record ProxyContext(SystemConfig Config, PhysicalMemory Memory, MemoryMap Map);
+/// <summary>
+/// What a proxy model is given when its system is built: the configuration, the machine's memory, and the
+/// secure world (a proxy that talks to the SPMC at boot, as pKVM's hyp_ffa_init does, uses it then).
+/// </summary>
+public sealed record ProxyContext(SystemConfig Config, PhysicalMemory Memory, MemoryMap Map, ISecureWorld Spmc);
 
 /// <summary>One range of the host's stage 2 as the proxy tracks it ("owned", "shared-owned", "hyp", ...).</summary>
 public sealed record Stage2RangeView(ulong Base, ulong Size, string State);

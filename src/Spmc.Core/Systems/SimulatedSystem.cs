@@ -37,7 +37,7 @@ public sealed class SimulatedSystem
         _map = new MemoryMap(config);
         _spmc = new PartitionManager(config, _memory, _map);
         _port = new SpmcPort(_spmc);
-        _proxy = ProxyProfiles.Create(config.ProxyProfile, new ProxyContext(config, _memory, _map));
+        _proxy = ProxyProfiles.Create(config.ProxyProfile, new ProxyContext(config, _memory, _map, _port));
     }
 
     public string Id { get; }
