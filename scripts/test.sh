@@ -22,7 +22,7 @@ fi
 
 dotnet test Spmc.sln --nologo -c Release \
   --logger "trx" --results-directory "$results" \
-  --logger "console;verbosity=normal" 2>&1 | tee .ci/out/test.log
+  --logger "console;verbosity=minimal" 2>&1 | tee .ci/out/test.log
 status=${PIPESTATUS[0]}
 
 # Sum the outcomes of every test from the TRX files (one per test project).
