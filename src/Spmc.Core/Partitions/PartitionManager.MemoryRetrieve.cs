@@ -66,16 +66,15 @@ public sealed partial class PartitionManager : IShareAccess
         if (request.Flags.Type != MemoryTransactionType.NotSpecified && request.Flags.Type != share.Type)
             return c.Fail(FfaError.InvalidParameters, $"flags ask for a {request.Flags.Type} transaction but handle 0x{share.Handle:X} was {share.Name}");
         if (request.Tag != share.Tag) return c.Fail(FfaError.InvalidParameters, $"tag 0x{request.Tag:X} is not the sender's tag");
-        if (share.Receiver(c.Caller.Id) is not { } me)
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{share.Handle:X}");
+        if (Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share) is ({ } retrieverCode, { } retrieverError, _))
+            return c.Fail(retrieverCode, retrieverError);
+        var me = Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share).Receiver!;
         if (RetrieveFlagsError(c, request.Flags, share) is ({ } flagCode, { } flagError)) return c.Fail(flagCode, flagError);
         if (AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is ({ } attrCode, { } attrError))
             return c.Fail(attrCode, attrError);
-        if (request.Attributes.Type != MemoryType.NotSpecified && request.Attributes.Value != share.Attributes.Value)
-            return c.Fail(FfaError.Denied, $"attributes {request.Attributes} differ from the sender's {share.Attributes}");
-        if (RetrieveReceiversError(c, request, share) is ({ } listCode, { } listError)) return c.Fail(listCode, listError);
+        if (RetrieveReceiversError(me.Id, request, share) is ({ } listCode, { } listError)) return c.Fail(listCode, listError);
 
-        var mine = request.Receivers.First(r => r.Access.Endpoint == c.Caller.Id);
+        var mine = request.Receivers.First(r => r.Access.Endpoint == me.Id);
         var (grant, grantCode, grantError) = Grant(mine, me, share, request);
         if (grantError is not null) return c.Fail(grantCode!.Value, grantError);
         if (me.HoldsMemory)
@@ -103,6 +102,23 @@ public sealed partial class PartitionManager : IShareAccess
         return null;
     }
 
+    /// <summary>
+    /// Who is retrieving: the caller, or — when the hypervisor (ID 0) retrieves through the SPMC for one of its
+    /// VMs — the single normal-world receiver the request lists (Hafnium; more than one is NOT_SUPPORTED).
+    /// </summary>
+    private static (FfaError? Code, string? Error, ShareReceiver? Receiver) Retriever(Call c, IEnumerable<ushort> listed, ShareState share)
+    {
+        if (share.Receiver(c.Caller.Id) is { } own) return (null, null, own);
+        if (c.FromHypervisor)
+        {
+            var vms = listed.Where(id => EndpointId.IsVm(id) && share.Receiver(id) is not null).Distinct().ToList();
+            if (vms.Count > 1)
+                return (FfaError.NotSupported, $"the hypervisor can retrieve for one normal-world receiver at a time, the request lists {vms.Count}", null);
+            if (vms.Count == 1) return (null, null, share.Receiver(vms[0]));
+        }
+        return (FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{share.Handle:X}", null);
+    }
+
     /// <summary>Retrieve flags: no alignment hints, only defined bits; SHARE cannot zero; zeroing needs the sender's consent.</summary>
     private static (FfaError?, string?) RetrieveFlagsError(Call c, MemoryTransactionFlags flags, ShareState share)
     {
@@ -110,7 +126,7 @@ public sealed partial class PartitionManager : IShareAccess
             return (FfaError.InvalidParameters, "address-range alignment hints (flags bits[9:5]) are not supported (Hafnium rejects them)");
         var allowed = c.Caller.Version >= FfaVersion.V1_2 ? 0x7FFu : 0x3FFu;
         if ((flags.Value & ~allowed) != 0) return (FfaError.InvalidParameters, $"flags 0x{flags.Value:X}: reserved bits are set");
-        if (flags.Has(MemoryTransactionFlags.TimeSlicing)) return (FfaError.InvalidParameters, "time slicing (flags bit 1) is not supported");
+        // Time slicing (bit 1) is a permission the relayer may ignore: Hafnium accepts it and never pauses.
         if (share.Operation == MemoryOperation.Share &&
             (flags.Has(MemoryTransactionFlags.ZeroMemory) || flags.Has(MemoryTransactionFlags.ZeroAfterRelinquish)))
             return (FfaError.InvalidParameters, "shared memory cannot be zeroed (flags bits 0 and 2 are for LEND and DONATE)");
@@ -123,7 +139,7 @@ public sealed partial class PartitionManager : IShareAccess
     /// The receiver list: all receivers of the transaction, or — with the v1.2 bypass flag — only the caller,
     /// for a multi-borrower transaction. Each must be a receiver (DENIED otherwise) and listed once.
     /// </summary>
-    private static (FfaError?, string?) RetrieveReceiversError(Call c, MemoryTransactionDescriptor request, ShareState share)
+    private static (FfaError?, string?) RetrieveReceiversError(ushort retriever, MemoryTransactionDescriptor request, ShareState share)
     {
         var bypass = request.Flags.Has(MemoryTransactionFlags.BypassMultipleBorrowerCheck);
         if (bypass && (request.Receivers.Count != 1 || share.Receivers.Count < 2))
@@ -138,7 +154,7 @@ public sealed partial class PartitionManager : IShareAccess
                 return (FfaError.Denied, $"{EndpointId.Format(r.Access.Endpoint)} is not a receiver of handle 0x{share.Handle:X}");
             if (r.Access.ReservedBitsSet) return (FfaError.InvalidParameters, $"receiver {EndpointId.Format(r.Access.Endpoint)}: reserved permission bits are set");
         }
-        if (!seen.Contains(c.Caller.Id)) return (FfaError.InvalidParameters, $"the request does not list the caller {EndpointId.Format(c.Caller.Id)}");
+        if (!seen.Contains(retriever)) return (FfaError.InvalidParameters, $"the request does not list the retriever {EndpointId.Format(retriever)}");
         return (null, null);
     }
 
@@ -223,8 +239,9 @@ public sealed partial class PartitionManager : IShareAccess
     private FfaAnswer HypervisorRetrieve(Call c, MemoryTransactionDescriptor request, int total)
     {
         if (!c.FromHypervisor) return c.Fail(FfaError.InvalidParameters, "a retrieve request with no receivers is the hypervisor's (ID 0) only");
-        if (request.Sender != 0 || request.Attributes.Value != 0 || request.Flags.Value != 0 || request.Tag != 0)
-            return c.Fail(FfaError.InvalidParameters, "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag)");
+        if (request.Sender != 0 || request.Attributes.Value != 0 || request.Flags.Value != 0 || request.Tag != 0 ||
+            (request.Layout != MemoryDescriptorLayout.V1_0 && (request.EmadSize != 0 || request.ReceiversOffset != 0)))
+            return c.Fail(FfaError.InvalidParameters, "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)");
         if (total != request.Layout.HeaderSize())
             return c.Fail(FfaError.InvalidParameters, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
         if (ShareFor(c, request.Handle, out var share) is { } unknown) return unknown;
@@ -261,7 +278,8 @@ public sealed partial class PartitionManager : IShareAccess
         var response = c.FromHypervisor ? share.HypervisorResponse : null;
         if (response is null)
         {
-            me = share.Receiver(c.Caller.Id);
+            me = share.Receiver(c.Caller.Id) ??
+                 (c.FromHypervisor ? share.Receivers.FirstOrDefault(r => EndpointId.IsVm(r.Id) && r.Response is not null) : null);
             if (me is null) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle:X}");
             response = me.Response;
         }

@@ -52,6 +52,9 @@ public sealed partial class PartitionManager
         if (fragment > total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds total length {total}");
         if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped (FFA_RXTX_MAP first)");
         if (fragment > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds the {mailbox.Size}-byte TX buffer");
+        // Hafnium converts v1.0 descriptors to the v1.1 form within one page, so a v1.0 fragment is at most 4 KiB.
+        if (c.Caller.Version < FfaVersion.V1_1 && fragment > PageSize)
+            return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment}: a v1.0 descriptor fragment is at most 4096 bytes");
         if (total > MaxFragments * mailbox.Size)
             return c.Fail(FfaError.NoMemory, $"total length {total} needs more than {MaxFragments} fragments of {mailbox.Size} bytes (Hafnium's limit)");
 
@@ -191,14 +194,25 @@ public sealed partial class PartitionManager
         if (attributes.ReservedBitsSet) return (FfaError.InvalidParameters, $"attributes {attributes}: bits[15:7] are reserved");
         if (attributes.NonSecure) return (FfaError.InvalidParameters, $"attributes {attributes}: the NS bit is set by the SPMC, never by the caller");
         var singleBorrower = op == MemoryOperation.Donate || (op == MemoryOperation.Lend && receivers == 1);
-        if (attributes.Type == MemoryType.NotSpecified) return (null, null);
-        if (singleBorrower && !forRetrieve)
-            return (FfaError.InvalidParameters, $"attributes {attributes}: {(op == MemoryOperation.Donate ? "DONATE" : "LEND to one borrower")} must leave the memory type unspecified");
-        var ok = attributes.Shareability == Shareability.InnerShareable &&
-                 ((attributes.Type == MemoryType.Normal && attributes.Cacheability == Cacheability.WriteBack) ||
-                  (attributes.Type == MemoryType.Device && attributes.DeviceAttributes == 0));
-        return ok ? (null, null)
-            : (FfaError.Denied, $"attributes {attributes}: only Normal write-back inner-shareable (0x2F) or Device-nGnRnE inner-shareable (0x13) are accepted");
+        if (forRetrieve)
+        {
+            // A retriever may leave the type unspecified and learn it from the response (Hafnium).
+            if (attributes.Type == MemoryType.NotSpecified) return (null, null);
+        }
+        else if (singleBorrower)
+        {
+            return attributes.Type == MemoryType.NotSpecified ? (null, null)
+                : (FfaError.InvalidParameters, $"attributes {attributes}: {(op == MemoryOperation.Donate ? "DONATE" : "LEND to one borrower")} must leave the memory type unspecified");
+        }
+        // Hafnium's ffa_memory_attributes_validate: Normal must be write-back, Device must be nGnRnE, and the
+        // shareability must be inner for every type (so SHARE with attributes 0 is DENIED).
+        if (attributes.Type == MemoryType.Normal && attributes.Cacheability != Cacheability.WriteBack)
+            return (FfaError.Denied, $"attributes {attributes}: Normal memory must be write-back");
+        if (attributes.Type == MemoryType.Device && attributes.DeviceAttributes != 0)
+            return (FfaError.Denied, $"attributes {attributes}: Device memory must be nGnRnE");
+        if (attributes.Shareability != Shareability.InnerShareable)
+            return (FfaError.Denied, $"attributes {attributes}: the shareability must be inner (Normal write-back inner-shareable is 0x2F)");
+        return (null, null);
     }
 
     /// <summary>FFA_MEM_FRAG_TX: w1/w2 = handle, w3 = fragment length, w4[31:16] = sender (hypervisor forwarding only).</summary>

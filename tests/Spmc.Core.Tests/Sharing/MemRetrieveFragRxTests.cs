@@ -1,0 +1,105 @@
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Core.Calls;
+using Spmc.Core.Tests.Support;
+using static Spmc.Core.Tests.Sharing.Pages;
+
+namespace Spmc.Core.Tests.Sharing;
+
+/// <summary>FFA_MEM_FRAG_RX pulling a retrieve response that does not fit one RX buffer (spmc-behaviour.md §8.4, ffa-abi.md §6.5).</summary>
+public class MemRetrieveFragRxTests
+{
+    private static byte[] Request(ulong handle, byte perm) => SharingDescriptors.Retrieve(Host, handle, [(Sp1, perm)]);
+
+    private static (SharingSystem S, ulong Handle) Shared()
+    {
+        var s = SharingSystem.Default();
+        return (s, s.SendSimple(SendOp.Share, Host, Sp1, HostPage(0)));
+    }
+
+    /// <summary>A SHARE of 300 scattered host pages to SP 0x8001: the response (4896 bytes) takes two RX fragments.</summary>
+    private static (SharingSystem S, ulong Handle, SmcOutcome First) BigRetrieveStarted()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], Enumerable.Range(0, 300).Select(i => (HostPage(2 * i), 1u)), 0x2F);
+        var h = s.SendOk(Host, SendOp.Share, d);
+        var first = s.RetrieveRaw(Sp1, Request(h, Perm.RW));
+        SharingExpect.Answer(first, MemIds.RetrieveResp);
+        Assert.Equal(4896ul, first.Frame[1]);
+        Assert.Equal(4096ul, first.Frame[2]);
+        return (s, h, first);
+    }
+
+    private static SmcOutcome FragRx(SharingSystem s, ushort caller, ulong handle, ulong offset, ulong w4 = 0) =>
+        s.CallReadingRx(caller, null, MemIds.FragRx, (uint)handle, handle >> 32, offset, w4);
+
+    [Fact]
+    public void FragRx_PullsTheRestOfTheResponse()
+    {
+        var (s, h, first) = BigRetrieveStarted();
+        var response = s.Pull(Sp1, first, h, 0);
+        var r = SharingDescriptors.ParseResponse(response);
+        Assert.Equal(300, r.Composite!.Constituents.Count);
+        Assert.Equal(HostPage(598), r.Composite.Constituents[^1].Address);
+        Assert.Null(s.State.Shares[0].Receivers[0].ResponseDelivered);
+    }
+
+    [Fact]
+    public void FragRx_AnswerCarriesTheHandleAndTheFragmentLength()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        var o = FragRx(s, Sp1, h, 4096);
+        SharingExpect.Answer(o, MemIds.FragTx);
+        Assert.Equal(h, SharingSystem.FragHandle(o));
+        Assert.Equal(800ul, o.Frame[3]);
+    }
+
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(4080UL)]
+    [InlineData(4112UL)]
+    public void FragRx_WrongOffset_IsInvalid(ulong offset)
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        SharingExpect.Error(FragRx(s, Sp1, h, offset), Err.InvalidParameters, "offset");
+    }
+
+    [Fact]
+    public void FragRx_RxFull_IsBusy()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        SharingExpect.Error(FragRx(s, Sp1, h, 4096), Err.Busy, "full");
+    }
+
+    [Fact]
+    public void FragRx_ByANonReceiver_IsInvalid()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        SharingExpect.Error(FragRx(s, Sp3, h, 4096), Err.InvalidParameters, "not a receiver");
+    }
+
+    [Fact]
+    public void FragRx_BySpWithSenderInW4_IsInvalid()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        SharingExpect.Error(FragRx(s, Sp1, h, 4096, 1UL << 16), Err.InvalidParameters, "w4");
+    }
+
+    [Fact]
+    public void FragRx_WhenNothingIsPending_IsInvalid()
+    {
+        var (s, h) = Shared();
+        SharingExpect.Error(FragRx(s, Sp1, h, 0), Err.InvalidParameters, "no retrieve response");
+        s.RetrieveOk(Sp1, Host, h, Perm.RW); // one fragment: complete at once
+        SharingExpect.Error(FragRx(s, Sp1, h, 112), Err.InvalidParameters, "no retrieve response");
+    }
+
+    [Fact]
+    public void FragRx_UnknownHandle_IsInvalid()
+    {
+        var (s, _) = Shared();
+        SharingExpect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "unknown");
+    }
+}

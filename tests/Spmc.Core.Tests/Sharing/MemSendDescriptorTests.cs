@@ -1,0 +1,248 @@
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Core.Tests.Support;
+using static Spmc.Core.Tests.Sharing.Pages;
+
+namespace Spmc.Core.Tests.Sharing;
+
+/// <summary>FFA_MEM_SHARE / LEND / DONATE: permissions, attributes, flags and the composite's place and lengths (spmc-behaviour.md §8.2 steps 5-14, §13 rule 6).</summary>
+public class MemSendDescriptorTests
+{
+    private static byte[] Valid(ulong fid) => SharingDescriptors.Simple(SendOps.FromId(fid), Host, Sp1, HostPage(0));
+
+    [Theory]
+    [InlineData(SendOp.Share, Perm.NX)]
+    [InlineData(SendOp.Share, Perm.X)]
+    [InlineData(SendOp.Lend, Perm.NX)]
+    [InlineData(SendOp.Lend, Perm.X)]
+    public void Send_SenderSpecifiesInstructionAccess_IsInvalid(SendOp op, byte instruction)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, (byte)(Perm.RW | instruction))], [(HostPage(0), 1)], op.ValidAttributes());
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "instruction");
+    }
+
+    [Fact]
+    public void Donate_SenderSpecifiesInstructionAccess_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.NX)], [(HostPage(0), 1)]);
+        SharingExpect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "instruction");
+    }
+
+    [Theory]
+    [InlineData(SendOp.Share)]
+    [InlineData(SendOp.Lend)]
+    public void Send_DataAccessUnspecified_IsInvalid(SendOp op)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.None)], [(HostPage(0), 1)], op.ValidAttributes());
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "data access");
+    }
+
+    [Theory]
+    [InlineData(Perm.RO)]
+    [InlineData(Perm.RW)]
+    public void Donate_DataAccessSpecified_IsInvalid(byte data)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, data)], [(HostPage(0), 1)]);
+        SharingExpect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "data access");
+    }
+
+    [Theory]
+    [InlineData(0x03)] // data access 3
+    [InlineData(0x0E)] // instruction access 3
+    [InlineData(0x12)] // bits[7:4] set
+    public void Send_ReservedPermissionValue_IsInvalid(byte permissions)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, permissions)], [(HostPage(0), 1)], 0x2F);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "reserved");
+    }
+
+    [Theory]
+    [InlineData(0x01)]
+    [InlineData(0x80)]
+    public void Send_EmadFlagsNonZero_IsInvalid(byte flags)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x2F, emadFlags: flags);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "flag");
+    }
+
+    [Theory]
+    [InlineData(SendOp.Share, 0x6F)]
+    [InlineData(SendOp.Lend, 0x40)]
+    [InlineData(SendOp.Donate, 0x40)]
+    public void Send_NsAttributeBit_IsInvalid(SendOp op, ushort attributes)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, op.ValidPermission())], [(HostPage(0), 1)], attributes);
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "NS");
+    }
+
+    [Theory]
+    [InlineData(SendOp.Donate, 0x2F)]
+    [InlineData(SendOp.Donate, 0x13)]
+    [InlineData(SendOp.Lend, 0x2F)]
+    [InlineData(SendOp.Lend, 0x20)]
+    public void Send_SingleBorrowerWithMemoryType_IsInvalid(SendOp op, ushort attributes)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, op.ValidPermission())], [(HostPage(0), 1)], attributes);
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "type");
+    }
+
+    [Theory]
+    [InlineData(0x27)] // normal, non-cacheable, inner shareable
+    [InlineData(0x2E)] // normal, write-back, outer shareable
+    [InlineData(0x2C)] // normal, write-back, non-shareable
+    [InlineData(0x17)] // device nGnRE
+    public void Share_UnsupportedAttributes_IsDenied(ushort attributes)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], attributes);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "attributes");
+        Assert.Empty(s.State.Shares);
+    }
+
+    /// <summary>Hafnium ffa_memory_attributes_validate: shareability must be inner even with no type, so 0x00 is DENIED for SHARE (§8.2 step 14).</summary>
+    [Fact]
+    public void Share_AttributesUnspecified_IsDenied()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x00);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "attributes");
+    }
+
+    /// <summary>Multi-borrower LEND must give the attributes like SHARE (ffa-abi.md §6.4); 0x00 is not inner shareable → DENIED.</summary>
+    [Fact]
+    public void Lend_TwoBorrowersAttributesUnspecified_IsDenied()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x00);
+        SharingExpect.Error(s.Send(Host, SendOp.Lend, d), Err.Denied, "attributes");
+    }
+
+    [Fact]
+    public void Share_NormalWriteBackInner_Succeeds()
+    {
+        var s = SharingSystem.Default();
+        s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RO)], [(HostPage(0), 1)], 0x2F));
+        Assert.Equal(0x2F, Assert.Single(s.State.Shares).Attributes.Value);
+    }
+
+    [Fact]
+    public void Lend_TwoBorrowersNormalWriteBackInner_Succeeds()
+    {
+        var s = SharingSystem.Default();
+        s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RO)], [(HostPage(0), 1)], 0x2F));
+    }
+
+    [Fact]
+    public void Share_ZeroFlag_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Simple(SendOp.Share, Host, Sp1, HostPage(0), flags: MemoryTransactionFlags.ZeroMemory);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "zero");
+    }
+
+    [Theory]
+    [InlineData(SendOp.Share)]
+    [InlineData(SendOp.Lend)]
+    [InlineData(SendOp.Donate)]
+    public void Send_TimeSlicingFlag_IsInvalid(SendOp op)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Simple(op, Host, Sp1, HostPage(0), flags: MemoryTransactionFlags.TimeSlicing);
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "flags");
+    }
+
+    [Theory]
+    [InlineData(SendOp.Lend, 1u << 2)]
+    [InlineData(SendOp.Lend, 2u << 3)] // a transaction type: only the relayer records it
+    [InlineData(SendOp.Donate, 1u << 9)]
+    [InlineData(SendOp.Share, 1u << 31)]
+    public void Send_OtherFlagBits_AreInvalid(SendOp op, uint flags)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Simple(op, Host, Sp1, HostPage(0), flags: flags);
+        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "flags");
+    }
+
+    [Fact]
+    public void Send_CompositeOffsetZero_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 0);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite offset");
+    }
+
+    [Theory]
+    [InlineData(48u)] // the EMAD itself
+    [InlineData(64u)] // inside the 32-byte EMAD
+    [InlineData(32u)] // inside the header
+    public void Send_CompositeOffsetInsideHeaderOrEmads_IsInvalid(uint offset)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, offset);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite offset");
+    }
+
+    [Fact]
+    public void Send_CompositeOffsetUnaligned_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 88);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "aligned");
+    }
+
+    [Fact]
+    public void Send_CompositeOutsideFirstFragment_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 0x1000);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite");
+    }
+
+    [Fact]
+    public void Send_EmadsNamingDifferentComposites_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F);
+        d = SharingDescriptors.WithU32(d, SharingDescriptors.EmadAt(1) + 4, 0x200);
+        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "composite");
+    }
+
+    [Fact]
+    public void Send_ConstituentCountMoreThanTheLengthHolds_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithU32(Valid(MemIds.Lend32), SharingDescriptors.CompositeAt(1) + 4, 2);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "total length");
+    }
+
+    [Fact]
+    public void Send_TotalLengthLongerThanTheConstituents_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Padded(Valid(MemIds.Lend32), 16);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "total length");
+    }
+
+    [Fact]
+    public void Send_LengthNotMultipleOf16_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Padded(Valid(MemIds.Lend32), 8);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "of 16");
+    }
+
+    [Fact]
+    public void Send_HeaderReservedBytesNonZero_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.WithU32(Valid(MemIds.Lend32), 40, 1);
+        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "reserved");
+    }
+}
