@@ -6,7 +6,8 @@ namespace Spmc.Container.Tests;
 
 /// <summary>
 /// Memory sharing through the container: the host shares two non-contiguous pages with the "memory"
-/// partition (0x8002), which retrieves them and reads the host's bytes, relinquishes, and the host reclaims.
+/// partition (0x8002), which retrieves them and reads the host's bytes, relinquishes, and the host reclaims —
+/// through the default system's pKVM proxy (pages away from the two it keeps at the top of host memory).
 /// Descriptors are written byte by byte here (this project does not reference the server's codecs).
 /// </summary>
 public sealed partial class ContainerScenarioTests
@@ -33,6 +34,8 @@ public sealed partial class ContainerScenarioTests
                 return await smc.CallAsync(request, deadline: Deadline());
             }
 
+            // The default system's pKVM proxy refuses every FF-A call but FFA_VERSION until the host negotiates.
+            Assert.Equal(Ffa.V1_2, (await Call(Ffa.Host, [Ffa.Version, Ffa.V1_2])).X[0]);
             Assert.Equal(Ffa.Success32, (await Call(Ffa.Host, [Ffa.RxTxMap64, Ffa.TxBuffer, Ffa.RxBuffer, 1])).X[0]);
             Assert.Equal(Ffa.Success32, (await Call(MemorySp, [Ffa.RxTxMap64, SpTx, SpRx, 1])).X[0]);
             await memory.WriteAsync(new WriteMemoryRequest { SystemId = id, AsEndpoint = Ffa.Host, Address = PageB, Data = ByteString.CopyFromUtf8("from the host") },
@@ -57,8 +60,10 @@ public sealed partial class ContainerScenarioTests
             var sent = await Call(Ffa.Host, [Ffa.MemShare64, 128, 128], (Ffa.TxBuffer, share));
             Assert.True(sent.X[0] == Ffa.Success32, $"FFA_MEM_SHARE_64: {sent.Decoded}");
             var handle = sent.X[2] | (sent.X[3] << 32);
+            Assert.Equal(Ffa.MemShare64, sent.Decoded.Hops.Single().Request[0]); // the proxy re-issued it, x1 = x2 = 128
             var state = await inspector.GetStateAsync(new GetStateRequest { SystemId = id }, deadline: Deadline());
             Assert.Equal("share", Assert.Single(state.Shares).Operation);
+            Assert.Contains(state.Proxy.Stage2, r => r.Base == PageB && r.State == "shared-owned (FF-A)");
 
             // Retrieve request: the same header naming the handle and SHARE (flags bits[4:3] = 1), no composite.
             var retrieve = new byte[80];
@@ -85,8 +90,10 @@ public sealed partial class ContainerScenarioTests
             var reclaimed = await Call(Ffa.Host, [Ffa.MemReclaim, (uint)handle, handle >> 32, 0]);
             Assert.True(reclaimed.X[0] == Ffa.Success32, $"FFA_MEM_RECLAIM: {reclaimed.Decoded}");
 
+            Assert.Equal(["FFA_MEM_RETRIEVE_REQ", "FFA_RX_RELEASE", "FFA_MEM_RECLAIM"], reclaimed.Decoded.Hops.Select(h => h.Decoded.Function));
             state = await inspector.GetStateAsync(new GetStateRequest { SystemId = id }, deadline: Deadline());
             Assert.Empty(state.Shares);
+            Assert.DoesNotContain(state.Proxy.Stage2, r => r.State == "shared-owned (FF-A)");
         }
         finally
         {

@@ -12,7 +12,8 @@ namespace Spmc.Container.Tests;
 /// <summary>
 /// What an emulator in CI does with the containerised service, from the host, over the published ports:
 /// create a system, negotiate the FF-A version, map RX/TX buffers, discover the partitions. Once over gRPC,
-/// once over REST, each on a system of its own (created from the default system's canonical manifest).
+/// once over REST, each on a system of its own (created from the default system's canonical manifest, whose
+/// proxy is pkvm-7.4: FFA_VERSION comes first, and the SPMC sees the proxy's buffers, not the host's).
 /// </summary>
 [Collection(ContainerCollection.Name)]
 public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITestOutputHelper output) : IDisposable
@@ -85,12 +86,18 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
 
             Assert.Equal(Ffa.Success32, (await Call([Ffa.RxRelease])).X[0]);
 
+            // The SPMC knows endpoint 0 by the pKVM proxy's own buffers; the proxy's state holds the host's.
             var state = await new Inspector.InspectorClient(Channel).GetStateAsync(new GetStateRequest { SystemId = id }, deadline: Deadline());
             var host = state.Endpoints.Single(e => e.Id == Ffa.Host);
             Assert.True(host.VersionNegotiated);
-            Assert.Equal(Ffa.TxBuffer, host.Mailbox.Tx);
-            Assert.Equal(Ffa.RxBuffer, host.Mailbox.Rx);
+            Assert.Equal(Ffa.HypTx, host.Mailbox.Tx);
+            Assert.Equal(Ffa.HypRx, host.Mailbox.Rx);
             Assert.Equal(1u, host.Mailbox.Pages);
+            Assert.Equal("pkvm-7.4", state.Proxy.Profile);
+            Assert.True(state.Proxy.Negotiated);
+            Assert.Equal("1.2", state.Proxy.FfaVersion);
+            Assert.Equal(Ffa.TxBuffer, state.Proxy.HostTx);
+            Assert.Equal(Ffa.RxBuffer, state.Proxy.HostRx);
         }
         finally
         {
@@ -126,8 +133,10 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
             var state = await GetJson($"/api/v1/systems/{id}/state");
             var host = state["endpoints"]!.AsArray().Single(e => (string)e!["id"]! == "0x0000")!;
             Assert.True((bool)host["versionNegotiated"]!);
-            Assert.Equal("0x80001000", (string)host["mailbox"]!["tx"]!);
-            Assert.Equal("0x80000000", (string)host["mailbox"]!["rx"]!);
+            Assert.Equal("0x8FFFE000", (string)host["mailbox"]!["tx"]!); // the pKVM proxy's own pair
+            Assert.Equal("0x8FFFF000", (string)host["mailbox"]!["rx"]!);
+            Assert.Equal("0x80001000", (string)state["proxy"]!["hostTx"]!);
+            Assert.Equal("0x80000000", (string)state["proxy"]!["hostRx"]!);
         }
         finally
         {

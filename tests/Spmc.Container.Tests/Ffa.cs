@@ -25,6 +25,11 @@ internal static class Ffa
     public const ulong RxBuffer = 0x80000000;
     public const ulong TxBuffer = 0x80001000;
 
+    // The default system's proxy (pkvm-7.4) takes its own TX/RX from the top of the host's memory and registers
+    // those with the SPMC as endpoint 0; the host's buffers stay between the host and the proxy.
+    public const ulong HypTx = 0x8FFFE000;
+    public const ulong HypRx = 0x8FFFF000;
+
     /// <summary>Size of one partition information descriptor for a v1.1+ caller.</summary>
     public const int PartitionInfoSize = 24;
 

@@ -132,7 +132,7 @@ public sealed class GrpcApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         Assert.Equal(0x8000u, info.SpmcId);
         Assert.Equal(3, info.Partitions.Count);
         Assert.Equal(0x30Du, info.Partitions[0].Properties);
-        Assert.Contains("\"passthrough\"", info.ManifestJson);
+        Assert.Contains("\"pkvm-7.4\"", info.ManifestJson);
         Assert.Contains((await _systems.ListAsync(new ListSystemsRequest())).Systems, s => s.Id == "grpc-life");
         Assert.Equal("grpc-life", (await _systems.GetAsync(new GetSystemRequest { Id = "grpc-life" })).Id);
 

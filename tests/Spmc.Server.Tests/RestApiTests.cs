@@ -197,7 +197,7 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var system = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.StartsWith("sys-", system.GetProperty("id").GetString());
-        Assert.Equal("passthrough", system.GetProperty("manifest").GetProperty("proxy").GetString());
+        Assert.Equal("pkvm-7.4", system.GetProperty("manifest").GetProperty("proxy").GetString());
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -13,17 +14,28 @@ public sealed class SpmcFactory : WebApplicationFactory<Program>
     public GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Server.BaseAddress,
         new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
 
-    /// <summary>The manifest the server ships for its default system.</summary>
+    /// <summary>The manifest the server ships for its default system (proxy pkvm-7.4).</summary>
     public static string DefaultManifest { get; } = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "manifests", "default.json"));
+
+    /// <summary>The default manifest with a passthrough proxy: VM calls reach the SPMC as made (the SPMC's own rules under test).</summary>
+    public static string PassthroughManifest { get; } = WithProxy(DefaultManifest, "passthrough");
+
+    /// <summary>A manifest with its "proxy" field set to <paramref name="profile"/>.</summary>
+    public static string WithProxy(string manifest, string profile)
+    {
+        var node = JsonNode.Parse(manifest)!.AsObject();
+        node["proxy"] = profile;
+        return node.ToJsonString();
+    }
 
     private static int _next;
 
-    /// <summary>A fresh system with the default manifest, so tests never share state.</summary>
+    /// <summary>A fresh system, so tests never share state: the passthrough variant of the default manifest unless given one.</summary>
     public async Task<string> NewSystemAsync(string? manifest = null)
     {
         var id = $"t-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():N}"[..30];
         using var client = CreateClient();
-        var body = $$"""{"id":"{{id}}","manifest":{{manifest ?? DefaultManifest}}}""";
+        var body = $$"""{"id":"{{id}}","manifest":{{manifest ?? PassthroughManifest}}}""";
         var response = await client.PostAsync("/api/v1/systems", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return id;

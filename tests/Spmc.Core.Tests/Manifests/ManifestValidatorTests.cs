@@ -32,7 +32,7 @@ public class ManifestValidatorTests
         Assert.Equal(0x8000, config.SpmcId);
         Assert.Equal(FfaVersion.V1_2, config.Version);
         Assert.Equal(1u, config.RxTxMaxPages);
-        Assert.Equal("passthrough", config.ProxyProfile);
+        Assert.Equal("pkvm-7.4", config.ProxyProfile);
         var host = Assert.Single(config.Vms);
         Assert.Equal(0, host.Id);
         Assert.Equal(4, host.Vcpus);

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Spmc.Core.Tests.Support;
 
@@ -8,8 +9,22 @@ public static class Manifests
     private static readonly Lazy<string> Default = new(() => File.ReadAllText(
         Path.Combine(RepositoryRoot(), "src", "Spmc.Server", "manifests", "default.json")));
 
-    /// <summary>src/Spmc.Server/manifests/default.json, found by walking up from the test assembly to Spmc.sln.</summary>
+    /// <summary>src/Spmc.Server/manifests/default.json, found by walking up from the test assembly to Spmc.sln (proxy pkvm-7.4).</summary>
     public static string DefaultJson => Default.Value;
+
+    /// <summary>
+    /// The default manifest with the proxy overridden to passthrough: VM calls reach the SPMC as made, so tests of
+    /// the SPMC's own rules for VM callers see those rules and not the pKVM proxy's.
+    /// </summary>
+    public static string DefaultPassthroughJson => WithProxy(DefaultJson, "passthrough");
+
+    /// <summary>A manifest with its "proxy" field set to <paramref name="profile"/>.</summary>
+    public static string WithProxy(string json, string profile)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
+        node["proxy"] = profile;
+        return node.ToJsonString();
+    }
 
     public static string RepositoryRoot()
     {

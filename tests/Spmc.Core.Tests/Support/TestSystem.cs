@@ -12,8 +12,8 @@ public sealed class TestSystem(SimulatedSystem system)
 
     public static TestSystem FromJson(string json, string id = "t") => new(new SimulatedSystem(id, ManifestValidator.Validate(json)));
 
-    /// <summary>The repository's default manifest (src/Spmc.Server/manifests/default.json).</summary>
-    public static TestSystem Default() => FromJson(Manifests.DefaultJson, "default");
+    /// <summary>The repository's default manifest (src/Spmc.Server/manifests/default.json) with a passthrough proxy, so VM calls test the SPMC.</summary>
+    public static TestSystem Default() => FromJson(Manifests.DefaultPassthroughJson, "default");
 
     /// <summary>A richer system: three VMs and SPs at v1.2, v1.1 and v1.0 (see <see cref="Manifests.Rich"/>).</summary>
     public static TestSystem Rich() => FromJson(Manifests.Rich, "rich");

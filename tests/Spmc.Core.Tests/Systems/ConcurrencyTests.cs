@@ -16,7 +16,7 @@ public class ConcurrencyTests
     [Fact]
     public async Task ManySystemsCalledInParallel_StayIsolated()
     {
-        var config = ManifestValidator.Validate(DefaultJson);
+        var config = ManifestValidator.Validate(DefaultPassthroughJson); // the SPMC's per-endpoint state, not the proxy's
         var systems = Enumerable.Range(0, Systems).Select(i => new TestSystem(new SimulatedSystem($"s{i}", config))).ToArray();
 
         // Each system gets its own version, buffers and console line, then a burst of calls from several threads.

@@ -1,0 +1,23 @@
+using Spmc.Abi.Ffa;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Proxy.Pkvm;
+
+/// <summary>FFA_FEATURES filtering (do_ffa_features, digest §1a).</summary>
+public sealed partial class PkvmProxy
+{
+    /// <summary>
+    /// w1 (a u32) is the ID asked about; w2 is not examined. A denied ID is NOT_SUPPORTED; SHARE and LEND (both
+    /// widths) are answered at EL2 with w2 = 0 (no dynamically allocated buffers); anything else — feature IDs
+    /// included — goes to the SPMC unmodified and its answer comes back verbatim.
+    /// </summary>
+    private FfaAnswer Features(HostCall c)
+    {
+        var id = c.W(1);
+        if (_p.DenyList.Contains(id))
+            return Finish(c, Err(FfaError.NotSupported, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
+        if (id is Fid.MemShare32 or Fid.MemShare64 or Fid.MemLend32 or Fid.MemLend64)
+            return Finish(c, Ok(0));
+        return Pass(c);
+    }
+}

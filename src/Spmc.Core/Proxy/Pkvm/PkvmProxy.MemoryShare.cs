@@ -1,0 +1,191 @@
+using Spmc.Abi.Ffa;
+
+namespace Spmc.Core.Proxy.Pkvm;
+
+/// <summary>FFA_MEM_SHARE, FFA_MEM_LEND and FFA_MEM_FRAG_TX (__do_ffa_mem_xfer, do_ffa_mem_frag_tx; digest §4).</summary>
+public sealed partial class PkvmProxy
+{
+    /// <summary>One 16-byte constituent as pKVM reads it: {u64 address, u32 pg_cnt, u32 reserved}.</summary>
+    private readonly record struct Range(ulong Address, uint PageCount);
+
+    /// <summary>
+    /// A share or lend of either width, re-issued to the SPMC as the 64-bit form (x1 = len, x2 = fraglen, the rest 0)
+    /// from the hypervisor's TX, after the checks below in order (the first failure wins) and after every
+    /// constituent of the first fragment moved OWNED → SHARED_OWNED in the host stage 2. Whatever the SPMC answers
+    /// goes to the host verbatim; if it is not the expected success, the pages are unshared again.
+    /// </summary>
+    private Reply MemXfer(HostCall c, uint fid64)
+    {
+        var name = fid64 == Fid.MemShare64 ? "FFA_MEM_SHARE" : "FFA_MEM_LEND";
+        uint len = c.W(1), fraglen = c.W(2);
+        ulong addrMbz = c.X(3);
+        var pagesMbz = c.W(4); // only the low 32 bits of x4 are checked
+        if (addrMbz != 0 || pagesMbz != 0)
+            return Err(FfaError.InvalidParameters, $"{name}: x3 (address) and w4 (page count) must be zero: no dynamically allocated buffers (x3 = 0x{addrMbz:X}, w4 = 0x{pagesMbz:X})");
+        if (fraglen > len) return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} exceeds the total length {len}");
+        if (fraglen > PageSize) return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
+        var minimum = MinFragment();
+        if (fraglen < minimum)
+            return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} is below the {minimum} bytes of a header and one EMAD ({MinFragmentWhy()})");
+        if (_hostTx is not { } hostTx) return Err(FfaError.InvalidParameters, $"{name}: the host has no TX buffer registered (FFA_RXTX_MAP first)");
+        if (_p.ChecksShareLength && len > _p.DescriptorBufferBytes)
+            return Err(FfaError.NoMemory, $"{name}: total length {len} exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer (ffa_desc_buf)");
+
+        // Everything from here on reads the hypervisor's copy: exactly what the SPMC will see.
+        Copy(hostTx, _hypTx, (int)fraglen);
+
+        var emadOffset = EmadOffset(_hypTx);
+        if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
+            return Err(FfaError.InvalidParameters, $"{name}: the EMAD at offset {emadOffset} (+{EmadSize()}) is not inside the {fraglen}-byte fragment");
+        var compositeOffset = ReadU32(_hypTx + emadOffset + 4);
+        var endpoints = ReadU32(_hypTx + 28);
+        var sender = ReadU16(_hypTx);
+        if (compositeOffset == 0) return Err(FfaError.InvalidParameters, $"{name}: the EMAD's composite offset is 0");
+        if (endpoints != 1) return Err(FfaError.InvalidParameters, $"{name}: ep_count {endpoints} is not 1");
+        if (sender != HostId) return Err(FfaError.InvalidParameters, $"{name}: sender_id {EndpointId.Format(sender)} is not HOST_FFA_ID (0)");
+        if (_p.ChecksCompositeOverflow && compositeOffset > uint.MaxValue - 16)
+            return Err(FfaError.InvalidParameters, $"{name}: composite offset 0x{compositeOffset:X} + 16 overflows a u32");
+        var compositeEnd = unchecked(compositeOffset + 16);
+        if (fraglen < compositeEnd)
+            return Err(FfaError.InvalidParameters, $"{name}: the composite header at {compositeOffset} (+16) is not inside the {fraglen}-byte fragment");
+        if (compositeEnd < compositeOffset)
+            c.Notes.Add($"pKVM {_p.Name} has no overflow check: composite offset 0x{compositeOffset:X} + 16 wrapped to {compositeEnd}, " +
+                        "so the constituents are read outside the hypervisor's TX page (an EL2 out-of-bounds read).");
+        var rangeBytes = unchecked(fraglen - compositeEnd); // pointer difference, as a u32: counted from fraglen
+        if (rangeBytes % 16 != 0)
+            return Err(FfaError.InvalidParameters, $"{name}: the {rangeBytes} bytes after the composite header are not whole 16-byte constituents");
+
+        var ranges = ReadRanges(_hypTx + compositeOffset + 16, rangeBytes / 16);
+        if (ShareRanges(c, ranges) is { } denied)
+            return Err(FfaError.Denied, $"{name}: {denied}; the ranges shared before it were unshared, nothing was sent to the SPMC");
+
+        var answer = Smc(c, fid64, len, fraglen);
+        var expected = fraglen != len
+            ? answer.Frame[0] == Fid.MemFragRx && answer.Frame[3] == fraglen
+            : answer.Frame[0] == Fid.Success;
+        if (!expected)
+        {
+            UnshareRanges(c, ranges); // rollback of this fragment's stage-2 change; the SPMC's answer still goes to the host
+            c.Notes.Add(fraglen != len
+                ? $"pKVM expected FFA_MEM_FRAG_RX with w3 = {fraglen}: the first fragment's pages were unshared again."
+                : "pKVM expected FFA_SUCCESS: the pages were unshared again.");
+        }
+        return Verbatim(answer);
+    }
+
+    /// <summary>
+    /// FFA_MEM_FRAG_TX(w1/w2 = handle, w3 = fragment length, w4 = endpoint): the fragment is an array of
+    /// constituents. If sharing them fails the whole transaction is aborted with FFA_MEM_RECLAIM and the host
+    /// gets DENIED; pages of earlier fragments stay shared for good. The handle is not checked.
+    /// </summary>
+    private Reply MemFragTx(HostCall c)
+    {
+        uint handleLo = c.W(1), handleHi = c.W(2), fraglen = c.W(3), endpoint = c.W(4);
+        if (fraglen > PageSize) return Err(FfaError.InvalidParameters, $"FFA_MEM_FRAG_TX: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
+        if (fraglen % 16 != 0) return Err(FfaError.InvalidParameters, $"FFA_MEM_FRAG_TX: fragment length {fraglen} is not whole 16-byte constituents");
+        if (_hostTx is not { } hostTx) return Err(FfaError.InvalidParameters, "FFA_MEM_FRAG_TX: the host has no TX buffer registered");
+
+        Copy(hostTx, _hypTx, (int)fraglen);
+        var ranges = ReadRanges(_hypTx, fraglen / 16);
+        if (ShareRanges(c, ranges) is { } denied)
+        {
+            // Abort the transaction at the SPMC; its answer is overwritten by DENIED.
+            var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, 0);
+            if (reclaim.Frame[0] != Fid.Success) c.Notes.Add($"WARN: the aborting FFA_MEM_RECLAIM answered 0x{reclaim.Frame[0]:X} ({reclaim.Error?.Name()}).");
+            return Err(FfaError.Denied, $"FFA_MEM_FRAG_TX: {denied}; the transaction was aborted with FFA_MEM_RECLAIM and " +
+                                        "pages shared by earlier fragments stay shared-owned for good");
+        }
+
+        var answer = Smc(c, Fid.MemFragTx, handleLo, handleHi, fraglen, endpoint);
+        if (answer.Frame[0] != Fid.Success && answer.Frame[0] != Fid.MemFragRx)
+        {
+            UnshareRanges(c, ranges); // rollback of this fragment only
+            c.Notes.Add("pKVM unshared this fragment's pages again (the SPMC answered neither FFA_SUCCESS nor FFA_MEM_FRAG_RX).");
+        }
+        return Verbatim(answer);
+    }
+
+    /// <summary>The minimum first fragment for this release and the negotiated version.</summary>
+    private uint MinFragment() => _p.MinFragment switch
+    {
+        MinFragmentRule.V1_0Structs => 32 + 16,
+        MinFragmentRule.V1_1Structs => 48 + 16,
+        MinFragmentRule.V1_2Structs => 48 + 32,
+        _ => HeaderSize() + EmadSize(),
+    };
+
+    private string MinFragmentWhy() => _p.MinFragment switch
+    {
+        MinFragmentRule.V1_0Structs => "v1.0 structs: 32 + 16",
+        MinFragmentRule.V1_1Structs => "sizeof the 48-byte header + 16-byte EMAD",
+        MinFragmentRule.V1_2Structs => "sizeof the 48-byte header + 32-byte v1.2 EMAD, whatever was negotiated",
+        _ => $"FFA_MEM_REGION_SZ + EMAD size at v{FormatVersion(_hypVersion)}: {HeaderSize()} + {EmadSize()}",
+    };
+
+    /// <summary>FFA_MEM_REGION_SZ(hyp version): the 32-byte v1.0 header or the 48-byte one.</summary>
+    private uint HeaderSize() => _hypVersion <= 0x1_0000 ? 32u : 48u;
+
+    /// <summary>ffa_emad_size_get(hyp version): 16 bytes up to v1.1, 32 from v1.2.</summary>
+    private uint EmadSize() => _hypVersion < 0x1_0002 ? 16u : 32u;
+
+    /// <summary>ffa_mem_desc_offset(buf, 0, hyp version) of the descriptor at <paramref name="descriptor"/>.</summary>
+    private uint EmadOffset(ulong descriptor)
+    {
+        if (_hypVersion <= 0x1_0000) return 32;
+        return _p.EmadOffset == EmadOffsetRule.EpMemOffset ? ReadU32(descriptor + 32) : 48;
+    }
+
+    private List<Range> ReadRanges(ulong at, uint count)
+    {
+        var ranges = new List<Range>((int)Math.Min(count, 4096));
+        for (var i = 0u; i < count; i++) ranges.Add(new Range(ReadU64(at + 16 * i), ReadU32(at + 16 * i + 8)));
+        return ranges;
+    }
+
+    /// <summary>
+    /// ffa_host_share_ranges: each constituent in turn; stop at the first that is unaligned or cannot move OWNED →
+    /// SHARED_OWNED, unshare those already done and say why (→ DENIED). Null when every range was shared.
+    /// </summary>
+    private string? ShareRanges(HostCall c, List<Range> ranges)
+    {
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var (address, size, why) = Page(c, ranges[i], i);
+            why ??= _stage2!.ShareFfa(address, size / PageSize);
+            if (why is null) continue;
+            var undone = UnshareRanges(c, ranges.GetRange(0, i));
+            if (undone != i) c.Notes.Add($"WARN: rolling back the first {i} constituents unshared only {undone}.");
+            return $"constituent {i} (0x{ranges[i].Address:X}, {ranges[i].PageCount} page{(ranges[i].PageCount == 1 ? "" : "s")}) cannot be shared with FF-A: {why}";
+        }
+        return null;
+    }
+
+    /// <summary>ffa_host_unshare_ranges: SHARED_OWNED → OWNED for each constituent until one fails; how many were done.</summary>
+    private int UnshareRanges(HostCall c, List<Range> ranges)
+    {
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var (address, size, why) = Page(c, ranges[i], i, quiet: true);
+            why ??= _stage2!.UnshareFfa(address, size / PageSize);
+            if (why is null) continue;
+            c.Notes.Add($"WARN: unsharing constituent {i} (0x{ranges[i].Address:X}) failed: {why}.");
+            return i;
+        }
+        return ranges.Count;
+    }
+
+    /// <summary>
+    /// The page range pKVM derives from a constituent: size = pg_cnt × 4096 must be PAGE_SIZE aligned, and from
+    /// 6a7a181f the address too; before, the address is truncated to its pfn.
+    /// </summary>
+    private (ulong Address, ulong Size, string? Why) Page(HostCall c, Range range, int index, bool quiet = false)
+    {
+        var size = (ulong)range.PageCount * 4096;
+        var misaligned = _p.ChecksConstituentAlignment ? ((size | range.Address) % PageSize) != 0 : size % PageSize != 0;
+        if (misaligned) return (0, 0, $"address 0x{range.Address:X} is not PAGE_SIZE aligned");
+        var page = range.Address & ~(ulong)(PageSize - 1);
+        if (page != range.Address && !quiet)
+            c.Notes.Add($"pKVM {_p.Name} truncates constituent {index}'s address 0x{range.Address:X} to its page 0x{page:X} (alignment checked from 6a7a181f, 7.2).");
+        return (page, size, null);
+    }
+}

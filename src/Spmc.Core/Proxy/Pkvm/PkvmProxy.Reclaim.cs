@@ -1,0 +1,98 @@
+using Spmc.Abi.Ffa;
+
+namespace Spmc.Core.Proxy.Pkvm;
+
+/// <summary>FFA_MEM_RECLAIM (do_ffa_mem_reclaim, digest §4).</summary>
+public sealed partial class PkvmProxy
+{
+    /// <summary>
+    /// FFA_MEM_RECLAIM(w1/w2 = handle, w3 = flags). pKVM keeps no record of what it shared, so it asks the SPMC:
+    /// a hypervisor retrieve request (sender 0, the handle, everything else zero) from its TX, the descriptor
+    /// pulled from its RX (FFA_MEM_FRAG_RX for the rest) into the descriptor buffer, then FFA_MEM_RECLAIM; on
+    /// success the constituents the SPMC described go SHARED_OWNED → OWNED. The host's buffers are not needed.
+    /// </summary>
+    private Reply MemReclaim(HostCall c)
+    {
+        uint handleLo = c.W(1), handleHi = c.W(2), flags = c.W(3);
+        var handle = handleLo | ((ulong)handleHi << 32);
+
+        var size = _p.RetrieveRequestSize;
+        var request = new byte[size];
+        BitConverter.TryWriteBytes(request.AsSpan(0, 2), HostId);
+        BitConverter.TryWriteBytes(request.AsSpan(8, 8), handle);
+        _memory.Write(_hypTx, request);
+        var answer = Smc(c, Fid.MemRetrieveReq64, (ulong)size, (ulong)size);
+        if (answer.Frame[0] != Fid.MemRetrieveResp) return Verbatim(answer);
+
+        uint len = (uint)answer.Frame[1], fraglen = (uint)answer.Frame[2];
+        var emadOffset = EmadOffset(_hypRx);
+        if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
+        {
+            ReleaseRx(c);
+            return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
+        }
+        var compositeOffset = ReadU32(_hypRx + emadOffset + 4);
+        var bogus = _p.ReclaimChecksBounds ? (ulong)compositeOffset + 16 > len : compositeOffset > len;
+        if (bogus || fraglen > PageSize)
+        {
+            if (_p.ReclaimReleasesRx) ReleaseRx(c);
+            if (!_p.ReclaimChecksBounds) c.Notes.Add($"pKVM {_p.Name} tests this inside WARN_ON, which panics the hypervisor when panic_on_warn is set.");
+            return Err(FfaError.Aborted, bogus
+                ? $"FFA_MEM_RECLAIM: the SPMC's composite offset {compositeOffset}{(_p.ReclaimChecksBounds ? " + 16" : "")} exceeds its total length {len}"
+                : $"FFA_MEM_RECLAIM: the SPMC's fragment length {fraglen} exceeds PAGE_SIZE");
+        }
+        if (len > _p.DescriptorBufferBytes)
+        {
+            if (_p.ReclaimReleasesRx) ReleaseRx(c);
+            return Err(FfaError.NoMemory, $"FFA_MEM_RECLAIM: the SPMC's descriptor of {len} bytes exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer");
+        }
+
+        var descriptor = new byte[_p.DescriptorBufferBytes];
+        _memory.Read(_hypRx, descriptor.AsSpan(0, (int)fraglen));
+        if (_p.ReclaimReleasesRx) ReleaseRx(c);
+        for (var offset = fraglen; offset < len; offset = unchecked(offset + fraglen))
+        {
+            var next = Smc(c, Fid.MemFragRx, handleLo, handleHi, offset, HostId);
+            if (next.Frame[0] != Fid.MemFragTx)
+                return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} answered 0x{next.Frame[0]:X} ({next.Error?.Name() ?? "not FFA_MEM_FRAG_TX"}), not FFA_MEM_FRAG_TX");
+            fraglen = (uint)next.Frame[3];
+            if (fraglen == 0)
+            {
+                c.Notes.Add("Model: pKVM trusts per-fragment lengths and loops for ever on a 0-byte fragment; the model stops here.");
+                return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} returned a 0-byte fragment (pKVM would hang)");
+            }
+            var room = (int)Math.Min(fraglen, (ulong)Math.Max(0, descriptor.Length - (long)offset));
+            if (room < fraglen)
+                c.Notes.Add($"pKVM copies the {fraglen}-byte fragment at offset {offset} past the end of its descriptor buffer (an EL2 overflow); the model keeps {room} bytes.");
+            if (room > 0) _memory.Read(_hypRx, descriptor.AsSpan((int)offset, room));
+            if (_p.ReclaimReleasesRx) ReleaseRx(c);
+        }
+
+        var ranges = ReadU32(descriptor, compositeOffset + 4);
+        if (_p.ReclaimChecksBounds && (ulong)compositeOffset + 16 + 16UL * ranges > len)
+            return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
+
+        var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, flags);
+        if (reclaim.Frame[0] != Fid.Success) return Verbatim(reclaim);
+
+        // "If the SPMD was happy, then we should be too": unshare what the SPMC's descriptor lists.
+        // Past the buffer everything reads as zero and the first such range fails, so one beyond is enough to read.
+        var constituents = new List<Range>();
+        for (var i = 0UL; i < Math.Min(ranges, (ulong)descriptor.Length / 16 + 1); i++)
+        {
+            var at = (ulong)compositeOffset + 16 + 16 * i;
+            constituents.Add(new Range(ReadU64(descriptor, at), ReadU32(descriptor, at + 8)));
+        }
+        var undone = UnshareRanges(c, constituents);
+        if (undone != constituents.Count) c.Notes.Add($"WARN: only {undone} of {constituents.Count} constituents went back to owned.");
+        return Verbatim(reclaim);
+    }
+
+    /// <summary>FFA_RX_RELEASE of the hypervisor's RX at the SPMC (its result is not looked at).</summary>
+    private void ReleaseRx(HostCall c) => Smc(c, Fid.RxRelease);
+
+    /// <summary>Reads of the descriptor buffer; bytes past its end read as zero (in the kernel, whatever follows at EL2).</summary>
+    private static uint ReadU32(byte[] buffer, ulong at) => at + 4 <= (ulong)buffer.Length ? BitConverter.ToUInt32(buffer, (int)at) : 0;
+
+    private static ulong ReadU64(byte[] buffer, ulong at) => at + 8 <= (ulong)buffer.Length ? BitConverter.ToUInt64(buffer, (int)at) : 0;
+}

@@ -1,0 +1,242 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Memory;
+
+namespace Spmc.Core.Proxy.Pkvm;
+
+/// <summary>Function IDs the proxy dispatches on or issues (FFA_SMC_32(n) = 0x84000000|n, FFA_SMC_64(n) = 0xC4000000|n).</summary>
+internal static class Fid
+{
+    public const uint Error = 0x8400_0060, Success = 0x8400_0061, Version = 0x8400_0063, Features = 0x8400_0064,
+        RxRelease = 0x8400_0065, RxTxMap64 = 0xC400_0066, RxTxUnmap = 0x8400_0067, PartitionInfoGet = 0x8400_0068,
+        IdGet = 0x8400_0069, MemLend32 = 0x8400_0072, MemLend64 = 0xC400_0072, MemShare32 = 0x8400_0073, MemShare64 = 0xC400_0073,
+        MemRetrieveReq64 = 0xC400_0074, MemRetrieveResp = 0x8400_0075, MemReclaim = 0x8400_0077, MemFragRx = 0x8400_007A,
+        MemFragTx = 0x8400_007B, NotificationBitmapCreate = 0x8400_007D, NotificationBitmapDestroy = 0x8400_007E,
+        NotificationBind = 0x8400_007F, NotificationUnbind = 0x8400_0080, NotificationSet = 0x8400_0081, NotificationGet = 0x8400_0082;
+
+    public const uint SmcccVersion = 0x8000_0000;
+
+    public static string Name(uint id) => FfaFunctions.NameOf(id) ?? $"0x{id:X8}";
+}
+
+/// <summary>
+/// pKVM's EL2 FF-A proxy (arch/arm64/kvm/hyp/nvhe/ffa.c) for one release, chosen by a <see cref="PkvmProfile"/>.
+/// The host (VM 0) is trapped here: IDs outside FF-A are forwarded as generic SMCs, the version gate refuses
+/// everything but FFA_VERSION until the host negotiates, then each ID is handled at EL2, refused with
+/// NOT_SUPPORTED (the deny list) or forwarded unmodified. The proxy talks to the SPMC as ID 0 with frames it
+/// builds itself (unused registers zero), through its own RX/TX pages, and tracks the host stage 2.
+/// Guests (other VM IDs) get what upstream gives them: no FF-A at all. Handlers validate, mutate, answer;
+/// each rollback sits next to the step it undoes. Not thread-safe: the system serialises calls (the model of
+/// host_buffers.lock and version_lock).
+/// </summary>
+public sealed partial class PkvmProxy : IHypervisorProxy
+{
+    /// <summary>HOST_FFA_ID: the host shares ID 0 with the hypervisor at the non-secure physical FF-A instance.</summary>
+    public const ushort HostId = 0;
+
+    /// <summary>PAGE_SIZE of the modelled kernel (4 KiB); KVM_FFA_MBOX_NR_PAGES is 1.</summary>
+    public const int PageSize = 4096;
+
+    private const ulong SmcccNotSupported = ulong.MaxValue;
+    private const uint CallHints = 1u << 16;
+
+    private readonly PkvmProfile _p;
+    private readonly PhysicalMemory _memory;
+    private readonly HostStage2? _stage2;
+    private readonly ulong _hypTx, _hypRx;
+    private readonly List<string> _bootNotes = [];
+    private readonly string? _initFailure;
+    private uint _hypVersion;
+    private bool _negotiated;
+    private ulong? _hostTx, _hostRx;
+
+    /// <summary>
+    /// Takes the top two pages of VM 0's highest memory region (TX, then RX) as the hypervisor's FF-A buffers and
+    /// runs hyp_ffa_init against the SPMC of <paramref name="context"/> (those calls are not shown as hops).
+    /// </summary>
+    public PkvmProxy(PkvmProfile profile, ProxyContext context)
+    {
+        _p = profile;
+        _memory = context.Memory;
+        var host = context.Config.Vms.FirstOrDefault(v => v.Id == HostId)
+            ?? throw new InvalidRequestException($"proxy: profile '{profile.Name}' needs a host VM with ID 0");
+        var top = host.Memory.Count > 0 ? host.Memory.MaxBy(r => r.Base).End : 0;
+        if (top < 2 * PageSize || host.Memory.MaxBy(r => r.Base).Size < 2 * PageSize)
+            throw new InvalidRequestException($"proxy: profile '{profile.Name}' needs host memory for the hypervisor's RX/TX pages");
+        (_hypTx, _hypRx) = (top - 2 * PageSize, top - PageSize);
+
+        _initFailure = HypFfaInit(context.Spmc);
+        if (_initFailure is null) _stage2 = new HostStage2(context.Config, _hypTx, _hypRx);
+    }
+
+    public string Profile => _p.Name;
+
+    /// <summary>The release this proxy models.</summary>
+    public PkvmProfile Settings => _p;
+
+    /// <summary>hyp_ffa_version, the version the proxy speaks to the SPMC (and the layout of descriptors).</summary>
+    public uint HypVersion => _hypVersion;
+
+    public bool Negotiated => _negotiated;
+    public ulong HypTx => _hypTx;
+    public ulong HypRx => _hypRx;
+
+    /// <summary>The host stage 2 (null when pKVM did not initialise).</summary>
+    public HostStage2? Stage2 => _stage2;
+
+    public FfaAnswer Forward(FfaRequest request, ISecureWorld spmc)
+    {
+        if (request.Caller != HostId) return Guest(request);
+        if (_initFailure is not null)
+        {
+            var direct = spmc.Handle(request);
+            return direct with { Note = Join(direct.Note, $"pKVM is not running ({_initFailure}): the host's SMC went to EL3 directly") };
+        }
+
+        // hyp-main.c: bit 16 (SMCCC 1.3 SVE hint) cleared from the ID the handlers see; the host's x0 is forwarded as it was.
+        var funcId = (uint)request.Args[0];
+        if (_p.ClearsCallHints) funcId &= ~CallHints;
+        if (!IsFfaCall(funcId)) return spmc.Handle(request);
+
+        var c = new HostCall(request, spmc, funcId);
+        if (_p.NegotiatesVersion && funcId != Fid.Version && !_negotiated)
+            return Finish(c, Err(FfaError.InvalidParameters,
+                $"{Fid.Name(funcId)} before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then"));
+
+        if (Route(funcId) is { } handler) return handler(c);
+        if (!_p.DenyList.Contains(funcId)) return Pass(c);
+        return Finish(c, Err(FfaError.NotSupported, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
+    }
+
+    /// <summary>The IDs handled at EL2 in this release; anything else is passed through or denied.</summary>
+    private Func<HostCall, FfaAnswer>? Route(uint id) => id switch
+    {
+        Fid.Features => Features,
+        Fid.RxTxMap64 => c => Finish(c, RxTxMap(c)),
+        Fid.RxTxUnmap => c => Finish(c, RxTxUnmap(c)),
+        Fid.MemShare32 or Fid.MemShare64 => c => Finish(c, MemXfer(c, Fid.MemShare64)),
+        Fid.MemLend32 or Fid.MemLend64 => c => Finish(c, MemXfer(c, Fid.MemLend64)),
+        Fid.MemFragTx => c => Finish(c, MemFragTx(c)),
+        Fid.MemReclaim => c => Finish(c, MemReclaim(c)),
+        Fid.Version when _p.NegotiatesVersion => c => Finish(c, Version(c)),
+        Fid.PartitionInfoGet when _p.PartitionInfoAtEl2 => c => Finish(c, PartitionInfoGet(c)),
+        Fid.NotificationBitmapCreate or Fid.NotificationBitmapDestroy or Fid.NotificationBind or Fid.NotificationUnbind
+            or Fid.NotificationSet or Fid.NotificationGet when _p.NotificationsAtEl2 => c => Finish(c, Notification(c)),
+        _ => null,
+    };
+
+    /// <summary>is_ffa_call: fast call, standard-secure owner (4), function number 0x60..FFA_MAX_FUNC_NUM; bit 30 and bits[23:16] ignored.</summary>
+    public bool IsFfaCall(uint id) =>
+        (id & 0x8000_0000) != 0 && ((id >> 24) & 0x3F) == 4 && (id & 0xFFFF) >= 0x60 && (id & 0xFFFF) <= _p.MaxFunctionNumber;
+
+    /// <summary>Not handled: __kvm_hyp_host_forward_smc sends the host's x0..x17 and returns EL3's x0..x17.</summary>
+    private static FfaAnswer Pass(HostCall c) => c.Spmc.Handle(c.Request);
+
+    /// <summary>
+    /// Upstream pKVM has no FF-A for guests: their SMCs exit to the host's KVM, whose SMCCC handler answers
+    /// SMCCC_VERSION with 1.1 and everything else — FF-A included — with NOT_SUPPORTED (x0 = -1, x1..x3 = 0;
+    /// x4..x17 as the guest left them). The Android Common Kernel's guest FF-A proxy is not modelled.
+    /// </summary>
+    private static FfaAnswer Guest(FfaRequest request)
+    {
+        var frame = request.Args;
+        var version = (uint)request.Args[0] == Fid.SmcccVersion;
+        frame[0] = version ? 0x1_0001 : SmcccNotSupported;
+        frame[1] = frame[2] = frame[3] = 0;
+        return version ? new FfaAnswer(frame, null, null)
+            : new FfaAnswer(frame, FfaError.NotSupported,
+                $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED");
+    }
+
+    public string? HostAccess(ushort vm, ulong address, ulong length, bool write) => _stage2?.HostAccess(address, length);
+
+    public ProxyStateView State
+    {
+        get
+        {
+            var notes = new List<string> { $"{_p.Layer}: {_p.Summary}" };
+            notes.AddRange(_bootNotes);
+            if (_initFailure is null)
+                notes.Add($"descriptor buffer (ffa_desc_buf) {_p.DescriptorBufferBytes} bytes: a longer share or retrieved descriptor is NO_MEMORY");
+            if (_initFailure is null && !_negotiated) notes.Add($"hyp_ffa_version {FormatVersion(_hypVersion)}; the host has not negotiated yet (only FFA_VERSION passes the gate)");
+            // The version shown is the one negotiated with the host (none until then), as the inspector's contract says.
+            return new ProxyStateView(_p.Name, _initFailure is null && _negotiated ? FormatVersion(_hypVersion) : null, _negotiated, _hostTx, _hostRx,
+                _initFailure is null ? _hypTx : null, _initFailure is null ? _hypRx : null, _stage2?.View() ?? [], notes);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Calls and replies
+
+    /// <summary>One trapped host SMC: the request, the secure world to call, the ID as dispatched, notes gathered.</summary>
+    private sealed class HostCall(FfaRequest request, ISecureWorld spmc, uint funcId)
+    {
+        public FfaRequest Request { get; } = request;
+        public ISecureWorld Spmc { get; } = spmc;
+        public uint FuncId { get; } = funcId;
+        public List<string> Notes { get; } = [];
+        public ulong X(int i) => Request.Args[i];
+        public uint W(int i) => (uint)Request.Args[i];
+    }
+
+    /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
+    private sealed record Reply(SmcFrame Regs, FfaError? Error, string? Reason);
+
+    /// <summary>A proxy-made FFA_ERROR: x2 = the code sign-extended to 64 bits, every other register 0 (ffa_to_smccc_error).</summary>
+    private static Reply Err(FfaError error, string reason) =>
+        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)error), error, $"pKVM: {reason}");
+
+    /// <summary>A proxy-made FFA_SUCCESS with w2 = prop, every other register 0.</summary>
+    private static Reply Ok(ulong prop = 0) => new(SmcFrame.From(Fid.Success, 0, prop), null, null);
+
+    /// <summary>The SPMC's registers as pKVM got them, to go to the host unchanged.</summary>
+    private static Reply Verbatim(FfaAnswer answer) => new(answer.Frame, answer.Error, answer.Reason);
+
+    /// <summary>
+    /// An SMC the proxy makes, as ID 0 on the host's vCPU: unused registers are zero. Before SMCCC 1.2 support
+    /// (arm_smccc_1_1_smc) only x0..x3 of the result come back.
+    /// </summary>
+    private FfaAnswer Smc(HostCall c, params ulong[] registers) => Smc(c.Spmc, c.Request.Vcpu, SmcFrame.From(registers));
+
+    private FfaAnswer Smc(ISecureWorld spmc, uint vcpu, SmcFrame frame)
+    {
+        var answer = spmc.Handle(new FfaRequest(HostId, vcpu, frame));
+        if (_p.Results == ResultRegisters.X0ToX17) return answer;
+        var result = answer.Frame;
+        for (var i = 4; i < Registers.Count; i++) result[i] = 0;
+        return answer with { Frame = result };
+    }
+
+    /// <summary>ffa_set_retval: x0..x3 (x4..x17 keep the host's input) or x0..x17, per release.</summary>
+    private FfaAnswer Finish(HostCall c, Reply reply)
+    {
+        var frame = reply.Regs;
+        if (_p.Results == ResultRegisters.X0ToX3)
+        {
+            frame = c.Request.Args;
+            for (var i = 0; i < 4; i++) frame[i] = reply.Regs[i];
+        }
+        return new FfaAnswer(frame, reply.Error, reply.Reason, c.Notes.Count == 0 ? null : string.Join(" ", c.Notes));
+    }
+
+    /// <summary>Firmware's NOT_SUPPORTED as this release recognises it.</summary>
+    private bool IsNotSupported(ulong x0) =>
+        _p.NotSupported == NotSupportedTest.Full64 ? x0 == SmcccNotSupported : (int)(uint)x0 == -1;
+
+    private static ushort Major(uint version) => (ushort)((version >> 16) & 0x7FFF);
+    private static ushort Minor(uint version) => (ushort)version;
+    private static string FormatVersion(uint version) => $"{Major(version)}.{Minor(version)}";
+
+    private static string? Join(string? a, string b) => a is null ? b : $"{a} {b}";
+
+    private ulong ReadU64(ulong address) => BitConverter.ToUInt64(_memory.Read(address, 8));
+    private uint ReadU32(ulong address) => BitConverter.ToUInt32(_memory.Read(address, 4));
+    private ushort ReadU16(ulong address) => BitConverter.ToUInt16(_memory.Read(address, 2));
+
+    /// <summary>A memcpy between two buffers of physical memory (host TX → hyp TX, hyp RX → host RX).</summary>
+    private void Copy(ulong from, ulong to, int length)
+    {
+        if (length > 0) _memory.Write(to, _memory.Read(from, length));
+    }
+}

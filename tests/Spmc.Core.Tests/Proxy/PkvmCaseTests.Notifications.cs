@@ -1,0 +1,71 @@
+using static Spmc.Core.Tests.Proxy.PkvmAssert;
+
+namespace Spmc.Core.Tests.Proxy;
+
+public sealed partial class PkvmCaseTests
+{
+    private const uint BitmapCreate = 0x8400_007D, Bind = 0x8400_007F, Unbind = 0x8400_0080, Set = 0x8400_0081, Get = 0x8400_0082;
+
+    /// <summary>The host's x0..x17 reached EL3 unmodified and EL3's x0..x17 came back.</summary>
+    private static void Forwarded(ProxyHarness h, params ulong[] x)
+    {
+        var input = F(x);
+        for (var i = 8; i < 18; i++) input[i] = 0x5000 + (ulong)i;
+        var a = h.Call(input);
+        Assert.Equal(input.ToArray(), Assert.Single(h.Spmc.Frames).ToArray());
+        Passed(a, SpmcMock.Echo());
+        h.Spmc.Mark();
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void Case67_NotificationBitmapCreate_VmIdMustBeZero_ThenForwardedAsIs(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(BitmapCreate, 1), -2, BitmapCreate, 1);
+        NoEl3(h);
+        Forwarded(h, BitmapCreate, 0, 8);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void Case68_NotificationBind_FlagsAboveOneOrReceiverNotHost_IsInvalidParameters(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Bind, 0x0005_0000, 2), -2, Bind, 0x0005_0000, 2);
+        Err(h, h.Call(Bind, 0x0005_0001, 0), -2, Bind, 0x0005_0001, 0);
+        NoEl3(h);
+        Forwarded(h, Bind, 0x0005_0000, 1, 0xF0, 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void Case69_NotificationUnbind_ReservedW2_IsInvalidParameters(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Unbind, 0x0005_0000, 1), -2, Unbind, 0x0005_0000, 1);
+        NoEl3(h);
+        Forwarded(h, Unbind, 0x0005_0000, 0, 0xF0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void Case70_NotificationSet_SenderMustBeHost_FlagBits15To2Clear(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Set, 0x0005_0000), -2, Set, 0x0005_0000);
+        Err(h, h.Call(Set, 0x0000_0005, 4), -2, Set, 0x0000_0005, 4);
+        NoEl3(h);
+        Forwarded(h, Set, 0x0000_0005, 3, 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void Case71_NotificationGet_ReceiverMustBeHost_FlagBits31To4Clear(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Get, 0, 0x10), -2, Get, 0, 0x10);
+        NoEl3(h);
+        Forwarded(h, Get, 0x0001_0000, 0xF);
+    }
+}
