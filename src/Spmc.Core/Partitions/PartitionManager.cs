@@ -83,6 +83,9 @@ public sealed partial class PartitionManager : ISecureWorld
         RegisterMemorySend();
         RegisterMemoryRetrieve();
         RegisterMemoryReclaim();
+        RegisterNotifications();
+        RegisterIndirectMessaging();
+        RegisterDirectMessaging();
     }
 
     /// <summary>Handles one FF-A call from an endpoint of this system.</summary>
