@@ -1,9 +1,107 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
+using Spmc.Core.Calls;
+
 namespace Spmc.Core.Partitions;
 
-/// <summary>Indirect messaging (FFA_MSG_SEND2, FF-A v1.1 §7.2).</summary>
+/// <summary>Indirect messaging (FFA_MSG_SEND2, FF-A v1.1 §7.2), as Hafnium's api_ffa_msg_send2 handles it in the SPMC.</summary>
 public sealed partial class PartitionManager
 {
+    /// <summary>
+    /// The most a message (header + payload) may take: one FF-A page, Hafnium's FFA_MSG_PAYLOAD_MAX
+    /// (= HF_MAILBOX_SIZE), whatever the buffers' size.
+    /// </summary>
+    public const int IndirectMessageMaxSize = 4096;
+
     private void RegisterIndirectMessaging()
     {
+        Register(FfaFunction.MsgSend2, Callers.Any, MsgSend2);
+    }
+
+    /// <summary>
+    /// FFA_MSG_SEND2: w1[31:16] = sender VM ID (the hypervisor forwarding for a VM; 0 = the caller), w2 = flags
+    /// (bit 1 = delay the schedule-receiver interrupt). The header and payload are in the sender's TX buffer, in the
+    /// layout of the sender's version. Checks in Hafnium's order: named sender, sender record, sender TX, header
+    /// sender, self-send, flags, receiver record, capability, receiver RX busy, payload offset and size. Then the
+    /// message is copied into the receiver's RX (rest zeroed, RX full), the "RX buffer full" framework notification
+    /// is set and the SRI raised.
+    /// </summary>
+    private FfaAnswer MsgSend2(Call c)
+    {
+        var named = EndpointId.Sender(c[1]);
+        var flags = (uint)c[2];
+        if (named != 0 && !c.FromHypervisor)
+            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {Id(named)}: only the hypervisor (ID 0) names the sender; others pass 0");
+        // Our addition: Hafnium HEAD accepts any ID here, so the hypervisor could send from a partition's TX buffer.
+        // FF-A defines the field as the VM the hypervisor forwards for.
+        if (named != 0 && !EndpointId.IsVm(named))
+            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {Id(named)} is not a VM ID: the hypervisor forwards messages of VMs only");
+        var senderId = named != 0 ? named : c.Caller.Id;
+
+        if (KnownToSpmc(senderId) is not { } sender)
+            return c.Fail(FfaError.Denied, FindEndpoint(senderId) is null
+                ? $"sender {Id(senderId)} is not an endpoint of this system"
+                : $"the SPMC has no record of VM {Id(senderId)} (no RX/TX pair forwarded, no notification bitmap)");
+        if (sender.Mailbox is not { } outbox)
+            return c.Fail(FfaError.Denied, $"sender {Id(senderId)} has no TX buffer mapped (FFA_RXTX_MAP first)");
+
+        // Hafnium copies the largest header once, so the checks below and the copy see the same bytes.
+        var header = IndirectMessageHeader.Read(_memory.Read(outbox.Tx, IndirectMessageHeader.SizeV1_2), sender.Version).Value;
+        if (header.Sender != senderId)
+            return c.Fail(FfaError.InvalidParameters, $"the header's sender (offset 14) is {Id(header.Sender)}, not the sender {Id(senderId)}");
+        if (header.Receiver == header.Sender)
+            return c.Fail(FfaError.InvalidParameters, $"the header's receiver (offset 12) is the sender {Id(senderId)} itself");
+        // Hafnium: flags are for the secure virtual instance only. For SP senders it reads bit 1 and ignores the rest.
+        if (EndpointId.IsVm(senderId) && flags != 0)
+            return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X} must be zero for a VM sender (delay SRI is for partitions)");
+
+        if (KnownToSpmc(header.Receiver) is not { } receiver)
+            return c.Fail(FfaError.InvalidParameters, FindEndpoint(header.Receiver) is null
+                ? $"the header's receiver {Id(header.Receiver)} is not an endpoint of this system"
+                : $"the SPMC has no record of VM {Id(header.Receiver)} (no RX/TX pair forwarded, no notification bitmap)");
+        if (IndirectMessagingRefused(sender, receiver) is { } refused) return c.Fail(FfaError.Denied, refused);
+        if (RxBusyReason(receiver) is { } busy) return c.Fail(FfaError.Busy, busy);
+
+        // Hafnium api_ffa_msg_send2_copy_data: the payload may not overlap the header of the sender's version.
+        var minOffset = (uint)IndirectMessageHeader.SizeFor(sender.Version);
+        if (header.PayloadOffset < minOffset)
+            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} overlaps the {minOffset}-byte header of an FF-A {sender.Version} sender");
+        var total = (ulong)header.PayloadOffset + header.PayloadSize;
+        if (total > uint.MaxValue)
+            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} overflows 32 bits");
+        if (total > IndirectMessageMaxSize)
+            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} = {total} exceeds the {IndirectMessageMaxSize}-byte message limit");
+
+        FillRx(receiver, _memory.Read(outbox.Tx, (int)total));
+        Raise(new SystemEvent(SystemEventKind.IndirectMessage, receiver.Id,
+            $"message of {header.PayloadSize} bytes from {Id(senderId)} in the RX buffer of {Id(receiver.Id)}"));
+
+        // The RX-full framework notification goes to a VM always (a VM that gave its RX buffer takes indirect
+        // messages, hence framework notifications) and to an SP only if it receives notifications: the hypervisor's
+        // bit for a VM sender, the SPM's for an SP sender.
+        var record = NotificationsOf(receiver);
+        if (!receiver.IsSecure || record.Enabled)
+        {
+            var fromVm = EndpointId.IsVm(senderId);
+            record.Framework.Set(fromVm ? HypervisorRxFullNotification : SpmRxFullNotification);
+            SignalPending(receiver.Id, $"RX buffer full ({(fromVm ? "hypervisor" : "SPM")} framework notification) for {Id(receiver.Id)}: message from {Id(senderId)}",
+                (flags & DelaySriFlag) != 0);
+        }
+        return FfaAnswer.Success32();
+    }
+
+    /// <summary>
+    /// Hafnium ffa_indirect_msg_is_supported (DENIED): both endpoints at FF-A 1.1 or later, and a partition must
+    /// declare indirect messaging in its manifest. The SPMC knows nothing of VMs' configuration, so VMs pass.
+    /// </summary>
+    private static string? IndirectMessagingRefused(Endpoint sender, Endpoint receiver)
+    {
+        if (sender.Version < FfaVersion.V1_1) return $"sender {Id(sender.Id)} uses FF-A {sender.Version}; indirect messaging needs 1.1";
+        if (receiver.Version < FfaVersion.V1_1) return $"receiver {Id(receiver.Id)} uses FF-A {receiver.Version}; indirect messaging needs 1.1";
+        if (sender.Partition is { Capabilities.IndirectMessaging: false })
+            return $"partition {Id(sender.Id)} does not declare indirect messaging in its manifest";
+        if (receiver.Partition is { Capabilities.IndirectMessaging: false })
+            return $"partition {Id(receiver.Id)} does not declare indirect messaging in its manifest";
+        return null;
     }
 }

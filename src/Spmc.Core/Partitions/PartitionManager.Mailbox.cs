@@ -113,6 +113,10 @@ public sealed partial class PartitionManager
                 return c.Fail(FfaError.Denied, $"{who} has no RX buffer mapped, so there is nothing to release");
             case { State: RxState.Empty }:
                 return c.Fail(FfaError.Denied, $"the RX buffer of {who} is not held by its consumer (already released)");
+            // Hafnium api_release_mailbox: a full RX whose "RX buffer full" framework notification is still pending
+            // stays with its consumer until FFA_NOTIFICATION_GET (SPM/hypervisor framework flags) has consumed it.
+            case { State: RxState.Full } when RxFullNotificationPending(target.Id):
+                return c.Fail(FfaError.Denied, $"{who} has not retrieved the RX-full framework notification of its message (FFA_NOTIFICATION_GET with the framework flags first)");
             case { State: RxState.OtherWorldOwned } when target.IsSecure:
                 return c.Fail(FfaError.Aborted, $"the RX buffer of {who} is in an impossible state");
             case { } mailbox:
