@@ -9,6 +9,12 @@ namespace Spmc.Core.Calls;
 /// </summary>
 public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 {
+    /// <summary>
+    /// True when the call comes from whatever runs the partition (its built-in behaviour or its attached
+    /// client): only that driver may use the run-time ABIs (FFA_MSG_WAIT, FFA_YIELD, direct responses).
+    /// </summary>
+    public bool FromDriver { get; init; }
+
     public SmcccFunctionId FunctionId => new(Args.FunctionId);
     public bool Is64 => FunctionId.Is64Bit;
     public FfaFunctionInfo? Info => FfaFunctions.Find(FunctionId.Number);
@@ -23,8 +29,14 @@ public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 /// The answer of an FF-A instance: the result registers, for an error its code and reason, and an optional
 /// note (a proxy model says here when it reproduces a kernel's bug, for instance).
 /// </summary>
-public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason, string? Note = null)
+public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason, string? Note = null,
+    Spmc.Core.Partitions.Runtime.Waiter? Wait = null)
 {
+    /// <summary>An answer given later: the caller lent its cycles to a partition and waits for them back.</summary>
+    public static FfaAnswer Pending(Spmc.Core.Partitions.Runtime.Waiter waiter) => new(new SmcFrame(), null, null, null, waiter);
+
+    public bool IsPending => Wait is not null;
+
     public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
         new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7), null, null);
 

@@ -33,4 +33,5 @@ public sealed record Decoded(string Function, string Width, string Result, strin
 public sealed record Hop(ushort Caller, SmcFrame Request, SmcFrame Answer, Decoded Decoded);
 
 /// <summary>The answer to an <see cref="SmcCall"/>: the registers to write back, the reads, and the decoded view.</summary>
-public sealed record SmcOutcome(SmcFrame Frame, Decoded Decoded, IReadOnlyList<MemoryReadResult> Reads);
+public sealed record SmcOutcome(SmcFrame Frame, Decoded Decoded, IReadOnlyList<MemoryReadResult> Reads,
+    IReadOnlyList<Spmc.Core.Partitions.SystemEvent>? Events = null);

@@ -20,6 +20,8 @@ public sealed class ManifestDocument
         [JsonConverter(typeof(RawNumberConverter))] public string? Id { get; set; }
         public string? Version { get; set; }
         [JsonConverter(typeof(RawNumberConverter))] public string? RxtxMaxPages { get; set; }
+        /// <summary>How long a direct request or FFA_RUN waits for a remote partition before it is preempted (ms).</summary>
+        [JsonConverter(typeof(RawNumberConverter))] public string? RemoteTimeoutMs { get; set; }
     }
 
     public sealed class VmSection

@@ -1,6 +1,7 @@
 using Spmc.Abi.Ffa;
 
 using Spmc.Core.Proxy;
+using Spmc.Core.Partitions.Behaviours;
 
 namespace Spmc.Core.Manifests;
 
@@ -19,6 +20,7 @@ public static class ManifestValidator
     public const int MaxVcpus = 64;
     public const int MaxNameLength = 64;
     public const uint MaxRxTxPages = 64;
+    public const uint MaxRemoteTimeoutMs = 600_000;
     public const ulong PageSize = 4096;
 
     public static SystemConfig Validate(string json) => Validate(ManifestDocument.Parse(json));
@@ -29,6 +31,7 @@ public static class ManifestValidator
         var spmcId = EndpointId.DefaultSpmc;
         var version = FfaVersion.V1_2;
         uint rxtxMaxPages = 1;
+        var remoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs;
 
         if (doc.Spmc is { } spmc)
         {
@@ -42,6 +45,11 @@ public static class ManifestValidator
             {
                 if (pages is < 1 or > MaxRxTxPages) errors.Add($"spmc.rxtxMaxPages: {pages} is outside 1..{MaxRxTxPages}");
                 else rxtxMaxPages = (uint)pages;
+            }
+            if (spmc.RemoteTimeoutMs is not null && TryNumber(spmc.RemoteTimeoutMs, "spmc.remoteTimeoutMs", errors, out var ms))
+            {
+                if (ms is < 1 or > MaxRemoteTimeoutMs) errors.Add($"spmc.remoteTimeoutMs: {ms} is outside 1..{MaxRemoteTimeoutMs}");
+                else remoteTimeoutMs = (uint)ms;
             }
         }
 
@@ -130,8 +138,11 @@ public static class ManifestValidator
             string? behaviour = null;
             if (sp.Behaviour is not null)
             {
-                if (sp.Behaviour.Length > MaxNameLength) errors.Add($"{path}.behaviour: longer than {MaxNameLength} characters");
+                if (!Behaviours.Names.Contains(sp.Behaviour))
+                    errors.Add($"{path}.behaviour: unknown behaviour '{(sp.Behaviour.Length > MaxNameLength ? sp.Behaviour[..MaxNameLength] + "..." : sp.Behaviour)}' (known: {string.Join(", ", Behaviours.Names)})");
                 else behaviour = sp.Behaviour;
+                if (behaviour == Behaviours.Memory && !(sp.Memory is { Count: > 0 }))
+                    errors.Add($"{path}.behaviour: 'memory' needs a memory region (it maps its RX/TX in the last two pages of the first one)");
             }
 
             partitions.Add(new PartitionConfig(id, name, uuids, contexts, spVersion, caps, ParseRegions(sp.Memory, path, errors, regions), behaviour));
@@ -144,7 +155,7 @@ public static class ManifestValidator
                        $"(the hypervisor takes its RX/TX pages from the top of it); {(host is null ? "there is no VM 0" : $"VM 0 has {host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) / 1024} KiB")}");
 
         if (errors.Count > 0) throw new InvalidRequestException("invalid manifest: " + string.Join("; ", errors));
-        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions);
+        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs);
     }
 
     private static IReadOnlyList<MemoryRange> ParseRegions(List<ManifestDocument.RegionSection>? docs, string owner, List<string> errors,
@@ -215,6 +226,7 @@ public static class ManifestValidator
         Spmc = new ManifestDocument.SpmcSection
         {
             Id = $"0x{config.SpmcId:X4}", Version = config.Version.ToString(), RxtxMaxPages = config.RxTxMaxPages.ToString(),
+            RemoteTimeoutMs = config.RemoteTimeoutMs.ToString(),
         },
         Proxy = config.ProxyProfile,
         Vms = config.Vms.Select(vm => new ManifestDocument.VmSection

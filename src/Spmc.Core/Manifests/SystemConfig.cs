@@ -62,4 +62,8 @@ public sealed record SystemConfig(
     uint RxTxMaxPages,
     string ProxyProfile,
     IReadOnlyList<VmConfig> Vms,
-    IReadOnlyList<PartitionConfig> Partitions);
+    IReadOnlyList<PartitionConfig> Partitions,
+    uint RemoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs)
+{
+    public const uint DefaultRemoteTimeoutMs = 5000;
+}

@@ -1,5 +1,6 @@
 using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
+using Spmc.Core.Partitions.Runtime;
 
 namespace Spmc.Core.Partitions;
 
@@ -46,6 +47,9 @@ public sealed class Endpoint
     public bool VersionNegotiated { get; set; }
 
     public Mailbox? Mailbox { get; set; }
+
+    /// <summary>A secure partition's execution contexts and what drives them; null for VMs.</summary>
+    public PartitionRuntime? Runtime { get; init; }
 
     public bool IsSecure => EndpointId.IsSecure(Id);
 }

@@ -2,6 +2,8 @@ using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
+using Spmc.Core.Partitions.Behaviours;
+using Spmc.Core.Partitions.Runtime;
 using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Partitions;
@@ -41,7 +43,8 @@ public sealed partial class PartitionManager : ISecureWorld
         foreach (var vm in config.Vms)
             _endpoints[vm.Id] = new Endpoint { Id = vm.Id, Name = vm.Name, Vcpus = vm.Vcpus, Version = config.Version };
         foreach (var sp in config.Partitions)
-            _endpoints[sp.Id] = new Endpoint { Id = sp.Id, Name = sp.Name, Vcpus = sp.ExecutionContexts, Partition = sp, Version = sp.Version };
+            _endpoints[sp.Id] = new Endpoint { Id = sp.Id, Name = sp.Name, Vcpus = sp.ExecutionContexts, Partition = sp, Version = sp.Version,
+                Runtime = new PartitionRuntime(sp, Behaviours.Behaviours.Create(sp.Behaviour)) };
         RegisterHandlers();
     }
 

@@ -16,7 +16,11 @@ public enum SystemEventKind
 /// pending notifications, the SP whose NPI fires, the receiver of a message). <see cref="Delayed"/> marks an SRI the
 /// sender asked to delay until the SPMC returns to the normal world.
 /// </summary>
-public sealed record SystemEvent(SystemEventKind Kind, ushort Endpoint, string Detail, uint? Vcpu = null, bool Delayed = false);
+public sealed record SystemEvent(SystemEventKind Kind, ushort Endpoint, string Detail, uint? Vcpu = null, bool Delayed = false)
+{
+    /// <summary>Position in the system's event order (from 1), set when the system publishes it.</summary>
+    public long Sequence { get; init; }
+}
 
 public sealed partial class PartitionManager
 {

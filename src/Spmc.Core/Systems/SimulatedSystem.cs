@@ -4,6 +4,7 @@ using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Partitions;
+using Spmc.Core.Partitions.Runtime;
 using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;
@@ -20,7 +21,7 @@ public static class SystemLimits
 /// Calls are applied one at a time under a per-system lock, so different systems run in parallel and a
 /// system's state only ever changes by whole calls. Deterministic: no clock or randomness decides an answer.
 /// </summary>
-public sealed class SimulatedSystem
+public sealed partial class SimulatedSystem
 {
     private readonly Lock _gate = new();
     private readonly PhysicalMemory _memory = new();
@@ -44,10 +45,23 @@ public sealed class SimulatedSystem
     public SystemConfig Config { get; }
 
     /// <summary>Applies the call's memory writes as the caller, runs the SMC, then takes its reads as the caller.</summary>
-    public SmcOutcome Call(SmcCall call)
+    public SmcOutcome Call(SmcCall call) => CallAsync(call).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// As <see cref="Call"/>; when the SMC lends the caller's cycles to a remote partition (a direct request, FFA_RUN)
+    /// the answer comes when the partition gives them back, or FFA_INTERRUPT after the system's remote timeout
+    /// (or when <paramref name="cancel"/> fires): the partition is then preempted and FFA_RUN resumes it.
+    /// </summary>
+    public Task<SmcOutcome> CallAsync(SmcCall call, CancellationToken cancel = default) => CallCoreAsync(call, fromDriver: false, cancel);
+
+    internal async Task<SmcOutcome> CallCoreAsync(SmcCall call, bool fromDriver, CancellationToken cancel)
     {
+        FfaRequest request;
+        FfaAnswer answer;
+        List<Hop>? hops;
         lock (_gate)
         {
+            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
             var caller = RequireEndpoint(call.Caller, "caller");
             if (call.Vcpu >= caller.Vcpus)
                 throw new InvalidRequestException($"vcpu: {call.Vcpu} is not below the {caller.Vcpus} vCPU(s) of {EndpointId.Format(caller.Id)} '{caller.Name}'");
@@ -59,38 +73,65 @@ public sealed class SimulatedSystem
             for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
 
             foreach (var w in writes) _memory.Write(w.Address, w.Data);
-            var (frame, decoded) = Dispatch(call);
+            request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
+            (answer, hops) = Dispatch(request);
             _calls++;
-
-            var results = new List<MemoryReadResult>(reads.Count);
-            foreach (var r in reads)
-            {
-                var denied = AccessDenied(call.Caller, r.Address, (ulong)r.Length, write: false);
-                results.Add(denied is null ? new MemoryReadResult(r.Address, _memory.Read(r.Address, r.Length), null)
-                    : new MemoryReadResult(r.Address, null, $"{EndpointId.Format(call.Caller)} may not read: {denied}"));
-            }
-            return new SmcOutcome(frame, decoded, results);
+            if (answer.Wait is null) return Finish(call, request, answer, hops);
         }
+
+        var waiter = answer.Wait;
+        FfaAnswer final;
+        if (waiter.IsParked)
+        {
+            // A remote partition's own FFA_MSG_WAIT / response / yield: it waits until it is run again (or detaches).
+            final = await waiter.Task.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        else
+        {
+            var timeout = TimeSpan.FromMilliseconds(Config.RemoteTimeoutMs);
+            try
+            {
+                final = await waiter.Task.WaitAsync(timeout, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
+            }
+        }
+        lock (_gate)
+        {
+            final = final with { Frame = SpmcPort.Narrow(final.Frame, call.Frame, request.FunctionId), Wait = null };
+            return Finish(call, request, final, hops);
+        }
+    }
+
+    /// <summary>Decodes the answer, takes the call's reads, and publishes the events it raised. Under the lock.</summary>
+    private SmcOutcome Finish(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops)
+    {
+        var reads = call.Reads ?? [];
+        var results = new List<MemoryReadResult>(reads.Count);
+        foreach (var r in reads)
+        {
+            var denied = AccessDenied(call.Caller, r.Address, (ulong)r.Length, write: false);
+            results.Add(denied is null ? new MemoryReadResult(r.Address, _memory.Read(r.Address, r.Length), null)
+                : new MemoryReadResult(r.Address, null, $"{EndpointId.Format(call.Caller)} may not read: {denied}"));
+        }
+        var events = PublishEvents();
+        return new SmcOutcome(answer.Frame, SpmcPort.Decode(request, answer, hops), results, events.Count == 0 ? null : events);
     }
 
     /// <summary>
     /// A VM's SMC goes through the hypervisor proxy, which decides every register the VM gets back; a secure
     /// partition's goes straight into the secure world's port. Hops the proxy made are recorded.
     /// </summary>
-    private (SmcFrame Frame, Decoded Decoded) Dispatch(SmcCall call)
+    private (FfaAnswer Answer, List<Hop>? Hops) Dispatch(FfaRequest request)
     {
-        var request = new FfaRequest(call.Caller, call.Vcpu, call.Frame);
-        if (!EndpointId.IsVm(call.Caller))
-        {
-            var direct = _port.Handle(request);
-            return (direct.Frame, SpmcPort.Decode(request, direct));
-        }
+        if (!EndpointId.IsVm(request.Caller)) return (_port.Handle(request), null);
         var hops = new List<Hop>();
         _port.Recording = hops;
         try
         {
-            var answer = _proxy.Forward(request, _port);
-            return (answer.Frame, SpmcPort.Decode(request, answer, hops));
+            return (_proxy.Forward(request, _port), hops);
         }
         finally
         {
@@ -154,7 +195,7 @@ public sealed class SimulatedSystem
             return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
                 _spmc.Endpoints.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
                     e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null)).ToList(),
-                Config.Partitions.Select(p => new PartitionView(p, p.Properties)).ToList(),
+                Config.Partitions.Select(p => View(p, _spmc.FindEndpoint(p.Id)!.Runtime!)).ToList(),
                 _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use, e.Value.Share)).ToList(),
                 _memory.ResidentPages,
                 _spmc.Console.Lines.ToList(),
@@ -164,7 +205,12 @@ public sealed class SimulatedSystem
                         r.Response?.Delivered, r.Response?.Bytes.Length)).ToList(),
                     s.Constituents.ToList(), s.SendingComplete, s.Received, s.Pending?.Length ?? s.Received, s.Fragments,
                     s.HypervisorResponse is not null)).ToList(),
-                _proxy.State);
+                _proxy.State,
+                _spmc.NotificationViews(),
+                _eventSequence);
         }
     }
+
+    private static PartitionView View(PartitionConfig p, PartitionRuntime r) => new(p, p.Properties, r.Builtin?.Name ?? (r.IsRemote ? "remote" : "none"), r.Attached,
+        r.Contexts.Select(c => new ContextView(c.Index, c.State, c.Reason, c.Request?.Sender, c.Request?.Req2 ?? false, c.HeldAnswer is not null, c.WaitingFor)).ToList());
 }

@@ -42,6 +42,7 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
 
     public void Delete(string id)
     {
-        if (!_systems.TryRemove(id ?? "", out _)) throw new NotFoundException($"system '{id}' does not exist");
+        if (!_systems.TryRemove(id ?? "", out var removed)) throw new NotFoundException($"system '{id}' does not exist");
+        removed.Shutdown();
     }
 }

@@ -4,6 +4,8 @@ using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Partitions;
+using Spmc.Core.Partitions.Notifications;
+using Spmc.Core.Partitions.Runtime;
 using Spmc.Core.Partitions.Shares;
 using Spmc.Core.Proxy;
 
@@ -23,7 +25,9 @@ public sealed record SystemState(
     IReadOnlyList<ConsoleLine> Console,
     IReadOnlyDictionary<ushort, string> ConsolePending,
     IReadOnlyList<ShareView> Shares,
-    ProxyStateView? Proxy);
+    ProxyStateView? Proxy,
+    IReadOnlyList<NotificationView> Notifications,
+    long Events);
 
 /// <summary>One memory transaction as the inspector shows it.</summary>
 public sealed record ShareView(
@@ -48,6 +52,10 @@ public sealed record MailboxView(ulong Tx, ulong Rx, uint Pages, RxState State);
 
 public sealed record EndpointView(ushort Id, bool Secure, string Name, int Vcpus, FfaVersion Version, bool VersionNegotiated, bool VersionLocked, MailboxView? Mailbox);
 
-public sealed record PartitionView(PartitionConfig Config, PartitionProperties Properties);
+public sealed record PartitionView(PartitionConfig Config, PartitionProperties Properties, string Driver, bool Attached,
+    IReadOnlyList<ContextView> Contexts);
+
+/// <summary>One execution context of a partition: its run-time state and, while it handles one, the request's sender.</summary>
+public sealed record ContextView(int Index, ContextState State, RunReason? Reason, ushort? RequestFrom, bool Req2, bool AnswerHeld, ushort? WaitingFor);
 
 public sealed record MemoryRegionView(ulong Base, ulong Size, ushort Owner, bool Secure, PageUse Use, ulong? Share);

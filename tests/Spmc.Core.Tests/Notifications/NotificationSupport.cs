@@ -65,19 +65,14 @@ public static class Nf
         return bytes;
     }
 
-    /// <summary>The SPMC of a test system (the lead wires a public accessor; until then it is found by type).</summary>
-    public static PartitionManager Spmc(this TestSystem sys) =>
-        (PartitionManager)typeof(SimulatedSystem).GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
-            .Single(f => f.FieldType == typeof(PartitionManager)).GetValue(sys.System)!;
-
-    public static NotificationView Notifications(this TestSystem sys, ushort id) => sys.Spmc().NotificationViews().Single(v => v.Receiver == id);
+    public static NotificationView Notifications(this TestSystem sys, ushort id) => sys.State.Notifications.Single(v => v.Receiver == id);
 
     /// <summary>Every endpoint's notification state, for "nothing changed" checks.</summary>
     public static string NotificationSnapshot(this TestSystem sys) =>
-        string.Join("\n", sys.Spmc().NotificationViews().Select(v =>
+        string.Join("\n", sys.State.Notifications.Select(v =>
             $"{v with { BoundToSps = [], BoundToVms = [] }} sp[{string.Join(",", v.BoundToSps)}] vm[{string.Join(",", v.BoundToVms)}]"));
 
-    public static IReadOnlyList<SystemEvent> Events(this TestSystem sys) => sys.Spmc().TakeEvents();
+    public static IReadOnlyList<SystemEvent> Events(this TestSystem sys) => sys.TakeEvents();
 
     /// <summary>Rich system with every endpoint's version as in the manifest, no buffers, no bitmaps.</summary>
     public static TestSystem Rich() => TestSystem.Rich();

@@ -1,5 +1,6 @@
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Partitions;
 using Spmc.Core.Manifests;
 using Spmc.Core.Systems;
 
@@ -18,9 +19,23 @@ public sealed class TestSystem(SimulatedSystem system)
     /// <summary>A richer system: three VMs and SPs at v1.2, v1.1 and v1.0 (see <see cref="Manifests.Rich"/>).</summary>
     public static TestSystem Rich() => FromJson(Manifests.Rich, "rich");
 
+    private readonly List<SystemEvent> _events = [];
+
     public SmcOutcome Call(ushort caller, SmcFrame frame, uint vcpu = 0, IReadOnlyList<MemoryWrite>? writes = null,
-        IReadOnlyList<MemoryReadRequest>? reads = null, Conduit conduit = Conduit.Smc) =>
-        System.Call(new SmcCall(caller, vcpu, conduit, frame, writes, reads));
+        IReadOnlyList<MemoryReadRequest>? reads = null, Conduit conduit = Conduit.Smc)
+    {
+        var outcome = System.Call(new SmcCall(caller, vcpu, conduit, frame, writes, reads));
+        if (outcome.Events is { } raised) _events.AddRange(raised);
+        return outcome;
+    }
+
+    /// <summary>The events the calls made through this helper raised since the last time they were taken.</summary>
+    public IReadOnlyList<SystemEvent> TakeEvents()
+    {
+        var taken = _events.ToList();
+        _events.Clear();
+        return taken;
+    }
 
     public SystemState State => System.GetState();
 

@@ -73,7 +73,7 @@ public class SmcccFrameTests
 
     [Fact]
     public void NotImplementedFfaFunction_IsNotSupported() =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_006F, 0x8001)), Err.NotSupported); // DIRECT_REQ_32
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_0088, 0x6000_0000)), Err.NotSupported); // FFA_MEM_PERM_GET_32
 
     [Fact]
     public void Smc32_IgnoresTheUpperHalfOfArguments()

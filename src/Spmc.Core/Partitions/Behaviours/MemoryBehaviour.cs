@@ -1,0 +1,122 @@
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Partitions.Behaviours;
+
+/// <summary>
+/// `memory`: the test partner for the whole memory-sharing path. On a direct request it retrieves the memory,
+/// checks and writes a pattern, relinquishes (not after a DONATE: the pages are its own then) and answers.
+/// Payload (w3.. for REQ, x4.. for REQ2):
+///   [0] handle bits[31:0], [1] handle bits[63:32],
+///   [2] transaction type: 1 SHARE (default when 0), 2 LEND, 3 DONATE,
+///   [3] check: bit 8 set = every byte must equal bits[7:0],
+///   [4] write: bit 8 set = fill every byte with bits[7:0] (needs read-write access).
+/// Response: [0] status (0 ok, 1 content mismatch, 2 malformed retrieve response, or the FF-A error code of the
+/// step that failed), [1] function ID of the failing step (0 when none), [2] pages retrieved, [3] address of the
+/// first mismatching byte bits[31:0], [4] its bits[63:32].
+/// It uses its RX/TX pair when one is mapped, else maps the last two pages of its first memory region.
+/// </summary>
+public sealed class MemoryBehaviour : IPartitionBehaviour
+{
+    public const uint StatusOk = 0, StatusMismatch = 1, StatusMalformed = 2;
+    private const uint RetrieveReq = 0x8400_0074, Relinquish = 0x8400_0076, FragRx = 0x8400_007A, RxRelease = 0x8400_0065,
+        RxTxMap = 0xC400_0066;
+
+    public string Name => Behaviours.Memory;
+
+    public void Run(IPartitionCpu sp, SmcFrame delivered)
+    {
+        if (!Message.IsRequest(delivered)) { Message.Wait(sp); return; }
+        var r = Handle(sp, delivered);
+        Message.Respond(sp, delivered, r.Status, r.Step, r.Pages, (uint)r.Mismatch, r.Mismatch >> 32);
+    }
+
+    private readonly record struct Result(ulong Status, ulong Step = 0, ulong Pages = 0, ulong Mismatch = 0);
+
+    private static Result Failed(FfaAnswer a, uint step) => new(a.Error?.Encoded() ?? StatusMalformed, step);
+
+    private static Result Handle(IPartitionCpu sp, SmcFrame request)
+    {
+        var handle = (uint)Message.Payload(request, 0) | Message.Payload(request, 1) << 32;
+        var type = (MemoryTransactionType)(Message.Payload(request, 2) & 3);
+        if (type == MemoryTransactionType.NotSpecified) type = MemoryTransactionType.Share;
+        var check = Message.Payload(request, 3);
+        var write = Message.Payload(request, 4);
+        var memorySender = EndpointId.Sender(request[1]);
+
+        if (sp.Mailbox is null)
+        {
+            var tx = sp.MemoryBase + sp.MemorySize - 2 * 4096;
+            var map = sp.Call(SmcFrame.From(RxTxMap, tx, tx + 4096, 1));
+            if (map.IsError) return Failed(map, RxTxMap);
+        }
+        var mailbox = sp.Mailbox!;
+        var layout = MemoryDescriptorLayouts.For(sp.Version);
+
+        // SHARE leaves instruction access unspecified; a single borrower of LEND/DONATE asks for NX (spmc-behaviour.md §8.4).
+        var instruction = type == MemoryTransactionType.Share ? InstructionAccess.NotSpecified : InstructionAccess.NotExecutable;
+        var retrieve = new MemoryTransactionDescriptor(memorySender, default, MemoryTransactionFlags.OfType(type), handle, 0,
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(sp.Id, DataAccess.ReadWrite, instruction), 0)]);
+        var bytes = retrieve.ToBytes(layout);
+        if (!sp.Write(mailbox.Tx, bytes)) return new Result(StatusMalformed, RetrieveReq);
+        var answer = sp.Call(SmcFrame.From(RetrieveReq, (uint)bytes.Length, (uint)bytes.Length));
+        if (answer.IsError) return Failed(answer, RetrieveReq);
+
+        // Collect the response, fragment by fragment (FFA_MEM_FRAG_RX after releasing each one).
+        var total = (int)(uint)answer.Frame[1];
+        var response = new byte[total];
+        var received = 0;
+        var fragment = (int)(uint)answer.Frame[2];
+        while (true)
+        {
+            if (fragment <= 0 || received + fragment > total || sp.Read(mailbox.Rx, fragment) is not { } part)
+                return new Result(StatusMalformed, RetrieveReq);
+            part.CopyTo(response, received);
+            received += fragment;
+            var release = sp.Call(SmcFrame.From(RxRelease));
+            if (release.IsError) return Failed(release, RxRelease);
+            if (received == total) break;
+            var next = sp.Call(SmcFrame.From(FragRx, (uint)handle, handle >> 32, (uint)received));
+            if (next.IsError) return Failed(next, FragRx);
+            fragment = (int)(uint)next.Frame[3];
+        }
+
+        var parsed = MemoryTransactionDescriptor.Read(response, layout == MemoryDescriptorLayout.V1_0);
+        if (!parsed.Ok || parsed.Value!.Composite is not { } composite) return new Result(StatusMalformed, RetrieveReq);
+
+        ulong pages = 0, mismatch = 0;
+        var status = StatusOk;
+        foreach (var constituent in composite.Constituents)
+        {
+            pages += constituent.PageCount;
+            for (ulong page = 0; page < constituent.PageCount; page++)
+            {
+                var address = constituent.Address + page * 4096;
+                if ((check & 0x100) != 0 && status == StatusOk)
+                {
+                    if (sp.Read(address, 4096) is not { } data) return new Result(StatusMalformed, RetrieveReq, pages);
+                    var at = data.AsSpan().IndexOfAnyExcept((byte)check);
+                    if (at >= 0) (status, mismatch) = (StatusMismatch, address + (ulong)at);
+                }
+                if ((write & 0x100) != 0)
+                {
+                    var fill = new byte[4096];
+                    fill.AsSpan().Fill((byte)write);
+                    if (!sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveReq, pages);
+                }
+            }
+        }
+
+        if (type != MemoryTransactionType.Donate)
+        {
+            var relinquish = new MemoryRelinquishDescriptor(handle, 0, [sp.Id]).ToBytes();
+            if (!sp.Write(mailbox.Tx, relinquish)) return new Result(StatusMalformed, Relinquish, pages);
+            var done = sp.Call(SmcFrame.From(Relinquish));
+            if (done.IsError) return Failed(done, Relinquish);
+        }
+        return new Result(status, status == StatusOk ? 0 : RetrieveReq, pages, mismatch);
+    }
+}

@@ -1,0 +1,302 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Partitions.Behaviours;
+using Spmc.Core.Partitions.Runtime;
+
+namespace Spmc.Core.Partitions;
+
+/// <summary>
+/// The partition run-time model (DEN0077 v1.2 §7-§8; Hafnium src/api.c and src/ffa/spmc/cpu_cycles.c):
+/// FFA_MSG_WAIT, FFA_YIELD, FFA_RUN, and who drives a partition — a built-in behaviour, a client attached
+/// over PartitionHost.Attach, or nothing.
+/// </summary>
+public sealed partial class PartitionManager
+{
+    private const uint MsgWait32 = 0x8400_006B, Yield32 = 0x8400_006C, Run32 = 0x8400_006D, Interrupt32 = 0x8400_0062;
+
+    private void RegisterRuntime()
+    {
+        Register(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWait);
+        Register(FfaFunction.Yield, Callers.SecurePartitions, Yield);
+        Register(FfaFunction.Run, Callers.Any, RunCall);
+        Register(FfaFunction.Interrupt, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value (the partition was preempted), not a call"));
+    }
+
+    /// <summary>Only what runs the partition may use the run-time ABIs; anyone else playing the SP gets DENIED.</summary>
+    private static FfaAnswer? DriverOnly(Call c)
+    {
+        if (c.Request.FromDriver || c.Caller.Runtime is not { } r) return null;
+        var who = EndpointId.Format(c.Caller.Id);
+        return c.Fail(FfaError.Denied, r.Builtin is { } b
+            ? $"{who} is run by its '{b.Name}' behaviour; frames sent as it may not use the run-time ABIs"
+            : r.IsRemote
+                ? $"{who} is a remote partition: its run-time ABIs must come from the client attached with PartitionHost.Attach"
+                : $"{who} has no behaviour; give it behaviour 'remote' and attach a client to run it");
+    }
+
+    /// <summary>FFA_MSG_WAIT: w1, w3..w7 MBZ; w2 bit 0 (v1.2) keeps RX ownership. Ends boot or an FFA_RUN slice.</summary>
+    private FfaAnswer MsgWait(Call c)
+    {
+        for (var i = 1; i < 8; i++)
+            if (i != 2 && c[i] != 0) return c.Fail(FfaError.InvalidParameters, $"w{i} must be zero (w{i} = 0x{c[i]:X})");
+        var retain = false;
+        if (c.Caller.Version >= FfaVersion.V1_2)
+        {
+            if ((uint)c[2] >> 1 != 0) return c.Fail(FfaError.InvalidParameters, $"w2 bits[31:1] must be zero (w2 = 0x{c[2]:X})");
+            retain = (c[2] & 1) != 0;
+        }
+        else if (c[2] != 0) return c.Fail(FfaError.InvalidParameters, $"w2 must be zero before FF-A 1.2 (w2 = 0x{c[2]:X})");
+        if (DriverOnly(c) is { } notDriver) return notDriver;
+        if (Context(c) is not { } ctx) return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+
+        switch (ctx.State)
+        {
+            case ContextState.Off:
+                break; // boot complete
+            case ContextState.Running when ctx.Reason == RunReason.Run:
+                // The FFA_RUN caller gets its cycles back (Hafnium ffa_msg_wait_complete: func = FFA_MSG_WAIT_32).
+                ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(MsgWait32), null, null));
+                break;
+            case ContextState.Running:
+                return c.Fail(FfaError.Denied, $"context {ctx.Index} is handling a direct request from {EndpointId.Format(ctx.Request!.Sender)}: answer it with a direct response");
+            default:
+                return c.Fail(FfaError.Denied, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}, not running");
+        }
+        ctx.State = ContextState.Waiting;
+        ctx.Reason = null;
+        ctx.Resumer = null;
+        // Hafnium api_ffa_msg_wait_rx_release: waiting hands the RX buffer back unless the caller keeps it.
+        if (!retain && c.Caller.Mailbox is { State: RxState.Full } mailbox && !RxFullNotificationPending(c.Caller.Id))
+            mailbox.State = RxState.Empty;
+        return Park(c, ctx);
+    }
+
+    /// <summary>FFA_YIELD: gives the cycles back to whoever lent them (w2/w3 = timeout hint, w4..w7 MBZ); resumed by FFA_RUN.</summary>
+    private FfaAnswer Yield(Call c)
+    {
+        for (var i = 4; i < 8; i++)
+            if (c[i] != 0) return c.Fail(FfaError.InvalidParameters, $"w{i} must be zero (w{i} = 0x{c[i]:X})");
+        if (DriverOnly(c) is { } notDriver) return notDriver;
+        if (Context(c) is not { } ctx) return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+        if (ctx.State != ContextState.Running)
+            return c.Fail(FfaError.Denied, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}: only a running context can yield");
+        ctx.State = ContextState.Blocked;
+        ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(Yield32, PartitionContext.VmVcpu(c.Caller.Id, ctx.Index), (uint)c[2], (uint)c[3]), null, null));
+        ctx.Resumer = null;
+        return Park(c, ctx);
+    }
+
+    /// <summary>FFA_RUN: w1 = target ID &lt;&lt; 16 | vCPU. Resumes a waiting, yielded or preempted context (Hafnium api_ffa_run).</summary>
+    private FfaAnswer RunCall(Call c)
+    {
+        var id = EndpointId.Sender(c[1]);
+        var vcpu = (ushort)c[1];
+        if (FindEndpoint(id) is not { Runtime: { } runtime } target)
+            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} in w1[31:16] is not a partition of this system (the SPMC runs SPs only)");
+        if (vcpu >= runtime.Contexts.Length)
+            return c.Fail(FfaError.InvalidParameters, $"vCPU {vcpu} is not below the {runtime.Contexts.Length} context(s) of {EndpointId.Format(id)}");
+        if (id == c.Caller.Id) return c.Fail(FfaError.InvalidParameters, "a partition cannot run itself");
+        var ctx = runtime.Contexts[vcpu];
+        var who = $"{EndpointId.Format(id)} context {vcpu}";
+        // An SP may only resume another SP's preempted or blocked context (ffa_cpu_cycles_run_checks).
+        if (c.Caller.IsSecure && ctx.State is not (ContextState.Preempted or ContextState.Blocked))
+            return c.Fail(FfaError.Denied, $"{who} is {ctx.State.ToString().ToLowerInvariant()}; an SP may only resume a preempted or blocked context");
+
+        var waiter = new Waiter(c.Caller.Id, c.Request.Vcpu, $"FFA_RUN of {who}");
+        switch (ctx.State)
+        {
+            case ContextState.Running:
+                return c.Fail(FfaError.Busy, $"{who} is already running");
+            case ContextState.Aborted:
+                return c.Fail(FfaError.Aborted, $"{who} aborted");
+            case ContextState.Off:
+                return c.Fail(FfaError.InvalidParameters, $"{who} is not booted: it is driven by {runtime.Driver}");
+            case ContextState.Blocked when ctx.WaitingFor is { } other:
+                return c.Fail(FfaError.Busy, $"{who} waits for the answer to its own direct request to {EndpointId.Format(other)}");
+            case ContextState.Waiting:
+                ctx.State = ContextState.Running;
+                ctx.Reason = RunReason.Run;
+                ctx.Resumer = waiter;
+                return Deliver(target, ctx, SmcFrame.From(Run32, PartitionContext.VmVcpu(id, vcpu)), waiter);
+            case ContextState.Blocked:
+                // The SP's FFA_YIELD returns FFA_SUCCESS when it is resumed.
+                ctx.State = ContextState.Running;
+                ctx.Resumer = waiter;
+                Unpark(ctx, FfaAnswer.Success32());
+                return FfaAnswer.Pending(waiter);
+            default: // Preempted
+                if (ctx.HeldAnswer is { } held)
+                {
+                    ctx.HeldAnswer = null;
+                    ctx.State = ContextState.Waiting;
+                    return new FfaAnswer(held, null, null, $"{who} had answered while preempted");
+                }
+                ctx.State = ContextState.Running;
+                ctx.Resumer = waiter;
+                return FfaAnswer.Pending(waiter);
+        }
+    }
+
+    private static PartitionContext? Context(Call c) =>
+        c.Caller.Runtime is { } r && c.Request.Vcpu < r.Contexts.Length ? r.Contexts[c.Request.Vcpu] : null;
+
+    /// <summary>
+    /// Gives <paramref name="ctx"/> the cycles with <paramref name="delivered"/> as the return of its last call: a
+    /// built-in behaviour runs now; an attached client's parked call is answered. The lender's answer is the
+    /// waiter's, now if the partition already gave the cycles back, else later.
+    /// </summary>
+    private FfaAnswer Deliver(Endpoint target, PartitionContext ctx, SmcFrame delivered, Waiter waiter)
+    {
+        string? note = null;
+        if (target.Runtime!.Builtin is { } behaviour)
+        {
+            var cpu = new BehaviourCpu(this, target, ctx.Index);
+            behaviour.Run(cpu, delivered);
+            note = cpu.Trace.Count == 0 ? null : $"{EndpointId.Format(target.Id)} '{behaviour.Name}' ran: {string.Join("; ", cpu.Trace)}";
+            if (!waiter.Completed)
+            {
+                // A behaviour always gives its cycles back; if one did not, do not leave the caller hanging.
+                ctx.State = ContextState.Waiting;
+                ctx.Request = null;
+                ctx.Resumer = null;
+                waiter.Complete(FfaAnswer.Fail(FfaError.Aborted, $"'{behaviour.Name}' did not answer"));
+            }
+        }
+        else Unpark(ctx, new FfaAnswer(delivered, null, null));
+        return waiter.Completed ? waiter.Result!.Value with { Note = note } : FfaAnswer.Pending(waiter);
+    }
+
+    private static void Unpark(PartitionContext ctx, FfaAnswer answer)
+    {
+        var parked = ctx.Parked;
+        ctx.Parked = null;
+        parked?.Complete(answer);
+    }
+
+    /// <summary>
+    /// The partition gave its cycles back. An attached client's call returns when the context is next given
+    /// cycles (the message it is resumed with), like an SP's FFA_MSG_WAIT; a behaviour simply returns.
+    /// </summary>
+    private static FfaAnswer Park(Call c, PartitionContext ctx)
+    {
+        if (c.Caller.Runtime?.Builtin is not null) return FfaAnswer.Success32();
+        var parked = new Waiter(c.Caller.Id, c.Request.Vcpu, $"{c.Request.Name} of {EndpointId.Format(c.Caller.Id)} context {ctx.Index}", parked: true);
+        ctx.Parked = parked;
+        return FfaAnswer.Pending(parked);
+    }
+
+    /// <summary>
+    /// The lender of <paramref name="waiter"/>'s cycles gave up waiting: the partition is preempted (as by a
+    /// non-secure interrupt) and the caller gets FFA_INTERRUPT; FFA_RUN resumes it later. Returns the answer
+    /// the waiter ends with (the real one if the partition answered in the meantime).
+    /// </summary>
+    public FfaAnswer Preempt(Waiter waiter, TimeSpan after)
+    {
+        foreach (var e in _endpoints.Values)
+        {
+            if (e.Runtime is null) continue;
+            foreach (var ctx in e.Runtime.Contexts)
+            {
+                if (!ReferenceEquals(ctx.Resumer, waiter)) continue;
+                ctx.State = ContextState.Preempted;
+                ctx.Resumer = null;
+                ReleaseCaller(waiter.Caller, e.Id);
+                // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted.
+                waiter.Complete(new FfaAnswer(SmcFrame.From(Interrupt32), null, null,
+                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; FFA_RUN (w1 = 0x{PartitionContext.VmVcpu(e.Id, ctx.Index):X}) resumes it"));
+            }
+        }
+        if (!waiter.Completed) waiter.Complete(FfaAnswer.Fail(FfaError.Aborted, $"{waiter.What}: nothing holds this call any more"));
+        return waiter.Result!.Value;
+    }
+
+    /// <summary>A client takes over a remote partition; its contexts boot when it calls FFA_MSG_WAIT.</summary>
+    public void Attach(ushort id)
+    {
+        var e = FindEndpoint(id);
+        if (e?.Runtime is not { } r) throw new NotFoundException($"partition: {EndpointId.Format(id)} is not a secure partition of this system");
+        if (!r.IsRemote)
+            throw new ConflictException($"partition: {EndpointId.Format(id)} is driven by {r.Driver}; only partitions with behaviour 'remote' can be attached");
+        if (r.Attached) throw new ConflictException($"partition: {EndpointId.Format(id)} already has a client attached");
+        r.Attached = true;
+        foreach (var ctx in r.Contexts) Reset(ctx);
+    }
+
+    /// <summary>The client went away: whoever waits on the partition gets ABORTED, and the partition is off again.</summary>
+    public void Detach(ushort id)
+    {
+        if (FindEndpoint(id)?.Runtime is not { IsRemote: true, Attached: true } r) return;
+        r.Attached = false;
+        foreach (var ctx in r.Contexts)
+        {
+            if (ctx.Resumer is { } lender)
+            {
+                ReleaseCaller(lender.Caller, id);
+                lender.Complete(FfaAnswer.Fail(FfaError.Aborted, $"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles"));
+            }
+            Unpark(ctx, FfaAnswer.Fail(FfaError.Aborted, "detached"));
+            Reset(ctx);
+        }
+    }
+
+    /// <summary>Answers every waiting call with ABORTED (the system is going away).</summary>
+    public void AbortAll(string why)
+    {
+        foreach (var e in _endpoints.Values)
+        {
+            if (e.Runtime is null) continue;
+            foreach (var ctx in e.Runtime.Contexts)
+            {
+                ctx.Resumer?.Complete(FfaAnswer.Fail(FfaError.Aborted, why));
+                Unpark(ctx, FfaAnswer.Fail(FfaError.Aborted, why));
+                Reset(ctx);
+            }
+        }
+    }
+
+    private static void Reset(PartitionContext ctx)
+    {
+        ctx.State = ContextState.Off;
+        ctx.Reason = null;
+        ctx.Request = null;
+        ctx.Resumer = null;
+        ctx.Parked = null;
+        ctx.HeldAnswer = null;
+        ctx.WaitingFor = null;
+    }
+
+    /// <summary>What a built-in behaviour runs on: calls as its partition through the SPMC, memory under its rules.</summary>
+    private sealed class BehaviourCpu(PartitionManager spmc, Endpoint partition, int vcpu) : IPartitionCpu
+    {
+        public List<string> Trace { get; } = [];
+        public ushort Id => partition.Id;
+        public int Vcpu => vcpu;
+        public FfaVersion Version => partition.Version;
+        public Mailbox? Mailbox => partition.Mailbox;
+        public ulong MemoryBase => partition.Partition!.Memory.Count > 0 ? partition.Partition.Memory[0].Base : 0;
+        public ulong MemorySize => partition.Partition!.Memory.Count > 0 ? partition.Partition.Memory[0].Size : 0;
+
+        public FfaAnswer Call(SmcFrame frame)
+        {
+            var request = new FfaRequest(partition.Id, (uint)vcpu, frame) { FromDriver = true };
+            var answer = spmc.Handle(request);
+            var result = answer.Error is { } e ? $"{e.Name()} ({answer.Reason})" : FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
+            Trace.Add($"{request.Info?.WidthName(request.Is64) ?? request.Name} → {result}");
+            return answer;
+        }
+
+        public byte[]? Read(ulong address, int length)
+        {
+            if (spmc._map.CheckAccess(partition.Id, address, (ulong)length, write: false) is { } why) { Trace.Add($"read 0x{address:X} refused: {why}"); return null; }
+            return spmc._memory.Read(address, length);
+        }
+
+        public bool Write(ulong address, ReadOnlySpan<byte> data)
+        {
+            if (spmc._map.CheckAccess(partition.Id, address, (ulong)data.Length, write: true) is { } why) { Trace.Add($"write 0x{address:X} refused: {why}"); return false; }
+            spmc._memory.Write(address, data);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Partitions.Runtime;
+
+/// <summary>Execution-context states of the FF-A partition run-time model (DEN0077 v1.2 §7.2; Hafnium `enum vcpu_state`).</summary>
+public enum ContextState
+{
+    /// <summary>Not booted: no behaviour, or a remote partition with no client attached (or one that has not yet called FFA_MSG_WAIT).</summary>
+    Off,
+    /// <summary>Called FFA_MSG_WAIT (or answered its last request): can take a direct request or FFA_RUN.</summary>
+    Waiting,
+    /// <summary>Has CPU cycles: handling a direct request or resumed with FFA_RUN.</summary>
+    Running,
+    /// <summary>Gave its cycles back with FFA_YIELD, or waits for the answer to a direct request it sent.</summary>
+    Blocked,
+    /// <summary>Interrupted by the normal world (here: a remote partition that did not answer within the timeout).</summary>
+    Preempted,
+    /// <summary>Its client went away while it held cycles; it cannot run again until a client attaches.</summary>
+    Aborted,
+}
+
+/// <summary>What put an execution context in the Running state.</summary>
+public enum RunReason
+{
+    DirectRequest,
+    DirectRequest2,
+    Run,
+}
+
+/// <summary>
+/// A call that will be answered later: the normal world (or an SP) waiting for a partition to give back the
+/// cycles it lent, or a remote partition's own FFA_MSG_WAIT / DIRECT_RESP / FFA_YIELD waiting for the
+/// partition to be run again. Completed at most once, under the owning system's lock.
+/// </summary>
+public sealed class Waiter(ushort caller, uint vcpu, string what, bool parked = false)
+{
+    private readonly TaskCompletionSource<FfaAnswer> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ushort Caller { get; } = caller;
+    public uint Vcpu { get; } = vcpu;
+    public string What { get; } = what;
+
+    /// <summary>True for a partition's own call waiting to be resumed (no timeout); false for a lender of cycles.</summary>
+    public bool IsParked { get; } = parked;
+    public FfaAnswer? Result { get; private set; }
+    public bool Completed => Result is not null;
+    public Task<FfaAnswer> Task => _done.Task;
+
+    /// <summary>Sets the answer; false when it was already answered.</summary>
+    public bool Complete(FfaAnswer answer)
+    {
+        if (Result is not null) return false;
+        Result = answer;
+        _done.TrySetResult(answer);
+        return true;
+    }
+}
+
+/// <summary>A direct request an execution context is handling: who sent it and how it must be answered.</summary>
+public sealed record ActiveRequest(ushort Sender, ushort Caller, bool Is64, bool Req2, bool Framework);
+
+/// <summary>One execution context (vCPU) of a secure partition, as the SPMC tracks it.</summary>
+public sealed class PartitionContext(ushort partition, int index)
+{
+    public ushort Partition { get; } = partition;
+    public int Index { get; } = index;
+    public ContextState State { get; set; } = ContextState.Off;
+
+    /// <summary>Why it runs (valid while Running, Blocked or Preempted).</summary>
+    public RunReason? Reason { get; set; }
+
+    /// <summary>The direct request being handled, if any.</summary>
+    public ActiveRequest? Request { get; set; }
+
+    /// <summary>Whoever lent this context its cycles and waits for them back (a direct request's sender, an FFA_RUN caller).</summary>
+    public Waiter? Resumer { get; set; }
+
+    /// <summary>An attached client's pending FFA_MSG_WAIT / DIRECT_RESP / FFA_YIELD, answered when the context runs again.</summary>
+    public Waiter? Parked { get; set; }
+
+    /// <summary>An answer the partition gave while preempted, handed out by the next FFA_RUN.</summary>
+    public SmcFrame? HeldAnswer { get; set; }
+
+    /// <summary>Set while this context waits for the answer to a direct request it sent (call chain).</summary>
+    public ushort? WaitingFor { get; set; }
+
+    public static ulong VmVcpu(ushort id, int vcpu) => (ulong)id << 16 | (uint)vcpu;
+}
+
+/// <summary>A secure partition's run-time state: its execution contexts and what drives them.</summary>
+public sealed class PartitionRuntime
+{
+    public PartitionRuntime(Manifests.PartitionConfig config, Behaviours.IPartitionBehaviour? builtin)
+    {
+        Builtin = builtin;
+        IsRemote = config.Behaviour == Behaviours.Behaviours.Remote;
+        Contexts = Enumerable.Range(0, config.ExecutionContexts).Select(i => new PartitionContext(config.Id, i)).ToArray();
+        // A built-in behaviour boots at once and waits for messages, as an SP ends its boot with FFA_MSG_WAIT.
+        if (builtin is not null)
+            foreach (var ctx in Contexts) ctx.State = ContextState.Waiting;
+    }
+
+    /// <summary>The built-in behaviour that runs this partition, or null.</summary>
+    public Behaviours.IPartitionBehaviour? Builtin { get; }
+
+    /// <summary>True when the partition is played by a client attached over PartitionHost.Attach.</summary>
+    public bool IsRemote { get; }
+
+    /// <summary>True while a client is attached (remote partitions only).</summary>
+    public bool Attached { get; set; }
+
+    public PartitionContext[] Contexts { get; }
+
+    /// <summary>Who runs it, for reasons and views.</summary>
+    public string Driver => Builtin is not null ? $"its '{Builtin.Name}' behaviour"
+        : IsRemote ? (Attached ? "its attached client" : "a remote client (none attached)") : "nothing (no behaviour)";
+}

@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+using Spmc.Core.Partitions;
+
+namespace Spmc.Core.Systems;
+
+/// <summary>Events a system publishes, remote partitions attached to it, and its shutdown.</summary>
+public sealed partial class SimulatedSystem
+{
+    /// <summary>Events kept per subscriber before the oldest are dropped (a slow reader never holds the system back).</summary>
+    public const int EventBacklog = 1024;
+
+    private readonly List<(ushort? Endpoint, Channel<SystemEvent> Channel)> _subscribers = [];
+    private readonly Dictionary<ushort, PartitionAttachment> _attachments = [];
+    private long _eventSequence;
+    private bool _shutDown;
+
+    /// <summary>Takes the events the last call raised, numbers them and hands them to subscribers. Under the lock.</summary>
+    private List<SystemEvent> PublishEvents()
+    {
+        var raised = _spmc.TakeEvents();
+        if (raised.Count == 0) return [];
+        var numbered = new List<SystemEvent>(raised.Count);
+        foreach (var e in raised)
+        {
+            var n = e with { Sequence = ++_eventSequence };
+            numbered.Add(n);
+            foreach (var (endpoint, channel) in _subscribers)
+                if (endpoint is null || endpoint == n.Endpoint) channel.Writer.TryWrite(n);
+        }
+        return numbered;
+    }
+
+    private static Channel<SystemEvent> NewChannel() => Channel.CreateBounded<SystemEvent>(new BoundedChannelOptions(EventBacklog)
+        { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    private Channel<SystemEvent> Subscribe(ushort? endpoint)
+    {
+        var channel = NewChannel();
+        lock (_gate)
+        {
+            if (_shutDown) channel.Writer.TryComplete();
+            else _subscribers.Add((endpoint, channel));
+        }
+        return channel;
+    }
+
+    private void Unsubscribe(Channel<SystemEvent> channel)
+    {
+        lock (_gate) _subscribers.RemoveAll(s => s.Channel == channel);
+        channel.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// The events of this system from now on (all of them, or those about <paramref name="endpoint"/>): the
+    /// schedule-receiver interrupts a VM's driver would take, notification-pending interrupts, indirect messages.
+    /// Ends when the system is deleted or <paramref name="cancel"/> fires.
+    /// </summary>
+    public async IAsyncEnumerable<SystemEvent> WatchAsync(ushort? endpoint, [EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        if (endpoint is { } id) lock (_gate) RequireEndpoint(id, "endpoint");
+        var channel = Subscribe(endpoint);
+        try
+        {
+            await foreach (var e in channel.Reader.ReadAllAsync(cancel).ConfigureAwait(false)) yield return e;
+        }
+        finally
+        {
+            Unsubscribe(channel);
+        }
+    }
+
+    /// <summary>Attaches a client to a remote partition: it then issues the partition's frames, run-time ABIs included.</summary>
+    public PartitionAttachment Attach(ushort partition)
+    {
+        lock (_gate)
+        {
+            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
+            _spmc.Attach(partition);
+            var attachment = new PartitionAttachment(this, partition);
+            _attachments[partition] = attachment;
+            return attachment;
+        }
+    }
+
+    internal void Detach(PartitionAttachment attachment)
+    {
+        lock (_gate)
+        {
+            if (!_attachments.TryGetValue(attachment.Partition, out var current) || current != attachment) return;
+            _attachments.Remove(attachment.Partition);
+            _spmc.Detach(attachment.Partition);
+            PublishEvents();
+        }
+    }
+
+    /// <summary>Subscribes for an attachment; the caller holds the lock.</summary>
+    internal Channel<SystemEvent> SubscribeInternalUnlocked(ushort endpoint)
+    {
+        var channel = NewChannel();
+        _subscribers.Add((endpoint, channel));
+        return channel;
+    }
+
+    internal void UnsubscribeInternal(Channel<SystemEvent> channel) => Unsubscribe(channel);
+
+    /// <summary>The system is being deleted: attached clients are detached, waiting callers answered, watchers ended.</summary>
+    public void Shutdown()
+    {
+        List<PartitionAttachment> attached;
+        lock (_gate)
+        {
+            if (_shutDown) return;
+            attached = [.. _attachments.Values];
+        }
+        foreach (var a in attached) a.Dispose();
+        lock (_gate)
+        {
+            _shutDown = true;
+            _spmc.AbortAll($"system '{Id}' was deleted");
+            foreach (var (_, channel) in _subscribers) channel.Writer.TryComplete();
+            _subscribers.Clear();
+        }
+    }
+}
+
+/// <summary>
+/// A client playing a remote partition. Its calls are the partition's SMCs: FFA_MSG_WAIT, direct responses and
+/// FFA_YIELD return when the partition is next given cycles, with the frame it is resumed with (a direct
+/// request, FFA_RUN, or FFA_SUCCESS after a yield). <see cref="Events"/> carries what is signalled to it
+/// (notification-pending interrupts, indirect messages). Disposing detaches it.
+/// </summary>
+public sealed class PartitionAttachment : IDisposable
+{
+    private readonly SimulatedSystem _system;
+    private readonly Channel<SystemEvent> _events;
+    private int _disposed;
+
+    internal PartitionAttachment(SimulatedSystem system, ushort partition)
+    {
+        _system = system;
+        Partition = partition;
+        _events = system.SubscribeInternalUnlocked(partition);
+    }
+
+    public ushort Partition { get; }
+    public ChannelReader<SystemEvent> Events => _events.Reader;
+
+    public Task<SmcOutcome> CallAsync(uint vcpu, SmcFrame frame, IReadOnlyList<MemoryWrite>? writes = null,
+        IReadOnlyList<MemoryReadRequest>? reads = null, CancellationToken cancel = default)
+    {
+        if (Volatile.Read(ref _disposed) != 0) throw new ConflictException($"partition {EndpointId.Format(Partition)}: this client is detached");
+        return _system.CallCoreAsync(new SmcCall(Partition, vcpu, Conduit.Smc, frame, writes, reads), fromDriver: true, cancel);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _system.Detach(this);
+        _system.UnsubscribeInternal(_events);
+    }
+}
