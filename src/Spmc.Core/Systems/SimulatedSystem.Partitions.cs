@@ -55,23 +55,24 @@ public sealed partial class SimulatedSystem
     }
 
     /// <summary>
-    /// The events of this system from now on (all of them, or those about <paramref name="endpoint"/>): the
-    /// schedule-receiver interrupts a VM's driver would take, notification-pending interrupts, indirect messages.
-    /// Ends when the system is deleted or <paramref name="cancel"/> fires.
+    /// Subscribes to the events of this system from now on (all of them, or those about <paramref name="endpoint"/>):
+    /// the schedule-receiver interrupts a VM's driver would take, notification-pending interrupts, indirect
+    /// messages. The subscription is live when this returns; it ends when disposed or the system is deleted.
     /// </summary>
-    public async IAsyncEnumerable<SystemEvent> WatchAsync(ushort? endpoint, [EnumeratorCancellation] CancellationToken cancel = default)
+    public EventWatch Watch(ushort? endpoint)
     {
         if (endpoint is { } id) lock (_gate) RequireEndpoint(id, "endpoint");
-        var channel = Subscribe(endpoint);
-        try
-        {
-            await foreach (var e in channel.Reader.ReadAllAsync(cancel).ConfigureAwait(false)) yield return e;
-        }
-        finally
-        {
-            Unsubscribe(channel);
-        }
+        return new EventWatch(this, Subscribe(endpoint));
     }
+
+    /// <summary>As <see cref="Watch"/>, as an async stream.</summary>
+    public async IAsyncEnumerable<SystemEvent> WatchAsync(ushort? endpoint, [EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        using var watch = Watch(endpoint);
+        await foreach (var e in watch.Reader.ReadAllAsync(cancel).ConfigureAwait(false)) yield return e;
+    }
+
+    internal void EndWatch(Channel<SystemEvent> channel) => Unsubscribe(channel);
 
     /// <summary>Attaches a client to a remote partition: it then issues the partition's frames, run-time ABIs included.</summary>
     public PartitionAttachment Attach(ushort partition)
@@ -162,4 +163,17 @@ public sealed class PartitionAttachment : IDisposable
         _system.Detach(this);
         _system.UnsubscribeInternal(_events);
     }
+}
+
+/// <summary>A live subscription to a system's events.</summary>
+public sealed class EventWatch : IDisposable
+{
+    private readonly SimulatedSystem _system;
+    private readonly Channel<SystemEvent> _channel;
+
+    internal EventWatch(SimulatedSystem system, Channel<SystemEvent> channel) => (_system, _channel) = (system, channel);
+
+    public ChannelReader<SystemEvent> Reader => _channel.Reader;
+
+    public void Dispose() => _system.EndWatch(_channel);
 }

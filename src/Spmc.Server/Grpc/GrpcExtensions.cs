@@ -19,6 +19,7 @@ public static class GrpcExtensions
         app.MapGrpcService<SystemsService>();
         app.MapGrpcService<MemoryService>();
         app.MapGrpcService<InspectorService>();
+        app.MapGrpcService<PartitionHostService>();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -45,7 +45,15 @@ public static class ProtoMapping
                 Data = r.Data is null ? ByteString.Empty : ByteString.CopyFrom(r.Data),
                 Error = r.Error ?? "",
             });
+        foreach (var e in outcome.Events ?? []) response.Events.Add(ToProto(e));
         return response;
+    }
+
+    public static V1.SystemEvent ToProto(Core.Partitions.SystemEvent e)
+    {
+        var proto = new V1.SystemEvent { Sequence = (ulong)e.Sequence, Kind = e.Kind.ToString(), Endpoint = e.Endpoint, Delayed = e.Delayed, Detail = e.Detail };
+        if (e.Vcpu is { } vcpu) proto.Vcpu = vcpu;
+        return proto;
     }
 
     private static V1.Decoded ToProto(Core.Calls.Decoded d)

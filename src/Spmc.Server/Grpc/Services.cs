@@ -9,13 +9,13 @@ namespace Spmc.Server.Grpc;
 /// <summary>spmc.v1.SmcGateway: frames in, answers out.</summary>
 public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcGatewayBase
 {
-    public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) =>
-        Task.FromResult(Handle(request));
+    public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) => Handle(request, context.CancellationToken);
 
-    private SmcResponse Handle(SmcRequest request)
+    /// <summary>A call that lends cycles to a remote partition waits for it (bounded by the system's remote timeout).</summary>
+    private async Task<SmcResponse> Handle(SmcRequest request, CancellationToken cancel)
     {
         var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
-        return ProtoMapping.ToProto(system.Call(ProtoMapping.ToDomain(request)), request.Tag);
+        return ProtoMapping.ToProto(await system.CallAsync(ProtoMapping.ToDomain(request), cancel), request.Tag);
     }
 
     /// <summary>Answers each frame in order; a refused frame gets a rejection and the stream continues.</summary>
@@ -27,7 +27,7 @@ public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcG
             SmcResponse response;
             try
             {
-                response = Handle(request);
+                response = await Handle(request, context.CancellationToken);
             }
             catch (SpmcRequestException e)
             {
@@ -59,6 +59,17 @@ public sealed class SystemsService(SystemRegistry registry) : Systems.SystemsBas
         registry.Delete(request.Id);
         return Task.FromResult(new DeleteSystemResponse());
     }
+
+    /// <summary>Subscribes, sends the response headers (so a client knows it is live), then streams events.</summary>
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<V1.SystemEvent> responseStream, ServerCallContext context)
+    {
+        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        if (request.HasEndpoint && request.Endpoint > 0xFFFF) throw new InvalidRequestException($"endpoint: {request.Endpoint} is not a 16-bit endpoint ID");
+        using var watch = system.Watch(request.HasEndpoint ? (ushort)request.Endpoint : null);
+        await context.WriteResponseHeadersAsync(new Metadata());
+        await foreach (var e in watch.Reader.ReadAllAsync(context.CancellationToken))
+            await responseStream.WriteAsync(ProtoMapping.ToProto(e), context.CancellationToken);
+    }
 }
 
 /// <summary>spmc.v1.Memory: simulated physical memory, accessed as a named endpoint.</summary>
@@ -89,4 +100,101 @@ public sealed class InspectorService(SystemRegistry registry) : Inspector.Inspec
 {
     public override Task<V1.SystemState> GetState(GetStateRequest request, ServerCallContext context) =>
         Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetState()));
+}
+
+/// <summary>spmc.v1.PartitionHost: clients that play remote partitions.</summary>
+public sealed class PartitionHostService(SystemRegistry registry) : PartitionHost.PartitionHostBase
+{
+    public override async Task Attach(IAsyncStreamReader<PartitionMessage> requestStream, IServerStreamWriter<PartitionDelivery> responseStream,
+        ServerCallContext context)
+    {
+        var cancel = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancel)) return;
+        if (requestStream.Current.KindCase != PartitionMessage.KindOneofCase.Attach)
+            throw new InvalidRequestException("the first message on PartitionHost.Attach must be 'attach' (system_id, partition_id)");
+        var request = requestStream.Current.Attach;
+        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        if (request.PartitionId > 0xFFFF) throw new InvalidRequestException($"partition_id: {request.PartitionId} is not a 16-bit endpoint ID");
+        var partition = (ushort)request.PartitionId;
+
+        var gate = new SemaphoreSlim(1, 1);
+        async Task Send(PartitionDelivery delivery)
+        {
+            await gate.WaitAsync(cancel);
+            try { await responseStream.WriteAsync(delivery, cancel); }
+            finally { gate.Release(); }
+        }
+
+        var attachment = system.Attach(partition);
+        var inflight = new List<Task>();
+        Task pump = Task.CompletedTask;
+        try
+        {
+            await Send(new PartitionDelivery
+            {
+                Attached = new Attached
+                {
+                    SystemId = system.Id, PartitionId = partition, RemoteTimeoutMs = system.Config.RemoteTimeoutMs,
+                    ExecutionContexts = system.Config.Partitions.Single(p => p.Id == partition).ExecutionContexts,
+                },
+            });
+            pump = PumpEvents(attachment, Send, cancel);
+            while (await requestStream.MoveNext(cancel))
+            {
+                var message = requestStream.Current;
+                if (message.KindCase != PartitionMessage.KindOneofCase.Frame)
+                {
+                    await Send(Rejected(0, new InvalidRequestException("only 'frame' messages may follow 'attach'")));
+                    continue;
+                }
+                inflight.Add(Answer(attachment, partition, message.Frame, Send, cancel));
+            }
+        }
+        finally
+        {
+            // Detaching answers the partition's parked calls (ABORTED) and whoever waited on it.
+            attachment.Dispose();
+        }
+        await Task.WhenAll(inflight);
+        await pump;
+    }
+
+    private static async Task PumpEvents(PartitionAttachment attachment, Func<PartitionDelivery, Task> send, CancellationToken cancel)
+    {
+        try
+        {
+            await foreach (var e in attachment.Events.ReadAllAsync(cancel))
+                await send(new PartitionDelivery { Event = ProtoMapping.ToProto(e) });
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private static async Task Answer(PartitionAttachment attachment, ushort partition, SmcRequest frame, Func<PartitionDelivery, Task> send,
+        CancellationToken cancel)
+    {
+        SmcResponse response;
+        try
+        {
+            if (frame.Caller != 0 && frame.Caller != partition)
+                throw new InvalidRequestException($"caller: 0x{frame.Caller:X4} is not the attached partition 0x{partition:X4} (leave it 0)");
+            var call = ProtoMapping.ToDomain(frame);
+            var outcome = await attachment.CallAsync(call.Vcpu, call.Frame, call.Writes, call.Reads, cancel);
+            response = ProtoMapping.ToProto(outcome, frame.Tag);
+        }
+        catch (SpmcRequestException e)
+        {
+            response = Rejected(frame.Tag, e).Answer;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try { await send(new PartitionDelivery { Answer = response }); }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException) { }
+    }
+
+    private static PartitionDelivery Rejected(ulong tag, SpmcRequestException e) => new()
+    {
+        Answer = new SmcResponse { Tag = tag, Rejection = new Rejection { Code = ErrorInterceptor.CodeOf(e).ToString(), Message = e.Message } },
+    };
 }

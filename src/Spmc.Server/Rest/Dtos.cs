@@ -47,7 +47,11 @@ public sealed record DecodedDto(string Function, string Width, string Result, st
 public sealed record HopDto(string Caller, IReadOnlyList<string> Request, IReadOnlyList<string> Answer, DecodedDto Decoded);
 
 /// <summary>The answer: 18 registers to write back, the reads, and the decoded view.</summary>
-public sealed record SmcResponseDto(IReadOnlyList<string> X, IReadOnlyList<MemoryReadResultDto> Reads, DecodedDto Decoded);
+public sealed record SmcResponseDto(IReadOnlyList<string> X, IReadOnlyList<MemoryReadResultDto> Reads, DecodedDto Decoded,
+    IReadOnlyList<SystemEventDto> Events);
+
+/// <summary>A signal raised by the call: kind (ScheduleReceiverInterrupt, NotificationPendingInterrupt, IndirectMessage), the endpoint it is about.</summary>
+public sealed record SystemEventDto(long Sequence, string Kind, string Endpoint, uint? Vcpu, bool Delayed, string Detail);
 
 /// <summary>Create a system: an optional ID and its manifest.</summary>
 public sealed class CreateSystemDto

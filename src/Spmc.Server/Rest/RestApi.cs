@@ -55,7 +55,7 @@ public static class RestApi
         systems.MapPost("/{id}/smc", async (string id, HttpRequest http, SystemRegistry r) =>
             {
                 var body = await ReadBody<SmcRequestDto>(http);
-                return RestMapping.ToDto(r.Get(id).Call(RestMapping.ToDomain(body)));
+                return RestMapping.ToDto(await r.Get(id).CallAsync(RestMapping.ToDomain(body), http.HttpContext.RequestAborted));
             })
             .Accepts<SmcRequestDto>("application/json")
             .Produces<SmcResponseDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)

@@ -57,7 +57,8 @@ public static class RestMapping
     public static SmcResponseDto ToDto(SmcOutcome o) => new(
         o.Frame.ToArray().Select(Hex).ToList(),
         o.Reads.Select(r => new MemoryReadResultDto(Hex(r.Address), r.Data is null ? null : Convert.ToBase64String(r.Data), r.Error)).ToList(),
-        ToDto(o.Decoded));
+        ToDto(o.Decoded),
+        (o.Events ?? []).Select(e => new SystemEventDto(e.Sequence, e.Kind.ToString(), Id(e.Endpoint), e.Vcpu, e.Delayed, e.Detail)).ToList());
 
     private static DecodedDto ToDto(Decoded d) => new(d.Function, d.Width, d.Result, d.Error, d.Reason,
         (d.Hops ?? []).Select(h => new HopDto(Id(h.Caller), h.Request.ToArray().Select(Hex).ToList(), h.Answer.ToArray().Select(Hex).ToList(),

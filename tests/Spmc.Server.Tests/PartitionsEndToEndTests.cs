@@ -1,0 +1,236 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Spmc.Abi.Descriptors;
+using Spmc.Abi.Descriptors.Memory;
+using Spmc.V1;
+
+namespace Spmc.Server.Tests;
+
+/// <summary>
+/// A normal-world driver's whole flow through gRPC — discover, message, share memory, be notified — against the
+/// built-in partitions and against a partition played by a client over PartitionHost.Attach.
+/// </summary>
+public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture<SpmcFactory>
+{
+    private const ushort Host = 0;
+    private const ulong HostTx = 0x8000_1000, HostRx = 0x8000_0000;
+    private const ulong Success32 = 0x84000061, Req32 = 0x8400006F, Req64 = 0xC400006F, Resp32 = 0x84000070, Resp64 = 0xC4000070,
+        Req2 = 0xC400008D, Resp2 = 0xC400008E, MsgWait = 0x8400006B, MemShare = 0x84000073, Reclaim = 0x84000077, RxTxMap = 0xC4000066,
+        BitmapCreate = 0x8400007D, Bind = 0x8400007F, Set = 0x84000081, Get = 0x84000082, PartitionInfoGet = 0x84000068,
+        RetrieveReq = 0x84000074, RetrieveResp = 0x84000075, Relinquish = 0x84000076, RxRelease = 0x84000065;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private async Task<SmcResponse> Call(string system, ushort caller, params ulong[] x) => await Call(system, caller, x, null);
+
+    private async Task<SmcResponse> Call(string system, ushort caller, ulong[] x, (ulong Address, byte[] Data)? write)
+    {
+        var request = new SmcRequest { SystemId = system, Caller = caller };
+        request.X.Add(x);
+        if (write is { } w) request.Writes.Add(new V1.MemoryWrite { Address = w.Address, Data = ByteString.CopyFrom(w.Data) });
+        return await new SmcGateway.SmcGatewayClient(factory.Channel).CallAsync(request);
+    }
+
+    private async Task<ulong> ShareAsync(string system, ushort receiver, byte fill, int pages)
+    {
+        await new V1.Memory.MemoryClient(factory.Channel).WriteAsync(new WriteMemoryRequest
+            { SystemId = system, AsEndpoint = Host, Address = 0x8010_0000, Data = ByteString.CopyFrom(Enumerable.Repeat(fill, pages * 4096).ToArray()) });
+        var descriptor = new MemoryTransactionDescriptor(Host, MemoryRegionAttributes.NormalWriteBackInner, new MemoryTransactionFlags(0), 0, 0,
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(receiver, DataAccess.ReadWrite), 0)],
+            CompositeMemoryRegion.Of(new MemoryRegionConstituent(0x8010_0000, (uint)pages))).ToBytes(MemoryDescriptorLayout.V1_2);
+        var shared = await Call(system, Host, [MemShare, (ulong)descriptor.Length, (ulong)descriptor.Length], (HostTx, descriptor));
+        Assert.True(shared.X[0] == Success32, shared.Decoded.Reason);
+        return shared.X[2] | shared.X[3] << 32;
+    }
+
+    [Fact]
+    public async Task Builtins_DiscoverEchoMemoryNotifier()
+    {
+        var system = await factory.NewSystemAsync();
+        Assert.Equal(Success32, (await Call(system, Host, RxTxMap, HostTx, HostRx, 1)).X[0]);
+
+        // Discover: four UUIDs over three partitions (count only).
+        var count = await Call(system, Host, PartitionInfoGet, 0, 0, 0, 0, 1);
+        Assert.Equal([Success32, 0, 4], count.X.Take(3));
+
+        // echo: REQ_32 comes back with the payload truncated to 32 bits; REQ2 with x4..x17.
+        var echoed = await Call(system, Host, Req32, 0x8001, 0, 0x1_1111_1111, 2, 3, 4, 5);
+        Assert.Equal([Resp32, 0x8001_0000, 0, 0x1111_1111, 2, 3, 4, 5], echoed.X.Take(8));
+        var req2 = new ulong[18];
+        req2[0] = Req2; req2[1] = 0x8001;
+        for (var i = 4; i < 18; i++) req2[i] = 0xA000_0000_0000_0000 + (ulong)i;
+        var echoed2 = await Call(system, Host, req2);
+        Assert.Equal(Resp2, echoed2.X[0]);
+        Assert.Equal(0x8001_0000UL, echoed2.X[1]);
+        Assert.Equal(req2.Skip(4), echoed2.X.Skip(4));
+        Assert.Contains("'echo' ran", string.Join(" ", echoed2.Decoded.Notes));
+
+        // memory: the host shares 3 pages of 0x5A; the SP checks them, writes 0xC3, relinquishes; the host reclaims.
+        var handle = await ShareAsync(system, 0x8002, 0x5A, 3);
+        var verified = await Call(system, Host, Req64, 0x8002, 0, (uint)handle, handle >> 32, 1, 0x15A, 0x1C3);
+        Assert.True(verified.X[0] == Resp64, verified.Decoded.Reason);
+        Assert.Equal([0UL, 0, 3], verified.X.Skip(3).Take(3));
+        var after = await new V1.Memory.MemoryClient(factory.Channel).ReadAsync(new ReadMemoryRequest { SystemId = system, AsEndpoint = Host, Address = 0x8010_0000, Length = 3 * 4096 });
+        Assert.All(after.Data.ToByteArray(), b => Assert.Equal(0xC3, b));
+        Assert.Equal(Success32, (await Call(system, Host, Reclaim, (uint)handle, handle >> 32, 0)).X[0]);
+
+        // notifier: the host creates its bitmap, binds bit 5 to 0x8003, watches, and asks 0x8003 to set it.
+        Assert.Equal(Success32, (await Call(system, Host, BitmapCreate, 0, 4)).X[0]);
+        Assert.Equal(Success32, (await Call(system, Host, Bind, 0x8003_0000, 0, 1 << 5, 0)).X[0]);
+        using var watch = new Systems.SystemsClient(factory.Channel).Watch(new WatchRequest { SystemId = system, Endpoint = Host });
+        await watch.ResponseHeadersAsync.WaitAsync(Patience);
+        var notified = await Call(system, Host, Req32, 0x8003, 0, Host, 1 << 5, 0, 0);
+        Assert.Equal([Resp32, 0x8003_0000, 0, 0], notified.X.Take(4));
+        Assert.Contains(notified.Events, e => e.Kind == "ScheduleReceiverInterrupt" && e.Endpoint == Host);
+        Assert.True(await watch.ResponseStream.MoveNext().WaitAsync(Patience));
+        Assert.Equal(("ScheduleReceiverInterrupt", 0u), (watch.ResponseStream.Current.Kind, watch.ResponseStream.Current.Endpoint));
+        var got = await Call(system, Host, Get, 0, 1);
+        Assert.Equal([Success32, 0, 1 << 5], got.X.Take(3));
+    }
+
+    /// <summary>A minimal remote partition: the README's example, driven step by step by the test.</summary>
+    private sealed class RemotePartition(AsyncDuplexStreamingCall<PartitionMessage, PartitionDelivery> stream) : IAsyncDisposable
+    {
+        private ulong _tag;
+
+        public static async Task<RemotePartition> AttachAsync(GrpcChannelHolder channel, string system, ushort id)
+        {
+            var stream = new PartitionHost.PartitionHostClient(channel.Channel).Attach();
+            await stream.RequestStream.WriteAsync(new PartitionMessage { Attach = new AttachRequest { SystemId = system, PartitionId = id } });
+            Assert.True(await stream.ResponseStream.MoveNext());
+            Assert.Equal(id, (ushort)stream.ResponseStream.Current.Attached.PartitionId);
+            return new RemotePartition(stream);
+        }
+
+        /// <summary>Sends one SMC as the partition; returns its tag.</summary>
+        public async Task<ulong> SendAsync(ulong[] x, (ulong Address, byte[] Data)? write = null, (ulong Address, int Length)? read = null)
+        {
+            var frame = new SmcRequest { Tag = ++_tag };
+            frame.X.Add(x);
+            if (write is { } w) frame.Writes.Add(new V1.MemoryWrite { Address = w.Address, Data = ByteString.CopyFrom(w.Data) });
+            if (read is { } r) frame.Reads.Add(new V1.MemoryReadRequest { Address = r.Address, Length = (uint)r.Length });
+            await stream.RequestStream.WriteAsync(new PartitionMessage { Frame = frame });
+            return _tag;
+        }
+
+        /// <summary>The next answer (events are skipped).</summary>
+        public async Task<SmcResponse> NextAnswerAsync()
+        {
+            while (await stream.ResponseStream.MoveNext().WaitAsync(Patience))
+                if (stream.ResponseStream.Current.Answer is { } answer) return answer;
+            throw new InvalidOperationException("stream ended");
+        }
+
+        public async Task<SmcResponse> CallAsync(ulong[] x, (ulong Address, byte[] Data)? write = null, (ulong Address, int Length)? read = null)
+        {
+            var tag = await SendAsync(x, write, read);
+            var answer = await NextAnswerAsync();
+            Assert.Equal(tag, answer.Tag);
+            return answer;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stream.RequestStream.CompleteAsync();
+            stream.Dispose();
+        }
+    }
+
+    internal sealed record GrpcChannelHolder(global::Grpc.Net.Client.GrpcChannel Channel);
+
+    private const string RemoteManifest = """
+        { "spmc": { "version": "1.2", "remoteTimeoutMs": 10000 }, "proxy": "passthrough",
+          "vms": [ { "id": 0, "name": "host", "vcpus": 1, "memory": [ { "base": "0x80000000", "size": "0x1000000" } ] } ],
+          "partitions": [
+            { "id": "0x8001", "name": "mine", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4aff" ],
+              "properties": { "directRequestReceive": true, "directRequest2Receive": true, "notifications": true },
+              "memory": [ { "base": "0x60000000", "size": "0x100000" } ] } ] }
+        """;
+
+    [Fact]
+    public async Task Remote_MessagesMemoryAndNotifications_ThroughAnAttachedClient()
+    {
+        const ushort Sp = 0x8001;
+        const ulong SpTx = 0x6000_1000, SpRx = 0x6000_0000;
+        var system = await factory.NewSystemAsync(RemoteManifest);
+        Assert.Equal(Success32, (await Call(system, Host, RxTxMap, HostTx, HostRx, 1)).X[0]);
+
+        // Not attached: the partition is not running, so a request is BUSY.
+        var busy = await Call(system, Host, Req32, Sp, 0, 1);
+        Assert.Equal(0xFFFF_FFFCUL, busy.X[2]);
+
+        await using var sp = await RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), system, Sp);
+        Assert.Equal(Success32, (await sp.CallAsync([RxTxMap, SpTx, SpRx, 1])).X[0]);
+
+        // The partition's loop starts with FFA_MSG_WAIT; its answer is the host's request.
+        var waitTag = await sp.SendAsync([MsgWait]);
+        var hostCall = Call(system, Host, Req64, Sp, 0, 41, 42);
+        var request = await sp.NextAnswerAsync();
+        Assert.Equal(waitTag, request.Tag);
+        Assert.Equal([Req64, Sp, 0, 41, 42], request.X.Take(5));
+
+        // It answers with RESP; that call parks until the next message, the host gets the response.
+        var respTag = await sp.SendAsync([Resp64, (ulong)Sp << 16, 0, 41 + 42]);
+        var response = await hostCall.WaitAsync(Patience);
+        Assert.Equal([Resp64, (ulong)Sp << 16, 0, 83], response.X.Take(4));
+
+        // REQ2 by UUID: the parked RESP returns with it; the client answers RESP2.
+        var req2 = new ulong[18];
+        req2[0] = Req2; req2[1] = Sp; req2[4] = 7;
+        var uuid = Abi.Ffa.FfaUuid.Parse("7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4aff");
+        (req2[2], req2[3]) = uuid.ToRegisters64();
+        hostCall = Call(system, Host, req2);
+        request = await sp.NextAnswerAsync();
+        Assert.Equal(respTag, request.Tag);
+        Assert.Equal(Req2, request.X[0]);
+        await sp.SendAsync([Resp2, (ulong)Sp << 16, 0, 0, 7 * 6]);
+        response = await hostCall.WaitAsync(Patience);
+        Assert.Equal([Resp2, (ulong)Sp << 16, 0, 0, 42], response.X.Take(5));
+
+        // Memory: the host shares a page of 0x77 and sends the handle; the client retrieves it, reads it, relinquishes.
+        var handle = await ShareAsync(system, Sp, 0x77, 1);
+        hostCall = Call(system, Host, Req64, Sp, 0, handle);
+        request = await sp.NextAnswerAsync();
+        Assert.Equal(handle, request.X[3]);
+        var retrieve = new MemoryTransactionDescriptor(Host, default, MemoryTransactionFlags.OfType(MemoryTransactionType.Share), handle, 0,
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(Sp, DataAccess.ReadWrite), 0)]).ToBytes(MemoryDescriptorLayout.V1_2);
+        var retrieved = await sp.CallAsync([RetrieveReq, (ulong)retrieve.Length, (ulong)retrieve.Length], (SpTx, retrieve));
+        Assert.True(retrieved.X[0] == RetrieveResp, retrieved.Decoded.Reason);
+        var content = await new V1.Memory.MemoryClient(factory.Channel).ReadAsync(new ReadMemoryRequest { SystemId = system, AsEndpoint = Sp, Address = 0x8010_0000, Length = 16 });
+        Assert.All(content.Data.ToByteArray(), b => Assert.Equal(0x77, b));
+        Assert.Equal(Success32, (await sp.CallAsync([RxRelease])).X[0]);
+        Assert.Equal(Success32, (await sp.CallAsync([Relinquish], (SpTx, new MemoryRelinquishDescriptor(handle, 0, [Sp]).ToBytes()))).X[0]);
+        await sp.SendAsync([Resp64, (ulong)Sp << 16, 0, 0]);
+        Assert.Equal([Resp64, (ulong)Sp << 16, 0, 0], (await hostCall.WaitAsync(Patience)).X.Take(4));
+        Assert.Equal(Success32, (await Call(system, Host, Reclaim, (uint)handle, handle >> 32, 0)).X[0]);
+
+        // Notifications: the host binds bit 3 to the SP and watches; the SP sets it.
+        Assert.Equal(Success32, (await Call(system, Host, BitmapCreate, 0, 1)).X[0]);
+        Assert.Equal(Success32, (await Call(system, Host, Bind, (ulong)Sp << 16, 0, 1 << 3, 0)).X[0]);
+        using var watch = new Systems.SystemsClient(factory.Channel).Watch(new WatchRequest { SystemId = system, Endpoint = Host });
+        await watch.ResponseHeadersAsync.WaitAsync(Patience);
+        var set = await sp.CallAsync([Set, (ulong)Sp << 16, 0, 1 << 3, 0]);
+        Assert.True(set.X[0] == Success32, set.Decoded.Reason);
+        Assert.True(await watch.ResponseStream.MoveNext().WaitAsync(Patience));
+        Assert.Equal("ScheduleReceiverInterrupt", watch.ResponseStream.Current.Kind);
+        Assert.Equal([Success32, 0, 1 << 3], (await Call(system, Host, Get, 0, 1)).X.Take(3));
+    }
+
+    [Fact]
+    public async Task Remote_ClientGoneWhileHandling_HostGetsAborted_AndAttachRefusesBuiltins()
+    {
+        var system = await factory.NewSystemAsync(RemoteManifest);
+        var sp = await RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), system, 0x8001);
+        await sp.SendAsync([MsgWait]);
+        var hostCall = Call(system, Host, Req32, 0x8001, 0, 1);
+        await sp.NextAnswerAsync();
+        await sp.DisposeAsync();
+        var aborted = await hostCall.WaitAsync(Patience);
+        Assert.Equal(0xFFFF_FFF8UL, aborted.X[2]); // ABORTED
+        Assert.Contains("detached", aborted.Decoded.Reason);
+
+        var builtin = await factory.NewSystemAsync();
+        var refused = await Assert.ThrowsAsync<RpcException>(() => RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), builtin, 0x8001));
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+    }
+}
