@@ -233,4 +233,20 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         var refused = await Assert.ThrowsAsync<RpcException>(() => RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), builtin, 0x8001));
         Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
     }
+
+    [Fact]
+    public async Task RestState_ShowsWhatRunsEachPartition_AndNotificationState()
+    {
+        var system = await factory.NewSystemAsync(RemoteManifest);
+        await Call(system, Host, BitmapCreate, 0, 1);
+        await Call(system, Host, Bind, 0x8001_0000, 0, 1 << 2, 0);
+        var http = factory.CreateClient();
+        var state = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(http, $"/api/v1/systems/{system}/state");
+        var runtime = Assert.Single(state.GetProperty("runtime").EnumerateArray());
+        Assert.Equal("remote", runtime.GetProperty("driver").GetString());
+        Assert.False(runtime.GetProperty("attached").GetBoolean());
+        Assert.Equal("off", runtime.GetProperty("contexts")[0].GetProperty("state").GetString());
+        var host = state.GetProperty("notifications").EnumerateArray().Single(n => n.GetProperty("receiver").GetString() == "0x0000");
+        Assert.Equal("0x8001", host.GetProperty("boundToSps").GetProperty("2").GetString());
+    }
 }

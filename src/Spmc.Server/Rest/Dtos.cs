@@ -100,7 +100,17 @@ public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text)
 public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, long Calls,
     IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
     int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending,
-    IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy);
+    IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy, IReadOnlyList<PartitionRuntimeDto> Runtime,
+    IReadOnlyList<NotificationStateDto> Notifications);
+
+/// <summary>What runs a partition and the state of each execution context (off, waiting, running, blocked, preempted, aborted).</summary>
+public sealed record PartitionRuntimeDto(string Id, string Driver, bool Attached, IReadOnlyList<ContextDto> Contexts);
+
+public sealed record ContextDto(int Index, string State, string? RunningFor, string? RequestFrom, bool AnswerHeld, string? WaitingFor);
+
+/// <summary>An endpoint's notifications: bindings (bit → sender) and pending bitmaps (hex).</summary>
+public sealed record NotificationStateDto(string Receiver, bool Enabled, IReadOnlyDictionary<string, string> BoundToSps,
+    IReadOnlyDictionary<string, string> BoundToVms, string PendingFromSps, string PendingFromVms, string PendingFramework);
 
 public sealed record Stage2RangeDto(string Base, string Size, string State);
 

@@ -99,7 +99,14 @@ public static class RestMapping
             (ulong)sh.Constituents.Sum(k => (long)k.PageCount), sh.SendingComplete, sh.ReceivedBytes, sh.TotalBytes, sh.Fragments,
             sh.HypervisorRetrieveInProgress)).ToList(),
         s.Proxy is { } p ? new ProxyStateDto(p.Profile, p.Version, p.Negotiated, Opt(p.HostTx), Opt(p.HostRx), Opt(p.HypTx), Opt(p.HypRx),
-            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null);
+            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null,
+        s.Partitions.Select(p => new PartitionRuntimeDto(Id(p.Config.Id), p.Driver, p.Attached,
+            p.Contexts.Select(c => new ContextDto(c.Index, c.State.ToString().ToLowerInvariant(), c.Reason?.ToString(),
+                c.RequestFrom is { } f ? Id(f) : null, c.AnswerHeld, c.WaitingFor is { } w ? Id(w) : null)).ToList())).ToList(),
+        s.Notifications.Where(n => n.Enabled || n.PendingFramework != 0).Select(n => new NotificationStateDto(Id(n.Receiver), n.Enabled,
+            n.BoundToSps.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
+            n.BoundToVms.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
+            Hex(n.PendingFromSps), Hex(n.PendingFromVms), Hex(n.PendingFramework))).ToList());
 
     private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 
