@@ -18,7 +18,8 @@ public sealed partial class PartitionManager
     {
         Register(FfaFunction.MsgSendDirectReq, Callers.Any, c => DirectRequest(c, req2: false), smc64: true);
         Register(FfaFunction.MsgSendDirectResp, Callers.Any, c => DirectResponse(c, resp2: false), smc64: true);
-        Register(FfaFunction.MsgSendDirectReq2, Callers.Any, c => DirectRequest(c, req2: true), smc32: false, smc64: true);
+        Register(FfaFunction.MsgSendDirectReq2, Callers.Any, c => DirectRequest(c, req2: true), smc32: false, smc64: true,
+            servesOlderCallers: true); // a pre-1.2 sender gets DENIED from the capability check (spmc-behaviour.md §9 step 6)
         Register(FfaFunction.MsgSendDirectResp2, Callers.Any, c => DirectResponse(c, resp2: true), smc32: false, smc64: true);
         RegisterRuntime();
     }

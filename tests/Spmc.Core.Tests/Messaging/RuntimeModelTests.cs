@@ -1,0 +1,99 @@
+using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Tests.Support;
+using static Spmc.Core.Tests.Messaging.Dm;
+using static Spmc.Core.Tests.Support.Manifests;
+
+namespace Spmc.Core.Tests.Messaging;
+
+/// <summary>FFA_MSG_WAIT, FFA_YIELD, FFA_RUN and FFA_INTERRUPT from callers that do not drive a partition.</summary>
+public sealed class RuntimeModelTests
+{
+    [Fact]
+    public void RuntimeAbis_FromPlainCallerAsBuiltinSp_AreDenied()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Echo, Wait(), Err.Denied);
+        sys.Fails(Echo, YieldFrame(), Err.Denied);
+        sys.Fails(MemorySp, Wait(), Err.Denied);
+        sys.Fails(Notifier, Wait(), Err.Denied, vcpu: 1);
+        Assert.Contains("echo", sys.Fails(Echo, Wait(), Err.Denied).Decoded.Reason);
+    }
+
+    [Fact]
+    public void RuntimeAbis_FromPlainCallerAsPartitionWithoutBehaviour_AreDenied()
+    {
+        var sys = TestSystem.FromJson(WithProxy(Rich, "passthrough"));
+        sys.Fails(Sp12, Wait(), Err.Denied);
+        sys.Fails(Sp12, YieldFrame(), Err.Denied);
+        sys.Fails(Sp12, Resp(Sp12, Host), Err.Denied);
+        Assert.All(sys.State.Partitions.SelectMany(p => p.Contexts), c => Assert.Equal(ContextState.Off, c.State));
+    }
+
+    [Fact]
+    public void MsgWait_WithNonZeroRegisters_IsInvalidBeforeTheDriverCheck()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Echo, Ffa.Frame(MsgWait, 1), Err.InvalidParameters);
+        sys.Fails(Echo, Ffa.Frame(MsgWait, 0, 2), Err.InvalidParameters); // w2 bits[31:1]
+        sys.Fails(Echo, Ffa.Frame(Yield, 0, 0, 0, 0, 1), Err.InvalidParameters);
+    }
+
+    [Fact]
+    public void MsgWaitAndYield_FromHost_AreNotSupported()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Host, Wait(), Err.NotSupported);
+        sys.Fails(Host, YieldFrame(), Err.NotSupported);
+    }
+
+    [Fact]
+    public void Interrupt_IsNotACall()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Host, Ffa.Frame(Interrupt), Err.NotSupported);
+    }
+
+    [Fact]
+    public void Run_UnknownTarget_IsInvalid()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Host, RunFrame(0x8009), Err.InvalidParameters);
+        sys.Fails(Host, RunFrame(Host), Err.InvalidParameters); // VMs are not run by the SPMC
+    }
+
+    [Fact]
+    public void Run_VcpuOutOfRange_IsInvalid()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Host, RunFrame(Echo, 1), Err.InvalidParameters);
+        sys.Fails(Host, RunFrame(Notifier, 2), Err.InvalidParameters);
+    }
+
+    [Fact]
+    public void Run_OffPartition_IsInvalid()
+    {
+        var sys = TestSystem.FromJson(WithProxy(Rich, "passthrough"));
+        sys.Fails(Host, RunFrame(Sp12), Err.InvalidParameters);
+        sys.Fails(Host, RunFrame(Sp10, 1), Err.InvalidParameters);
+    }
+
+    [Fact]
+    public void Run_ItselfOrWaitingFromSp()
+    {
+        var sys = TestSystem.Default();
+        sys.Fails(Echo, RunFrame(Echo), Err.InvalidParameters);
+        sys.Fails(Echo, RunFrame(MemorySp), Err.Denied); // an SP may only resume preempted or blocked contexts
+    }
+
+    [Fact]
+    public void Run_WaitingEcho_AnswersMsgWait()
+    {
+        var sys = TestSystem.Default();
+        var o = Answer(sys.Call(Host, RunFrame(Echo)), MsgWait);
+        Assert.Equal("FFA_MSG_WAIT_32", o.Decoded.Result);
+        Answer(sys.Call(Host, RunFrame(Notifier, 1)), MsgWait);
+        Assert.All(sys.State.Partitions.SelectMany(p => p.Contexts), c => Assert.Equal(ContextState.Waiting, c.State));
+        // Still takes messages afterwards.
+        Answer(sys.Call(Host, Req(Host, Echo, payload: 1)), Resp32);
+    }
+}
