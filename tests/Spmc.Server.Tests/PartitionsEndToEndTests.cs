@@ -43,6 +43,19 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         return shared.X[2] | shared.X[3] << 32;
     }
 
+    /// <summary>Frames on the Attach stream are processed asynchronously: wait until the client's MSG_WAIT took effect.</summary>
+    private async Task WhenWaitingAsync(string system)
+    {
+        var http = factory.CreateClient();
+        for (var i = 0; i < 400; i++)
+        {
+            var state = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(http, $"/api/v1/systems/{system}/state");
+            if (state.GetProperty("runtime")[0].GetProperty("contexts")[0].GetProperty("state").GetString() == "waiting") return;
+            await Task.Delay(25);
+        }
+        Assert.Fail("the attached partition never reached FFA_MSG_WAIT");
+    }
+
     [Fact]
     public async Task Builtins_DiscoverEchoMemoryNotifier()
     {
@@ -164,6 +177,7 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
 
         // The partition's loop starts with FFA_MSG_WAIT; its answer is the host's request.
         var waitTag = await sp.SendAsync([MsgWait]);
+        await WhenWaitingAsync(system);
         var hostCall = Call(system, Host, Req64, Sp, 0, 41, 42);
         var request = await sp.NextAnswerAsync();
         Assert.Equal(waitTag, request.Tag);
@@ -222,6 +236,7 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         var system = await factory.NewSystemAsync(RemoteManifest);
         var sp = await RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), system, 0x8001);
         await sp.SendAsync([MsgWait]);
+        await WhenWaitingAsync(system);
         var hostCall = Call(system, Host, Req32, 0x8001, 0, 1);
         await sp.NextAnswerAsync();
         await sp.DisposeAsync();

@@ -49,7 +49,9 @@ public sealed class SpmcPort(PartitionManager spmc) : ISecureWorld
     /// </summary>
     public static SmcFrame Narrow(SmcFrame result, SmcFrame input, SmcccFunctionId fid)
     {
-        if (fid.Is64Bit) return result;
+        // An SMC64 FF-A answer to a 32-bit call keeps its registers: FFA_RUN_32 or FFA_MSG_WAIT_32 can be answered
+        // with FFA_MSG_SEND_DIRECT_RESP2_64 / REQ2_64, whose payload is x4..x17.
+        if (fid.Is64Bit || ((uint)result[0] & 0xFFFF_0000) == 0xC400_0000) return result;
         for (var i = 0; i < 8; i++) result[i] = (uint)result[i];
         for (var i = 8; i < Registers.Count; i++) result[i] = input[i];
         return result;

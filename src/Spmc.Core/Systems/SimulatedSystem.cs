@@ -102,8 +102,7 @@ public sealed partial class SimulatedSystem
         {
             // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
             // FFA_MSG_WAIT, say), and a lender the partition's SMC64 response: those keep their own width.
-            var own64 = waiter.IsParked || ((uint)final.Frame[0] & 0xC000_0000) == 0xC000_0000;
-            final = final with { Frame = own64 ? final.Frame : SpmcPort.Narrow(final.Frame, call.Frame, request.FunctionId), Wait = null };
+            final = final with { Frame = waiter.IsParked ? final.Frame : SpmcPort.Narrow(final.Frame, call.Frame, request.FunctionId), Wait = null };
             return Finish(call, request, final, hops);
         }
     }
