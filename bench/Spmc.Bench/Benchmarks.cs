@@ -17,13 +17,15 @@ public sealed class Benchmarks(SmcGateway.SmcGatewayClient client, HttpClient ht
     private const ulong FfaSuccess32 = 0x84000061;
     private static readonly byte[] RestBody = """{"caller":0,"x":["0x84000069"]}"""u8.ToArray();
 
-    /// <summary>Sends one frame, retrying while the endpoint is Unavailable (a server still starting up).</summary>
+    /// <summary>Negotiates the host's version, then sends one frame, retrying while the endpoint is Unavailable (a server still starting up).</summary>
     public async Task WaitReadyAsync(CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
+                // The default system's pKVM proxy answers nothing but FFA_VERSION until the host negotiated (v1.1).
+                await client.CallAsync(new SmcRequest { SystemId = "default", Caller = 0, X = { 0x84000063, 0x10001 } }, cancellationToken: ct);
                 Check(await client.CallAsync(Frame(), cancellationToken: ct), 0);
                 return;
             }
