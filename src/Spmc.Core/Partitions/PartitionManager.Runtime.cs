@@ -13,7 +13,8 @@ namespace Spmc.Core.Partitions;
 /// </summary>
 public sealed partial class PartitionManager
 {
-    private const uint MsgWait32 = 0x8400_006B, Yield32 = 0x8400_006C, Run32 = 0x8400_006D, Interrupt32 = 0x8400_0062;
+    private static readonly uint MsgWait32 = FfaFunctions.Id32(FfaFunction.MsgWait), Yield32 = FfaFunctions.Id32(FfaFunction.Yield),
+        Run32 = FfaFunctions.Id32(FfaFunction.Run), Interrupt32 = FfaFunctions.Id32(FfaFunction.Interrupt);
 
     private void RegisterRuntime()
     {

@@ -48,7 +48,7 @@ public sealed partial class SimulatedSystem
         return channel;
     }
 
-    private void Unsubscribe(Channel<SystemEvent> channel)
+    internal void Unsubscribe(Channel<SystemEvent> channel)
     {
         lock (_gate) _subscribers.RemoveAll(s => s.Channel == channel);
         channel.Writer.TryComplete();
@@ -71,8 +71,6 @@ public sealed partial class SimulatedSystem
         using var watch = Watch(endpoint);
         await foreach (var e in watch.Reader.ReadAllAsync(cancel).ConfigureAwait(false)) yield return e;
     }
-
-    internal void EndWatch(Channel<SystemEvent> channel) => Unsubscribe(channel);
 
     /// <summary>Attaches a client to a remote partition: it then issues the partition's frames, run-time ABIs included.</summary>
     public PartitionAttachment Attach(ushort partition)
@@ -106,7 +104,6 @@ public sealed partial class SimulatedSystem
         return channel;
     }
 
-    internal void UnsubscribeInternal(Channel<SystemEvent> channel) => Unsubscribe(channel);
 
     /// <summary>The system is being deleted: attached clients are detached, waiting callers answered, watchers ended.</summary>
     public void Shutdown()
@@ -161,7 +158,7 @@ public sealed class PartitionAttachment : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _system.Detach(this);
-        _system.UnsubscribeInternal(_events);
+        _system.Unsubscribe(_events);
     }
 }
 
@@ -175,5 +172,5 @@ public sealed class EventWatch : IDisposable
 
     public ChannelReader<SystemEvent> Reader => _channel.Reader;
 
-    public void Dispose() => _system.EndWatch(_channel);
+    public void Dispose() => _system.Unsubscribe(_channel);
 }

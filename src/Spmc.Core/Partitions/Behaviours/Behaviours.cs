@@ -53,10 +53,12 @@ public static class Behaviours
 /// <summary>The registers of a delivered message and the helpers behaviours share to answer it.</summary>
 internal static class Message
 {
-    public const uint Req32 = 0x8400_006F, Req64 = 0xC400_006F, Resp32 = 0x8400_0070, Resp64 = 0xC400_0070,
-        Req2 = 0xC400_008D, Resp2 = 0xC400_008E, Run = 0x8400_006D, MsgWait = 0x8400_006B;
+    public static readonly uint Req32 = FfaFunctions.Id32(FfaFunction.MsgSendDirectReq), Req64 = FfaFunctions.Id64(FfaFunction.MsgSendDirectReq),
+        Resp32 = FfaFunctions.Id32(FfaFunction.MsgSendDirectResp), Resp64 = FfaFunctions.Id64(FfaFunction.MsgSendDirectResp),
+        Req2 = FfaFunctions.Id64(FfaFunction.MsgSendDirectReq2), Resp2 = FfaFunctions.Id64(FfaFunction.MsgSendDirectResp2),
+        MsgWait = FfaFunctions.Id32(FfaFunction.MsgWait), NotificationSet = FfaFunctions.Id32(FfaFunction.NotificationSet);
 
-    public static bool IsRequest(SmcFrame f) => (uint)f[0] is Req32 or Req64 or Req2;
+    public static bool IsRequest(SmcFrame f) => (uint)f[0] == Req32 || (uint)f[0] == Req64 || (uint)f[0] == Req2;
     public static bool IsReq2(SmcFrame f) => (uint)f[0] == Req2;
     public static bool Is32(SmcFrame f) => (uint)f[0] == Req32;
 
@@ -115,7 +117,7 @@ public sealed class NotifierBehaviour : IPartitionBehaviour
         var receiver = (ushort)Message.Payload(delivered, 0);
         ulong lo = (uint)Message.Payload(delivered, 1), hi = (uint)Message.Payload(delivered, 2);
         var flags = (uint)Message.Payload(delivered, 3);
-        var set = sp.Call(SmcFrame.From(0x8400_0081, (ulong)sp.Id << 16 | receiver, flags, lo, hi));
+        var set = sp.Call(SmcFrame.From(Message.NotificationSet, (ulong)sp.Id << 16 | receiver, flags, lo, hi));
         Message.Respond(sp, delivered, set.Error is { } e ? e.Encoded() : 0, receiver, lo, hi);
     }
 }

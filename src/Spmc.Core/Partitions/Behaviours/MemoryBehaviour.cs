@@ -22,8 +22,8 @@ namespace Spmc.Core.Partitions.Behaviours;
 public sealed class MemoryBehaviour : IPartitionBehaviour
 {
     public const uint StatusOk = 0, StatusMismatch = 1, StatusMalformed = 2;
-    private const uint RetrieveReq = 0x8400_0074, Relinquish = 0x8400_0076, FragRx = 0x8400_007A, RxRelease = 0x8400_0065,
-        RxTxMap = 0xC400_0066;
+    private static readonly uint RetrieveReq = FfaFunctions.Id32(FfaFunction.MemRetrieveReq), Relinquish = FfaFunctions.Id32(FfaFunction.MemRelinquish),
+        FragRx = FfaFunctions.Id32(FfaFunction.MemFragRx), RxRelease = FfaFunctions.Id32(FfaFunction.RxRelease), RxTxMap = FfaFunctions.Id64(FfaFunction.RxTxMap);
 
     public string Name => Behaviours.Memory;
 
