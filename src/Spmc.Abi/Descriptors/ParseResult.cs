@@ -1,17 +1,34 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+
 namespace Spmc.Abi.Descriptors;
 
 /// <summary>
-/// The outcome of decoding untrusted bytes: a value, or the one reason it could not be decoded.
-/// Decoders never throw on bad input; every bounds check has its own reason.
+/// The outcome of decoding untrusted input (registers or bytes): a value, or the one <see cref="Rejection"/> saying
+/// which rule it broke. Decoders never throw on bad input; every check has its own rule.
 /// </summary>
-public readonly record struct ParseResult<T>(T? Value, string? Error)
+public readonly record struct ParseResult<T>(T? Value, Rejection? Rejection)
 {
-    public bool Ok => Error is null;
+    public bool Ok => Rejection is null;
+
+    /// <summary>The reason of the rejection, or null.</summary>
+    public string? Error => Rejection?.Reason;
 
     public static ParseResult<T> Success(T value) => new(value, null);
-    public static ParseResult<T> Fail(string error) => new(default, error);
+    public static ParseResult<T> Fail(Rejection rejection) => new(default, rejection);
+
+    /// <summary>Transitional: a descriptor failure not yet given its own rule.</summary>
+    public static ParseResult<T> Fail(string error) => new(default, DescriptorRules.Unclassified.Reject(error));
 
     public static implicit operator ParseResult<T>(T value) => Success(value);
+    public static implicit operator ParseResult<T>(Rejection rejection) => Fail(rejection);
+}
+
+/// <summary>Rules shared by descriptor decoders.</summary>
+public static class DescriptorRules
+{
+    public static readonly Rule Unclassified = new("descriptor.malformed", FfaError.InvalidParameters,
+        "a descriptor must be well formed", "DEN0077 v1.2 §5.11, §6");
 }
 
 /// <summary>Bounds arithmetic on untrusted offsets and lengths, done in 64 bits so nothing wraps.</summary>

@@ -46,6 +46,12 @@ public struct SmcFrame
     /// <summary>Function ID as the callee decodes it: the low 32 bits of x0.</summary>
     public readonly uint FunctionId => (uint)_x[0];
 
+    /// <summary>True for the SMC64 calling convention (function ID bit 30): arguments are x1..x17, else w1..w7.</summary>
+    public readonly bool Is64 => (FunctionId & 0x4000_0000) != 0;
+
+    /// <summary>The 32-bit view of register <paramref name="index"/> (wN).</summary>
+    public readonly uint W(int index) => (uint)_x[index];
+
     /// <summary>
     /// The view of the frame an SMC32 callee has: only w0..w7 carry arguments (SMCCC 1.2 §2.6), so the
     /// upper halves of x0..x7 are dropped and x8..x17 are not arguments at all.

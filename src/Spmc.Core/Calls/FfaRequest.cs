@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 
 namespace Spmc.Core.Calls;
@@ -26,29 +27,36 @@ public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 }
 
 /// <summary>
-/// The answer of an FF-A instance: the result registers, for an error its code and reason, and an optional
-/// note (a proxy model says here when it reproduces a kernel's bug, for instance).
+/// The answer of an FF-A instance: the result registers, for a refusal its <see cref="Rejection"/> (error, rule,
+/// reason), and an optional note (a proxy model says here when it reproduces a kernel's bug, for instance).
 /// </summary>
-public readonly record struct FfaAnswer(SmcFrame Frame, FfaError? Error, string? Reason, string? Note = null,
+public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = null, string? Note = null,
     Spmc.Core.Partitions.Runtime.Waiter? Wait = null)
 {
     /// <summary>An answer given later: the caller lent its cycles to a partition and waits for them back.</summary>
-    public static FfaAnswer Pending(Spmc.Core.Partitions.Runtime.Waiter waiter) => new(new SmcFrame(), null, null, null, waiter);
+    public static FfaAnswer Pending(Spmc.Core.Partitions.Runtime.Waiter waiter) => new(new SmcFrame(), null, null, waiter);
 
     public bool IsPending => Wait is not null;
 
+    public FfaError? Error => Rejection?.Code;
+    public string? Reason => Rejection?.Reason;
+    public string? Rule => Rejection?.Rule;
+
     public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7), null, null);
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7));
 
     public static FfaAnswer Success64(SmcFrame results)
     {
         results[0] = FfaFunctions.Id64(FfaFunction.Success);
-        return new FfaAnswer(results, null, null);
+        return new FfaAnswer(results);
     }
 
-    /// <summary>FFA_ERROR with w2 = the code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
-    public static FfaAnswer Fail(FfaError error, string reason) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Error), 0, error.Encoded()), error, reason);
+    /// <summary>FFA_ERROR with w2 = the rejection's code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
+    public static FfaAnswer Fail(Rejection rejection) =>
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Error), 0, rejection.Code.Encoded()), rejection);
 
-    public bool IsError => Error is not null;
+    /// <summary>Transitional: a refusal not yet given its rule.</summary>
+    public static FfaAnswer Fail(FfaError error, string reason) => Fail(new Rejection(error, "unclassified", reason));
+
+    public bool IsError => Rejection is not null;
 }

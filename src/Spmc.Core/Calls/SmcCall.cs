@@ -22,11 +22,12 @@ public sealed record SmcCall(
 
 /// <summary>
 /// The human view of an answer: the function and width called, the result's name, and for an error its
-/// name and the one rule that failed ("FFA_RXTX_MAP: TX and RX ranges overlap"). For a call that went
+/// name, the ID of the one rule that failed (<c>rxtx-map.overlap</c>, see docs/rules.md) and the reason in words
+/// ("FFA_RXTX_MAP: TX and RX ranges overlap"). For a call that went
 /// through the hypervisor proxy, <see cref="Hops"/> lists every frame the proxy sent to the SPMC with its
 /// answer, and <see cref="Notes"/> what the proxy model wants the user to know (e.g. a modelled kernel bug).
 /// </summary>
-public sealed record Decoded(string Function, string Width, string Result, string? Error, string? Reason,
+public sealed record Decoded(string Function, string Width, string Result, string? Error, string? Reason, string? Rule = null,
     IReadOnlyList<Hop>? Hops = null, IReadOnlyList<string>? Notes = null);
 
 /// <summary>One frame a hypervisor proxy sent to the SPMC (as <see cref="Caller"/>), and the SPMC's answer.</summary>

@@ -186,7 +186,7 @@ public sealed partial class PartitionManager
         else
         {
             ctx.State = ContextState.Waiting;
-            ctx.Resumer?.Complete(new FfaAnswer(response, null, null));
+            ctx.Resumer?.Complete(new FfaAnswer(response));
             ctx.Resumer = null;
         }
         return Park(c, ctx);

@@ -87,7 +87,7 @@ public sealed partial class PartitionManager : IShareAccess
         me.Response = new ResponseInProgress { Bytes = response, Delivered = 0 };
         var first = NextFragment(c.Caller, me.Response);
         if (me.Response.Complete) FinishRetrieve(share, me);
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Length, (uint)first), null, null);
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Length, (uint)first));
     }
 
     /// <summary>The transaction a handle names, or the INVALID_PARAMETERS answer saying why there is none.</summary>
@@ -255,7 +255,7 @@ public sealed partial class PartitionManager : IShareAccess
         var response = new ResponseInProgress { Bytes = d.ToBytes(layout), Delivered = 0 };
         var first = NextFragment(c.Caller, response);
         share.HypervisorResponse = response.Complete ? null : response;
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Bytes.Length, (uint)first), null, null);
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Bytes.Length, (uint)first));
     }
 
     /// <summary>
@@ -293,7 +293,7 @@ public sealed partial class PartitionManager : IShareAccess
             if (me is null) share.HypervisorResponse = null;
             else FinishRetrieve(share, me);
         }
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragTx), (uint)handle, handle >> 32, (uint)length), null, null);
+        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragTx), (uint)handle, handle >> 32, (uint)length));
     }
 
     /// <summary>Who may touch pages of a transaction: the sender keeps access only for SHARE; borrowers once retrieved.</summary>

@@ -30,7 +30,7 @@ public sealed partial class PartitionManager
     }
 
     private static FfaAnswer FragRx(ulong handle, int received, ushort senderForNwd) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragRx), (uint)handle, handle >> 32, (uint)received, (ulong)senderForNwd << 16), null, null);
+        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragRx), (uint)handle, handle >> 32, (uint)received, (ulong)senderForNwd << 16));
 
     private static FfaAnswer HandleSuccess(ulong handle) => FfaAnswer.Success32(w2: (uint)handle, w3: handle >> 32);
 

@@ -57,7 +57,7 @@ public sealed partial class PartitionManager
                 break; // boot complete
             case ContextState.Running when ctx.Reason == RunReason.Run:
                 // The FFA_RUN caller gets its cycles back (Hafnium ffa_msg_wait_complete: func = FFA_MSG_WAIT_32).
-                ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(MsgWait32), null, null));
+                ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(MsgWait32)));
                 break;
             case ContextState.Running:
                 return c.Fail(FfaError.Denied, $"context {ctx.Index} is handling a direct request from {EndpointId.Format(ctx.Request!.Sender)}: answer it with a direct response");
@@ -83,7 +83,7 @@ public sealed partial class PartitionManager
         if (ctx.State != ContextState.Running)
             return c.Fail(FfaError.Denied, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}: only a running context can yield");
         ctx.State = ContextState.Blocked;
-        ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(Yield32, PartitionContext.VmVcpu(c.Caller.Id, ctx.Index), (uint)c[2], (uint)c[3]), null, null));
+        ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(Yield32, PartitionContext.VmVcpu(c.Caller.Id, ctx.Index), (uint)c[2], (uint)c[3])));
         ctx.Resumer = null;
         return Park(c, ctx);
     }
@@ -131,7 +131,7 @@ public sealed partial class PartitionManager
                 {
                     ctx.HeldAnswer = null;
                     ctx.State = ContextState.Waiting;
-                    return new FfaAnswer(held, null, null, $"{who} had answered while preempted");
+                    return new FfaAnswer(held, null, $"{who} had answered while preempted");
                 }
                 ctx.State = ContextState.Running;
                 ctx.Resumer = waiter;
@@ -164,7 +164,7 @@ public sealed partial class PartitionManager
                 waiter.Complete(FfaAnswer.Fail(FfaError.Aborted, $"'{behaviour.Name}' did not answer"));
             }
         }
-        else Unpark(ctx, new FfaAnswer(delivered, null, null));
+        else Unpark(ctx, new FfaAnswer(delivered));
         return waiter.Completed ? waiter.Result!.Value with { Note = note } : FfaAnswer.Pending(waiter);
     }
 
@@ -204,7 +204,7 @@ public sealed partial class PartitionManager
                 ctx.Resumer = null;
                 ReleaseCaller(waiter.Caller, e.Id);
                 // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted.
-                waiter.Complete(new FfaAnswer(SmcFrame.From(Interrupt32), null, null,
+                waiter.Complete(new FfaAnswer(SmcFrame.From(Interrupt32), null,
                     $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; FFA_RUN (w1 = 0x{PartitionContext.VmVcpu(e.Id, ctx.Index):X}) resumes it"));
             }
         }

@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
@@ -27,7 +28,7 @@ public sealed partial class PartitionManager
     {
         var requested = (uint)c[1];
         FfaAnswer Refuse(string reason) =>
-            new(SmcFrame.From(FfaError.NotSupported.Encoded()), FfaError.NotSupported, $"FFA_VERSION: {reason}");
+            new(SmcFrame.From(FfaError.NotSupported.Encoded()), new Rejection(FfaError.NotSupported, "unclassified", $"FFA_VERSION: {reason}"));
 
         if (FfaVersion.Decode(requested) is not { } version)
             return Refuse($"requested version 0x{requested:X8} has bit 31 set");
@@ -38,7 +39,7 @@ public sealed partial class PartitionManager
 
         c.Caller.Version = version;
         c.Caller.VersionNegotiated = true;
-        return new FfaAnswer(SmcFrame.From(_config.Version.Encoded), null, null);
+        return new FfaAnswer(SmcFrame.From(_config.Version.Encoded));
     }
 
     /// <summary>FFA_FEATURES (DEN0077 §13.3): w1 = function ID (bit 31 set) or feature ID; w2 = input properties.</summary>

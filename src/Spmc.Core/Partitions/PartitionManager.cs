@@ -1,4 +1,6 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
@@ -62,6 +64,12 @@ public sealed partial class PartitionManager : ISecureWorld
     {
         public ulong this[int register] => Request.Args[register];
         public FfaAnswer Fail(FfaError error, string reason) => FfaAnswer.Fail(error, $"{Request.Name}: {reason}");
+
+        /// <summary>Refuses the call by <paramref name="rule"/>; the reason is prefixed with the function's name.</summary>
+        public FfaAnswer Reject(Rule rule, string reason) => FfaAnswer.Fail(rule.Reject($"{Request.Name}: {reason}"));
+
+        /// <summary>Refuses the call with a rejection made elsewhere (a decoder, a descriptor parser), prefixed with the function's name.</summary>
+        public FfaAnswer Reject(Rejection rejection) => FfaAnswer.Fail(rejection.Prefixed(Request.Name));
         public bool FromHypervisor => Caller.Id == EndpointId.Hypervisor;
         public bool FromNormalWorld => !Caller.IsSecure;
     }
@@ -72,6 +80,19 @@ public sealed partial class PartitionManager : ISecureWorld
         if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature, servesOlderCallers);
         if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature, servesOlderCallers);
     }
+
+    /// <summary>
+    /// Registers a handler that takes the call decoded as <typeparamref name="T"/>: a frame whose registers break a
+    /// rule of the ABI is refused by the decoder's rejection before the handler runs.
+    /// </summary>
+    private void Register<T>(FfaFunction function, Callers who, Func<Call, T, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
+        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null, bool servesOlderCallers = false)
+        where T : IFfaCall<T> =>
+        Register(function, who, c =>
+        {
+            var decoded = T.Decode(c.Request.Args);
+            return decoded.Ok ? run(c, decoded.Value!) : c.Reject(decoded.Rejection!);
+        }, smc32, smc64, properties, feature, servesOlderCallers);
 
     private void RegisterHandlers()
     {

@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Partitions;
@@ -28,14 +29,14 @@ public sealed class SpmcPort(PartitionManager spmc) : ISecureWorld
     {
         var fid = request.FunctionId;
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new FfaAnswer(Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), request.Args, fid), null, null);
+            return new FfaAnswer(Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), request.Args, fid));
         if (!fid.IsFfa)
         {
             // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); only FF-A and SMCCC_VERSION exist here.
             var frame = Narrow(new SmcFrame(), request.Args, fid);
             frame[0] = SmcccFunctionId.NotSupported;
-            return new FfaAnswer(frame, FfaError.NotSupported,
-                $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated");
+            return new FfaAnswer(frame, SmcccRules.UnknownFunction.Reject(
+                $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"));
         }
         var args = fid.Is64Bit ? request.Args : request.Args.As32BitArguments();
         args[0] = fid.Canonical;
@@ -64,16 +65,23 @@ public sealed class SpmcPort(PartitionManager spmc) : ISecureWorld
         var width = fid.Is64Bit ? "SMC64" : "SMC32";
         var notes = answer.Note is null ? null : new[] { answer.Note };
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame[0]:X}", answer.Error?.Name(), answer.Reason, hops, notes);
+            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame[0]:X}", answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
         if (!fid.IsFfa)
             return new Decoded($"SMCCC 0x{request.Args.FunctionId:X8}", width, answer.Frame[0] == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{answer.Frame[0]:X}",
-                answer.Error?.Name(), answer.Reason, hops, notes);
+                answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
         var function = request.Info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
         string result;
         if (request.Info?.Function == FfaFunction.Version && !fid.Is64Bit && FfaFunctions.NameOf((uint)answer.Frame[0]) is null)
             result = (uint)answer.Frame[0] == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)answer.Frame[0])}";
         else
             result = FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
-        return new Decoded(function, width, result, answer.Error?.Name(), answer.Reason, hops, notes);
+        return new Decoded(function, width, result, answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
     }
+}
+
+/// <summary>Rules of the SMC conduit itself (EL3 and the SPMD), before any FF-A handler.</summary>
+public static class SmcccRules
+{
+    public static readonly Rule UnknownFunction = new("smccc.unknown-function", FfaError.NotSupported,
+        "a function ID outside FF-A and SMCCC_VERSION answers SMCCC NOT_SUPPORTED (-1) in x0", "SMCCC DEN0028 §5.2; TF-A std_svc_smc_handler");
 }

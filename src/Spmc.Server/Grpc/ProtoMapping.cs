@@ -61,6 +61,7 @@ public static class ProtoMapping
         var decoded = new V1.Decoded { Function = d.Function, Width = d.Width, Result = d.Result };
         if (d.Error is not null) decoded.Error = d.Error;
         if (d.Reason is not null) decoded.Reason = d.Reason;
+        if (d.Rule is not null) decoded.Rule = d.Rule;
         foreach (var hop in d.Hops ?? [])
         {
             var h = new V1.Hop { Caller = hop.Caller, Decoded = ToProto(hop.Decoded) };

@@ -40,7 +40,8 @@ public sealed class MemoryReadDto
 
 public sealed record MemoryReadResultDto(string Address, string? Data, string? Error);
 
-public sealed record DecodedDto(string Function, string Width, string Result, string? Error, string? Reason,
+/// <summary>The decoded answer; for an error, <see cref="Rule"/> is the stable ID of the rule that failed (docs/rules.md).</summary>
+public sealed record DecodedDto(string Function, string Width, string Result, string? Error, string? Reason, string? Rule,
     IReadOnlyList<HopDto> Hops, IReadOnlyList<string> Notes);
 
 /// <summary>A frame the hypervisor proxy sent to the SPMC, as the caller it used, and the SPMC's answer.</summary>

@@ -60,7 +60,7 @@ public static class RestMapping
         ToDto(o.Decoded),
         (o.Events ?? []).Select(e => new SystemEventDto(e.Sequence, e.Kind.ToString(), Id(e.Endpoint), e.Vcpu, e.Delayed, e.Detail)).ToList());
 
-    private static DecodedDto ToDto(Decoded d) => new(d.Function, d.Width, d.Result, d.Error, d.Reason,
+    private static DecodedDto ToDto(Decoded d) => new(d.Function, d.Width, d.Result, d.Error, d.Reason, d.Rule,
         (d.Hops ?? []).Select(h => new HopDto(Id(h.Caller), h.Request.ToArray().Select(Hex).ToList(), h.Answer.ToArray().Select(Hex).ToList(),
             ToDto(h.Decoded))).ToList(),
         d.Notes ?? []);

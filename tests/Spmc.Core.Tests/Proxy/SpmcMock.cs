@@ -41,7 +41,7 @@ public sealed class SpmcMock : ISecureWorld
         Received.Add((request.Caller, request.Args));
         var id = request.Args.FunctionId;
         var frame = _scripts.TryGetValue(id, out var script) ? script(request.Args) : Default(request.Args);
-        return new FfaAnswer(frame, null, null);
+        return new FfaAnswer(frame);
     }
 
     public static SmcFrame Echo()

@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
@@ -96,7 +97,7 @@ public sealed partial class PkvmProxy
                 c.Notes.Add($"pKVM {_p.Name} bug: FFA_VERSION returns uninitialised EL2 stack in x1..x{(_p.Results == ResultRegisters.X0ToX3 ? 3 : 17)} " +
                             "(do_ffa_version sets only x0 of an uninitialised res struct; zeroed by 2bd3c6c7 in 7.2); " +
                             $"modelled as 0x{UninitialisedPattern:X16} | n in xn.");
-            return new Reply(res, error, reason is null ? null : $"pKVM: FFA_VERSION: {reason}");
+            return new Reply(res, error is { } e ? new Rejection(e, "unclassified", $"pKVM: FFA_VERSION: {reason}") : null);
         }
 
         if (Major(requested) != 1)
@@ -114,7 +115,8 @@ public sealed partial class PkvmProxy
             // A downgrade: ask the SPMC first. Its reply becomes res (x1..x17 stay the SPMC's).
             var spmc = Smc(c, Fid.Version, requested);
             if (IsNotSupported(spmc.Frame[0]))
-                return Verbatim(spmc) with { Reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim" };
+                return new Reply(spmc.Frame, (spmc.Rejection ?? new Rejection(FfaError.NotSupported, "unclassified", "")) with
+                    { Reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim" });
             if ((int)(uint)spmc.Frame[0] == -1)
                 c.Notes.Add($"pKVM {_p.Name} compares the SPMC's whole 64-bit x0 with -1: the zero-extended NOT_SUPPORTED (0x{spmc.Frame[0]:X}) " +
                             "is taken as acceptance and the hyp version is lowered anyway (fixed by the (s32) casts of 7.2).");

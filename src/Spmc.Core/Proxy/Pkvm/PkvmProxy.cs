@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
@@ -144,9 +145,9 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         var version = (uint)request.Args[0] == Fid.SmcccVersion;
         frame[0] = version ? 0x1_0001 : SmcccNotSupported;
         frame[1] = frame[2] = frame[3] = 0;
-        return version ? new FfaAnswer(frame, null, null)
-            : new FfaAnswer(frame, FfaError.NotSupported,
-                $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED");
+        return version ? new FfaAnswer(frame)
+            : new FfaAnswer(frame, new Rejection(FfaError.NotSupported, "unclassified",
+                $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED"));
     }
 
     public string? HostAccess(ushort vm, ulong address, ulong length, bool write) => _stage2?.HostAccess(address, length);
@@ -181,17 +182,17 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     }
 
     /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
-    private sealed record Reply(SmcFrame Regs, FfaError? Error, string? Reason);
+    private sealed record Reply(SmcFrame Regs, Rejection? Rejection = null);
 
     /// <summary>A proxy-made FFA_ERROR: x2 = the code sign-extended to 64 bits, every other register 0 (ffa_to_smccc_error).</summary>
     private static Reply Err(FfaError error, string reason) =>
-        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)error), error, $"pKVM: {reason}");
+        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)error), new Rejection(error, "unclassified", $"pKVM: {reason}"));
 
     /// <summary>A proxy-made FFA_SUCCESS with w2 = prop, every other register 0.</summary>
-    private static Reply Ok(ulong prop = 0) => new(SmcFrame.From(Fid.Success, 0, prop), null, null);
+    private static Reply Ok(ulong prop = 0) => new(SmcFrame.From(Fid.Success, 0, prop));
 
     /// <summary>The SPMC's registers as pKVM got them, to go to the host unchanged.</summary>
-    private static Reply Verbatim(FfaAnswer answer) => new(answer.Frame, answer.Error, answer.Reason);
+    private static Reply Verbatim(FfaAnswer answer) => new(answer.Frame, answer.Rejection);
 
     /// <summary>
     /// An SMC the proxy makes, as ID 0 on the host's vCPU: unused registers are zero. Before SMCCC 1.2 support
@@ -217,7 +218,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
             frame = c.Request.Args;
             for (var i = 0; i < 4; i++) frame[i] = reply.Regs[i];
         }
-        return new FfaAnswer(frame, reply.Error, reply.Reason, c.Notes.Count == 0 ? null : string.Join(" ", c.Notes));
+        return new FfaAnswer(frame, reply.Rejection, c.Notes.Count == 0 ? null : string.Join(" ", c.Notes));
     }
 
     /// <summary>Firmware's NOT_SUPPORTED as this release recognises it.</summary>
