@@ -55,4 +55,12 @@ public static class Expect
         Assert.False(string.IsNullOrWhiteSpace(o.Decoded.Reason), "an error carries a reason");
         return o;
     }
+
+    /// <summary>As <see cref="Error(SmcOutcome, Err)"/>, refused by the rule with ID <paramref name="rule"/> (docs/rules.md).</summary>
+    public static SmcOutcome Error(SmcOutcome o, Err error, string rule)
+    {
+        Error(o, error);
+        if (o.Decoded.Rule != rule) Assert.Fail($"expected rule {rule}, got {o.Decoded.Rule}: {Show(o)}");
+        return o;
+    }
 }
