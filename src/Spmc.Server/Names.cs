@@ -1,5 +1,5 @@
 using Spmc.Abi.Descriptors.Memory;
-using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Spm.Shares;
 using Spmc.Core.Systems;
 
 namespace Spmc.Server;

@@ -31,10 +31,10 @@ public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 /// reason), and an optional note (a proxy model says here when it reproduces a kernel's bug, for instance).
 /// </summary>
 public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = null, string? Note = null,
-    Spmc.Core.Partitions.Runtime.Waiter? Wait = null)
+    Waiter? Wait = null)
 {
     /// <summary>An answer given later: the caller lent its cycles to a partition and waits for them back.</summary>
-    public static FfaAnswer Pending(Spmc.Core.Partitions.Runtime.Waiter waiter) => new(new SmcFrame(), null, null, waiter);
+    public static FfaAnswer Pending(Waiter waiter) => new(new SmcFrame(), null, null, waiter);
 
     public bool IsPending => Wait is not null;
 

@@ -35,4 +35,4 @@ public sealed record Hop(ushort Caller, SmcFrame Request, SmcFrame Answer, Decod
 
 /// <summary>The answer to an <see cref="SmcCall"/>: the registers to write back, the reads, and the decoded view.</summary>
 public sealed record SmcOutcome(SmcFrame Frame, Decoded Decoded, IReadOnlyList<MemoryReadResult> Reads,
-    IReadOnlyList<Spmc.Core.Partitions.SystemEvent>? Events = null);
+    IReadOnlyList<SystemEvent>? Events = null);

@@ -1,7 +1,7 @@
 using Spmc.Abi.Ffa;
 
 using Spmc.Core.Proxy;
-using Spmc.Core.Partitions.Behaviours;
+using Spmc.Core.Spm.Behaviours;
 
 namespace Spmc.Core.Manifests;
 

@@ -46,9 +46,6 @@ public sealed class MemoryMap
     private readonly RangeMap<PageState> _map = new();
     private readonly ushort _spmcId;
 
-    /// <summary>Set by the SPMC: decides access to pages that are in a memory transaction.</summary>
-    public IShareAccess? Shares { get; set; }
-
     public MemoryMap(SystemConfig config)
     {
         _spmcId = config.SpmcId;
@@ -60,8 +57,11 @@ public sealed class MemoryMap
 
     public IReadOnlyList<RangeMap<PageState>.Entry> Entries => _map.Entries;
 
-    /// <summary>Null when <paramref name="endpoint"/> may read (or write) every byte of the range, else the reason.</summary>
-    public string? CheckAccess(ushort endpoint, ulong address, ulong length, bool write)
+    /// <summary>
+    /// Null when <paramref name="endpoint"/> may read (or write) every byte of the range, else the reason. Pages in a
+    /// memory transaction are decided by <paramref name="shares"/> (the SPMC's share states).
+    /// </summary>
+    public string? CheckAccess(ushort endpoint, ulong address, ulong length, bool write, IShareAccess shares)
     {
         if (length == 0) return null;
         if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the 64-bit address space";
@@ -72,9 +72,9 @@ public sealed class MemoryMap
             if (!s.HasValue) return $"{where} is not memory of this system (no manifest region covers it)";
             if (endpoint == _spmcId) continue;
             var state = s.Value;
-            if (state.Share is { } handle && Shares is not null)
+            if (state.Share is { } handle)
             {
-                var (access, why) = Shares.AccessOf(handle, endpoint);
+                var (access, why) = shares.AccessOf(handle, endpoint);
                 if (access == PageAccess.None) return $"{where}: {why}";
                 if (write && access == PageAccess.ReadOnly) return $"{where}: {EndpointId.Format(endpoint)} has read-only access (handle 0x{handle:X})";
                 continue;

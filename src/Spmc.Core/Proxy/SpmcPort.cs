@@ -2,7 +2,7 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 
 namespace Spmc.Core.Proxy;
 
@@ -13,7 +13,7 @@ namespace Spmc.Core.Proxy;
 /// SMC64 results are x0..x17 — answers SMCCC_VERSION and NOT_SUPPORTED (-1) for IDs outside FF-A, and can
 /// record every call it takes (the hops a proxy made).
 /// </summary>
-public sealed class SpmcPort(PartitionManager spmc) : ISecureWorld
+public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
 {
     /// <summary>When set, every call is appended here with its answer.</summary>
     public List<Hop>? Recording { get; set; }

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 
 namespace Spmc.Core.Systems;
 

@@ -3,8 +3,8 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions;
-using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Runtime;
 using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;
@@ -183,7 +183,7 @@ public sealed partial class SimulatedSystem
 
     /// <summary>The SPMC's ownership rules, then — for a VM — the hypervisor's stage 2.</summary>
     private string? AccessDenied(ushort actor, ulong address, ulong length, bool write) =>
-        _map.CheckAccess(actor, address, length, write) ??
+        _map.CheckAccess(actor, address, length, write, _spmc.ShareAccess) ??
         (EndpointId.IsVm(actor) ? _proxy.HostAccess(actor, address, length, write) : null);
 
     private Endpoint RequireEndpoint(ushort id, string field) =>

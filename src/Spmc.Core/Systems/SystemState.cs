@@ -3,10 +3,10 @@ using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions;
-using Spmc.Core.Partitions.Notifications;
-using Spmc.Core.Partitions.Runtime;
-using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Notifications;
+using Spmc.Core.Spm.Runtime;
+using Spmc.Core.Spm.Shares;
 using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;

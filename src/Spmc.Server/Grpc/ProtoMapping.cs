@@ -4,7 +4,7 @@ using Spmc.Core;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Systems;
 using Spmc.V1;
 using Conduit = Spmc.Abi.Smccc.Conduit;
@@ -49,7 +49,7 @@ public static class ProtoMapping
         return response;
     }
 
-    public static V1.SystemEvent ToProto(Core.Partitions.SystemEvent e)
+    public static V1.SystemEvent ToProto(Core.Calls.SystemEvent e)
     {
         var proto = new V1.SystemEvent { Sequence = (ulong)e.Sequence, Kind = e.Kind.ToString(), Endpoint = e.Endpoint, Delayed = e.Delayed, Detail = e.Detail };
         if (e.Vcpu is { } vcpu) proto.Vcpu = vcpu;
@@ -167,10 +167,10 @@ public static class ProtoMapping
         return state;
     }
 
-    public static V1.RxState ToProto(Core.Partitions.RxState state) => state switch
+    public static V1.RxState ToProto(Core.Spm.RxState state) => state switch
     {
-        Core.Partitions.RxState.Full => V1.RxState.Full,
-        Core.Partitions.RxState.OtherWorldOwned => V1.RxState.OtherWorldOwned,
+        Core.Spm.RxState.Full => V1.RxState.Full,
+        Core.Spm.RxState.OtherWorldOwned => V1.RxState.OtherWorldOwned,
         _ => V1.RxState.Empty,
     };
 

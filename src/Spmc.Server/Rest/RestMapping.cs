@@ -110,10 +110,10 @@ public static class RestMapping
 
     private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 
-    private static string StateName(Core.Partitions.RxState state) => state switch
+    private static string StateName(Core.Spm.RxState state) => state switch
     {
-        Core.Partitions.RxState.Full => "full",
-        Core.Partitions.RxState.OtherWorldOwned => "other-world-owned",
+        Core.Spm.RxState.Full => "full",
+        Core.Spm.RxState.OtherWorldOwned => "other-world-owned",
         _ => "empty",
     };
 }

@@ -1,4 +1,4 @@
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 

@@ -1,5 +1,5 @@
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 

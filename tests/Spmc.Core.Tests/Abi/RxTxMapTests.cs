@@ -25,7 +25,7 @@ public class RxTxMapTests
         Assert.Equal(HostMemory, mailbox.Tx);
         Assert.Equal(HostMemory + 0x1000, mailbox.Rx);
         Assert.Equal(1u, mailbox.Pages);
-        Assert.Equal(Spmc.Core.Partitions.RxState.Empty, mailbox.State);
+        Assert.Equal(Spmc.Core.Spm.RxState.Empty, mailbox.State);
         var memory = sys.State.Memory;
         Assert.Contains(memory, r => r.Base == HostMemory && r.Size == 0x1000 && r.Use == PageUse.TxBuffer && r.Owner == Host);
         Assert.Contains(memory, r => r.Base == HostMemory + 0x1000 && r.Size == 0x1000 && r.Use == PageUse.RxBuffer);

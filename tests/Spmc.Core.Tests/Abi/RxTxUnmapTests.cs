@@ -1,6 +1,6 @@
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 

@@ -9,61 +9,69 @@ public class MemoryMapTests
 {
     private static MemoryMap Map() => new(ManifestValidator.Validate(Rich));
 
+    /// <summary>These tests put no page in a memory transaction.</summary>
+    private static readonly IShareAccess NoShares = new NoTransactions();
+
+    private sealed class NoTransactions : IShareAccess
+    {
+        public (PageAccess Access, string? Why) AccessOf(ulong handle, ushort endpoint) => throw new InvalidOperationException("no page is in a transaction here");
+    }
+
     [Fact]
     public void Owner_MayReadAndWriteItsMemory()
     {
         var map = Map();
-        Assert.Null(map.CheckAccess(Host, HostMemory, 0x100000, write: true));
-        Assert.Null(map.CheckAccess(Sp12, Sp12Memory + 0x1000, 16, write: true));
-        Assert.Null(map.CheckAccess(Vm1, Vm1Memory + 0xFFFFF, 1, write: false));
+        Assert.Null(map.CheckAccess(Host, HostMemory, 0x100000, write: true, NoShares));
+        Assert.Null(map.CheckAccess(Sp12, Sp12Memory + 0x1000, 16, write: true, NoShares));
+        Assert.Null(map.CheckAccess(Vm1, Vm1Memory + 0xFFFFF, 1, write: false, NoShares));
     }
 
     [Fact]
     public void OtherEndpoint_IsRefused()
     {
         var map = Map();
-        Assert.Contains("0x8001", map.CheckAccess(Host, Sp12Memory, 16, write: false));
-        Assert.NotNull(map.CheckAccess(Vm1, Vm2Memory, 16, write: true));
-        Assert.NotNull(map.CheckAccess(Sp11, Sp12Memory, 16, write: false));
-        Assert.NotNull(map.CheckAccess(Sp12, HostMemory, 16, write: false));
+        Assert.Contains("0x8001", map.CheckAccess(Host, Sp12Memory, 16, write: false, NoShares));
+        Assert.NotNull(map.CheckAccess(Vm1, Vm2Memory, 16, write: true, NoShares));
+        Assert.NotNull(map.CheckAccess(Sp11, Sp12Memory, 16, write: false, NoShares));
+        Assert.NotNull(map.CheckAccess(Sp12, HostMemory, 16, write: false, NoShares));
     }
 
     [Fact]
     public void AccessStraddlingTheEndOfOwnedMemory_IsRefused()
     {
         var map = Map();
-        Assert.NotNull(map.CheckAccess(Host, HostMemory + 0x100000 - 8, 16, write: false));
-        Assert.NotNull(map.CheckAccess(Host, HostMemory - 8, 16, write: false));
+        Assert.NotNull(map.CheckAccess(Host, HostMemory + 0x100000 - 8, 16, write: false, NoShares));
+        Assert.NotNull(map.CheckAccess(Host, HostMemory - 8, 16, write: false, NoShares));
     }
 
     [Fact]
     public void Spmc_MayAccessEveryEndpointsMemory()
     {
         var map = Map();
-        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true));
-        Assert.Null(map.CheckAccess(0x8000, HostMemory, 16, write: false));
-        Assert.Null(map.CheckAccess(0x8000, Vm2Memory, 4096, write: true));
+        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true, NoShares));
+        Assert.Null(map.CheckAccess(0x8000, HostMemory, 16, write: false, NoShares));
+        Assert.Null(map.CheckAccess(0x8000, Vm2Memory, 4096, write: true, NoShares));
     }
 
     [Fact]
     public void UnownedAddress_IsRefused_EvenForTheSpmc()
     {
         var map = Map();
-        Assert.NotNull(map.CheckAccess(Host, Unowned, 1, write: false));
-        Assert.NotNull(map.CheckAccess(0x8000, Unowned, 1, write: false));
+        Assert.NotNull(map.CheckAccess(Host, Unowned, 1, write: false, NoShares));
+        Assert.NotNull(map.CheckAccess(0x8000, Unowned, 1, write: false, NoShares));
     }
 
     [Fact]
     public void Overflow_IsRefused()
     {
         var map = Map();
-        var reason = map.CheckAccess(Host, ulong.MaxValue - 10, 100, write: false);
+        var reason = map.CheckAccess(Host, ulong.MaxValue - 10, 100, write: false, NoShares);
         Assert.Contains("overflow", reason);
-        Assert.NotNull(map.CheckAccess(0x8000, ulong.MaxValue, 2, write: false));
+        Assert.NotNull(map.CheckAccess(0x8000, ulong.MaxValue, 2, write: false, NoShares));
     }
 
     [Fact]
-    public void ZeroLength_IsAlwaysAllowed() => Assert.Null(Map().CheckAccess(Host, Unowned, 0, write: true));
+    public void ZeroLength_IsAlwaysAllowed() => Assert.Null(Map().CheckAccess(Host, Unowned, 0, write: true, NoShares));
 
     [Fact]
     public void PartitionRxBuffer_IsReadOnlyForItsOwner_NormalWorldRxIsNot()
@@ -71,10 +79,10 @@ public class MemoryMapTests
         var map = Map();
         map.SetUse(Sp12Memory, 0x1000, PageUse.RxBuffer);
         map.SetUse(HostMemory, 0x1000, PageUse.RxBuffer);
-        Assert.NotNull(map.CheckAccess(Sp12, Sp12Memory, 16, write: true));
-        Assert.Null(map.CheckAccess(Sp12, Sp12Memory, 16, write: false));
-        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true));
-        Assert.Null(map.CheckAccess(Host, HostMemory, 16, write: true));
+        Assert.NotNull(map.CheckAccess(Sp12, Sp12Memory, 16, write: true, NoShares));
+        Assert.Null(map.CheckAccess(Sp12, Sp12Memory, 16, write: false, NoShares));
+        Assert.Null(map.CheckAccess(0x8000, Sp12Memory, 16, write: true, NoShares));
+        Assert.Null(map.CheckAccess(Host, HostMemory, 16, write: true, NoShares));
     }
 
     [Fact]

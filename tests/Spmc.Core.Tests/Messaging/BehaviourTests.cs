@@ -1,4 +1,5 @@
-using Spmc.Core.Partitions;
+using Spmc.Core.Calls;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Notifications;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Messaging.Dm;

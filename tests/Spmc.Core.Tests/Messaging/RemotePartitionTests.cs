@@ -1,5 +1,5 @@
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Spm.Runtime;
 using Spmc.Core.Systems;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Messaging.Dm;

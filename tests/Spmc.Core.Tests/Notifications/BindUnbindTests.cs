@@ -1,4 +1,4 @@
-using Spmc.Core.Partitions.Notifications;
+using Spmc.Core.Spm.Notifications;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Reflection;
 using Spmc.Abi.Smccc;
-using Spmc.Core.Partitions;
-using Spmc.Core.Partitions.Notifications;
+using Spmc.Core.Calls;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Notifications;
 using Spmc.Core.Systems;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;

@@ -4,7 +4,7 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Proxy;
 using Spmc.Core.Proxy.Pkvm;
 using Spmc.Core.Tests.Support;

@@ -1,6 +1,6 @@
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions;
+using Spmc.Core.Spm;
 using Spmc.Core.Manifests;
 using Spmc.Core.Systems;
 

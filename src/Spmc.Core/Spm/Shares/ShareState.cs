@@ -2,7 +2,7 @@ using Spmc.Abi.Descriptors;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 
-namespace Spmc.Core.Partitions.Shares;
+namespace Spmc.Core.Spm.Shares;
 
 /// <summary>FFA_MEM_SHARE, FFA_MEM_LEND or FFA_MEM_DONATE.</summary>
 public enum MemoryOperation

@@ -1,4 +1,4 @@
-namespace Spmc.Core.Partitions.Notifications;
+namespace Spmc.Core.Spm.Notifications;
 
 /// <summary>Notification <paramref name="Notification"/> (0..63) of a receiver is bound to <paramref name="Sender"/>.</summary>
 public sealed record NotificationBindingView(int Notification, ushort Sender);

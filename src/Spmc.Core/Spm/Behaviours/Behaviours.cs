@@ -2,7 +2,7 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
-namespace Spmc.Core.Partitions.Behaviours;
+namespace Spmc.Core.Spm.Behaviours;
 
 /// <summary>
 /// What a built-in behaviour sees of its partition: SMCs issued as that partition on the execution context

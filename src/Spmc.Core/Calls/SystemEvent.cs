@@ -1,4 +1,4 @@
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Calls;
 
 /// <summary>Something the simulated hardware would signal outside a call's return registers.</summary>
 public enum SystemEventKind
@@ -20,21 +20,4 @@ public sealed record SystemEvent(SystemEventKind Kind, ushort Endpoint, string D
 {
     /// <summary>Position in the system's event order (from 1), set when the system publishes it.</summary>
     public long Sequence { get; init; }
-}
-
-public sealed partial class PartitionManager
-{
-    private readonly List<SystemEvent> _events = [];
-
-    /// <summary>Records an event; the owning system takes them after each call, in order.</summary>
-    internal void Raise(SystemEvent e) => _events.Add(e);
-
-    /// <summary>The events raised since the last call to this method, oldest first.</summary>
-    public IReadOnlyList<SystemEvent> TakeEvents()
-    {
-        if (_events.Count == 0) return [];
-        var taken = _events.ToArray();
-        _events.Clear();
-        return taken;
-    }
 }

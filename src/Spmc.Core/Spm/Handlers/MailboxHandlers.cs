@@ -2,22 +2,27 @@ using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
+using Spmc.Core.Manifests;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>RX/TX buffers: FFA_RXTX_MAP, FFA_RXTX_UNMAP, FFA_RX_RELEASE, FFA_RX_ACQUIRE (Hafnium api.c).</summary>
-public sealed partial class PartitionManager
+internal sealed class MailboxHandlers(SpmcContext spmc)
 {
-    private const int PageSize = 4096;
+    private readonly SystemConfig _config = spmc.Config;
+    private readonly PhysicalMemory _memory = spmc.Memory;
+    private readonly MemoryMap _map = spmc.Map;
 
-    private void RegisterMailbox()
+
+
+    public void Register(HandlerTable table)
     {
         // Hafnium implements only FFA_RXTX_MAP_64; w2[1:0] = 0 (4 KiB minimum), w2[31:16] = maximum pages for v1.2+ callers.
-        Register(FfaFunction.RxTxMap, Callers.Any, RxTxMap, smc32: false, smc64: true,
+        table.Register(FfaFunction.RxTxMap, Callers.Any, RxTxMap, smc32: false, smc64: true,
             properties: c => c.Caller.Version >= FfaVersion.V1_2 ? _config.RxTxMaxPages << 16 : 0);
-        Register(FfaFunction.RxTxUnmap, Callers.Any, RxTxUnmap);
-        Register(FfaFunction.RxRelease, Callers.Any, RxRelease);
-        Register(FfaFunction.RxAcquire, Callers.Hypervisor, RxAcquire);
+        table.Register(FfaFunction.RxTxUnmap, Callers.Any, RxTxUnmap);
+        table.Register(FfaFunction.RxRelease, Callers.Any, RxRelease);
+        table.Register(FfaFunction.RxAcquire, Callers.Hypervisor, RxAcquire);
     }
 
     /// <summary>FFA_RXTX_MAP_64: x1 = TX, x2 = RX, w3 = page count. Check order as in Hafnium api_vm_configure_pages.</summary>
@@ -38,7 +43,7 @@ public sealed partial class PartitionManager
             var desc = parsed.Value!;
             if (!EndpointId.IsVm(desc.EndpointId) || desc.EndpointId == EndpointId.Hypervisor)
                 return c.Fail(FfaError.InvalidParameters, $"forwarded map: endpoint {EndpointId.Format(desc.EndpointId)} is not a VM the hypervisor can forward for");
-            if (FindEndpoint(desc.EndpointId) is not { } vm)
+            if (spmc.FindEndpoint(desc.EndpointId) is not { } vm)
                 return c.Fail(FfaError.InvalidParameters, $"forwarded map: VM {EndpointId.Format(desc.EndpointId)} is not in this system");
             if (desc.Rx.Constituents.Count != 1 || desc.Tx.Constituents.Count != 1)
                 return c.Fail(FfaError.InvalidParameters, "forwarded map: RX and TX must each be one contiguous constituent");
@@ -52,9 +57,9 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.Denied, $"{who} already has an RX/TX pair mapped (FFA_RXTX_UNMAP first)");
         if (pages < 1 || pages > _config.RxTxMaxPages)
             return c.Fail(FfaError.InvalidParameters, $"page count {pages} is outside 1..{_config.RxTxMaxPages}");
-        if (tx % PageSize != 0 || rx % PageSize != 0)
+        if (tx % FfaPage.Size != 0 || rx % FfaPage.Size != 0)
             return c.Fail(FfaError.InvalidParameters, $"TX 0x{tx:X} and RX 0x{rx:X} must be 4 KiB aligned");
-        var size = (ulong)pages * PageSize;
+        var size = (ulong)pages * FfaPage.Size;
         if (tx > ulong.MaxValue - size || rx > ulong.MaxValue - size)
             return c.Fail(FfaError.InvalidParameters, "buffer address + size overflows the address space");
         if (tx < rx + size && rx < tx + size)
@@ -83,7 +88,7 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.InvalidParameters, "only the hypervisor may name an endpoint in w1[31:16]; others pass 0");
         if (id != 0 && !EndpointId.IsVm(id))
             return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {EndpointId.Format(id)} is not a VM ID");
-        var target = id == 0 ? c.Caller : FindEndpoint(id);
+        var target = id == 0 ? c.Caller : spmc.FindEndpoint(id);
         if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
         if (target.Mailbox is not { } mailbox)
             return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(target.Id)} has no RX/TX pair mapped");
@@ -103,7 +108,7 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.InvalidParameters, "w1[15:0] must be 0 unless the hypervisor releases for a VM");
         if (id != 0 && !EndpointId.IsVm(id))
             return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
-        var target = id == 0 ? c.Caller : FindEndpoint(id);
+        var target = id == 0 ? c.Caller : spmc.FindEndpoint(id);
         if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
         var who = EndpointId.Format(target.Id);
 
@@ -115,7 +120,7 @@ public sealed partial class PartitionManager
                 return c.Fail(FfaError.Denied, $"the RX buffer of {who} is not held by its consumer (already released)");
             // Hafnium api_release_mailbox: a full RX whose "RX buffer full" framework notification is still pending
             // stays with its consumer until FFA_NOTIFICATION_GET (SPM/hypervisor framework flags) has consumed it.
-            case { State: RxState.Full } when RxFullNotificationPending(target.Id):
+            case { State: RxState.Full } when spmc.RxFullNotificationPending(target.Id):
                 return c.Fail(FfaError.Denied, $"{who} has not retrieved the RX-full framework notification of its message (FFA_NOTIFICATION_GET with the framework flags first)");
             case { State: RxState.OtherWorldOwned } when target.IsSecure:
                 return c.Fail(FfaError.Aborted, $"the RX buffer of {who} is in an impossible state");
@@ -130,7 +135,7 @@ public sealed partial class PartitionManager
     {
         var id = EndpointId.Receiver(c[1]);
         if (!EndpointId.IsVm(id)) return c.Fail(FfaError.NotSupported, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
-        if (FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        if (spmc.FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
         if (vm.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} has no RX buffer mapped");
         if (mailbox.State != RxState.Empty)
             return c.Fail(FfaError.Denied, $"the RX buffer of {EndpointId.Format(id)} is {(mailbox.State == RxState.Full ? "full" : "already acquired")}");

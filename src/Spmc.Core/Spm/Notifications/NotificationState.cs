@@ -1,13 +1,13 @@
 using System.Numerics;
 using Spmc.Abi.Ffa;
 
-namespace Spmc.Core.Partitions.Notifications;
+namespace Spmc.Core.Spm.Notifications;
 
 /// <summary>
 /// One bitmap of 64 pending notifications and which of them FFA_NOTIFICATION_INFO_GET already reported to the
 /// scheduler (Hafnium `struct notifications_state`: `pending`, `info_get_retrieved`).
 /// </summary>
-internal class PendingBitmap
+public class PendingBitmap
 {
     public ulong Pending { get; private set; }
 
@@ -35,7 +35,7 @@ internal class PendingBitmap
 /// Notifications from one kind of sender (SPs or VMs): per bit, the sender bound to it, and what is pending.
 /// Hafnium keeps the two kinds apart, so a bit may be bound to an SP and to a VM at the same time.
 /// </summary>
-internal sealed class BoundBitmap : PendingBitmap
+public sealed class BoundBitmap : PendingBitmap
 {
     /// <summary>An unbound bit holds the invalid-ID sentinel, as in Hafnium (`HF_INVALID_VM_ID`).</summary>
     public const ushort Unbound = EndpointId.Invalid;
@@ -74,7 +74,7 @@ internal sealed class BoundBitmap : PendingBitmap
 /// notifications (an SP from its manifest, a VM once its bitmap is created), its vCPU count, the bitmaps from SPs
 /// and from VMs, and the framework bitmap (bit 0 = SPM "RX buffer full", bit 32 = hypervisor "RX buffer full").
 /// </summary>
-internal sealed class NotificationRecord(ushort receiver, bool enabled, int vcpus)
+public sealed class NotificationRecord(ushort receiver, bool enabled, int vcpus)
 {
     public ushort Receiver { get; } = receiver;
     public bool Enabled { get; set; } = enabled;

@@ -3,30 +3,30 @@ using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Memory;
+using Spmc.Core.Spm.Shares;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// Sending memory: FFA_MEM_SHARE, FFA_MEM_LEND, FFA_MEM_DONATE and their continuation FFA_MEM_FRAG_TX.
 /// Validation follows Hafnium's order (api_ffa_mem_send, ffa_memory_send_validate): the first failing rule wins.
 /// </summary>
-public sealed partial class PartitionManager
+internal sealed class MemorySendHandlers(SpmcContext spmc)
 {
     /// <summary>Hafnium's build defaults (platform.gni): share states, fragments per transaction, receivers per transaction.</summary>
     public const int MaxShareStates = 100, MaxFragments = 20, MaxReceivers = 2;
 
-    private readonly SortedDictionary<ulong, ShareState> _shares = [];
-    private ulong _nextHandle = 1;
+    private readonly PhysicalMemory _memory = spmc.Memory;
+    private readonly MemoryMap _map = spmc.Map;
+    private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
 
-    public IReadOnlyCollection<ShareState> Shares => _shares.Values;
-
-    private void RegisterMemorySend()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MemShare, Callers.Any, c => MemSend(c, MemoryOperation.Share), smc64: true);
-        Register(FfaFunction.MemLend, Callers.Any, c => MemSend(c, MemoryOperation.Lend), smc64: true);
-        Register(FfaFunction.MemDonate, Callers.Any, c => MemSend(c, MemoryOperation.Donate), smc64: true);
-        Register(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
+        table.Register(FfaFunction.MemShare, Callers.Any, c => MemSend(c, MemoryOperation.Share), smc64: true);
+        table.Register(FfaFunction.MemLend, Callers.Any, c => MemSend(c, MemoryOperation.Lend), smc64: true);
+        table.Register(FfaFunction.MemDonate, Callers.Any, c => MemSend(c, MemoryOperation.Donate), smc64: true);
+        table.Register(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
     }
 
     private static FfaAnswer FragRx(ulong handle, int received, ushort senderForNwd) =>
@@ -34,26 +34,16 @@ public sealed partial class PartitionManager
 
     private static FfaAnswer HandleSuccess(ulong handle) => FfaAnswer.Success32(w2: (uint)handle, w3: handle >> 32);
 
-    /// <summary>Reads w1/w2 lengths; for SMC64 the upper halves must be zero (the lengths are 32-bit).</summary>
-    private static string? Lengths(Call c, out int total, out int fragment)
-    {
-        total = fragment = 0;
-        if (c[1] > uint.MaxValue || c[2] > uint.MaxValue) return "lengths in x1/x2 must fit in 32 bits";
-        if (c[1] > int.MaxValue || c[2] > int.MaxValue) return $"total length {c[1]} or fragment length {c[2]} is absurdly large";
-        (total, fragment) = ((int)c[1], (int)c[2]);
-        return null;
-    }
-
     private FfaAnswer MemSend(Call c, MemoryOperation op)
     {
-        if (Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
+        if (MemoryChecks.Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
         if (c[3] != 0 || c[4] != 0)
             return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support (as Hafnium): put the descriptor in the TX buffer with x3 = x4 = 0");
         if (fragment > total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds total length {total}");
         if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped (FFA_RXTX_MAP first)");
         if (fragment > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds the {mailbox.Size}-byte TX buffer");
         // Hafnium converts v1.0 descriptors to the v1.1 form within one page, so a v1.0 fragment is at most 4 KiB.
-        if (c.Caller.Version < FfaVersion.V1_1 && fragment > PageSize)
+        if (c.Caller.Version < FfaVersion.V1_1 && fragment > FfaPage.Size)
             return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment}: a v1.0 descriptor fragment is at most 4096 bytes");
         if (total > MaxFragments * mailbox.Size)
             return c.Fail(FfaError.NoMemory, $"total length {total} needs more than {MaxFragments} fragments of {mailbox.Size} bytes (Hafnium's limit)");
@@ -63,7 +53,7 @@ public sealed partial class PartitionManager
         var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, v10);
         if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
         var d = parsed.Value!;
-        if (LayoutError(d, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
+        if (MemoryChecks.LayoutError(d, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
         if (d.Receivers.Count == 0) return c.Fail(FfaError.InvalidParameters, "receiver count is 0");
         if (d.Receivers.Count > MaxReceivers) return c.Fail(FfaError.InvalidParameters, $"{d.Receivers.Count} receivers; at most {MaxReceivers} (Hafnium's limit)");
 
@@ -95,14 +85,14 @@ public sealed partial class PartitionManager
 
         if (SenderError(c, d.Sender) is { } senderError) return c.Fail(FfaError.Denied, senderError);
         if (ReceiversError(d, op) is ({ } receiverCode, { } receiverError)) return c.Fail(receiverCode, receiverError);
-        if (AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is ({ } attrCode, { } attrError)) return c.Fail(attrCode, attrError);
+        if (MemoryChecks.AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is ({ } attrCode, { } attrError)) return c.Fail(attrCode, attrError);
 
         if (_shares.Count >= MaxShareStates)
             return c.Fail(FfaError.NoMemory, $"{MaxShareStates} memory transactions are outstanding (Hafnium's limit); reclaim one first");
 
         var share = new ShareState
         {
-            Handle = _nextHandle++,
+            Handle = spmc.State.NextHandle++,
             Operation = op,
             Sender = d.Sender,
             Attributes = d.Attributes,
@@ -120,17 +110,6 @@ public sealed partial class PartitionManager
         return CompleteSend(c, share, compositeOffset);
     }
 
-    /// <summary>EMAD size rules: 16 for v1.0/1.1 callers, 16 or 32 for v1.2 callers (Hafnium).</summary>
-    private static string? LayoutError(MemoryTransactionDescriptor d, Endpoint caller)
-    {
-        if (d.Layout == MemoryDescriptorLayout.V1_0 || d.EmadSize == 0) return null;
-        if (d.EmadSize > EndpointMemoryAccess.SizeV1_0 && caller.Version < FfaVersion.V1_2)
-            return $"{d.EmadSize}-byte receiver descriptors are FF-A 1.2; the caller uses {caller.Version}";
-        if (d.EmadSize > EndpointMemoryAccess.SizeV1_2)
-            return $"{d.EmadSize}-byte receiver descriptors are newer than FF-A {caller.Version}";
-        return null;
-    }
-
     /// <summary>
     /// The descriptor's sender: an SP must name itself; a VM must name itself, except the hypervisor (ID 0),
     /// which may send for any VM of the system. The normal world can never name an SP (Hafnium: DENIED).
@@ -142,7 +121,7 @@ public sealed partial class PartitionManager
         if (EndpointId.IsSecure(sender)) return $"the normal world cannot send as {EndpointId.Format(sender)}";
         if (sender != c.Caller.Id && !c.FromHypervisor)
             return $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)} (only the hypervisor sends for other VMs)";
-        return FindEndpoint(sender) is null ? $"sender {EndpointId.Format(sender)} is not an endpoint of this system" : null;
+        return spmc.FindEndpoint(sender) is null ? $"sender {EndpointId.Format(sender)} is not an endpoint of this system" : null;
     }
 
     /// <summary>
@@ -160,7 +139,7 @@ public sealed partial class PartitionManager
             var who = $"receiver {i} ({EndpointId.Format(a.Endpoint)})";
             if (a.Endpoint == d.Sender) return (FfaError.InvalidParameters, $"{who} is the sender");
             if (!seen.Add(a.Endpoint)) return (FfaError.InvalidParameters, $"{who} is listed twice");
-            if (FindEndpoint(a.Endpoint) is null) return (FfaError.InvalidParameters, $"{who} is not an endpoint of this system");
+            if (spmc.FindEndpoint(a.Endpoint) is null) return (FfaError.InvalidParameters, $"{who} is not an endpoint of this system");
             if (a.ReservedBitsSet) return (FfaError.InvalidParameters, $"{who}: reserved permission or flag bits are set (0x{a.Permissions:X2}/0x{a.Flags:X2})");
             if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
                 return (FfaError.InvalidParameters, $"{who}: permission value 3 is reserved");
@@ -180,38 +159,6 @@ public sealed partial class PartitionManager
                 return (FfaError.Denied, $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
         }
         if (!anySp) return (FfaError.Denied, "normal world to normal world transactions do not go through the SPMC: name at least one secure partition");
-        return (null, null);
-    }
-
-    /// <summary>
-    /// Memory region attributes (Hafnium): reserved bits and the NS bit are INVALID; DONATE and single-borrower
-    /// LEND must leave the type unspecified (INVALID); SHARE and multi-borrower LEND must give Normal
-    /// write-back inner-shareable or Device-nGnRnE inner-shareable, the only ones Hafnium accepts (DENIED).
-    /// A retrieve request may leave the type unspecified.
-    /// </summary>
-    private static (FfaError?, string?) AttributesError(MemoryRegionAttributes attributes, MemoryOperation op, int receivers, bool forRetrieve)
-    {
-        if (attributes.ReservedBitsSet) return (FfaError.InvalidParameters, $"attributes {attributes}: bits[15:7] are reserved");
-        if (attributes.NonSecure) return (FfaError.InvalidParameters, $"attributes {attributes}: the NS bit is set by the SPMC, never by the caller");
-        var singleBorrower = op == MemoryOperation.Donate || (op == MemoryOperation.Lend && receivers == 1);
-        if (forRetrieve)
-        {
-            // A retriever may leave the type unspecified and learn it from the response (Hafnium).
-            if (attributes.Type == MemoryType.NotSpecified) return (null, null);
-        }
-        else if (singleBorrower)
-        {
-            return attributes.Type == MemoryType.NotSpecified ? (null, null)
-                : (FfaError.InvalidParameters, $"attributes {attributes}: {(op == MemoryOperation.Donate ? "DONATE" : "LEND to one borrower")} must leave the memory type unspecified");
-        }
-        // Hafnium's ffa_memory_attributes_validate: Normal must be write-back, Device must be nGnRnE, and the
-        // shareability must be inner for every type (so SHARE with attributes 0 is DENIED).
-        if (attributes.Type == MemoryType.Normal && attributes.Cacheability != Cacheability.WriteBack)
-            return (FfaError.Denied, $"attributes {attributes}: Normal memory must be write-back");
-        if (attributes.Type == MemoryType.Device && attributes.DeviceAttributes != 0)
-            return (FfaError.Denied, $"attributes {attributes}: Device memory must be nGnRnE");
-        if (attributes.Shareability != Shareability.InnerShareable)
-            return (FfaError.Denied, $"attributes {attributes}: the shareability must be inner (Normal write-back inner-shareable is 0x2F)");
         return (null, null);
     }
 
@@ -283,7 +230,7 @@ public sealed partial class PartitionManager
         for (var i = 0; i < list.Count; i++)
         {
             var k = list[i];
-            if (k.Address % PageSize != 0) return (FfaError.InvalidParameters, $"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
+            if (k.Address % FfaPage.Size != 0) return (FfaError.InvalidParameters, $"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
             if (k.PageCount == 0) return (FfaError.InvalidParameters, $"constituent {i}: page count is 0");
             if (k.Address > ulong.MaxValue - k.ByteLength) return (FfaError.InvalidParameters, $"constituent {i}: 0x{k.Address:X} + {k.PageCount} pages overflows the address space");
             pages += k.PageCount;

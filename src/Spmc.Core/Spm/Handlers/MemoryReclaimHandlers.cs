@@ -1,17 +1,22 @@
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Memory;
+using Spmc.Core.Spm.Shares;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>Giving memory back: FFA_MEM_RELINQUISH (borrowers) and FFA_MEM_RECLAIM (the sender).</summary>
-public sealed partial class PartitionManager
+internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
 {
-    private void RegisterMemoryReclaim()
+    private readonly PhysicalMemory _memory = spmc.Memory;
+    private readonly MemoryMap _map = spmc.Map;
+    private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
+
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MemRelinquish, Callers.Any, MemRelinquish);
-        Register(FfaFunction.MemReclaim, Callers.Any, MemReclaim);
+        table.Register(FfaFunction.MemRelinquish, Callers.Any, MemRelinquish);
+        table.Register(FfaFunction.MemReclaim, Callers.Any, MemReclaim);
     }
 
     /// <summary>
@@ -31,7 +36,7 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.InvalidParameters, $"endpoint {EndpointId.Format(endpoint)} is not the caller");
         if ((d.Flags & ~MemoryRelinquishDescriptor.ZeroMemory) != 0)
             return c.Fail(FfaError.InvalidParameters, $"flags 0x{d.Flags:X}: only bit 0 (zero memory) is supported");
-        if (ShareFor(c, d.Handle, out var share) is { } unknown) return unknown;
+        if (MemoryChecks.ShareFor(c, _shares, d.Handle, out var share) is { } unknown) return unknown;
         if (share.Receiver(endpoint) is not { } me)
             return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} is not a receiver of handle 0x{share.Handle:X}");
         if (!me.HoldsMemory) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} has not retrieved handle 0x{share.Handle:X}");
@@ -59,10 +64,10 @@ public sealed partial class PartitionManager
     /// </summary>
     private FfaAnswer MemReclaim(Call c)
     {
-        var handle = Handle(c);
+        var handle = MemoryChecks.Handle(c);
         var flags = c[3];
         if ((flags & ~1UL) != 0) return c.Fail(FfaError.InvalidParameters, $"flags 0x{flags:X}: only bit 0 (zero memory) is supported");
-        if (ShareFor(c, handle, out var share) is { } unknown) return unknown;
+        if (MemoryChecks.ShareFor(c, _shares, handle, out var share) is { } unknown) return unknown;
         if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
             return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not the sender of handle 0x{handle:X} ({EndpointId.Format(share.Sender)})");
         var holders = share.Receivers.Where(r => r.HoldsMemory).Select(r => EndpointId.Format(r.Id)).ToList();

@@ -2,19 +2,23 @@ using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>Partition discovery: FFA_PARTITION_INFO_GET and FFA_PARTITION_INFO_GET_REGS (Hafnium api.c).</summary>
-public sealed partial class PartitionManager
+internal sealed class DiscoveryHandlers(SpmcContext spmc)
 {
+    private readonly SystemConfig _config = spmc.Config;
+
+
     /// <summary>24-byte descriptors are three registers each, so x3..x17 carry five per call.</summary>
     public const int InfoRegsEntriesPerCall = 5;
 
-    private void RegisterDiscovery()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.PartitionInfoGet, Callers.Any, PartitionInfoGet);
-        Register(FfaFunction.PartitionInfoGetRegs, Callers.Any, PartitionInfoGetRegs, smc32: false, smc64: true);
+        table.Register(FfaFunction.PartitionInfoGet, Callers.Any, PartitionInfoGet);
+        table.Register(FfaFunction.PartitionInfoGetRegs, Callers.Any, PartitionInfoGetRegs, smc32: false, smc64: true);
     }
 
     /// <summary>
@@ -54,7 +58,7 @@ public sealed partial class PartitionManager
         if (entries.Count == 0) return c.Fail(FfaError.InvalidParameters, $"no partition has UUID {uuid}");
         if ((flags & 1) != 0) return FfaAnswer.Success32(w2: (uint)entries.Count);
 
-        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
         var size = PartitionInfoDescriptor.SizeFor(c.Caller.Version);
         var mailbox = c.Caller.Mailbox!;
         if (entries.Count * size > mailbox.Size)
@@ -62,7 +66,7 @@ public sealed partial class PartitionManager
 
         var bytes = new byte[entries.Count * size];
         for (var i = 0; i < entries.Count; i++) entries[i].Write(bytes.AsSpan(i * size), c.Caller.Version);
-        FillRx(c.Caller, bytes);
+        spmc.FillRx(c.Caller, bytes);
         // v1.0 defines no w3; v1.1+ report the descriptor size so callers can step through RX.
         return FfaAnswer.Success32(w2: (uint)entries.Count, w3: c.Caller.Version >= FfaVersion.V1_1 ? (uint)size : 0);
     }

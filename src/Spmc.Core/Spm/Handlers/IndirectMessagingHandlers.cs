@@ -1,21 +1,24 @@
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
+using Spmc.Core.Memory;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>Indirect messaging (FFA_MSG_SEND2, FF-A v1.1 §7.2), as Hafnium's api_ffa_msg_send2 handles it in the SPMC.</summary>
-public sealed partial class PartitionManager
+internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHandlers notifications)
 {
+    private readonly PhysicalMemory _memory = spmc.Memory;
+
     /// <summary>
     /// The most a message (header + payload) may take: one FF-A page, Hafnium's FFA_MSG_PAYLOAD_MAX
     /// (= HF_MAILBOX_SIZE), whatever the buffers' size.
     /// </summary>
-    public const int IndirectMessageMaxSize = 4096;
+    public const int IndirectMessageMaxSize = FfaPage.Size;
 
-    private void RegisterIndirectMessaging()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MsgSend2, Callers.Any, MsgSend2);
+        table.Register(FfaFunction.MsgSend2, Callers.Any, MsgSend2);
     }
 
     /// <summary>
@@ -38,8 +41,8 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {Id(named)} is not a VM ID: the hypervisor forwards messages of VMs only");
         var senderId = named != 0 ? named : c.Caller.Id;
 
-        if (KnownToSpmc(senderId) is not { } sender)
-            return c.Fail(FfaError.Denied, FindEndpoint(senderId) is null
+        if (spmc.KnownToSpmc(senderId) is not { } sender)
+            return c.Fail(FfaError.Denied, spmc.FindEndpoint(senderId) is null
                 ? $"sender {Id(senderId)} is not an endpoint of this system"
                 : $"the SPMC has no record of VM {Id(senderId)} (no RX/TX pair forwarded, no notification bitmap)");
         if (sender.Mailbox is not { } outbox)
@@ -55,12 +58,12 @@ public sealed partial class PartitionManager
         if (EndpointId.IsVm(senderId) && flags != 0)
             return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X} must be zero for a VM sender (delay SRI is for partitions)");
 
-        if (KnownToSpmc(header.Receiver) is not { } receiver)
-            return c.Fail(FfaError.InvalidParameters, FindEndpoint(header.Receiver) is null
+        if (spmc.KnownToSpmc(header.Receiver) is not { } receiver)
+            return c.Fail(FfaError.InvalidParameters, spmc.FindEndpoint(header.Receiver) is null
                 ? $"the header's receiver {Id(header.Receiver)} is not an endpoint of this system"
                 : $"the SPMC has no record of VM {Id(header.Receiver)} (no RX/TX pair forwarded, no notification bitmap)");
         if (IndirectMessagingRefused(sender, receiver) is { } refused) return c.Fail(FfaError.Denied, refused);
-        if (RxBusyReason(receiver) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (SpmcContext.RxBusyReason(receiver) is { } busy) return c.Fail(FfaError.Busy, busy);
 
         // Hafnium api_ffa_msg_send2_copy_data: the payload may not overlap the header of the sender's version.
         var minOffset = (uint)IndirectMessageHeader.SizeFor(sender.Version);
@@ -72,20 +75,20 @@ public sealed partial class PartitionManager
         if (total > IndirectMessageMaxSize)
             return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} = {total} exceeds the {IndirectMessageMaxSize}-byte message limit");
 
-        FillRx(receiver, _memory.Read(outbox.Tx, (int)total));
-        Raise(new SystemEvent(SystemEventKind.IndirectMessage, receiver.Id,
+        spmc.FillRx(receiver, _memory.Read(outbox.Tx, (int)total));
+        spmc.Raise(new SystemEvent(SystemEventKind.IndirectMessage, receiver.Id,
             $"message of {header.PayloadSize} bytes from {Id(senderId)} in the RX buffer of {Id(receiver.Id)}"));
 
         // The RX-full framework notification goes to a VM always (a VM that gave its RX buffer takes indirect
         // messages, hence framework notifications) and to an SP only if it receives notifications: the hypervisor's
         // bit for a VM sender, the SPM's for an SP sender.
-        var record = NotificationsOf(receiver);
+        var record = notifications.NotificationsOf(receiver);
         if (!receiver.IsSecure || record.Enabled)
         {
             var fromVm = EndpointId.IsVm(senderId);
-            record.Framework.Set(fromVm ? HypervisorRxFullNotification : SpmRxFullNotification);
-            SignalPending(receiver.Id, $"RX buffer full ({(fromVm ? "hypervisor" : "SPM")} framework notification) for {Id(receiver.Id)}: message from {Id(senderId)}",
-                (flags & DelaySriFlag) != 0);
+            record.Framework.Set(fromVm ? NotificationHandlers.HypervisorRxFullNotification : NotificationHandlers.SpmRxFullNotification);
+            notifications.SignalPending(receiver.Id, $"RX buffer full ({(fromVm ? "hypervisor" : "SPM")} framework notification) for {Id(receiver.Id)}: message from {Id(senderId)}",
+                (flags & NotificationHandlers.DelaySriFlag) != 0);
         }
         return FfaAnswer.Success32();
     }
@@ -104,4 +107,6 @@ public sealed partial class PartitionManager
             return $"partition {Id(receiver.Id)} does not declare indirect messaging in its manifest";
         return null;
     }
+
+    private static string Id(ushort id) => EndpointId.Format(id);
 }

@@ -1,16 +1,17 @@
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>FFA_CONSOLE_LOG (v1.2): partitions print through the SPMC; lines are kept per system.</summary>
-public sealed partial class PartitionManager
+internal sealed class ConsoleHandlers(SpmcContext spmc)
 {
-    private void RegisterConsole() =>
+
+    public void Register(HandlerTable table) =>
         // The spec reserves it for secure endpoints (pKVM cites DEN0077 1.2 table 13.53 when blocking it);
         // Hafnium would also log for the normal world. Hafnium serves partitions below v1.2 too (with the
         // 6-register limit), so the ABI is not gated by the caller's version.
-        Register(FfaFunction.ConsoleLog, Callers.SecurePartitions, ConsoleLog, smc32: true, smc64: true, servesOlderCallers: true);
+        table.Register(FfaFunction.ConsoleLog, Callers.SecurePartitions, ConsoleLog, smc32: true, smc64: true, servesOlderCallers: true);
 
     /// <summary>
     /// w1 = character count; characters packed little-endian from w2: SMC32 carries up to 24 (w2..w7), SMC64
@@ -32,7 +33,7 @@ public sealed partial class PartitionManager
             var value = c[2 + r];
             for (var b = 0; b < width; b++) chars[r * width + b] = (byte)(value >> (8 * b));
         }
-        Console.Append(c.Caller.Id, chars.AsSpan(0, (int)count));
+        spmc.State.Console.Append(c.Caller.Id, chars.AsSpan(0, (int)count));
         return FfaAnswer.Success32();
     }
 }

@@ -2,9 +2,10 @@ using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Notifications;
+using Spmc.Core.Manifests;
+using Spmc.Core.Spm.Notifications;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// Notifications (FF-A v1.1 §10): FFA_NOTIFICATION_BITMAP_CREATE/DESTROY, BIND/UNBIND, SET, GET and INFO_GET, with
@@ -12,7 +13,7 @@ namespace Spmc.Core.Partitions;
 /// Only global notifications exist: Hafnium HEAD removed per-vCPU notifications, so the per-vCPU flag is
 /// INVALID_PARAMETERS wherever it appears.
 /// </summary>
-public sealed partial class PartitionManager
+internal sealed class NotificationHandlers(SpmcContext spmc)
 {
     /// <summary>Framework notification "RX buffer full" set by the SPM (sender an SP), bit 0 of the framework bitmap.</summary>
     public const ulong SpmRxFullNotification = 1ul << 0;
@@ -25,27 +26,32 @@ public sealed partial class PartitionManager
 
     // FFA_NOTIFICATION_GET flags (w2) and FFA_NOTIFICATION_SET / BIND flags.
     private const uint GetFromSps = 1u << 0, GetFromVms = 1u << 1, GetFromSpm = 1u << 2, GetFromHypervisor = 1u << 3;
-    private const uint PerVcpuFlag = 1u << 0, DelaySriFlag = 1u << 1;
+    private const uint PerVcpuFlag = 1u << 0;
 
-    private readonly Dictionary<ushort, NotificationRecord> _notifications = [];
+    /// <summary>FFA_NOTIFICATION_SET and FFA_MSG_SEND2 flag (w2 bit 1): delay the schedule-receiver interrupt.</summary>
+    public const uint DelaySriFlag = 1u << 1;
 
-    private void RegisterNotifications()
+    private readonly SystemConfig _config = spmc.Config;
+    private readonly Dictionary<ushort, Endpoint> _endpoints = spmc.State.Endpoints;
+    private readonly Dictionary<ushort, NotificationRecord> _notifications = spmc.State.Notifications;
+
+    public void Register(HandlerTable table)
     {
         // Only the hypervisor creates and destroys VMs' bitmaps: others get NOT_SUPPORTED from the Callers gate, as
         // from Hafnium's ffa_notifications_is_bitmap_access_valid.
-        Register(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate);
-        Register(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy);
-        Register(FfaFunction.NotificationBind, Callers.Any, c => UpdateBindings(c, bind: true));
-        Register(FfaFunction.NotificationUnbind, Callers.Any, c => UpdateBindings(c, bind: false));
-        Register(FfaFunction.NotificationSet, Callers.Any, NotificationSet);
-        Register(FfaFunction.NotificationGet, Callers.Any, NotificationGet);
+        table.Register(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate);
+        table.Register(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy);
+        table.Register(FfaFunction.NotificationBind, Callers.Any, c => UpdateBindings(c, bind: true));
+        table.Register(FfaFunction.NotificationUnbind, Callers.Any, c => UpdateBindings(c, bind: false));
+        table.Register(FfaFunction.NotificationSet, Callers.Any, NotificationSet);
+        table.Register(FfaFunction.NotificationGet, Callers.Any, NotificationGet);
         // INFO_GET is the primary scheduler's (Hafnium vm_is_primary: ID 0). Hafnium implements only the SMC64 form;
         // FF-A 1.1 defines both, and the SMC32 one answers the same in w3..w7 with at most 10 IDs.
-        Register(FfaFunction.NotificationInfoGet, Callers.Hypervisor, NotificationInfoGet, smc32: true, smc64: true);
+        table.Register(FfaFunction.NotificationInfoGet, Callers.Hypervisor, NotificationInfoGet, smc32: true, smc64: true);
     }
 
     /// <summary>The notification state of an endpoint of this system, made on first use (SPs enabled from their manifest).</summary>
-    private NotificationRecord NotificationsOf(Endpoint endpoint)
+    public NotificationRecord NotificationsOf(Endpoint endpoint)
     {
         if (!_notifications.TryGetValue(endpoint.Id, out var record))
             _notifications[endpoint.Id] = record = new NotificationRecord(endpoint.Id, NotificationsSupported(endpoint), endpoint.Vcpus);
@@ -53,27 +59,11 @@ public sealed partial class PartitionManager
     }
 
     /// <summary>An SP receives notifications when its manifest says so and it is v1.1 or later; VMs once their bitmap exists.</summary>
-    private static bool NotificationsSupported(Endpoint endpoint) =>
+    public static bool NotificationsSupported(Endpoint endpoint) =>
         endpoint.Partition?.Properties.HasFlag(PartitionProperties.NotificationReceive) ?? false;
 
-    /// <summary>
-    /// The endpoints Hafnium's SPMC has a record of (`ffa_vm_find_locked`): every SP, the hypervisor (ID 0, Hafnium's
-    /// "other world" VM), and another VM only while its notification bitmap exists or the hypervisor has forwarded its
-    /// RX/TX pair (`ffa_vm_nwd_alloc`/`ffa_vm_nwd_free`). Unlike Hafnium we know VMs from the manifest only.
-    /// </summary>
-    private Endpoint? KnownToSpmc(ushort id)
-    {
-        if (FindEndpoint(id) is not { } endpoint) return null;
-        if (endpoint.IsSecure || id == EndpointId.Hypervisor) return endpoint;
-        var created = _notifications.TryGetValue(id, out var record) && record.Enabled;
-        return created || endpoint.Mailbox is not null ? endpoint : null;
-    }
-
-    /// <summary>True while an "RX buffer full" framework notification is pending for the endpoint (blocks FFA_RX_RELEASE).</summary>
-    internal bool RxFullNotificationPending(ushort id) => _notifications.TryGetValue(id, out var record) && record.Framework.Pending != 0;
-
     /// <summary>The notification state of every endpoint, in ID order, for the inspector.</summary>
-    public IReadOnlyList<NotificationView> NotificationViews() =>
+    public IReadOnlyList<NotificationView> Views() =>
         [.. _endpoints.Values.OrderBy(e => e.Id).Select(e => View(_notifications.GetValueOrDefault(e.Id)
             ?? new NotificationRecord(e.Id, NotificationsSupported(e), e.Vcpus)))];
 
@@ -85,8 +75,8 @@ public sealed partial class PartitionManager
 
     private static string Id(ushort id) => EndpointId.Format(id);
 
-    /// <summary>Why <see cref="KnownToSpmc"/> found no record of an endpoint.</summary>
-    private string UnknownReceiver(ushort id) => FindEndpoint(id) is null
+    /// <summary>Why <see cref="SpmcContext.KnownToSpmc"/> found no record of an endpoint.</summary>
+    private string UnknownReceiver(ushort id) => spmc.FindEndpoint(id) is null
         ? $"receiver {Id(id)} is not an endpoint of this system"
         : $"the SPMC has no record of VM {Id(id)}: its notification bitmap was not created and no RX/TX pair was forwarded for it";
 
@@ -104,10 +94,10 @@ public sealed partial class PartitionManager
     /// world). An SP receiver also gets the notification-pending interrupt when it next runs
     /// (`ffa_interrupts_inject_notification_pending_interrupt`).
     /// </summary>
-    private void SignalPending(ushort receiver, string what, bool delaySri)
+    public void SignalPending(ushort receiver, string what, bool delaySri)
     {
-        Raise(new SystemEvent(SystemEventKind.ScheduleReceiverInterrupt, receiver, what, Delayed: delaySri));
-        if (EndpointId.IsSecure(receiver)) Raise(new SystemEvent(SystemEventKind.NotificationPendingInterrupt, receiver, what));
+        spmc.Raise(new SystemEvent(SystemEventKind.ScheduleReceiverInterrupt, receiver, what, Delayed: delaySri));
+        if (EndpointId.IsSecure(receiver)) spmc.Raise(new SystemEvent(SystemEventKind.NotificationPendingInterrupt, receiver, what));
     }
 
     /// <summary>
@@ -121,7 +111,7 @@ public sealed partial class PartitionManager
         var vcpus = (ushort)c[2];
         if (!EndpointId.IsVm(id)) return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {Id(id)} is not a VM ID");
         // Hafnium would give any VM ID a slot; this simulator knows VMs from the manifest only.
-        if (FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {Id(id)} is not in this system");
+        if (spmc.FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {Id(id)} is not in this system");
         var record = NotificationsOf(vm);
         if (record.Enabled) return c.Fail(FfaError.Denied, $"the notification bitmap of {Id(id)} already exists");
         record.Enabled = true;
@@ -138,7 +128,7 @@ public sealed partial class PartitionManager
     {
         var id = (ushort)c[1];
         if (!EndpointId.IsVm(id)) return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {Id(id)} is not a VM ID");
-        if (KnownToSpmc(id) is not { } vm) return c.Fail(FfaError.Denied, $"no notification bitmap was created for {Id(id)}");
+        if (spmc.KnownToSpmc(id) is not { } vm) return c.Fail(FfaError.Denied, $"no notification bitmap was created for {Id(id)}");
         var record = NotificationsOf(vm);
         if (!record.Enabled) return c.Fail(FfaError.Denied, $"the notification bitmap of {Id(id)} was not created (or already destroyed)");
         if (record.FromSps.Pending != 0)
@@ -167,7 +157,7 @@ public sealed partial class PartitionManager
         if (BindPairInvalid(c, sender, receiver) is { } pair) return c.Fail(FfaError.InvalidParameters, pair);
         if (bits == 0) return c.Fail(FfaError.InvalidParameters, "the bitmap in w3/w4 selects no notification");
 
-        if (KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
         if (target.Version < FfaVersion.V1_1)
             return c.Fail(FfaError.NotSupported, $"receiver {Id(receiver)} uses FF-A {target.Version}; notifications need 1.1");
         var record = NotificationsOf(target);
@@ -175,7 +165,7 @@ public sealed partial class PartitionManager
             return c.Fail(FfaError.NotSupported, target.IsSecure
                 ? $"receiver {Id(receiver)} does not support notifications (its manifest does not declare them)"
                 : $"the notification bitmap of {Id(receiver)} was not created (FFA_NOTIFICATION_BITMAP_CREATE)");
-        if (bind && EndpointId.IsSecure(sender) && FindEndpoint(sender) is null)
+        if (bind && EndpointId.IsSecure(sender) && spmc.FindEndpoint(sender) is null)
             return c.Fail(FfaError.InvalidParameters, $"sender {Id(sender)} is not a partition of this system");
 
         var from = record.From(sender);
@@ -237,7 +227,7 @@ public sealed partial class PartitionManager
         if (EndpointId.IsVm(sender) && delaySri)
             return c.Fail(FfaError.InvalidParameters, $"w2 bit 1 (delay SRI) is for partition senders; {Id(sender)} is a VM");
 
-        if (KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
         var record = NotificationsOf(target);
         if (!record.Enabled)
             return c.Fail(FfaError.Denied, target.IsSecure
@@ -297,7 +287,7 @@ public sealed partial class PartitionManager
         if (EndpointId.IsVm(receiver) && (flags & (GetFromVms | GetFromHypervisor)) != 0)
             return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X}: for a VM receiver the SPMC keeps only notifications from SPs and the SPM (bits 1 and 3 must be zero)");
         // Hafnium CHECK-fails (panics) here for a VM it has no record of; we answer INVALID_PARAMETERS.
-        if (KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
         var record = NotificationsOf(target);
         if (vcpu >= record.Vcpus)
             return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = vCPU {vcpu} is not below the {record.Vcpus} vCPU(s) of {Id(receiver)}");
@@ -331,7 +321,7 @@ public sealed partial class PartitionManager
         foreach (var vm in vms)
         {
             if (full) break;
-            if (KnownToSpmc(vm.Id) is not null && _notifications.TryGetValue(vm.Id, out var record)) full = CollectInfo(record, ids, max);
+            if (spmc.KnownToSpmc(vm.Id) is not null && _notifications.TryGetValue(vm.Id, out var record)) full = CollectInfo(record, ids, max);
         }
         if (ids.Count == 0)
             return c.Fail(FfaError.NoData, "no endpoint has pending notifications that FFA_NOTIFICATION_INFO_GET has not reported yet");

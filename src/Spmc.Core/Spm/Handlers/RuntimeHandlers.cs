@@ -1,31 +1,34 @@
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Behaviours;
-using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Proxy;
+using Spmc.Core.Spm.Behaviours;
+using Spmc.Core.Spm.Runtime;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// The partition run-time model (DEN0077 v1.2 §7-§8; Hafnium src/api.c and src/ffa/spmc/cpu_cycles.c):
 /// FFA_MSG_WAIT, FFA_YIELD, FFA_RUN, and who drives a partition — a built-in behaviour, a client attached
 /// over PartitionHost.Attach, or nothing.
 /// </summary>
-public sealed partial class PartitionManager
+internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
 {
+    private readonly Dictionary<ushort, Endpoint> _endpoints = spmc.State.Endpoints;
+
     private static readonly uint MsgWait32 = FfaFunctions.Id32(FfaFunction.MsgWait), Yield32 = FfaFunctions.Id32(FfaFunction.Yield),
         Run32 = FfaFunctions.Id32(FfaFunction.Run), Interrupt32 = FfaFunctions.Id32(FfaFunction.Interrupt);
 
-    private void RegisterRuntime()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWait);
-        Register(FfaFunction.Yield, Callers.SecurePartitions, Yield);
-        Register(FfaFunction.Run, Callers.Any, RunCall);
-        Register(FfaFunction.Interrupt, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value (the partition was preempted), not a call"));
+        table.Register(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWait);
+        table.Register(FfaFunction.Yield, Callers.SecurePartitions, Yield);
+        table.Register(FfaFunction.Run, Callers.Any, RunCall);
+        table.Register(FfaFunction.Interrupt, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value (the partition was preempted), not a call"));
     }
 
     /// <summary>Only what runs the partition may use the run-time ABIs; anyone else playing the SP gets DENIED.</summary>
-    private static FfaAnswer? DriverOnly(Call c)
+    internal static FfaAnswer? DriverOnly(Call c)
     {
         if (c.Request.FromDriver || c.Caller.Runtime is not { } r) return null;
         var who = EndpointId.Format(c.Caller.Id);
@@ -68,7 +71,7 @@ public sealed partial class PartitionManager
         ctx.Reason = null;
         ctx.Resumer = null;
         // Hafnium api_ffa_msg_wait_rx_release: waiting hands the RX buffer back unless the caller keeps it.
-        if (!retain && c.Caller.Mailbox is { State: RxState.Full } mailbox && !RxFullNotificationPending(c.Caller.Id))
+        if (!retain && c.Caller.Mailbox is { State: RxState.Full } mailbox && !spmc.RxFullNotificationPending(c.Caller.Id))
             mailbox.State = RxState.Empty;
         return Park(c, ctx);
     }
@@ -93,7 +96,7 @@ public sealed partial class PartitionManager
     {
         var id = EndpointId.Sender(c[1]);
         var vcpu = (ushort)c[1];
-        if (FindEndpoint(id) is not { Runtime: { } runtime } target)
+        if (spmc.FindEndpoint(id) is not { Runtime: { } runtime } target)
             return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} in w1[31:16] is not a partition of this system (the SPMC runs SPs only)");
         if (vcpu >= runtime.Contexts.Length)
             return c.Fail(FfaError.InvalidParameters, $"vCPU {vcpu} is not below the {runtime.Contexts.Length} context(s) of {EndpointId.Format(id)}");
@@ -147,12 +150,12 @@ public sealed partial class PartitionManager
     /// built-in behaviour runs now; an attached client's parked call is answered. The lender's answer is the
     /// waiter's, now if the partition already gave the cycles back, else later.
     /// </summary>
-    private FfaAnswer Deliver(Endpoint target, PartitionContext ctx, SmcFrame delivered, Waiter waiter)
+    internal FfaAnswer Deliver(Endpoint target, PartitionContext ctx, SmcFrame delivered, Waiter waiter)
     {
         string? note = null;
         if (target.Runtime!.Builtin is { } behaviour)
         {
-            var cpu = new BehaviourCpu(this, target, ctx.Index);
+            var cpu = new BehaviourCpu(dispatcher, spmc, target, ctx.Index);
             behaviour.Run(cpu, delivered);
             note = cpu.Trace.Count == 0 ? null : $"{EndpointId.Format(target.Id)} '{behaviour.Name}' ran: {string.Join("; ", cpu.Trace)}";
             if (!waiter.Completed)
@@ -179,7 +182,7 @@ public sealed partial class PartitionManager
     /// The partition gave its cycles back. An attached client's call returns when the context is next given
     /// cycles (the message it is resumed with), like an SP's FFA_MSG_WAIT; a behaviour simply returns.
     /// </summary>
-    private static FfaAnswer Park(Call c, PartitionContext ctx)
+    internal static FfaAnswer Park(Call c, PartitionContext ctx)
     {
         if (c.Caller.Runtime?.Builtin is not null) return FfaAnswer.Success32();
         var parked = new Waiter(c.Caller.Id, c.Request.Vcpu, $"{c.Request.Name} of {EndpointId.Format(c.Caller.Id)} context {ctx.Index}", parked: true);
@@ -212,10 +215,22 @@ public sealed partial class PartitionManager
         return waiter.Result!.Value;
     }
 
+    /// <summary>An SP that sent a direct request runs again once it is answered.</summary>
+    internal void ReleaseCaller(ushort caller, ushort answeredBy)
+    {
+        if (spmc.FindEndpoint(caller)?.Runtime is not { } r) return;
+        foreach (var ctx in r.Contexts)
+            if (ctx.WaitingFor == answeredBy)
+            {
+                ctx.WaitingFor = null;
+                if (ctx.State == ContextState.Blocked) ctx.State = ContextState.Running;
+            }
+    }
+
     /// <summary>A client takes over a remote partition; its contexts boot when it calls FFA_MSG_WAIT.</summary>
     public void Attach(ushort id)
     {
-        var e = FindEndpoint(id);
+        var e = spmc.FindEndpoint(id);
         if (e?.Runtime is not { } r) throw new NotFoundException($"partition: {EndpointId.Format(id)} is not a secure partition of this system");
         if (!r.IsRemote)
             throw new ConflictException($"partition: {EndpointId.Format(id)} is driven by {r.Driver}; only partitions with behaviour 'remote' can be attached");
@@ -227,7 +242,7 @@ public sealed partial class PartitionManager
     /// <summary>The client went away: whoever waits on the partition gets ABORTED, and the partition is off again.</summary>
     public void Detach(ushort id)
     {
-        if (FindEndpoint(id)?.Runtime is not { IsRemote: true, Attached: true } r) return;
+        if (spmc.FindEndpoint(id)?.Runtime is not { IsRemote: true, Attached: true } r) return;
         r.Attached = false;
         foreach (var ctx in r.Contexts)
         {
@@ -268,7 +283,7 @@ public sealed partial class PartitionManager
     }
 
     /// <summary>What a built-in behaviour runs on: calls as its partition through the SPMC, memory under its rules.</summary>
-    private sealed class BehaviourCpu(PartitionManager spmc, Endpoint partition, int vcpu) : IPartitionCpu
+    private sealed class BehaviourCpu(ISecureWorld dispatcher, SpmcContext spmc, Endpoint partition, int vcpu) : IPartitionCpu
     {
         public List<string> Trace { get; } = [];
         public ushort Id => partition.Id;
@@ -281,7 +296,7 @@ public sealed partial class PartitionManager
         public FfaAnswer Call(SmcFrame frame)
         {
             var request = new FfaRequest(partition.Id, (uint)vcpu, frame) { FromDriver = true };
-            var answer = spmc.Handle(request);
+            var answer = dispatcher.Handle(request);
             var result = answer.Error is { } e ? $"{e.Name()} ({answer.Reason})" : FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
             Trace.Add($"{request.Info?.WidthName(request.Is64) ?? request.Name} → {result}");
             return answer;
@@ -289,14 +304,14 @@ public sealed partial class PartitionManager
 
         public byte[]? Read(ulong address, int length)
         {
-            if (spmc._map.CheckAccess(partition.Id, address, (ulong)length, write: false) is { } why) { Trace.Add($"read 0x{address:X} refused: {why}"); return null; }
-            return spmc._memory.Read(address, length);
+            if (spmc.Map.CheckAccess(partition.Id, address, (ulong)length, write: false, spmc.ShareAccess) is { } why) { Trace.Add($"read 0x{address:X} refused: {why}"); return null; }
+            return spmc.Memory.Read(address, length);
         }
 
         public bool Write(ulong address, ReadOnlySpan<byte> data)
         {
-            if (spmc._map.CheckAccess(partition.Id, address, (ulong)data.Length, write: true) is { } why) { Trace.Add($"write 0x{address:X} refused: {why}"); return false; }
-            spmc._memory.Write(address, data);
+            if (spmc.Map.CheckAccess(partition.Id, address, (ulong)data.Length, write: true, spmc.ShareAccess) is { } why) { Trace.Add($"write 0x{address:X} refused: {why}"); return false; }
+            spmc.Memory.Write(address, data);
             return true;
         }
     }

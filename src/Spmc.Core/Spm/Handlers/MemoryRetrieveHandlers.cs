@@ -4,25 +4,27 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
-using Spmc.Core.Partitions.Shares;
+using Spmc.Core.Spm.Shares;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// Retrieving memory: FFA_MEM_RETRIEVE_REQ (borrowers, and the hypervisor's retrieve request by ID 0) and
 /// the response's continuation FFA_MEM_FRAG_RX. Rules and their order follow Hafnium
 /// (api_ffa_mem_retrieve_req, ffa_memory_retrieve_validate, ffa_memory_retrieve_is_memory_access_valid).
 /// </summary>
-public sealed partial class PartitionManager : IShareAccess
+internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
 {
-    private const ulong HypervisorHandleBit = 1UL << 63;
+    private readonly PhysicalMemory _memory = spmc.Memory;
+    private readonly MemoryMap _map = spmc.Map;
+    private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
 
-    private void RegisterMemoryRetrieve()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
+        table.Register(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
         // FFA_MEM_RETRIEVE_RESP is the SPMC's answer, reported by FFA_FEATURES but not a call.
-        Register(FfaFunction.MemRetrieveResp, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
-        Register(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
+        table.Register(FfaFunction.MemRetrieveResp, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
+        table.Register(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
     }
 
     /// <summary>
@@ -37,28 +39,26 @@ public sealed partial class PartitionManager : IShareAccess
         return FfaAnswer.Success32(w2: 0b110);
     }
 
-    private static ulong Handle(Call c) => (c[1] & 0xFFFF_FFFF) | ((c[2] & 0xFFFF_FFFF) << 32);
-
     private FfaAnswer MemRetrieveReq(Call c)
     {
-        if (Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
+        if (MemoryChecks.Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
         if (c[3] != 0 || c[4] != 0)
             return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support: put the request in the TX buffer");
         if (fragment != total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} differs from total length {total}: retrieve requests cannot be fragmented (Hafnium)");
         if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
         if (total > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"length {total} exceeds the {mailbox.Size}-byte TX buffer");
-        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
 
         var bytes = _memory.Read(mailbox.Tx, total);
         var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, c.Caller.Version < FfaVersion.V1_1);
         if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
         var request = parsed.Value!;
-        if (LayoutError(request, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
+        if (MemoryChecks.LayoutError(request, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
         if (request.Receivers.Count == 0) return HypervisorRetrieve(c, request, total);
 
         if (request.Receivers.Any(r => r.CompositeOffset != 0))
             return c.Fail(FfaError.InvalidParameters, "a retrieve request must give composite offset 0 (the handle names the memory)");
-        if (ShareFor(c, request.Handle, out var share) is { } unknown) return unknown;
+        if (MemoryChecks.ShareFor(c, _shares, request.Handle, out var share) is { } unknown) return unknown;
         if (total != request.ReceiversOffset + request.Receivers.Count * request.EmadSize)
             return c.Fail(FfaError.InvalidParameters, $"length {total} is not the header plus {request.Receivers.Count} receivers ({request.ReceiversOffset + request.Receivers.Count * request.EmadSize})");
         if (request.Sender != share.Sender)
@@ -70,7 +70,7 @@ public sealed partial class PartitionManager : IShareAccess
             return c.Fail(retrieverCode, retrieverError);
         var me = Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share).Receiver!;
         if (RetrieveFlagsError(c, request.Flags, share) is ({ } flagCode, { } flagError)) return c.Fail(flagCode, flagError);
-        if (AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is ({ } attrCode, { } attrError))
+        if (MemoryChecks.AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is ({ } attrCode, { } attrError))
             return c.Fail(attrCode, attrError);
         if (RetrieveReceiversError(me.Id, request, share) is ({ } listCode, { } listError)) return c.Fail(listCode, listError);
 
@@ -88,18 +88,6 @@ public sealed partial class PartitionManager : IShareAccess
         var first = NextFragment(c.Caller, me.Response);
         if (me.Response.Complete) FinishRetrieve(share, me);
         return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Length, (uint)first));
-    }
-
-    /// <summary>The transaction a handle names, or the INVALID_PARAMETERS answer saying why there is none.</summary>
-    private FfaAnswer? ShareFor(Call c, ulong handle, out ShareState share)
-    {
-        share = null!;
-        if ((handle & HypervisorHandleBit) != 0)
-            return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} has bit 63 set: the hypervisor allocated it, the SPMC does not know it");
-        if (!_shares.TryGetValue(handle, out var found)) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is unknown");
-        if (!found.SendingComplete) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is still being sent ({found.Received} of {found.Pending!.Length} bytes)");
-        share = found;
-        return null;
     }
 
     /// <summary>
@@ -218,7 +206,7 @@ public sealed partial class PartitionManager : IShareAccess
     {
         var room = caller.Mailbox!.Size / MemoryRegionConstituent.Size * MemoryRegionConstituent.Size;
         var length = Math.Min(room, response.Bytes.Length - response.Delivered);
-        FillRx(caller, response.Bytes.AsSpan(response.Delivered, length));
+        spmc.FillRx(caller, response.Bytes.AsSpan(response.Delivered, length));
         response.Delivered += length;
         return length;
     }
@@ -244,7 +232,7 @@ public sealed partial class PartitionManager : IShareAccess
             return c.Fail(FfaError.InvalidParameters, "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)");
         if (total != request.Layout.HeaderSize())
             return c.Fail(FfaError.InvalidParameters, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
-        if (ShareFor(c, request.Handle, out var share) is { } unknown) return unknown;
+        if (MemoryChecks.ShareFor(c, _shares, request.Handle, out var share) is { } unknown) return unknown;
         if (share.HypervisorResponse is not null)
             return c.Fail(FfaError.Denied, $"a hypervisor retrieve of handle 0x{share.Handle:X} is in progress (pull its fragments with FFA_MEM_FRAG_RX)");
 
@@ -264,13 +252,13 @@ public sealed partial class PartitionManager : IShareAccess
     /// </summary>
     private FfaAnswer MemFragRx(Call c)
     {
-        var handle = Handle(c);
+        var handle = MemoryChecks.Handle(c);
         var offset = c[3];
         var w4Sender = EndpointId.Sender(c[4]);
         if ((ushort)c[4] != 0) return c.Fail(FfaError.InvalidParameters, $"w4 bits[15:0] must be zero (w4 = 0x{c[4]:X})");
         if (w4Sender != 0 && c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "w4[31:16] must be 0 for a secure partition");
-        if (RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
-        if (ShareFor(c, handle, out var share) is { } unknown) return unknown;
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (MemoryChecks.ShareFor(c, _shares, handle, out var share) is { } unknown) return unknown;
         if (w4Sender != 0 && w4Sender != share.Sender)
             return c.Fail(FfaError.InvalidParameters, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle:X}");
 
@@ -296,17 +284,4 @@ public sealed partial class PartitionManager : IShareAccess
         return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragTx), (uint)handle, handle >> 32, (uint)length));
     }
 
-    /// <summary>Who may touch pages of a transaction: the sender keeps access only for SHARE; borrowers once retrieved.</summary>
-    public (PageAccess Access, string? Why) AccessOf(ulong handle, ushort endpoint)
-    {
-        if (!_shares.TryGetValue(handle, out var share)) return (PageAccess.None, $"in unknown transaction 0x{handle:X}");
-        if (endpoint == share.Sender)
-            return share.Operation == MemoryOperation.Share ? (PageAccess.ReadWrite, null)
-                : (PageAccess.None, $"{share.Name} by {EndpointId.Format(endpoint)} in handle 0x{handle:X}: no access until FFA_MEM_RECLAIM");
-        if (share.Receiver(endpoint) is { HoldsMemory: true } r)
-            return (r.GrantedData == DataAccess.ReadOnly ? PageAccess.ReadOnly : PageAccess.ReadWrite, null);
-        return (PageAccess.None, share.Receiver(endpoint) is null
-            ? $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} is not a receiver"
-            : $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} has not retrieved it");
-    }
 }

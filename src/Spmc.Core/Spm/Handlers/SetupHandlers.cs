@@ -2,21 +2,24 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>Setup and discovery: FFA_VERSION, FFA_FEATURES, FFA_ID_GET, FFA_SPM_ID_GET.</summary>
-public sealed partial class PartitionManager
+internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
 {
     /// <summary>Interrupt IDs Hafnium reports for the feature IDs (NPI, MEI to SPs; SRI to the normal world).</summary>
     public const uint NotificationPendingInterrupt = 5, ManagedExitInterrupt = 4, ScheduleReceiverInterrupt = 8;
 
-    private void RegisterSetup()
+    private readonly SystemConfig _config = spmc.Config;
+
+    public void Register()
     {
-        Register(FfaFunction.Version, Callers.Any, VersionCall);
-        Register(FfaFunction.Features, Callers.Any, Features);
-        Register(FfaFunction.IdGet, Callers.Any, c => FfaAnswer.Success32(w2: c.Caller.Id));
-        Register(FfaFunction.SpmIdGet, Callers.Any, c => FfaAnswer.Success32(w2: _config.SpmcId));
+        table.Register(FfaFunction.Version, Callers.Any, VersionCall);
+        table.Register(FfaFunction.Features, Callers.Any, Features);
+        table.Register(FfaFunction.IdGet, Callers.Any, c => FfaAnswer.Success32(w2: c.Caller.Id));
+        table.Register(FfaFunction.SpmIdGet, Callers.Any, c => FfaAnswer.Success32(w2: _config.SpmcId));
     }
 
     /// <summary>
@@ -54,10 +57,10 @@ public sealed partial class PartitionManager
         if (info is null || info.Since(fid.Is64Bit) is not { } since)
             return c.Fail(FfaError.NotSupported, $"0x{query:X8} is not an FF-A function ID");
         var name = info.WidthName(fid.Is64Bit);
-        if (!_handlers.TryGetValue((info.Function, fid.Is64Bit), out var handler))
-            return c.Fail(FfaError.NotSupported, $"{name}: {NotImplementedReason(info, fid.Is64Bit)}");
-        if (Unavailable(c.Caller, handler, since) is { } why)
-            return c.Fail(FfaError.NotSupported, $"{name}: {why}");
+        if (!table.TryGet(info.Function, fid.Is64Bit, out var handler))
+            return c.Fail(FfaError.NotSupported, $"{name}: {HandlerTable.NotImplementedReason(info, fid.Is64Bit)}");
+        if (table.Unavailable(c.Caller, handler, since) is { } why)
+            return c.Reject(why.Prefixed(name));
         // Hafnium ignores input properties for every function but FFA_MEM_RETRIEVE_REQ.
         if (handler.Feature is not null) return handler.Feature(c, input);
         return FfaAnswer.Success32(w2: handler.Properties?.Invoke(c) ?? 0);

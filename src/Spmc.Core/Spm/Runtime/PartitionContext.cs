@@ -1,7 +1,7 @@
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
-namespace Spmc.Core.Partitions.Runtime;
+namespace Spmc.Core.Spm.Runtime;
 
 /// <summary>Execution-context states of the FF-A partition run-time model (DEN0077 v1.2 §7.2; Hafnium `enum vcpu_state`).</summary>
 public enum ContextState
@@ -26,35 +26,6 @@ public enum RunReason
     DirectRequest,
     DirectRequest2,
     Run,
-}
-
-/// <summary>
-/// A call that will be answered later: the normal world (or an SP) waiting for a partition to give back the
-/// cycles it lent, or a remote partition's own FFA_MSG_WAIT / DIRECT_RESP / FFA_YIELD waiting for the
-/// partition to be run again. Completed at most once, under the owning system's lock.
-/// </summary>
-public sealed class Waiter(ushort caller, uint vcpu, string what, bool parked = false)
-{
-    private readonly TaskCompletionSource<FfaAnswer> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public ushort Caller { get; } = caller;
-    public uint Vcpu { get; } = vcpu;
-    public string What { get; } = what;
-
-    /// <summary>True for a partition's own call waiting to be resumed (no timeout); false for a lender of cycles.</summary>
-    public bool IsParked { get; } = parked;
-    public FfaAnswer? Result { get; private set; }
-    public bool Completed => Result is not null;
-    public Task<FfaAnswer> Task => _done.Task;
-
-    /// <summary>Sets the answer; false when it was already answered.</summary>
-    public bool Complete(FfaAnswer answer)
-    {
-        if (Result is not null) return false;
-        Result = answer;
-        _done.TrySetResult(answer);
-        return true;
-    }
 }
 
 /// <summary>A direct request an execution context is handling: who sent it and how it must be answered.</summary>

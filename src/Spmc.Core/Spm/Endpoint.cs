@@ -1,8 +1,8 @@
 using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
-using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Spm.Runtime;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm;
 
 /// <summary>Who owns an endpoint's RX buffer (Hafnium's mailbox states).</summary>
 public enum RxState
@@ -23,7 +23,7 @@ public sealed class Mailbox
     public required uint Pages { get; init; }
     public RxState State { get; set; } = RxState.Empty;
 
-    public int Size => (int)(Pages * 4096);
+    public int Size => (int)(Pages * FfaPage.Size);
 }
 
 /// <summary>The SPMC's view of one FF-A endpoint: its negotiated version and its mailbox.</summary>

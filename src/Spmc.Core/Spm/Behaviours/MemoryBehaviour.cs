@@ -4,7 +4,7 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
-namespace Spmc.Core.Partitions.Behaviours;
+namespace Spmc.Core.Spm.Behaviours;
 
 /// <summary>
 /// `memory`: the test partner for the whole memory-sharing path. On a direct request it retrieves the memory,

@@ -2,9 +2,9 @@ using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Partitions.Runtime;
+using Spmc.Core.Spm.Runtime;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// Direct messaging (DEN0077 v1.2 §15.2-§15.5): FFA_MSG_SEND_DIRECT_REQ/RESP (32/64) and REQ2/RESP2 (64), checked
@@ -12,16 +12,15 @@ namespace Spmc.Core.Partitions;
 /// receiving execution context; the caller's answer is whatever the partition gives them back with (a response,
 /// FFA_YIELD, or FFA_INTERRUPT when a remote partition overruns its timeout).
 /// </summary>
-public sealed partial class PartitionManager
+internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers scheduler)
 {
-    private void RegisterDirectMessaging()
+    public void Register(HandlerTable table)
     {
-        Register(FfaFunction.MsgSendDirectReq, Callers.Any, c => DirectRequest(c, req2: false), smc64: true);
-        Register(FfaFunction.MsgSendDirectResp, Callers.Any, c => DirectResponse(c, resp2: false), smc64: true);
-        Register(FfaFunction.MsgSendDirectReq2, Callers.Any, c => DirectRequest(c, req2: true), smc32: false, smc64: true,
+        table.Register(FfaFunction.MsgSendDirectReq, Callers.Any, c => DirectRequest(c, req2: false), smc64: true);
+        table.Register(FfaFunction.MsgSendDirectResp, Callers.Any, c => DirectResponse(c, resp2: false), smc64: true);
+        table.Register(FfaFunction.MsgSendDirectReq2, Callers.Any, c => DirectRequest(c, req2: true), smc32: false, smc64: true,
             servesOlderCallers: true); // a pre-1.2 sender gets DENIED from the capability check (spmc-behaviour.md §9 step 6)
-        Register(FfaFunction.MsgSendDirectResp2, Callers.Any, c => DirectResponse(c, resp2: true), smc32: false, smc64: true);
-        RegisterRuntime();
+        table.Register(FfaFunction.MsgSendDirectResp2, Callers.Any, c => DirectResponse(c, resp2: true), smc32: false, smc64: true);
     }
 
     private const uint FrameworkBit = 0x8000_0000;
@@ -57,7 +56,7 @@ public sealed partial class PartitionManager
         else if (sender != c.Caller.Id)
             return c.Fail(FfaError.InvalidParameters, $"sender {EndpointId.Format(sender)} in w1[31:16] is not the caller {EndpointId.Format(c.Caller.Id)}");
         // 4. The receiver exists.
-        if (FindEndpoint(receiver) is not { Runtime: { } runtime, Partition: { } partition } target)
+        if (spmc.FindEndpoint(receiver) is not { Runtime: { } runtime, Partition: { } partition } target)
             return c.Fail(FfaError.InvalidParameters, $"receiver {EndpointId.Format(receiver)} is not a partition of this system");
         // 5. REQ2 names a service by UUID (nil = any).
         if (req2)
@@ -103,7 +102,7 @@ public sealed partial class PartitionManager
             mine.State = ContextState.Blocked;
             mine.WaitingFor = receiver;
         }
-        return Deliver(target, ctx, delivered, waiter);
+        return scheduler.Deliver(target, ctx, delivered, waiter);
     }
 
     /// <summary>Why a context cannot take a direct request now, as Hafnium answers it (null when it is waiting).</summary>
@@ -127,7 +126,7 @@ public sealed partial class PartitionManager
         for (var at = ctx; at?.WaitingFor is { } next && seen.Add(next);)
         {
             if (next == caller) return true;
-            at = FindEndpoint(next)?.Runtime?.Contexts.FirstOrDefault(x => x.WaitingFor is not null);
+            at = spmc.FindEndpoint(next)?.Runtime?.Contexts.FirstOrDefault(x => x.WaitingFor is not null);
         }
         return false;
     }
@@ -149,7 +148,7 @@ public sealed partial class PartitionManager
         // v1.2: RESP carries w3..w7 only; x8..x17 must be zero (Hafnium api_ffa_msg_send_direct_resp).
         if (!resp2 && c.Request.Is64 && c.Caller.Version >= FfaVersion.V1_2 && !c.Request.Args.ExtendedRegistersAreZero())
             return c.Fail(FfaError.InvalidParameters, "x8..x17 must be zero in a direct response (use RESP2 for a longer payload)");
-        if (DriverOnly(c) is { } notDriver) return notDriver;
+        if (RuntimeHandlers.DriverOnly(c) is { } notDriver) return notDriver;
 
         var runtime = c.Caller.Runtime!;
         if (c.Request.Vcpu >= runtime.Contexts.Length)
@@ -177,7 +176,7 @@ public sealed partial class PartitionManager
 
         ctx.Request = null;
         ctx.Reason = null;
-        ReleaseCaller(active.Caller, c.Caller.Id);
+        scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
         if (ctx.State == ContextState.Preempted)
         {
             // The requester was told FFA_INTERRUPT; it gets this answer when it resumes the context with FFA_RUN.
@@ -189,18 +188,6 @@ public sealed partial class PartitionManager
             ctx.Resumer?.Complete(new FfaAnswer(response));
             ctx.Resumer = null;
         }
-        return Park(c, ctx);
-    }
-
-    /// <summary>An SP that sent a direct request runs again once it is answered.</summary>
-    private void ReleaseCaller(ushort caller, ushort answeredBy)
-    {
-        if (FindEndpoint(caller)?.Runtime is not { } r) return;
-        foreach (var ctx in r.Contexts)
-            if (ctx.WaitingFor == answeredBy)
-            {
-                ctx.WaitingFor = null;
-                if (ctx.State == ContextState.Blocked) ctx.State = ContextState.Running;
-            }
+        return RuntimeHandlers.Park(c, ctx);
     }
 }

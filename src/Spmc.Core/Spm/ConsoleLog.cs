@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Spmc.Core.Partitions;
+namespace Spmc.Core.Spm;
 
 /// <summary>One line a partition wrote with FFA_CONSOLE_LOG.</summary>
 public sealed record ConsoleLine(long Sequence, ushort Endpoint, string Text);

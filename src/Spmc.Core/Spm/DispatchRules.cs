@@ -1,0 +1,29 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+
+namespace Spmc.Core.Spm;
+
+/// <summary>Rules the SPMC applies before any ABI handler runs (Hafnium handler.c / api.c dispatch).</summary>
+public static class DispatchRules
+{
+    public static readonly Rule UnknownCaller = new("dispatch.unknown-caller", FfaError.InvalidParameters,
+        "the caller must be an endpoint of this system", "Spmc: a frame names its caller");
+    public static readonly Rule UndefinedFunction = new("dispatch.undefined-function", FfaError.NotSupported,
+        "the function number must be one FF-A defines", "DEN0077 v1.2 §13.1 table 13.1; Hafnium ffa_handler default case");
+    public static readonly Rule UndefinedWidth = new("dispatch.undefined-width", FfaError.NotSupported,
+        "the function must exist in the width called (SMC32 or SMC64)", "DEN0077 v1.2 table 13.1");
+    public static readonly Rule NotImplemented = new("dispatch.not-implemented", FfaError.NotSupported,
+        "the function must be implemented by this SPMC (as Hafnium implements it)", "Hafnium ffa_handler; spmc-behaviour.md");
+    public static readonly Rule NewerThanSpmc = new("dispatch.newer-than-spmc", FfaError.NotSupported,
+        "a function introduced after the SPMC's FF-A version does not exist at this SPMC", "DEN0077 v1.2 §13.2.1; Hafnium api_ffa_features");
+    public static readonly Rule NewerThanCaller = new("dispatch.newer-than-caller", FfaError.NotSupported,
+        "a function introduced after the caller's negotiated version is not part of its ABI", "DEN0077 v1.2 §13.2.1; Hafnium api_ffa_features");
+    public static readonly Rule HypervisorOnly = new("dispatch.hypervisor-only", FfaError.NotSupported,
+        "the function is the hypervisor's (ID 0) only", "DEN0077 v1.2 table 13.38; Hafnium ffa_notifications_is_bitmap_access_valid, vm_is_primary");
+    public static readonly Rule NormalWorldOnly = new("dispatch.normal-world-only", FfaError.NotSupported,
+        "the function is valid at the normal-world instances only", "DEN0077 v1.2 table 13.1");
+    public static readonly Rule SecureOnly = new("dispatch.secure-only", FfaError.NotSupported,
+        "the function is valid at the secure virtual instance only (secure partitions)", "DEN0077 v1.2 table 13.53; Hafnium api_ffa_features");
+    public static readonly Rule ReturnValue = new("dispatch.return-value", FfaError.NotSupported,
+        "FFA_SUCCESS, FFA_ERROR, FFA_INTERRUPT and FFA_MEM_RETRIEVE_RESP are return values, not calls", "DEN0077 v1.2 §13.1");
+}

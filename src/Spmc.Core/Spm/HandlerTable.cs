@@ -1,0 +1,91 @@
+using Spmc.Abi.Calls;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Spm;
+
+/// <summary>Which callers an ABI is valid for at this SPMC (DEN0077 tables 13.1, 13.38, 13.53; Hafnium's FEATURES rules).</summary>
+internal enum Callers
+{
+    Any,
+    /// <summary>ID 0: the hypervisor, or the normal-world kernel at the physical instance.</summary>
+    Hypervisor,
+    NormalWorld,
+    SecurePartitions,
+}
+
+/// <summary>What a handler sees: the request, the calling endpoint, and helpers that name the ABI in reasons.</summary>
+internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
+{
+    public ulong this[int register] => Request.Args[register];
+    public FfaAnswer Fail(FfaError error, string reason) => FfaAnswer.Fail(error, $"{Request.Name}: {reason}");
+
+    /// <summary>Refuses the call by <paramref name="rule"/>; the reason is prefixed with the function's name.</summary>
+    public FfaAnswer Reject(Rule rule, string reason) => FfaAnswer.Fail(rule.Reject($"{Request.Name}: {reason}"));
+
+    /// <summary>Refuses the call with a rejection made elsewhere (a decoder, a descriptor parser), prefixed with the function's name.</summary>
+    public FfaAnswer Reject(Rejection rejection) => FfaAnswer.Fail(rejection.Prefixed(Request.Name));
+
+    public bool FromHypervisor => Caller.Id == EndpointId.Hypervisor;
+    public bool FromNormalWorld => !Caller.IsSecure;
+}
+
+/// <summary>One ABI: who may call it, what it does, and what FFA_FEATURES answers for it (w2, or a whole answer).</summary>
+internal sealed record Handler(FfaFunction Function, bool Is64, Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties,
+    Func<Call, uint, FfaAnswer>? Feature, bool ServesOlderCallers);
+
+/// <summary>
+/// The ABIs this SPMC implements, one handler per function and width, registered by the ABI families. Dispatch and
+/// FFA_FEATURES both read it, so discovery always matches what is implemented.
+/// </summary>
+internal sealed class HandlerTable(FfaVersion spmcVersion)
+{
+    private readonly Dictionary<(FfaFunction, bool), Handler> _handlers = [];
+
+    public bool TryGet(FfaFunction function, bool is64, out Handler handler) => _handlers.TryGetValue((function, is64), out handler!);
+
+    public void Register(FfaFunction function, Callers who, Func<Call, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
+        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null, bool servesOlderCallers = false)
+    {
+        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature, servesOlderCallers);
+        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature, servesOlderCallers);
+    }
+
+    /// <summary>
+    /// Registers a handler that takes the call decoded as <typeparamref name="T"/>: a frame whose registers break a
+    /// rule of the ABI is refused by the decoder's rejection before the handler runs.
+    /// </summary>
+    public void Register<T>(FfaFunction function, Callers who, Func<Call, T, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
+        Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null, bool servesOlderCallers = false)
+        where T : IFfaCall<T> =>
+        Register(function, who, c =>
+        {
+            var decoded = T.Decode(c.Request.Args);
+            return decoded.Ok ? run(c, decoded.Value!) : c.Reject(decoded.Rejection!);
+        }, smc32, smc64, properties, feature, servesOlderCallers);
+
+    /// <summary>Null when the caller may use this ABI, else the rule that keeps it from it (answered as NOT_SUPPORTED).</summary>
+    public Rejection? Unavailable(Endpoint caller, Handler handler, FfaVersion since)
+    {
+        // DEN0077: an ABI newer than the negotiated version is not part of that caller's ABI.
+        if (since > spmcVersion) return DispatchRules.NewerThanSpmc.Reject($"introduced in FF-A {since}; this SPMC implements {spmcVersion}");
+        if (since > caller.Version && !handler.ServesOlderCallers)
+            return DispatchRules.NewerThanCaller.Reject($"introduced in FF-A {since}; the caller uses {caller.Version}");
+        return handler.Who switch
+        {
+            Callers.Hypervisor when caller.Id != EndpointId.Hypervisor => DispatchRules.HypervisorOnly.Reject("only the hypervisor (ID 0) may call it"),
+            Callers.NormalWorld when caller.IsSecure => DispatchRules.NormalWorldOnly.Reject("only normal-world endpoints may call it"),
+            Callers.SecurePartitions when !caller.IsSecure => DispatchRules.SecureOnly.Reject("reserved for secure partitions"),
+            _ => null,
+        };
+    }
+
+    public static string NotImplementedReason(FfaFunctionInfo info, bool is64) => info.Function switch
+    {
+        FfaFunction.RxTxMap when !is64 => "only the SMC64 form is implemented (as in Hafnium)",
+        FfaFunction.MsgSend or FfaFunction.MsgPoll => "the v1.0 indirect messaging ABIs are not implemented (use FFA_MSG_SEND2)",
+        FfaFunction.MemOpPause or FfaFunction.MemOpResume => "memory operation time slicing is not implemented (as in Hafnium)",
+        _ => $"{info.WidthName(is64)} is not implemented by this SPMC",
+    };
+}

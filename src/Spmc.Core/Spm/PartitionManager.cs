@@ -1,0 +1,115 @@
+using Spmc.Abi.Ffa;
+using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Proxy;
+using Spmc.Core.Spm.Handlers;
+using Spmc.Core.Spm.Notifications;
+using Spmc.Core.Spm.Runtime;
+using Spmc.Core.Spm.Shares;
+
+namespace Spmc.Core.Spm;
+
+/// <summary>
+/// The SPMC: the partition manager at S-EL2 (Hafnium's role). It owns one <see cref="SpmcState"/> and answers FF-A
+/// calls as Hafnium does, through one handler class per ABI family (Handlers/), each registering its ABIs in a
+/// <see cref="HandlerTable"/> that dispatch and FFA_FEATURES share. Not thread-safe: the owning system serialises calls.
+/// </summary>
+public sealed class PartitionManager : ISecureWorld
+{
+    private readonly SpmcContext _spmc;
+    private readonly HandlerTable _table;
+    private readonly RuntimeHandlers _runtime;
+    private readonly NotificationHandlers _notifications;
+
+    public PartitionManager(SystemConfig config, PhysicalMemory memory, MemoryMap map)
+    {
+        var state = new SpmcState();
+        foreach (var vm in config.Vms)
+            state.Endpoints[vm.Id] = new Endpoint { Id = vm.Id, Name = vm.Name, Vcpus = vm.Vcpus, Version = config.Version };
+        foreach (var sp in config.Partitions)
+            state.Endpoints[sp.Id] = new Endpoint { Id = sp.Id, Name = sp.Name, Vcpus = sp.ExecutionContexts, Partition = sp, Version = sp.Version,
+                Runtime = new PartitionRuntime(sp, Behaviours.Behaviours.Create(sp.Behaviour)) };
+        _spmc = new SpmcContext(config, memory, map, state);
+        _table = new HandlerTable(config.Version);
+
+        // Return conventions: FFA_FEATURES reports them (Hafnium does) but they are not calls.
+        _table.Register(FfaFunction.Error, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value, not a call"));
+        _table.Register(FfaFunction.Success, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value, not a call"), smc64: true);
+
+        _notifications = new NotificationHandlers(_spmc);
+        _runtime = new RuntimeHandlers(_spmc, this);
+        new SetupHandlers(_spmc, _table).Register();
+        new MailboxHandlers(_spmc).Register(_table);
+        new DiscoveryHandlers(_spmc).Register(_table);
+        new ConsoleHandlers(_spmc).Register(_table);
+        var send = new MemorySendHandlers(_spmc);
+        send.Register(_table);
+        new MemoryRetrieveHandlers(_spmc).Register(_table);
+        new MemoryReclaimHandlers(_spmc).Register(_table);
+        _notifications.Register(_table);
+        new IndirectMessagingHandlers(_spmc, _notifications).Register(_table);
+        new DirectMessagingHandlers(_spmc, _runtime).Register(_table);
+        _runtime.Register(_table);
+    }
+
+    /// <summary>The SPMC's state (for views and tests; change it only through calls).</summary>
+    public SpmcState State => _spmc.State;
+
+    public ushort SpmcId => _spmc.Config.SpmcId;
+    public FfaVersion Version => _spmc.Config.Version;
+    public IReadOnlyCollection<Endpoint> Endpoints => _spmc.State.Endpoints.Values;
+    public Endpoint? FindEndpoint(ushort id) => _spmc.FindEndpoint(id);
+    public IReadOnlyCollection<ShareState> Shares => _spmc.State.Shares.Values;
+    public ConsoleLog Console => _spmc.State.Console;
+
+    /// <summary>Who may access pages of a memory transaction (the memory map asks this for pages in a share).</summary>
+    public IShareAccess ShareAccess => _spmc.ShareAccess;
+
+    /// <summary>The notification state of every endpoint, in ID order, for the inspector.</summary>
+    public IReadOnlyList<NotificationView> NotificationViews() => _notifications.Views();
+
+    /// <summary>Handles one FF-A call from an endpoint of this system.</summary>
+    public FfaAnswer Handle(FfaRequest request)
+    {
+        if (!_spmc.State.Endpoints.TryGetValue(request.Caller, out var endpoint))
+            return FfaAnswer.Fail(DispatchRules.UnknownCaller.Reject($"{request.Name}: caller {EndpointId.Format(request.Caller)} is not an endpoint of this system"));
+
+        var call = new Call(request, endpoint);
+        var fid = request.FunctionId;
+        var info = request.Info;
+        if (info is null)
+            return call.Reject(DispatchRules.UndefinedFunction, $"function number 0x{fid.Number:X2} is not defined by FF-A");
+        if (info.Since(fid.Is64Bit) is not { } since)
+            return call.Reject(DispatchRules.UndefinedWidth, $"FF-A defines no SMC{(fid.Is64Bit ? 64 : 32)} form of {info.Name}");
+        if (!_table.TryGet(info.Function, fid.Is64Bit, out var handler))
+            return call.Reject(DispatchRules.NotImplemented, HandlerTable.NotImplementedReason(info, fid.Is64Bit));
+
+        // Hafnium marks the version negotiated after any handled FF-A call but FFA_VERSION (handler.c).
+        if (info.Function != FfaFunction.Version) endpoint.VersionLocked = true;
+
+        return _table.Unavailable(endpoint, handler, since) is { } why ? call.Reject(why) : handler.Run(call);
+    }
+
+    /// <summary>The events raised since the last call to this method, oldest first.</summary>
+    public IReadOnlyList<SystemEvent> TakeEvents()
+    {
+        var events = _spmc.State.Events;
+        if (events.Count == 0) return [];
+        var taken = events.ToArray();
+        events.Clear();
+        return taken;
+    }
+
+    /// <summary>The lender of <paramref name="waiter"/>'s cycles gave up waiting: see <see cref="RuntimeHandlers.Preempt"/>.</summary>
+    public FfaAnswer Preempt(Waiter waiter, TimeSpan after) => _runtime.Preempt(waiter, after);
+
+    /// <summary>A client takes over a remote partition; its contexts boot when it calls FFA_MSG_WAIT.</summary>
+    public void Attach(ushort id) => _runtime.Attach(id);
+
+    /// <summary>The client went away: whoever waits on the partition gets ABORTED, and the partition is off again.</summary>
+    public void Detach(ushort id) => _runtime.Detach(id);
+
+    /// <summary>Answers every waiting call with ABORTED (the system is going away).</summary>
+    public void AbortAll(string why) => _runtime.AbortAll(why);
+}
