@@ -1,0 +1,88 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+using Spmc.Core.Spm;
+
+namespace Spmc.Core.Tests.Rules;
+
+/// <summary>
+/// The rule catalogue: every rule is well formed and used, and docs/rules.md is what the code declares.
+/// <c>scripts/rules.sh</c> (SPMC_UPDATE_RULES=1) rewrites the committed file.
+/// </summary>
+public class RuleCatalogueTests
+{
+    private static readonly Assembly[] Assemblies = [typeof(Rule).Assembly, typeof(PartitionManager).Assembly];
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Spmc.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Spmc.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void Committed_catalogue_matches_the_code()
+    {
+        var path = Path.Combine(RepoRoot(), "docs", "rules.md");
+        var expected = RuleCatalogue.RenderMarkdown(RuleCatalogue.Collect(Assemblies));
+        if (Environment.GetEnvironmentVariable("SPMC_UPDATE_RULES") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, expected);
+        }
+        Assert.True(File.Exists(path), "docs/rules.md is missing: run scripts/rules.sh");
+        var committed = File.ReadAllText(path).ReplaceLineEndings("\n");
+        Assert.True(committed == expected, "docs/rules.md is stale: run scripts/rules.sh and commit the result");
+    }
+
+    [Fact]
+    public void Every_rule_is_well_formed()
+    {
+        var rules = RuleCatalogue.Collect(Assemblies);
+        Assert.NotEmpty(rules);
+        foreach (var rule in rules)
+        {
+            Assert.True(RuleCatalogue.IsWellFormed(rule.Id), $"rule ID '{rule.Id}' is not lower-case kebab 'family.rule'");
+            Assert.False(string.IsNullOrWhiteSpace(rule.Summary), $"{rule.Id} has no summary");
+            Assert.False(string.IsNullOrWhiteSpace(rule.Reference), $"{rule.Id} has no reference");
+            Assert.DoesNotContain('\n', rule.Summary);
+            Assert.True(Enum.IsDefined(rule.Code), $"{rule.Id} has an undefined error code");
+        }
+    }
+
+    [Fact]
+    public void Collect_refuses_two_declarations_of_one_id()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => RuleCatalogue.Collect(typeof(Duplicated).Assembly));
+        Assert.Contains("test.duplicated", e.Message);
+    }
+
+    /// <summary>A declared rule that no code refers to is a dead entry in the catalogue.</summary>
+    [Fact]
+    public void Every_rule_is_referred_to_by_the_code()
+    {
+        var sources = Directory.EnumerateFiles(Path.Combine(RepoRoot(), "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText).ToList();
+        var unused = new List<string>();
+        foreach (var assembly in Assemblies)
+        foreach (var type in assembly.GetTypes())
+        foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        {
+            if (field.FieldType != typeof(Rule)) continue;
+            var name = Regex.Escape(field.Name);
+            // Declared as "Rule Name = new(": every other occurrence of the name is a use.
+            var uses = sources.Sum(s => Regex.Matches(s, $@"\b{name}\b").Count - Regex.Matches(s, $@"Rule {name} = ").Count);
+            if (uses <= 0) unused.Add($"{type.Name}.{field.Name} ({((Rule)field.GetValue(null)!).Id})");
+        }
+        Assert.True(unused.Count == 0, "rules declared but never used: " + string.Join(", ", unused));
+    }
+}
+
+/// <summary>Two fields declaring one ID, for <see cref="RuleCatalogueTests.Collect_refuses_two_declarations_of_one_id"/>.</summary>
+internal static class Duplicated
+{
+    public static readonly Rule First = new("test.duplicated", FfaError.Denied, "first", "test");
+    public static readonly Rule Second = new("test.duplicated", FfaError.Denied, "second", "test");
+}
