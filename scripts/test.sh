@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the repository on a fresh Debian machine with the .NET 10 SDK and prints
-# "N passed, N failed" as its last line. Container tests need a Docker engine: scripts/docker-setup.sh
+# "N passed, N failed" as its last line. The build treats warnings as errors (Directory.Build.props), and
+# `dotnet format --verify-no-changes` checks the style (.editorconfig): a difference counts as one failure.
+# Container tests need a Docker engine: scripts/docker-setup.sh
 # installs and starts one when it can; under CI (CI=true) failing to do so is a failure, never a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,14 @@ dotnet test Spmc.sln --nologo -c Release \
   --logger "console;verbosity=minimal" 2>&1 | tee .ci/out/test.log
 status=${PIPESTATUS[0]}
 
+# Style: the code must be as `dotnet format` leaves it (.editorconfig); a difference counts as one failure.
+format_failed=0
+if ! dotnet format Spmc.sln --verify-no-changes --no-restore -v q >.ci/out/format.log 2>&1; then
+  echo "dotnet format --verify-no-changes found differences (run 'dotnet format Spmc.sln'):" >&2
+  head -20 .ci/out/format.log >&2
+  format_failed=1
+fi
+
 # Sum the outcomes of every test from the TRX files (one per test project).
 passed=0; failed=0
 while IFS= read -r counters; do
@@ -34,6 +44,6 @@ while IFS= read -r counters; do
   done
 done < <(find "$results" -name '*.trx' -exec grep -ho '<Counters [^>]*>' {} + 2>/dev/null)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build or host failure counts as a failure
-failed=$((failed + failed_setup))
+failed=$((failed + failed_setup + format_failed))
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]
