@@ -11,16 +11,30 @@ public sealed record EndpointRxTxDescriptor(ushort EndpointId, CompositeMemoryRe
 {
     public const int HeaderSize = 16;
 
+    /// <summary>Field offsets of the header (DEN0077 v1.1 table 13.27).</summary>
+    public static class Offsets
+    {
+        public const int EndpointId = 0;
+        /// <summary>u16, reserved.</summary>
+        public const int Reserved = 2;
+        /// <summary>u32: offset of the RX composite from the start of this descriptor.</summary>
+        public const int RxOffset = 4;
+        /// <summary>u32: offset of the TX composite from the start of this descriptor.</summary>
+        public const int TxOffset = 8;
+        /// <summary>u32, padding to 16 bytes.</summary>
+        public const int Padding = 12;
+    }
+
     public int Size => HeaderSize + Rx.Size + Tx.Size;
 
     public void Write(Span<byte> destination)
     {
         destination[..Size].Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, EndpointId);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.EndpointId..], EndpointId);
         var rxOffset = HeaderSize;
         var txOffset = HeaderSize + Rx.Size;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], (uint)rxOffset);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], (uint)txOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.RxOffset..], (uint)rxOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.TxOffset..], (uint)txOffset);
         Rx.Write(destination[rxOffset..]);
         Tx.Write(destination[txOffset..]);
     }
@@ -29,9 +43,9 @@ public sealed record EndpointRxTxDescriptor(ushort EndpointId, CompositeMemoryRe
     {
         if (buffer.Length < HeaderSize)
             return ParseResult<EndpointRxTxDescriptor>.Fail($"endpoint RX/TX descriptor: {buffer.Length} bytes, need {HeaderSize}");
-        var id = BinaryPrimitives.ReadUInt16LittleEndian(buffer);
-        var rxOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[4..]);
-        var txOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[8..]);
+        var id = BinaryPrimitives.ReadUInt16LittleEndian(buffer[Offsets.EndpointId..]);
+        var rxOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.RxOffset..]);
+        var txOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.TxOffset..]);
         if (rxOffset % 8 != 0 || txOffset % 8 != 0)
             return ParseResult<EndpointRxTxDescriptor>.Fail($"endpoint RX/TX descriptor: offsets 0x{rxOffset:X}/0x{txOffset:X} are not 8-byte aligned");
         var rx = CompositeMemoryRegion.Read(buffer, rxOffset, "RX composite");

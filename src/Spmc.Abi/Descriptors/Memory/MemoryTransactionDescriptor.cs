@@ -20,7 +20,8 @@ public static class MemoryDescriptorLayouts
     public static MemoryDescriptorLayout For(FfaVersion version) =>
         version < FfaVersion.V1_1 ? MemoryDescriptorLayout.V1_0 : version < FfaVersion.V1_2 ? MemoryDescriptorLayout.V1_1 : MemoryDescriptorLayout.V1_2;
 
-    public static int HeaderSize(this MemoryDescriptorLayout layout) => layout == MemoryDescriptorLayout.V1_0 ? 32 : 48;
+    public static int HeaderSize(this MemoryDescriptorLayout layout) =>
+        layout == MemoryDescriptorLayout.V1_0 ? MemoryTransactionDescriptor.HeaderSizeV1_0 : MemoryTransactionDescriptor.HeaderSizeV1_1;
 
     public static int EmadSize(this MemoryDescriptorLayout layout) =>
         layout == MemoryDescriptorLayout.V1_2 ? EndpointMemoryAccess.SizeV1_2 : EndpointMemoryAccess.SizeV1_0;
@@ -40,6 +41,38 @@ public sealed record MemoryTransactionDescriptor(
     IReadOnlyList<EndpointMemoryAccess> Receivers,
     CompositeMemoryRegion? Composite = null)
 {
+    /// <summary>The v1.0 header: the EMAD array follows inline at this offset.</summary>
+    public const int HeaderSizeV1_0 = 32;
+
+    /// <summary>The v1.1+ header, which names the offset of the EMAD array itself.</summary>
+    public const int HeaderSizeV1_1 = 48;
+
+    /// <summary>
+    /// Field offsets of the header (DEN0077 v1.1 table 10.20). v1.0 shares the layout up to byte 31 except where
+    /// noted: its attributes are 8 bits with a reserved byte after them, and its bytes 24..27 are reserved.
+    /// </summary>
+    public static class Offsets
+    {
+        public const int Sender = 0;
+        /// <summary>u8 in v1.0, u16 from v1.1.</summary>
+        public const int Attributes = 2;
+        /// <summary>v1.0: u8, MBZ (the high byte of the v1.1 attributes).</summary>
+        public const int V1_0ReservedByte = 3;
+        public const int Flags = 4;
+        public const int Handle = 8;
+        public const int Tag = 16;
+        /// <summary>v1.1+: u32 size of each EMAD.</summary>
+        public const int EmadSize = 24;
+        /// <summary>v1.0: u32, MBZ (where v1.1 puts the EMAD size).</summary>
+        public const int V1_0ReservedWord = 24;
+        public const int ReceiverCount = 28;
+        /// <summary>v1.1+: u32 offset of the EMAD array from the start of the descriptor.</summary>
+        public const int ReceiversOffset = 32;
+        /// <summary>v1.1+: 12 bytes, MBZ, read as a u32 and a u64.</summary>
+        public const int Reserved = 36;
+        public const int ReservedHigh = 40;
+    }
+
     /// <summary>The layout the descriptor was read in (or is meant for).</summary>
     public MemoryDescriptorLayout Layout { get; init; } = MemoryDescriptorLayout.V1_2;
 
@@ -71,20 +104,20 @@ public sealed record MemoryTransactionDescriptor(
     {
         var size = Size(layout);
         destination[..size].Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, Sender);
-        if (layout == MemoryDescriptorLayout.V1_0) destination[2] = (byte)Attributes.Value;
-        else BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], Attributes.Value);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], Flags.Value);
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], Handle);
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], Tag);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Sender..], Sender);
+        if (layout == MemoryDescriptorLayout.V1_0) destination[Offsets.Attributes] = (byte)Attributes.Value;
+        else BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Attributes..], Attributes.Value);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Flags..], Flags.Value);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[Offsets.Handle..], Handle);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[Offsets.Tag..], Tag);
         var emadSize = layout.EmadSize();
         var offset = layout.HeaderSize();
         if (layout != MemoryDescriptorLayout.V1_0)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], (uint)emadSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[32..], (uint)offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.EmadSize..], (uint)emadSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.ReceiversOffset..], (uint)offset);
         }
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], (uint)Receivers.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.ReceiverCount..], (uint)Receivers.Count);
         var compositeOffset = (uint)CompositeOffsetIn(layout);
         for (var i = 0; i < Receivers.Count; i++)
         {
@@ -105,34 +138,35 @@ public sealed record MemoryTransactionDescriptor(
         if (buffer.Length < headerSize)
             return Fail($"{buffer.Length} bytes cannot hold the {headerSize}-byte v{(v1_0Layout ? "1.0" : "1.1+")} header");
 
-        var sender = BinaryPrimitives.ReadUInt16LittleEndian(buffer);
+        var sender = BinaryPrimitives.ReadUInt16LittleEndian(buffer[Offsets.Sender..]);
+        var flags = new MemoryTransactionFlags(BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.Flags..]));
+        var handle = BinaryPrimitives.ReadUInt64LittleEndian(buffer[Offsets.Handle..]);
+        var tag = BinaryPrimitives.ReadUInt64LittleEndian(buffer[Offsets.Tag..]);
         ushort attributes;
         uint emadSize, count, offset;
-        count = BinaryPrimitives.ReadUInt32LittleEndian(buffer[28..]);
+        count = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.ReceiverCount..]);
         if (v1_0Layout)
         {
-            attributes = buffer[2];
-            if (buffer[3] != 0) return Fail("v1.0 header: reserved byte 3 is not zero");
-            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]) != 0) return Fail("v1.0 header: reserved bytes 24..27 are not zero");
+            attributes = buffer[Offsets.Attributes];
+            if (buffer[Offsets.V1_0ReservedByte] != 0) return Fail("v1.0 header: reserved byte 3 is not zero");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.V1_0ReservedWord..]) != 0) return Fail("v1.0 header: reserved bytes 24..27 are not zero");
             emadSize = EndpointMemoryAccess.SizeV1_0;
-            offset = 32;
+            offset = HeaderSizeV1_0;
         }
         else
         {
-            attributes = BinaryPrimitives.ReadUInt16LittleEndian(buffer[2..]);
-            emadSize = BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]);
-            offset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[32..]);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[36..]) != 0 || BinaryPrimitives.ReadUInt64LittleEndian(buffer[40..]) != 0)
+            attributes = BinaryPrimitives.ReadUInt16LittleEndian(buffer[Offsets.Attributes..]);
+            emadSize = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.EmadSize..]);
+            offset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.ReceiversOffset..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.Reserved..]) != 0 || BinaryPrimitives.ReadUInt64LittleEndian(buffer[Offsets.ReservedHigh..]) != 0)
                 return Fail("header: reserved bytes 36..47 are not zero");
             // A hypervisor retrieve request (pKVM's reclaim path) zeroes everything but the handle, sizes included.
             if (count == 0 && emadSize == 0 && offset == 0)
-                return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes),
-                    new MemoryTransactionFlags(BinaryPrimitives.ReadUInt32LittleEndian(buffer[4..])),
-                    BinaryPrimitives.ReadUInt64LittleEndian(buffer[8..]), BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), [])
+                return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes), flags, handle, tag, [])
                 { Layout = MemoryDescriptorLayout.V1_1, EmadSize = 0, ReceiversOffset = 0 };
             if (emadSize != EndpointMemoryAccess.SizeV1_0 && (emadSize < EndpointMemoryAccess.SizeV1_2 || emadSize % 16 != 0))
                 return Fail($"header: endpoint memory access descriptor size {emadSize} is neither 16 (v1.1) nor 32 (v1.2)");
-            if (offset < 48) return Fail($"header: receivers offset {offset} is inside the 48-byte header");
+            if (offset < HeaderSizeV1_1) return Fail($"header: receivers offset {offset} is inside the 48-byte header");
             if (offset % 16 != 0) return Fail($"header: receivers offset {offset} is not 16-byte aligned");
             layout = emadSize == EndpointMemoryAccess.SizeV1_0 ? MemoryDescriptorLayout.V1_1 : MemoryDescriptorLayout.V1_2;
         }
@@ -147,9 +181,7 @@ public sealed record MemoryTransactionDescriptor(
             receivers[i] = emad;
         }
 
-        return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes),
-            new MemoryTransactionFlags(BinaryPrimitives.ReadUInt32LittleEndian(buffer[4..])),
-            BinaryPrimitives.ReadUInt64LittleEndian(buffer[8..]), BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), receivers)
+        return new MemoryTransactionDescriptor(sender, new MemoryRegionAttributes(attributes), flags, handle, tag, receivers)
         {
             Layout = layout,
             EmadSize = (int)emadSize,
