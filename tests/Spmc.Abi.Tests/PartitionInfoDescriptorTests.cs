@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 
@@ -106,9 +107,9 @@ public class PartitionInfoDescriptorTests
     {
         // x3 of PARTITION_INFO_GET_REGS is the first 8 bytes of the descriptor, read little-endian.
         var (word0, lo, hi) = Sample.ToRegisters();
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 0), word0);
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 8), lo);
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 16), hi);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(0)), word0);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(8)), lo);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(16)), hi);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Spmc.Abi.Ffa;
 
 namespace Spmc.Abi.Descriptors;
 
@@ -16,7 +17,7 @@ public readonly record struct MemoryRegionConstituent(ulong Address, uint PageCo
         public const int Reserved = 12;
     }
 
-    public ulong ByteLength => (ulong)PageCount * 4096;
+    public ulong ByteLength => (ulong)PageCount * FfaPage.Size;
 
     public void Write(Span<byte> destination)
     {
