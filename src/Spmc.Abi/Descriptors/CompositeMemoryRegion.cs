@@ -1,7 +1,30 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
+
+/// <summary>Rules of the constituent memory region descriptor (DEN0077 v1.1 table 10.14).</summary>
+public static class ConstituentRules
+{
+    public static readonly Rule Truncated = new("constituent.truncated", FfaError.InvalidParameters,
+        "a constituent memory region descriptor is 16 bytes", "DEN0077 v1.1 table 10.14");
+    public static readonly Rule ReservedMbz = new("constituent.reserved-mbz", FfaError.InvalidParameters,
+        "bytes 12..15 of a constituent are reserved (MBZ)", "DEN0077 v1.1 table 10.14");
+}
+
+/// <summary>Rules of the composite memory region descriptor (DEN0077 v1.1 table 10.13).</summary>
+public static class CompositeRules
+{
+    public static readonly Rule HeaderOutOfBounds = new("composite.header-out-of-bounds", FfaError.InvalidParameters,
+        "the 16-byte composite header lies wholly inside the buffer",
+        "DEN0077 v1.1 table 10.13; Hafnium ffa_memory_send_validate (composite offset inside the fragment)");
+    public static readonly Rule ReservedMbz = new("composite.reserved-mbz", FfaError.InvalidParameters,
+        "bytes 8..15 of a composite are reserved (MBZ)", "DEN0077 v1.1 table 10.13");
+    public static readonly Rule ConstituentsTruncated = new("composite.constituents-truncated", FfaError.InvalidParameters,
+        "every constituent the count names lies inside the buffer after the composite header",
+        "DEN0077 v1.1 table 10.13; Hafnium ffa_memory_send_validate (length = constituents offset + 16 x count)");
+}
 
 /// <summary>Constituent memory region descriptor: base address, 4 KiB page count, reserved word (16 bytes).</summary>
 public readonly record struct MemoryRegionConstituent(ulong Address, uint PageCount)
@@ -28,9 +51,9 @@ public readonly record struct MemoryRegionConstituent(ulong Address, uint PageCo
 
     public static ParseResult<MemoryRegionConstituent> Read(ReadOnlySpan<byte> source)
     {
-        if (source.Length < Size) return ParseResult<MemoryRegionConstituent>.Fail($"constituent: {source.Length} bytes, need {Size}");
+        if (source.Length < Size) return ConstituentRules.Truncated.Reject($"constituent: {source.Length} bytes, need {Size}");
         if (BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Reserved..]) != 0)
-            return ParseResult<MemoryRegionConstituent>.Fail("constituent: reserved bytes 12..15 are not zero");
+            return ConstituentRules.ReservedMbz.Reject("constituent: reserved bytes 12..15 are not zero");
         return new MemoryRegionConstituent(BinaryPrimitives.ReadUInt64LittleEndian(source[Offsets.Address..]),
             BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.PageCount..]));
     }
@@ -76,19 +99,19 @@ public sealed record CompositeMemoryRegion(uint TotalPageCount, IReadOnlyList<Me
     public static ParseResult<CompositeMemoryRegion> Read(ReadOnlySpan<byte> buffer, ulong offset, string what = "composite")
     {
         if (!Bounds.Fits(offset, HeaderSize, buffer.Length))
-            return ParseResult<CompositeMemoryRegion>.Fail($"{what}: header at offset {offset} is outside the {buffer.Length}-byte buffer");
+            return CompositeRules.HeaderOutOfBounds.Reject($"{what}: header at offset {offset} is outside the {buffer.Length}-byte buffer");
         var header = buffer[(int)offset..];
         var total = BinaryPrimitives.ReadUInt32LittleEndian(header[Offsets.TotalPageCount..]);
         var count = BinaryPrimitives.ReadUInt32LittleEndian(header[Offsets.ConstituentCount..]);
         if (BinaryPrimitives.ReadUInt64LittleEndian(header[Offsets.Reserved..]) != 0)
-            return ParseResult<CompositeMemoryRegion>.Fail($"{what}: reserved bytes 8..15 are not zero");
+            return CompositeRules.ReservedMbz.Reject($"{what}: reserved bytes 8..15 are not zero");
         if (!Bounds.Fits(offset + Offsets.Constituents, (ulong)count * MemoryRegionConstituent.Size, buffer.Length))
-            return ParseResult<CompositeMemoryRegion>.Fail($"{what}: {count} constituents do not fit in the {buffer.Length}-byte buffer");
+            return CompositeRules.ConstituentsTruncated.Reject($"{what}: {count} constituents do not fit in the {buffer.Length}-byte buffer");
         var constituents = new MemoryRegionConstituent[count];
         for (var i = 0; i < count; i++)
         {
             var c = MemoryRegionConstituent.Read(header[ConstituentAt(i)..]);
-            if (!c.Ok) return ParseResult<CompositeMemoryRegion>.Fail($"{what}: constituent {i}: {c.Error}");
+            if (!c.Ok) return c.Rejection!.Prefixed($"{what}: constituent {i}");
             constituents[i] = c.Value;
         }
         return new CompositeMemoryRegion(total, constituents);

@@ -1,7 +1,15 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
+
+/// <summary>Rules of the FFA_MSG_SEND2 partition message header (DEN0077 v1.1 and v1.2 table 7.1).</summary>
+public static class IndirectMessageRules
+{
+    public static readonly Rule Truncated = new("msg-header.truncated", FfaError.InvalidParameters,
+        "the buffer holds the whole message header: 20 bytes before v1.2, 40 from v1.2", "DEN0077 v1.1 table 7.1, v1.2 table 7.1");
+}
 
 /// <summary>
 /// The partition message header of FFA_MSG_SEND2 (FF-A v1.1 table 7.1, v1.2 table 7.1), at the start of the
@@ -76,7 +84,7 @@ public readonly record struct IndirectMessageHeader(
     {
         var size = SizeFor(layout);
         if (source.Length < size)
-            return ParseResult<IndirectMessageHeader>.Fail($"indirect message header: {source.Length} bytes, need {size}");
+            return IndirectMessageRules.Truncated.Reject($"indirect message header: {source.Length} bytes, need {size}");
         var v12 = size >= SizeV1_2;
         return new IndirectMessageHeader(
             BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Flags..]),

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
 
@@ -17,6 +18,14 @@ public enum PartitionProperties : uint
     AArch64 = 1u << 8,
     DirectRequest2Receive = 1u << 9,
     DirectRequest2Send = 1u << 10,
+}
+
+/// <summary>Rules of the partition information descriptor (DEN0077 v1.0 table 8.25, v1.1 table 13.37).</summary>
+public static class PartitionInfoRules
+{
+    public static readonly Rule Truncated = new("partition-info-desc.truncated", FfaError.InvalidParameters,
+        "a partition information descriptor is 8 bytes in v1.0 and 24 from v1.1",
+        "DEN0077 v1.0 table 8.25, v1.1 table 13.37");
 }
 
 /// <summary>
@@ -61,7 +70,7 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
     {
         var size = SizeFor(layout);
         if (source.Length < size)
-            return ParseResult<PartitionInfoDescriptor>.Fail($"partition info descriptor: {source.Length} bytes, need {size}");
+            return PartitionInfoRules.Truncated.Reject($"partition info descriptor: {source.Length} bytes, need {size}");
         return new PartitionInfoDescriptor(
             BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Id..]),
             BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.ExecutionContexts..]),

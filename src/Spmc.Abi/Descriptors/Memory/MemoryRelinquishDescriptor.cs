@@ -1,6 +1,18 @@
 using System.Buffers.Binary;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors.Memory;
+
+/// <summary>Rules of the memory relinquish descriptor (DEN0077 v1.1 table 16.25).</summary>
+public static class RelinquishRules
+{
+    public static readonly Rule HeaderTruncated = new("relinquish-desc.header-truncated", FfaError.InvalidParameters,
+        "the buffer holds the 16-byte relinquish header (handle, flags, endpoint count)", "DEN0077 v1.1 table 16.25");
+    public static readonly Rule EndpointsTruncated = new("relinquish-desc.endpoints-truncated", FfaError.InvalidParameters,
+        "every endpoint ID the count names lies inside the buffer after the header",
+        "DEN0077 v1.1 table 16.25; Hafnium api_ffa_mem_relinquish (length from the endpoint count)");
+}
 
 /// <summary>
 /// Memory relinquish descriptor: handle, flags (bit 0 zero memory after relinquish, bit 1 time slicing),
@@ -41,10 +53,10 @@ public sealed record MemoryRelinquishDescriptor(ulong Handle, uint Flags, IReadO
     public static ParseResult<MemoryRelinquishDescriptor> Read(ReadOnlySpan<byte> buffer)
     {
         if (buffer.Length < HeaderSize)
-            return ParseResult<MemoryRelinquishDescriptor>.Fail($"relinquish descriptor: {buffer.Length} bytes, need {HeaderSize}");
+            return RelinquishRules.HeaderTruncated.Reject($"relinquish descriptor: {buffer.Length} bytes, need {HeaderSize}");
         var count = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.EndpointCount..]);
         if (!Bounds.Fits(Offsets.Endpoints, (ulong)count * EndpointIdSize, buffer.Length))
-            return ParseResult<MemoryRelinquishDescriptor>.Fail($"relinquish descriptor: {count} endpoint IDs do not fit in {buffer.Length} bytes");
+            return RelinquishRules.EndpointsTruncated.Reject($"relinquish descriptor: {count} endpoint IDs do not fit in {buffer.Length} bytes");
         var endpoints = new ushort[count];
         for (var i = 0; i < count; i++) endpoints[i] = BinaryPrimitives.ReadUInt16LittleEndian(buffer[EndpointAt(i)..]);
         return new MemoryRelinquishDescriptor(BinaryPrimitives.ReadUInt64LittleEndian(buffer[Offsets.Handle..]),
