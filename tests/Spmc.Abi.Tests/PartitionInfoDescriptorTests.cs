@@ -85,12 +85,14 @@ public class PartitionInfoDescriptorTests
     [InlineData(7, 0)]
     [InlineData(8, 1)]
     [InlineData(23, 1)]
-    public void Read_TooShort_FailsWithReason(int length, int layout)
+    public void Read_TooShort_FailsByItsRule(int length, int layout)
     {
         var version = layout == 0 ? FfaVersion.V1_0 : FfaVersion.V1_1;
         var read = PartitionInfoDescriptor.Read(new byte[length], version);
         Assert.False(read.Ok);
         Assert.NotNull(read.Error);
+        Assert.Equal("partition-info-desc.truncated", read.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, read.Rejection.Code);
     }
 
     [Fact]
