@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
 
 namespace Spmc.Abi.Tests;
 
@@ -16,10 +17,12 @@ public class CompositeMemoryRegionTests
         0x00, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0, 0, 0, 0,
     ];
 
-    private static void AssertFails<T>(ParseResult<T> result)
+    private static void AssertFails<T>(ParseResult<T> result, string rule)
     {
         Assert.False(result.Ok);
         Assert.False(string.IsNullOrWhiteSpace(result.Error));
+        Assert.Equal(rule, result.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, result.Rejection.Code);
     }
 
     [Fact]
@@ -72,10 +75,10 @@ public class CompositeMemoryRegionTests
     [InlineData(0xFFFF_FFFF_FFFF_FFF0ul)]  // offset + 16 wraps in 64 bits
     [InlineData(ulong.MaxValue)]
     public void Read_OffsetOutOfBounds_Fails(ulong offset) =>
-        AssertFails(CompositeMemoryRegion.Read(SampleBytes, offset));
+        AssertFails(CompositeMemoryRegion.Read(SampleBytes, offset), "composite.header-out-of-bounds");
 
     [Fact]
-    public void Read_EmptyBuffer_Fails() => AssertFails(CompositeMemoryRegion.Read([], 0));
+    public void Read_EmptyBuffer_Fails() => AssertFails(CompositeMemoryRegion.Read([], 0), "composite.header-out-of-bounds");
 
     [Theory]
     [InlineData(8)]
@@ -84,7 +87,7 @@ public class CompositeMemoryRegionTests
     {
         var bytes = (byte[])SampleBytes.Clone();
         bytes[index] = 1;
-        AssertFails(CompositeMemoryRegion.Read(bytes, 0));
+        AssertFails(CompositeMemoryRegion.Read(bytes, 0), "composite.reserved-mbz");
     }
 
     [Theory]
@@ -94,9 +97,7 @@ public class CompositeMemoryRegionTests
     {
         var bytes = (byte[])SampleBytes.Clone();
         bytes[index] = 1;
-        var read = CompositeMemoryRegion.Read(bytes, 0);
-        AssertFails(read);
-        Assert.Contains("constituent", read.Error);
+        AssertFails(CompositeMemoryRegion.Read(bytes, 0), "constituent.reserved-mbz");
     }
 
     [Fact]
@@ -104,7 +105,7 @@ public class CompositeMemoryRegionTests
     {
         var bytes = (byte[])SampleBytes.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 3);
-        AssertFails(CompositeMemoryRegion.Read(bytes, 0));
+        AssertFails(CompositeMemoryRegion.Read(bytes, 0), "composite.constituents-truncated");
     }
 
     [Theory]
@@ -117,19 +118,39 @@ public class CompositeMemoryRegionTests
         var bytes = (byte[])SampleBytes.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), count);
         var read = CompositeMemoryRegion.Read(bytes, 0);
-        AssertFails(read);
+        AssertFails(read, "composite.constituents-truncated");
         Assert.Null(read.Value);
     }
 
     [Fact]
-    public void Read_UsesTheNameInItsReason()
+    public void Read_KeepsItsRuleWhateverTheName()
     {
+        // The name only leads the reason (for an endpoint RX/TX descriptor, "RX composite"); the rule is the check's.
         var read = CompositeMemoryRegion.Read([], 0, "RX composite");
+        AssertFails(read, "composite.header-out-of-bounds");
         Assert.StartsWith("RX composite", read.Error);
     }
 
     [Fact]
-    public void Constituent_ReadShort_Fails() => AssertFails(MemoryRegionConstituent.Read(new byte[15]));
+    public void Read_ConstituentFailure_KeepsTheConstituentsRule()
+    {
+        var bytes = (byte[])SampleBytes.Clone();
+        bytes[32 + 12] = 1;
+        // The composite reports the constituent's own rule, the one a lone constituent read gives.
+        Assert.Equal("constituent.reserved-mbz", MemoryRegionConstituent.Read(bytes.AsSpan(32)).Rejection!.Rule);
+        Assert.Equal("constituent.reserved-mbz", CompositeMemoryRegion.Read(bytes, 0).Rejection!.Rule);
+    }
+
+    [Fact]
+    public void Constituent_ReadShort_Fails() => AssertFails(MemoryRegionConstituent.Read(new byte[15]), "constituent.truncated");
+
+    [Fact]
+    public void Constituent_ReservedNonZero_Fails()
+    {
+        var bytes = new byte[16];
+        bytes[15] = 0x80;
+        AssertFails(MemoryRegionConstituent.Read(bytes), "constituent.reserved-mbz");
+    }
 
     [Fact]
     public void Constituent_ByteLength_DoesNotOverflow() =>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Descriptors;
+using Spmc.Abi.Ffa;
 
 namespace Spmc.Abi.Tests;
 
@@ -28,12 +29,14 @@ public class EndpointRxTxDescriptorTests
         return bytes;
     }
 
-    private static void AssertFails(byte[] bytes)
+    private static void AssertFails(byte[] bytes, string rule)
     {
         var read = EndpointRxTxDescriptor.Read(bytes);
         Assert.False(read.Ok);
         Assert.False(string.IsNullOrWhiteSpace(read.Error));
         Assert.Null(read.Value);
+        Assert.Equal(rule, read.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, read.Rejection.Code);
     }
 
     [Fact]
@@ -86,7 +89,7 @@ public class EndpointRxTxDescriptorTests
     [Theory]
     [InlineData(0)]
     [InlineData(15)]
-    public void Read_ShorterThanHeader_Fails(int length) => AssertFails(new byte[length]);
+    public void Read_ShorterThanHeader_Fails(int length) => AssertFails(new byte[length], "rxtx-desc.header-truncated");
 
     [Theory]
     [InlineData(4, 20u)]   // RX offset not 8-byte aligned
@@ -94,7 +97,7 @@ public class EndpointRxTxDescriptorTests
     [InlineData(8, 52u)]   // TX offset not 8-byte aligned
     [InlineData(8, 49u)]
     public void Read_MisalignedOffset_Fails(int field, uint offset) =>
-        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), offset)));
+        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), offset)), "rxtx-desc.offset-unaligned");
 
     [Theory]
     [InlineData(4, 256u)]          // RX composite header past the end
@@ -102,18 +105,18 @@ public class EndpointRxTxDescriptorTests
     [InlineData(4, 0xFFFF_FFF8u)]  // aligned, far outside
     [InlineData(8, 0xFFFF_FFF8u)]
     public void Read_OffsetOutOfBounds_Fails(int field, uint offset) =>
-        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), offset)));
+        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), offset)), "composite.header-out-of-bounds");
 
     [Theory]
     [InlineData(16 + 4)]  // RX constituent count
     [InlineData(48 + 4)]  // TX constituent count
     public void Read_HugeConstituentCount_FailsCleanly(int field) =>
-        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), 0xFFFF_FFFF)));
+        AssertFails(Bytes(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(field), 0xFFFF_FFFF)), "composite.constituents-truncated");
 
     [Theory]
-    [InlineData(16 + 8)]       // RX composite reserved
-    [InlineData(48 + 15)]      // TX composite reserved
-    [InlineData(32 + 12)]      // RX constituent reserved
-    [InlineData(64 + 15)]      // TX constituent reserved
-    public void Read_ReservedNonZeroInAComposite_Fails(int index) => AssertFails(Bytes(b => b[index] = 1));
+    [InlineData(16 + 8, "composite.reserved-mbz")]     // RX composite reserved
+    [InlineData(48 + 15, "composite.reserved-mbz")]    // TX composite reserved
+    [InlineData(32 + 12, "constituent.reserved-mbz")]  // RX constituent reserved
+    [InlineData(64 + 15, "constituent.reserved-mbz")]  // TX constituent reserved
+    public void Read_ReservedNonZeroInAComposite_Fails(int index, string rule) => AssertFails(Bytes(b => b[index] = 1), rule);
 }

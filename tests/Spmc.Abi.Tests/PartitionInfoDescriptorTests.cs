@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 
@@ -84,12 +85,14 @@ public class PartitionInfoDescriptorTests
     [InlineData(7, 0)]
     [InlineData(8, 1)]
     [InlineData(23, 1)]
-    public void Read_TooShort_FailsWithReason(int length, int layout)
+    public void Read_TooShort_FailsByItsRule(int length, int layout)
     {
         var version = layout == 0 ? FfaVersion.V1_0 : FfaVersion.V1_1;
         var read = PartitionInfoDescriptor.Read(new byte[length], version);
         Assert.False(read.Ok);
         Assert.NotNull(read.Error);
+        Assert.Equal("partition-info-desc.truncated", read.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, read.Rejection.Code);
     }
 
     [Fact]
@@ -106,9 +109,9 @@ public class PartitionInfoDescriptorTests
     {
         // x3 of PARTITION_INFO_GET_REGS is the first 8 bytes of the descriptor, read little-endian.
         var (word0, lo, hi) = Sample.ToRegisters();
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 0), word0);
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 8), lo);
-        Assert.Equal(BitConverter.ToUInt64(V1_1Bytes, 16), hi);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(0)), word0);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(8)), lo);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_1Bytes.AsSpan(16)), hi);
     }
 
     [Fact]

@@ -1,7 +1,15 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
+
+/// <summary>Rules of the FFA_MSG_SEND2 partition message header (DEN0077 v1.1 and v1.2 table 7.1).</summary>
+public static class IndirectMessageRules
+{
+    public static readonly Rule Truncated = new("msg-header.truncated", FfaError.InvalidParameters,
+        "the buffer holds the whole message header: 20 bytes before v1.2, 40 from v1.2", "DEN0077 v1.1 table 7.1, v1.2 table 7.1");
+}
 
 /// <summary>
 /// The partition message header of FFA_MSG_SEND2 (FF-A v1.1 table 7.1, v1.2 table 7.1), at the start of the
@@ -28,6 +36,22 @@ public readonly record struct IndirectMessageHeader(
     public const int SizeV1_1 = 20;
     public const int SizeV1_2 = 40;
 
+    /// <summary>Field offsets (DEN0077 v1.1 and v1.2 table 7.1).</summary>
+    public static class Offsets
+    {
+        public const int Flags = 0;
+        public const int Reserved1 = 4;
+        public const int PayloadOffset = 8;
+        /// <summary>u16; with <see cref="Sender"/> the v1.1 "sender/receiver" word (sender in bits[31:16]).</summary>
+        public const int Receiver = 12;
+        public const int Sender = 14;
+        public const int PayloadSize = 16;
+        /// <summary>v1.2+: u32, reserved.</summary>
+        public const int Reserved2 = 20;
+        /// <summary>v1.2+: the 16-byte protocol UUID.</summary>
+        public const int Uuid = 24;
+    }
+
     /// <summary>The header size of a layout: 20 bytes before v1.2, 40 from v1.2.</summary>
     public static int SizeFor(FfaVersion layout) => layout < FfaVersion.V1_2 ? SizeV1_1 : SizeV1_2;
 
@@ -41,15 +65,15 @@ public readonly record struct IndirectMessageHeader(
         var size = SizeFor(layout);
         if (destination.Length < size) throw new ArgumentException($"an indirect message header needs {size} bytes", nameof(destination));
         destination[..size].Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(destination, Flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], Reserved1);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], PayloadOffset);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[12..], Receiver);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[14..], Sender);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[16..], PayloadSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Flags..], Flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Reserved1..], Reserved1);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.PayloadOffset..], PayloadOffset);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Receiver..], Receiver);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Sender..], Sender);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.PayloadSize..], PayloadSize);
         if (size < SizeV1_2) return;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[20..], Reserved2);
-        Uuid.WriteTo(destination[24..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Reserved2..], Reserved2);
+        Uuid.WriteTo(destination[Offsets.Uuid..]);
     }
 
     /// <summary>
@@ -60,16 +84,16 @@ public readonly record struct IndirectMessageHeader(
     {
         var size = SizeFor(layout);
         if (source.Length < size)
-            return ParseResult<IndirectMessageHeader>.Fail($"indirect message header: {source.Length} bytes, need {size}");
+            return IndirectMessageRules.Truncated.Reject($"indirect message header: {source.Length} bytes, need {size}");
         var v12 = size >= SizeV1_2;
         return new IndirectMessageHeader(
-            BinaryPrimitives.ReadUInt32LittleEndian(source),
-            BinaryPrimitives.ReadUInt32LittleEndian(source[4..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(source[8..]),
-            BinaryPrimitives.ReadUInt16LittleEndian(source[12..]),
-            BinaryPrimitives.ReadUInt16LittleEndian(source[14..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(source[16..]),
-            v12 ? BinaryPrimitives.ReadUInt32LittleEndian(source[20..]) : 0,
-            v12 ? FfaUuid.FromBytes(source[24..]) : FfaUuid.Nil);
+            BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Flags..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Reserved1..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.PayloadOffset..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Receiver..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Sender..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.PayloadSize..]),
+            v12 ? BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Reserved2..]) : 0,
+            v12 ? FfaUuid.FromBytes(source[Offsets.Uuid..]) : FfaUuid.Nil);
     }
 }

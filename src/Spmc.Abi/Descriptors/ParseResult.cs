@@ -1,4 +1,3 @@
-using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
@@ -17,18 +16,8 @@ public readonly record struct ParseResult<T>(T? Value, Rejection? Rejection)
     public static ParseResult<T> Success(T value) => new(value, null);
     public static ParseResult<T> Fail(Rejection rejection) => new(default, rejection);
 
-    /// <summary>Transitional: a descriptor failure not yet given its own rule.</summary>
-    public static ParseResult<T> Fail(string error) => new(default, DescriptorRules.Unclassified.Reject(error));
-
     public static implicit operator ParseResult<T>(T value) => Success(value);
     public static implicit operator ParseResult<T>(Rejection rejection) => Fail(rejection);
-}
-
-/// <summary>Rules shared by descriptor decoders.</summary>
-public static class DescriptorRules
-{
-    public static readonly Rule Unclassified = new("descriptor.malformed", FfaError.InvalidParameters,
-        "a descriptor must be well formed", "DEN0077 v1.2 §5.11, §6");
 }
 
 /// <summary>Bounds arithmetic on untrusted offsets and lengths, done in 64 bits so nothing wraps.</summary>

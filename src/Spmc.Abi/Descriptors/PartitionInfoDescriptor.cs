@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Abi.Descriptors;
 
@@ -19,6 +20,14 @@ public enum PartitionProperties : uint
     DirectRequest2Send = 1u << 10,
 }
 
+/// <summary>Rules of the partition information descriptor (DEN0077 v1.0 table 8.25, v1.1 table 13.37).</summary>
+public static class PartitionInfoRules
+{
+    public static readonly Rule Truncated = new("partition-info-desc.truncated", FfaError.InvalidParameters,
+        "a partition information descriptor is 8 bytes in v1.0 and 24 from v1.1",
+        "DEN0077 v1.0 table 8.25, v1.1 table 13.37");
+}
+
 /// <summary>
 /// Partition information descriptor: 8 bytes in v1.0 (ID, execution-context count, properties) and 24 bytes
 /// from v1.1 (adds the UUID). The layout follows the caller's negotiated version.
@@ -27,6 +36,16 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
 {
     public const int SizeV1_0 = 8;
     public const int SizeV1_1 = 24;
+
+    /// <summary>Field offsets (DEN0077 v1.1 table 13.37).</summary>
+    public static class Offsets
+    {
+        public const int Id = 0;
+        public const int ExecutionContexts = 2;
+        public const int Properties = 4;
+        /// <summary>v1.1+: the 16-byte UUID.</summary>
+        public const int Uuid = 8;
+    }
 
     public static int SizeFor(FfaVersion layout) => layout < FfaVersion.V1_1 ? SizeV1_0 : SizeV1_1;
 
@@ -41,31 +60,37 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
         var size = SizeFor(layout);
         if (destination.Length < size) throw new ArgumentException($"descriptor needs {size} bytes", nameof(destination));
         destination[..size].Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, Id);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], ExecutionContexts);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], (uint)Properties);
-        if (size >= SizeV1_1) Uuid.WriteTo(destination[8..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Id..], Id);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.ExecutionContexts..], ExecutionContexts);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Properties..], (uint)Properties);
+        if (size >= SizeV1_1) Uuid.WriteTo(destination[Offsets.Uuid..]);
     }
 
     public static ParseResult<PartitionInfoDescriptor> Read(ReadOnlySpan<byte> source, FfaVersion layout)
     {
         var size = SizeFor(layout);
         if (source.Length < size)
-            return ParseResult<PartitionInfoDescriptor>.Fail($"partition info descriptor: {source.Length} bytes, need {size}");
+            return PartitionInfoRules.Truncated.Reject($"partition info descriptor: {source.Length} bytes, need {size}");
         return new PartitionInfoDescriptor(
-            BinaryPrimitives.ReadUInt16LittleEndian(source),
-            BinaryPrimitives.ReadUInt16LittleEndian(source[2..]),
-            (PartitionProperties)BinaryPrimitives.ReadUInt32LittleEndian(source[4..]),
-            size >= SizeV1_1 ? FfaUuid.FromBytes(source[8..]) : FfaUuid.Nil);
+            BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Id..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.ExecutionContexts..]),
+            (PartitionProperties)BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Properties..]),
+            size >= SizeV1_1 ? FfaUuid.FromBytes(source[Offsets.Uuid..]) : FfaUuid.Nil);
     }
 
-    /// <summary>FFA_PARTITION_INFO_GET_REGS packing of a 24-byte descriptor into three registers.</summary>
+    /// <summary>
+    /// FFA_PARTITION_INFO_GET_REGS packing of a 24-byte descriptor into three registers: each register is eight
+    /// bytes of the descriptor read little-endian, so a field at byte offset n sits at bit 8·n of the first.
+    /// </summary>
     public (ulong Word0, ulong UuidLo, ulong UuidHi) ToRegisters()
     {
         var (lo, hi) = Uuid.ToRegisters64();
-        return (Id | ((ulong)ExecutionContexts << 16) | ((ulong)(uint)Properties << 32), lo, hi);
+        var word0 = ((ulong)Id << (8 * Offsets.Id)) | ((ulong)ExecutionContexts << (8 * Offsets.ExecutionContexts))
+            | ((ulong)(uint)Properties << (8 * Offsets.Properties));
+        return (word0, lo, hi);
     }
 
     public static PartitionInfoDescriptor FromRegisters(ulong word0, ulong uuidLo, ulong uuidHi) =>
-        new((ushort)word0, (ushort)(word0 >> 16), (PartitionProperties)(uint)(word0 >> 32), FfaUuid.FromRegisters64(uuidLo, uuidHi));
+        new((ushort)(word0 >> (8 * Offsets.Id)), (ushort)(word0 >> (8 * Offsets.ExecutionContexts)),
+            (PartitionProperties)(uint)(word0 >> (8 * Offsets.Properties)), FfaUuid.FromRegisters64(uuidLo, uuidHi));
 }

@@ -1,4 +1,5 @@
 using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
 using static Spmc.Abi.Tests.Memory.MemoryDescriptorTestSupport;
 
 namespace Spmc.Abi.Tests.Memory;
@@ -73,7 +74,8 @@ public class MemoryRelinquishDescriptorTests
     {
         var result = MemoryRelinquishDescriptor.Read(OneEndpoint.AsSpan(0, length));
         Assert.False(result.Ok);
-        Assert.Contains("need 16", result.Error);
+        Assert.Equal("relinquish-desc.header-truncated", result.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, result.Rejection.Code);
         Assert.Null(result.Value);
     }
 
@@ -82,7 +84,8 @@ public class MemoryRelinquishDescriptorTests
     {
         var result = MemoryRelinquishDescriptor.Read(WithU32(OneEndpoint, 12, 2));
         Assert.False(result.Ok);
-        Assert.Contains("endpoint IDs do not fit", result.Error);
+        Assert.Equal("relinquish-desc.endpoints-truncated", result.Rejection!.Rule);
+        Assert.Equal(FfaError.InvalidParameters, result.Rejection.Code);
     }
 
     [Fact]
@@ -90,7 +93,7 @@ public class MemoryRelinquishDescriptorTests
     {
         var result = MemoryRelinquishDescriptor.Read(ThreeEndpoints.AsSpan(0, ThreeEndpoints.Length - 1));
         Assert.False(result.Ok);
-        Assert.Contains("endpoint IDs do not fit", result.Error);
+        Assert.Equal("relinquish-desc.endpoints-truncated", result.Rejection!.Rule);
     }
 
     [Fact]
@@ -102,17 +105,19 @@ public class MemoryRelinquishDescriptorTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.False(result.Ok);
-        Assert.Contains("4294967295 endpoint IDs do not fit", result.Error);
+        Assert.Equal("relinquish-desc.endpoints-truncated", result.Rejection!.Rule);
         Assert.True(allocated < 64 * 1024, $"allocated {allocated} bytes");
     }
 
     [Fact]
-    public void HeaderAndEndpointErrors_AreDistinct()
+    public void HeaderAndEndpointErrors_HaveDistinctRules()
     {
-        var shortError = MemoryRelinquishDescriptor.Read(new byte[8]).Error;
-        var countError = MemoryRelinquishDescriptor.Read(WithU32(OneEndpoint, 12, 5)).Error;
+        var shortError = MemoryRelinquishDescriptor.Read(new byte[8]).Rejection;
+        var countError = MemoryRelinquishDescriptor.Read(WithU32(OneEndpoint, 12, 5)).Rejection;
         Assert.NotNull(shortError);
         Assert.NotNull(countError);
-        Assert.NotEqual(shortError, countError);
+        Assert.Equal("relinquish-desc.header-truncated", shortError.Rule);
+        Assert.Equal("relinquish-desc.endpoints-truncated", countError.Rule);
+        Assert.NotEqual(shortError.Reason, countError.Reason);
     }
 }

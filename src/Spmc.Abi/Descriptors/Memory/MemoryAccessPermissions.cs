@@ -30,6 +30,14 @@ public readonly record struct MemoryAccessPermissions(ushort Endpoint, byte Perm
     public const int Size = 4;
     public const byte NonRetrievalBorrower = 0x1;
 
+    /// <summary>Field offsets (DEN0077 v1.1 table 10.15).</summary>
+    public static class Offsets
+    {
+        public const int Endpoint = 0;
+        public const int Permissions = 2;
+        public const int Flags = 3;
+    }
+
     public static MemoryAccessPermissions Of(ushort endpoint, DataAccess data, InstructionAccess instruction = InstructionAccess.NotSpecified, byte flags = 0) =>
         new(endpoint, (byte)((byte)data | ((byte)instruction << 2)), flags);
 
@@ -39,13 +47,13 @@ public readonly record struct MemoryAccessPermissions(ushort Endpoint, byte Perm
 
     public void Write(Span<byte> destination)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, Endpoint);
-        destination[2] = Permissions;
-        destination[3] = Flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.Endpoint..], Endpoint);
+        destination[Offsets.Permissions] = Permissions;
+        destination[Offsets.Flags] = Flags;
     }
 
     public static MemoryAccessPermissions Read(ReadOnlySpan<byte> source) =>
-        new(BinaryPrimitives.ReadUInt16LittleEndian(source), source[2], source[3]);
+        new(BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Endpoint..]), source[Offsets.Permissions], source[Offsets.Flags]);
 
     public override string ToString() => $"0x{Endpoint:X4}:{Data}/{Instruction}{(Flags != 0 ? $" flags 0x{Flags:X}" : "")}";
 }
