@@ -63,6 +63,29 @@ public struct SmcFrame
         return frame;
     }
 
+    /// <summary>x0: the function ID of a call, the result of an answer.</summary>
+    public readonly ulong X0 => _x[0];
+
+    /// <summary>The same frame with x0 = <paramref name="x0"/>.</summary>
+    public readonly SmcFrame WithX0(ulong x0)
+    {
+        var frame = this;
+        frame._x[0] = x0;
+        return frame;
+    }
+
+    /// <summary>
+    /// The registers an SMC32 caller gets back (SMCCC 1.2 §2.6): w0..w7 of <paramref name="result"/> zero-extended,
+    /// and x8..x17 preserved, i.e. as the caller sent them in <paramref name="input"/>.
+    /// </summary>
+    public static SmcFrame Smc32Result(SmcFrame result, SmcFrame input)
+    {
+        var frame = new SmcFrame();
+        for (var i = 0; i < 8; i++) frame[i] = (uint)result[i];
+        for (var i = 8; i < Registers.Count; i++) frame[i] = input[i];
+        return frame;
+    }
+
     public readonly bool ExtendedRegistersAreZero()
     {
         for (var i = 8; i < Registers.Count; i++)

@@ -29,17 +29,15 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
     {
         var fid = request.FunctionId;
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new FfaAnswer(Narrow(SmcFrame.From(SmcccFunctionId.Version1_2), request.Args, fid));
+            return new FfaAnswer(Narrow(new SmcFrame().WithX0(SmcccFunctionId.Version1_2), request.Args, fid));
         if (!fid.IsFfa)
         {
             // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); only FF-A and SMCCC_VERSION exist here.
-            var frame = Narrow(new SmcFrame(), request.Args, fid);
-            frame[0] = SmcccFunctionId.NotSupported;
+            var frame = Narrow(new SmcFrame(), request.Args, fid).WithX0(SmcccFunctionId.NotSupported);
             return new FfaAnswer(frame, SmcccRules.UnknownFunction.Reject(
                 $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"));
         }
-        var args = fid.Is64Bit ? request.Args : request.Args.As32BitArguments();
-        args[0] = fid.Canonical;
+        var args = (fid.Is64Bit ? request.Args : request.Args.As32BitArguments()).WithX0(fid.Canonical);
         var answer = spmc.Handle(request with { Args = args });
         return answer with { Frame = Narrow(answer.Frame, request.Args, fid) };
     }
@@ -52,10 +50,8 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
     {
         // An SMC64 FF-A answer to a 32-bit call keeps its registers: FFA_RUN_32 or FFA_MSG_WAIT_32 can be answered
         // with FFA_MSG_SEND_DIRECT_RESP2_64 / REQ2_64, whose payload is x4..x17.
-        if (fid.Is64Bit || ((uint)result[0] & 0xFFFF_0000) == 0xC400_0000) return result;
-        for (var i = 0; i < 8; i++) result[i] = (uint)result[i];
-        for (var i = 8; i < Registers.Count; i++) result[i] = input[i];
-        return result;
+        if (fid.Is64Bit || (result.FunctionId & 0xFFFF_0000) == 0xC400_0000) return result;
+        return SmcFrame.Smc32Result(result, input);
     }
 
     /// <summary>The decoded view of one call and its answer.</summary>
@@ -65,16 +61,16 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
         var width = fid.Is64Bit ? "SMC64" : "SMC32";
         var notes = answer.Note is null ? null : new[] { answer.Note };
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame[0]:X}", answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
+            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame.X0:X}", answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
         if (!fid.IsFfa)
-            return new Decoded($"SMCCC 0x{request.Args.FunctionId:X8}", width, answer.Frame[0] == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{answer.Frame[0]:X}",
+            return new Decoded($"SMCCC 0x{request.Args.FunctionId:X8}", width, answer.Frame.X0 == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{answer.Frame.X0:X}",
                 answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
         var function = request.Info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
         string result;
-        if (request.Info?.Function == FfaFunction.Version && !fid.Is64Bit && FfaFunctions.NameOf((uint)answer.Frame[0]) is null)
-            result = (uint)answer.Frame[0] == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)answer.Frame[0])}";
+        if (request.Info?.Function == FfaFunction.Version && !fid.Is64Bit && FfaFunctions.NameOf((uint)answer.Frame.X0) is null)
+            result = (uint)answer.Frame.X0 == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)answer.Frame.X0)}";
         else
-            result = FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
+            result = FfaFunctions.NameOf((uint)answer.Frame.X0) ?? $"0x{answer.Frame.X0:X}";
         return new Decoded(function, width, result, answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
     }
 }
