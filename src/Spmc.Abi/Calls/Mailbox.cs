@@ -9,15 +9,23 @@ namespace Spmc.Abi.Calls;
 public static class MailboxCallRules
 {
     public static readonly Rule RxTxMapPageCountHigh = new("rxtx-map.x3-high-mbz", FfaError.InvalidParameters,
-        "FFA_RXTX_MAP_64: x3 bits[63:32] are reserved (MBZ); the page count is w3", "DEN0077 v1.2 §13.7 table 13.23");
+        "x3 bits[63:32] are reserved (MBZ); the page count is w3",
+        "DEN0077 v1.3 §13.6 table 13.26 (the page count is a uint32 parameter); Spmc: Hafnium truncates x3 instead");
     public static readonly Rule RxTxUnmapLowMbz = new("rxtx-unmap.w1-low-mbz", FfaError.InvalidParameters,
-        "FFA_RXTX_UNMAP: w1 bits[15:0] are reserved (MBZ); the endpoint ID is w1[31:16]", "DEN0077 v1.2 §13.8 table 13.26");
+        "w1 bits[15:0] are reserved (MBZ); the endpoint ID is w1[31:16]",
+        "DEN0077 v1.3 §13.7 table 13.31");
 }
 
-/// <summary>FFA_RXTX_MAP (DEN0077 §13.7): x1 = TX address, x2 = RX address, w3 = page count.</summary>
+/// <summary>FFA_RXTX_MAP (DEN0077 v1.3 §13.6): x1 = TX address, x2 = RX address, w3 = page count.</summary>
 public sealed record RxTxMap(ulong Tx, ulong Rx, uint PageCount, bool Is64 = true) : IFfaCall<RxTxMap>
 {
     public uint FunctionId => Regs.Id(FfaFunction.RxTxMap, Is64);
+
+    /// <summary>
+    /// x1 = x2 = w3 = 0: the form in which the hypervisor forwards a VM's pair, described by an endpoint RX/TX
+    /// descriptor in its own TX buffer (DEN0077 v1.3 table 13.26; Hafnium api_get_rxtx_description).
+    /// </summary>
+    public bool IsForwardingForm => Tx == 0 && Rx == 0 && PageCount == 0;
 
     public static ParseResult<RxTxMap> Decode(in SmcFrame frame)
     {
@@ -29,7 +37,7 @@ public sealed record RxTxMap(ulong Tx, ulong Rx, uint PageCount, bool Is64 = tru
     public SmcFrame Encode() => Regs.Frame(FunctionId, Tx, Rx, PageCount);
 }
 
-/// <summary>FFA_RXTX_UNMAP (DEN0077 §13.8): w1[31:16] = the VM whose pair the hypervisor unmaps, else 0.</summary>
+/// <summary>FFA_RXTX_UNMAP (DEN0077 v1.3 §13.7): w1[31:16] = the VM whose pair the hypervisor unmaps, else 0.</summary>
 public sealed record RxTxUnmap(ushort Endpoint) : IFfaCall<RxTxUnmap>
 {
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.RxTxUnmap);
@@ -44,7 +52,7 @@ public sealed record RxTxUnmap(ushort Endpoint) : IFfaCall<RxTxUnmap>
     public SmcFrame Encode() => Regs.Frame(FunctionId, (ulong)Endpoint << 16);
 }
 
-/// <summary>FFA_RX_RELEASE (DEN0077 §13.6): w1[15:0] = the VM whose RX the hypervisor releases, else 0.</summary>
+/// <summary>FFA_RX_RELEASE (DEN0077 v1.3 §13.5): w1[15:0] = the VM whose RX the hypervisor releases, else 0.</summary>
 public sealed record RxRelease(ushort Endpoint) : IFfaCall<RxRelease>
 {
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.RxRelease);
@@ -52,7 +60,7 @@ public sealed record RxRelease(ushort Endpoint) : IFfaCall<RxRelease>
     public SmcFrame Encode() => Regs.Frame(FunctionId, Endpoint);
 }
 
-/// <summary>FFA_RX_ACQUIRE (DEN0077 §13.5, v1.1): w1[15:0] = the VM whose RX the hypervisor takes.</summary>
+/// <summary>FFA_RX_ACQUIRE (DEN0077 v1.3 §13.4, v1.1): w1[15:0] = the VM whose RX the hypervisor takes.</summary>
 public sealed record RxAcquire(ushort Endpoint) : IFfaCall<RxAcquire>
 {
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.RxAcquire);

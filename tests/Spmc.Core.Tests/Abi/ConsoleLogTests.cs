@@ -15,7 +15,7 @@ public class ConsoleLogTests
     public void ConsoleLog_FromTheNormalWorld_IsNotSupported(ushort caller, bool is64)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(caller, is64 ? Ffa.ConsoleLog64("hi\n") : Ffa.ConsoleLog32("hi\n")), Err.NotSupported);
+        Expect.Error(sys.Call(caller, is64 ? Ffa.ConsoleLog64("hi\n") : Ffa.ConsoleLog32("hi\n")), Err.NotSupported, "dispatch.secure-only");
         Assert.Empty(sys.State.Console);
     }
 
@@ -25,7 +25,7 @@ public class ConsoleLogTests
     public void ConsoleLog_CountZero_IsInvalid(bool is64)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Sp12, is64 ? Ffa.ConsoleLog64("abc\n", 0) : Ffa.ConsoleLog32("abc\n", 0)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Sp12, is64 ? Ffa.ConsoleLog64("abc\n", 0) : Ffa.ConsoleLog32("abc\n", 0)), Err.InvalidParameters, "console-log.count");
         Assert.Empty(sys.State.Console);
         Assert.Empty(sys.State.ConsolePending);
     }
@@ -47,7 +47,7 @@ public class ConsoleLogTests
     public void ConsoleLog_Smc32_MoreThan24Characters_IsInvalid(ulong count)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Sp12, Ffa.ConsoleLog32("abc", count)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Sp12, Ffa.ConsoleLog32("abc", count)), Err.InvalidParameters, "console-log.count");
         Assert.Empty(sys.State.ConsolePending);
     }
 
@@ -74,7 +74,7 @@ public class ConsoleLogTests
     [InlineData(255ul)]
     [InlineData(0x1_0000_0001ul)]
     public void ConsoleLog_Smc64_V1_2Partition_MoreThan128Characters_IsInvalid(ulong count) =>
-        Expect.Error(TestSystem.Rich().Call(Sp12, Ffa.ConsoleLog64("abc", count)), Err.InvalidParameters);
+        Expect.Error(TestSystem.Rich().Call(Sp12, Ffa.ConsoleLog64("abc", count)), Err.InvalidParameters, "console-log.count");
 
     [Fact]
     public void ConsoleLog_Smc64_V1_1Partition_UpTo48Characters_Succeeds()
@@ -88,14 +88,14 @@ public class ConsoleLogTests
 
     [Fact]
     public void ConsoleLog_Smc64_V1_1Partition_MoreThan48Characters_IsInvalid() =>
-        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.ConsoleLog64(new string('y', 49))), Err.InvalidParameters);
+        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.ConsoleLog64(new string('y', 49))), Err.InvalidParameters, "console-log.count");
 
     [Theory]
     [InlineData(false, 129ul)]
     [InlineData(true, 129ul)]
     [InlineData(true, 1000ul)]
     public void ConsoleLog_MoreThan128Characters_IsInvalidForEveryone(bool is64, ulong count) =>
-        Expect.Error(TestSystem.Rich().Call(Sp12, is64 ? Ffa.ConsoleLog64("abc", count) : Ffa.ConsoleLog32("abc", count)), Err.InvalidParameters);
+        Expect.Error(TestSystem.Rich().Call(Sp12, is64 ? Ffa.ConsoleLog64("abc", count) : Ffa.ConsoleLog32("abc", count)), Err.InvalidParameters, "console-log.count");
 
     [Fact]
     public void ConsoleLog_LinesAreAssembledAcrossCallsAtNewline()

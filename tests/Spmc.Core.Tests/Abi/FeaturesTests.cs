@@ -36,7 +36,7 @@ public class FeaturesTests
 
     [Fact]
     public void Features_RxTxMap32_IsNotSupported() =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(0x8400_0066)), Err.NotSupported);
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(0x8400_0066)), Err.NotSupported, "dispatch.not-implemented");
 
     [Fact]
     public void Features_RxTxMap64_ReportsMaxPagesToV1_2Callers()
@@ -64,7 +64,7 @@ public class FeaturesTests
     {
         var sys = TestSystem.Default();
         sys.Negotiate(Host, Ffa.V1_0);
-        Expect.Error(sys.Call(Host, Ffa.Features(fid)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.newer-than-caller");
     }
 
     [Fact]
@@ -72,8 +72,8 @@ public class FeaturesTests
     {
         var sys = TestSystem.Rich();
         sys.Negotiate(Host, Ffa.V1_1);
-        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_008B)), Err.NotSupported);
-        Expect.Error(sys.Call(Sp11, Ffa.Features(0xC400_008B)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_008B)), Err.NotSupported, "dispatch.newer-than-caller");
+        Expect.Error(sys.Call(Sp11, Ffa.Features(0xC400_008B)), Err.NotSupported, "dispatch.newer-than-caller");
         Expect.Success(sys.Call(Sp12, Ffa.Features(0xC400_008B)));
     }
 
@@ -82,8 +82,8 @@ public class FeaturesTests
     {
         var sys = TestSystem.Rich();
         Expect.Success(sys.Call(Host, Ffa.Features(0x8400_0084)));
-        Expect.Error(sys.Call(Vm1, Ffa.Features(0x8400_0084)), Err.NotSupported);
-        Expect.Error(sys.Call(Sp12, Ffa.Features(0x8400_0084)), Err.NotSupported);
+        Expect.Error(sys.Call(Vm1, Ffa.Features(0x8400_0084)), Err.NotSupported, "dispatch.hypervisor-only");
+        Expect.Error(sys.Call(Sp12, Ffa.Features(0x8400_0084)), Err.NotSupported, "dispatch.hypervisor-only");
     }
 
     [Theory]
@@ -92,24 +92,24 @@ public class FeaturesTests
     public void Features_ConsoleLog_IsReportedOnlyToPartitions(ulong fid)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Host, Ffa.Features(fid)), Err.NotSupported);
-        Expect.Error(sys.Call(Vm1, Ffa.Features(fid)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.secure-only");
+        Expect.Error(sys.Call(Vm1, Ffa.Features(fid)), Err.NotSupported, "dispatch.secure-only");
         Expect.Success(sys.Call(Sp12, Ffa.Features(fid)));
     }
 
     [Theory]
-    [InlineData(0x8400_006Aul)] // FFA_MSG_POLL (v1.0 legacy)
-    [InlineData(0x8400_006Eul)] // FFA_MSG_SEND (v1.0 legacy)
-    [InlineData(0x8400_0078ul)] // FFA_MEM_OP_PAUSE
-    [InlineData(0x8400_0000ul)] // PSCI_VERSION: not an FF-A ID
-    [InlineData(0x8400_00F0ul)] // undefined FF-A number
-    [InlineData(0xC400_0063ul)] // FFA_VERSION has no SMC64 form
-    [InlineData(0x8400_008Bul)] // PARTITION_INFO_GET_REGS has no SMC32 form
-    [InlineData(0xC400_0060ul)] // FFA_ERROR_64 is v1.3
-    [InlineData(0x8401_0063ul)] // the SVE hint is not part of an ID to query
-    [InlineData(0xFFFF_FFFFul)]
-    public void Features_UnknownOrUnimplementedFunction_IsNotSupported(ulong fid) =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(fid)), Err.NotSupported);
+    [InlineData(0x8400_006Aul, "dispatch.not-implemented")]  // FFA_MSG_POLL (v1.0 legacy)
+    [InlineData(0x8400_006Eul, "dispatch.not-implemented")]  // FFA_MSG_SEND (v1.0 legacy)
+    [InlineData(0x8400_0078ul, "dispatch.not-implemented")]  // FFA_MEM_OP_PAUSE
+    [InlineData(0x8400_0000ul, "features.not-ffa-function")] // PSCI_VERSION: not an FF-A ID
+    [InlineData(0x8400_00F0ul, "features.not-ffa-function")] // undefined FF-A number
+    [InlineData(0xC400_0063ul, "features.not-ffa-function")] // FFA_VERSION has no SMC64 form
+    [InlineData(0x8400_008Bul, "features.not-ffa-function")] // PARTITION_INFO_GET_REGS has no SMC32 form
+    [InlineData(0xC400_0060ul, "dispatch.not-implemented")]  // FFA_ERROR_64 is v1.3
+    [InlineData(0x8401_0063ul, "features.not-ffa-function")] // the SVE hint is not part of an ID to query
+    [InlineData(0xFFFF_FFFFul, "features.not-ffa-function")]
+    public void Features_UnknownOrUnimplementedFunction_IsNotSupported(ulong fid, string rule) =>
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(fid)), Err.NotSupported, rule);
 
     [Fact]
     public void Features_IgnoresInputPropertiesForFunctions() =>
@@ -121,8 +121,8 @@ public class FeaturesTests
         var sys = TestSystem.Default();
         Expect.Success(sys.Call(Echo, Ffa.Features(1)), w2: 5, w3: 0); // NPI
         Expect.Success(sys.Call(Echo, Ffa.Features(3)), w2: 4, w3: 0); // MEI
-        Expect.Error(sys.Call(Host, Ffa.Features(1)), Err.NotSupported);
-        Expect.Error(sys.Call(Host, Ffa.Features(3)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(1)), Err.NotSupported, "features.npi-secure-only");
+        Expect.Error(sys.Call(Host, Ffa.Features(3)), Err.NotSupported, "features.mei-secure-only");
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public class FeaturesTests
         var sys = TestSystem.Rich();
         Expect.Success(sys.Call(Host, Ffa.Features(2)), w2: 8, w3: 0);
         Expect.Success(sys.Call(Vm1, Ffa.Features(2)), w2: 8);
-        Expect.Error(sys.Call(Sp12, Ffa.Features(2)), Err.NotSupported);
+        Expect.Error(sys.Call(Sp12, Ffa.Features(2)), Err.NotSupported, "features.sri-normal-world-only");
     }
 
     [Theory]
@@ -142,16 +142,30 @@ public class FeaturesTests
     public void Features_FeatureIdWithBits30To8Set_IsNotSupported(ulong feature)
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.Features(feature)), Err.NotSupported);
-        Expect.Error(sys.Call(Echo, Ffa.Features(feature)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(feature)), Err.NotSupported, "features.feature-id-bits-mbz");
+        Expect.Error(sys.Call(Echo, Ffa.Features(feature)), Err.NotSupported, "features.feature-id-bits-mbz");
     }
 
     [Fact]
     public void Features_FeatureIdWithNonZeroInput_IsNotSupported()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.Features(2, 1)), Err.NotSupported);
-        Expect.Error(sys.Call(Echo, Ffa.Features(1, 0x100)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(2, 1)), Err.NotSupported, "features.feature-id-input-mbz");
+        Expect.Error(sys.Call(Echo, Ffa.Features(1, 0x100)), Err.NotSupported, "features.feature-id-input-mbz");
+    }
+
+    [Fact]
+    public void Features_FeatureIdBeforeV1_1_IsNotSupported()
+    {
+        // Feature IDs are v1.1: a v1.0 caller (negotiated, or a v1.0 partition by manifest) gets none.
+        var sys = TestSystem.Rich();
+        sys.Negotiate(Host, Ffa.V1_0);
+        Expect.Error(sys.Call(Host, Ffa.Features(2)), Err.NotSupported, "features.feature-id-before-v1-1");
+        Expect.Error(sys.Call(Sp10, Ffa.Features(1)), Err.NotSupported, "features.feature-id-before-v1-1");
+        Expect.Success(sys.Call(Sp11, Ffa.Features(1)), w2: 5);
+
+        var old = TestSystem.FromJson("""{ "spmc": { "version": "1.0" }, "vms": [ { "id": 0, "name": "host" } ] }""");
+        Expect.Error(old.Call(Host, Ffa.Features(2)), Err.NotSupported, "features.feature-id-before-v1-1");
     }
 
     [Theory]
@@ -161,8 +175,8 @@ public class FeaturesTests
     public void Features_UnknownFeatureId_IsNotSupported(ulong feature)
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.Features(feature)), Err.NotSupported);
-        Expect.Error(sys.Call(Echo, Ffa.Features(feature)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.Features(feature)), Err.NotSupported, "features.unknown-feature");
+        Expect.Error(sys.Call(Echo, Ffa.Features(feature)), Err.NotSupported, "features.unknown-feature");
     }
 
     [Fact]

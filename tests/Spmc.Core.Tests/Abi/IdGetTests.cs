@@ -39,15 +39,15 @@ public class IdGetTests
     {
         var sys = TestSystem.Rich();
         sys.Negotiate(Host, Ffa.V1_0);
-        Expect.Error(sys.Call(Host, Ffa.SpmIdGet()), Err.NotSupported);
-        Expect.Error(sys.Call(Sp10, Ffa.SpmIdGet()), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.SpmIdGet()), Err.NotSupported, "dispatch.newer-than-caller");
+        Expect.Error(sys.Call(Sp10, Ffa.SpmIdGet()), Err.NotSupported, "dispatch.newer-than-caller");
     }
 
     [Fact]
     public void SpmIdGet_SpmcAt1_0_IsNotSupported()
     {
         var sys = TestSystem.FromJson("""{ "spmc": { "version": "1.0" }, "vms": [ { "id": 0, "name": "host" } ] }""");
-        Expect.Error(sys.Call(Host, Ffa.SpmIdGet()), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.SpmIdGet()), Err.NotSupported, "dispatch.newer-than-spmc");
         Expect.Success(sys.Call(Host, Ffa.IdGet()), w2: 0);
     }
 }

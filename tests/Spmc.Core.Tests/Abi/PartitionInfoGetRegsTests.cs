@@ -57,7 +57,7 @@ public class PartitionInfoGetRegsTests
         AssertEntry(second, 1, 0x8002, 1, 0x101, ManyUuid(1, 2));
         for (var i = 9; i < 18; i++) Assert.Equal(0ul, second.Frame[i]);
 
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 7)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 7)), Err.InvalidParameters, "partition-info-get-regs.start-index");
     }
 
     [Fact]
@@ -75,24 +75,24 @@ public class PartitionInfoGetRegsTests
     [InlineData(1, 1)]
     [InlineData(0, 0xFFFF)]
     public void PartitionInfoGetRegs_NonZeroTag_IsRetry(ushort start, ushort tag) =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start, tag)), Err.Retry);
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start, tag)), Err.Retry, "partition-info-get-regs.tag-not-current");
 
     [Theory]
     [InlineData(4)]
     [InlineData(0xFFFF)]
     public void PartitionInfoGetRegs_StartIndexNotBelowTheCount_IsInvalid(ushort start) =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start)), Err.InvalidParameters);
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start)), Err.InvalidParameters, "partition-info-get-regs.start-index");
 
     [Fact]
     public void PartitionInfoGetRegs_UnknownUuid_IsInvalid() =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(UnknownUuid)), Err.InvalidParameters);
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(UnknownUuid)), Err.InvalidParameters, "partition-info-get-regs.unknown-uuid");
 
     [Fact]
     public void PartitionInfoGetRegs_UpperBitsOfX3_AreInvalid()
     {
         var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
         frame[3] = 0x1_0000_0000;
-        Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters);
+        Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters, "partition-info-get-regs.x3-high-mbz");
     }
 
     [Theory]
@@ -102,19 +102,19 @@ public class PartitionInfoGetRegsTests
     {
         var sys = TestSystem.Default();
         sys.Negotiate(Host, version);
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported, "dispatch.newer-than-caller");
     }
 
     [Fact]
     public void PartitionInfoGetRegs_PreV1_2Partition_IsNotSupported() =>
-        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported);
+        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported, "dispatch.newer-than-caller");
 
     [Fact]
     public void PartitionInfoGetRegs_Smc32Form_IsNotSupported()
     {
         var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
         frame[0] = 0x8400_008B;
-        Expect.Error(TestSystem.Default().Call(Host, frame), Err.NotSupported);
+        Expect.Error(TestSystem.Default().Call(Host, frame), Err.NotSupported, "dispatch.undefined-width");
     }
 
     [Fact]

@@ -78,8 +78,8 @@ public class PartitionInfoGetTests
     public void PartitionInfoGet_UnknownUuid_IsInvalid_EvenForTheCountOnlyForm()
     {
         var sys = DefaultMapped();
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(UnknownUuid)), Err.InvalidParameters);
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetCount(UnknownUuid)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(UnknownUuid)), Err.InvalidParameters, "partition-info-get.unknown-uuid");
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetCount(UnknownUuid)), Err.InvalidParameters, "partition-info-get.unknown-uuid");
         Assert.Equal(RxState.Empty, sys.Endpoint(Host).Mailbox!.State);
     }
 
@@ -119,7 +119,7 @@ public class PartitionInfoGetTests
     public void PartitionInfoGet_FlagsBits31To1_AreInvalid(ulong flags)
     {
         var sys = DefaultMapped();
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil, flags)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil, flags)), Err.InvalidParameters, "partition-info-get.flags-mbz");
         Assert.Equal(RxState.Empty, sys.Endpoint(Host).Mailbox!.State);
     }
 
@@ -136,8 +136,8 @@ public class PartitionInfoGetTests
     public void PartitionInfoGet_WithoutRx_IsBusy()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy);
-        Expect.Error(sys.Call(Echo, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy, "partition-info-get.rx-busy");
+        Expect.Error(sys.Call(Echo, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy, "partition-info-get.rx-busy");
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public class PartitionInfoGetTests
     {
         var sys = DefaultMapped();
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)));
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy, "partition-info-get.rx-busy");
         Expect.Success(sys.Call(Host, Ffa.RxRelease()));
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(EchoUuid)), w2: 1);
     }
@@ -216,7 +216,7 @@ public class PartitionInfoGetTests
     {
         var sys = TestSystem.FromJson(Many(172)); // 172 * 24 = 4128 > 4096
         sys.Map(Host, HostMemory, HostRx);
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.NoMemory);
+        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), Err.NoMemory, "partition-info-get.rx-too-small");
         Assert.Equal(RxState.Empty, sys.Endpoint(Host).Mailbox!.State);
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGetCount(Uuid.Nil)), w2: 172);
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(ManyUuid(42, 3))), w2: 1);

@@ -1,5 +1,9 @@
+using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
 using Spmc.Core.Spm;
+using Spmc.Core.Tests.Notifications;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 
@@ -32,7 +36,7 @@ public class RxReleaseAcquireTests
     {
         var sys = TestSystem.Default();
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
-        var o = Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied);
+        var o = Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied, "rx-release.not-held");
         Assert.Equal("FFA_RX_RELEASE", o.Decoded.Function);
     }
 
@@ -40,8 +44,8 @@ public class RxReleaseAcquireTests
     public void RxRelease_NotMapped_IsDenied()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied);
-        Expect.Error(sys.Call(Echo, Ffa.RxRelease()), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied, "rx-release.not-mapped");
+        Expect.Error(sys.Call(Echo, Ffa.RxRelease()), Err.Denied, "rx-release.not-mapped");
     }
 
     [Theory]
@@ -54,7 +58,7 @@ public class RxReleaseAcquireTests
         var sys = WithFullRx(caller, memory);
         Expect.Success(sys.Call(caller, Ffa.RxRelease()));
         Assert.Equal(RxState.Empty, sys.Endpoint(caller).Mailbox!.State);
-        Expect.Error(sys.Call(caller, Ffa.RxRelease()), Err.Denied);
+        Expect.Error(sys.Call(caller, Ffa.RxRelease()), Err.Denied, "rx-release.not-held");
     }
 
     [Theory]
@@ -64,7 +68,7 @@ public class RxReleaseAcquireTests
     public void RxRelease_PartitionPassingAnId_IsInvalid(ushort id)
     {
         var sys = WithFullRx(Sp12, Sp12Memory);
-        Expect.Error(sys.Call(Sp12, Ffa.RxRelease(id)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Sp12, Ffa.RxRelease(id)), Err.InvalidParameters, "rx-release.id-not-hypervisor");
         Assert.Equal(RxState.Full, sys.Endpoint(Sp12).Mailbox!.State);
     }
 
@@ -72,8 +76,8 @@ public class RxReleaseAcquireTests
     public void RxRelease_VmOtherThanId0PassingAnId_IsInvalid()
     {
         var sys = WithFullRx(Vm1, Vm1Memory);
-        Expect.Error(sys.Call(Vm1, Ffa.RxRelease(Vm1)), Err.InvalidParameters);
-        Expect.Error(sys.Call(Vm2, Ffa.RxRelease(Vm1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Vm1, Ffa.RxRelease(Vm1)), Err.InvalidParameters, "rx-release.id-not-hypervisor");
+        Expect.Error(sys.Call(Vm2, Ffa.RxRelease(Vm1)), Err.InvalidParameters, "rx-release.id-not-hypervisor");
         Assert.Equal(RxState.Full, sys.Endpoint(Vm1).Mailbox!.State);
     }
 
@@ -83,26 +87,26 @@ public class RxReleaseAcquireTests
         var sys = WithFullRx(Vm1, Vm1Memory);
         Expect.Success(sys.Call(Host, Ffa.RxRelease(Vm1)));
         Assert.Equal(RxState.Empty, sys.Endpoint(Vm1).Mailbox!.State);
-        Expect.Error(sys.Call(Host, Ffa.RxRelease(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxRelease(Vm1)), Err.Denied, "rx-release.not-held");
     }
 
     [Fact]
     public void RxRelease_Id0ForAPartition_IsInvalid()
     {
         var sys = WithFullRx(Sp12, Sp12Memory);
-        Expect.Error(sys.Call(Host, Ffa.RxRelease(Sp12)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxRelease(Sp12)), Err.InvalidParameters, "rx-release.not-a-vm");
         Assert.Equal(RxState.Full, sys.Endpoint(Sp12).Mailbox!.State);
     }
 
     [Fact]
     public void RxRelease_Id0ForAnUnknownVm_IsInvalid() =>
-        Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxRelease(0x0005)), Err.InvalidParameters);
+        Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxRelease(0x0005)), Err.InvalidParameters, "rx-release.unknown-vm");
 
     [Fact]
     public void RxAcquire_ByAPartition_IsNotSupported()
     {
         var sys = WithForwardedVm1();
-        Expect.Error(sys.Call(Sp12, Ffa.RxAcquire(Vm1)), Err.NotSupported);
+        Expect.Error(sys.Call(Sp12, Ffa.RxAcquire(Vm1)), Err.NotSupported, "dispatch.hypervisor-only");
         Assert.Equal(RxState.Empty, sys.Endpoint(Vm1).Mailbox!.State);
     }
 
@@ -110,8 +114,8 @@ public class RxReleaseAcquireTests
     public void RxAcquire_ByAVmOtherThanId0_IsNotSupported()
     {
         var sys = WithForwardedVm1();
-        Expect.Error(sys.Call(Vm2, Ffa.RxAcquire(Vm1)), Err.NotSupported);
-        Expect.Error(sys.Call(Vm1, Ffa.RxAcquire(Vm1)), Err.NotSupported);
+        Expect.Error(sys.Call(Vm2, Ffa.RxAcquire(Vm1)), Err.NotSupported, "dispatch.hypervisor-only");
+        Expect.Error(sys.Call(Vm1, Ffa.RxAcquire(Vm1)), Err.NotSupported, "dispatch.hypervisor-only");
         Assert.Equal(RxState.Empty, sys.Endpoint(Vm1).Mailbox!.State);
     }
 
@@ -120,21 +124,21 @@ public class RxReleaseAcquireTests
     {
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Sp12Memory, Sp12Memory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Sp12)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Sp12)), Err.NotSupported, "rx-acquire.not-a-vm");
     }
 
     [Fact]
-    public void RxAcquire_UnknownVm_IsInvalid() => Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxAcquire(0x0005)), Err.InvalidParameters);
+    public void RxAcquire_UnknownVm_IsInvalid() => Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxAcquire(0x0005)), Err.InvalidParameters, "rx-acquire.unknown-vm");
 
     [Fact]
-    public void RxAcquire_VmWithoutRx_IsInvalid() => Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxAcquire(Vm2)), Err.InvalidParameters);
+    public void RxAcquire_VmWithoutRx_IsInvalid() => Expect.Error(TestSystem.Rich().Call(Host, Ffa.RxAcquire(Vm2)), Err.InvalidParameters, "rx-acquire.not-mapped");
 
     [Fact]
     public void RxAcquire_FullRx_IsDenied()
     {
         var sys = WithForwardedVm1();
         Expect.Success(sys.Call(Vm1, Ffa.PartitionInfoGet(Uuid.Nil)));
-        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.Denied, "rx-acquire.not-empty");
         Assert.Equal(RxState.Full, sys.Endpoint(Vm1).Mailbox!.State);
     }
 
@@ -143,7 +147,7 @@ public class RxReleaseAcquireTests
     {
         var sys = WithForwardedVm1();
         Expect.Success(sys.Call(Host, Ffa.RxAcquire(Vm1)));
-        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.Denied, "rx-acquire.not-empty");
     }
 
     [Fact]
@@ -154,7 +158,7 @@ public class RxReleaseAcquireTests
         Assert.Equal("FFA_RX_ACQUIRE", o.Decoded.Function);
         Assert.Equal(RxState.OtherWorldOwned, sys.Endpoint(Vm1).Mailbox!.State);
 
-        Expect.Error(sys.Call(Vm1, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy);
+        Expect.Error(sys.Call(Vm1, Ffa.PartitionInfoGet(Uuid.Nil)), Err.Busy, "partition-info-get.rx-busy");
         Expect.Success(sys.Call(Vm1, Ffa.PartitionInfoGetCount(Uuid.Nil)), w2: 3); // count-only does not need RX
 
         Expect.Success(sys.Call(Host, Ffa.RxRelease(Vm1)));
@@ -176,7 +180,32 @@ public class RxReleaseAcquireTests
         var sys = TestSystem.Rich();
         sys.Negotiate(Host, Ffa.V1_0);
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.RxAcquire(Vm1)), Err.NotSupported, "dispatch.newer-than-caller");
         Assert.Equal(RxState.Empty, sys.Endpoint(Vm1).Mailbox!.State);
+    }
+
+    [Fact]
+    public void RxRelease_WhileTheRxFullNotificationIsPending_IsDenied_UntilItIsRetrieved()
+    {
+        // Hafnium api_release_mailbox: the receiver consumes the "RX buffer full" notification first.
+        var sys = TestSystem.Rich();
+        sys.Map(Host, HostMemory, HostMemory + 0x1000);
+        sys.Map(Sp12, Sp12Memory, Sp12Memory + 0x1000);
+        Expect.Success(sys.Call(Host, Nf.MsgSend2(), writes: [new MemoryWrite(HostMemory, Nf.Message(Host, Sp12, [1, 2, 3]))]));
+        Expect.Error(sys.Call(Sp12, Ffa.RxRelease()), Err.Denied, "rx-release.rx-full-notification-pending");
+        Assert.Equal(RxState.Full, sys.Endpoint(Sp12).Mailbox!.State);
+    }
+
+    [Fact]
+    public void RxRelease_PartitionRxHeldByTheHypervisor_IsAborted()
+    {
+        // No ABI puts a partition's RX in that state (FFA_RX_ACQUIRE takes VMs only); if it were, the invariant is broken.
+        var config = ManifestValidator.Validate(Rich);
+        var spmc = new PartitionManager(config, new PhysicalMemory(), new MemoryMap(config));
+        spmc.FindEndpoint(Sp12)!.Mailbox = new Mailbox { Tx = Sp12Memory, Rx = Sp12Memory + 0x1000, Pages = 1, State = RxState.OtherWorldOwned };
+        var answer = spmc.Handle(new FfaRequest(Sp12, 0, Ffa.RxRelease()));
+        Assert.Equal(FfaError.Aborted, answer.Error);
+        Assert.Equal("rx-release.impossible-state", answer.Rule);
+        Assert.Equal(RxState.OtherWorldOwned, spmc.FindEndpoint(Sp12)!.Mailbox!.State);
     }
 }

@@ -46,7 +46,7 @@ public class RxTxMapTests
     public void RxTxMap_32BitForm_IsNotSupported()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap32(HostMemory, HostMemory + 0x1000, 1)), Err.NotSupported);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap32(HostMemory, HostMemory + 0x1000, 1)), Err.NotSupported, "dispatch.not-implemented");
         AssertNotMapped(sys, Host);
     }
 
@@ -54,7 +54,7 @@ public class RxTxMapTests
     public void RxTxMap_PageCountZero_IsInvalid()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 0)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 0)), Err.InvalidParameters, "rxtx-map.page-count");
         AssertNotMapped(sys, Host);
     }
 
@@ -66,7 +66,7 @@ public class RxTxMapTests
     public void RxTxMap_PageCountAboveTheMaximum_IsInvalid(bool rich, uint pages)
     {
         var sys = rich ? TestSystem.Rich() : TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x10000, pages)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x10000, pages)), Err.InvalidParameters, "rxtx-map.page-count");
         AssertNotMapped(sys, Host);
     }
 
@@ -74,7 +74,7 @@ public class RxTxMapTests
     public void RxTxMap_UpperBitsOfX3_AreInvalid()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 0x1_0000_0001)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 0x1_0000_0001)), Err.InvalidParameters, "rxtx-map.x3-high-mbz");
         AssertNotMapped(sys, Host);
     }
 
@@ -85,7 +85,7 @@ public class RxTxMapTests
     public void RxTxMap_UnalignedBuffer_IsInvalid(ulong tx, ulong rx)
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 1)), Err.InvalidParameters, "rxtx-map.unaligned");
         AssertNotMapped(sys, Host);
     }
 
@@ -93,8 +93,8 @@ public class RxTxMapTests
     public void RxTxMap_SamePage_IsInvalid()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory, 1)), Err.InvalidParameters);
-        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(EchoMemory, EchoMemory, 1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory, 1)), Err.InvalidParameters, "rxtx-map.overlap");
+        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(EchoMemory, EchoMemory, 1)), Err.InvalidParameters, "rxtx-map.overlap");
         AssertNotMapped(sys, Host);
     }
 
@@ -104,7 +104,7 @@ public class RxTxMapTests
     public void RxTxMap_OverlappingRanges_IsInvalid(ulong tx, ulong rx)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 2)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 2)), Err.InvalidParameters, "rxtx-map.overlap");
         AssertNotMapped(sys, Host);
     }
 
@@ -115,7 +115,7 @@ public class RxTxMapTests
     public void RxTxMap_AddressPlusSizeOverflowing_IsInvalid()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(0xFFFF_FFFF_FFFF_F000, HostMemory, 1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(0xFFFF_FFFF_FFFF_F000, HostMemory, 1)), Err.InvalidParameters, "rxtx-map.address-overflow");
     }
 
     [Theory]
@@ -127,7 +127,7 @@ public class RxTxMapTests
     public void RxTxMap_VmBufferNotOwnedByTheVm_IsDenied(ulong tx, ulong rx)
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(tx, rx, 1)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
         AssertNotMapped(sys, Host);
     }
 
@@ -135,8 +135,8 @@ public class RxTxMapTests
     public void RxTxMap_VmBufferInAnotherVmsMemory_IsDenied()
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm2Memory, Vm1Memory, 1)), Err.Denied);
-        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm1Memory, HostMemory, 1)), Err.Denied);
+        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm2Memory, Vm1Memory, 1)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
+        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm1Memory, HostMemory, 1)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
         AssertNotMapped(sys, Vm1);
     }
 
@@ -144,7 +144,7 @@ public class RxTxMapTests
     public void RxTxMap_VmBufferStraddlingTheEndOfItsMemory_IsDenied()
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm1Memory + 0xFF000, Vm1Memory, 2)), Err.Denied);
+        Expect.Error(sys.Call(Vm1, Ffa.RxTxMap(Vm1Memory + 0xFF000, Vm1Memory, 2)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
     }
 
     [Theory]
@@ -155,7 +155,7 @@ public class RxTxMapTests
     public void RxTxMap_PartitionBufferNotOwnedByThePartition_IsInvalid(ulong tx, ulong rx)
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Sp12, Ffa.RxTxMap(tx, rx, 1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Sp12, Ffa.RxTxMap(tx, rx, 1)), Err.InvalidParameters, "rxtx-map.sp-buffer-not-owned");
         AssertNotMapped(sys, Sp12);
     }
 
@@ -164,8 +164,8 @@ public class RxTxMapTests
     {
         var sys = TestSystem.Default();
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory + 0x2000, HostMemory + 0x3000, 1)), Err.Denied);
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory + 0x2000, HostMemory + 0x3000, 1)), Err.Denied, "rxtx-map.already-mapped");
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 1)), Err.Denied, "rxtx-map.already-mapped");
         Assert.Equal(HostMemory, sys.Endpoint(Host).Mailbox!.Tx);
     }
 
@@ -175,8 +175,8 @@ public class RxTxMapTests
         // Hafnium checks "already mapped" first, so even a malformed second map is DENIED.
         var sys = TestSystem.Default();
         sys.Map(Echo, EchoMemory, EchoMemory + 0x1000);
-        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(EchoMemory + 0x2000, EchoMemory + 0x3000, 0)), Err.Denied);
-        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(0x1, 0x1, 99)), Err.Denied);
+        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(EchoMemory + 0x2000, EchoMemory + 0x3000, 0)), Err.Denied, "rxtx-map.already-mapped");
+        Expect.Error(sys.Call(Echo, Ffa.RxTxMap(0x1, 0x1, 99)), Err.Denied, "rxtx-map.already-mapped");
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public class RxTxMapTests
         // A forwarded map of VM 1's pages for VM 2 is DENIED (the pages are not VM 2's).
         var sys = TestSystem.Rich();
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
-        Expect.Error(sys.Call(Vm2, Ffa.RxTxMap(Vm1Memory, Vm1Memory + 0x1000, 1)), Err.Denied);
+        Expect.Error(sys.Call(Vm2, Ffa.RxTxMap(Vm1Memory, Vm1Memory + 0x1000, 1)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
     }
 
     // Forwarded maps: ID 0 passes x1 = x2 = w3 = 0 and puts an endpoint RX/TX descriptor in its own TX buffer.
@@ -228,7 +228,7 @@ public class RxTxMapTests
     public void RxTxMap_Forwarded_WithoutHypervisorTx_IsInvalid()
     {
         var sys = TestSystem.Rich();
-        Expect.Error(sys.Call(Host, Ffa.RxTxMap(0, 0, 0)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxMap(0, 0, 0)), Err.InvalidParameters, "rxtx-map.forward-without-tx");
         AssertNotMapped(sys, Vm1);
     }
 
@@ -261,13 +261,13 @@ public class RxTxMapTests
     }
 
     [Theory]
-    [InlineData(0x0000)] // the hypervisor itself
-    [InlineData(0x8001)] // a partition
-    [InlineData(0x0005)] // a VM this system does not have
-    public void RxTxMap_Forwarded_ForAnEndpointThatIsNotAKnownVm_IsInvalid(ushort id)
+    [InlineData(0x0000, "rxtx-map.forward-not-a-vm")]   // the hypervisor itself
+    [InlineData(0x8001, "rxtx-map.forward-not-a-vm")]   // a partition
+    [InlineData(0x0005, "rxtx-map.forward-unknown-vm")] // a VM this system does not have
+    public void RxTxMap_Forwarded_ForAnEndpointThatIsNotAKnownVm_IsInvalid(ushort id, string rule)
     {
         var sys = RichWithHostBuffers();
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(id, tx: Vm1Memory, rx: Vm1Memory + 0x1000)), Err.InvalidParameters);
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(id, tx: Vm1Memory, rx: Vm1Memory + 0x1000)), Err.InvalidParameters, rule);
         Assert.All(sys.State.Endpoints.Where(e => e.Id != Host), e => Assert.Null(e.Mailbox));
     }
 
@@ -276,7 +276,7 @@ public class RxTxMapTests
     {
         var sys = RichWithHostBuffers();
         var descriptor = Descriptors.EndpointRxTx(Vm1, [(Vm1Memory + 0x2000, 1), (Vm1Memory + 0x4000, 1)], [(Vm1Memory, 2)]);
-        Expect.Error(Forward(sys, descriptor), Err.InvalidParameters);
+        Expect.Error(Forward(sys, descriptor), Err.InvalidParameters, "rxtx-map.forward-one-constituent");
         Assert.Null(sys.Endpoint(Vm1).Mailbox);
     }
 
@@ -285,17 +285,17 @@ public class RxTxMapTests
     {
         var sys = RichWithHostBuffers();
         var descriptor = Descriptors.EndpointRxTx(Vm1, [(Vm1Memory + 0x2000, 1)], [(Vm1Memory, 2)]);
-        Expect.Error(Forward(sys, descriptor), Err.InvalidParameters);
+        Expect.Error(Forward(sys, descriptor), Err.InvalidParameters, "rxtx-map.forward-page-counts-differ");
     }
 
     [Fact]
     public void RxTxMap_Forwarded_BadBuffers_FollowTheOrdinaryRules()
     {
         var sys = RichWithHostBuffers();
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory, pages: 1)), Err.InvalidParameters);
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory + 8, rx: Vm1Memory + 0x1000)), Err.InvalidParameters);
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x4000, pages: 0)), Err.InvalidParameters);
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x4000, pages: 3)), Err.InvalidParameters);
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory, pages: 1)), Err.InvalidParameters, "rxtx-map.overlap");
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory + 8, rx: Vm1Memory + 0x1000)), Err.InvalidParameters, "rxtx-map.unaligned");
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x4000, pages: 0)), Err.InvalidParameters, "rxtx-map.page-count");
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x4000, pages: 3)), Err.InvalidParameters, "rxtx-map.page-count");
         Assert.Null(sys.Endpoint(Vm1).Mailbox);
     }
 
@@ -307,7 +307,7 @@ public class RxTxMapTests
     public void RxTxMap_Forwarded_BuffersNotOwnedByTheVm_AreDenied(ulong tx)
     {
         var sys = RichWithHostBuffers();
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: tx, rx: Vm1Memory)), Err.Denied);
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: tx, rx: Vm1Memory)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
         Assert.Null(sys.Endpoint(Vm1).Mailbox);
     }
 
@@ -316,7 +316,7 @@ public class RxTxMapTests
     {
         var sys = RichWithHostBuffers();
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory + 0x4000, rx: Vm1Memory + 0x5000)), Err.Denied);
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory + 0x4000, rx: Vm1Memory + 0x5000)), Err.Denied, "rxtx-map.already-mapped");
         Assert.Equal(Vm1Memory, sys.Endpoint(Vm1).Mailbox!.Tx);
     }
 
@@ -325,7 +325,7 @@ public class RxTxMapTests
     {
         var sys = RichWithHostBuffers();
         Expect.Success(Forward(sys, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x1000)));
-        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm2, tx: Vm1Memory, rx: Vm1Memory + 0x1000)), Err.Denied);
+        Expect.Error(Forward(sys, Descriptors.EndpointRxTx(Vm2, tx: Vm1Memory, rx: Vm1Memory + 0x1000)), Err.Denied, "rxtx-map.vm-buffer-not-owned");
         Assert.Null(sys.Endpoint(Vm2).Mailbox);
     }
 
@@ -336,7 +336,7 @@ public class RxTxMapTests
     {
         var sys = TestSystem.Rich();
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
-        Expect.Error(sys.Call(caller, Ffa.RxTxMap(0, 0, 0)), Err.InvalidParameters);
+        Expect.Error(sys.Call(caller, Ffa.RxTxMap(0, 0, 0)), Err.InvalidParameters, "rxtx-map.page-count");
         Assert.Null(sys.Endpoint(caller).Mailbox);
     }
 }

@@ -27,8 +27,8 @@ public class RxTxUnmapTests
     public void RxTxUnmap_NothingMapped_IsInvalid()
     {
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap()), Err.InvalidParameters);
-        Expect.Error(sys.Call(Echo, Ffa.RxTxUnmap()), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap()), Err.InvalidParameters, "rxtx-unmap.not-mapped");
+        Expect.Error(sys.Call(Echo, Ffa.RxTxUnmap()), Err.InvalidParameters, "rxtx-unmap.not-mapped");
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public class RxTxUnmapTests
         var sys = TestSystem.Default();
         sys.Map(Echo, EchoMemory, EchoMemory + 0x1000);
         Expect.Success(sys.Call(Echo, Ffa.RxTxUnmap()));
-        Expect.Error(sys.Call(Echo, Ffa.RxTxUnmap()), Err.InvalidParameters);
+        Expect.Error(sys.Call(Echo, Ffa.RxTxUnmap()), Err.InvalidParameters, "rxtx-unmap.not-mapped");
     }
 
     [Theory]
@@ -49,7 +49,7 @@ public class RxTxUnmapTests
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Sp12Memory, Sp12Memory + 0x1000);
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
-        Expect.Error(sys.Call(Sp12, Ffa.RxTxUnmap(named)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Sp12, Ffa.RxTxUnmap(named)), Err.InvalidParameters, "rxtx-unmap.id-not-hypervisor");
         Assert.NotNull(sys.Endpoint(Sp12).Mailbox);
         Assert.NotNull(sys.Endpoint(Vm1).Mailbox);
     }
@@ -62,7 +62,7 @@ public class RxTxUnmapTests
         var sys = TestSystem.Rich();
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
         sys.Map(Vm2, Vm2Memory, Vm2Memory + 0x1000);
-        Expect.Error(sys.Call(Vm1, Ffa.RxTxUnmap(named)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Vm1, Ffa.RxTxUnmap(named)), Err.InvalidParameters, "rxtx-unmap.id-not-hypervisor");
         Assert.NotNull(sys.Endpoint(Vm1).Mailbox);
         Assert.NotNull(sys.Endpoint(Vm2).Mailbox);
     }
@@ -73,7 +73,7 @@ public class RxTxUnmapTests
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Sp12Memory, Sp12Memory + 0x1000);
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap(Sp12)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap(Sp12)), Err.InvalidParameters, "rxtx-unmap.not-a-vm");
         Assert.NotNull(sys.Endpoint(Sp12).Mailbox);
         Assert.NotNull(sys.Endpoint(Host).Mailbox);
     }
@@ -87,7 +87,7 @@ public class RxTxUnmapTests
         var sys = TestSystem.Rich();
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
         sys.Map(Vm1, Vm1Memory, Vm1Memory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.Frame(Ffa.RxTxUnmapId, w1)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.Frame(Ffa.RxTxUnmapId, w1)), Err.InvalidParameters, "rxtx-unmap.w1-low-mbz");
         Assert.NotNull(sys.Endpoint(Host).Mailbox);
         Assert.NotNull(sys.Endpoint(Vm1).Mailbox);
     }
@@ -123,13 +123,13 @@ public class RxTxUnmapTests
     }
 
     [Theory]
-    [InlineData(Vm1)]     // known VM with nothing mapped
-    [InlineData(0x0005)]  // not a VM of this system
-    public void RxTxUnmap_Id0NamingAVmWithoutAPair_IsInvalid(ushort vm)
+    [InlineData(Vm1, "rxtx-unmap.not-mapped")]      // known VM with nothing mapped
+    [InlineData(0x0005, "rxtx-unmap.unknown-vm")]   // not a VM of this system
+    public void RxTxUnmap_Id0NamingAVmWithoutAPair_IsInvalid(ushort vm, string rule)
     {
         var sys = TestSystem.Rich();
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
-        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap(vm)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Ffa.RxTxUnmap(vm)), Err.InvalidParameters, rule);
         Assert.NotNull(sys.Endpoint(Host).Mailbox);
     }
 

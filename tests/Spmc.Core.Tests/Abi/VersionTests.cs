@@ -6,7 +6,8 @@ namespace Spmc.Core.Tests.Abi;
 /// <summary>FFA_VERSION (spmc-behaviour.md §3): a bare version or a bare NOT_SUPPORTED in w0.</summary>
 public class VersionTests
 {
-    private static void AssertRefused(Spmc.Core.Calls.SmcOutcome o)
+    /// <summary>A bare NOT_SUPPORTED in w0, refused by the rule with ID <paramref name="rule"/>.</summary>
+    private static void AssertRefused(Spmc.Core.Calls.SmcOutcome o, string rule)
     {
         Assert.Equal(0xFFFF_FFFFul, o.Frame[0]);
         for (var i = 1; i < 8; i++) Assert.Equal(0ul, o.Frame[i]);
@@ -14,6 +15,7 @@ public class VersionTests
         Assert.Equal("NOT_SUPPORTED", o.Decoded.Result);
         Assert.Equal("FFA_VERSION", o.Decoded.Function);
         Assert.False(string.IsNullOrWhiteSpace(o.Decoded.Reason));
+        Assert.Equal(rule, o.Decoded.Rule);
     }
 
     [Theory]
@@ -46,7 +48,8 @@ public class VersionTests
     [InlineData(0x8000_0000ul)]
     [InlineData(0x8001_0002ul)]
     [InlineData(0xFFFF_FFFFul)]
-    public void Version_Bit31Set_IsNotSupported(ulong requested) => AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)));
+    public void Version_Bit31Set_IsNotSupported(ulong requested) =>
+        AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)), "version.bit31-set");
 
     [Theory]
     [InlineData(0x0000_0000ul)] // 0.0
@@ -54,7 +57,8 @@ public class VersionTests
     [InlineData(0x0000_0009ul)]
     [InlineData(0x0002_0000ul)] // 2.0
     [InlineData(0x0FFF_FFFFul)]
-    public void Version_MajorMismatch_IsNotSupported(ulong requested) => AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)));
+    public void Version_MajorMismatch_IsNotSupported(ulong requested) =>
+        AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)), "version.incompatible");
 
     [Theory]
     [InlineData(0x0001_0003ul)] // 1.3: Hafnium refuses a minor above its own rather than downgrading
@@ -62,7 +66,7 @@ public class VersionTests
     public void Version_MinorAboveSpmc_IsNotSupported(ulong requested)
     {
         var sys = TestSystem.Default();
-        AssertRefused(sys.Call(Host, Ffa.Version(requested)));
+        AssertRefused(sys.Call(Host, Ffa.Version(requested)), "version.incompatible");
         Assert.False(sys.Endpoint(Host).VersionNegotiated);
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
     }
@@ -73,7 +77,7 @@ public class VersionTests
         var sys = TestSystem.Default();
         Expect.Success(sys.Call(Host, Ffa.IdGet()));
         Assert.True(sys.Endpoint(Host).VersionLocked);
-        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)));
+        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)), "version.locked");
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
     }
 
@@ -84,8 +88,8 @@ public class VersionTests
         sys.Negotiate(Host, Ffa.V1_1);
         Expect.Success(sys.Call(Host, Ffa.IdGet()));
         Assert.Equal(0x0001_0002ul, sys.Call(Host, Ffa.Version(Ffa.V1_1)).Frame[0]);
-        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_2)));
-        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_0)));
+        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_2)), "version.locked");
+        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_0)), "version.locked");
         Assert.Equal("1.1", sys.Endpoint(Host).Version.ToString());
     }
 
@@ -102,8 +106,8 @@ public class VersionTests
     {
         // The lock follows any handled FF-A call (Hafnium's ffa_version_negotiated), not only successful ones.
         var sys = TestSystem.Default();
-        Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied);
-        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)));
+        Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied, "rx-release.not-mapped");
+        AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)), "version.locked");
     }
 
     [Fact]
@@ -123,7 +127,7 @@ public class VersionTests
     {
         var sys = TestSystem.Default();
         sys.Negotiate(Host, Ffa.V1_1);
-        AssertRefused(sys.Call(Host, Ffa.Version(0x0001_0003)));
+        AssertRefused(sys.Call(Host, Ffa.Version(0x0001_0003)), "version.incompatible");
         Assert.Equal("1.1", sys.Endpoint(Host).Version.ToString());
     }
 
@@ -153,7 +157,7 @@ public class VersionTests
         Assert.Equal("1.0", sys.Endpoint(Sp10).Version.ToString());
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
         // The default version is in force without any FFA_VERSION call: a v1.1 ABI is not part of a v1.0 partition's ABI.
-        Expect.Error(sys.Call(Sp10, Ffa.SpmIdGet()), Err.NotSupported);
+        Expect.Error(sys.Call(Sp10, Ffa.SpmIdGet()), Err.NotSupported, "dispatch.newer-than-caller");
         Expect.Success(sys.Call(Sp11, Ffa.SpmIdGet()), w2: 0x8000);
     }
 

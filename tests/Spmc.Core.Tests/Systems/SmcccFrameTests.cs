@@ -26,6 +26,7 @@ public class SmcccFrameTests
         Assert.Equal("NOT_SUPPORTED", o.Decoded.Error);
         Assert.Equal("NOT_SUPPORTED", o.Decoded.Result);
         Assert.False(string.IsNullOrWhiteSpace(o.Decoded.Reason));
+        Assert.Equal("smccc.unknown-function", o.Decoded.Rule);
         Assert.Equal((fid & 0x4000_0000) != 0 ? "SMC64" : "SMC32", o.Decoded.Width);
     }
 
@@ -43,7 +44,7 @@ public class SmcccFrameTests
     [Fact]
     public void UnknownFfaNumberInRange_IsFfaErrorNotSupported()
     {
-        var o = Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_00F0)), Err.NotSupported);
+        var o = Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_00F0)), Err.NotSupported, "dispatch.undefined-function");
         Assert.Contains("840000F0", o.Decoded.Function);
         Assert.Equal("SMC32", o.Decoded.Width);
     }
@@ -55,7 +56,7 @@ public class SmcccFrameTests
     [InlineData(0x8400_008Bul, "FFA_PARTITION_INFO_GET_REGS")] // SMC64-only function called as SMC32
     public void UndefinedWidthOfAFunction_IsNotSupported(ulong fid, string name)
     {
-        var o = Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(fid)), Err.NotSupported);
+        var o = Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(fid)), Err.NotSupported, "dispatch.undefined-width");
         Assert.Equal(name, o.Decoded.Function);
         Assert.Equal((fid & 0x4000_0000) != 0 ? "SMC64" : "SMC32", o.Decoded.Width);
     }
@@ -67,13 +68,14 @@ public class SmcccFrameTests
         var o = sys.Call(Host, Ffa.Frame(0xC400_0063, Ffa.V1_1));
         Assert.Equal(Ffa.Error32, o.Frame[0]);
         Assert.Equal(Err.NotSupported.Code, o.Frame[2]);
+        Assert.Equal("dispatch.undefined-width", o.Decoded.Rule);
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
         Assert.False(sys.Endpoint(Host).VersionNegotiated);
     }
 
     [Fact]
     public void NotImplementedFfaFunction_IsNotSupported() =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_0088, 0x6000_0000)), Err.NotSupported); // FFA_MEM_PERM_GET_32
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.Frame(0x8400_0088, 0x6000_0000)), Err.NotSupported, "dispatch.not-implemented"); // FFA_MEM_PERM_GET_32
 
     [Fact]
     public void Smc32_IgnoresTheUpperHalfOfArguments()
@@ -109,8 +111,10 @@ public class SmcccFrameTests
         var error = sys.Call(Host, Ffa.RxRelease());
         Assert.Equal(0x0000_0000_FFFF_FFFAul, error.Frame[2]);
         Assert.Equal(0x0000_0000_8400_0060ul, error.Frame[0]);
+        Assert.Equal("rx-release.not-mapped", error.Decoded.Rule);
         var version = sys.Call(Host, Ffa.Version(0x8000_0000));
         Assert.Equal(0x0000_0000_FFFF_FFFFul, version.Frame[0]);
+        Assert.Equal("version.bit31-set", version.Decoded.Rule);
     }
 
     [Fact]
@@ -146,7 +150,7 @@ public class SmcccFrameTests
     {
         var frame = Ffa.RxTxMap(HostMemory, HostMemory, 1);
         for (var i = 4; i < 18; i++) frame[i] = ulong.MaxValue;
-        var o = Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters);
+        var o = Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters, "rxtx-map.overlap");
         for (var i = 3; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
     }
 

@@ -1,6 +1,6 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
-using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 
@@ -11,14 +11,13 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
 {
     private readonly SystemConfig _config = spmc.Config;
 
-
     /// <summary>24-byte descriptors are three registers each, so x3..x17 carry five per call.</summary>
-    public const int InfoRegsEntriesPerCall = 5;
+    public const int InfoRegsEntriesPerCall = PartitionInfoGetRegsAnswer.MaxDescriptors;
 
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.PartitionInfoGet, Callers.Any, PartitionInfoGet);
-        table.Register(FfaFunction.PartitionInfoGetRegs, Callers.Any, PartitionInfoGetRegs, smc32: false, smc64: true);
+        table.Register<PartitionInfoGet>(FfaFunction.PartitionInfoGet, Callers.Any, InfoGet);
+        table.Register<PartitionInfoGetRegs>(FfaFunction.PartitionInfoGetRegs, Callers.Any, InfoGetRegs, smc32: false, smc64: true);
     }
 
     /// <summary>
@@ -45,24 +44,21 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// FFA_PARTITION_INFO_GET: w1..w4 = UUID, w5 bit0 = count only. Hafnium counts before collapsing to one
-    /// entry per partition for pre-1.2 callers, so its count-only answer can exceed what a full call returns;
-    /// we count what a full call would return instead, which is what the spec intends.
+    /// FFA_PARTITION_INFO_GET: w1..w4 = UUID, w5 bit0 = count only (bits[31:1] checked by the decoder). Hafnium
+    /// counts before collapsing to one entry per partition for pre-1.2 callers, so its count-only answer can exceed
+    /// what a full call returns; we count what a full call would return instead, which is what the spec intends.
     /// </summary>
-    private FfaAnswer PartitionInfoGet(Call c)
+    private FfaAnswer InfoGet(Call c, PartitionInfoGet call)
     {
-        var flags = (uint)c[5];
-        if ((flags & ~1u) != 0) return c.Fail(FfaError.InvalidParameters, $"w5 flags 0x{flags:X}: bits[31:1] must be zero");
-        var uuid = FfaUuid.FromRegisters32(c[1], c[2], c[3], c[4]);
-        var entries = PartitionInfo(uuid, c.Caller);
-        if (entries.Count == 0) return c.Fail(FfaError.InvalidParameters, $"no partition has UUID {uuid}");
-        if ((flags & 1) != 0) return FfaAnswer.Success32(w2: (uint)entries.Count);
+        var entries = PartitionInfo(call.Uuid, c.Caller);
+        if (entries.Count == 0) return c.Reject(DiscoveryRules.InfoGetUnknownUuid, $"no partition has UUID {call.Uuid}");
+        if (call.CountOnly) return FfaAnswer.Success32(w2: (uint)entries.Count);
 
-        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Reject(DiscoveryRules.InfoGetRxBusy, busy);
         var size = PartitionInfoDescriptor.SizeFor(c.Caller.Version);
         var mailbox = c.Caller.Mailbox!;
         if (entries.Count * size > mailbox.Size)
-            return c.Fail(FfaError.NoMemory, $"{entries.Count} descriptors of {size} bytes do not fit the {mailbox.Size}-byte RX buffer");
+            return c.Reject(DiscoveryRules.InfoGetRxTooSmall, $"{entries.Count} descriptors of {size} bytes do not fit the {mailbox.Size}-byte RX buffer");
 
         var bytes = new byte[entries.Count * size];
         for (var i = 0; i < entries.Count; i++) entries[i].Write(bytes.AsSpan(i * size), c.Caller.Version);
@@ -72,33 +68,23 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): x1/x2 = UUID, x3[15:0] = start index, x3[31:16] = tag.
-    /// Answers in registers, never through RX. Hafnium supports no tags: any non-zero tag is RETRY.
+    /// FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): x1/x2 = UUID, x3[15:0] = start index, x3[31:16] = tag (x3[63:32]
+    /// checked by the decoder). Answers in registers, never through RX. Hafnium supports no tags: any non-zero tag
+    /// is RETRY.
     /// </summary>
-    private FfaAnswer PartitionInfoGetRegs(Call c)
+    private FfaAnswer InfoGetRegs(Call c, PartitionInfoGetRegs call)
     {
-        var x3 = c[3];
-        if (x3 >> 32 != 0) return c.Fail(FfaError.InvalidParameters, $"x3 bits[63:32] must be zero (x3 = 0x{x3:X})");
-        var start = (ushort)x3;
-        var tag = (ushort)(x3 >> 16);
-        if (tag != 0) return c.Fail(FfaError.Retry, $"info tag {tag} is not current; restart from index 0 with tag 0");
-        var uuid = FfaUuid.FromRegisters64(c[1], c[2]);
-        var entries = PartitionInfo(uuid, c.Caller);
-        if (entries.Count == 0) return c.Fail(FfaError.InvalidParameters, $"no partition has UUID {uuid}");
-        if (start >= entries.Count) return c.Fail(FfaError.InvalidParameters, $"start index {start} is not below the count {entries.Count}");
+        var (start, tag) = (call.StartIndex, call.Tag);
+        if (tag != 0) return c.Reject(DiscoveryRules.InfoGetRegsTag, $"info tag {tag} is not current; restart from index 0 with tag 0");
+        var entries = PartitionInfo(call.Uuid, c.Caller);
+        if (entries.Count == 0) return c.Reject(DiscoveryRules.InfoGetRegsUnknownUuid, $"no partition has UUID {call.Uuid}");
+        if (start >= entries.Count)
+            return c.Reject(DiscoveryRules.InfoGetRegsStartIndex, $"start index {start} is not below the count {entries.Count}");
 
         var last = entries.Count - 1;
         var current = Math.Min(last, start + InfoRegsEntriesPerCall - 1);
-        var results = new SmcFrame();
-        results[2] = (uint)last | ((ulong)(uint)current << 16) | ((ulong)tag << 32) | ((ulong)PartitionInfoDescriptor.SizeV1_1 << 48);
-        for (var i = start; i <= current; i++)
-        {
-            var (word0, lo, hi) = entries[i].ToRegisters();
-            var reg = 3 + (i - start) * 3;
-            results[reg] = word0;
-            results[reg + 1] = lo;
-            results[reg + 2] = hi;
-        }
-        return FfaAnswer.Success64(results);
+        var answer = new PartitionInfoGetRegsAnswer((ushort)last, (ushort)current, tag, PartitionInfoDescriptor.SizeV1_1,
+            entries.GetRange(start, current - start + 1));
+        return new FfaAnswer(answer.Encode());
     }
 }

@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
@@ -13,65 +14,60 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
     private readonly PhysicalMemory _memory = spmc.Memory;
     private readonly MemoryMap _map = spmc.Map;
 
-
-
     public void Register(HandlerTable table)
     {
         // Hafnium implements only FFA_RXTX_MAP_64; w2[1:0] = 0 (4 KiB minimum), w2[31:16] = maximum pages for v1.2+ callers.
-        table.Register(FfaFunction.RxTxMap, Callers.Any, RxTxMap, smc32: false, smc64: true,
+        table.Register<RxTxMap>(FfaFunction.RxTxMap, Callers.Any, Map, smc32: false, smc64: true,
             properties: c => c.Caller.Version >= FfaVersion.V1_2 ? _config.RxTxMaxPages << 16 : 0);
-        table.Register(FfaFunction.RxTxUnmap, Callers.Any, RxTxUnmap);
-        table.Register(FfaFunction.RxRelease, Callers.Any, RxRelease);
-        table.Register(FfaFunction.RxAcquire, Callers.Hypervisor, RxAcquire);
+        table.Register<RxTxUnmap>(FfaFunction.RxTxUnmap, Callers.Any, Unmap);
+        table.Register<RxRelease>(FfaFunction.RxRelease, Callers.Any, Release);
+        table.Register<RxAcquire>(FfaFunction.RxAcquire, Callers.Hypervisor, Acquire);
     }
 
-    /// <summary>FFA_RXTX_MAP_64: x1 = TX, x2 = RX, w3 = page count. Check order as in Hafnium api_vm_configure_pages.</summary>
-    private FfaAnswer RxTxMap(Call c)
+    /// <summary>FFA_RXTX_MAP_64: x1 = TX, x2 = RX, w3 = page count (x3[63:32] checked by the decoder). Check order as in Hafnium api_vm_configure_pages.</summary>
+    private FfaAnswer Map(Call c, RxTxMap call)
     {
-        ulong tx = c[1], rx = c[2];
-        if (c[3] >> 32 != 0) return c.Fail(FfaError.InvalidParameters, $"x3 bits[63:32] must be zero (x3 = 0x{c[3]:X})");
-        var pages = (uint)c[3];
-        var owner = c.Caller;
+        var (owner, tx, rx, pages) = (c.Caller, call.Tx, call.Rx, call.PageCount);
 
         // The hypervisor forwards a VM's buffers with x1 = x2 = w3 = 0 and an endpoint RX/TX descriptor in its own TX.
-        if (c.FromHypervisor && tx == 0 && rx == 0 && pages == 0)
+        if (c.FromHypervisor && call.IsForwardingForm)
         {
             if (c.Caller.Mailbox is not { } hypMailbox)
-                return c.Fail(FfaError.InvalidParameters, "forwarded map: the hypervisor has no TX buffer holding an endpoint RX/TX descriptor");
+                return c.Reject(MailboxRules.ForwardWithoutTx, "forwarded map: the hypervisor has no TX buffer holding an endpoint RX/TX descriptor");
             var parsed = EndpointRxTxDescriptor.Read(_memory.Read(hypMailbox.Tx, hypMailbox.Size));
-            if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, $"forwarded map: {parsed.Error}");
+            if (!parsed.Ok) return c.Reject(parsed.Rejection!.Prefixed("forwarded map"));
             var desc = parsed.Value!;
             if (!EndpointId.IsVm(desc.EndpointId) || desc.EndpointId == EndpointId.Hypervisor)
-                return c.Fail(FfaError.InvalidParameters, $"forwarded map: endpoint {EndpointId.Format(desc.EndpointId)} is not a VM the hypervisor can forward for");
+                return c.Reject(MailboxRules.ForwardNotAVm, $"forwarded map: endpoint {EndpointId.Format(desc.EndpointId)} is not a VM the hypervisor can forward for");
             if (spmc.FindEndpoint(desc.EndpointId) is not { } vm)
-                return c.Fail(FfaError.InvalidParameters, $"forwarded map: VM {EndpointId.Format(desc.EndpointId)} is not in this system");
+                return c.Reject(MailboxRules.ForwardUnknownVm, $"forwarded map: VM {EndpointId.Format(desc.EndpointId)} is not in this system");
             if (desc.Rx.Constituents.Count != 1 || desc.Tx.Constituents.Count != 1)
-                return c.Fail(FfaError.InvalidParameters, "forwarded map: RX and TX must each be one contiguous constituent");
+                return c.Reject(MailboxRules.ForwardOneConstituent, "forwarded map: RX and TX must each be one contiguous constituent");
             if (desc.Rx.Constituents[0].PageCount != desc.Tx.Constituents[0].PageCount)
-                return c.Fail(FfaError.InvalidParameters, "forwarded map: RX and TX page counts differ");
+                return c.Reject(MailboxRules.ForwardPageCounts, "forwarded map: RX and TX page counts differ");
             (owner, tx, rx, pages) = (vm, desc.Tx.Constituents[0].Address, desc.Rx.Constituents[0].Address, desc.Rx.Constituents[0].PageCount);
         }
 
         var who = EndpointId.Format(owner.Id);
         if (owner.Mailbox is not null)
-            return c.Fail(FfaError.Denied, $"{who} already has an RX/TX pair mapped (FFA_RXTX_UNMAP first)");
+            return c.Reject(MailboxRules.AlreadyMapped, $"{who} already has an RX/TX pair mapped (FFA_RXTX_UNMAP first)");
         if (pages < 1 || pages > _config.RxTxMaxPages)
-            return c.Fail(FfaError.InvalidParameters, $"page count {pages} is outside 1..{_config.RxTxMaxPages}");
+            return c.Reject(MailboxRules.PageCount, $"page count {pages} is outside 1..{_config.RxTxMaxPages}");
         if (tx % FfaPage.Size != 0 || rx % FfaPage.Size != 0)
-            return c.Fail(FfaError.InvalidParameters, $"TX 0x{tx:X} and RX 0x{rx:X} must be 4 KiB aligned");
+            return c.Reject(MailboxRules.Unaligned, $"TX 0x{tx:X} and RX 0x{rx:X} must be 4 KiB aligned");
         var size = (ulong)pages * FfaPage.Size;
         if (tx > ulong.MaxValue - size || rx > ulong.MaxValue - size)
-            return c.Fail(FfaError.InvalidParameters, "buffer address + size overflows the address space");
+            return c.Reject(MailboxRules.AddressOverflow, "buffer address + size overflows the address space");
         if (tx < rx + size && rx < tx + size)
-            return c.Fail(FfaError.InvalidParameters, "TX and RX ranges overlap");
+            return c.Reject(MailboxRules.Overlap, "TX and RX ranges overlap");
 
         // Normal-world buffers outside the NWd's memory are DENIED; an SP's own buffers that it does not own
         // exclusively are INVALID_PARAMETERS (Hafnium: stage-2 mode check for SPs, NWd table check otherwise).
-        var error = owner.IsSecure ? FfaError.InvalidParameters : FfaError.Denied;
+        var notOwned = owner.IsSecure ? MailboxRules.SpBufferNotOwned : MailboxRules.VmBufferNotOwned;
         if (_map.WhyNotOwnedExclusively(owner.Id, tx, size) is { } txWhy)
-            return c.Fail(error, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively: {txWhy}");
+            return c.Reject(notOwned, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively: {txWhy}");
         if (_map.WhyNotOwnedExclusively(owner.Id, rx, size) is { } rxWhy)
-            return c.Fail(error, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
+            return c.Reject(notOwned, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
 
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
@@ -80,18 +76,17 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
     }
 
     /// <summary>FFA_RXTX_UNMAP: w1[31:16] = the VM whose pair to unmap (hypervisor only; 0 = the caller's own).</summary>
-    private FfaAnswer RxTxUnmap(Call c)
+    private FfaAnswer Unmap(Call c, RxTxUnmap call)
     {
-        var id = EndpointId.Sender(c[1]);
-        if ((ushort)c[1] != 0) return c.Fail(FfaError.InvalidParameters, $"w1 bits[15:0] must be zero (w1 = 0x{c[1]:X})");
+        var id = call.Endpoint;
         if (id != 0 && !c.FromHypervisor)
-            return c.Fail(FfaError.InvalidParameters, "only the hypervisor may name an endpoint in w1[31:16]; others pass 0");
+            return c.Reject(MailboxRules.UnmapIdNotHypervisor, "only the hypervisor may name an endpoint in w1[31:16]; others pass 0");
         if (id != 0 && !EndpointId.IsVm(id))
-            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {EndpointId.Format(id)} is not a VM ID");
+            return c.Reject(MailboxRules.UnmapNotAVm, $"w1[31:16] = {EndpointId.Format(id)} is not a VM ID");
         var target = id == 0 ? c.Caller : spmc.FindEndpoint(id);
-        if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        if (target is null) return c.Reject(MailboxRules.UnmapUnknownVm, $"VM {EndpointId.Format(id)} is not in this system");
         if (target.Mailbox is not { } mailbox)
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(target.Id)} has no RX/TX pair mapped");
+            return c.Reject(MailboxRules.UnmapNotMapped, $"{EndpointId.Format(target.Id)} has no RX/TX pair mapped");
 
         var size = (ulong)mailbox.Size;
         _map.SetUse(mailbox.Tx, size, PageUse.Owned);
@@ -101,29 +96,30 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
     }
 
     /// <summary>FFA_RX_RELEASE: w1[15:0] = VM ID when the hypervisor releases on a VM's behalf, else 0.</summary>
-    private FfaAnswer RxRelease(Call c)
+    private FfaAnswer Release(Call c, RxRelease call)
     {
-        var id = EndpointId.Receiver(c[1]);
+        var id = call.Endpoint;
         if (id != 0 && !c.FromHypervisor)
-            return c.Fail(FfaError.InvalidParameters, "w1[15:0] must be 0 unless the hypervisor releases for a VM");
+            return c.Reject(MailboxRules.ReleaseIdNotHypervisor, "w1[15:0] must be 0 unless the hypervisor releases for a VM");
         if (id != 0 && !EndpointId.IsVm(id))
-            return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
+            return c.Reject(MailboxRules.ReleaseNotAVm, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
         var target = id == 0 ? c.Caller : spmc.FindEndpoint(id);
-        if (target is null) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
+        if (target is null) return c.Reject(MailboxRules.ReleaseUnknownVm, $"VM {EndpointId.Format(id)} is not in this system");
         var who = EndpointId.Format(target.Id);
 
         switch (target.Mailbox)
         {
             case null:
-                return c.Fail(FfaError.Denied, $"{who} has no RX buffer mapped, so there is nothing to release");
+                return c.Reject(MailboxRules.ReleaseNotMapped, $"{who} has no RX buffer mapped, so there is nothing to release");
             case { State: RxState.Empty }:
-                return c.Fail(FfaError.Denied, $"the RX buffer of {who} is not held by its consumer (already released)");
+                return c.Reject(MailboxRules.ReleaseNotHeld, $"the RX buffer of {who} is not held by its consumer (already released)");
             // Hafnium api_release_mailbox: a full RX whose "RX buffer full" framework notification is still pending
             // stays with its consumer until FFA_NOTIFICATION_GET (SPM/hypervisor framework flags) has consumed it.
             case { State: RxState.Full } when spmc.RxFullNotificationPending(target.Id):
-                return c.Fail(FfaError.Denied, $"{who} has not retrieved the RX-full framework notification of its message (FFA_NOTIFICATION_GET with the framework flags first)");
+                return c.Reject(MailboxRules.ReleaseRxFullNotificationPending,
+                    $"{who} has not retrieved the RX-full framework notification of its message (FFA_NOTIFICATION_GET with the framework flags first)");
             case { State: RxState.OtherWorldOwned } when target.IsSecure:
-                return c.Fail(FfaError.Aborted, $"the RX buffer of {who} is in an impossible state");
+                return c.Reject(MailboxRules.ReleaseImpossibleState, $"the RX buffer of {who} is in an impossible state");
             case { } mailbox:
                 mailbox.State = RxState.Empty;
                 return FfaAnswer.Success32();
@@ -131,14 +127,14 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
     }
 
     /// <summary>FFA_RX_ACQUIRE: the hypervisor takes a VM's RX buffer from the SPMC before writing it (v1.1).</summary>
-    private FfaAnswer RxAcquire(Call c)
+    private FfaAnswer Acquire(Call c, RxAcquire call)
     {
-        var id = EndpointId.Receiver(c[1]);
-        if (!EndpointId.IsVm(id)) return c.Fail(FfaError.NotSupported, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
-        if (spmc.FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {EndpointId.Format(id)} is not in this system");
-        if (vm.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} has no RX buffer mapped");
+        var id = call.Endpoint;
+        if (!EndpointId.IsVm(id)) return c.Reject(MailboxRules.AcquireNotAVm, $"w1[15:0] = {EndpointId.Format(id)} is not a VM ID");
+        if (spmc.FindEndpoint(id) is not { } vm) return c.Reject(MailboxRules.AcquireUnknownVm, $"VM {EndpointId.Format(id)} is not in this system");
+        if (vm.Mailbox is not { } mailbox) return c.Reject(MailboxRules.AcquireNotMapped, $"{EndpointId.Format(id)} has no RX buffer mapped");
         if (mailbox.State != RxState.Empty)
-            return c.Fail(FfaError.Denied, $"the RX buffer of {EndpointId.Format(id)} is {(mailbox.State == RxState.Full ? "full" : "already acquired")}");
+            return c.Reject(MailboxRules.AcquireNotEmpty, $"the RX buffer of {EndpointId.Format(id)} is {(mailbox.State == RxState.Full ? "full" : "already acquired")}");
         mailbox.State = RxState.OtherWorldOwned;
         return FfaAnswer.Success32();
     }

@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -16,10 +17,10 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
 
     public void Register()
     {
-        table.Register(FfaFunction.Version, Callers.Any, VersionCall);
-        table.Register(FfaFunction.Features, Callers.Any, Features);
-        table.Register(FfaFunction.IdGet, Callers.Any, c => FfaAnswer.Success32(w2: c.Caller.Id));
-        table.Register(FfaFunction.SpmIdGet, Callers.Any, c => FfaAnswer.Success32(w2: _config.SpmcId));
+        table.Register<VersionCall>(FfaFunction.Version, Callers.Any, Negotiate);
+        table.Register<Features>(FfaFunction.Features, Callers.Any, Query);
+        table.Register<IdGet>(FfaFunction.IdGet, Callers.Any, (c, _) => FfaAnswer.Success32(w2: c.Caller.Id));
+        table.Register<SpmIdGet>(FfaFunction.SpmIdGet, Callers.Any, (c, _) => FfaAnswer.Success32(w2: _config.SpmcId));
     }
 
     /// <summary>
@@ -27,61 +28,62 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
     /// never FFA_ERROR. Hafnium refuses a minor above its own rather than downgrading, and refuses a different
     /// version once other ABIs were used.
     /// </summary>
-    private FfaAnswer VersionCall(Call c)
+    private FfaAnswer Negotiate(Call c, VersionCall call)
     {
-        var requested = (uint)c[1];
-        FfaAnswer Refuse(string reason) =>
-            new(SmcFrame.From(FfaError.NotSupported.Encoded()), new Rejection(FfaError.NotSupported, "unclassified", $"FFA_VERSION: {reason}"));
-
-        if (FfaVersion.Decode(requested) is not { } version)
-            return Refuse($"requested version 0x{requested:X8} has bit 31 set");
+        if (call.Version is not { } version)
+            return Refuse(SetupRules.VersionBit31, $"requested version 0x{call.Requested:X8} has bit 31 set");
         if (!version.IsCompatibleWith(_config.Version))
-            return Refuse($"requested {version} is not compatible with this SPMC's {_config.Version} (same major, minor not above)");
+            return Refuse(SetupRules.VersionIncompatible, $"requested {version} is not compatible with this SPMC's {_config.Version} (same major, minor not above)");
         if (c.Caller.VersionLocked && version != c.Caller.Version)
-            return Refuse($"the version is locked at {c.Caller.Version} because other FF-A calls were made");
+            return Refuse(SetupRules.VersionLocked, $"the version is locked at {c.Caller.Version} because other FF-A calls were made");
 
         c.Caller.Version = version;
         c.Caller.VersionNegotiated = true;
-        return new FfaAnswer(SmcFrame.From(_config.Version.Encoded));
+        return new FfaAnswer(VersionCall.Answer(_config.Version));
     }
 
-    /// <summary>FFA_FEATURES (DEN0077 §13.3): w1 = function ID (bit 31 set) or feature ID; w2 = input properties.</summary>
-    private FfaAnswer Features(Call c)
-    {
-        var query = (uint)c[1];
-        var input = (uint)c[2];
-        if ((query & 0x8000_0000) == 0) return Feature(c, query, input);
+    /// <summary>A refusal of FFA_VERSION: NOT_SUPPORTED as a bare value in w0, the rule in the answer's rejection.</summary>
+    private static FfaAnswer Refuse(Rule rule, string reason) =>
+        new(VersionCall.NotSupportedAnswer(), rule.Reject($"FFA_VERSION: {reason}"));
 
+    /// <summary>FFA_FEATURES (DEN0077 §13.3): w1 = function ID (bit 31 set) or feature ID; w2 = input properties.</summary>
+    private FfaAnswer Query(Call c, Features call)
+    {
+        if (!call.IsFunctionQuery) return Feature(c, call.FeatureId);
+
+        var query = call.Query;
         var fid = new SmcccFunctionId(query);
         var info = fid.IsFfa && fid.Canonical == query ? FfaFunctions.Find(fid.Number) : null;
         if (info is null || info.Since(fid.Is64Bit) is not { } since)
-            return c.Fail(FfaError.NotSupported, $"0x{query:X8} is not an FF-A function ID");
+            return c.Reject(SetupRules.FeaturesNotFfaFunction, $"0x{query:X8} is not an FF-A function ID");
         var name = info.WidthName(fid.Is64Bit);
+        // The availability rules are dispatch's: FFA_FEATURES reports what a call of that function would meet.
         if (!table.TryGet(info.Function, fid.Is64Bit, out var handler))
-            return c.Fail(FfaError.NotSupported, $"{name}: {HandlerTable.NotImplementedReason(info, fid.Is64Bit)}");
+            return c.Reject(DispatchRules.NotImplemented, $"{name}: {HandlerTable.NotImplementedReason(info, fid.Is64Bit)}");
         if (table.Unavailable(c.Caller, handler, since) is { } why)
             return c.Reject(why.Prefixed(name));
         // Hafnium ignores input properties for every function but FFA_MEM_RETRIEVE_REQ.
-        if (handler.Feature is not null) return handler.Feature(c, input);
+        if (handler.Feature is not null) return handler.Feature(c, call.InputProperties);
         return FfaAnswer.Success32(w2: handler.Properties?.Invoke(c) ?? 0);
     }
 
-    /// <summary>Feature IDs (bit 31 clear): bits[30:8] and the input properties must be zero (Hafnium returns NOT_SUPPORTED).</summary>
-    private FfaAnswer Feature(Call c, uint feature, uint input)
+    /// <summary>Feature IDs (bit 31 clear); the decoder has checked bits[30:8] and the input properties (Hafnium: NOT_SUPPORTED).</summary>
+    private FfaAnswer Feature(Call c, byte feature)
     {
-        if ((feature & 0x7FFF_FF00) != 0) return c.Fail(FfaError.NotSupported, $"feature ID 0x{feature:X8} has bits[30:8] set");
-        if (input != 0) return c.Fail(FfaError.NotSupported, $"input properties (w2 = 0x{input:X}) must be zero for a feature ID");
         if (_config.Version < FfaVersion.V1_1 || c.Caller.Version < FfaVersion.V1_1)
-            return c.Fail(FfaError.NotSupported, "feature IDs are defined from FF-A 1.1");
+            return c.Reject(SetupRules.FeatureIdBeforeV1_1, "feature IDs are defined from FF-A 1.1");
         return feature switch
         {
-            1 when c.FromNormalWorld => c.Fail(FfaError.NotSupported, "NPI (feature 1) is reported to secure partitions only"),
-            1 => FfaAnswer.Success32(w2: NotificationPendingInterrupt),
-            2 when !c.FromNormalWorld => c.Fail(FfaError.NotSupported, "SRI (feature 2) is reported to the normal world only"),
-            2 => FfaAnswer.Success32(w2: ScheduleReceiverInterrupt),
-            3 when c.FromNormalWorld => c.Fail(FfaError.NotSupported, "MEI (feature 3) is reported to secure partitions only"),
-            3 => FfaAnswer.Success32(w2: ManagedExitInterrupt),
-            _ => c.Fail(FfaError.NotSupported, $"feature ID {feature} is not supported"),
+            Features.NpiFeature when c.FromNormalWorld =>
+                c.Reject(SetupRules.NpiSecureOnly, "NPI (feature 1) is reported to secure partitions only"),
+            Features.NpiFeature => FfaAnswer.Success32(w2: NotificationPendingInterrupt),
+            Features.SriFeature when !c.FromNormalWorld =>
+                c.Reject(SetupRules.SriNormalWorldOnly, "SRI (feature 2) is reported to the normal world only"),
+            Features.SriFeature => FfaAnswer.Success32(w2: ScheduleReceiverInterrupt),
+            Features.MeiFeature when c.FromNormalWorld =>
+                c.Reject(SetupRules.MeiSecureOnly, "MEI (feature 3) is reported to secure partitions only"),
+            Features.MeiFeature => FfaAnswer.Success32(w2: ManagedExitInterrupt),
+            _ => c.Reject(SetupRules.UnknownFeature, $"feature ID {feature} is not supported"),
         };
     }
 }
