@@ -61,7 +61,7 @@ public sealed class PartitionManager : ISecureWorld
     public IReadOnlyCollection<Endpoint> Endpoints => _spmc.State.Endpoints.Values;
     public Endpoint? FindEndpoint(ushort id) => _spmc.FindEndpoint(id);
     public IReadOnlyCollection<ShareState> Shares => _spmc.State.Shares.Values;
-    public ConsoleLog Console => _spmc.State.Console;
+    public ConsoleOutput Console => _spmc.State.Console;
 
     /// <summary>Who may access pages of a memory transaction (the memory map asks this for pages in a share).</summary>
     public IShareAccess ShareAccess => _spmc.ShareAccess;

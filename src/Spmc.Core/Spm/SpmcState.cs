@@ -29,5 +29,5 @@ public sealed class SpmcState
     public List<SystemEvent> Events { get; init; } = [];
 
     /// <summary>FFA_CONSOLE_LOG output.</summary>
-    public ConsoleLog Console { get; init; } = new();
+    public ConsoleOutput Console { get; init; } = new();
 }

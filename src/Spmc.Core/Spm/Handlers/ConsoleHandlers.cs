@@ -1,6 +1,6 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
-using ConsoleLogCall = Spmc.Abi.Calls.ConsoleLog;
 
 namespace Spmc.Core.Spm.Handlers;
 
@@ -11,16 +11,16 @@ internal sealed class ConsoleHandlers(SpmcContext spmc)
         // The spec reserves it for secure endpoints (pKVM cites DEN0077 1.2 table 13.53 when blocking it);
         // Hafnium would also log for the normal world. Hafnium serves partitions below v1.2 too (with the
         // 6-register limit), so the ABI is not gated by the caller's version.
-        table.Register<ConsoleLogCall>(FfaFunction.ConsoleLog, Callers.SecurePartitions, Log, smc32: true, smc64: true, servesOlderCallers: true);
+        table.Register<ConsoleLog>(FfaFunction.ConsoleLog, Callers.SecurePartitions, Log, smc32: true, smc64: true, servesOlderCallers: true);
 
     /// <summary>
     /// w1 = character count; characters packed little-endian from w2: SMC32 carries up to 24 (w2..w7), SMC64
     /// up to 48 (x2..x7) or, for v1.2+ callers, 128 (x2..x17). Hafnium's limits.
     /// </summary>
-    private FfaAnswer Log(Call c, ConsoleLogCall call)
+    private FfaAnswer Log(Call c, ConsoleLog call)
     {
-        var max = !call.Is64 ? ConsoleLogCall.MaxCharacters32
-            : c.Caller.Version >= FfaVersion.V1_2 ? ConsoleLogCall.MaxCharacters64 : ConsoleLogCall.MaxCharacters64Before1_2;
+        var max = !call.Is64 ? ConsoleLog.MaxCharacters32
+            : c.Caller.Version >= FfaVersion.V1_2 ? ConsoleLog.MaxCharacters64 : ConsoleLog.MaxCharacters64Before1_2;
         var count = call.Count;
         if (count == 0 || count > (ulong)max)
             return c.Reject(ConsoleRules.Count, $"character count {count} is outside 1..{max}");

@@ -10,7 +10,7 @@ public sealed record ConsoleLine(long Sequence, ushort Endpoint, string Text);
 /// '\n' or NUL, or when it reaches <see cref="MaxLineLength"/> (Hafnium flushes its log buffer the same way).
 /// The log keeps the last <see cref="Capacity"/> lines.
 /// </summary>
-public sealed class ConsoleLog
+public sealed class ConsoleOutput
 {
     public const int Capacity = 1000;
     public const int MaxLineLength = 256;
