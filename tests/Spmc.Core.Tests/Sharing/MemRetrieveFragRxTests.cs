@@ -62,21 +62,21 @@ public class MemRetrieveFragRxTests
     {
         var (s, h, _) = BigRetrieveStarted();
         Expect.Success(s.Call(Sp1, MemIds.RxRelease));
-        SharingExpect.Error(FragRx(s, Sp1, h, offset), Err.InvalidParameters, "offset");
+        Expect.Error(FragRx(s, Sp1, h, offset), Err.InvalidParameters, "mem-frag-rx.wrong-offset");
     }
 
     [Fact]
     public void FragRx_RxFull_IsBusy()
     {
         var (s, h, _) = BigRetrieveStarted();
-        SharingExpect.Error(FragRx(s, Sp1, h, 4096), Err.Busy, "full");
+        Expect.Error(FragRx(s, Sp1, h, 4096), Err.Busy, "mem-frag-rx.rx-busy");
     }
 
     [Fact]
     public void FragRx_ByANonReceiver_IsInvalid()
     {
         var (s, h, _) = BigRetrieveStarted();
-        SharingExpect.Error(FragRx(s, Sp3, h, 4096), Err.InvalidParameters, "not a receiver");
+        Expect.Error(FragRx(s, Sp3, h, 4096), Err.InvalidParameters, "mem-frag-rx.not-a-receiver");
     }
 
     [Fact]
@@ -84,22 +84,22 @@ public class MemRetrieveFragRxTests
     {
         var (s, h, _) = BigRetrieveStarted();
         Expect.Success(s.Call(Sp1, MemIds.RxRelease));
-        SharingExpect.Error(FragRx(s, Sp1, h, 4096, 1UL << 16), Err.InvalidParameters, "w4");
+        Expect.Error(FragRx(s, Sp1, h, 4096, 1UL << 16), Err.InvalidParameters, "mem-frag-rx.sp-names-sender");
     }
 
     [Fact]
     public void FragRx_WhenNothingIsPending_IsInvalid()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(FragRx(s, Sp1, h, 0), Err.InvalidParameters, "no retrieve response");
+        Expect.Error(FragRx(s, Sp1, h, 0), Err.InvalidParameters, "mem-frag-rx.no-response");
         s.RetrieveOk(Sp1, Host, h, Perm.RW); // one fragment: complete at once
-        SharingExpect.Error(FragRx(s, Sp1, h, 112), Err.InvalidParameters, "no retrieve response");
+        Expect.Error(FragRx(s, Sp1, h, 112), Err.InvalidParameters, "mem-frag-rx.no-response");
     }
 
     [Fact]
     public void FragRx_UnknownHandle_IsInvalid()
     {
         var (s, _) = Shared();
-        SharingExpect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "unknown");
+        Expect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "mem-frag-rx.unknown-handle");
     }
 }
