@@ -140,4 +140,12 @@ public class HypervisorRetrieveTests
         Expect.Success(s.Reclaim(Host, h));
         Assert.True(s.CanWrite(Host, HostPage(3)));
     }
+
+    [Fact]
+    public void HypervisorRetrieve_LongerThanTheHeader_IsInvalid()
+    {
+        var (s, h) = TwoReceiverShare();
+        var request = SharingDescriptors.Padded(SharingDescriptors.HypervisorRetrieve(h), 16);
+        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.length");
+    }
 }

@@ -249,4 +249,54 @@ public class MemFragmentTests
         Expect.Success(answers[2]);
         Assert.Equal(600, Assert.Single(s.State.Shares).Constituents.Count);
     }
+
+    [Fact]
+    public void FragTx_NoTxMapped_IsInvalid()
+    {
+        var s = SharingSystem.Default(only: Host);
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.Call(Sp1, MemIds.FragTx, (uint)handle, handle >> 32, 32, 0), Err.InvalidParameters, "mem-frag-tx.no-tx-buffer");
+    }
+
+    [Theory]
+    [InlineData(0x1UL)]
+    [InlineData(0x0001_8000UL)]
+    public void FragTx_W4LowBits_AreInvalid(ulong w4)
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..], w4), Err.InvalidParameters, "mem-frag-tx.w4-low-mbz");
+        // The transaction is untouched.
+        Expect.Success(s.FragTx(Host, handle, 32, d[112..]));
+    }
+
+    [Fact]
+    public void FragTx_W4NamingAnotherSender_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..], w4: 1UL << 16), Err.InvalidParameters, "mem-frag-tx.w4-not-sender");
+        Expect.Success(s.FragTx(Host, handle, 32, d[112..]));
+    }
+
+    [Fact]
+    public void FragRx_IncompleteTransaction_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.Call(Sp1, MemIds.FragRx, (uint)handle, handle >> 32, 0, 0), Err.InvalidParameters, "mem-frag-rx.handle-incomplete");
+    }
+
+    [Fact]
+    public void HypervisorRetrieve_IncompleteTransaction_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(handle)), Err.InvalidParameters, "mem-hyp-retrieve.handle-incomplete");
+    }
 }

@@ -263,4 +263,22 @@ public class MemRelinquishReclaimTests
         Assert.All(s.System.ReadMemory(Host, HostPage(0), 0x2000), b => Assert.Equal(0, b));
         Assert.Equal(Pattern, s.System.ReadMemory(Host, HostPage(2), Pattern.Length));
     }
+
+    [Theory]
+    [InlineData(0x2u)]
+    [InlineData(0x8000_0000u)]
+    public void Relinquish_FlagsOtherThanZeroMemory_AreInvalid(uint flags)
+    {
+        var (s, h) = Retrieved();
+        Expect.Error(s.Relinquish(Sp1, h, flags), Err.InvalidParameters, "mem-relinquish.flags-reserved");
+        Assert.True(s.CanRead(Sp1, HostPage(0)));
+    }
+
+    [Fact]
+    public void Relinquish_HandleWithBit63_IsInvalid()
+    {
+        var (s, h) = Retrieved();
+        Expect.Error(s.Relinquish(Sp1, h | 1UL << 63), Err.InvalidParameters, "mem-relinquish.handle-hypervisor-allocated");
+        Assert.True(s.CanRead(Sp1, HostPage(0)));
+    }
 }

@@ -102,4 +102,32 @@ public class MemRetrieveFragRxTests
         var (s, _) = Shared();
         Expect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "mem-frag-rx.unknown-handle");
     }
+
+    [Fact]
+    public void FragRx_HandleWithBit63_IsInvalid()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        Expect.Error(FragRx(s, Sp1, h | 1UL << 63, 4096), Err.InvalidParameters, "mem-frag-rx.handle-hypervisor-allocated");
+    }
+
+    [Theory]
+    [InlineData(0x1UL)]
+    [InlineData(0x0001_0001UL)]
+    public void FragRx_W4LowBits_AreInvalid(ulong w4)
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        Expect.Error(FragRx(s, Sp1, h, 4096, w4), Err.InvalidParameters, "mem-frag-rx.w4-low-mbz");
+        // The response is still there to pull.
+        SharingExpect.Answer(FragRx(s, Sp1, h, 4096), MemIds.FragTx);
+    }
+
+    /// <summary>The hypervisor may name the sender in w4[31:16]; naming anyone else is refused.</summary>
+    [Fact]
+    public void FragRx_ByTheHypervisorNamingAnotherSender_IsInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(FragRx(s, Host, h, 0, 1UL << 16), Err.InvalidParameters, "mem-frag-rx.w4-not-sender");
+    }
 }

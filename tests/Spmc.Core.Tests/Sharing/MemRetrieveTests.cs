@@ -1,5 +1,11 @@
 using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Shares;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Sharing.Pages;
 
@@ -467,5 +473,145 @@ public class MemRetrieveTests
         Assert.Equal(MemoryDescriptorLayout.V1_1, r.Layout);
         Assert.Equal(16, r.EmadSize);
         Assert.True(r.Attributes.NonSecure);
+    }
+
+    private static (SharingSystem S, ulong Handle) SharedWithTwo()
+    {
+        var s = SharingSystem.Default();
+        return (s, s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F)));
+    }
+
+    /// <summary>A v1.2 retrieve request whose receivers are given as whole access descriptors (flags, implementation-defined value).</summary>
+    private static byte[] RequestWith(ulong handle, params EndpointMemoryAccess[] receivers) =>
+        new MemoryTransactionDescriptor(Host, new MemoryRegionAttributes(0), new MemoryTransactionFlags(0), handle, SharingDescriptors.Tag, receivers)
+            .ToBytes(MemoryDescriptorLayout.V1_2);
+
+    [Fact]
+    public void Retrieve64_LengthsWiderThan32Bits_AreInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq64, 1UL << 32 | 80, 80, 0, 0), Err.InvalidParameters, "mem-retrieve.lengths-32-bit");
+    }
+
+    [Fact]
+    public void Retrieve_LengthAbove2To31_IsInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 0x8000_0000, 0x8000_0000, 0, 0), Err.InvalidParameters, "mem-retrieve.lengths-absurd");
+    }
+
+    [Fact]
+    public void Retrieve_LongerThanTheTxBuffer_IsInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 8192, 8192, 0, 0), Err.InvalidParameters, "mem-retrieve.exceeds-tx");
+    }
+
+    /// <summary>A v1.1 caller may not use the 32-byte receiver descriptors of v1.2 (Hafnium receiver_size_and_offset_valid_for_version).</summary>
+    [Fact]
+    public void Retrieve_ByAV11PartitionWithV12Descriptors_IsInvalid()
+    {
+        var s = SharingSystem.Rich();
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        s.Map(Sp2, 0x6010_0000, 0x6010_1000); // SP 0x8002 is v1.1 in the rich manifest
+        var h = s.SendSimple(SendOp.Share, Host, Sp2, 0x8008_0000);
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp2, Perm.RW)], layout: MemoryDescriptorLayout.V1_2);
+        Expect.Error(s.RetrieveRaw(Sp2, request), Err.InvalidParameters, "mem-retrieve.emad-size");
+    }
+
+    [Fact]
+    public void Retrieve_RequestLongerThanItsReceivers_IsInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, SharingDescriptors.Padded(Request(h, Perm.RW), 16)), Err.InvalidParameters, "mem-retrieve.length-mismatch");
+    }
+
+    [Fact]
+    public void Retrieve_ReceiverListedTwice_IsInvalid()
+    {
+        var (s, h) = SharedWithTwo();
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW), (Sp1, Perm.RO)]);
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.receiver-duplicate");
+    }
+
+    [Fact]
+    public void Retrieve_ReservedPermissionBits_AreInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, 0x12)), Err.InvalidParameters, "mem-retrieve.receiver-reserved-bits");
+    }
+
+    [Theory]
+    [InlineData(0x03)] // data access 3
+    [InlineData(0x0C)] // instruction access 3
+    public void Retrieve_ReservedPermissionValue_IsInvalid(byte permissions)
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, permissions)), Err.InvalidParameters, "mem-retrieve.permission-reserved");
+    }
+
+    /// <summary>With the bypass flag one receiver may be listed, but it must be the retriever itself.</summary>
+    [Fact]
+    public void Retrieve_BypassListingOnlyAnotherReceiver_IsInvalid()
+    {
+        var (s, h) = SharedWithTwo();
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp2, Perm.RW)], MemoryTransactionFlags.BypassMultipleBorrowerCheck);
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.retriever-not-listed");
+    }
+
+    [Fact]
+    public void Retrieve_OwnDescriptorWithTheBorrowerFlag_IsInvalid()
+    {
+        var (s, h) = Shared();
+        var request = RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW, 0x01), 0));
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.borrower-flag");
+    }
+
+    /// <summary>Both sides use v1.2 descriptors: the implementation-defined value must be the one the sender gave.</summary>
+    [Fact]
+    public void Retrieve_ImplementationDefinedValueNotTheSenders_IsInvalid()
+    {
+        var (s, h) = Shared();
+        var request = RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW), 0, 0x1234));
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.impdef-mismatch");
+        SharingExpect.Answer(s.RetrieveRaw(Sp1, RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW), 0))), MemIds.RetrieveResp);
+    }
+
+    /// <summary>FFA_MEM_RETRIEVE_RESP is the SPMC's answer: called as a function it is NOT_SUPPORTED.</summary>
+    [Fact]
+    public void RetrieveResp_AsACall_IsNotSupported()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveResp, 80, 80), Err.NotSupported, "dispatch.return-value");
+        Expect.Error(s.Call(Host, MemIds.RetrieveResp, 80, 80), Err.NotSupported, "dispatch.return-value");
+    }
+
+    /// <summary>
+    /// §8.4 step 10: the hypervisor retrieves for one normal-world receiver at a time. A send cannot name two VMs while
+    /// Hafnium's MaxReceivers is 2 (it needs a secure partition too), so the share state gets its second VM directly.
+    /// </summary>
+    [Fact]
+    public void Retrieve_ByTheHypervisorListingTwoVmReceivers_IsNotSupported()
+    {
+        var config = ManifestValidator.Validate(Support.Manifests.Rich);
+        var memory = new PhysicalMemory();
+        var spm = new PartitionManager(config, memory, new MemoryMap(config));
+        FfaAnswer Call(SmcFrame frame) => spm.Handle(new FfaRequest(Host, 0, frame));
+        const ulong tx = 0x8000_0000, rx = 0x8000_1000;
+        const ushort vm1 = Support.Manifests.Vm1, vm2 = Support.Manifests.Vm2;
+        Assert.Null(Call(Ffa.RxTxMap(tx, rx, 1)).Rejection);
+
+        var send = SharingDescriptors.Send(Host, [(vm1, Perm.RO), (Sp1, Perm.RW)], [(0x8008_0000, 1)], 0x2F);
+        memory.Write(tx, send);
+        var sent = Call(SmcFrame.From(MemIds.Share32, (ulong)send.Length, (ulong)send.Length));
+        Assert.Null(sent.Rejection);
+        var h = sent.Frame[2] | sent.Frame[3] << 32;
+        spm.State.Shares[h].Receivers.Add(new ShareReceiver { Id = vm2, Sent = new MemoryAccessPermissions(vm2, Perm.RO) });
+
+        var request = SharingDescriptors.Retrieve(Host, h, [(vm1, Perm.RO), (vm2, Perm.RO)]);
+        memory.Write(tx, request);
+        var o = Call(SmcFrame.From(MemIds.RetrieveReq32, (ulong)request.Length, (ulong)request.Length));
+        Assert.Equal(FfaError.NotSupported, o.Error);
+        Assert.Equal("mem-retrieve.hypervisor-several-vms", o.Rule);
     }
 }

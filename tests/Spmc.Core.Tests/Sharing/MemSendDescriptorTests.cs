@@ -246,4 +246,31 @@ public class MemSendDescriptorTests
         // Refused by the descriptor decoder, whose rule the SPMC passes on.
         SharingExpect.DescriptorError(s.Send(Host, MemIds.Lend32, d), MemoryTransactionDescriptor.ReadHeader(d, false));
     }
+
+    [Fact]
+    public void Send_AttributesReservedBits_AreInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x2F | 0x80);
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-attributes.reserved-bits");
+    }
+
+    /// <summary>The first fragment must reach past the composite header: here it stops after the receiver descriptor.</summary>
+    [Fact]
+    public void Send_FirstFragmentEndingBeforeTheCompositeHeader_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Valid(MemIds.Lend32);
+        var emadsEnd = (ulong)SharingDescriptors.CompositeAt(1);
+        Expect.Error(s.Send(Host, MemIds.Lend32, d, (ulong)d.Length, emadsEnd), Err.InvalidParameters, "mem-send.first-fragment-too-short");
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Fact]
+    public void Send_CompositeWithoutConstituents_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [], 0x2F);
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-send.no-constituents");
+    }
 }

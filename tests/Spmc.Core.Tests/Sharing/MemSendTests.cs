@@ -286,4 +286,56 @@ public class MemSendTests
         Expect.Success(s.Reclaim(Host, handle));
         Assert.True(s.CanWrite(vm1, 0x9008_0000));
     }
+
+    /// <summary>SMC64: the lengths are 32-bit values, so the decoder refuses bits[63:32] before the SPMC looks at anything.</summary>
+    [Fact]
+    public void Send64_LengthsWiderThan32Bits_AreInvalid()
+    {
+        var s = SharingSystem.Default();
+        Expect.Error(s.Call(Host, MemIds.Share64, 1UL << 32, 112, 0, 0), Err.InvalidParameters, "mem-send.lengths-32-bit");
+        Expect.Error(s.Call(Host, MemIds.Lend64, 112, 1UL << 32 | 112, 0, 0), Err.InvalidParameters, "mem-send.lengths-32-bit");
+    }
+
+    [Fact]
+    public void Send_LengthAbove2To31_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        Expect.Error(s.Call(Host, MemIds.Donate32, 0x8000_0000, 112, 0, 0), Err.InvalidParameters, "mem-send.lengths-absurd");
+        Assert.Empty(s.State.Shares);
+    }
+
+    /// <summary>For SMC64 all of x4 counts: a page count only in x4[63:32] still names a buffer of the caller's own.</summary>
+    [Fact]
+    public void Send64_X4HighBitsOnly_IsADynamicBuffer()
+    {
+        var s = SharingSystem.Default();
+        Expect.Error(s.Send(Host, MemIds.Share64, Valid(MemIds.Share64), x4: 1UL << 32), Err.InvalidParameters, "mem-send.dynamic-buffer");
+        Assert.Empty(s.State.Shares);
+    }
+
+    /// <summary>More than 20 fragments of the TX buffer's size (Hafnium's MAX_FRAGMENTS) is NO_MEMORY before the descriptor is read.</summary>
+    [Fact]
+    public void Send_TotalLengthNeedingMoreThan20Fragments_IsNoMemory()
+    {
+        var s = SharingSystem.Default();
+        var d = Valid(MemIds.Share32);
+        Expect.Error(s.Send(Host, MemIds.Share32, d, total: 20 * 4096 + 16, fragment: (ulong)d.Length), Err.NoMemory, "mem-send.too-many-fragments");
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Fact]
+    public void Send_HostNamingAnSpAsSender_IsDenied()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Simple(SendOp.Share, Sp1, Sp2, Sp1Page(0));
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-send.nwd-sender-is-sp");
+    }
+
+    [Fact]
+    public void Send_HypervisorSendingForAnUnknownVm_IsDenied()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Simple(SendOp.Share, 0x0005, Sp1, HostPage(0));
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-send.sender-unknown");
+    }
 }
