@@ -60,7 +60,7 @@ public class HypervisorRetrieveTests
     public void HypervisorRetrieve_ByAnSp_IsInvalid()
     {
         var (s, h) = TwoReceiverShare();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, SharingDescriptors.HypervisorRetrieve(h)), Err.InvalidParameters, "hypervisor");
+        Expect.Error(s.RetrieveRaw(Sp1, SharingDescriptors.HypervisorRetrieve(h)), Err.InvalidParameters, "mem-hyp-retrieve.not-hypervisor");
     }
 
     [Theory]
@@ -73,7 +73,7 @@ public class HypervisorRetrieveTests
         var (s, h) = TwoReceiverShare();
         var request = offset == 16 ? SharingDescriptors.WithU64(SharingDescriptors.HypervisorRetrieve(h), offset, value)
             : SharingDescriptors.WithU32(SharingDescriptors.HypervisorRetrieve(h), offset & ~3, (uint)(value << (8 * (offset & 3))));
-        SharingExpect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "zero");
+        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.fields-not-zero");
     }
 
     /// <summary>§8.5: the access-descriptor size and receivers offset must be 0 too (Hafnium api_ffa_memory_hypervisor_retrieve_request_validate).</summary>
@@ -82,21 +82,21 @@ public class HypervisorRetrieveTests
     {
         var (s, h) = TwoReceiverShare();
         var request = SharingDescriptors.WithU32(SharingDescriptors.WithU32(SharingDescriptors.HypervisorRetrieve(h), 24, 32), 32, 48);
-        SharingExpect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "zero");
+        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.fields-not-zero");
     }
 
     [Fact]
     public void HypervisorRetrieve_UnknownHandle_IsInvalid()
     {
         var (s, _) = TwoReceiverShare();
-        SharingExpect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(0x4242)), Err.InvalidParameters, "unknown");
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(0x4242)), Err.InvalidParameters, "mem-hyp-retrieve.unknown-handle");
     }
 
     [Fact]
     public void HypervisorRetrieve_HandleWithBit63_IsInvalid()
     {
         var (s, h) = TwoReceiverShare();
-        SharingExpect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h | 1UL << 63)), Err.InvalidParameters, "bit 63");
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h | 1UL << 63)), Err.InvalidParameters, "mem-hyp-retrieve.handle-hypervisor-allocated");
     }
 
     [Fact]
@@ -113,10 +113,10 @@ public class HypervisorRetrieveTests
         Assert.True(s.State.Shares[0].HypervisorRetrieveInProgress);
         Expect.Success(s.Call(Host, MemIds.RxRelease));
 
-        SharingExpect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h)), Err.Denied, "in progress");
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h)), Err.Denied, "mem-hyp-retrieve.in-progress");
 
         // A wrong offset is refused; the right one (w4 = sender << 16, here 0) completes it.
-        SharingExpect.Error(s.CallReadingRx(Host, null, MemIds.FragRx, (uint)h, h >> 32, 4000, 0), Err.InvalidParameters, "offset");
+        Expect.Error(s.CallReadingRx(Host, null, MemIds.FragRx, (uint)h, h >> 32, 4000, 0), Err.InvalidParameters, "mem-frag-rx.wrong-offset");
         var next = s.CallReadingRx(Host, null, MemIds.FragRx, (uint)h, h >> 32, 4096, 0);
         SharingExpect.Answer(next, MemIds.FragTx);
         Assert.Equal(800ul, next.Frame[3]);
@@ -139,5 +139,13 @@ public class HypervisorRetrieveTests
         Assert.Equal(4u, SharingDescriptors.ParseResponse(response!).Composite!.TotalPageCount);
         Expect.Success(s.Reclaim(Host, h));
         Assert.True(s.CanWrite(Host, HostPage(3)));
+    }
+
+    [Fact]
+    public void HypervisorRetrieve_LongerThanTheHeader_IsInvalid()
+    {
+        var (s, h) = TwoReceiverShare();
+        var request = SharingDescriptors.Padded(SharingDescriptors.HypervisorRetrieve(h), 16);
+        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.length");
     }
 }

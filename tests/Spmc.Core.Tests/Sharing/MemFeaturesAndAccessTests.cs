@@ -24,7 +24,7 @@ public class MemFeaturesTests
     public void Features_RetrieveReq_FromV12CallerWithoutNsBitSupport_IsNotSupported(ulong fid)
     {
         var s = SharingSystem.Default(map: false);
-        SharingExpect.Error(s.Test.Call(Host, Ffa.Features(fid, 0)), Err.NotSupported, "bit 1");
+        Expect.Error(s.Test.Call(Host, Ffa.Features(fid, 0)), Err.NotSupported, "mem-retrieve.features-ns-bit");
     }
 
     [Theory]

@@ -76,7 +76,7 @@ public class MemFragmentTests
     public void FragTx_UnknownHandle_IsInvalid()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(s.FragTx(Host, 0x1234, 16, new byte[16]), Err.InvalidParameters, "unknown");
+        Expect.Error(s.FragTx(Host, 0x1234, 16, new byte[16]), Err.InvalidParameters, "mem-frag-tx.unknown-handle");
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public class MemFragmentTests
     {
         var s = SharingSystem.Default();
         var handle = s.SendSimple(SendOp.Share, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.FragTx(Host, handle, 16, new byte[16]), Err.InvalidParameters, "complete");
+        Expect.Error(s.FragTx(Host, handle, 16, new byte[16]), Err.InvalidParameters, "mem-frag-tx.already-complete");
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Share, Sp1, Sp3, Sp1Page, 3);
         var handle = Start(s, Sp1, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Sp2, handle, 32, d[112..]), Err.InvalidParameters, "not the caller");
+        Expect.Error(s.FragTx(Sp2, handle, 32, d[112..]), Err.InvalidParameters, "mem-frag-tx.not-sender");
         // The real sender still completes it.
         Expect.Success(s.FragTx(Sp1, handle, 32, d[112..]));
     }
@@ -104,7 +104,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Share, Sp1, Sp3, Sp1Page, 3);
         var handle = Start(s, Sp1, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Sp1, handle, 32, d[112..], w4: (ulong)Sp1 << 16), Err.InvalidParameters, "w4");
+        Expect.Error(s.FragTx(Sp1, handle, 32, d[112..], w4: (ulong)Sp1 << 16), Err.InvalidParameters, "mem-frag-tx.sp-names-sender");
     }
 
     [Theory]
@@ -117,7 +117,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
         var handle = Start(s, Host, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Host, handle, length, d[112..]), Err.InvalidParameters, "fragment length");
+        Expect.Error(s.FragTx(Host, handle, length, d[112..]), Err.InvalidParameters, "mem-frag-tx.bad-length");
         // A bad length does not spoil the transaction.
         Expect.Success(s.FragTx(Host, handle, 32, d[112..]));
     }
@@ -128,7 +128,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3); // 144 bytes
         var handle = Start(s, Host, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Host, handle, 48, SharingDescriptors.Padded(d[112..], 16)), Err.InvalidParameters, "overrun");
+        Expect.Error(s.FragTx(Host, handle, 48, SharingDescriptors.Padded(d[112..], 16)), Err.InvalidParameters, "mem-frag-tx.overrun");
     }
 
     [Fact]
@@ -144,11 +144,11 @@ public class MemFragmentTests
             AssertFragRx(s.FragTx(Host, handle, 16, d[at..(at + 16)]), handle, (ulong)at + 16, 0);
         }
         var at21 = 112 + 19 * 16;
-        SharingExpect.Error(s.FragTx(Host, handle, 16, d[at21..(at21 + 16)]), Err.NoMemory, "20");
+        Expect.Error(s.FragTx(Host, handle, 16, d[at21..(at21 + 16)]), Err.NoMemory, "mem-frag-tx.too-many-fragments");
 
         Assert.Empty(s.State.Shares);
-        SharingExpect.Error(s.FragTx(Host, handle, 16, d[(at21 + 16)..]), Err.InvalidParameters, "unknown");
-        SharingExpect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "unknown");
+        Expect.Error(s.FragTx(Host, handle, 16, d[(at21 + 16)..]), Err.InvalidParameters, "mem-frag-tx.unknown-handle");
+        Expect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "mem-reclaim.unknown-handle");
         // Nothing stays locked: the host still owns and can send its pages.
         Assert.True(s.CanWrite(Host, HostPage(0)));
         s.SendOk(Host, SendOp.Lend, d);
@@ -173,7 +173,7 @@ public class MemFragmentTests
         var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
         var handle = Start(s, Host, MemIds.Share32, d);
         var o = s.RetrieveRaw(Sp1, SharingDescriptors.Retrieve(Host, handle, [(Sp1, Perm.RW)]));
-        SharingExpect.Error(o, Err.InvalidParameters, "being sent");
+        Expect.Error(o, Err.InvalidParameters, "mem-retrieve.handle-incomplete");
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
         var handle = Start(s, Host, MemIds.Share32, d);
-        SharingExpect.Error(s.Relinquish(Sp1, handle), Err.InvalidParameters, "being sent");
+        Expect.Error(s.Relinquish(Sp1, handle), Err.InvalidParameters, "mem-relinquish.handle-incomplete");
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = Scattered(SendOp.Lend, Host, Sp1, HostPage, 3);
         var handle = Start(s, Host, MemIds.Lend32, d);
-        SharingExpect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "being sent");
+        Expect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "mem-reclaim.handle-incomplete");
         Assert.False(Assert.Single(s.State.Shares).SendingComplete);
     }
 
@@ -218,11 +218,11 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1), (HostPage(2), 1), (Sp2Page(0), 1)], 0x2F);
         var handle = Start(s, Host, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Host, handle, 32, d[112..]), Err.Denied, "0x8002");
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..]), Err.Denied, "mem-send.not-owned-exclusively");
 
         Assert.Empty(s.State.Shares);
-        SharingExpect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "unknown");
-        SharingExpect.Error(s.FragTx(Host, handle, 16, d[112..128]), Err.InvalidParameters, "unknown");
+        Expect.Error(s.Reclaim(Host, handle), Err.InvalidParameters, "mem-reclaim.unknown-handle");
+        Expect.Error(s.FragTx(Host, handle, 16, d[112..128]), Err.InvalidParameters, "mem-frag-tx.unknown-handle");
         Assert.True(s.CanWrite(Host, HostPage(0)));
         s.SendSimple(SendOp.Share, Host, Sp1, HostPage(0));
     }
@@ -233,7 +233,7 @@ public class MemFragmentTests
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 2), (HostPage(4), 1), (HostPage(1), 1)], 0x2F);
         var handle = Start(s, Host, MemIds.Share32, d);
-        SharingExpect.Error(s.FragTx(Host, handle, 32, d[112..]), Err.InvalidParameters, "overlap");
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..]), Err.InvalidParameters, "mem-send.constituents-overlap");
         Assert.Empty(s.State.Shares);
     }
 
@@ -248,5 +248,55 @@ public class MemFragmentTests
         AssertFragRx(answers[1], SharingSystem.FragHandle(answers[0]), 8192, 0);
         Expect.Success(answers[2]);
         Assert.Equal(600, Assert.Single(s.State.Shares).Constituents.Count);
+    }
+
+    [Fact]
+    public void FragTx_NoTxMapped_IsInvalid()
+    {
+        var s = SharingSystem.Default(only: Host);
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.Call(Sp1, MemIds.FragTx, (uint)handle, handle >> 32, 32, 0), Err.InvalidParameters, "mem-frag-tx.no-tx-buffer");
+    }
+
+    [Theory]
+    [InlineData(0x1UL)]
+    [InlineData(0x0001_8000UL)]
+    public void FragTx_W4LowBits_AreInvalid(ulong w4)
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..], w4), Err.InvalidParameters, "mem-frag-tx.w4-low-mbz");
+        // The transaction is untouched.
+        Expect.Success(s.FragTx(Host, handle, 32, d[112..]));
+    }
+
+    [Fact]
+    public void FragTx_W4NamingAnotherSender_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.FragTx(Host, handle, 32, d[112..], w4: 1UL << 16), Err.InvalidParameters, "mem-frag-tx.w4-not-sender");
+        Expect.Success(s.FragTx(Host, handle, 32, d[112..]));
+    }
+
+    [Fact]
+    public void FragRx_IncompleteTransaction_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.Call(Sp1, MemIds.FragRx, (uint)handle, handle >> 32, 0, 0), Err.InvalidParameters, "mem-frag-rx.handle-incomplete");
+    }
+
+    [Fact]
+    public void HypervisorRetrieve_IncompleteTransaction_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Scattered(SendOp.Share, Host, Sp1, HostPage, 3);
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(handle)), Err.InvalidParameters, "mem-hyp-retrieve.handle-incomplete");
     }
 }

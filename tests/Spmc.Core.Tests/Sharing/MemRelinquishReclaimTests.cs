@@ -38,7 +38,7 @@ public class MemRelinquishReclaimTests
     {
         var s = SharingSystem.Default(only: Host);
         var h = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.Call(Sp1, MemIds.Relinquish), Err.InvalidParameters, "TX");
+        Expect.Error(s.Call(Sp1, MemIds.Relinquish), Err.InvalidParameters, "mem-relinquish.no-tx-buffer");
         Assert.Single(s.State.Shares, x => x.Handle == h);
     }
 
@@ -50,7 +50,7 @@ public class MemRelinquishReclaimTests
         var (s, h) = Retrieved();
         var endpoints = Enumerable.Repeat(Sp1, count).ToArray();
         var o = s.CallWithTx(Sp1, SharingDescriptors.Relinquish(h, 0, endpoints), MemIds.Relinquish);
-        SharingExpect.Error(o, Err.InvalidParameters, "endpoint count");
+        Expect.Error(o, Err.InvalidParameters, "mem-relinquish.endpoint-count");
         Assert.True(s.CanRead(Sp1, HostPage(0)));
     }
 
@@ -60,7 +60,7 @@ public class MemRelinquishReclaimTests
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F));
         s.RetrieveOk(Sp2, Host, h, receivers: [(Sp1, Perm.None), (Sp2, Perm.RW)]);
-        SharingExpect.Error(s.Relinquish(Sp1, h, 0, Sp2), Err.InvalidParameters, "not the caller");
+        Expect.Error(s.Relinquish(Sp1, h, 0, Sp2), Err.InvalidParameters, "mem-relinquish.endpoint-not-caller");
         Assert.True(s.CanRead(Sp2, HostPage(0)));
     }
 
@@ -68,14 +68,14 @@ public class MemRelinquishReclaimTests
     public void Relinquish_UnknownHandle_IsInvalid()
     {
         var (s, _) = Retrieved();
-        SharingExpect.Error(s.Relinquish(Sp1, 0x4242), Err.InvalidParameters, "unknown");
+        Expect.Error(s.Relinquish(Sp1, 0x4242), Err.InvalidParameters, "mem-relinquish.unknown-handle");
     }
 
     [Fact]
     public void Relinquish_ByANonBorrower_IsInvalid()
     {
         var (s, h) = Retrieved();
-        SharingExpect.Error(s.Relinquish(Sp2, h), Err.InvalidParameters, "not a receiver");
+        Expect.Error(s.Relinquish(Sp2, h), Err.InvalidParameters, "mem-relinquish.not-a-receiver");
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public class MemRelinquishReclaimTests
     {
         var s = SharingSystem.Default();
         var h = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "not retrieved");
+        Expect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "mem-relinquish.not-retrieved");
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public class MemRelinquishReclaimTests
         var h = s.SendOk(Host, SendOp.Share, d);
         var first = s.RetrieveRaw(Sp1, SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW)]));
         SharingExpect.Answer(first, MemIds.RetrieveResp);
-        SharingExpect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "fragment");
+        Expect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "mem-relinquish.response-pending");
         s.Pull(Sp1, first, h, 0);
         Expect.Success(s.Relinquish(Sp1, h));
     }
@@ -103,7 +103,7 @@ public class MemRelinquishReclaimTests
     public void Relinquish_ZeroFlagOnShare_IsInvalid()
     {
         var (s, h) = Retrieved(SendOp.Share, Perm.RW, Perm.RW);
-        SharingExpect.Error(s.Relinquish(Sp1, h, MemoryRelinquishDescriptor.ZeroMemory), Err.InvalidParameters, "zero");
+        Expect.Error(s.Relinquish(Sp1, h, MemoryRelinquishDescriptor.ZeroMemory), Err.InvalidParameters, "mem-relinquish.share-zero");
         Assert.True(s.CanRead(Sp1, HostPage(0)));
         Assert.Equal(Pattern, s.Peek(HostPage(0), Pattern.Length));
     }
@@ -112,7 +112,7 @@ public class MemRelinquishReclaimTests
     public void Relinquish_ZeroFlagWithReadOnlyAccess_IsDenied()
     {
         var (s, h) = Retrieved(SendOp.Lend, Perm.RO, Perm.RO | Perm.NX);
-        SharingExpect.Error(s.Relinquish(Sp1, h, MemoryRelinquishDescriptor.ZeroMemory), Err.Denied, "read-only");
+        Expect.Error(s.Relinquish(Sp1, h, MemoryRelinquishDescriptor.ZeroMemory), Err.Denied, "mem-relinquish.read-only-zero");
         Assert.Equal(Pattern, s.Peek(HostPage(0), Pattern.Length));
     }
 
@@ -165,7 +165,7 @@ public class MemRelinquishReclaimTests
     public void Reclaim_UnknownHandle_IsInvalid()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(s.Reclaim(Host, 0x4242), Err.InvalidParameters, "unknown");
+        Expect.Error(s.Reclaim(Host, 0x4242), Err.InvalidParameters, "mem-reclaim.unknown-handle");
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class MemRelinquishReclaimTests
     {
         var s = SharingSystem.Default();
         var h = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.Reclaim(Host, h | 1UL << 63), Err.InvalidParameters, "bit 63");
+        Expect.Error(s.Reclaim(Host, h | 1UL << 63), Err.InvalidParameters, "mem-reclaim.handle-hypervisor-allocated");
         Assert.Single(s.State.Shares);
     }
 
@@ -184,7 +184,7 @@ public class MemRelinquishReclaimTests
     {
         var s = SharingSystem.Default();
         var h = s.SendSimple(SendOp.Lend, Sp1, Sp2, Sp1Page(0));
-        SharingExpect.Error(s.Reclaim(caller, h), Err.InvalidParameters, "not the sender");
+        Expect.Error(s.Reclaim(caller, h), Err.InvalidParameters, "mem-reclaim.not-sender");
         Expect.Success(s.Reclaim(Sp1, h));
     }
 
@@ -192,7 +192,7 @@ public class MemRelinquishReclaimTests
     public void Reclaim_WhileABorrowerHoldsTheMemory_IsDenied()
     {
         var (s, h) = Retrieved();
-        SharingExpect.Error(s.Reclaim(Host, h), Err.Denied, "0x8001");
+        Expect.Error(s.Reclaim(Host, h), Err.Denied, "mem-reclaim.still-held");
         Assert.True(s.CanWrite(Sp1, HostPage(0)));
         Assert.False(s.CanRead(Host, HostPage(0)));
     }
@@ -205,7 +205,7 @@ public class MemRelinquishReclaimTests
         s.RetrieveOk(Sp1, Host, h, receivers: [(Sp1, Perm.RW), (Sp2, Perm.None)]);
         s.RetrieveOk(Sp2, Host, h, receivers: [(Sp1, Perm.None), (Sp2, Perm.RO)]);
         Expect.Success(s.Relinquish(Sp1, h));
-        SharingExpect.Error(s.Reclaim(Host, h), Err.Denied, "0x8002");
+        Expect.Error(s.Reclaim(Host, h), Err.Denied, "mem-reclaim.still-held");
         Expect.Success(s.Relinquish(Sp2, h));
         Expect.Success(s.Reclaim(Host, h));
     }
@@ -237,7 +237,7 @@ public class MemRelinquishReclaimTests
         var s = SharingSystem.Default();
         var h = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
         Expect.Success(s.Reclaim(Host, h));
-        SharingExpect.Error(s.Reclaim(Host, h), Err.InvalidParameters, "unknown");
+        Expect.Error(s.Reclaim(Host, h), Err.InvalidParameters, "mem-reclaim.unknown-handle");
     }
 
     [Theory]
@@ -248,7 +248,7 @@ public class MemRelinquishReclaimTests
     {
         var s = SharingSystem.Default();
         var h = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.Reclaim(Host, h, flags), Err.InvalidParameters, "flags");
+        Expect.Error(s.Reclaim(Host, h, flags), Err.InvalidParameters, "mem-reclaim.flags-mbz");
         Assert.Single(s.State.Shares);
     }
 
@@ -262,5 +262,23 @@ public class MemRelinquishReclaimTests
         Expect.Success(s.Reclaim(Host, h, 1));
         Assert.All(s.System.ReadMemory(Host, HostPage(0), 0x2000), b => Assert.Equal(0, b));
         Assert.Equal(Pattern, s.System.ReadMemory(Host, HostPage(2), Pattern.Length));
+    }
+
+    [Theory]
+    [InlineData(0x2u)]
+    [InlineData(0x8000_0000u)]
+    public void Relinquish_FlagsOtherThanZeroMemory_AreInvalid(uint flags)
+    {
+        var (s, h) = Retrieved();
+        Expect.Error(s.Relinquish(Sp1, h, flags), Err.InvalidParameters, "mem-relinquish.flags-reserved");
+        Assert.True(s.CanRead(Sp1, HostPage(0)));
+    }
+
+    [Fact]
+    public void Relinquish_HandleWithBit63_IsInvalid()
+    {
+        var (s, h) = Retrieved();
+        Expect.Error(s.Relinquish(Sp1, h | 1UL << 63), Err.InvalidParameters, "mem-relinquish.handle-hypervisor-allocated");
+        Assert.True(s.CanRead(Sp1, HostPage(0)));
     }
 }

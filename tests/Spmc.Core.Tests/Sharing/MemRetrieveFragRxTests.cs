@@ -62,21 +62,21 @@ public class MemRetrieveFragRxTests
     {
         var (s, h, _) = BigRetrieveStarted();
         Expect.Success(s.Call(Sp1, MemIds.RxRelease));
-        SharingExpect.Error(FragRx(s, Sp1, h, offset), Err.InvalidParameters, "offset");
+        Expect.Error(FragRx(s, Sp1, h, offset), Err.InvalidParameters, "mem-frag-rx.wrong-offset");
     }
 
     [Fact]
     public void FragRx_RxFull_IsBusy()
     {
         var (s, h, _) = BigRetrieveStarted();
-        SharingExpect.Error(FragRx(s, Sp1, h, 4096), Err.Busy, "full");
+        Expect.Error(FragRx(s, Sp1, h, 4096), Err.Busy, "mem-frag-rx.rx-busy");
     }
 
     [Fact]
     public void FragRx_ByANonReceiver_IsInvalid()
     {
         var (s, h, _) = BigRetrieveStarted();
-        SharingExpect.Error(FragRx(s, Sp3, h, 4096), Err.InvalidParameters, "not a receiver");
+        Expect.Error(FragRx(s, Sp3, h, 4096), Err.InvalidParameters, "mem-frag-rx.not-a-receiver");
     }
 
     [Fact]
@@ -84,22 +84,50 @@ public class MemRetrieveFragRxTests
     {
         var (s, h, _) = BigRetrieveStarted();
         Expect.Success(s.Call(Sp1, MemIds.RxRelease));
-        SharingExpect.Error(FragRx(s, Sp1, h, 4096, 1UL << 16), Err.InvalidParameters, "w4");
+        Expect.Error(FragRx(s, Sp1, h, 4096, 1UL << 16), Err.InvalidParameters, "mem-frag-rx.sp-names-sender");
     }
 
     [Fact]
     public void FragRx_WhenNothingIsPending_IsInvalid()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(FragRx(s, Sp1, h, 0), Err.InvalidParameters, "no retrieve response");
+        Expect.Error(FragRx(s, Sp1, h, 0), Err.InvalidParameters, "mem-frag-rx.no-response");
         s.RetrieveOk(Sp1, Host, h, Perm.RW); // one fragment: complete at once
-        SharingExpect.Error(FragRx(s, Sp1, h, 112), Err.InvalidParameters, "no retrieve response");
+        Expect.Error(FragRx(s, Sp1, h, 112), Err.InvalidParameters, "mem-frag-rx.no-response");
     }
 
     [Fact]
     public void FragRx_UnknownHandle_IsInvalid()
     {
         var (s, _) = Shared();
-        SharingExpect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "unknown");
+        Expect.Error(FragRx(s, Sp1, 0x4242, 0), Err.InvalidParameters, "mem-frag-rx.unknown-handle");
+    }
+
+    [Fact]
+    public void FragRx_HandleWithBit63_IsInvalid()
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        Expect.Error(FragRx(s, Sp1, h | 1UL << 63, 4096), Err.InvalidParameters, "mem-frag-rx.handle-hypervisor-allocated");
+    }
+
+    [Theory]
+    [InlineData(0x1UL)]
+    [InlineData(0x0001_0001UL)]
+    public void FragRx_W4LowBits_AreInvalid(ulong w4)
+    {
+        var (s, h, _) = BigRetrieveStarted();
+        Expect.Success(s.Call(Sp1, MemIds.RxRelease));
+        Expect.Error(FragRx(s, Sp1, h, 4096, w4), Err.InvalidParameters, "mem-frag-rx.w4-low-mbz");
+        // The response is still there to pull.
+        SharingExpect.Answer(FragRx(s, Sp1, h, 4096), MemIds.FragTx);
+    }
+
+    /// <summary>The hypervisor may name the sender in w4[31:16]; naming anyone else is refused.</summary>
+    [Fact]
+    public void FragRx_ByTheHypervisorNamingAnotherSender_IsInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(FragRx(s, Host, h, 0, 1UL << 16), Err.InvalidParameters, "mem-frag-rx.w4-not-sender");
     }
 }

@@ -1,5 +1,11 @@
 using Spmc.Abi.Descriptors.Memory;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Shares;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Sharing.Pages;
 
@@ -24,14 +30,14 @@ public class MemRetrieveTests
     public void Retrieve_UnknownHandle_IsInvalid()
     {
         var (s, _) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(0x4242, Perm.RW)), Err.InvalidParameters, "unknown");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(0x4242, Perm.RW)), Err.InvalidParameters, "mem-retrieve.unknown-handle");
     }
 
     [Fact]
     public void Retrieve_HandleWithBit63Set_IsInvalid()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h | (1UL << 63), Perm.RW)), Err.InvalidParameters, "bit 63");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h | (1UL << 63), Perm.RW)), Err.InvalidParameters, "mem-retrieve.handle-hypervisor-allocated");
     }
 
     [Fact]
@@ -39,7 +45,7 @@ public class MemRetrieveTests
     {
         var (s, h) = Shared();
         var request = SharingDescriptors.WithCompositeOffset(Request(h, Perm.RW), 1, 80);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "composite offset");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.composite-offset-nonzero");
     }
 
     [Fact]
@@ -47,7 +53,7 @@ public class MemRetrieveTests
     {
         var (s, h) = Shared();
         var request = Request(h, Perm.RW);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request, total: (ulong)request.Length + 16), Err.InvalidParameters, "fragment");
+        Expect.Error(s.RetrieveRaw(Sp1, request, total: (ulong)request.Length + 16), Err.InvalidParameters, "mem-retrieve.fragmented");
     }
 
     [Fact]
@@ -56,7 +62,7 @@ public class MemRetrieveTests
         var (s, h) = Shared();
         var request = Request(h, Perm.RW);
         var o = s.CallWithTx(Sp1, request, MemIds.RetrieveReq32, (ulong)request.Length, (ulong)request.Length, 0x6001_0000, 1);
-        SharingExpect.Error(o, Err.InvalidParameters, "x3/x4");
+        Expect.Error(o, Err.InvalidParameters, "mem-retrieve.dynamic-buffer");
     }
 
     /// <summary>§8.4 step 1 comes first: with no RX/TX pair at all, TX is missing (INVALID) before RX is looked at.</summary>
@@ -65,7 +71,7 @@ public class MemRetrieveTests
     {
         var s = SharingSystem.Default(only: Host);
         var h = s.SendSimple(SendOp.Share, Host, Sp1, HostPage(0));
-        SharingExpect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 80, 80, 0, 0), Err.InvalidParameters, "TX");
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 80, 80, 0, 0), Err.InvalidParameters, "mem-retrieve.no-tx-buffer");
         Assert.Single(s.State.Shares, x => x.Handle == h && x.Receivers[0].Retrievals == 0);
     }
 
@@ -76,7 +82,7 @@ public class MemRetrieveTests
         var a = s.SendSimple(SendOp.Share, Host, Sp1, HostPage(0));
         var b = s.SendSimple(SendOp.Share, Host, Sp1, HostPage(1));
         SharingExpect.Answer(s.RetrieveRaw(Sp1, Request(a, Perm.RW)), MemIds.RetrieveResp); // RX stays full
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(b, Perm.RW)), Err.Busy, "full");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(b, Perm.RW)), Err.Busy, "mem-retrieve.rx-busy");
         Expect.Success(s.Call(Sp1, MemIds.RxRelease));
         SharingExpect.Answer(s.RetrieveRaw(Sp1, Request(b, Perm.RW)), MemIds.RetrieveResp);
     }
@@ -85,7 +91,7 @@ public class MemRetrieveTests
     public void Retrieve_SenderMismatch_IsDenied()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, sender: Sp2)), Err.Denied, "sender");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, sender: Sp2)), Err.Denied, "mem-retrieve.wrong-sender");
     }
 
     [Fact]
@@ -93,7 +99,7 @@ public class MemRetrieveTests
     {
         var (s, h) = Shared();
         var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW)], tag: SharingDescriptors.Tag + 1);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "tag");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.wrong-tag");
     }
 
     public static TheoryData<SendOp, uint, byte> TypeMismatches => new()
@@ -110,7 +116,7 @@ public class MemRetrieveTests
     public void Retrieve_TransactionTypeMismatch_IsInvalid(SendOp op, uint type, byte perm)
     {
         var (s, h) = Shared(op);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, perm, type)), Err.InvalidParameters, "transaction");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, perm, type)), Err.InvalidParameters, "mem-retrieve.wrong-type");
     }
 
     public static TheoryData<SendOp, uint, byte> TypeMatches => new()
@@ -137,7 +143,7 @@ public class MemRetrieveTests
     public void Retrieve_CallerNotAReceiver_IsInvalid()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp2, Request(h, Perm.RW, caller: Sp2)), Err.InvalidParameters, "not a receiver");
+        Expect.Error(s.RetrieveRaw(Sp2, Request(h, Perm.RW, caller: Sp2)), Err.InvalidParameters, "mem-retrieve.not-a-receiver");
     }
 
     [Fact]
@@ -146,7 +152,7 @@ public class MemRetrieveTests
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F));
         var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW), (Sp3, Perm.RW)]);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.Denied, "0x8003");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.Denied, "mem-retrieve.receiver-not-in-transaction");
     }
 
     [Fact]
@@ -154,14 +160,14 @@ public class MemRetrieveTests
     {
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F));
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.InvalidParameters, "receivers");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.InvalidParameters, "mem-retrieve.receiver-count");
     }
 
     [Fact]
     public void Retrieve_BypassFlagOnSingleReceiverTransaction_IsInvalid()
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, MemoryTransactionFlags.BypassMultipleBorrowerCheck)), Err.InvalidParameters, "bypass");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, MemoryTransactionFlags.BypassMultipleBorrowerCheck)), Err.InvalidParameters, "mem-retrieve.bypass-misuse");
     }
 
     [Fact]
@@ -181,7 +187,7 @@ public class MemRetrieveTests
     {
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RO)], [(HostPage(0), 1)], 0x2F));
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.Denied, "RO");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.Denied, "mem-retrieve.rw-over-ro");
         Assert.False(s.CanRead(Sp1, HostPage(0)));
     }
 
@@ -203,7 +209,7 @@ public class MemRetrieveTests
     public void Retrieve_ShareWithInstructionAccessSpecified_IsInvalid(byte instruction)
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, (byte)(Perm.RW | instruction))), Err.InvalidParameters, "instruction");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, (byte)(Perm.RW | instruction))), Err.InvalidParameters, "mem-retrieve.instruction-access-specified");
     }
 
     [Fact]
@@ -221,7 +227,7 @@ public class MemRetrieveTests
     public void Retrieve_SingleBorrowerWithInstructionUnspecified_IsInvalid(SendOp op)
     {
         var (s, h) = Shared(op);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.InvalidParameters, "NX or X");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.InvalidParameters, "mem-retrieve.instruction-access-missing");
     }
 
     [Fact]
@@ -238,7 +244,7 @@ public class MemRetrieveTests
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F));
         var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW | Perm.NX), (Sp2, Perm.None)]);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "instruction");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.instruction-access-specified");
     }
 
     [Theory]
@@ -247,7 +253,7 @@ public class MemRetrieveTests
     public void Retrieve_ExecutableOnNonSecureMemoryForAnSp_IsInvalid(SendOp op)
     {
         var (s, h) = Shared(op);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.X)), Err.InvalidParameters, "X");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.X)), Err.InvalidParameters, "mem-retrieve.executable-ns-memory");
         Assert.False(s.CanRead(Sp1, HostPage(0)));
     }
 
@@ -266,7 +272,7 @@ public class MemRetrieveTests
     public void Retrieve_ZeroBeforeRetrieveWithoutSendersZeroFlag_IsDenied()
     {
         var (s, h) = Shared(SendOp.Lend);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, MemoryTransactionFlags.ZeroMemory)), Err.Denied, "zero");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, MemoryTransactionFlags.ZeroMemory)), Err.Denied, "mem-retrieve.zero-without-consent");
     }
 
     [Fact]
@@ -283,7 +289,7 @@ public class MemRetrieveTests
     public void Retrieve_ShareWithZeroFlags_IsInvalid(uint flag)
     {
         var (s, h) = Shared();
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, flag)), Err.InvalidParameters, "zero");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW, flag)), Err.InvalidParameters, "mem-retrieve.share-zero");
     }
 
     [Theory]
@@ -293,7 +299,7 @@ public class MemRetrieveTests
     {
         var s = SharingSystem.Default();
         var h = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(Sp1, Perm.RO)], [(HostPage(0), 1)], flags: MemoryTransactionFlags.ZeroMemory));
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RO | Perm.NX, flag)), Err.Denied, "read-only");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RO | Perm.NX, flag)), Err.Denied, "mem-retrieve.read-only-zero");
     }
 
     [Fact]
@@ -310,14 +316,14 @@ public class MemRetrieveTests
     public void Retrieve_AlignmentHint_IsInvalid(uint flags)
     {
         var (s, h) = Shared(SendOp.Lend);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, flags)), Err.InvalidParameters, "hint");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, flags)), Err.InvalidParameters, "mem-retrieve.alignment-hint");
     }
 
     [Fact]
     public void Retrieve_ReservedFlagBits_AreInvalid()
     {
         var (s, h) = Shared(SendOp.Lend);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, 1u << 11)), Err.InvalidParameters, "flags");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW | Perm.NX, 1u << 11)), Err.InvalidParameters, "mem-retrieve.flags-reserved");
     }
 
     [Fact]
@@ -325,7 +331,7 @@ public class MemRetrieveTests
     {
         var (s, h) = Shared();
         var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW)], attributes: 0x6F);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "NS");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-attributes.ns-bit");
     }
 
     /// <summary>§8.4 step 12: a request with a type is checked like a SHARE's attributes (Normal/WB/inner is fine), not compared with the sender's.</summary>
@@ -338,13 +344,13 @@ public class MemRetrieveTests
     }
 
     [Theory]
-    [InlineData(0x27)]
-    [InlineData(0x2E)]
-    public void Retrieve_UnsupportedAttributes_AreDenied(ushort attributes)
+    [InlineData(0x27, "mem-attributes.normal-not-write-back")]
+    [InlineData(0x2E, "mem-attributes.not-inner-shareable")]
+    public void Retrieve_UnsupportedAttributes_AreDenied(ushort attributes, string rule)
     {
         var (s, h) = Shared();
         var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW)], attributes: attributes);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, request), Err.Denied, "attributes");
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.Denied, rule);
     }
 
     /// <summary>§8.4 step 11 rejects bits 9, 8:5 and 31:11 only; Hafnium accepts the time-slicing bit (1) in a retrieve request.</summary>
@@ -374,7 +380,7 @@ public class MemRetrieveTests
     {
         var (s, h) = Shared();
         s.RetrieveOk(Sp1, Host, h, Perm.RW);
-        SharingExpect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.Denied, "already");
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, Perm.RW)), Err.Denied, "mem-retrieve.already-retrieved");
         Assert.Equal(1, s.State.Shares[0].Receivers[0].Retrievals);
     }
 
@@ -409,8 +415,8 @@ public class MemRetrieveTests
         Assert.Equal(0x42, s.System.ReadMemory(Sp1, HostPage(1), 1)[0]);
         Assert.Empty(s.State.Shares);
         Assert.Contains(s.State.Memory, r => r.Base <= HostPage(0) && HostPage(2) <= r.Base + r.Size && r.Owner == Sp1 && r.Share is null);
-        SharingExpect.Error(s.Reclaim(Host, h), Err.InvalidParameters, "unknown");
-        SharingExpect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "unknown");
+        Expect.Error(s.Reclaim(Host, h), Err.InvalidParameters, "mem-reclaim.unknown-handle");
+        Expect.Error(s.Relinquish(Sp1, h), Err.InvalidParameters, "mem-relinquish.unknown-handle");
         // The new owner can pass them on (SP to SP).
         s.SendSimple(SendOp.Lend, Sp1, Sp2, HostPage(0), 2);
     }
@@ -467,5 +473,145 @@ public class MemRetrieveTests
         Assert.Equal(MemoryDescriptorLayout.V1_1, r.Layout);
         Assert.Equal(16, r.EmadSize);
         Assert.True(r.Attributes.NonSecure);
+    }
+
+    private static (SharingSystem S, ulong Handle) SharedWithTwo()
+    {
+        var s = SharingSystem.Default();
+        return (s, s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F)));
+    }
+
+    /// <summary>A v1.2 retrieve request whose receivers are given as whole access descriptors (flags, implementation-defined value).</summary>
+    private static byte[] RequestWith(ulong handle, params EndpointMemoryAccess[] receivers) =>
+        new MemoryTransactionDescriptor(Host, new MemoryRegionAttributes(0), new MemoryTransactionFlags(0), handle, SharingDescriptors.Tag, receivers)
+            .ToBytes(MemoryDescriptorLayout.V1_2);
+
+    [Fact]
+    public void Retrieve64_LengthsWiderThan32Bits_AreInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq64, 1UL << 32 | 80, 80, 0, 0), Err.InvalidParameters, "mem-retrieve.lengths-32-bit");
+    }
+
+    [Fact]
+    public void Retrieve_LengthAbove2To31_IsInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 0x8000_0000, 0x8000_0000, 0, 0), Err.InvalidParameters, "mem-retrieve.lengths-absurd");
+    }
+
+    [Fact]
+    public void Retrieve_LongerThanTheTxBuffer_IsInvalid()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveReq32, 8192, 8192, 0, 0), Err.InvalidParameters, "mem-retrieve.exceeds-tx");
+    }
+
+    /// <summary>A v1.1 caller may not use the 32-byte receiver descriptors of v1.2 (Hafnium receiver_size_and_offset_valid_for_version).</summary>
+    [Fact]
+    public void Retrieve_ByAV11PartitionWithV12Descriptors_IsInvalid()
+    {
+        var s = SharingSystem.Rich();
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        s.Map(Sp2, 0x6010_0000, 0x6010_1000); // SP 0x8002 is v1.1 in the rich manifest
+        var h = s.SendSimple(SendOp.Share, Host, Sp2, 0x8008_0000);
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp2, Perm.RW)], layout: MemoryDescriptorLayout.V1_2);
+        Expect.Error(s.RetrieveRaw(Sp2, request), Err.InvalidParameters, "mem-retrieve.emad-size");
+    }
+
+    [Fact]
+    public void Retrieve_RequestLongerThanItsReceivers_IsInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, SharingDescriptors.Padded(Request(h, Perm.RW), 16)), Err.InvalidParameters, "mem-retrieve.length-mismatch");
+    }
+
+    [Fact]
+    public void Retrieve_ReceiverListedTwice_IsInvalid()
+    {
+        var (s, h) = SharedWithTwo();
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp1, Perm.RW), (Sp1, Perm.RO)]);
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.receiver-duplicate");
+    }
+
+    [Fact]
+    public void Retrieve_ReservedPermissionBits_AreInvalid()
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, 0x12)), Err.InvalidParameters, "mem-retrieve.receiver-reserved-bits");
+    }
+
+    [Theory]
+    [InlineData(0x03)] // data access 3
+    [InlineData(0x0C)] // instruction access 3
+    public void Retrieve_ReservedPermissionValue_IsInvalid(byte permissions)
+    {
+        var (s, h) = Shared();
+        Expect.Error(s.RetrieveRaw(Sp1, Request(h, permissions)), Err.InvalidParameters, "mem-retrieve.permission-reserved");
+    }
+
+    /// <summary>With the bypass flag one receiver may be listed, but it must be the retriever itself.</summary>
+    [Fact]
+    public void Retrieve_BypassListingOnlyAnotherReceiver_IsInvalid()
+    {
+        var (s, h) = SharedWithTwo();
+        var request = SharingDescriptors.Retrieve(Host, h, [(Sp2, Perm.RW)], MemoryTransactionFlags.BypassMultipleBorrowerCheck);
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.retriever-not-listed");
+    }
+
+    [Fact]
+    public void Retrieve_OwnDescriptorWithTheBorrowerFlag_IsInvalid()
+    {
+        var (s, h) = Shared();
+        var request = RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW, 0x01), 0));
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.borrower-flag");
+    }
+
+    /// <summary>Both sides use v1.2 descriptors: the implementation-defined value must be the one the sender gave.</summary>
+    [Fact]
+    public void Retrieve_ImplementationDefinedValueNotTheSenders_IsInvalid()
+    {
+        var (s, h) = Shared();
+        var request = RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW), 0, 0x1234));
+        Expect.Error(s.RetrieveRaw(Sp1, request), Err.InvalidParameters, "mem-retrieve.impdef-mismatch");
+        SharingExpect.Answer(s.RetrieveRaw(Sp1, RequestWith(h, new EndpointMemoryAccess(new MemoryAccessPermissions(Sp1, Perm.RW), 0))), MemIds.RetrieveResp);
+    }
+
+    /// <summary>FFA_MEM_RETRIEVE_RESP is the SPMC's answer: called as a function it is NOT_SUPPORTED.</summary>
+    [Fact]
+    public void RetrieveResp_AsACall_IsNotSupported()
+    {
+        var (s, _) = Shared();
+        Expect.Error(s.Call(Sp1, MemIds.RetrieveResp, 80, 80), Err.NotSupported, "dispatch.return-value");
+        Expect.Error(s.Call(Host, MemIds.RetrieveResp, 80, 80), Err.NotSupported, "dispatch.return-value");
+    }
+
+    /// <summary>
+    /// §8.4 step 10: the hypervisor retrieves for one normal-world receiver at a time. A send cannot name two VMs while
+    /// Hafnium's MaxReceivers is 2 (it needs a secure partition too), so the share state gets its second VM directly.
+    /// </summary>
+    [Fact]
+    public void Retrieve_ByTheHypervisorListingTwoVmReceivers_IsNotSupported()
+    {
+        var config = ManifestValidator.Validate(Support.Manifests.Rich);
+        var memory = new PhysicalMemory();
+        var spm = new PartitionManager(config, memory, new MemoryMap(config));
+        FfaAnswer Call(SmcFrame frame) => spm.Handle(new FfaRequest(Host, 0, frame));
+        const ulong tx = 0x8000_0000, rx = 0x8000_1000;
+        const ushort vm1 = Support.Manifests.Vm1, vm2 = Support.Manifests.Vm2;
+        Assert.Null(Call(Ffa.RxTxMap(tx, rx, 1)).Rejection);
+
+        var send = SharingDescriptors.Send(Host, [(vm1, Perm.RO), (Sp1, Perm.RW)], [(0x8008_0000, 1)], 0x2F);
+        memory.Write(tx, send);
+        var sent = Call(SmcFrame.From(MemIds.Share32, (ulong)send.Length, (ulong)send.Length));
+        Assert.Null(sent.Rejection);
+        var h = sent.Frame[2] | sent.Frame[3] << 32;
+        spm.State.Shares[h].Receivers.Add(new ShareReceiver { Id = vm2, Sent = new MemoryAccessPermissions(vm2, Perm.RO) });
+
+        var request = SharingDescriptors.Retrieve(Host, h, [(vm1, Perm.RO), (vm2, Perm.RO)]);
+        memory.Write(tx, request);
+        var o = Call(SmcFrame.From(MemIds.RetrieveReq32, (ulong)request.Length, (ulong)request.Length));
+        Assert.Equal(FfaError.NotSupported, o.Error);
+        Assert.Equal("mem-retrieve.hypervisor-several-vms", o.Rule);
     }
 }

@@ -18,7 +18,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, (byte)(Perm.RW | instruction))], [(HostPage(0), 1)], op.ValidAttributes());
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "instruction");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-send.instruction-access-specified");
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.NX)], [(HostPage(0), 1)]);
-        SharingExpect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "instruction");
+        Expect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "mem-send.instruction-access-specified");
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.None)], [(HostPage(0), 1)], op.ValidAttributes());
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "data access");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-send.data-access-missing");
     }
 
     [Theory]
@@ -46,28 +46,28 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, data)], [(HostPage(0), 1)]);
-        SharingExpect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "data access");
+        Expect.Error(s.Send(Host, SendOp.Donate, d), Err.InvalidParameters, "mem-send.donate-data-access");
     }
 
     [Theory]
-    [InlineData(0x03)] // data access 3
-    [InlineData(0x0E)] // instruction access 3
-    [InlineData(0x12)] // bits[7:4] set
-    public void Send_ReservedPermissionValue_IsInvalid(byte permissions)
+    [InlineData(0x03, "mem-send.permission-reserved")] // data access 3
+    [InlineData(0x0E, "mem-send.permission-reserved")] // instruction access 3
+    [InlineData(0x12, "mem-send.receiver-reserved-bits")] // bits[7:4] set
+    public void Send_ReservedPermissionValue_IsInvalid(byte permissions, string rule)
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, permissions)], [(HostPage(0), 1)], 0x2F);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "reserved");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, rule);
     }
 
     [Theory]
-    [InlineData(0x01)]
-    [InlineData(0x80)]
-    public void Send_EmadFlagsNonZero_IsInvalid(byte flags)
+    [InlineData(0x01, "mem-send.receiver-flags")]
+    [InlineData(0x80, "mem-send.receiver-reserved-bits")]
+    public void Send_EmadFlagsNonZero_IsInvalid(byte flags, string rule)
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x2F, emadFlags: flags);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "flag");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, rule);
     }
 
     [Theory]
@@ -78,7 +78,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, op.ValidPermission())], [(HostPage(0), 1)], attributes);
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "NS");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-attributes.ns-bit");
     }
 
     [Theory]
@@ -90,19 +90,19 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, op.ValidPermission())], [(HostPage(0), 1)], attributes);
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "type");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-attributes.type-for-single-borrower");
     }
 
     [Theory]
-    [InlineData(0x27)] // normal, non-cacheable, inner shareable
-    [InlineData(0x2E)] // normal, write-back, outer shareable
-    [InlineData(0x2C)] // normal, write-back, non-shareable
-    [InlineData(0x17)] // device nGnRE
-    public void Share_UnsupportedAttributes_IsDenied(ushort attributes)
+    [InlineData(0x27, "mem-attributes.normal-not-write-back")] // normal, non-cacheable, inner shareable
+    [InlineData(0x2E, "mem-attributes.not-inner-shareable")] // normal, write-back, outer shareable
+    [InlineData(0x2C, "mem-attributes.not-inner-shareable")] // normal, write-back, non-shareable
+    [InlineData(0x17, "mem-attributes.device-not-ngnrne")] // device nGnRE
+    public void Share_UnsupportedAttributes_IsDenied(ushort attributes, string rule)
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], attributes);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "attributes");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, rule);
         Assert.Empty(s.State.Shares);
     }
 
@@ -112,7 +112,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x00);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "attributes");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-attributes.not-inner-shareable");
     }
 
     /// <summary>Multi-borrower LEND must give the attributes like SHARE (ffa-abi.md §6.4); 0x00 is not inner shareable → DENIED.</summary>
@@ -121,7 +121,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x00);
-        SharingExpect.Error(s.Send(Host, SendOp.Lend, d), Err.Denied, "attributes");
+        Expect.Error(s.Send(Host, SendOp.Lend, d), Err.Denied, "mem-attributes.not-inner-shareable");
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Simple(SendOp.Share, Host, Sp1, HostPage(0), flags: MemoryTransactionFlags.ZeroMemory);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "zero");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-send.share-zero-memory");
     }
 
     [Theory]
@@ -155,7 +155,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Simple(op, Host, Sp1, HostPage(0), flags: MemoryTransactionFlags.TimeSlicing);
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "flags");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-send.flags-reserved");
     }
 
     [Theory]
@@ -167,7 +167,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Simple(op, Host, Sp1, HostPage(0), flags: flags);
-        SharingExpect.Error(s.Send(Host, op, d), Err.InvalidParameters, "flags");
+        Expect.Error(s.Send(Host, op, d), Err.InvalidParameters, "mem-send.flags-reserved");
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 0);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite offset");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.composite-offset-zero");
     }
 
     [Theory]
@@ -186,7 +186,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, offset);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite offset");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.composite-offset-overlaps");
     }
 
     [Fact]
@@ -194,7 +194,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 88);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "aligned");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.composite-offset-unaligned");
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithCompositeOffset(Valid(MemIds.Lend32), 1, 0x1000);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "composite");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.composite-outside-fragment");
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public class MemSendDescriptorTests
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (Sp2, Perm.RW)], [(HostPage(0), 1)], 0x2F);
         d = SharingDescriptors.WithU32(d, SharingDescriptors.EmadAt(1) + 4, 0x200);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "composite");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-send.composite-offsets-differ");
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithU32(Valid(MemIds.Lend32), SharingDescriptors.CompositeAt(1) + 4, 2);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "total length");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.total-length-mismatch");
     }
 
     [Fact]
@@ -227,7 +227,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Padded(Valid(MemIds.Lend32), 16);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "total length");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.total-length-mismatch");
     }
 
     [Fact]
@@ -235,7 +235,7 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.Padded(Valid(MemIds.Lend32), 8);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "of 16");
+        Expect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "mem-send.lengths-unaligned");
     }
 
     [Fact]
@@ -243,6 +243,34 @@ public class MemSendDescriptorTests
     {
         var s = SharingSystem.Default();
         var d = SharingDescriptors.WithU32(Valid(MemIds.Lend32), 40, 1);
-        SharingExpect.Error(s.Send(Host, MemIds.Lend32, d), Err.InvalidParameters, "reserved");
+        // Refused by the descriptor decoder, whose rule the SPMC passes on.
+        SharingExpect.DescriptorError(s.Send(Host, MemIds.Lend32, d), MemoryTransactionDescriptor.ReadHeader(d, false));
+    }
+
+    [Fact]
+    public void Send_AttributesReservedBits_AreInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 1)], 0x2F | 0x80);
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-attributes.reserved-bits");
+    }
+
+    /// <summary>The first fragment must reach past the composite header: here it stops after the receiver descriptor.</summary>
+    [Fact]
+    public void Send_FirstFragmentEndingBeforeTheCompositeHeader_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = Valid(MemIds.Lend32);
+        var emadsEnd = (ulong)SharingDescriptors.CompositeAt(1);
+        Expect.Error(s.Send(Host, MemIds.Lend32, d, (ulong)d.Length, emadsEnd), Err.InvalidParameters, "mem-send.first-fragment-too-short");
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Fact]
+    public void Send_CompositeWithoutConstituents_IsInvalid()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [], 0x2F);
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.InvalidParameters, "mem-send.no-constituents");
     }
 }

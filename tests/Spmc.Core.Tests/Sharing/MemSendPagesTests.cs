@@ -19,7 +19,7 @@ public class MemSendPagesTests
     public void Send_ConstituentAddressUnaligned_IsInvalid()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0) + 0x800, 1)]), Err.InvalidParameters, "aligned");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0) + 0x800, 1)]), Err.InvalidParameters, "mem-send.constituent-unaligned");
         Assert.Empty(s.State.Shares);
     }
 
@@ -27,14 +27,14 @@ public class MemSendPagesTests
     public void Send_ConstituentWithZeroPages_IsInvalid()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0), 1), (HostPage(4), 0)]), Err.InvalidParameters, "page count");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0), 1), (HostPage(4), 0)]), Err.InvalidParameters, "mem-send.constituent-empty");
     }
 
     [Fact]
     public void Send_ConstituentOverflowingTheAddressSpace_IsInvalid()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(0xFFFF_FFFF_FFFF_F000, 2)]), Err.InvalidParameters, "overflow");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(0xFFFF_FFFF_FFFF_F000, 2)]), Err.InvalidParameters, "mem-send.constituent-overflows");
     }
 
     [Theory]
@@ -44,7 +44,7 @@ public class MemSendPagesTests
     public void Send_OverlappingConstituents_IsInvalid(int a, uint aPages, int b, uint bPages)
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Share, Host, [(HostPage(a), aPages), (HostPage(b), bPages)]), Err.InvalidParameters, "overlap");
+        Expect.Error(SendPages(s, SendOp.Share, Host, [(HostPage(a), aPages), (HostPage(b), bPages)]), Err.InvalidParameters, "mem-send.constituents-overlap");
     }
 
     [Theory]
@@ -53,21 +53,21 @@ public class MemSendPagesTests
     public void Send_CompositeTotalPagesNotTheSum_IsInvalid(uint total)
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0), 1), (HostPage(2), 2)], totalPages: total), Err.InvalidParameters, "pages");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(HostPage(0), 1), (HostPage(2), 2)], totalPages: total), Err.InvalidParameters, "mem-send.page-count-mismatch");
     }
 
     [Fact]
     public void Send_PagesOfAnotherEndpoint_AreDenied()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(Sp2Page(0), 1)]), Err.Denied, "0x8002");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(Sp2Page(0), 1)]), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     [Fact]
     public void Send_SpSendingNormalWorldPages_IsDenied()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Share, Sp1, [(HostPage(0), 1)]), Err.Denied, "own");
+        Expect.Error(SendPages(s, SendOp.Share, Sp1, [(HostPage(0), 1)]), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     [Fact]
@@ -75,14 +75,14 @@ public class MemSendPagesTests
     {
         // The host's region ends at 0x90000000: a range running past it is not all the host's.
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(0x8FFF_F000, 2)]), Err.Denied, "not memory");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(0x8FFF_F000, 2)]), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     [Fact]
     public void Send_UnmappedAddresses_AreDenied()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Host, [(Unmapped, 1)]), Err.Denied, "not memory");
+        Expect.Error(SendPages(s, SendOp.Lend, Host, [(Unmapped, 1)]), Err.Denied, "mem-send.not-owned-exclusively");
         Assert.Empty(s.State.Shares);
     }
 
@@ -92,14 +92,14 @@ public class MemSendPagesTests
     public void Send_RxTxBufferPages_AreDenied(ulong page)
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Share, Host, [(page, 1)]), Err.Denied, "buffer");
+        Expect.Error(SendPages(s, SendOp.Share, Host, [(page, 1)]), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     [Fact]
     public void Send_SpRxTxBufferPages_AreDenied()
     {
         var s = SharingSystem.Default();
-        SharingExpect.Error(SendPages(s, SendOp.Lend, Sp1, [(0x6000_0000, 2)]), Err.Denied, "buffer");
+        Expect.Error(SendPages(s, SendOp.Lend, Sp1, [(0x6000_0000, 2)]), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     public static TheoryData<SendOp, SendOp, int, uint> AlreadySentCases()
@@ -118,7 +118,7 @@ public class MemSendPagesTests
         var s = SharingSystem.Default();
         s.SendSimple(first, Host, Sp1, HostPage(0), 4);
         var d = SharingDescriptors.Send(Host, [(Sp2, second.ValidPermission())], [(HostPage(start), pages)], second.ValidAttributes());
-        SharingExpect.Error(s.Send(Host, second, d), Err.Denied, "transaction");
+        Expect.Error(s.Send(Host, second, d), Err.Denied, "mem-send.not-owned-exclusively");
         Assert.Single(s.State.Shares);
     }
 
@@ -128,7 +128,7 @@ public class MemSendPagesTests
         var s = SharingSystem.Default();
         s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0));
         var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RO)], [(HostPage(0), 1)], 0x2F);
-        SharingExpect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "transaction");
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-send.not-owned-exclusively");
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public class MemSendPagesTests
     {
         var s = SharingSystem.Default();
         for (var i = 0; i < 100; i++) s.SendSimple(SendOp.Share, Host, Sp1, HostPage(i));
-        SharingExpect.Error(s.Send(Host, SendOp.Share, SharingDescriptors.Simple(SendOp.Share, Host, Sp1, HostPage(100))), Err.NoMemory, "100");
+        Expect.Error(s.Send(Host, SendOp.Share, SharingDescriptors.Simple(SendOp.Share, Host, Sp1, HostPage(100))), Err.NoMemory, "mem-send.share-states-exhausted");
         Assert.Equal(100, s.State.Shares.Count);
         // Reclaiming one frees a slot.
         Expect.Success(s.Reclaim(Host, s.State.Shares[0].Handle));

@@ -50,7 +50,7 @@ internal sealed class SharingModelRun
 
     private void Log(string line) => _trace.Append("  ").Append(_step).Append(": ").AppendLine(line);
 
-    private static string Show(SmcOutcome o) => o.Decoded.Error is { } e ? $"{e} ({o.Decoded.Reason})" : o.Decoded.Result;
+    private static string Show(SmcOutcome o) => o.Decoded.Error is { } e ? $"{e} [{o.Decoded.Rule}] ({o.Decoded.Reason})" : o.Decoded.Result;
 
     private static bool IsSuccess(SmcOutcome o) => o.Decoded.Error is null;
 

@@ -1,3 +1,4 @@
+using Spmc.Abi.Descriptors;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Systems;
@@ -191,17 +192,17 @@ public sealed class SharingSystem(TestSystem test)
     public void Poke(ushort asEndpoint, ulong address, byte[] data) => System.WriteMemory(asEndpoint, address, data);
 }
 
-/// <summary>Error assertions for sharing tests: the code in x0/x2, Decoded.Error, and a reason that names the rule.</summary>
+/// <summary>Assertions for sharing tests beyond <see cref="Expect"/>.</summary>
 public static class SharingExpect
 {
-    /// <summary>FFA_ERROR(<paramref name="error"/>) whose reason contains every one of <paramref name="mentions"/> (case-insensitive).</summary>
-    public static SmcOutcome Error(SmcOutcome o, Err error, params string[] mentions)
+    /// <summary>
+    /// INVALID_PARAMETERS by the rule the descriptor decoder gives for the same bytes: the SPMC passes a parse
+    /// failure on with the decoder's own rule (<paramref name="parsed"/> must be that failure).
+    /// </summary>
+    public static SmcOutcome DescriptorError<T>(SmcOutcome o, ParseResult<T> parsed)
     {
-        Expect.Error(o, error);
-        foreach (var m in mentions)
-            Assert.True(o.Decoded.Reason!.Contains(m, StringComparison.OrdinalIgnoreCase),
-                $"the reason should mention '{m}': {o.Decoded.Reason}");
-        return o;
+        Assert.False(parsed.Ok, "the descriptor should not parse");
+        return Expect.Error(o, Err.InvalidParameters, parsed.Rejection!.Rule);
     }
 
     /// <summary>An answer with function ID <paramref name="x0"/> and no error.</summary>

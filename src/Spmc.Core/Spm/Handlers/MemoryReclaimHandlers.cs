@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
@@ -13,10 +14,15 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
     private readonly MemoryMap _map = spmc.Map;
     private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
 
+    private static readonly HandleRules RelinquishHandle =
+        new(MemoryRelinquishRules.HandleHypervisorAllocated, MemoryRelinquishRules.UnknownHandle, MemoryRelinquishRules.HandleIncomplete);
+    private static readonly HandleRules ReclaimHandle =
+        new(MemoryReclaimRules.HandleHypervisorAllocated, MemoryReclaimRules.UnknownHandle, MemoryReclaimRules.HandleIncomplete);
+
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MemRelinquish, Callers.Any, MemRelinquish);
-        table.Register(FfaFunction.MemReclaim, Callers.Any, MemReclaim);
+        table.Register<MemRelinquish>(FfaFunction.MemRelinquish, Callers.Any, (c, _) => MemRelinquish(c));
+        table.Register<MemReclaim>(FfaFunction.MemReclaim, Callers.Any, MemReclaim);
     }
 
     /// <summary>
@@ -26,29 +32,31 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
     /// </summary>
     private FfaAnswer MemRelinquish(Call c)
     {
-        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Reject(MemoryRelinquishRules.NoTxBuffer, "the caller has no TX buffer mapped");
         var parsed = MemoryRelinquishDescriptor.Read(_memory.Read(mailbox.Tx, mailbox.Size));
-        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        if (!parsed.Ok) return c.Reject(parsed.Rejection!);
         var d = parsed.Value!;
-        if (d.Endpoints.Count != 1) return c.Fail(FfaError.InvalidParameters, $"endpoint count {d.Endpoints.Count}; exactly 1 is supported (Hafnium)");
+        if (d.Endpoints.Count != 1)
+            return c.Reject(MemoryRelinquishRules.EndpointCount, $"endpoint count {d.Endpoints.Count}; exactly 1 is supported (Hafnium)");
         var endpoint = d.Endpoints[0];
         if (endpoint != c.Caller.Id && !(c.FromHypervisor && EndpointId.IsVm(endpoint)))
-            return c.Fail(FfaError.InvalidParameters, $"endpoint {EndpointId.Format(endpoint)} is not the caller");
+            return c.Reject(MemoryRelinquishRules.EndpointNotCaller, $"endpoint {EndpointId.Format(endpoint)} is not the caller");
         if ((d.Flags & ~MemoryRelinquishDescriptor.ZeroMemory) != 0)
-            return c.Fail(FfaError.InvalidParameters, $"flags 0x{d.Flags:X}: only bit 0 (zero memory) is supported");
-        if (MemoryChecks.ShareFor(c, _shares, d.Handle, out var share) is { } unknown) return unknown;
+            return c.Reject(MemoryRelinquishRules.FlagsReserved, $"flags 0x{d.Flags:X}: only bit 0 (zero memory) is supported");
+        if (MemoryChecks.ShareFor(_shares, new MemoryHandle(d.Handle), RelinquishHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (share.Receiver(endpoint) is not { } me)
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} is not a receiver of handle 0x{share.Handle:X}");
-        if (!me.HoldsMemory) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} has not retrieved handle 0x{share.Handle:X}");
+            return c.Reject(MemoryRelinquishRules.NotAReceiver, $"{EndpointId.Format(endpoint)} is not a receiver of handle 0x{share.Handle:X}");
+        if (!me.HoldsMemory)
+            return c.Reject(MemoryRelinquishRules.NotRetrieved, $"{EndpointId.Format(endpoint)} has not retrieved handle 0x{share.Handle:X}");
         if (me.Response is not null)
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(endpoint)} has not pulled every fragment of the retrieve response yet");
+            return c.Reject(MemoryRelinquishRules.ResponsePending, $"{EndpointId.Format(endpoint)} has not pulled every fragment of the retrieve response yet");
 
         var zero = (d.Flags & MemoryRelinquishDescriptor.ZeroMemory) != 0;
         var last = share.Receivers.All(r => r == me || !r.HoldsMemory);
         if (zero && last)
         {
-            if (share.Operation == MemoryOperation.Share) return c.Fail(FfaError.InvalidParameters, "shared memory cannot be zeroed on relinquish");
-            if (me.GrantedData == DataAccess.ReadOnly) return c.Fail(FfaError.Denied, "a read-only borrower cannot zero the memory");
+            if (share.Operation == MemoryOperation.Share) return c.Reject(MemoryRelinquishRules.ShareZero, "shared memory cannot be zeroed on relinquish");
+            if (me.GrantedData == DataAccess.ReadOnly) return c.Reject(MemoryRelinquishRules.ReadOnlyZero, "a read-only borrower cannot zero the memory");
         }
 
         me.State = RetrieveState.NotRetrieved;
@@ -58,26 +66,25 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// FFA_MEM_RECLAIM: w1/w2 = handle, w3 = flags (bit 0 zero memory). DENIED while any borrower still holds
+    /// FFA_MEM_RECLAIM: w1/w2 = handle, w3 = flags (bit 0 zero memory; the decoder refuses any other). DENIED while any borrower still holds
     /// the memory; afterwards the sender owns it exclusively again and the handle is unknown. A normal-world
     /// reclaim is trusted to come from the sender's hypervisor, as in Hafnium.
     /// </summary>
-    private FfaAnswer MemReclaim(Call c)
+    private FfaAnswer MemReclaim(Call c, MemReclaim call)
     {
-        var handle = MemoryChecks.Handle(c);
-        var flags = c[3];
-        if ((flags & ~1UL) != 0) return c.Fail(FfaError.InvalidParameters, $"flags 0x{flags:X}: only bit 0 (zero memory) is supported");
-        if (MemoryChecks.ShareFor(c, _shares, handle, out var share) is { } unknown) return unknown;
+        var handle = call.Handle;
+        if (MemoryChecks.ShareFor(_shares, handle, ReclaimHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not the sender of handle 0x{handle:X} ({EndpointId.Format(share.Sender)})");
+            return c.Reject(MemoryReclaimRules.NotSender,
+                $"{EndpointId.Format(c.Caller.Id)} is not the sender of handle 0x{handle.Value:X} ({EndpointId.Format(share.Sender)})");
         var holders = share.Receivers.Where(r => r.HoldsMemory).Select(r => EndpointId.Format(r.Id)).ToList();
         if (holders.Count > 0)
-            return c.Fail(FfaError.Denied, $"handle 0x{handle:X} is still held by {string.Join(", ", holders)} (they must relinquish first)");
+            return c.Reject(MemoryReclaimRules.StillHeld, $"handle 0x{handle.Value:X} is still held by {string.Join(", ", holders)} (they must relinquish first)");
 
         foreach (var k in share.Constituents)
         {
             _map.SetShare(k.Address, k.ByteLength, null);
-            if ((flags & 1) != 0) _memory.Clear(k.Address, k.ByteLength);
+            if (call.Zero) _memory.Clear(k.Address, k.ByteLength);
         }
         _shares.Remove(handle);
         return FfaAnswer.Success32();

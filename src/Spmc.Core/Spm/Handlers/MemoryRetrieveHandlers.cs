@@ -1,7 +1,8 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
-using Spmc.Abi.Smccc;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
 using Spmc.Core.Spm.Shares;
@@ -19,13 +20,27 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     private readonly MemoryMap _map = spmc.Map;
     private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
 
+    private static readonly HandleRules RetrieveHandle =
+        new(MemoryRetrieveRules.HandleHypervisorAllocated, MemoryRetrieveRules.UnknownHandle, MemoryRetrieveRules.HandleIncomplete);
+    private static readonly HandleRules HypervisorRetrieveHandle = new(MemoryHypervisorRetrieveRules.HandleHypervisorAllocated,
+        MemoryHypervisorRetrieveRules.UnknownHandle, MemoryHypervisorRetrieveRules.HandleIncomplete);
+    private static readonly HandleRules FragRxHandle =
+        new(MemoryFragRxRules.HandleHypervisorAllocated, MemoryFragRxRules.UnknownHandle, MemoryFragRxRules.HandleIncomplete);
+
+    /// <summary>FFA_FEATURES(FFA_MEM_RETRIEVE_REQ) w2: bit 1 = NS bit supported, bit 2 = hypervisor retrieve request supported.</summary>
+    private const uint NsBitSupported = 1u << 1, HypervisorRetrieveSupported = 1u << 2;
+
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
+        table.Register<MemRetrieveReq>(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
         // FFA_MEM_RETRIEVE_RESP is the SPMC's answer, reported by FFA_FEATURES but not a call.
-        table.Register(FfaFunction.MemRetrieveResp, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
-        table.Register(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
+        table.Register<MemRetrieveResp>(FfaFunction.MemRetrieveResp, Callers.Any,
+            (c, _) => c.Reject(DispatchRules.ReturnValue, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
+        table.Register<MemFragRx>(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
     }
+
+    /// <summary>FFA_MEM_RETRIEVE_RESP: the response's total length and the length of the fragment now in the caller's RX.</summary>
+    private static FfaAnswer RetrieveResp(int total, int fragment) => new(new MemRetrieveResp((uint)total, (uint)fragment).Encode());
 
     /// <summary>
     /// FFA_FEATURES(FFA_MEM_RETRIEVE_REQ): a v1.1+ caller must declare NS-bit support (input bit 1), else
@@ -34,51 +49,54 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     /// </summary>
     private static FfaAnswer RetrieveReqFeatures(Call c, uint input)
     {
-        if (c.Caller.Version >= FfaVersion.V1_1 && (input & 0x2) == 0)
-            return c.Fail(FfaError.NotSupported, "FFA_MEM_RETRIEVE_REQ: a v1.1+ caller must set input property bit 1 (it handles the NS bit)");
-        return FfaAnswer.Success32(w2: 0b110);
+        if (c.Caller.Version >= FfaVersion.V1_1 && (input & NsBitSupported) == 0)
+            return c.Reject(MemoryRetrieveRules.FeaturesNsBit, "FFA_MEM_RETRIEVE_REQ: a v1.1+ caller must set input property bit 1 (it handles the NS bit)");
+        return FfaAnswer.Success32(w2: NsBitSupported | HypervisorRetrieveSupported);
     }
 
-    private FfaAnswer MemRetrieveReq(Call c)
+    private FfaAnswer MemRetrieveReq(Call c, MemRetrieveReq call)
     {
-        if (MemoryChecks.Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
-        if (c[3] != 0 || c[4] != 0)
-            return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support: put the request in the TX buffer");
-        if (fragment != total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} differs from total length {total}: retrieve requests cannot be fragmented (Hafnium)");
-        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
-        if (total > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"length {total} exceeds the {mailbox.Size}-byte TX buffer");
-        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
+        var (total, fragment) = ((int)call.TotalLength, (int)call.FragmentLength);
+        // The ABI allows a buffer of the caller's own; Hafnium (and we) support only the TX buffer.
+        if (call.UsesOwnBuffer)
+            return c.Reject(MemoryRetrieveRules.DynamicBuffer, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support: put the request in the TX buffer");
+        if (fragment != total)
+            return c.Reject(MemoryRetrieveRules.Fragmented, $"fragment length {fragment} differs from total length {total}: retrieve requests cannot be fragmented (Hafnium)");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Reject(MemoryRetrieveRules.NoTxBuffer, "the caller has no TX buffer mapped");
+        if (total > mailbox.Size) return c.Reject(MemoryRetrieveRules.ExceedsTx, $"length {total} exceeds the {mailbox.Size}-byte TX buffer");
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Reject(MemoryRetrieveRules.RxBusy, busy);
 
         var bytes = _memory.Read(mailbox.Tx, total);
         var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, c.Caller.Version < FfaVersion.V1_1);
-        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        if (!parsed.Ok) return c.Reject(parsed.Rejection!);
         var request = parsed.Value!;
-        if (MemoryChecks.LayoutError(request, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
+        if (MemoryChecks.LayoutError(request, c.Caller, MemoryRetrieveRules.EmadSize) is { } layoutError) return c.Reject(layoutError);
         if (request.Receivers.Count == 0) return HypervisorRetrieve(c, request, total);
 
         if (request.Receivers.Any(r => r.CompositeOffset != 0))
-            return c.Fail(FfaError.InvalidParameters, "a retrieve request must give composite offset 0 (the handle names the memory)");
-        if (MemoryChecks.ShareFor(c, _shares, request.Handle, out var share) is { } unknown) return unknown;
+            return c.Reject(MemoryRetrieveRules.CompositeOffsetNonZero, "a retrieve request must give composite offset 0 (the handle names the memory)");
+        if (MemoryChecks.ShareFor(_shares, new MemoryHandle(request.Handle), RetrieveHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (total != request.ReceiversOffset + request.Receivers.Count * request.EmadSize)
-            return c.Fail(FfaError.InvalidParameters, $"length {total} is not the header plus {request.Receivers.Count} receivers ({request.ReceiversOffset + request.Receivers.Count * request.EmadSize})");
+            return c.Reject(MemoryRetrieveRules.LengthMismatch,
+                $"length {total} is not the header plus {request.Receivers.Count} receivers ({request.ReceiversOffset + request.Receivers.Count * request.EmadSize})");
         if (request.Sender != share.Sender)
-            return c.Fail(FfaError.Denied, $"sender {EndpointId.Format(request.Sender)} is not the sender of handle 0x{share.Handle:X} ({EndpointId.Format(share.Sender)})");
+            return c.Reject(MemoryRetrieveRules.WrongSender,
+                $"sender {EndpointId.Format(request.Sender)} is not the sender of handle 0x{share.Handle:X} ({EndpointId.Format(share.Sender)})");
         if (request.Flags.Type != MemoryTransactionType.NotSpecified && request.Flags.Type != share.Type)
-            return c.Fail(FfaError.InvalidParameters, $"flags ask for a {request.Flags.Type} transaction but handle 0x{share.Handle:X} was {share.Name}");
-        if (request.Tag != share.Tag) return c.Fail(FfaError.InvalidParameters, $"tag 0x{request.Tag:X} is not the sender's tag");
-        if (Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share) is ({ } retrieverCode, { } retrieverError, _))
-            return c.Fail(retrieverCode, retrieverError);
-        var me = Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share).Receiver!;
-        if (RetrieveFlagsError(c, request.Flags, share) is ({ } flagCode, { } flagError)) return c.Fail(flagCode, flagError);
-        if (MemoryChecks.AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is ({ } attrCode, { } attrError))
-            return c.Fail(attrCode, attrError);
-        if (RetrieveReceiversError(me.Id, request, share) is ({ } listCode, { } listError)) return c.Fail(listCode, listError);
+            return c.Reject(MemoryRetrieveRules.WrongType, $"flags ask for a {request.Flags.Type} transaction but handle 0x{share.Handle:X} was {share.Name}");
+        if (request.Tag != share.Tag) return c.Reject(MemoryRetrieveRules.WrongTag, $"tag 0x{request.Tag:X} is not the sender's tag");
+        var (me, retrieverError) = Retriever(c, request.Receivers.Select(r => r.Access.Endpoint), share);
+        if (retrieverError is not null) return c.Reject(retrieverError);
+        if (RetrieveFlagsError(c, request.Flags, share) is { } flagError) return c.Reject(flagError);
+        if (MemoryChecks.AttributesError(request.Attributes, share.Operation, share.Receivers.Count, forRetrieve: true) is { } attrError)
+            return c.Reject(attrError);
+        if (RetrieveReceiversError(me!.Id, request, share) is { } listError) return c.Reject(listError);
 
         var mine = request.Receivers.First(r => r.Access.Endpoint == me.Id);
-        var (grant, grantCode, grantError) = Grant(mine, me, share, request);
-        if (grantError is not null) return c.Fail(grantCode!.Value, grantError);
+        var (grant, grantError) = Grant(mine, me, share, request);
+        if (grantError is not null) return c.Reject(grantError);
         if (me.HoldsMemory)
-            return c.Fail(FfaError.Denied, $"{EndpointId.Format(me.Id)} already retrieved handle 0x{share.Handle:X} (relinquish it first)");
+            return c.Reject(MemoryRetrieveRules.AlreadyRetrieved, $"{EndpointId.Format(me.Id)} already retrieved handle 0x{share.Handle:X} (relinquish it first)");
 
         me.State = RetrieveState.Retrieved;
         (me.GrantedData, me.GrantedInstruction) = grant;
@@ -87,63 +105,65 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         me.Response = new ResponseInProgress { Bytes = response, Delivered = 0 };
         var first = NextFragment(c.Caller, me.Response);
         if (me.Response.Complete) FinishRetrieve(share, me);
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Length, (uint)first));
+        return RetrieveResp(response.Length, first);
     }
 
     /// <summary>
     /// Who is retrieving: the caller, or — when the hypervisor (ID 0) retrieves through the SPMC for one of its
     /// VMs — the single normal-world receiver the request lists (Hafnium; more than one is NOT_SUPPORTED).
     /// </summary>
-    private static (FfaError? Code, string? Error, ShareReceiver? Receiver) Retriever(Call c, IEnumerable<ushort> listed, ShareState share)
+    private static (ShareReceiver? Receiver, Rejection? Error) Retriever(Call c, IEnumerable<ushort> listed, ShareState share)
     {
-        if (share.Receiver(c.Caller.Id) is { } own) return (null, null, own);
+        if (share.Receiver(c.Caller.Id) is { } own) return (own, null);
         if (c.FromHypervisor)
         {
             var vms = listed.Where(id => EndpointId.IsVm(id) && share.Receiver(id) is not null).Distinct().ToList();
             if (vms.Count > 1)
-                return (FfaError.NotSupported, $"the hypervisor can retrieve for one normal-world receiver at a time, the request lists {vms.Count}", null);
-            if (vms.Count == 1) return (null, null, share.Receiver(vms[0]));
+                return (null, MemoryRetrieveRules.HypervisorSeveralVms.Reject($"the hypervisor can retrieve for one normal-world receiver at a time, the request lists {vms.Count}"));
+            if (vms.Count == 1) return (share.Receiver(vms[0]), null);
         }
-        return (FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{share.Handle:X}", null);
+        return (null, MemoryRetrieveRules.NotAReceiver.Reject($"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{share.Handle:X}"));
     }
 
     /// <summary>Retrieve flags: no alignment hints, only defined bits; SHARE cannot zero; zeroing needs the sender's consent.</summary>
-    private static (FfaError?, string?) RetrieveFlagsError(Call c, MemoryTransactionFlags flags, ShareState share)
+    private static Rejection? RetrieveFlagsError(Call c, MemoryTransactionFlags flags, ShareState share)
     {
         if (flags.Has(MemoryTransactionFlags.AlignmentHintValid) || (flags.Value & MemoryTransactionFlags.AlignmentHintMask) != 0)
-            return (FfaError.InvalidParameters, "address-range alignment hints (flags bits[9:5]) are not supported (Hafnium rejects them)");
+            return MemoryRetrieveRules.AlignmentHint.Reject("address-range alignment hints (flags bits[9:5]) are not supported (Hafnium rejects them)");
+        // Bit 10 (bypass the multiple-borrower check) exists from v1.2.
         var allowed = c.Caller.Version >= FfaVersion.V1_2 ? 0x7FFu : 0x3FFu;
-        if ((flags.Value & ~allowed) != 0) return (FfaError.InvalidParameters, $"flags 0x{flags.Value:X}: reserved bits are set");
+        if ((flags.Value & ~allowed) != 0) return MemoryRetrieveRules.FlagsReserved.Reject($"flags 0x{flags.Value:X}: reserved bits are set");
         // Time slicing (bit 1) is a permission the relayer may ignore: Hafnium accepts it and never pauses.
         if (share.Operation == MemoryOperation.Share &&
             (flags.Has(MemoryTransactionFlags.ZeroMemory) || flags.Has(MemoryTransactionFlags.ZeroAfterRelinquish)))
-            return (FfaError.InvalidParameters, "shared memory cannot be zeroed (flags bits 0 and 2 are for LEND and DONATE)");
+            return MemoryRetrieveRules.ShareZero.Reject("shared memory cannot be zeroed (flags bits 0 and 2 are for LEND and DONATE)");
         if (flags.Has(MemoryTransactionFlags.ZeroMemory) && !share.Flags.Has(MemoryTransactionFlags.ZeroMemory))
-            return (FfaError.Denied, "zeroing before retrieve (flags bit 0) needs the sender to have asked for it");
-        return (null, null);
+            return MemoryRetrieveRules.ZeroWithoutConsent.Reject("zeroing before retrieve (flags bit 0) needs the sender to have asked for it");
+        return null;
     }
 
     /// <summary>
     /// The receiver list: all receivers of the transaction, or — with the v1.2 bypass flag — only the caller,
     /// for a multi-borrower transaction. Each must be a receiver (DENIED otherwise) and listed once.
     /// </summary>
-    private static (FfaError?, string?) RetrieveReceiversError(ushort retriever, MemoryTransactionDescriptor request, ShareState share)
+    private static Rejection? RetrieveReceiversError(ushort retriever, MemoryTransactionDescriptor request, ShareState share)
     {
         var bypass = request.Flags.Has(MemoryTransactionFlags.BypassMultipleBorrowerCheck);
         if (bypass && (request.Receivers.Count != 1 || share.Receivers.Count < 2))
-            return (FfaError.InvalidParameters, "the bypass flag (bit 10) needs exactly one listed receiver and a transaction with several");
+            return MemoryRetrieveRules.BypassMisuse.Reject("the bypass flag (bit 10) needs exactly one listed receiver and a transaction with several");
         if (!bypass && request.Receivers.Count != share.Receivers.Count)
-            return (FfaError.InvalidParameters, $"the request lists {request.Receivers.Count} receivers, the transaction has {share.Receivers.Count}");
+            return MemoryRetrieveRules.ReceiverCount.Reject($"the request lists {request.Receivers.Count} receivers, the transaction has {share.Receivers.Count}");
         var seen = new HashSet<ushort>();
         foreach (var r in request.Receivers)
         {
-            if (!seen.Add(r.Access.Endpoint)) return (FfaError.InvalidParameters, $"receiver {EndpointId.Format(r.Access.Endpoint)} is listed twice");
+            if (!seen.Add(r.Access.Endpoint)) return MemoryRetrieveRules.ReceiverDuplicate.Reject($"receiver {EndpointId.Format(r.Access.Endpoint)} is listed twice");
             if (share.Receiver(r.Access.Endpoint) is null)
-                return (FfaError.Denied, $"{EndpointId.Format(r.Access.Endpoint)} is not a receiver of handle 0x{share.Handle:X}");
-            if (r.Access.ReservedBitsSet) return (FfaError.InvalidParameters, $"receiver {EndpointId.Format(r.Access.Endpoint)}: reserved permission bits are set");
+                return MemoryRetrieveRules.ReceiverNotInTransaction.Reject($"{EndpointId.Format(r.Access.Endpoint)} is not a receiver of handle 0x{share.Handle:X}");
+            if (r.Access.ReservedBitsSet)
+                return MemoryRetrieveRules.ReceiverReservedBits.Reject($"receiver {EndpointId.Format(r.Access.Endpoint)}: reserved permission bits are set");
         }
-        if (!seen.Contains(retriever)) return (FfaError.InvalidParameters, $"the request does not list the retriever {EndpointId.Format(retriever)}");
-        return (null, null);
+        if (!seen.Contains(retriever)) return MemoryRetrieveRules.RetrieverNotListed.Reject($"the request does not list the retriever {EndpointId.Format(retriever)}");
+        return null;
     }
 
     /// <summary>
@@ -151,37 +171,38 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     /// wider than the sender gave; instruction access unspecified for SHARE and multi-borrower LEND (granted NX),
     /// NX or X for single-borrower LEND/DONATE (X never on non-secure memory lent to an SP).
     /// </summary>
-    private ((DataAccess, InstructionAccess), FfaError?, string?) Grant(EndpointMemoryAccess mine, ShareReceiver me, ShareState share,
+    private ((DataAccess, InstructionAccess), Rejection?) Grant(EndpointMemoryAccess mine, ShareReceiver me, ShareState share,
         MemoryTransactionDescriptor request)
     {
         var a = mine.Access;
-        if (a.Flags != 0) return (default, FfaError.InvalidParameters, "the caller's own access descriptor must not carry the non-retrieval borrower flag");
+        if (a.Flags != 0) return (default, MemoryRetrieveRules.BorrowerFlag.Reject("the caller's own access descriptor must not carry the non-retrieval borrower flag"));
         if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
-            return (default, FfaError.InvalidParameters, "permission value 3 is reserved");
+            return (default, MemoryRetrieveRules.PermissionReserved.Reject("permission value 3 is reserved"));
         var sent = me.Sent.Data == DataAccess.NotSpecified ? DataAccess.ReadWrite : me.Sent.Data;
         if (a.Data == DataAccess.ReadWrite && sent == DataAccess.ReadOnly)
-            return (default, FfaError.Denied, "RW requested but the sender granted RO");
+            return (default, MemoryRetrieveRules.ReadWriteOverReadOnly.Reject("RW requested but the sender granted RO"));
         var data = a.Data == DataAccess.NotSpecified ? sent : a.Data;
 
         var instruction = InstructionAccess.NotExecutable;
         var multiple = share.Operation == MemoryOperation.Share || (share.Operation == MemoryOperation.Lend && share.Receivers.Count > 1);
         if (multiple && a.Instruction != InstructionAccess.NotSpecified)
-            return (default, FfaError.InvalidParameters, $"instruction access must be unspecified when memory is {(share.Operation == MemoryOperation.Share ? "shared" : "lent to several borrowers")} (it is NX)");
+            return (default, MemoryRetrieveRules.InstructionAccessSpecified.Reject(
+                $"instruction access must be unspecified when memory is {(share.Operation == MemoryOperation.Share ? "shared" : "lent to several borrowers")} (it is NX)"));
         if (!multiple)
         {
             if (a.Instruction == InstructionAccess.NotSpecified)
-                return (default, FfaError.InvalidParameters, "a single borrower of lent or donated memory must ask for NX or X");
+                return (default, MemoryRetrieveRules.InstructionAccessMissing.Reject("a single borrower of lent or donated memory must ask for NX or X"));
             if (a.Instruction == InstructionAccess.Executable && EndpointId.IsSecure(me.Id) && !_map.IsSecure(share.Constituents[0].Address))
-                return (default, FfaError.InvalidParameters, "X on non-secure memory cannot be granted to a secure partition (no RME)");
+                return (default, MemoryRetrieveRules.ExecutableNonSecure.Reject("X on non-secure memory cannot be granted to a secure partition (no RME)"));
             instruction = a.Instruction;
         }
         if (data == DataAccess.ReadOnly &&
             (request.Flags.Has(MemoryTransactionFlags.ZeroMemory) || request.Flags.Has(MemoryTransactionFlags.ZeroAfterRelinquish)))
-            return (default, FfaError.Denied, "read-only access cannot be combined with zeroing flags");
+            return (default, MemoryRetrieveRules.ReadOnlyZero.Reject("read-only access cannot be combined with zeroing flags"));
         if (request.Layout == MemoryDescriptorLayout.V1_2 && share.SenderLayout == MemoryDescriptorLayout.V1_2 &&
             mine.ImplementationDefined != me.ImplementationDefined)
-            return (default, FfaError.InvalidParameters, "the implementation-defined value differs from the sender's");
-        return ((data, instruction), null, null);
+            return (default, MemoryRetrieveRules.ImplementationDefinedMismatch.Reject("the implementation-defined value differs from the sender's"));
+        return ((data, instruction), null);
     }
 
     /// <summary>
@@ -226,15 +247,17 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     /// </summary>
     private FfaAnswer HypervisorRetrieve(Call c, MemoryTransactionDescriptor request, int total)
     {
-        if (!c.FromHypervisor) return c.Fail(FfaError.InvalidParameters, "a retrieve request with no receivers is the hypervisor's (ID 0) only");
+        if (!c.FromHypervisor) return c.Reject(MemoryHypervisorRetrieveRules.NotHypervisor, "a retrieve request with no receivers is the hypervisor's (ID 0) only");
         if (request.Sender != 0 || request.Attributes.Value != 0 || request.Flags.Value != 0 || request.Tag != 0 ||
             (request.Layout != MemoryDescriptorLayout.V1_0 && (request.EmadSize != 0 || request.ReceiversOffset != 0)))
-            return c.Fail(FfaError.InvalidParameters, "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)");
+            return c.Reject(MemoryHypervisorRetrieveRules.FieldsNotZero,
+                "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)");
         if (total != request.Layout.HeaderSize())
-            return c.Fail(FfaError.InvalidParameters, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
-        if (MemoryChecks.ShareFor(c, _shares, request.Handle, out var share) is { } unknown) return unknown;
+            return c.Reject(MemoryHypervisorRetrieveRules.Length, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
+        if (MemoryChecks.ShareFor(_shares, new MemoryHandle(request.Handle), HypervisorRetrieveHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (share.HypervisorResponse is not null)
-            return c.Fail(FfaError.Denied, $"a hypervisor retrieve of handle 0x{share.Handle:X} is in progress (pull its fragments with FFA_MEM_FRAG_RX)");
+            return c.Reject(MemoryHypervisorRetrieveRules.InProgress,
+                $"a hypervisor retrieve of handle 0x{share.Handle:X} is in progress (pull its fragments with FFA_MEM_FRAG_RX)");
 
         var layout = MemoryDescriptorLayouts.For(c.Caller.Version);
         var d = new MemoryTransactionDescriptor(share.Sender, share.Attributes, MemoryTransactionFlags.OfType(share.Type), share.Handle, 0,
@@ -243,24 +266,23 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         var response = new ResponseInProgress { Bytes = d.ToBytes(layout), Delivered = 0 };
         var first = NextFragment(c.Caller, response);
         share.HypervisorResponse = response.Complete ? null : response;
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemRetrieveResp), (uint)response.Bytes.Length, (uint)first));
+        return RetrieveResp(response.Bytes.Length, first);
     }
 
     /// <summary>
     /// FFA_MEM_FRAG_RX: w1/w2 = handle, w3 = bytes of the response already received, w4[31:16] = sender ID
     /// (hypervisor only). Answered with FFA_MEM_FRAG_TX and the next fragment in RX.
     /// </summary>
-    private FfaAnswer MemFragRx(Call c)
+    private FfaAnswer MemFragRx(Call c, MemFragRx call)
     {
-        var handle = MemoryChecks.Handle(c);
-        var offset = c[3];
-        var w4Sender = EndpointId.Sender(c[4]);
-        if ((ushort)c[4] != 0) return c.Fail(FfaError.InvalidParameters, $"w4 bits[15:0] must be zero (w4 = 0x{c[4]:X})");
-        if (w4Sender != 0 && c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "w4[31:16] must be 0 for a secure partition");
-        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Fail(FfaError.Busy, busy);
-        if (MemoryChecks.ShareFor(c, _shares, handle, out var share) is { } unknown) return unknown;
+        var handle = call.Handle;
+        var offset = call.Offset;
+        var w4Sender = call.Endpoint;
+        if (w4Sender != 0 && c.Caller.IsSecure) return c.Reject(MemoryFragRxRules.SpNamesSender, "w4[31:16] must be 0 for a secure partition");
+        if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Reject(MemoryFragRxRules.RxBusy, busy);
+        if (MemoryChecks.ShareFor(_shares, handle, FragRxHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (w4Sender != 0 && w4Sender != share.Sender)
-            return c.Fail(FfaError.InvalidParameters, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle:X}");
+            return c.Reject(MemoryFragRxRules.W4NotSender, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X}");
 
         ShareReceiver? me = null;
         var response = c.FromHypervisor ? share.HypervisorResponse : null;
@@ -268,12 +290,13 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         {
             me = share.Receiver(c.Caller.Id) ??
                  (c.FromHypervisor ? share.Receivers.FirstOrDefault(r => EndpointId.IsVm(r.Id) && r.Response is not null) : null);
-            if (me is null) return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle:X}");
+            if (me is null) return c.Reject(MemoryFragRxRules.NotAReceiver, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle.Value:X}");
             response = me.Response;
         }
-        if (response is null) return c.Fail(FfaError.InvalidParameters, $"no retrieve response of handle 0x{handle:X} is being delivered to {EndpointId.Format(c.Caller.Id)}");
+        if (response is null)
+            return c.Reject(MemoryFragRxRules.NoResponse, $"no retrieve response of handle 0x{handle.Value:X} is being delivered to {EndpointId.Format(c.Caller.Id)}");
         if (offset != (ulong)response.Delivered)
-            return c.Fail(FfaError.InvalidParameters, $"fragment offset {offset} is not the {response.Delivered} bytes already delivered");
+            return c.Reject(MemoryFragRxRules.WrongOffset, $"fragment offset {offset} is not the {response.Delivered} bytes already delivered");
 
         var length = NextFragment(c.Caller, response);
         if (response.Complete)
@@ -281,7 +304,7 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
             if (me is null) share.HypervisorResponse = null;
             else FinishRetrieve(share, me);
         }
-        return new FfaAnswer(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragTx), (uint)handle, handle >> 32, (uint)length));
+        return new FfaAnswer(new MemFragTx(handle, (uint)length).Encode());
     }
 
 }

@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
-using Spmc.Abi.Smccc;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
 using Spmc.Core.Spm.Shares;
@@ -23,72 +25,81 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
 
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MemShare, Callers.Any, c => MemSend(c, MemoryOperation.Share), smc64: true);
-        table.Register(FfaFunction.MemLend, Callers.Any, c => MemSend(c, MemoryOperation.Lend), smc64: true);
-        table.Register(FfaFunction.MemDonate, Callers.Any, c => MemSend(c, MemoryOperation.Donate), smc64: true);
-        table.Register(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
+        table.Register<MemShare>(FfaFunction.MemShare, Callers.Any, (c, call) => MemSend(c, call, MemoryOperation.Share), smc64: true);
+        table.Register<MemLend>(FfaFunction.MemLend, Callers.Any, (c, call) => MemSend(c, call, MemoryOperation.Lend), smc64: true);
+        table.Register<MemDonate>(FfaFunction.MemDonate, Callers.Any, (c, call) => MemSend(c, call, MemoryOperation.Donate), smc64: true);
+        table.Register<MemFragTx>(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
     }
 
-    private static FfaAnswer FragRx(ulong handle, int received, ushort senderForNwd) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.MemFragRx), (uint)handle, handle >> 32, (uint)received, (ulong)senderForNwd << 16));
+    /// <summary>FFA_MEM_FRAG_RX asking the sender for the fragment at <paramref name="received"/> (w4[31:16] = the sender for the normal world, else 0).</summary>
+    private static FfaAnswer FragRx(MemoryHandle handle, int received, ushort senderForNwd) =>
+        new(new MemFragRx(handle, (uint)received, senderForNwd).Encode());
 
-    private static FfaAnswer HandleSuccess(ulong handle) => FfaAnswer.Success32(w2: (uint)handle, w3: handle >> 32);
+    /// <summary>FFA_SUCCESS with the transaction's handle in w2 (low half) and w3 (high half).</summary>
+    private static FfaAnswer HandleSuccess(MemoryHandle handle) => FfaAnswer.Success32(w2: handle.Low, w3: handle.High);
 
-    private FfaAnswer MemSend(Call c, MemoryOperation op)
+    /// <summary>
+    /// SHARE/LEND/DONATE: lengths (checked by the decoder), buffers, then the descriptor's structure, flags, sender,
+    /// receivers and attributes; the constituents are checked once the last fragment is in (<see cref="CompleteSend"/>).
+    /// </summary>
+    private FfaAnswer MemSend(Call c, MemTransactionCall call, MemoryOperation op)
     {
-        if (MemoryChecks.Lengths(c, out var total, out var fragment) is { } bad) return c.Fail(FfaError.InvalidParameters, bad);
-        if (c[3] != 0 || c[4] != 0)
-            return c.Fail(FfaError.InvalidParameters, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support (as Hafnium): put the descriptor in the TX buffer with x3 = x4 = 0");
-        if (fragment > total) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds total length {total}");
-        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped (FFA_RXTX_MAP first)");
-        if (fragment > mailbox.Size) return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment} exceeds the {mailbox.Size}-byte TX buffer");
+        var (total, fragment) = ((int)call.TotalLength, (int)call.FragmentLength);
+        // The ABI allows a buffer of the caller's own; Hafnium (and we) support only the TX buffer.
+        if (call.UsesOwnBuffer)
+            return c.Reject(MemorySendRules.DynamicBuffer, "x3/x4 name a dynamically allocated buffer, which this SPMC does not support (as Hafnium): put the descriptor in the TX buffer with x3 = x4 = 0");
+        if (fragment > total) return c.Reject(MemorySendRules.FragmentExceedsTotal, $"fragment length {fragment} exceeds total length {total}");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Reject(MemorySendRules.NoTxBuffer, "the caller has no TX buffer mapped (FFA_RXTX_MAP first)");
+        if (fragment > mailbox.Size) return c.Reject(MemorySendRules.FragmentExceedsTx, $"fragment length {fragment} exceeds the {mailbox.Size}-byte TX buffer");
         // Hafnium converts v1.0 descriptors to the v1.1 form within one page, so a v1.0 fragment is at most 4 KiB.
         if (c.Caller.Version < FfaVersion.V1_1 && fragment > FfaPage.Size)
-            return c.Fail(FfaError.InvalidParameters, $"fragment length {fragment}: a v1.0 descriptor fragment is at most 4096 bytes");
+            return c.Reject(MemorySendRules.V1_0FragmentTooLong, $"fragment length {fragment}: a v1.0 descriptor fragment is at most {FfaPage.Size} bytes");
         if (total > MaxFragments * mailbox.Size)
-            return c.Fail(FfaError.NoMemory, $"total length {total} needs more than {MaxFragments} fragments of {mailbox.Size} bytes (Hafnium's limit)");
+            return c.Reject(MemorySendRules.TooManyFragments, $"total length {total} needs more than {MaxFragments} fragments of {mailbox.Size} bytes (Hafnium's limit)");
 
         var bytes = _memory.Read(mailbox.Tx, fragment);
         var v10 = c.Caller.Version < FfaVersion.V1_1;
         var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, v10);
-        if (!parsed.Ok) return c.Fail(FfaError.InvalidParameters, parsed.Error!);
+        if (!parsed.Ok) return c.Reject(parsed.Rejection!);
         var d = parsed.Value!;
-        if (MemoryChecks.LayoutError(d, c.Caller) is { } layoutError) return c.Fail(FfaError.InvalidParameters, layoutError);
-        if (d.Receivers.Count == 0) return c.Fail(FfaError.InvalidParameters, "receiver count is 0");
-        if (d.Receivers.Count > MaxReceivers) return c.Fail(FfaError.InvalidParameters, $"{d.Receivers.Count} receivers; at most {MaxReceivers} (Hafnium's limit)");
+        if (MemoryChecks.LayoutError(d, c.Caller, MemorySendRules.EmadSize) is { } layoutError) return c.Reject(layoutError);
+        if (d.Receivers.Count == 0) return c.Reject(MemorySendRules.NoReceivers, "receiver count is 0");
+        if (d.Receivers.Count > MaxReceivers)
+            return c.Reject(MemorySendRules.TooManyReceivers, $"{d.Receivers.Count} receivers; at most {MaxReceivers} (Hafnium's limit)");
 
         var emadsEnd = d.ReceiversOffset + d.Receivers.Count * d.EmadSize;
         if (fragment < emadsEnd + CompositeMemoryRegion.HeaderSize)
-            return c.Fail(FfaError.InvalidParameters, $"the first fragment ({fragment} bytes) must hold the header, every receiver and the composite header ({emadsEnd + CompositeMemoryRegion.HeaderSize} bytes)");
+            return c.Reject(MemorySendRules.FirstFragmentTooShort, $"the first fragment ({fragment} bytes) must hold the header, every receiver and the composite header ({emadsEnd + CompositeMemoryRegion.HeaderSize} bytes)");
         if (total % 16 != 0 || fragment % 16 != 0)
-            return c.Fail(FfaError.InvalidParameters, $"total length {total} and fragment length {fragment} must be multiples of 16");
+            return c.Reject(MemorySendRules.LengthsUnaligned, $"total length {total} and fragment length {fragment} must be multiples of 16");
         var compositeOffset = d.CompositeOffset;
         if (d.Receivers.Any(r => r.CompositeOffset != compositeOffset))
-            return c.Fail(FfaError.InvalidParameters, "receivers name different composite offsets");
-        if (compositeOffset == 0) return c.Fail(FfaError.InvalidParameters, "composite offset is 0: a send must describe its memory");
-        if (compositeOffset < emadsEnd) return c.Fail(FfaError.InvalidParameters, $"composite offset {compositeOffset} lies inside the header or receivers (they end at {emadsEnd})");
-        if (compositeOffset % 16 != 0) return c.Fail(FfaError.InvalidParameters, $"composite offset {compositeOffset} is not 16-byte aligned");
+            return c.Reject(MemorySendRules.CompositeOffsetsDiffer, "receivers name different composite offsets");
+        if (compositeOffset == 0) return c.Reject(MemorySendRules.CompositeOffsetZero, "composite offset is 0: a send must describe its memory");
+        if (compositeOffset < emadsEnd)
+            return c.Reject(MemorySendRules.CompositeOffsetOverlaps, $"composite offset {compositeOffset} lies inside the header or receivers (they end at {emadsEnd})");
+        if (compositeOffset % 16 != 0) return c.Reject(MemorySendRules.CompositeOffsetUnaligned, $"composite offset {compositeOffset} is not 16-byte aligned");
         if ((ulong)compositeOffset + CompositeMemoryRegion.HeaderSize > (ulong)fragment)
-            return c.Fail(FfaError.InvalidParameters, $"the composite header at {compositeOffset} is not inside the first fragment ({fragment} bytes)");
-        var constituentCount = BitConverter.ToUInt32(bytes, (int)compositeOffset + 4);
-        if (constituentCount == 0) return c.Fail(FfaError.InvalidParameters, "the composite has no constituents");
+            return c.Reject(MemorySendRules.CompositeOutsideFragment, $"the composite header at {compositeOffset} is not inside the first fragment ({fragment} bytes)");
+        var constituentCount = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)compositeOffset + 4));
+        if (constituentCount == 0) return c.Reject(MemorySendRules.NoConstituents, "the composite has no constituents");
         if ((ulong)total != compositeOffset + CompositeMemoryRegion.HeaderSize + (ulong)constituentCount * MemoryRegionConstituent.Size)
-            return c.Fail(FfaError.InvalidParameters, $"total length {total} does not match {constituentCount} constituents at composite offset {compositeOffset}");
+            return c.Reject(MemorySendRules.TotalLengthMismatch, $"total length {total} does not match {constituentCount} constituents at composite offset {compositeOffset}");
 
         // Flags: only bit 0 (zero memory) may be set by a sender, and never for SHARE (Hafnium rejects time slicing too).
         if (op == MemoryOperation.Share && d.Flags.Has(MemoryTransactionFlags.ZeroMemory))
-            return c.Fail(FfaError.InvalidParameters, "FFA_MEM_SHARE cannot ask to zero the memory (flags bit 0)");
+            return c.Reject(MemorySendRules.ShareZeroMemory, "FFA_MEM_SHARE cannot ask to zero the memory (flags bit 0)");
         if ((d.Flags.Value & ~MemoryTransactionFlags.ZeroMemory) != 0)
-            return c.Fail(FfaError.InvalidParameters, $"flags 0x{d.Flags.Value:X}: only bit 0 (zero memory) may be set by a sender");
+            return c.Reject(MemorySendRules.FlagsReserved, $"flags 0x{d.Flags.Value:X}: only bit 0 (zero memory) may be set by a sender");
         if (op == MemoryOperation.Donate && d.Receivers.Count != 1)
-            return c.Fail(FfaError.InvalidParameters, $"FFA_MEM_DONATE needs exactly one receiver, got {d.Receivers.Count}");
+            return c.Reject(MemorySendRules.DonateOneReceiver, $"FFA_MEM_DONATE needs exactly one receiver, got {d.Receivers.Count}");
 
-        if (SenderError(c, d.Sender) is { } senderError) return c.Fail(FfaError.Denied, senderError);
-        if (ReceiversError(d, op) is ({ } receiverCode, { } receiverError)) return c.Fail(receiverCode, receiverError);
-        if (MemoryChecks.AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is ({ } attrCode, { } attrError)) return c.Fail(attrCode, attrError);
+        if (SenderError(c, d.Sender) is { } senderError) return c.Reject(senderError);
+        if (ReceiversError(d, op) is { } receiverError) return c.Reject(receiverError);
+        if (MemoryChecks.AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is { } attrError) return c.Reject(attrError);
 
         if (_shares.Count >= MaxShareStates)
-            return c.Fail(FfaError.NoMemory, $"{MaxShareStates} memory transactions are outstanding (Hafnium's limit); reclaim one first");
+            return c.Reject(MemorySendRules.ShareStatesExhausted, $"{MaxShareStates} memory transactions are outstanding (Hafnium's limit); reclaim one first");
 
         var share = new ShareState
         {
@@ -106,7 +117,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         };
         bytes.CopyTo(share.Pending, 0);
         _shares[share.Handle] = share;
-        if (fragment < total) return FragRx(share.Handle, fragment, c.FromNormalWorld ? share.Sender : (ushort)0);
+        if (fragment < total) return FragRx(new MemoryHandle(share.Handle), fragment, c.FromNormalWorld ? share.Sender : (ushort)0);
         return CompleteSend(c, share, compositeOffset);
     }
 
@@ -114,14 +125,16 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     /// The descriptor's sender: an SP must name itself; a VM must name itself, except the hypervisor (ID 0),
     /// which may send for any VM of the system. The normal world can never name an SP (Hafnium: DENIED).
     /// </summary>
-    private string? SenderError(Call c, ushort sender)
+    private Rejection? SenderError(Call c, ushort sender)
     {
         if (c.Caller.IsSecure)
-            return sender == c.Caller.Id ? null : $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)}";
-        if (EndpointId.IsSecure(sender)) return $"the normal world cannot send as {EndpointId.Format(sender)}";
+            return sender == c.Caller.Id ? null
+                : MemorySendRules.SenderNotCaller.Reject($"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)}");
+        if (EndpointId.IsSecure(sender)) return MemorySendRules.NormalWorldSendsAsSp.Reject($"the normal world cannot send as {EndpointId.Format(sender)}");
         if (sender != c.Caller.Id && !c.FromHypervisor)
-            return $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)} (only the hypervisor sends for other VMs)";
-        return spmc.FindEndpoint(sender) is null ? $"sender {EndpointId.Format(sender)} is not an endpoint of this system" : null;
+            return MemorySendRules.SenderNotCaller.Reject(
+                $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)} (only the hypervisor sends for other VMs)");
+        return spmc.FindEndpoint(sender) is null ? MemorySendRules.SenderUnknown.Reject($"sender {EndpointId.Format(sender)} is not an endpoint of this system") : null;
     }
 
     /// <summary>
@@ -129,7 +142,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     /// direction SP→SP or NWd→SP (a SHARE from the NWd may add VMs); data access RO/RW for SHARE and LEND,
     /// unspecified for DONATE; instruction access always unspecified from the sender.
     /// </summary>
-    private (FfaError?, string?) ReceiversError(MemoryTransactionDescriptor d, MemoryOperation op)
+    private Rejection? ReceiversError(MemoryTransactionDescriptor d, MemoryOperation op)
     {
         var seen = new HashSet<ushort>();
         var anySp = false;
@@ -137,55 +150,60 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         {
             var a = d.Receivers[i].Access;
             var who = $"receiver {i} ({EndpointId.Format(a.Endpoint)})";
-            if (a.Endpoint == d.Sender) return (FfaError.InvalidParameters, $"{who} is the sender");
-            if (!seen.Add(a.Endpoint)) return (FfaError.InvalidParameters, $"{who} is listed twice");
-            if (spmc.FindEndpoint(a.Endpoint) is null) return (FfaError.InvalidParameters, $"{who} is not an endpoint of this system");
-            if (a.ReservedBitsSet) return (FfaError.InvalidParameters, $"{who}: reserved permission or flag bits are set (0x{a.Permissions:X2}/0x{a.Flags:X2})");
+            if (a.Endpoint == d.Sender) return MemorySendRules.ReceiverIsSender.Reject($"{who} is the sender");
+            if (!seen.Add(a.Endpoint)) return MemorySendRules.ReceiverDuplicate.Reject($"{who} is listed twice");
+            if (spmc.FindEndpoint(a.Endpoint) is null) return MemorySendRules.ReceiverUnknown.Reject($"{who} is not an endpoint of this system");
+            if (a.ReservedBitsSet)
+                return MemorySendRules.ReceiverReservedBits.Reject($"{who}: reserved permission or flag bits are set (0x{a.Permissions:X2}/0x{a.Flags:X2})");
             if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
-                return (FfaError.InvalidParameters, $"{who}: permission value 3 is reserved");
+                return MemorySendRules.PermissionReserved.Reject($"{who}: permission value 3 is reserved");
             if (a.Instruction != InstructionAccess.NotSpecified)
-                return (FfaError.InvalidParameters, $"{who}: the sender must leave instruction access unspecified (the borrower chooses; SHARE is always NX)");
+                return MemorySendRules.InstructionAccessSpecified.Reject($"{who}: the sender must leave instruction access unspecified (the borrower chooses; SHARE is always NX)");
             if (op != MemoryOperation.Donate && a.Data == DataAccess.NotSpecified)
-                return (FfaError.InvalidParameters, $"{who}: {(op == MemoryOperation.Share ? "SHARE" : "LEND")} must give RO or RW data access");
+                return MemorySendRules.DataAccessMissing.Reject($"{who}: {(op == MemoryOperation.Share ? "SHARE" : "LEND")} must give RO or RW data access");
             if (op == MemoryOperation.Donate && a.Data != DataAccess.NotSpecified)
-                return (FfaError.InvalidParameters, $"{who}: DONATE must leave data access unspecified (the receiver chooses)");
+                return MemorySendRules.DonateDataAccess.Reject($"{who}: DONATE must leave data access unspecified (the receiver chooses)");
             if (a.Flags != 0)
-                return (FfaError.InvalidParameters, $"{who}: access descriptor flags must be zero in a send (0x{a.Flags:X2})");
+                return MemorySendRules.ReceiverFlags.Reject($"{who}: access descriptor flags must be zero in a send (0x{a.Flags:X2})");
             var receiverSecure = EndpointId.IsSecure(a.Endpoint);
             anySp |= receiverSecure;
             if (EndpointId.IsSecure(d.Sender) && !receiverSecure)
-                return (FfaError.Denied, $"{who}: a secure partition cannot send memory to the normal world");
+                return MemorySendRules.SpToNormalWorld.Reject($"{who}: a secure partition cannot send memory to the normal world");
             if (!EndpointId.IsSecure(d.Sender) && !receiverSecure && op != MemoryOperation.Share)
-                return (FfaError.Denied, $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
+                return MemorySendRules.NormalWorldLendToVm.Reject(
+                    $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
         }
-        if (!anySp) return (FfaError.Denied, "normal world to normal world transactions do not go through the SPMC: name at least one secure partition");
-        return (null, null);
+        if (!anySp)
+            return MemorySendRules.NoSecureReceiver.Reject("normal world to normal world transactions do not go through the SPMC: name at least one secure partition");
+        return null;
     }
 
-    /// <summary>FFA_MEM_FRAG_TX: w1/w2 = handle, w3 = fragment length, w4[31:16] = sender (hypervisor forwarding only).</summary>
-    private FfaAnswer MemFragTx(Call c)
+    /// <summary>
+    /// FFA_MEM_FRAG_TX: w1/w2 = handle, w3 = fragment length, w4[31:16] = sender (hypervisor forwarding only;
+    /// w4[15:0] MBZ is checked by the decoder).
+    /// </summary>
+    private FfaAnswer MemFragTx(Call c, MemFragTx call)
     {
-        var handle = (c[1] & 0xFFFF_FFFF) | (c[2] << 32);
-        var length = c[3];
-        var w4Sender = EndpointId.Sender(c[4]);
-        if ((ushort)c[4] != 0) return c.Fail(FfaError.InvalidParameters, $"w4 bits[15:0] must be zero (w4 = 0x{c[4]:X})");
-        if (w4Sender != 0 && c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "w4[31:16] must be 0 for a secure partition");
-        if (c.Caller.Mailbox is not { } mailbox) return c.Fail(FfaError.InvalidParameters, "the caller has no TX buffer mapped");
-        if (length > (ulong)mailbox.Size || length < 16 || length % 16 != 0)
-            return c.Fail(FfaError.InvalidParameters, $"fragment length {length} must be a multiple of 16 between 16 and the TX size {mailbox.Size}");
-        if (!_shares.TryGetValue(handle, out var share)) return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is unknown");
-        if (share.SendingComplete) return c.Fail(FfaError.InvalidParameters, $"sending of handle 0x{handle:X} is already complete");
+        var handle = call.Handle;
+        var length = call.FragmentLength;
+        var w4Sender = call.Sender;
+        if (w4Sender != 0 && c.Caller.IsSecure) return c.Reject(MemoryFragTxRules.SpNamesSender, "w4[31:16] must be 0 for a secure partition");
+        if (c.Caller.Mailbox is not { } mailbox) return c.Reject(MemoryFragTxRules.NoTxBuffer, "the caller has no TX buffer mapped");
+        if (length > mailbox.Size || length < 16 || length % 16 != 0)
+            return c.Reject(MemoryFragTxRules.BadLength, $"fragment length {length} must be a multiple of 16 between 16 and the TX size {mailbox.Size}");
+        if (!_shares.TryGetValue(handle, out var share)) return c.Reject(MemoryFragTxRules.UnknownHandle, $"handle 0x{handle.Value:X} is unknown");
+        if (share.SendingComplete) return c.Reject(MemoryFragTxRules.AlreadyComplete, $"sending of handle 0x{handle.Value:X} is already complete");
         if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
-            return c.Fail(FfaError.InvalidParameters, $"handle 0x{handle:X} is being sent by {EndpointId.Format(share.Sender)}, not the caller");
+            return c.Reject(MemoryFragTxRules.NotSender, $"handle 0x{handle.Value:X} is being sent by {EndpointId.Format(share.Sender)}, not the caller");
         if (w4Sender != 0 && w4Sender != share.Sender)
-            return c.Fail(FfaError.InvalidParameters, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle:X}");
+            return c.Reject(MemoryFragTxRules.W4NotSender, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X}");
         var pending = share.Pending!;
         if ((ulong)share.Received + length > (ulong)pending.Length)
-            return c.Fail(FfaError.InvalidParameters, $"fragment of {length} bytes overruns the total length {pending.Length} ({share.Received} received)");
+            return c.Reject(MemoryFragTxRules.Overrun, $"fragment of {length} bytes overruns the total length {pending.Length} ({share.Received} received)");
         if (share.Fragments >= MaxFragments)
         {
             _shares.Remove(handle);
-            return c.Fail(FfaError.NoMemory, $"more than {MaxFragments} fragments (Hafnium's limit); the transaction is dropped");
+            return c.Reject(MemoryFragTxRules.TooManyFragments, $"more than {MaxFragments} fragments (Hafnium's limit); the transaction is dropped");
         }
 
         _memory.Read(mailbox.Tx, pending.AsSpan(share.Received, (int)length));
@@ -203,11 +221,12 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     private FfaAnswer CompleteSend(Call c, ShareState share, uint compositeOffset)
     {
         var parsed = CompositeMemoryRegion.Read(share.Pending, compositeOffset);
-        var error = parsed.Ok ? ConstituentsError(parsed.Value!, share) : (FfaError.InvalidParameters, parsed.Error);
-        if (error is ({ } code, { } reason))
+        // A composite the descriptor decoder refuses keeps the decoder's own rule.
+        var error = parsed.Ok ? ConstituentsError(parsed.Value!, share) : parsed.Rejection;
+        if (error is not null)
         {
             _shares.Remove(share.Handle);
-            return c.Fail(code, reason);
+            return c.Reject(error);
         }
 
         var constituents = parsed.Value!.Constituents;
@@ -220,30 +239,31 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         share.Constituents = constituents;
         share.SendingComplete = true;
         share.Pending = null;
-        return HandleSuccess(share.Handle);
+        return HandleSuccess(new MemoryHandle(share.Handle));
     }
 
-    private (FfaError?, string?) ConstituentsError(CompositeMemoryRegion composite, ShareState share)
+    private Rejection? ConstituentsError(CompositeMemoryRegion composite, ShareState share)
     {
         ulong pages = 0;
         var list = composite.Constituents;
         for (var i = 0; i < list.Count; i++)
         {
             var k = list[i];
-            if (k.Address % FfaPage.Size != 0) return (FfaError.InvalidParameters, $"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
-            if (k.PageCount == 0) return (FfaError.InvalidParameters, $"constituent {i}: page count is 0");
-            if (k.Address > ulong.MaxValue - k.ByteLength) return (FfaError.InvalidParameters, $"constituent {i}: 0x{k.Address:X} + {k.PageCount} pages overflows the address space");
+            if (k.Address % FfaPage.Size != 0) return MemorySendRules.ConstituentUnaligned.Reject($"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
+            if (k.PageCount == 0) return MemorySendRules.ConstituentEmpty.Reject($"constituent {i}: page count is 0");
+            if (k.Address > ulong.MaxValue - k.ByteLength)
+                return MemorySendRules.ConstituentOverflows.Reject($"constituent {i}: 0x{k.Address:X} + {k.PageCount} pages overflows the address space");
             pages += k.PageCount;
         }
         if (pages != composite.TotalPageCount)
-            return (FfaError.InvalidParameters, $"the composite says {composite.TotalPageCount} pages but its constituents hold {pages}");
+            return MemorySendRules.PageCountMismatch.Reject($"the composite says {composite.TotalPageCount} pages but its constituents hold {pages}");
         var sorted = list.Select((k, i) => (k, i)).OrderBy(x => x.k.Address).ToList();
         for (var j = 1; j < sorted.Count; j++)
             if (sorted[j - 1].k.Address + sorted[j - 1].k.ByteLength > sorted[j].k.Address)
-                return (FfaError.InvalidParameters, $"constituents {sorted[j - 1].i} and {sorted[j].i} overlap");
+                return MemorySendRules.ConstituentsOverlap.Reject($"constituents {sorted[j - 1].i} and {sorted[j].i} overlap");
         for (var i = 0; i < list.Count; i++)
             if (_map.WhyNotOwnedExclusively(share.Sender, list[i].Address, list[i].ByteLength) is { } why)
-                return (FfaError.Denied, $"constituent {i}: {EndpointId.Format(share.Sender)} does not own it exclusively: {why}");
-        return (null, null);
+                return MemorySendRules.NotOwnedExclusively.Reject($"constituent {i}: {EndpointId.Format(share.Sender)} does not own it exclusively: {why}");
+        return null;
     }
 }
