@@ -122,7 +122,9 @@ public sealed class GrpcApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         Assert.Equal("NotFound", answers[3].Rejection.Code);
         Assert.Equal(3UL, answers[4].X[2]);
         Assert.Equal(0xFFFFFFFFUL, answers[5].X[0]);
-        Assert.Contains("locked", answers[5].Decoded.Reason);
+        Assert.Equal("version.locked", answers[5].Decoded.Rule);
+        Assert.Equal("NOT_SUPPORTED", answers[5].Decoded.Error);
+        Assert.False(answers[1].Decoded.HasRule); // a success names no rule
     }
 
     [Fact]

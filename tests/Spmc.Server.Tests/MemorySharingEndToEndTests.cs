@@ -11,7 +11,7 @@ namespace Spmc.Server.Tests;
 /// <summary>One SMC with memory around it, over either API surface.</summary>
 public interface ISmcClient
 {
-    Task<(ulong[] X, byte[][] Reads, string? Reason)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes = null,
+    Task<(ulong[] X, byte[][] Reads, string? Reason, string? Rule)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes = null,
         (ulong Address, int Length)[]? reads = null);
     Task WriteAsync(ushort asEndpoint, ulong address, byte[] data);
     Task<byte[]?> ReadAsync(ushort asEndpoint, ulong address, int length);
@@ -19,7 +19,7 @@ public interface ISmcClient
 
 internal sealed class RestSmcClient(HttpClient http, string system) : ISmcClient
 {
-    public async Task<(ulong[] X, byte[][] Reads, string? Reason)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes, (ulong Address, int Length)[]? reads)
+    public async Task<(ulong[] X, byte[][] Reads, string? Reason, string? Rule)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes, (ulong Address, int Length)[]? reads)
     {
         var body = new
         {
@@ -31,7 +31,7 @@ internal sealed class RestSmcClient(HttpClient http, string system) : ISmcClient
         var answer = await http.SmcAsync(system, body);
         return (answer.GetProperty("x").EnumerateArray().Select(e => Convert.ToUInt64(e.GetString(), 16)).ToArray(),
             answer.GetProperty("reads").EnumerateArray().Select(r => Convert.FromBase64String(r.GetProperty("data").GetString()!)).ToArray(),
-            answer.GetProperty("decoded").GetProperty("reason").GetString());
+            answer.GetProperty("decoded").GetProperty("reason").GetString(), answer.GetProperty("decoded").GetProperty("rule").GetString());
     }
 
     public async Task WriteAsync(ushort asEndpoint, ulong address, byte[] data)
@@ -54,14 +54,15 @@ internal sealed class GrpcSmcClient(global::Grpc.Net.Client.GrpcChannel channel,
     private readonly SmcGateway.SmcGatewayClient _smc = new(channel);
     private readonly V1.Memory.MemoryClient _memory = new(channel);
 
-    public async Task<(ulong[] X, byte[][] Reads, string? Reason)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes, (ulong Address, int Length)[]? reads)
+    public async Task<(ulong[] X, byte[][] Reads, string? Reason, string? Rule)> CallAsync(ushort caller, ulong[] x, (ulong Address, byte[] Data)[]? writes, (ulong Address, int Length)[]? reads)
     {
         var request = new SmcRequest { SystemId = system, Caller = caller };
         request.X.Add(x);
         foreach (var w in writes ?? []) request.Writes.Add(new V1.MemoryWrite { Address = w.Address, Data = ByteString.CopyFrom(w.Data) });
         foreach (var r in reads ?? []) request.Reads.Add(new V1.MemoryReadRequest { Address = r.Address, Length = (uint)r.Length });
         var response = await _smc.CallAsync(request);
-        return (response.X.ToArray(), response.Reads.Select(r => r.Data.ToByteArray()).ToArray(), response.Decoded.HasReason ? response.Decoded.Reason : null);
+        return (response.X.ToArray(), response.Reads.Select(r => r.Data.ToByteArray()).ToArray(), response.Decoded.HasReason ? response.Decoded.Reason : null,
+            response.Decoded.HasRule ? response.Decoded.Rule : null);
     }
 
     public async Task WriteAsync(ushort asEndpoint, ulong address, byte[] data) =>
@@ -171,7 +172,7 @@ public sealed class MemorySharingEndToEndTests(SpmcFactory factory) : IClassFixt
         }
 
         // Reclaim is refused while the SP holds the memory.
-        Assert.Contains("still held by 0x8002", (await api.CallAsync(Host, [Reclaim, (uint)handle, handle >> 32, 0])).Reason);
+        Assert.Equal("mem-reclaim.still-held", (await api.CallAsync(Host, [Reclaim, (uint)handle, handle >> 32, 0])).Rule);
 
         var relinquish = new MemoryRelinquishDescriptor(handle, 0, [Sp]).ToBytes();
         Assert.Equal(Success32, (await api.CallAsync(Sp, [Relinquish], [(SpTx, relinquish)])).X[0]);

@@ -22,10 +22,10 @@ public sealed class PkvmRestTests(SpmcFactory factory) : IClassFixture<SpmcFacto
         [.. answer.GetProperty("decoded").GetProperty("hops").EnumerateArray().Select(h => h.GetProperty("decoded").GetProperty("function").GetString()!)];
 
     /// <summary>FFA_MEM_SHARE_32 of one page with SP 0x8002, the v1.2 descriptor written into the host's TX by the same request.</summary>
-    private async Task<JsonElement> ShareAsync(string system)
+    private async Task<JsonElement> ShareAsync(string system, ushort receiver = 0x8002)
     {
         var d = new MemoryTransactionDescriptor(0, MemoryRegionAttributes.NormalWriteBackInner, new MemoryTransactionFlags(0), 0, 0,
-            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(0x8002, DataAccess.ReadWrite), 0)],
+            [new EndpointMemoryAccess(MemoryAccessPermissions.Of(receiver, DataAccess.ReadWrite), 0)],
             CompositeMemoryRegion.Of(new MemoryRegionConstituent(Page, 1))).ToBytes(MemoryDescriptorLayout.V1_2);
         return await _client.SmcAsync(system, new
         {
@@ -128,5 +128,19 @@ public sealed class PkvmRestTests(SpmcFactory factory) : IClassFixture<SpmcFacto
         Assert.False(state.Proxy.Negotiated);
         Assert.Equal(0x8FFF_E000UL, state.Proxy.HypTx);
         Assert.Contains(state.Proxy.Stage2, r => r.Base == 0x8FFF_F000 && r.State == "hyp (proxy RX)");
+    }
+
+    [Fact]
+    public async Task Share_RefusedByTheSpmc_NamesTheSpmcRuleInTheHopAndInTheAnswer()
+    {
+        var system = await PkvmSystemAsync();
+        await NegotiateAndMapAsync(system);
+        var refused = await ShareAsync(system, receiver: 0x8009); // no such partition
+        Assert.Equal(0x84000060UL, refused.X(0));
+        Assert.Equal("INVALID_PARAMETERS", refused.Decoded("error"));
+        var hop = refused.GetProperty("decoded").GetProperty("hops")[0].GetProperty("decoded");
+        Assert.Equal("FFA_MEM_SHARE", hop.GetProperty("function").GetString());
+        Assert.Equal("mem-send.receiver-unknown", hop.GetProperty("rule").GetString());
+        Assert.Equal("mem-send.receiver-unknown", refused.Decoded("rule"));
     }
 }

@@ -80,13 +80,14 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
     }
 
     [Fact]
-    public async Task Smc_Error_CarriesNameAndReason()
+    public async Task Smc_Error_CarriesNameRuleAndReason()
     {
         var system = await factory.NewSystemAsync();
         var answer = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0xC4000066", "0x80001000", "0x80001000", "1" } });
         Assert.Equal(0x84000060UL, answer.X(0));
         Assert.Equal(0xFFFFFFFEUL, answer.X(2));
         Assert.Equal("INVALID_PARAMETERS", answer.Decoded("error"));
+        Assert.Equal("rxtx-map.overlap", answer.Decoded("rule"));
         Assert.Equal("FFA_RXTX_MAP: TX and RX ranges overlap", answer.Decoded("reason"));
     }
 
