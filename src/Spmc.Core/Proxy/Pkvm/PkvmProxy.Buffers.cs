@@ -1,4 +1,5 @@
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 
 namespace Spmc.Core.Proxy.Pkvm;
 
@@ -15,11 +16,11 @@ public sealed partial class PkvmProxy
         var pages = c.W(3);
         const uint expected = PageSize / 4096;
         if (pages != expected)
-            return Err(FfaError.InvalidParameters, $"FFA_RXTX_MAP page count {pages} is not PAGE_SIZE/4096 ({expected})");
+            return Err(PkvmRules.RxTxMapPageCount, $"FFA_RXTX_MAP page count {pages} is not PAGE_SIZE/4096 ({expected})");
         if (tx % PageSize != 0 || rx % PageSize != 0)
-            return Err(FfaError.InvalidParameters, $"FFA_RXTX_MAP TX 0x{tx:X} and RX 0x{rx:X} must be PAGE_SIZE aligned");
+            return Err(PkvmRules.RxTxMapUnaligned, $"FFA_RXTX_MAP TX 0x{tx:X} and RX 0x{rx:X} must be PAGE_SIZE aligned");
         if (_hostTx is not null)
-            return Err(FfaError.Denied, $"FFA_RXTX_MAP: the host already registered TX 0x{_hostTx:X} / RX 0x{_hostRx:X} (FFA_RXTX_UNMAP first)");
+            return Err(PkvmRules.RxTxMapAlreadyMapped, $"FFA_RXTX_MAP: the host already registered TX 0x{_hostTx:X} / RX 0x{_hostRx:X} (FFA_RXTX_UNMAP first)");
 
         // Map the hypervisor's buffers into the SPMC before sharing the host's with the hypervisor.
         var map = Smc(c, Fid.RxTxMap64, _hypTx, _hypRx, pages);
@@ -27,7 +28,12 @@ public sealed partial class PkvmProxy
         {
             var ret = (int)(uint)map.Frame[2];
             if (ret != 0)
-                return Err((FfaError)ret, $"FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers (w2 = {((FfaError)ret).Name()}): {map.Reason}");
+            {
+                var reason = $"pKVM: FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers (w2 = {((FfaError)ret).Name()}): {map.Reason}";
+                // The error is the SPMC's: so is the rule, when the SPMC gave one.
+                return Err(map.Rejection is { } spmc ? spmc with { Code = (FfaError)ret, Reason = reason }
+                    : PkvmRules.RxTxMapSpmcRefused.RejectWith((FfaError)ret, reason));
+            }
             c.Notes.Add("pKVM takes a failed map whose w2 is 0 (ret = res.a2) for success and carries on.");
         }
 
@@ -35,13 +41,13 @@ public sealed partial class PkvmProxy
         if (stage2.ShareHyp(tx, "host TX") is { } txWhy)
         {
             Smc(c, Fid.RxTxUnmap, HostId); // rollback: the hypervisor's buffers out of the SPMC again
-            return Err(FfaError.InvalidParameters, $"FFA_RXTX_MAP: __pkvm_host_share_hyp(TX 0x{tx:X}) failed: {txWhy}; the hyp buffers were unmapped again");
+            return Err(PkvmRules.RxTxMapShareFailed, $"FFA_RXTX_MAP: __pkvm_host_share_hyp(TX 0x{tx:X}) failed: {txWhy}; the hyp buffers were unmapped again");
         }
         if (stage2.ShareHyp(rx, "host RX") is { } rxWhy)
         {
             stage2.UnshareHyp(tx);         // rollback: the TX share
             Smc(c, Fid.RxTxUnmap, HostId); // rollback: the hypervisor's buffers
-            return Err(FfaError.InvalidParameters, $"FFA_RXTX_MAP: __pkvm_host_share_hyp(RX 0x{rx:X}) failed: {rxWhy}; TX unshared and the hyp buffers unmapped again");
+            return Err(PkvmRules.RxTxMapShareFailed, $"FFA_RXTX_MAP: __pkvm_host_share_hyp(RX 0x{rx:X}) failed: {rxWhy}; TX unshared and the hyp buffers unmapped again");
         }
         // hyp_pin_shared_mem on both pages cannot fail on pages just shared with the hypervisor.
         (_hostTx, _hostRx) = (tx, rx);
@@ -52,9 +58,9 @@ public sealed partial class PkvmProxy
     private Reply RxTxUnmap(HostCall c)
     {
         var id = c.W(1);
-        if (id != HostId) return Err(FfaError.InvalidParameters, $"FFA_RXTX_UNMAP w1 = 0x{id:X} is not HOST_FFA_ID (0)");
+        if (id != HostId) return Err(PkvmRules.RxTxUnmapNotHost, $"FFA_RXTX_UNMAP w1 = 0x{id:X} is not HOST_FFA_ID (0)");
         if (_hostTx is not { } tx || _hostRx is not { } rx)
-            return Err(FfaError.InvalidParameters, "FFA_RXTX_UNMAP: the host has no RX/TX buffers registered");
+            return Err(PkvmRules.RxTxUnmapNotMapped, "FFA_RXTX_UNMAP: the host has no RX/TX buffers registered");
 
         var stage2 = _stage2!;
         if (stage2.UnshareHyp(tx) is { } txWhy) c.Notes.Add($"WARN: unsharing host TX failed: {txWhy}.");
@@ -74,7 +80,7 @@ public sealed partial class PkvmProxy
     private Reply PartitionInfoGet(HostCall c)
     {
         if (_hostRx is not { } hostRx)
-            return Err(FfaError.Busy, "FFA_PARTITION_INFO_GET: the host has no RX buffer registered (pKVM answers BUSY)");
+            return Err(PkvmRules.PartitionInfoNoRx, "FFA_PARTITION_INFO_GET: the host has no RX buffer registered (pKVM answers BUSY)");
         var flags = c.W(5);
         var answer = Smc(c, Fid.PartitionInfoGet, c.W(1), c.W(2), c.W(3), c.W(4), flags);
         if (answer.Frame[0] != Fid.Success) return Verbatim(answer);
@@ -93,7 +99,7 @@ public sealed partial class PkvmProxy
         }
         var copy = unchecked(size * count);
         if (copy > PageSize)
-            return Err(FfaError.Aborted, $"FFA_PARTITION_INFO_GET: {count} entries × {size} bytes = {copy} (u32) exceed the host's {PageSize}-byte RX");
+            return Err(PkvmRules.PartitionInfoTooLarge, $"FFA_PARTITION_INFO_GET: {count} entries × {size} bytes = {copy} (u32) exceed the host's {PageSize}-byte RX");
         Copy(_hypRx, hostRx, (int)copy);
         return Verbatim(answer);
     }

@@ -1,4 +1,3 @@
-using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -15,7 +14,7 @@ public sealed partial class PkvmProxy
     {
         var id = c.W(1);
         if (_p.DenyList.Contains(id))
-            return Finish(c, Err(FfaError.NotSupported, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
+            return Finish(c, Err(PkvmRules.FeaturesDenied, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
         if (id is Fid.MemShare32 or Fid.MemShare64 or Fid.MemLend32 or Fid.MemLend64)
             return Finish(c, Ok(0));
         return Pass(c);

@@ -29,7 +29,7 @@ public sealed partial class PkvmProxy
         if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
         {
             ReleaseRx(c);
-            return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
+            return Err(PkvmRules.ReclaimEmadOutsideFragment, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
         }
         var compositeOffset = ReadU32(_hypRx + emadOffset + 4);
         var bogus = _p.ReclaimChecksBounds ? (ulong)compositeOffset + 16 > len : compositeOffset > len;
@@ -37,14 +37,15 @@ public sealed partial class PkvmProxy
         {
             if (_p.ReclaimReleasesRx) ReleaseRx(c);
             if (!_p.ReclaimChecksBounds) c.Notes.Add($"pKVM {_p.Name} tests this inside WARN_ON, which panics the hypervisor when panic_on_warn is set.");
-            return Err(FfaError.Aborted, bogus
-                ? $"FFA_MEM_RECLAIM: the SPMC's composite offset {compositeOffset}{(_p.ReclaimChecksBounds ? " + 16" : "")} exceeds its total length {len}"
-                : $"FFA_MEM_RECLAIM: the SPMC's fragment length {fraglen} exceeds PAGE_SIZE");
+            return bogus
+                ? Err(PkvmRules.ReclaimCompositeBeyondLength,
+                    $"FFA_MEM_RECLAIM: the SPMC's composite offset {compositeOffset}{(_p.ReclaimChecksBounds ? " + 16" : "")} exceeds its total length {len}")
+                : Err(PkvmRules.ReclaimFragmentExceedsPage, $"FFA_MEM_RECLAIM: the SPMC's fragment length {fraglen} exceeds PAGE_SIZE");
         }
         if (len > _p.DescriptorBufferBytes)
         {
             if (_p.ReclaimReleasesRx) ReleaseRx(c);
-            return Err(FfaError.NoMemory, $"FFA_MEM_RECLAIM: the SPMC's descriptor of {len} bytes exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer");
+            return Err(PkvmRules.ReclaimDescriptorTooLong, $"FFA_MEM_RECLAIM: the SPMC's descriptor of {len} bytes exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer");
         }
 
         var descriptor = new byte[_p.DescriptorBufferBytes];
@@ -54,12 +55,12 @@ public sealed partial class PkvmProxy
         {
             var next = Smc(c, Fid.MemFragRx, handleLo, handleHi, offset, HostId);
             if (next.Frame[0] != Fid.MemFragTx)
-                return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} answered 0x{next.Frame[0]:X} ({next.Error?.Name() ?? "not FFA_MEM_FRAG_TX"}), not FFA_MEM_FRAG_TX");
+                return Err(PkvmRules.ReclaimFragRxFailed, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} answered 0x{next.Frame[0]:X} ({next.Error?.Name() ?? "not FFA_MEM_FRAG_TX"}), not FFA_MEM_FRAG_TX");
             fraglen = (uint)next.Frame[3];
             if (fraglen == 0)
             {
                 c.Notes.Add("Model: pKVM trusts per-fragment lengths and loops for ever on a 0-byte fragment; the model stops here.");
-                return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} returned a 0-byte fragment (pKVM would hang)");
+                return Err(PkvmRules.ReclaimEmptyFragment, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} returned a 0-byte fragment (pKVM would hang)");
             }
             var room = (int)Math.Min(fraglen, (ulong)Math.Max(0, descriptor.Length - (long)offset));
             if (room < fraglen)
@@ -70,7 +71,7 @@ public sealed partial class PkvmProxy
 
         var ranges = ReadU32(descriptor, compositeOffset + 4);
         if (_p.ReclaimChecksBounds && (ulong)compositeOffset + 16 + 16UL * ranges > len)
-            return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
+            return Err(PkvmRules.ReclaimRangesBeyondLength, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
 
         var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, flags);
         if (reclaim.Frame[0] != Fid.Success) return Verbatim(reclaim);

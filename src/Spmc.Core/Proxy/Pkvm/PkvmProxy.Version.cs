@@ -45,10 +45,10 @@ public sealed partial class PkvmProxy
                        $"proxy TX 0x{_hypTx:X}, RX 0x{_hypRx:X} taken from the host's memory");
 
         if (!_p.PostInitAtBoot) return null;
-        if (PostInit(spmc, 0) is { } why)
+        if (PostInit(spmc, 0) is { } failed)
         {
-            _bootNotes.Add($"boot: {why}; pKVM did not initialise, the host runs without the hypervisor");
-            return why;
+            _bootNotes.Add($"boot: {failed.Why}; pKVM did not initialise, the host runs without the hypervisor");
+            return failed.Why;
         }
         _negotiated = true; // L1.0 has no negotiation with the host: the version is fixed at boot.
         _bootNotes.Add("boot: FFA_ID_GET and FFA_FEATURES(FFA_RXTX_MAP_64) checked at init (L1.0); FFA_VERSION from the host passes through");
@@ -57,25 +57,26 @@ public sealed partial class PkvmProxy
 
     /// <summary>
     /// hyp_ffa_post_init: FFA_ID_GET must give HOST_FFA_ID and FFA_FEATURES(FFA_FN64_RXTX_MAP) a minimum buffer
-    /// size (0 → 4K, 1 → 64K, 2 → 16K, from w2 &amp; 3 or the whole w2) no larger than PAGE_SIZE. Null when both hold.
+    /// size (0 → 4K, 1 → 64K, 2 → 16K, from w2 &amp; 3 or the whole w2) no larger than PAGE_SIZE. Null when both hold,
+    /// else the rule that failed and why (at the host's FFA_VERSION its NOT_SUPPORTED; at boot a failed hyp init).
     /// </summary>
-    private string? PostInit(ISecureWorld spmc, uint vcpu)
+    private (Rule Rule, string Why)? PostInit(ISecureWorld spmc, uint vcpu)
     {
         var id = Smc(spmc, vcpu, SmcFrame.From(Fid.IdGet)).Frame;
-        if (id[0] != Fid.Success) return $"hyp_ffa_post_init: FFA_ID_GET answered 0x{id[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)";
-        if (id[2] != HostId) return $"hyp_ffa_post_init: FFA_ID_GET gave ID 0x{id[2]:X}, not HOST_FFA_ID 0 (-EINVAL)";
+        if (id[0] != Fid.Success) return (PkvmRules.PostInitIdGet, $"hyp_ffa_post_init: FFA_ID_GET answered 0x{id[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
+        if (id[2] != HostId) return (PkvmRules.PostInitNotHostId, $"hyp_ffa_post_init: FFA_ID_GET gave ID 0x{id[2]:X}, not HOST_FFA_ID 0 (-EINVAL)");
 
         var features = Smc(spmc, vcpu, SmcFrame.From(Fid.Features, Fid.RxTxMap64)).Frame;
         if (features[0] != Fid.Success)
-            return $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) answered 0x{features[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)";
+            return (PkvmRules.PostInitFeatures, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) answered 0x{features[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
         var field = _p.MasksMinBufferSize ? features[2] & 3 : features[2];
         ulong? minimum = field switch { 0 => 4096, 1 => 65536, 2 => 16384, _ => null };
         if (minimum is null)
-            return $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) w2 = 0x{features[2]:X}: " +
+            return (PkvmRules.PostInitMinBufferSize, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) w2 = 0x{features[2]:X}: " +
                    (_p.MasksMinBufferSize ? $"w2 & 3 = {field} is no minimum buffer size (-EINVAL)"
-                       : $"this release switches on the whole w2, which is no minimum buffer size (-EINVAL; the & 3 mask came with 3f595291)");
+                       : $"this release switches on the whole w2, which is no minimum buffer size (-EINVAL; the & 3 mask came with 3f595291)"));
         if (minimum > PageSize)
-            return $"hyp_ffa_post_init: the SPMC's minimum RX/TX size {minimum / 1024}K exceeds PAGE_SIZE (4K) (-EOPNOTSUPP)";
+            return (PkvmRules.PostInitMinBufferAbovePage, $"hyp_ffa_post_init: the SPMC's minimum RX/TX size {minimum / 1024}K exceeds PAGE_SIZE (4K) (-EOPNOTSUPP)");
         return null;
     }
 
@@ -90,22 +91,22 @@ public sealed partial class PkvmProxy
         var requested = c.W(1);
         var res = FreshRes();
         var leaks = _p.VersionFill == VersionFill.UninitialisedStack;
-        Reply Answer(ulong x0, FfaError? error = null, string? reason = null)
+        Reply Answer(ulong x0, Rule? rule = null, string? reason = null)
         {
             res[0] = x0;
             if (leaks)
                 c.Notes.Add($"pKVM {_p.Name} bug: FFA_VERSION returns uninitialised EL2 stack in x1..x{(_p.Results == ResultRegisters.X0ToX3 ? 3 : 17)} " +
                             "(do_ffa_version sets only x0 of an uninitialised res struct; zeroed by 2bd3c6c7 in 7.2); " +
                             $"modelled as 0x{UninitialisedPattern:X16} | n in xn.");
-            return new Reply(res, error is { } e ? new Rejection(e, "unclassified", $"pKVM: FFA_VERSION: {reason}") : null);
+            return new Reply(res, rule?.Reject($"pKVM: FFA_VERSION: {reason}"));
         }
 
         if (Major(requested) != 1)
-            return Answer(SmcccNotSupported, FfaError.NotSupported, $"requested 0x{requested:X8}: major {Major(requested)} is not 1");
+            return Answer(SmcccNotSupported, PkvmRules.VersionMajor, $"requested 0x{requested:X8}: major {Major(requested)} is not 1");
         if (_negotiated)
         {
             if (_p.RefusesDowngradeAfterNegotiation && Minor(requested) < Minor(_hypVersion))
-                return Answer(SmcccNotSupported, FfaError.NotSupported,
+                return Answer(SmcccNotSupported, PkvmRules.VersionDowngradeAfterNegotiation,
                     $"{FormatVersion(requested)} is below the {FormatVersion(_hypVersion)} already negotiated (no downgrade once negotiated)");
             return Answer(_hypVersion);
         }
@@ -115,7 +116,8 @@ public sealed partial class PkvmProxy
             // A downgrade: ask the SPMC first. Its reply becomes res (x1..x17 stay the SPMC's).
             var spmc = Smc(c, Fid.Version, requested);
             if (IsNotSupported(spmc.Frame[0]))
-                return new Reply(spmc.Frame, (spmc.Rejection ?? new Rejection(FfaError.NotSupported, "unclassified", "")) with
+                // The SPMC's answer goes to the host as is: it keeps the SPMC's rule when the SPMC gave one.
+                return new Reply(spmc.Frame, (spmc.Rejection ?? PkvmRules.VersionDowngradeRefused.Reject()) with
                     { Reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim" });
             if ((int)(uint)spmc.Frame[0] == -1)
                 c.Notes.Add($"pKVM {_p.Name} compares the SPMC's whole 64-bit x0 with -1: the zero-extended NOT_SUPPORTED (0x{spmc.Frame[0]:X}) " +
@@ -125,8 +127,8 @@ public sealed partial class PkvmProxy
             _hypVersion = requested;
         }
 
-        if (PostInit(c.Spmc, c.Request.Vcpu) is { } why)
-            return Answer(SmcccNotSupported, FfaError.NotSupported, $"{why}; the version stays un-negotiated (hyp version {FormatVersion(_hypVersion)})");
+        if (PostInit(c.Spmc, c.Request.Vcpu) is { } failed)
+            return Answer(SmcccNotSupported, failed.Rule, $"{failed.Why}; the version stays un-negotiated (hyp version {FormatVersion(_hypVersion)})");
         _negotiated = true;
         return Answer(_hypVersion);
     }

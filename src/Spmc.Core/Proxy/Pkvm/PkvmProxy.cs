@@ -102,12 +102,12 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
         var c = new HostCall(request, spmc, funcId);
         if (_p.NegotiatesVersion && funcId != Fid.Version && !_negotiated)
-            return Finish(c, Err(FfaError.InvalidParameters,
+            return Finish(c, Err(PkvmRules.VersionNotNegotiated,
                 $"{Fid.Name(funcId)} before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then"));
 
         if (Route(funcId) is { } handler) return handler(c);
         if (!_p.DenyList.Contains(funcId)) return Pass(c);
-        return Finish(c, Err(FfaError.NotSupported, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
+        return Finish(c, Err(PkvmRules.DenyList, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
     }
 
     /// <summary>The IDs handled at EL2 in this release; anything else is passed through or denied.</summary>
@@ -146,7 +146,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         frame[0] = version ? 0x1_0001 : SmcccNotSupported;
         frame[1] = frame[2] = frame[3] = 0;
         return version ? new FfaAnswer(frame)
-            : new FfaAnswer(frame, new Rejection(FfaError.NotSupported, "unclassified",
+            : new FfaAnswer(frame, PkvmRules.GuestNoFfa.Reject(
                 $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED"));
     }
 
@@ -184,9 +184,12 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
     private sealed record Reply(SmcFrame Regs, Rejection? Rejection = null);
 
+    /// <summary>A proxy-made FFA_ERROR refused by <paramref name="rule"/>; the reason gets the "pKVM: " prefix.</summary>
+    private static Reply Err(Rule rule, string reason) => Err(rule.Reject($"pKVM: {reason}"));
+
     /// <summary>A proxy-made FFA_ERROR: x2 = the code sign-extended to 64 bits, every other register 0 (ffa_to_smccc_error).</summary>
-    private static Reply Err(FfaError error, string reason) =>
-        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)error), new Rejection(error, "unclassified", $"pKVM: {reason}"));
+    private static Reply Err(Rejection rejection) =>
+        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)rejection.Code), rejection);
 
     /// <summary>A proxy-made FFA_SUCCESS with w2 = prop, every other register 0.</summary>
     private static Reply Ok(ulong prop = 0) => new(SmcFrame.From(Fid.Success, 0, prop));
