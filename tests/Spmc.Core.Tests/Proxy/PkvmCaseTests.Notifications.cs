@@ -22,7 +22,7 @@ public sealed partial class PkvmCaseTests
     public void Case67_NotificationBitmapCreate_VmIdMustBeZero_ThenForwardedAsIs(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(BitmapCreate, 1), -2, BitmapCreate, 1);
+        Err(h, h.Call(BitmapCreate, 1), -2, "pkvm.notification-bitmap.vm-not-host", BitmapCreate, 1);
         NoEl3(h);
         Forwarded(h, BitmapCreate, 0, 8);
     }
@@ -32,8 +32,8 @@ public sealed partial class PkvmCaseTests
     public void Case68_NotificationBind_FlagsAboveOneOrReceiverNotHost_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Bind, 0x0005_0000, 2), -2, Bind, 0x0005_0000, 2);
-        Err(h, h.Call(Bind, 0x0005_0001, 0), -2, Bind, 0x0005_0001, 0);
+        Err(h, h.Call(Bind, 0x0005_0000, 2), -2, "pkvm.notification-bind.flags", Bind, 0x0005_0000, 2);
+        Err(h, h.Call(Bind, 0x0005_0001, 0), -2, "pkvm.notification-bind.receiver-not-host", Bind, 0x0005_0001, 0);
         NoEl3(h);
         Forwarded(h, Bind, 0x0005_0000, 1, 0xF0, 0);
     }
@@ -43,7 +43,7 @@ public sealed partial class PkvmCaseTests
     public void Case69_NotificationUnbind_ReservedW2_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Unbind, 0x0005_0000, 1), -2, Unbind, 0x0005_0000, 1);
+        Err(h, h.Call(Unbind, 0x0005_0000, 1), -2, "pkvm.notification-unbind.w2-not-zero", Unbind, 0x0005_0000, 1);
         NoEl3(h);
         Forwarded(h, Unbind, 0x0005_0000, 0, 0xF0);
     }
@@ -53,8 +53,8 @@ public sealed partial class PkvmCaseTests
     public void Case70_NotificationSet_SenderMustBeHost_FlagBits15To2Clear(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Set, 0x0005_0000), -2, Set, 0x0005_0000);
-        Err(h, h.Call(Set, 0x0000_0005, 4), -2, Set, 0x0000_0005, 4);
+        Err(h, h.Call(Set, 0x0005_0000), -2, "pkvm.notification-set.sender-not-host", Set, 0x0005_0000);
+        Err(h, h.Call(Set, 0x0000_0005, 4), -2, "pkvm.notification-set.flags", Set, 0x0000_0005, 4);
         NoEl3(h);
         Forwarded(h, Set, 0x0000_0005, 3, 1);
     }
@@ -64,7 +64,7 @@ public sealed partial class PkvmCaseTests
     public void Case71_NotificationGet_ReceiverMustBeHost_FlagBits31To4Clear(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Get, 0, 0x10), -2, Get, 0, 0x10);
+        Err(h, h.Call(Get, 0, 0x10), -2, "pkvm.notification-get.flags", Get, 0, 0x10);
         NoEl3(h);
         Forwarded(h, Get, 0x0001_0000, 0xF);
     }

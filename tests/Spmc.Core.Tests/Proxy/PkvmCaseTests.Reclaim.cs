@@ -88,7 +88,7 @@ public sealed partial class PkvmCaseTests
         var (h, d) = SharedP(profile);
         d.CompositeOffset = (uint)d.Length - 8; // composite_off ≤ len, but composite_off + 16 > len
         RetrieveAnswers(h, d.Bytes);
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.composite-beyond-length", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         El3Saw(h, RetrieveReq64, RxRelease);
         Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
     }
@@ -99,7 +99,7 @@ public sealed partial class PkvmCaseTests
     {
         var (h, d) = SharedP(profile);
         RetrieveAnswers(h, d.Bytes, len: 0x1_0000, fraglen: (uint)d.Length);
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -3, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -3, "pkvm.mem-reclaim.descriptor-too-long", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         El3Saw(h, RetrieveReq64, RxRelease);
     }
 
@@ -110,7 +110,7 @@ public sealed partial class PkvmCaseTests
         var (h, d) = SharedP(profile);
         RetrieveAnswers(h, d.Bytes, len: 8192, fraglen: 4096);
         h.Spmc.On(FragRx, SpmcMock.FfaError(-2).ToArray());
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -2, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -2, "pkvm.mem-reclaim.frag-rx-failed", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         Assert.Equal((uint)FragRx, h.Spmc.Ids[^1]);
         Assert.Equal([FragRx, SpmcMock.HandleLo, SpmcMock.HandleHi, 4096, 0], h.Spmc.Frames[^1].ToArray()[..5]);
         Assert.DoesNotContain((uint)Reclaim, h.Spmc.Ids);
