@@ -1,3 +1,5 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Core.Proxy.Pkvm;
 using static Spmc.Core.Tests.Proxy.PkvmAssert;
 using static Spmc.Core.Tests.Proxy.ProxyHarness;
@@ -60,6 +62,21 @@ public sealed partial class PkvmCaseTests
         Err(h, h.Call(RxTxMap, T, R, 1), -6, "pkvm.rxtx-map.spmc-refused", RxTxMap, T, R, 1);
         Assert.Equal(Stage2State.Owned, h.StateOf(T));
         Assert.Equal(Stage2State.Owned, h.StateOf(R));
+    }
+
+    /// <summary>The error is the SPMC's: so is the rule, when the SPMC names one (the real SPMC always does).</summary>
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void Case28_SpmcRefusesTheHypervisorsBuffers_WithItsOwnRule_TheHostGetsThatRule(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        h.Spmc.Refuse(RxTxMap, new Rejection(FfaError.Denied, "spmc.rxtx-map.refused", "FFA_RXTX_MAP: no"), SpmcMock.FfaError(-6).ToArray());
+        var a = h.Call(RxTxMap, T, R, 1);
+        Assert.Equal([Error, 0, 0xFFFF_FFFF_FFFF_FFFA, 0], a.Frame.ToArray()[..4]);
+        Assert.Equal(FfaErrorCode.Denied, (int?)a.Error);
+        Assert.Equal("spmc.rxtx-map.refused", a.Rule);
+        Assert.StartsWith("pKVM: FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers", a.Reason);
+        Assert.Equal(Stage2State.Owned, h.StateOf(T));
     }
 
     [Theory]

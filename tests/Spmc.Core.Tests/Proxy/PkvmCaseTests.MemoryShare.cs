@@ -302,6 +302,20 @@ public sealed partial class PkvmCaseTests
     }
 
     [Theory]
+    [MemberData(nameof(Profiles.Newest), MemberType = typeof(Profiles))]
+    public void MemFragTx_UnalignedConstituentAddress_IsDenied_TransactionAbortedWithReclaim(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Mapped();
+        var fragment = new byte[16];
+        BitConverter.GetBytes(Q + 0x800).CopyTo(fragment, 0);
+        BitConverter.GetBytes(1u).CopyTo(fragment, 8);
+        var a = h.WithTx(fragment, FragTx, SpmcMock.HandleLo, SpmcMock.HandleHi, 16, 0);
+        Err(h, a, -6, "pkvm.mem-frag-tx.range-unaligned", FragTx, SpmcMock.HandleLo, SpmcMock.HandleHi, 16, 0);
+        El3Saw(h, Reclaim);
+        Assert.Equal(Stage2State.Owned, h.StateOf(Q));
+    }
+
+    [Theory]
     [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
     public void Case52_MemFragTx_SpmcError_UnsharesTheFragment_ErrorVerbatim(string profile)
     {

@@ -4,7 +4,7 @@ namespace Spmc.Core.Tests.Proxy;
 
 public sealed partial class PkvmCaseTests
 {
-    private const uint BitmapCreate = 0x8400_007D, Bind = 0x8400_007F, Unbind = 0x8400_0080, Set = 0x8400_0081, Get = 0x8400_0082;
+    private const uint BitmapCreate = 0x8400_007D, BitmapDestroy = 0x8400_007E, Bind = 0x8400_007F, Unbind = 0x8400_0080, Set = 0x8400_0081, Get = 0x8400_0082;
 
     /// <summary>The host's x0..x17 reached EL3 unmodified and EL3's x0..x17 came back.</summary>
     private static void Forwarded(ProxyHarness h, params ulong[] x)
@@ -50,6 +50,25 @@ public sealed partial class PkvmCaseTests
 
     [Theory]
     [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void NotificationUnbind_ReceiverNotTheHost_IsInvalidParameters(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Unbind, 0x0005_0001, 0), -2, "pkvm.notification-unbind.receiver-not-host", Unbind, 0x0005_0001, 0);
+        NoEl3(h);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void NotificationBitmapDestroy_VmIdMustBeZero_ReservedBitsIncluded(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(BitmapDestroy, 0x0001_0000), -2, "pkvm.notification-bitmap.vm-not-host", BitmapDestroy, 0x0001_0000);
+        NoEl3(h);
+        Forwarded(h, BitmapDestroy, 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
     public void Case70_NotificationSet_SenderMustBeHost_FlagBits15To2Clear(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
@@ -67,5 +86,14 @@ public sealed partial class PkvmCaseTests
         Err(h, h.Call(Get, 0, 0x10), -2, "pkvm.notification-get.flags", Get, 0, 0x10);
         NoEl3(h);
         Forwarded(h, Get, 0x0001_0000, 0xF);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.L74), MemberType = typeof(Profiles))]
+    public void NotificationGet_ReceiverNotTheHost_IsInvalidParameters(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        Err(h, h.Call(Get, 0x0001_0005, 0), -2, "pkvm.notification-get.receiver-not-host", Get, 0x0001_0005, 0);
+        NoEl3(h);
     }
 }

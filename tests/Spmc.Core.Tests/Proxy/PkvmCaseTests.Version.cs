@@ -1,3 +1,5 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Proxy.Pkvm;
@@ -121,6 +123,44 @@ public sealed partial class PkvmCaseTests
         h.Spmc.On(IdGet, SpmcMock.Success, 0, 0);
         Assert.Equal((ulong)h.Profile.InitVersion, h.Call(Version, 0x1_0002).Frame[0]);
         Assert.True(h.Proxy.Negotiated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Newest), MemberType = typeof(Profiles))]
+    public void Case10_DowngradeRefusedBySpmc_KeepsTheSpmcsOwnRule(string profile)
+    {
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.Refuse(Version, new Rejection(FfaError.NotSupported, "spmc.version.refused", "FFA_VERSION: no"), 0xFFFF_FFFF);
+        var a = h.Call(Version, 0x1_0000);
+        Assert.Equal(0xFFFF_FFFFUL, a.Frame[0]);
+        Assert.Equal("spmc.version.refused", a.Rule);
+        Assert.Equal(FfaErrorCode.NotSupported, (int?)a.Error);
+        Assert.False(h.Proxy.Negotiated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PostInit_IdGetNotAnsweredWithSuccess_IsNotSupported_VersionStaysUnnegotiated(string profile)
+    {
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.On(IdGet, SpmcMock.FfaError(-2).ToArray());
+        var a = h.Call(Version, 0x1_0002);
+        Assert.Equal(AllOnes, a.Frame[0]);
+        Assert.Equal("pkvm.version.post-init.id-get-failed", a.Rule);
+        Assert.False(h.Proxy.Negotiated);
+        El3Saw(h, IdGet);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PostInit_FeaturesOfRxTxMapNotAnsweredWithSuccess_IsNotSupported(string profile)
+    {
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.On(Features, f => (uint)f[1] == 0xC400_0066 ? SpmcMock.FfaError(-1) : SpmcMock.Echo());
+        var a = h.Call(Version, 0x1_0002);
+        Assert.Equal(AllOnes, a.Frame[0]);
+        Assert.Equal("pkvm.version.post-init.features-failed", a.Rule);
+        Assert.False(h.Proxy.Negotiated);
     }
 
     public static TheoryData<string, ulong, string?> Case15Data()
