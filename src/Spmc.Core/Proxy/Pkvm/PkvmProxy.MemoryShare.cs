@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -14,14 +15,17 @@ public sealed partial class PkvmProxy
     /// constituent of the first fragment moved OWNED → SHARED_OWNED in the host stage 2. Whatever the SPMC answers
     /// goes to the host verbatim; if it is not the expected success, the pages are unshared again.
     /// </summary>
-    private Reply MemXfer(HostCall c, uint fid64)
+    private Reply DoFfaMemXfer(HostCall c, bool share)
     {
-        var name = fid64 == Fid.MemShare64 ? "FFA_MEM_SHARE" : "FFA_MEM_LEND";
-        uint len = c.W(1), fraglen = c.W(2);
-        ulong addrMbz = c.X(3);
-        var pagesMbz = c.W(4); // only the low 32 bits of x4 are checked
-        if (addrMbz != 0 || pagesMbz != 0)
-            return Err(PkvmRules.ShareDynamicBuffer, $"{name}: x3 (address) and w4 (page count) must be zero: no dynamically allocated buffers (x3 = 0x{addrMbz:X}, w4 = 0x{pagesMbz:X})");
+        var name = share ? "FFA_MEM_SHARE" : "FFA_MEM_LEND";
+        // __do_ffa_mem_xfer reads w1/w2 as u32 and all of x3 whatever the width, and only the low 32 bits of x4;
+        // MemShare.Decode would read x1/x2 of an SMC64 call and w3 of an SMC32 one, and refuse lengths above 2^31.
+        MemTransactionCall host = share
+            ? new MemShare(c.U32(1), c.U32(2), c.U64(3), c.U32(4), c.Frame.Is64)
+            : new MemLend(c.U32(1), c.U32(2), c.U64(3), c.U32(4), c.Frame.Is64);
+        uint len = host.TotalLength, fraglen = host.FragmentLength;
+        if (host.UsesOwnBuffer)
+            return Err(PkvmRules.ShareDynamicBuffer, $"{name}: x3 (address) and w4 (page count) must be zero: no dynamically allocated buffers (x3 = 0x{host.Buffer:X}, w4 = 0x{host.PageCount:X})");
         if (fraglen > len) return Err(PkvmRules.ShareFragmentExceedsTotal, $"{name}: fragment length {fraglen} exceeds the total length {len}");
         if (fraglen > PageSize) return Err(PkvmRules.ShareFragmentExceedsPage, $"{name}: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
         var minimum = MinFragment();
@@ -60,10 +64,10 @@ public sealed partial class PkvmProxy
             return Err(denied.Unaligned ? PkvmRules.ShareRangeUnaligned : PkvmRules.ShareRangeNotOwned,
                 $"{name}: {denied.Why}; the ranges shared before it were unshared, nothing was sent to the SPMC");
 
-        var answer = Smc(c, fid64, len, fraglen);
-        var expected = fraglen != len
-            ? answer.Frame[0] == Fid.MemFragRx && answer.Frame[3] == fraglen
-            : answer.Frame[0] == Fid.Success;
+        IFfaCall reissued = share ? new MemShare(len, fraglen, Is64: true) : new MemLend(len, fraglen, Is64: true);
+        var answer = Smc(c, reissued);
+        var res = new Res(answer.Frame);
+        var expected = fraglen != len ? res.Is(Fid.MemFragRx) && res.A3 == fraglen : res.Is(Fid.Success);
         if (!expected)
         {
             UnshareRanges(c, ranges); // rollback of this fragment's stage-2 change; the SPMC's answer still goes to the host
@@ -79,9 +83,11 @@ public sealed partial class PkvmProxy
     /// constituents. If sharing them fails the whole transaction is aborted with FFA_MEM_RECLAIM and the host
     /// gets DENIED; pages of earlier fragments stay shared for good. The handle is not checked.
     /// </summary>
-    private Reply MemFragTx(HostCall c)
+    private Reply DoFfaMemFragTx(HostCall c)
     {
-        uint handleLo = c.W(1), handleHi = c.W(2), fraglen = c.W(3), endpoint = c.W(4);
+        // pKVM forwards all of w4 (MemFragTx.Decode would refuse w4[15:0] ≠ 0, and its encoder drops those bits).
+        var handle = MemoryHandle.FromRegisters(c.U32(1), c.U32(2));
+        uint fraglen = c.U32(3), endpoint = c.U32(4);
         if (fraglen > PageSize) return Err(PkvmRules.FragTxExceedsPage, $"FFA_MEM_FRAG_TX: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
         if (fraglen % 16 != 0) return Err(PkvmRules.FragTxPartialConstituent, $"FFA_MEM_FRAG_TX: fragment length {fraglen} is not whole 16-byte constituents");
         if (_hostTx is not { } hostTx) return Err(PkvmRules.FragTxNoTx, "FFA_MEM_FRAG_TX: the host has no TX buffer registered");
@@ -91,15 +97,17 @@ public sealed partial class PkvmProxy
         if (ShareRanges(c, ranges) is { } denied)
         {
             // Abort the transaction at the SPMC; its answer is overwritten by DENIED.
-            var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, 0);
-            if (reclaim.Frame[0] != Fid.Success) c.Notes.Add($"WARN: the aborting FFA_MEM_RECLAIM answered 0x{reclaim.Frame[0]:X} ({reclaim.Error?.Name()}).");
+            var reclaim = Smc(c, new MemReclaim(handle, 0));
+            var reclaimRes = new Res(reclaim.Frame);
+            if (!reclaimRes.Is(Fid.Success)) c.Notes.Add($"WARN: the aborting FFA_MEM_RECLAIM answered 0x{reclaimRes.A0:X} ({reclaim.Error?.Name()}).");
             return Err(denied.Unaligned ? PkvmRules.FragTxRangeUnaligned : PkvmRules.FragTxRangeNotOwned,
                 $"FFA_MEM_FRAG_TX: {denied.Why}; the transaction was aborted with FFA_MEM_RECLAIM and " +
-                                        "pages shared by earlier fragments stay shared-owned for good");
+                "pages shared by earlier fragments stay shared-owned for good");
         }
 
-        var answer = Smc(c, Fid.MemFragTx, handleLo, handleHi, fraglen, endpoint);
-        if (answer.Frame[0] != Fid.Success && answer.Frame[0] != Fid.MemFragRx)
+        var answer = Smc(c.Spmc, c.Request.Vcpu, Regs.Frame(Fid.MemFragTx, handle.Low, handle.High, fraglen, endpoint));
+        var res = new Res(answer.Frame);
+        if (!res.Is(Fid.Success) && !res.Is(Fid.MemFragRx))
         {
             UnshareRanges(c, ranges); // rollback of this fragment only
             c.Notes.Add("pKVM unshared this fragment's pages again (the SPMC answered neither FFA_SUCCESS nor FFA_MEM_FRAG_RX).");

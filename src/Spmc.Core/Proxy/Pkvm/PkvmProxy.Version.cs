@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -18,15 +19,16 @@ public sealed partial class PkvmProxy
     /// </summary>
     private string? HypFfaInit(ISecureWorld spmc)
     {
-        var smccc = (uint)spmc.Handle(new FfaRequest(HostId, 0, SmcFrame.From(Fid.SmcccVersion))).Frame[0];
+        // SMCCC_VERSION is not an FF-A call: its frame is x0 alone, its answer the version in (the low half of) a0.
+        var smccc = (uint)new Res(spmc.Handle(new FfaRequest(HostId, 0, SmcFrame.From(Fid.SmcccVersion))).Frame).A0;
         if ((int)smccc < 0 || smccc < _p.MinSmcccVersion)
         {
             _bootNotes.Add($"boot: SMCCC version 0x{smccc:X} is below {FormatVersion(_p.MinSmcccVersion)}: hyp_ffa_init returned 0 without initialising FF-A (hyp version 0)");
             return null;
         }
 
-        var version = Smc(spmc, 0, SmcFrame.From(Fid.Version, _p.InitVersion));
-        var reply = version.Frame[0];
+        var version = Smc(spmc, 0, new VersionCall(_p.InitVersion).Encode());
+        var reply = new Res(version.Frame).A0; // FFA_VERSION answers a bare version (or -1) in a0, not an FF-A return
         if (IsNotSupported(reply))
         {
             _bootNotes.Add($"boot: FFA_VERSION({FormatVersion(_p.InitVersion)}) answered NOT_SUPPORTED: FF-A treated as absent (hyp version 0); host calls still meet the gate");
@@ -62,17 +64,17 @@ public sealed partial class PkvmProxy
     /// </summary>
     private (Rule Rule, string Why)? PostInit(ISecureWorld spmc, uint vcpu)
     {
-        var id = Smc(spmc, vcpu, SmcFrame.From(Fid.IdGet)).Frame;
-        if (id[0] != Fid.Success) return (PkvmRules.PostInitIdGet, $"hyp_ffa_post_init: FFA_ID_GET answered 0x{id[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
-        if (id[2] != HostId) return (PkvmRules.PostInitNotHostId, $"hyp_ffa_post_init: FFA_ID_GET gave ID 0x{id[2]:X}, not HOST_FFA_ID 0 (-EINVAL)");
+        var id = new Res(Smc(spmc, vcpu, new IdGet().Encode()).Frame);
+        if (!id.Is(Fid.Success)) return (PkvmRules.PostInitIdGet, $"hyp_ffa_post_init: FFA_ID_GET answered 0x{id.A0:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
+        if (id.A2 != HostId) return (PkvmRules.PostInitNotHostId, $"hyp_ffa_post_init: FFA_ID_GET gave ID 0x{id.A2:X}, not HOST_FFA_ID 0 (-EINVAL)");
 
-        var features = Smc(spmc, vcpu, SmcFrame.From(Fid.Features, Fid.RxTxMap64)).Frame;
-        if (features[0] != Fid.Success)
-            return (PkvmRules.PostInitFeatures, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) answered 0x{features[0]:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
-        var field = _p.MasksMinBufferSize ? features[2] & 3 : features[2];
+        var features = new Res(Smc(spmc, vcpu, new Features(Fid.RxTxMap64, 0).Encode()).Frame);
+        if (!features.Is(Fid.Success))
+            return (PkvmRules.PostInitFeatures, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) answered 0x{features.A0:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
+        var field = _p.MasksMinBufferSize ? features.A2 & 3 : features.A2;
         ulong? minimum = field switch { 0 => 4096, 1 => 65536, 2 => 16384, _ => null };
         if (minimum is null)
-            return (PkvmRules.PostInitMinBufferSize, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) w2 = 0x{features[2]:X}: " +
+            return (PkvmRules.PostInitMinBufferSize, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) w2 = 0x{features.A2:X}: " +
                    (_p.MasksMinBufferSize ? $"w2 & 3 = {field} is no minimum buffer size (-EINVAL)"
                        : $"this release switches on the whole w2, which is no minimum buffer size (-EINVAL; the & 3 mask came with 3f595291)"));
         if (minimum > PageSize)
@@ -86,11 +88,14 @@ public sealed partial class PkvmProxy
     /// version to the request; then hyp_ffa_post_init decides. Only x0 is set by pKVM on most paths: x1.. are
     /// whatever the release leaves in its res struct.
     /// </summary>
-    private Reply Version(HostCall c)
+    private Reply DoFfaVersion(HostCall c)
     {
-        var requested = c.W(1);
+        var requested = Decode<VersionCall>(c).Requested;
         var res = FreshRes();
         var leaks = _p.VersionFill == VersionFill.UninitialisedStack;
+
+        // do_ffa_version writes res.a0 alone: the version or a bare NOT_SUPPORTED; x1.. stay as res was. Register-level
+        // on purpose (what x1.. hold is the behaviour modelled).
         Reply Answer(ulong x0, Rule? rule = null, string? reason = null)
         {
             res[0] = x0;
@@ -114,13 +119,14 @@ public sealed partial class PkvmProxy
         if (Minor(requested) < Minor(_hypVersion))
         {
             // A downgrade: ask the SPMC first. Its reply becomes res (x1..x17 stay the SPMC's).
-            var spmc = Smc(c, Fid.Version, requested);
-            if (IsNotSupported(spmc.Frame[0]))
+            var spmc = Smc(c, new VersionCall(requested));
+            var a0 = new Res(spmc.Frame).A0;
+            if (IsNotSupported(a0))
                 // The SPMC's answer goes to the host as is: it keeps the SPMC's rule when the SPMC gave one.
                 return new Reply(spmc.Frame, (spmc.Rejection ?? PkvmRules.VersionDowngradeRefused.Reject()) with
                     { Reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim" });
-            if ((int)(uint)spmc.Frame[0] == -1)
-                c.Notes.Add($"pKVM {_p.Name} compares the SPMC's whole 64-bit x0 with -1: the zero-extended NOT_SUPPORTED (0x{spmc.Frame[0]:X}) " +
+            if ((int)(uint)a0 == -1)
+                c.Notes.Add($"pKVM {_p.Name} compares the SPMC's whole 64-bit x0 with -1: the zero-extended NOT_SUPPORTED (0x{a0:X}) " +
                             "is taken as acceptance and the hyp version is lowered anyway (fixed by the (s32) casts of 7.2).");
             res = spmc.Frame;
             leaks = false;
@@ -135,7 +141,7 @@ public sealed partial class PkvmProxy
 
     /// <summary>
     /// The res struct before do_ffa_version writes x0: zeroed from 2bd3c6c7 (7.2); before, uninitialised EL2 stack,
-    /// modelled as <see cref="UninitialisedPattern"/> | n in xn (the answer's note says so).
+    /// modelled as <see cref="UninitialisedPattern"/> | n in xn (the answer's note says so). Register-level on purpose.
     /// </summary>
     private SmcFrame FreshRes()
     {
