@@ -32,6 +32,7 @@ public sealed partial class PkvmProxy
         if (fraglen < minimum)
             return Err(PkvmRules.ShareFragmentTooShort, $"{name}: fragment length {fraglen} is below the {minimum} bytes of a header and one EMAD ({MinFragmentWhy()})");
         if (_hostTx is not { } hostTx) return Err(PkvmRules.ShareNoTx, $"{name}: the host has no TX buffer registered (FFA_RXTX_MAP first)");
+        // ffa_desc_buf.len: NO_MEMORY, not INVALID_PARAMETERS (6.10+; 6.3 leaves the length to the SPMC).
         if (_p.ChecksShareLength && len > _p.DescriptorBufferBytes)
             return Err(PkvmRules.ShareDescriptorTooLong, $"{name}: total length {len} exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer (ffa_desc_buf)");
 
@@ -39,6 +40,7 @@ public sealed partial class PkvmProxy
         Copy(hostTx, _hypTx, (int)fraglen);
 
         var emadOffset = EmadOffset(_hypTx);
+        // a6b49d27 (7.2): the EMAD, found through the host's ep_mem_offset since b4d96135, must lie in the fragment.
         if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
             return Err(PkvmRules.ShareEmadOutsideFragment, $"{name}: the EMAD at offset {emadOffset} (+{EmadSize()}) is not inside the {fraglen}-byte fragment");
         var compositeOffset = ReadU32(_hypTx + emadOffset + 4);
@@ -47,6 +49,7 @@ public sealed partial class PkvmProxy
         if (compositeOffset == 0) return Err(PkvmRules.ShareCompositeOffsetZero, $"{name}: the EMAD's composite offset is 0");
         if (endpoints != 1) return Err(PkvmRules.ShareEndpointCount, $"{name}: ep_count {endpoints} is not 1");
         if (sender != HostId) return Err(PkvmRules.ShareSenderNotHost, $"{name}: sender_id {EndpointId.Format(sender)} is not HOST_FFA_ID (0)");
+        // check_add_overflow (6.10+); 6.3 lets the offset wrap and reads outside the TX page (noted below).
         if (_p.ChecksCompositeOverflow && compositeOffset > uint.MaxValue - 16)
             return Err(PkvmRules.ShareCompositeOverflow, $"{name}: composite offset 0x{compositeOffset:X} + 16 overflows a u32");
         var compositeEnd = unchecked(compositeOffset + 16);

@@ -33,6 +33,7 @@ public sealed partial class PkvmProxy
             return Err(PkvmRules.ReclaimEmadOutsideFragment, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
         }
         var compositeOffset = ReadU32(_hypRx + emadOffset + 4);
+        // 8c6db30d (7.2) checks the whole composite header; before, only its offset, inside a WARN_ON.
         var bogus = _p.ReclaimChecksBounds ? (ulong)compositeOffset + 16 > len : compositeOffset > len;
         if (bogus || fraglen > PageSize)
         {
@@ -73,6 +74,7 @@ public sealed partial class PkvmProxy
         }
 
         var ranges = ReadU32(descriptor, compositeOffset + 4);
+        // 8c6db30d (7.2): addr_range_cnt constituents must lie within the SPMC's length; before, they were read regardless.
         if (_p.ReclaimChecksBounds && (ulong)compositeOffset + 16 + 16UL * ranges > len)
             return Err(PkvmRules.ReclaimRangesBeyondLength, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
 

@@ -110,6 +110,7 @@ public sealed partial class PkvmProxy
             return Answer(SmcccNotSupported, PkvmRules.VersionMajor, $"requested 0x{requested:X8}: major {Major(requested)} is not 1");
         if (_negotiated)
         {
+            // f4142693 (6.18): a lower minor is refused once negotiated; 6.10 answered the negotiated version.
             if (_p.RefusesDowngradeAfterNegotiation && Minor(requested) < Minor(_hypVersion))
                 return Answer(SmcccNotSupported, PkvmRules.VersionDowngradeAfterNegotiation,
                     $"{FormatVersion(requested)} is below the {FormatVersion(_hypVersion)} already negotiated (no downgrade once negotiated)");

@@ -102,6 +102,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         if (!IsFfaCall(funcId)) return spmc.Handle(request);
 
         var c = new HostCall(request, spmc, funcId);
+        // kvm_host_ffa_handler: nothing but FFA_VERSION until has_version_negotiated (6.10+), PASS IDs and undefined ones included.
         if (_p.NegotiatesVersion && funcId != Fid.Version && !_negotiated)
             return Finish(c, Err(PkvmRules.VersionNotNegotiated,
                 $"{Fid.Name(funcId)} before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then"));
