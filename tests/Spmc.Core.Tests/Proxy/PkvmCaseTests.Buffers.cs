@@ -1,3 +1,5 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Core.Proxy.Pkvm;
 using static Spmc.Core.Tests.Proxy.PkvmAssert;
 using static Spmc.Core.Tests.Proxy.ProxyHarness;
@@ -15,8 +17,7 @@ public sealed partial class PkvmCaseTests
     public void Case24_RxTxMap_TwoPages_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        var a = Err(h, h.Call(RxTxMap, T, R, 2), -2, RxTxMap, T, R, 2);
-        Assert.Equal("pKVM: FFA_RXTX_MAP page count 2 is not PAGE_SIZE/4096 (1)", a.Reason);
+        Err(h, h.Call(RxTxMap, T, R, 2), -2, "pkvm.rxtx-map.page-count", RxTxMap, T, R, 2);
         NoEl3(h);
     }
 
@@ -25,7 +26,7 @@ public sealed partial class PkvmCaseTests
     public void Case25_RxTxMap_UnalignedRx_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(RxTxMap, T, R + 0x800, 1), -2, RxTxMap, T, R + 0x800, 1);
+        Err(h, h.Call(RxTxMap, T, R + 0x800, 1), -2, "pkvm.rxtx-map.unaligned", RxTxMap, T, R + 0x800, 1);
         NoEl3(h);
     }
 
@@ -48,7 +49,7 @@ public sealed partial class PkvmCaseTests
     public void Case27_RxTxMap_Twice_IsDenied_NoEl3(string profile)
     {
         var h = ProxyHarness.Create(profile).Mapped();
-        Err(h, h.Call(RxTxMap, Q, Q + 0x1000, 1), -6, RxTxMap, Q, Q + 0x1000, 1);
+        Err(h, h.Call(RxTxMap, Q, Q + 0x1000, 1), -6, "pkvm.rxtx-map.already-mapped", RxTxMap, Q, Q + 0x1000, 1);
         NoEl3(h);
     }
 
@@ -58,9 +59,24 @@ public sealed partial class PkvmCaseTests
     {
         var h = ProxyHarness.Create(profile).Negotiated();
         h.Spmc.On(RxTxMap, SpmcMock.FfaError(-6).ToArray());
-        Err(h, h.Call(RxTxMap, T, R, 1), -6, RxTxMap, T, R, 1);
+        Err(h, h.Call(RxTxMap, T, R, 1), -6, "pkvm.rxtx-map.spmc-refused", RxTxMap, T, R, 1);
         Assert.Equal(Stage2State.Owned, h.StateOf(T));
         Assert.Equal(Stage2State.Owned, h.StateOf(R));
+    }
+
+    /// <summary>The error is the SPMC's: so is the rule, when the SPMC names one (the real SPMC always does).</summary>
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void Case28_SpmcRefusesTheHypervisorsBuffers_WithItsOwnRule_TheHostGetsThatRule(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        h.Spmc.Refuse(RxTxMap, new Rejection(FfaError.Denied, "spmc.rxtx-map.refused", "FFA_RXTX_MAP: no"), SpmcMock.FfaError(-6).ToArray());
+        var a = h.Call(RxTxMap, T, R, 1);
+        Assert.Equal([Error, 0, 0xFFFF_FFFF_FFFF_FFFA, 0], a.Frame.ToArray()[..4]);
+        Assert.Equal(FfaErrorCode.Denied, (int?)a.Error);
+        Assert.Equal("spmc.rxtx-map.refused", a.Rule);
+        Assert.StartsWith("pKVM: FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers", a.Reason);
+        Assert.Equal(Stage2State.Owned, h.StateOf(T));
     }
 
     [Theory]
@@ -68,7 +84,7 @@ public sealed partial class PkvmCaseTests
     public void Case29_RxTxMap_TxEqualsRx_FailsAtTheSecondShare_AndRollsBack(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(RxTxMap, T, T, 1), -2, RxTxMap, T, T, 1);
+        Err(h, h.Call(RxTxMap, T, T, 1), -2, "pkvm.rxtx-map.share-hyp-failed", RxTxMap, T, T, 1);
         El3Saw(h, RxTxMap, RxTxUnmap);
         Assert.Equal(0UL, h.Spmc.Frames[1][1]);
         Assert.Equal(Stage2State.Owned, h.StateOf(T));
@@ -79,7 +95,7 @@ public sealed partial class PkvmCaseTests
     public void Case30_RxTxMap_TxNotHostOwned_IsInvalidParameters_HypBuffersUnmappedAgain(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(RxTxMap, GuestPage, R, 1), -2, RxTxMap, GuestPage, R, 1);
+        Err(h, h.Call(RxTxMap, GuestPage, R, 1), -2, "pkvm.rxtx-map.share-hyp-failed", RxTxMap, GuestPage, R, 1);
         El3Saw(h, RxTxMap, RxTxUnmap);
         Assert.Equal(Stage2State.Owned, h.StateOf(R));
     }
@@ -89,7 +105,7 @@ public sealed partial class PkvmCaseTests
     public void Case31_RxTxUnmap_NonZeroId_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Mapped();
-        Err(h, h.Call(RxTxUnmap, 0x0001_0000), -2, RxTxUnmap, 0x0001_0000);
+        Err(h, h.Call(RxTxUnmap, 0x0001_0000), -2, "pkvm.rxtx-unmap.not-host-id", RxTxUnmap, 0x0001_0000);
         NoEl3(h);
         Assert.Equal(Stage2State.SharedWithHyp, h.StateOf(T));
     }
@@ -99,7 +115,7 @@ public sealed partial class PkvmCaseTests
     public void Case32_RxTxUnmap_NothingMapped_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(RxTxUnmap, 0), -2, RxTxUnmap, 0);
+        Err(h, h.Call(RxTxUnmap, 0), -2, "pkvm.rxtx-unmap.not-mapped", RxTxUnmap, 0);
         NoEl3(h);
     }
 
@@ -124,7 +140,7 @@ public sealed partial class PkvmCaseTests
     public void Case59_PartitionInfoGet_NoHostRx_IsBusy_NoEl3(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(PartInfo), -4, PartInfo);
+        Err(h, h.Call(PartInfo), -4, "pkvm.partition-info-get.no-host-rx", PartInfo);
         NoEl3(h);
     }
 
@@ -181,7 +197,7 @@ public sealed partial class PkvmCaseTests
     {
         var h = ProxyHarness.Create(profile).Mapped();
         h.Spmc.On(PartInfo, SpmcMock.Success, 0, 200, 24);
-        Err(h, h.Call(PartInfo), -8, PartInfo);
+        Err(h, h.Call(PartInfo), -8, "pkvm.partition-info-get.copy-exceeds-page", PartInfo);
     }
 
     [Theory]

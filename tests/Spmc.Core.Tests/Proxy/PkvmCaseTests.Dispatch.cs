@@ -31,7 +31,7 @@ public sealed partial class PkvmCaseTests
     public void Case02_IdGetBeforeNegotiation_IsInvalidParameters_NoEl3(string profile)
     {
         var h = ProxyHarness.Create(profile);
-        Err(h, h.Call(0x8400_0069), -2, 0x8400_0069);
+        Err(h, h.Call(0x8400_0069), -2, "pkvm.version.not-negotiated", 0x8400_0069);
         NoEl3(h);
     }
 
@@ -40,7 +40,7 @@ public sealed partial class PkvmCaseTests
     public void Case03_UndefinedInRangeIdBeforeNegotiation_IsInvalidParameters_NoEl3(string profile)
     {
         var h = ProxyHarness.Create(profile);
-        Err(h, h.Call(0x8400_00F0), -2, 0x8400_00F0);
+        Err(h, h.Call(0x8400_00F0), -2, "pkvm.version.not-negotiated", 0x8400_00F0);
         NoEl3(h);
     }
 
@@ -49,7 +49,7 @@ public sealed partial class PkvmCaseTests
     public void Case04_RxTxMapBeforeNegotiation_IsInvalidParameters_NoStateChange(string profile)
     {
         var h = ProxyHarness.Create(profile);
-        Err(h, h.Call(0xC400_0066, ProxyHarness.T, ProxyHarness.R, 1), -2, 0xC400_0066, ProxyHarness.T, ProxyHarness.R, 1);
+        Err(h, h.Call(0xC400_0066, ProxyHarness.T, ProxyHarness.R, 1), -2, "pkvm.version.not-negotiated", 0xC400_0066, ProxyHarness.T, ProxyHarness.R, 1);
         NoEl3(h);
         Assert.Equal(Stage2State.Owned, h.StateOf(ProxyHarness.T));
         Assert.Null(h.Proxy.State.HostTx);
@@ -83,7 +83,7 @@ public sealed partial class PkvmCaseTests
     public void Case21_DenyList_IsNotSupported_NoEl3(string profile, uint id)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(id, 1, 2, 3), -1, id, 1, 2, 3);
+        Err(h, h.Call(id, 1, 2, 3), -1, "pkvm.deny-list", id, 1, 2, 3);
         NoEl3(h);
     }
 

@@ -26,7 +26,7 @@ public sealed partial class PkvmCaseTests
     public void Case17_Features_DirectReq2_IsNotSupported_NoEl3(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Features, 0xC400_008D), -1, Features, 0xC400_008D);
+        Err(h, h.Call(Features, 0xC400_008D), -1, "pkvm.features.denied-id", Features, 0xC400_008D);
         NoEl3(h);
     }
 
@@ -35,7 +35,7 @@ public sealed partial class PkvmCaseTests
     public void Case18_Features_RxTxMap32IsDenied_RxTxMap64GoesToEl3Unchanged(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(Features, 0x8400_0066), -1, Features, 0x8400_0066);
+        Err(h, h.Call(Features, 0x8400_0066), -1, "pkvm.features.denied-id", Features, 0x8400_0066);
         NoEl3(h);
 
         h.Spmc.On(Features, F(SpmcMock.Success, 0, 0x0001_0000, 0, 0, 0, 0, 0, 0x88).ToArray());
@@ -68,7 +68,7 @@ public sealed partial class PkvmCaseTests
         }
         else
         {
-            Err(h, a, -1, Features, 0x8400_007F);
+            Err(h, a, -1, "pkvm.features.denied-id", Features, 0x8400_007F);
             NoEl3(h);
         }
     }

@@ -18,7 +18,7 @@ public sealed partial class PkvmCaseTests
         Assert.Equal(ulong.MaxValue, a.Frame[0]);
         Assert.Equal([0UL, 0, 0], a.Frame.ToArray()[1..4]);
         Assert.Equal(input.ToArray()[4..], a.Frame.ToArray()[4..]);
-        Assert.Contains("guest", a.Reason);
+        Assert.Equal("pkvm.guest.no-ffa", a.Rule);
         NoEl3(h);
     }
 

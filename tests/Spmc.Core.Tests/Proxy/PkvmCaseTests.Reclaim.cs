@@ -88,7 +88,7 @@ public sealed partial class PkvmCaseTests
         var (h, d) = SharedP(profile);
         d.CompositeOffset = (uint)d.Length - 8; // composite_off ≤ len, but composite_off + 16 > len
         RetrieveAnswers(h, d.Bytes);
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.composite-beyond-length", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         El3Saw(h, RetrieveReq64, RxRelease);
         Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
     }
@@ -99,7 +99,7 @@ public sealed partial class PkvmCaseTests
     {
         var (h, d) = SharedP(profile);
         RetrieveAnswers(h, d.Bytes, len: 0x1_0000, fraglen: (uint)d.Length);
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -3, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -3, "pkvm.mem-reclaim.descriptor-too-long", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         El3Saw(h, RetrieveReq64, RxRelease);
     }
 
@@ -110,10 +110,66 @@ public sealed partial class PkvmCaseTests
         var (h, d) = SharedP(profile);
         RetrieveAnswers(h, d.Bytes, len: 8192, fraglen: 4096);
         h.Spmc.On(FragRx, SpmcMock.FfaError(-2).ToArray());
-        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -2, Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -2, "pkvm.mem-reclaim.frag-rx-failed", Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         Assert.Equal((uint)FragRx, h.Spmc.Ids[^1]);
         Assert.Equal([FragRx, SpmcMock.HandleLo, SpmcMock.HandleHi, 4096, 0], h.Spmc.Frames[^1].ToArray()[..5]);
         Assert.DoesNotContain((uint)Reclaim, h.Spmc.Ids);
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
+    }
+
+    /// <summary>The hypervisor's RX released after a refused retrieve, by the releases that release it.</summary>
+    private static uint[] RetrieveThenRelease(ProxyHarness h) => h.Profile.ReclaimReleasesRx ? [RetrieveReq64, RxRelease] : [RetrieveReq64];
+
+    [Theory]
+    [MemberData(nameof(Profiles.Newest), MemberType = typeof(Profiles))]
+    public void MemReclaim_RetrievedEmadOutsideTheFragment_IsInvalidParameters_AfterRxRelease(string profile)
+    {
+        var (h, d) = SharedP(profile);
+        d.EpMemOffset = 4090;
+        RetrieveAnswers(h, d.Bytes);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -2, "pkvm.mem-reclaim.emad-outside-fragment",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        El3Saw(h, RetrieveReq64, RxRelease);
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void MemReclaim_RetrievedFragmentLongerThanAPage_IsAborted(string profile)
+    {
+        var (h, d) = SharedP(profile);
+        RetrieveAnswers(h, d.Bytes, len: 8192, fraglen: 5000);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.fragment-exceeds-page",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        El3Saw(h, RetrieveThenRelease(h));
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
+    }
+
+    /// <summary>pKVM trusts the length of each fragment and would loop for ever on an empty one: the model stops.</summary>
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void MemReclaim_EmptyFragmentFromFragRx_IsAbortedByTheModel(string profile)
+    {
+        var (h, d) = SharedP(profile);
+        RetrieveAnswers(h, d.Bytes, len: 8192, fraglen: 4096);
+        h.Spmc.On(FragRx, FragTx, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        var a = Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.empty-fragment",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Assert.Contains("loops for ever", a.Note);
+        Assert.Equal((uint)FragRx, h.Spmc.Ids[^1]);
+        Assert.DoesNotContain((uint)Reclaim, h.Spmc.Ids);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Newest), MemberType = typeof(Profiles))]
+    public void MemReclaim_CompositeClaimingMoreConstituentsThanTheLength_IsAborted_NoReclaimSent(string profile)
+    {
+        var (h, d) = SharedP(profile);
+        BitConverter.GetBytes(5u).CopyTo(d.Bytes, d.CompositeAt + 4); // addr_range_cnt 5 in a descriptor holding 1
+        RetrieveAnswers(h, d.Bytes);
+        Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.ranges-beyond-length",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        El3Saw(h, RetrieveReq64, RxRelease);
         Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
     }
 }

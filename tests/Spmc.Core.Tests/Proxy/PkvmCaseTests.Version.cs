@@ -1,3 +1,5 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Proxy.Pkvm;
@@ -23,6 +25,7 @@ public sealed partial class PkvmCaseTests
         var a = h.Call(Version, 0x2_0000);
         Assert.Equal(AllOnes, a.Frame[0]);
         ZeroFrom(a, 1);
+        Assert.Equal("pkvm.version.major-not-1", a.Rule);
         Assert.False(h.Proxy.Negotiated);
         NoEl3(h);
     }
@@ -70,6 +73,7 @@ public sealed partial class PkvmCaseTests
         h.Spmc.On(Version, 0xFFFF_FFFF);
         var a = h.Call(Version, 0x1_0000);
         Assert.Equal(0xFFFF_FFFFUL, a.Frame[0]);
+        Assert.Equal("pkvm.version.downgrade-refused", a.Rule); // the mock SPMC gives no rule of its own
         Assert.False(h.Proxy.Negotiated);
         Assert.Equal(0x1_0002u, h.Proxy.HypVersion);
         El3Saw(h, Version);
@@ -80,7 +84,9 @@ public sealed partial class PkvmCaseTests
     public void Case11_VersionNegotiation_LowerMinorAfterNegotiation_IsNotSupported(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Assert.Equal(AllOnes, h.Call(Version, 0x1_0001).Frame[0]);
+        var a = h.Call(Version, 0x1_0001);
+        Assert.Equal(AllOnes, a.Frame[0]);
+        Assert.Equal("pkvm.version.downgrade-after-negotiation", a.Rule);
         NoEl3(h);
     }
 
@@ -111,7 +117,7 @@ public sealed partial class PkvmCaseTests
         var a = h.Call(Version, 0x1_0002);
         Assert.Equal(AllOnes, a.Frame[0]);
         Assert.Equal(FfaErrorCode.NotSupported, (int?)a.Error);
-        Assert.Contains("HOST_FFA_ID", a.Reason);
+        Assert.Equal("pkvm.version.post-init.not-host-id", a.Rule);
         Assert.False(h.Proxy.Negotiated);
 
         h.Spmc.On(IdGet, SpmcMock.Success, 0, 0);
@@ -119,27 +125,68 @@ public sealed partial class PkvmCaseTests
         Assert.True(h.Proxy.Negotiated);
     }
 
-    public static TheoryData<string, ulong, bool> Case15Data()
+    [Theory]
+    [MemberData(nameof(Profiles.Newest), MemberType = typeof(Profiles))]
+    public void Case10_DowngradeRefusedBySpmc_KeepsTheSpmcsOwnRule(string profile)
     {
-        var data = new TheoryData<string, ulong, bool>();
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.Refuse(Version, new Rejection(FfaError.NotSupported, "spmc.version.refused", "FFA_VERSION: no"), 0xFFFF_FFFF);
+        var a = h.Call(Version, 0x1_0000);
+        Assert.Equal(0xFFFF_FFFFUL, a.Frame[0]);
+        Assert.Equal("spmc.version.refused", a.Rule);
+        Assert.Equal(FfaErrorCode.NotSupported, (int?)a.Error);
+        Assert.False(h.Proxy.Negotiated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PostInit_IdGetNotAnsweredWithSuccess_IsNotSupported_VersionStaysUnnegotiated(string profile)
+    {
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.On(IdGet, SpmcMock.FfaError(-2).ToArray());
+        var a = h.Call(Version, 0x1_0002);
+        Assert.Equal(AllOnes, a.Frame[0]);
+        Assert.Equal("pkvm.version.post-init.id-get-failed", a.Rule);
+        Assert.False(h.Proxy.Negotiated);
+        El3Saw(h, IdGet);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PostInit_FeaturesOfRxTxMapNotAnsweredWithSuccess_IsNotSupported(string profile)
+    {
+        var h = ProxyHarness.Create(profile);
+        h.Spmc.On(Features, f => (uint)f[1] == 0xC400_0066 ? SpmcMock.FfaError(-1) : SpmcMock.Echo());
+        var a = h.Call(Version, 0x1_0002);
+        Assert.Equal(AllOnes, a.Frame[0]);
+        Assert.Equal("pkvm.version.post-init.features-failed", a.Rule);
+        Assert.False(h.Proxy.Negotiated);
+    }
+
+    public static TheoryData<string, ulong, string?> Case15Data()
+    {
+        var data = new TheoryData<string, ulong, string?>();
         foreach (var p in new[] { "pkvm-6.18", "pkvm-7.2", "pkvm-7.4" })
         {
-            data.Add(p, 0x0001_0001, false); // min 64K > PAGE_SIZE
-            data.Add(p, 0x0001_0000, true);  // max pages in w2[31:16], min 4K: accepted thanks to the mask
-            data.Add(p, 3, false);           // reserved encoding
+            data.Add(p, 0x0001_0001, "pkvm.version.post-init.min-buffer-above-page"); // min 64K > PAGE_SIZE
+            data.Add(p, 0x0001_0000, null);  // max pages in w2[31:16], min 4K: accepted thanks to the mask
+            data.Add(p, 3, "pkvm.version.post-init.min-buffer-size-unknown");          // reserved encoding
         }
         return data;
     }
 
+    /// <summary><paramref name="refusedBy"/>: the rule that fails the negotiation, null when it succeeds.</summary>
     [Theory]
     [MemberData(nameof(Case15Data))]
-    public void Case15_VersionNegotiation_FeaturesRxTxMapMinimumSize_IsMaskedWithThree(string profile, ulong w2, bool negotiates)
+    public void Case15_VersionNegotiation_FeaturesRxTxMapMinimumSize_IsMaskedWithThree(string profile, ulong w2, string? refusedBy)
     {
+        var negotiates = refusedBy is null;
         var h = ProxyHarness.Create(profile);
         h.Spmc.On(Features, f => (uint)f[1] == 0xC400_0066 ? F(SpmcMock.Success, 0, w2) : SpmcMock.Echo());
         var a = h.Call(Version, 0x1_0002);
         Assert.Equal(negotiates ? 0x1_0002UL : AllOnes, a.Frame[0]);
         Assert.Equal(negotiates, h.Proxy.Negotiated);
+        Assert.Equal(refusedBy, a.Rule);
     }
 }
 

@@ -82,7 +82,7 @@ public sealed class PkvmProfileDifferenceTests
         {
             var a = h.Call(id, 1);
             if (passes) Passed(a, SpmcMock.Echo());
-            else Err(h, a, -1, id, 1);
+            else Err(h, a, -1, "pkvm.deny-list", id, 1);
         }
         Assert.Equal(passes ? 4 : 0, h.Spmc.Frames.Count);
     }
@@ -91,7 +91,7 @@ public sealed class PkvmProfileDifferenceTests
     public void Case22_Pkvm63_DirectReq32_IsDenied()
     {
         var h = ProxyHarness.Create("pkvm-6.3");
-        Err(h, h.Call(0x8400_006F, 0x8001), -1, 0x8400_006F, 0x8001);
+        Err(h, h.Call(0x8400_006F, 0x8001), -1, "pkvm.deny-list", 0x8400_006F, 0x8001);
         NoEl3(h);
     }
 
@@ -135,7 +135,7 @@ public sealed class PkvmProfileDifferenceTests
 
         h.Spmc.On(RetrieveReq64, _ => F(RetrieveResp, 0x1_0000, (ulong)d.Length));
         h.Spmc.Mark();
-        Err(h, h.Call(Reclaim, 1, 0, 0), -3, Reclaim, 1, 0, 0);
+        Err(h, h.Call(Reclaim, 1, 0, 0), -3, "pkvm.mem-reclaim.descriptor-too-long", Reclaim, 1, 0, 0);
         Assert.Equal([RetrieveReq64], h.Spmc.Ids);
     }
 
@@ -199,14 +199,14 @@ public sealed class PkvmProfileDifferenceTests
         h.Spmc.On(Features, f => (uint)f[1] == RxTxMap ? F(SpmcMock.Success, 0, 0x0001_0000) : SpmcMock.Echo());
         var a = h.Call(Version, 0x1_0002);
         Assert.Equal(negotiates, h.Proxy.Negotiated);
-        if (!negotiates) Assert.Contains("whole w2", a.Reason);
+        Assert.Equal(negotiates ? null : "pkvm.version.post-init.min-buffer-size-unknown", a.Rule);
     }
 
     [Fact]
     public void Case05_Pkvm610_SveHintBitIsNotCleared_VersionWithTheBitIsGated()
     {
         var h = ProxyHarness.Create("pkvm-6.10");
-        Err(h, h.Call(0x8401_0063, 0x1_0002), -2, 0x8401_0063, 0x1_0002);
+        Err(h, h.Call(0x8401_0063, 0x1_0002), -2, "pkvm.version.not-negotiated", 0x8401_0063, 0x1_0002);
         NoEl3(h);
     }
 
@@ -252,14 +252,13 @@ public sealed class PkvmProfileDifferenceTests
     }
 
     [Theory]
-    [InlineData("pkvm-6.18", "below the 80 bytes")]
-    [InlineData("pkvm-7.2", "composite header at 64")]
+    [InlineData("pkvm-6.18", "pkvm.mem-share.fragment-too-short")]
+    [InlineData("pkvm-7.2", "pkvm.mem-share.composite-outside-fragment")]
     public void Case37_MinimumFragment_618Is80WhateverTheVersion_72FollowsTheVersion(string profile, string rule)
     {
         // At v1.1 a 64-byte fragment is the header and one EMAD: 7.2 accepts that minimum and fails the next check.
         var h = ProxyHarness.Create(profile).Mapped(0x1_0001);
-        var a = Err(h, h.Share(h.D((P, 1)), 64, 64), -2, Share32, 64, 64);
-        Assert.Contains(rule, a.Reason);
+        Err(h, h.Share(h.D((P, 1)), 64, 64), -2, rule, Share32, 64, 64);
     }
 
     [Theory]
@@ -312,7 +311,7 @@ public sealed class PkvmProfileDifferenceTests
         var h = ProxyHarness.Create(profile).Negotiated();
         var a = h.Call(BitmapCreate, 1);
         if (passes) Passed(a, SpmcMock.Echo());
-        else Err(h, a, -1, BitmapCreate, 1);
+        else Err(h, a, -1, "pkvm.deny-list", BitmapCreate, 1);
     }
 
     [Fact]
@@ -341,7 +340,7 @@ public sealed class PkvmProfileDifferenceTests
         var h = ProxyHarness.Create("pkvm-7.2", spmc => spmc.On(Version, 0xFFFF_FFFF));
         Assert.NotNull(h.Proxy.Stage2);
         Assert.Equal(0u, h.Proxy.HypVersion);
-        Err(h, h.Call(IdGet), -2, IdGet); // still gated
+        Err(h, h.Call(IdGet), -2, "pkvm.version.not-negotiated", IdGet); // still gated
         Assert.Equal(0UL, h.Call(Version, 0x1_0001).Frame[0]); // digest §6: the edge case with no use in practice
         Assert.True(h.Proxy.Negotiated);
         Assert.Equal("0.0", h.Proxy.State.Version);

@@ -67,7 +67,7 @@ public sealed class PkvmSystemTests
         Assert.Equal(Error, o.Frame[0]);
         Assert.Equal(0xFFFF_FFFF_FFFF_FFFEUL, o.Frame[2]);
         Assert.Equal("INVALID_PARAMETERS", o.Decoded.Error);
-        Assert.StartsWith("pKVM: FFA_ID_GET before the host negotiated a version", o.Decoded.Reason);
+        Assert.Equal("pkvm.version.not-negotiated", o.Decoded.Rule);
         Assert.Empty(o.Decoded.Hops!);
     }
 
@@ -103,7 +103,7 @@ public sealed class PkvmSystemTests
             new ProxyContext(config, memory, map, port));
         var a = proxy.Forward(new FfaRequest(Host, 0, F(0x8400_0063, 0x1_0002)), port);
         Assert.Equal(ulong.MaxValue, a.Frame[0]);
-        Assert.Contains("w2 = 0x10000", a.Reason);
+        Assert.Equal("pkvm.version.post-init.min-buffer-size-unknown", a.Rule);
         Assert.False(proxy.Negotiated);
     }
 
@@ -175,7 +175,8 @@ public sealed class PkvmSystemTests
         var again = sys.Call(Host, F(0x8400_007D, 0, 8));
         Assert.Equal(0xFFFF_FFFAUL, again.Frame[2]); // the SPMC's DENIED (bitmap exists; zero-extended u32), not a proxy-made error
         Assert.Equal("DENIED", again.Decoded.Error);
-        Assert.DoesNotContain("pKVM", again.Decoded.Reason);
+        Assert.NotNull(again.Decoded.Rule);
+        Assert.DoesNotMatch("^pkvm\\.", again.Decoded.Rule); // the SPMC's own rule, not one of the proxy's
     }
 
     [Fact]
@@ -197,7 +198,7 @@ public sealed class PkvmSystemTests
         var d = PkvmEndToEndTests.ShareDescriptor(MemoryDescriptorLayout.V1_2, HypRx);
         var o = sys.Call(Host, F(0x8400_0073, (ulong)d.Length, (ulong)d.Length), writes: [new MemoryWrite(HostTx, d)]);
         Assert.Equal(0xFFFF_FFFF_FFFF_FFFAUL, o.Frame[2]);
-        Assert.Contains("hyp (proxy RX)", o.Decoded.Reason);
+        Assert.Equal("pkvm.mem-share.range-not-owned", o.Decoded.Rule);
         Assert.Empty(o.Decoded.Hops!);
     }
 

@@ -210,7 +210,7 @@ public static class PkvmAssert
 {
     public const ulong Error = 0x8400_0060, Success = 0x8400_0061;
 
-    private static string Show(FfaAnswer a) => $"{a.Frame} error={a.Error} reason={a.Reason} note={a.Note}";
+    private static string Show(FfaAnswer a) => $"{a.Frame} error={a.Error} rule={a.Rule} reason={a.Reason} note={a.Note}";
 
     /// <summary>x4..x17: zero (x0..x17 releases) or the host's input (x0..x3 releases).</summary>
     private static void Upper(ProxyHarness h, FfaAnswer a, SmcFrame input, SmcFrame? expected = null)
@@ -219,18 +219,26 @@ public static class PkvmAssert
             Assert.True(a.Frame[i] == (h.Smccc12 ? expected?[i] ?? 0 : input[i]), $"x{i}: {Show(a)}");
     }
 
-    /// <summary>ERR(e): x0 = FFA_ERROR, x2 = e sign-extended, x1 = x3 = 0, x4..x17 per width; the reason names a pKVM rule.</summary>
-    public static FfaAnswer Err(ProxyHarness h, FfaAnswer a, int code, SmcFrame input)
+    /// <summary>
+    /// ERR(e): x0 = FFA_ERROR, x2 = e sign-extended, x1 = x3 = 0, x4..x17 per width; refused by a pKVM rule, by
+    /// <paramref name="rule"/> when given (its ID, see PkvmRules).
+    /// </summary>
+    public static FfaAnswer Err(ProxyHarness h, FfaAnswer a, int code, SmcFrame input, string? rule = null)
     {
         Assert.True(a.Frame[0] == Error && a.Frame[2] == (ulong)(long)code && a.Frame[1] == 0 && a.Frame[3] == 0,
             $"expected ERR({code}): {Show(a)}");
         Upper(h, a, input);
         Assert.Equal(code, (int?)a.Error);
-        Assert.StartsWith("pKVM: ", a.Reason);
+        Assert.StartsWith("pkvm.", a.Rule);
+        if (rule is not null) Assert.Equal(rule, a.Rule);
         return a;
     }
 
     public static FfaAnswer Err(ProxyHarness h, FfaAnswer a, int code, params ulong[] input) => Err(h, a, code, SmcFrame.From(input));
+
+    /// <summary>ERR(e) refused by the rule with ID <paramref name="rule"/>.</summary>
+    public static FfaAnswer Err(ProxyHarness h, FfaAnswer a, int code, string rule, params ulong[] input) =>
+        Err(h, a, code, SmcFrame.From(input), rule);
 
     /// <summary>OK(p): x0 = FFA_SUCCESS_32, x2 = p, everything else 0 (x4..x17 per width).</summary>
     public static FfaAnswer Ok(ProxyHarness h, FfaAnswer a, ulong prop, SmcFrame input)

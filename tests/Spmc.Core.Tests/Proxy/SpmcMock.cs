@@ -1,3 +1,4 @@
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Proxy;
@@ -18,6 +19,7 @@ public sealed class SpmcMock : ISecureWorld
     public const ulong ShareHandle = 0x0000_0007_0000_1234, HandleLo = 0x1234, HandleHi = 7;
 
     private readonly Dictionary<uint, Func<SmcFrame, SmcFrame>> _scripts = [];
+    private readonly Dictionary<uint, Rejection> _rejections = [];
     private int _mark;
 
     /// <summary>Every frame received, boot included, with its caller.</summary>
@@ -36,12 +38,22 @@ public sealed class SpmcMock : ISecureWorld
 
     public void On(uint functionId, params ulong[] answer) => On(functionId, _ => SmcFrame.From(answer));
 
+    /// <summary>
+    /// Answers <paramref name="functionId"/> with <paramref name="answer"/> and <paramref name="rejection"/>, as the
+    /// real SPMC names the rule of each refusal (the scripts alone give answers without one).
+    /// </summary>
+    public void Refuse(uint functionId, Rejection rejection, params ulong[] answer)
+    {
+        On(functionId, answer);
+        _rejections[functionId] = rejection;
+    }
+
     public FfaAnswer Handle(FfaRequest request)
     {
         Received.Add((request.Caller, request.Args));
         var id = request.Args.FunctionId;
         var frame = _scripts.TryGetValue(id, out var script) ? script(request.Args) : Default(request.Args);
-        return new FfaAnswer(frame);
+        return new FfaAnswer(frame, _rejections.GetValueOrDefault(id));
     }
 
     public static SmcFrame Echo()

@@ -1,4 +1,4 @@
-using Spmc.Abi.Ffa;
+using Spmc.Abi.Calls;
 using Spmc.Core.Calls;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -11,11 +11,11 @@ public sealed partial class PkvmProxy
     /// widths) are answered at EL2 with w2 = 0 (no dynamically allocated buffers); anything else — feature IDs
     /// included — goes to the SPMC unmodified and its answer comes back verbatim.
     /// </summary>
-    private FfaAnswer Features(HostCall c)
+    private FfaAnswer DoFfaFeatures(HostCall c)
     {
-        var id = c.W(1);
+        var id = Decode<Features>(c).Query;
         if (_p.DenyList.Contains(id))
-            return Finish(c, Err(FfaError.NotSupported, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
+            return Finish(c, Err(PkvmRules.FeaturesDenied, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
         if (id is Fid.MemShare32 or Fid.MemShare64 or Fid.MemLend32 or Fid.MemLend64)
             return Finish(c, Ok(0));
         return Pass(c);

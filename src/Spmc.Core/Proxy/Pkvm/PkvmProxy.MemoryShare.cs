@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -14,55 +15,62 @@ public sealed partial class PkvmProxy
     /// constituent of the first fragment moved OWNED → SHARED_OWNED in the host stage 2. Whatever the SPMC answers
     /// goes to the host verbatim; if it is not the expected success, the pages are unshared again.
     /// </summary>
-    private Reply MemXfer(HostCall c, uint fid64)
+    private Reply DoFfaMemXfer(HostCall c, bool share)
     {
-        var name = fid64 == Fid.MemShare64 ? "FFA_MEM_SHARE" : "FFA_MEM_LEND";
-        uint len = c.W(1), fraglen = c.W(2);
-        ulong addrMbz = c.X(3);
-        var pagesMbz = c.W(4); // only the low 32 bits of x4 are checked
-        if (addrMbz != 0 || pagesMbz != 0)
-            return Err(FfaError.InvalidParameters, $"{name}: x3 (address) and w4 (page count) must be zero: no dynamically allocated buffers (x3 = 0x{addrMbz:X}, w4 = 0x{pagesMbz:X})");
-        if (fraglen > len) return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} exceeds the total length {len}");
-        if (fraglen > PageSize) return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
+        var name = share ? "FFA_MEM_SHARE" : "FFA_MEM_LEND";
+        // __do_ffa_mem_xfer reads w1/w2 as u32 and all of x3 whatever the width, and only the low 32 bits of x4;
+        // MemShare.Decode would read x1/x2 of an SMC64 call and w3 of an SMC32 one, and refuse lengths above 2^31.
+        MemTransactionCall host = share
+            ? new MemShare(c.U32(1), c.U32(2), c.U64(3), c.U32(4), c.Frame.Is64)
+            : new MemLend(c.U32(1), c.U32(2), c.U64(3), c.U32(4), c.Frame.Is64);
+        uint len = host.TotalLength, fraglen = host.FragmentLength;
+        if (host.UsesOwnBuffer)
+            return Err(PkvmRules.ShareDynamicBuffer, $"{name}: x3 (address) and w4 (page count) must be zero: no dynamically allocated buffers (x3 = 0x{host.Buffer:X}, w4 = 0x{host.PageCount:X})");
+        if (fraglen > len) return Err(PkvmRules.ShareFragmentExceedsTotal, $"{name}: fragment length {fraglen} exceeds the total length {len}");
+        if (fraglen > PageSize) return Err(PkvmRules.ShareFragmentExceedsPage, $"{name}: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
         var minimum = MinFragment();
         if (fraglen < minimum)
-            return Err(FfaError.InvalidParameters, $"{name}: fragment length {fraglen} is below the {minimum} bytes of a header and one EMAD ({MinFragmentWhy()})");
-        if (_hostTx is not { } hostTx) return Err(FfaError.InvalidParameters, $"{name}: the host has no TX buffer registered (FFA_RXTX_MAP first)");
+            return Err(PkvmRules.ShareFragmentTooShort, $"{name}: fragment length {fraglen} is below the {minimum} bytes of a header and one EMAD ({MinFragmentWhy()})");
+        if (_hostTx is not { } hostTx) return Err(PkvmRules.ShareNoTx, $"{name}: the host has no TX buffer registered (FFA_RXTX_MAP first)");
+        // ffa_desc_buf.len: NO_MEMORY, not INVALID_PARAMETERS (6.10+; 6.3 leaves the length to the SPMC).
         if (_p.ChecksShareLength && len > _p.DescriptorBufferBytes)
-            return Err(FfaError.NoMemory, $"{name}: total length {len} exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer (ffa_desc_buf)");
+            return Err(PkvmRules.ShareDescriptorTooLong, $"{name}: total length {len} exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer (ffa_desc_buf)");
 
         // Everything from here on reads the hypervisor's copy: exactly what the SPMC will see.
         Copy(hostTx, _hypTx, (int)fraglen);
 
         var emadOffset = EmadOffset(_hypTx);
+        // a6b49d27 (7.2): the EMAD, found through the host's ep_mem_offset since b4d96135, must lie in the fragment.
         if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
-            return Err(FfaError.InvalidParameters, $"{name}: the EMAD at offset {emadOffset} (+{EmadSize()}) is not inside the {fraglen}-byte fragment");
+            return Err(PkvmRules.ShareEmadOutsideFragment, $"{name}: the EMAD at offset {emadOffset} (+{EmadSize()}) is not inside the {fraglen}-byte fragment");
         var compositeOffset = ReadU32(_hypTx + emadOffset + 4);
         var endpoints = ReadU32(_hypTx + 28);
         var sender = ReadU16(_hypTx);
-        if (compositeOffset == 0) return Err(FfaError.InvalidParameters, $"{name}: the EMAD's composite offset is 0");
-        if (endpoints != 1) return Err(FfaError.InvalidParameters, $"{name}: ep_count {endpoints} is not 1");
-        if (sender != HostId) return Err(FfaError.InvalidParameters, $"{name}: sender_id {EndpointId.Format(sender)} is not HOST_FFA_ID (0)");
+        if (compositeOffset == 0) return Err(PkvmRules.ShareCompositeOffsetZero, $"{name}: the EMAD's composite offset is 0");
+        if (endpoints != 1) return Err(PkvmRules.ShareEndpointCount, $"{name}: ep_count {endpoints} is not 1");
+        if (sender != HostId) return Err(PkvmRules.ShareSenderNotHost, $"{name}: sender_id {EndpointId.Format(sender)} is not HOST_FFA_ID (0)");
+        // check_add_overflow (6.10+); 6.3 lets the offset wrap and reads outside the TX page (noted below).
         if (_p.ChecksCompositeOverflow && compositeOffset > uint.MaxValue - 16)
-            return Err(FfaError.InvalidParameters, $"{name}: composite offset 0x{compositeOffset:X} + 16 overflows a u32");
+            return Err(PkvmRules.ShareCompositeOverflow, $"{name}: composite offset 0x{compositeOffset:X} + 16 overflows a u32");
         var compositeEnd = unchecked(compositeOffset + 16);
         if (fraglen < compositeEnd)
-            return Err(FfaError.InvalidParameters, $"{name}: the composite header at {compositeOffset} (+16) is not inside the {fraglen}-byte fragment");
+            return Err(PkvmRules.ShareCompositeOutsideFragment, $"{name}: the composite header at {compositeOffset} (+16) is not inside the {fraglen}-byte fragment");
         if (compositeEnd < compositeOffset)
             c.Notes.Add($"pKVM {_p.Name} has no overflow check: composite offset 0x{compositeOffset:X} + 16 wrapped to {compositeEnd}, " +
                         "so the constituents are read outside the hypervisor's TX page (an EL2 out-of-bounds read).");
         var rangeBytes = unchecked(fraglen - compositeEnd); // pointer difference, as a u32: counted from fraglen
         if (rangeBytes % 16 != 0)
-            return Err(FfaError.InvalidParameters, $"{name}: the {rangeBytes} bytes after the composite header are not whole 16-byte constituents");
+            return Err(PkvmRules.SharePartialConstituent, $"{name}: the {rangeBytes} bytes after the composite header are not whole 16-byte constituents");
 
         var ranges = ReadRanges(_hypTx + compositeOffset + 16, rangeBytes / 16);
         if (ShareRanges(c, ranges) is { } denied)
-            return Err(FfaError.Denied, $"{name}: {denied}; the ranges shared before it were unshared, nothing was sent to the SPMC");
+            return Err(denied.Unaligned ? PkvmRules.ShareRangeUnaligned : PkvmRules.ShareRangeNotOwned,
+                $"{name}: {denied.Why}; the ranges shared before it were unshared, nothing was sent to the SPMC");
 
-        var answer = Smc(c, fid64, len, fraglen);
-        var expected = fraglen != len
-            ? answer.Frame[0] == Fid.MemFragRx && answer.Frame[3] == fraglen
-            : answer.Frame[0] == Fid.Success;
+        IFfaCall reissued = share ? new MemShare(len, fraglen, Is64: true) : new MemLend(len, fraglen, Is64: true);
+        var answer = Smc(c, reissued);
+        var res = new Res(answer.Frame);
+        var expected = fraglen != len ? res.Is(Fid.MemFragRx) && res.A3 == fraglen : res.Is(Fid.Success);
         if (!expected)
         {
             UnshareRanges(c, ranges); // rollback of this fragment's stage-2 change; the SPMC's answer still goes to the host
@@ -78,26 +86,31 @@ public sealed partial class PkvmProxy
     /// constituents. If sharing them fails the whole transaction is aborted with FFA_MEM_RECLAIM and the host
     /// gets DENIED; pages of earlier fragments stay shared for good. The handle is not checked.
     /// </summary>
-    private Reply MemFragTx(HostCall c)
+    private Reply DoFfaMemFragTx(HostCall c)
     {
-        uint handleLo = c.W(1), handleHi = c.W(2), fraglen = c.W(3), endpoint = c.W(4);
-        if (fraglen > PageSize) return Err(FfaError.InvalidParameters, $"FFA_MEM_FRAG_TX: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
-        if (fraglen % 16 != 0) return Err(FfaError.InvalidParameters, $"FFA_MEM_FRAG_TX: fragment length {fraglen} is not whole 16-byte constituents");
-        if (_hostTx is not { } hostTx) return Err(FfaError.InvalidParameters, "FFA_MEM_FRAG_TX: the host has no TX buffer registered");
+        // pKVM forwards all of w4 (MemFragTx.Decode would refuse w4[15:0] ≠ 0, and its encoder drops those bits).
+        var handle = MemoryHandle.FromRegisters(c.U32(1), c.U32(2));
+        uint fraglen = c.U32(3), endpoint = c.U32(4);
+        if (fraglen > PageSize) return Err(PkvmRules.FragTxExceedsPage, $"FFA_MEM_FRAG_TX: fragment length {fraglen} exceeds PAGE_SIZE ({PageSize})");
+        if (fraglen % 16 != 0) return Err(PkvmRules.FragTxPartialConstituent, $"FFA_MEM_FRAG_TX: fragment length {fraglen} is not whole 16-byte constituents");
+        if (_hostTx is not { } hostTx) return Err(PkvmRules.FragTxNoTx, "FFA_MEM_FRAG_TX: the host has no TX buffer registered");
 
         Copy(hostTx, _hypTx, (int)fraglen);
         var ranges = ReadRanges(_hypTx, fraglen / 16);
         if (ShareRanges(c, ranges) is { } denied)
         {
             // Abort the transaction at the SPMC; its answer is overwritten by DENIED.
-            var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, 0);
-            if (reclaim.Frame[0] != Fid.Success) c.Notes.Add($"WARN: the aborting FFA_MEM_RECLAIM answered 0x{reclaim.Frame[0]:X} ({reclaim.Error?.Name()}).");
-            return Err(FfaError.Denied, $"FFA_MEM_FRAG_TX: {denied}; the transaction was aborted with FFA_MEM_RECLAIM and " +
-                                        "pages shared by earlier fragments stay shared-owned for good");
+            var reclaim = Smc(c, new MemReclaim(handle, 0));
+            var reclaimRes = new Res(reclaim.Frame);
+            if (!reclaimRes.Is(Fid.Success)) c.Notes.Add($"WARN: the aborting FFA_MEM_RECLAIM answered 0x{reclaimRes.A0:X} ({reclaim.Error?.Name()}).");
+            return Err(denied.Unaligned ? PkvmRules.FragTxRangeUnaligned : PkvmRules.FragTxRangeNotOwned,
+                $"FFA_MEM_FRAG_TX: {denied.Why}; the transaction was aborted with FFA_MEM_RECLAIM and " +
+                "pages shared by earlier fragments stay shared-owned for good");
         }
 
-        var answer = Smc(c, Fid.MemFragTx, handleLo, handleHi, fraglen, endpoint);
-        if (answer.Frame[0] != Fid.Success && answer.Frame[0] != Fid.MemFragRx)
+        var answer = Smc(c.Spmc, c.Request.Vcpu, Regs.Frame(Fid.MemFragTx, handle.Low, handle.High, fraglen, endpoint));
+        var res = new Res(answer.Frame);
+        if (!res.Is(Fid.Success) && !res.Is(Fid.MemFragRx))
         {
             UnshareRanges(c, ranges); // rollback of this fragment only
             c.Notes.Add("pKVM unshared this fragment's pages again (the SPMC answered neither FFA_SUCCESS nor FFA_MEM_FRAG_RX).");
@@ -142,20 +155,25 @@ public sealed partial class PkvmProxy
         return ranges;
     }
 
+    /// <summary>Why ffa_host_share_ranges stopped: an unaligned constituent (7.2+) or one that is not host-owned memory.</summary>
+    private readonly record struct ShareFailure(bool Unaligned, string Why);
+
     /// <summary>
     /// ffa_host_share_ranges: each constituent in turn; stop at the first that is unaligned or cannot move OWNED →
     /// SHARED_OWNED, unshare those already done and say why (→ DENIED). Null when every range was shared.
     /// </summary>
-    private string? ShareRanges(HostCall c, List<Range> ranges)
+    private ShareFailure? ShareRanges(HostCall c, List<Range> ranges)
     {
         for (var i = 0; i < ranges.Count; i++)
         {
             var (address, size, why) = Page(c, ranges[i], i);
+            var unaligned = why is not null;
             why ??= _stage2!.ShareFfa(address, size / PageSize);
             if (why is null) continue;
             var undone = UnshareRanges(c, ranges.GetRange(0, i));
             if (undone != i) c.Notes.Add($"WARN: rolling back the first {i} constituents unshared only {undone}.");
-            return $"constituent {i} (0x{ranges[i].Address:X}, {ranges[i].PageCount} page{(ranges[i].PageCount == 1 ? "" : "s")}) cannot be shared with FF-A: {why}";
+            return new ShareFailure(unaligned,
+                $"constituent {i} (0x{ranges[i].Address:X}, {ranges[i].PageCount} page{(ranges[i].PageCount == 1 ? "" : "s")}) cannot be shared with FF-A: {why}");
         }
         return null;
     }

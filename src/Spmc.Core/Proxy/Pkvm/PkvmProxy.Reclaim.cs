@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -11,40 +12,42 @@ public sealed partial class PkvmProxy
     /// pulled from its RX (FFA_MEM_FRAG_RX for the rest) into the descriptor buffer, then FFA_MEM_RECLAIM; on
     /// success the constituents the SPMC described go SHARED_OWNED → OWNED. The host's buffers are not needed.
     /// </summary>
-    private Reply MemReclaim(HostCall c)
+    private Reply DoFfaMemReclaim(HostCall c)
     {
-        uint handleLo = c.W(1), handleHi = c.W(2), flags = c.W(3);
-        var handle = handleLo | ((ulong)handleHi << 32);
+        var host = Decode<MemReclaim>(c);
+        var handle = host.Handle;
 
         var size = _p.RetrieveRequestSize;
         var request = new byte[size];
         BitConverter.TryWriteBytes(request.AsSpan(0, 2), HostId);
-        BitConverter.TryWriteBytes(request.AsSpan(8, 8), handle);
+        BitConverter.TryWriteBytes(request.AsSpan(8, 8), handle.Value);
         _memory.Write(_hypTx, request);
-        var answer = Smc(c, Fid.MemRetrieveReq64, (ulong)size, (ulong)size);
-        if (answer.Frame[0] != Fid.MemRetrieveResp) return Verbatim(answer);
+        var answer = Smc(c, new MemRetrieveReq((uint)size, (uint)size, Is64: true));
+        if (!new Res(answer.Frame).Is(Fid.MemRetrieveResp)) return Verbatim(answer);
 
-        uint len = (uint)answer.Frame[1], fraglen = (uint)answer.Frame[2];
+        var (len, fraglen) = MemRetrieveResp.Decode(answer.Frame).Value!; // pKVM's len and fraglen are u32: w1, w2
         var emadOffset = EmadOffset(_hypRx);
         if (_p.ChecksEmadBounds && (ulong)emadOffset + EmadSize() > fraglen)
         {
             ReleaseRx(c);
-            return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
+            return Err(PkvmRules.ReclaimEmadOutsideFragment, $"FFA_MEM_RECLAIM: the SPMC's EMAD at offset {emadOffset} (+{EmadSize()}) is not inside its {fraglen}-byte fragment");
         }
         var compositeOffset = ReadU32(_hypRx + emadOffset + 4);
+        // 8c6db30d (7.2) checks the whole composite header; before, only its offset, inside a WARN_ON.
         var bogus = _p.ReclaimChecksBounds ? (ulong)compositeOffset + 16 > len : compositeOffset > len;
         if (bogus || fraglen > PageSize)
         {
             if (_p.ReclaimReleasesRx) ReleaseRx(c);
             if (!_p.ReclaimChecksBounds) c.Notes.Add($"pKVM {_p.Name} tests this inside WARN_ON, which panics the hypervisor when panic_on_warn is set.");
-            return Err(FfaError.Aborted, bogus
-                ? $"FFA_MEM_RECLAIM: the SPMC's composite offset {compositeOffset}{(_p.ReclaimChecksBounds ? " + 16" : "")} exceeds its total length {len}"
-                : $"FFA_MEM_RECLAIM: the SPMC's fragment length {fraglen} exceeds PAGE_SIZE");
+            return bogus
+                ? Err(PkvmRules.ReclaimCompositeBeyondLength,
+                    $"FFA_MEM_RECLAIM: the SPMC's composite offset {compositeOffset}{(_p.ReclaimChecksBounds ? " + 16" : "")} exceeds its total length {len}")
+                : Err(PkvmRules.ReclaimFragmentExceedsPage, $"FFA_MEM_RECLAIM: the SPMC's fragment length {fraglen} exceeds PAGE_SIZE");
         }
         if (len > _p.DescriptorBufferBytes)
         {
             if (_p.ReclaimReleasesRx) ReleaseRx(c);
-            return Err(FfaError.NoMemory, $"FFA_MEM_RECLAIM: the SPMC's descriptor of {len} bytes exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer");
+            return Err(PkvmRules.ReclaimDescriptorTooLong, $"FFA_MEM_RECLAIM: the SPMC's descriptor of {len} bytes exceeds the {_p.DescriptorBufferBytes}-byte descriptor buffer");
         }
 
         var descriptor = new byte[_p.DescriptorBufferBytes];
@@ -52,14 +55,16 @@ public sealed partial class PkvmProxy
         if (_p.ReclaimReleasesRx) ReleaseRx(c);
         for (var offset = fraglen; offset < len; offset = unchecked(offset + fraglen))
         {
-            var next = Smc(c, Fid.MemFragRx, handleLo, handleHi, offset, HostId);
-            if (next.Frame[0] != Fid.MemFragTx)
-                return Err(FfaError.InvalidParameters, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} answered 0x{next.Frame[0]:X} ({next.Error?.Name() ?? "not FFA_MEM_FRAG_TX"}), not FFA_MEM_FRAG_TX");
-            fraglen = (uint)next.Frame[3];
+            var next = Smc(c, new MemFragRx(handle, offset, HostId));
+            var nextRes = new Res(next.Frame);
+            if (!nextRes.Is(Fid.MemFragTx))
+                return Err(PkvmRules.ReclaimFragRxFailed, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} answered 0x{nextRes.A0:X} ({next.Error?.Name() ?? "not FFA_MEM_FRAG_TX"}), not FFA_MEM_FRAG_TX");
+            // pKVM's fraglen is a u32 taken from a3; MemFragTx.Decode would refuse an answer with w4[15:0] ≠ 0 instead.
+            fraglen = (uint)nextRes.A3;
             if (fraglen == 0)
             {
                 c.Notes.Add("Model: pKVM trusts per-fragment lengths and loops for ever on a 0-byte fragment; the model stops here.");
-                return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} returned a 0-byte fragment (pKVM would hang)");
+                return Err(PkvmRules.ReclaimEmptyFragment, $"FFA_MEM_RECLAIM: FFA_MEM_FRAG_RX at offset {offset} returned a 0-byte fragment (pKVM would hang)");
             }
             var room = (int)Math.Min(fraglen, (ulong)Math.Max(0, descriptor.Length - (long)offset));
             if (room < fraglen)
@@ -69,11 +74,12 @@ public sealed partial class PkvmProxy
         }
 
         var ranges = ReadU32(descriptor, compositeOffset + 4);
+        // 8c6db30d (7.2): addr_range_cnt constituents must lie within the SPMC's length; before, they were read regardless.
         if (_p.ReclaimChecksBounds && (ulong)compositeOffset + 16 + 16UL * ranges > len)
-            return Err(FfaError.Aborted, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
+            return Err(PkvmRules.ReclaimRangesBeyondLength, $"FFA_MEM_RECLAIM: the SPMC's composite at {compositeOffset} claims {ranges} constituents, more than its {len} bytes hold");
 
-        var reclaim = Smc(c, Fid.MemReclaim, handleLo, handleHi, flags);
-        if (reclaim.Frame[0] != Fid.Success) return Verbatim(reclaim);
+        var reclaim = Smc(c, host);
+        if (!new Res(reclaim.Frame).Is(Fid.Success)) return Verbatim(reclaim);
 
         // "If the SPMD was happy, then we should be too": unshare what the SPMC's descriptor lists.
         // Past the buffer everything reads as zero and the first such range fails, so one beyond is enough to read.
@@ -89,7 +95,7 @@ public sealed partial class PkvmProxy
     }
 
     /// <summary>FFA_RX_RELEASE of the hypervisor's RX at the SPMC (its result is not looked at).</summary>
-    private void ReleaseRx(HostCall c) => Smc(c, Fid.RxRelease);
+    private void ReleaseRx(HostCall c) => Smc(c, new RxRelease(HostId));
 
     /// <summary>Reads of the descriptor buffer; bytes past its end read as zero (in the kernel, whatever follows at EL2).</summary>
     private static uint ReadU32(byte[] buffer, ulong at) => at + 4 <= (ulong)buffer.Length ? BitConverter.ToUInt32(buffer, (int)at) : 0;

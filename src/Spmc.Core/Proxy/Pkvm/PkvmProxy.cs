@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -96,34 +97,35 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         }
 
         // hyp-main.c: bit 16 (SMCCC 1.3 SVE hint) cleared from the ID the handlers see; the host's x0 is forwarded as it was.
-        var funcId = (uint)request.Args[0];
+        var funcId = request.Args.FunctionId;
         if (_p.ClearsCallHints) funcId &= ~CallHints;
         if (!IsFfaCall(funcId)) return spmc.Handle(request);
 
         var c = new HostCall(request, spmc, funcId);
+        // kvm_host_ffa_handler: nothing but FFA_VERSION until has_version_negotiated (6.10+), PASS IDs and undefined ones included.
         if (_p.NegotiatesVersion && funcId != Fid.Version && !_negotiated)
-            return Finish(c, Err(FfaError.InvalidParameters,
+            return Finish(c, Err(PkvmRules.VersionNotNegotiated,
                 $"{Fid.Name(funcId)} before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then"));
 
         if (Route(funcId) is { } handler) return handler(c);
         if (!_p.DenyList.Contains(funcId)) return Pass(c);
-        return Finish(c, Err(FfaError.NotSupported, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
+        return Finish(c, Err(PkvmRules.DenyList, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
     }
 
     /// <summary>The IDs handled at EL2 in this release; anything else is passed through or denied.</summary>
     private Func<HostCall, FfaAnswer>? Route(uint id) => id switch
     {
-        Fid.Features => Features,
-        Fid.RxTxMap64 => c => Finish(c, RxTxMap(c)),
-        Fid.RxTxUnmap => c => Finish(c, RxTxUnmap(c)),
-        Fid.MemShare32 or Fid.MemShare64 => c => Finish(c, MemXfer(c, Fid.MemShare64)),
-        Fid.MemLend32 or Fid.MemLend64 => c => Finish(c, MemXfer(c, Fid.MemLend64)),
-        Fid.MemFragTx => c => Finish(c, MemFragTx(c)),
-        Fid.MemReclaim => c => Finish(c, MemReclaim(c)),
-        Fid.Version when _p.NegotiatesVersion => c => Finish(c, Version(c)),
-        Fid.PartitionInfoGet when _p.PartitionInfoAtEl2 => c => Finish(c, PartitionInfoGet(c)),
+        Fid.Features => DoFfaFeatures,
+        Fid.RxTxMap64 => c => Finish(c, DoFfaRxTxMap(c)),
+        Fid.RxTxUnmap => c => Finish(c, DoFfaRxTxUnmap(c)),
+        Fid.MemShare32 or Fid.MemShare64 => c => Finish(c, DoFfaMemXfer(c, share: true)),
+        Fid.MemLend32 or Fid.MemLend64 => c => Finish(c, DoFfaMemXfer(c, share: false)),
+        Fid.MemFragTx => c => Finish(c, DoFfaMemFragTx(c)),
+        Fid.MemReclaim => c => Finish(c, DoFfaMemReclaim(c)),
+        Fid.Version when _p.NegotiatesVersion => c => Finish(c, DoFfaVersion(c)),
+        Fid.PartitionInfoGet when _p.PartitionInfoAtEl2 => c => Finish(c, DoFfaPartGet(c)),
         Fid.NotificationBitmapCreate or Fid.NotificationBitmapDestroy or Fid.NotificationBind or Fid.NotificationUnbind
-            or Fid.NotificationSet or Fid.NotificationGet when _p.NotificationsAtEl2 => c => Finish(c, Notification(c)),
+            or Fid.NotificationSet or Fid.NotificationGet when _p.NotificationsAtEl2 => c => Finish(c, DoFfaNotification(c)),
         _ => null,
     };
 
@@ -141,13 +143,21 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// </summary>
     private static FfaAnswer Guest(FfaRequest request)
     {
-        var frame = request.Args;
-        var version = (uint)request.Args[0] == Fid.SmcccVersion;
-        frame[0] = version ? 0x1_0001 : SmcccNotSupported;
+        if (request.Args.FunctionId == Fid.SmcccVersion) return new FfaAnswer(SmcccRetval(request.Args, 0x1_0001));
+        return new FfaAnswer(SmcccRetval(request.Args, SmcccNotSupported), PkvmRules.GuestNoFfa.Reject(
+            $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED"));
+    }
+
+    /// <summary>
+    /// KVM's smccc_set_retval: x0 = <paramref name="a0"/>, x1..x3 = 0, and x4..x17 keep what the guest left there.
+    /// Register-level on purpose: that the upper registers are untouched is the behaviour modelled.
+    /// </summary>
+    private static SmcFrame SmcccRetval(SmcFrame guest, ulong a0)
+    {
+        var frame = guest;
+        frame[0] = a0;
         frame[1] = frame[2] = frame[3] = 0;
-        return version ? new FfaAnswer(frame)
-            : new FfaAnswer(frame, new Rejection(FfaError.NotSupported, "unclassified",
-                $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED"));
+        return frame;
     }
 
     public string? HostAccess(ushort vm, ulong address, ulong length, bool write) => _stage2?.HostAccess(address, length);
@@ -177,29 +187,76 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         public ISecureWorld Spmc { get; } = spmc;
         public uint FuncId { get; } = funcId;
         public List<string> Notes { get; } = [];
-        public ulong X(int i) => Request.Args[i];
-        public uint W(int i) => (uint)Request.Args[i];
+
+        /// <summary>The host's x0..x17 as trapped.</summary>
+        public SmcFrame Frame => Request.Args;
+
+        /// <summary>
+        /// DECLARE_REG(u32, name, ctxt, n) of an ffa.c handler: the host's xn truncated to 32 bits, whatever the width
+        /// of the call. Register-level on purpose, only where pKVM reads a register otherwise than the FF-A decoder of
+        /// the call would: w1/w2 of an SMC64 FFA_MEM_SHARE, all of w1 of FFA_RXTX_UNMAP, all of w4 of FFA_MEM_FRAG_TX, w3
+        /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, the UUID and flags of FFA_PARTITION_INFO_GET (no typed record yet).
+        /// </summary>
+        public uint U32(int n) => (uint)Request.Args[n];
+
+        /// <summary>DECLARE_REG(u64, name, ctxt, n): all of the host's xn, even of an SMC32 call (x3 of FFA_MEM_SHARE_32).</summary>
+        public ulong U64(int n) => Request.Args[n];
+    }
+
+    /// <summary>
+    /// The host's call decoded by <typeparamref name="T"/>, for the ABIs whose decoders check nothing that pKVM does not
+    /// (they refuse nothing). Should such a decoder ever refuse, the model would no longer be the kernel: fail loudly.
+    /// </summary>
+    private static T Decode<T>(HostCall c) where T : IFfaCall<T>
+    {
+        var decoded = T.Decode(c.Frame);
+        return decoded.Ok ? decoded.Value!
+            : throw new InvalidOperationException($"pKVM model: {typeof(T).Name}.Decode refused a frame pKVM reads without that check: {decoded.Rejection}");
+    }
+
+    /// <summary>
+    /// The SPMC's answer as ffa.c reads it: the fields a0.. of its arm_smccc_res (or arm_smccc_1_2_regs), each a
+    /// whole 64-bit register whatever the width of the call. Register-level on purpose: pKVM compares all of a0 with
+    /// FFA_SUCCESS (an FFA_SUCCESS_64 or stray upper bits are a failure), all of a2 with HOST_FFA_ID and all of a3 with
+    /// the fragment length, where an FF-A decoder would read the 32-bit view of an SMC32 answer.
+    /// </summary>
+    private readonly struct Res(SmcFrame regs)
+    {
+        public ulong A0 => regs[0];
+        public ulong A2 => regs[2];
+        public ulong A3 => regs[3];
+
+        /// <summary>True when all of a0 is <paramref name="functionId"/>.</summary>
+        public bool Is(uint functionId) => regs[0] == functionId;
     }
 
     /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
     private sealed record Reply(SmcFrame Regs, Rejection? Rejection = null);
 
-    /// <summary>A proxy-made FFA_ERROR: x2 = the code sign-extended to 64 bits, every other register 0 (ffa_to_smccc_error).</summary>
-    private static Reply Err(FfaError error, string reason) =>
-        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)error), new Rejection(error, "unclassified", $"pKVM: {reason}"));
+    /// <summary>A proxy-made FFA_ERROR refused by <paramref name="rule"/>; the reason gets the "pKVM: " prefix.</summary>
+    private static Reply Err(Rule rule, string reason) => Err(rule.Reject($"pKVM: {reason}"));
 
-    /// <summary>A proxy-made FFA_SUCCESS with w2 = prop, every other register 0.</summary>
-    private static Reply Ok(ulong prop = 0) => new(SmcFrame.From(Fid.Success, 0, prop));
+    /// <summary>
+    /// A proxy-made FFA_ERROR: x2 = the code sign-extended to 64 bits, every other register 0 (ffa_to_smccc_error
+    /// stores the negative int in the unsigned long a2). Register-level on purpose: the SPMC's FFA_ERROR carries the
+    /// code zero-extended (w2 only), and the difference is visible to the host.
+    /// </summary>
+    private static Reply Err(Rejection rejection) =>
+        new(SmcFrame.From(Fid.Error, 0, (ulong)(long)(int)rejection.Code), rejection);
+
+    /// <summary>A proxy-made FFA_SUCCESS_32 with w2 = prop, every other register 0.</summary>
+    private static Reply Ok(uint prop = 0) => new(new Success(false, 0, prop).Encode());
 
     /// <summary>The SPMC's registers as pKVM got them, to go to the host unchanged.</summary>
     private static Reply Verbatim(FfaAnswer answer) => new(answer.Frame, answer.Rejection);
 
-    /// <summary>
-    /// An SMC the proxy makes, as ID 0 on the host's vCPU: unused registers are zero. Before SMCCC 1.2 support
-    /// (arm_smccc_1_1_smc) only x0..x3 of the result come back.
-    /// </summary>
-    private FfaAnswer Smc(HostCall c, params ulong[] registers) => Smc(c.Spmc, c.Request.Vcpu, SmcFrame.From(registers));
+    /// <summary>An SMC the proxy makes, as ID 0 on the host's vCPU: the call's frame, unused registers zero.</summary>
+    private FfaAnswer Smc(HostCall c, IFfaCall call) => Smc(c.Spmc, c.Request.Vcpu, call.Encode());
 
+    /// <summary>
+    /// The SMC itself. Before SMCCC 1.2 support (arm_smccc_1_1_smc) only x0..x3 of the result come back: x4..x17 are
+    /// zeroed here, register-level on purpose (what the host can see of a verbatim answer depends on it).
+    /// </summary>
     private FfaAnswer Smc(ISecureWorld spmc, uint vcpu, SmcFrame frame)
     {
         var answer = spmc.Handle(new FfaRequest(HostId, vcpu, frame));
@@ -209,7 +266,10 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         return answer with { Frame = result };
     }
 
-    /// <summary>ffa_set_retval: x0..x3 (x4..x17 keep the host's input) or x0..x17, per release.</summary>
+    /// <summary>
+    /// ffa_set_retval: x0..x3 (x4..x17 keep the host's input) or x0..x17, per release. Register-level on purpose: which
+    /// registers a release writes back is the behaviour modelled.
+    /// </summary>
     private FfaAnswer Finish(HostCall c, Reply reply)
     {
         var frame = reply.Regs;
