@@ -105,6 +105,10 @@ public sealed record MemRetrieveReq(uint TotalLength, uint FragmentLength, ulong
 public sealed record MemRetrieveResp(uint TotalLength, uint FragmentLength) : IFfaCall<MemRetrieveResp>
 {
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.MemRetrieveResp);
+
+    /// <summary>True when the descriptor does not fit in one fragment (the rest comes with FFA_MEM_FRAG_RX).</summary>
+    public bool IsFragmented => FragmentLength < TotalLength;
+
     public static ParseResult<MemRetrieveResp> Decode(in SmcFrame frame) => new MemRetrieveResp(frame.W(1), frame.W(2));
     public SmcFrame Encode() => Regs.Frame(FunctionId, TotalLength, FragmentLength);
 }

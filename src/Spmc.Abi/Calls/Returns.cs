@@ -67,18 +67,3 @@ public sealed record Success : IFfaCall<Success>
         return hash.ToHashCode();
     }
 }
-
-/// <summary>
-/// FFA_MEM_RETRIEVE_RESP (DEN0077 v1.2 §13.23, SMC32 only): w1 = total length of the retrieved descriptor, w2 =
-/// length of the fragment in the receiver's RX buffer. The other registers are reserved; decoding does not check them.
-/// </summary>
-public sealed record MemRetrieveResp(uint TotalLength, uint FragmentLength) : IFfaCall<MemRetrieveResp>
-{
-    public uint FunctionId => FfaFunctions.Id32(FfaFunction.MemRetrieveResp);
-
-    /// <summary>True when the descriptor does not fit in one fragment (the rest comes with FFA_MEM_FRAG_RX).</summary>
-    public bool IsFragmented => FragmentLength < TotalLength;
-
-    public static ParseResult<MemRetrieveResp> Decode(in SmcFrame frame) => new MemRetrieveResp(frame.W(1), frame.W(2));
-    public SmcFrame Encode() => Regs.Frame(FunctionId, TotalLength, FragmentLength);
-}
