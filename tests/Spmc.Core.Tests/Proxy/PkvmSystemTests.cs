@@ -114,7 +114,7 @@ public sealed class PkvmSystemTests
         Assert.Equal("1.0", sys.Endpoint(Host).Version.ToString());
         var refused = sys.Call(Host, F(0x8400_0063, 0x1_0002));
         Assert.Equal(0xFFFF_FFFFUL, refused.Frame[0]);
-        Assert.Contains("locked at 1.0", refused.Decoded.Reason);
+        Assert.Equal("version.locked", refused.Decoded.Rule);
         Assert.Equal(0x1_0002UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]);
     }
 
