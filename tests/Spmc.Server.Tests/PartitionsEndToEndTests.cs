@@ -242,7 +242,7 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         await sp.DisposeAsync();
         var aborted = await hostCall.WaitAsync(Patience);
         Assert.Equal(0xFFFF_FFF8UL, aborted.X[2]); // ABORTED
-        Assert.Contains("detached", aborted.Decoded.Reason);
+        Assert.Equal("runtime.detached", aborted.Decoded.Rule);
 
         var builtin = await factory.NewSystemAsync();
         var refused = await Assert.ThrowsAsync<RpcException>(() => RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), builtin, 0x8001));

@@ -55,8 +55,8 @@ public sealed class DirectMessagingTests
     public void NonZeroW2_OnPartitionMessage_IsInvalid(ulong w2)
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Req(Host, Echo, w2: w2), Err.InvalidParameters);
-        sys.Fails(Host, Req(Host, Echo, smc64: true, w2: w2), Err.InvalidParameters);
+        sys.Fails(Host, Req(Host, Echo, w2: w2), Err.InvalidParameters, "direct-req.w2-mbz");
+        sys.Fails(Host, Req(Host, Echo, smc64: true, w2: w2), Err.InvalidParameters, "direct-req.w2-mbz");
     }
 
     [Fact]
@@ -64,28 +64,27 @@ public sealed class DirectMessagingTests
     {
         // 0x8004 is off (BUSY) and 0x8002 does not receive (DENIED): w2 is checked first.
         var sys = Props();
-        Assert.Contains("w2", sys.Fails(Host, Req(Host, 0x8002, w2: 1), Err.InvalidParameters).Decoded.Reason);
-        var o = sys.Fails(Host, Req(Host, 0x8004, w2: 1), Err.InvalidParameters);
-        Assert.Contains("w2", o.Decoded.Reason);
+        sys.Fails(Host, Req(Host, 0x8002, w2: 1), Err.InvalidParameters, "direct-req.w2-mbz");
+        sys.Fails(Host, Req(Host, 0x8004, w2: 1), Err.InvalidParameters, "direct-req.w2-mbz");
     }
 
     // ---- 2. framework messages -----------------------------------------------------------------------------
 
     [Theory]
-    [InlineData(0x8000_0004ul)] // VM created
-    [InlineData(0x8000_0006ul)] // VM destroyed
-    [InlineData(0x8000_0008ul)] // SPMD-only type
-    public void FrameworkMessages_FromHost_AreInvalid(ulong w2)
+    [InlineData(0x8000_0004ul, "direct-req.framework-not-subscribed")] // VM created
+    [InlineData(0x8000_0006ul, "direct-req.framework-not-subscribed")] // VM destroyed
+    [InlineData(0x8000_0008ul, "direct-req.framework-spmd-only")]       // SPMD-only type
+    public void FrameworkMessages_FromHost_AreInvalid(ulong w2, string rule)
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Req(Host, Echo, w2: w2, payload: [0, 0, 5]), Err.InvalidParameters);
+        sys.Fails(Host, Req(Host, Echo, w2: w2, payload: [0, 0, 5]), Err.InvalidParameters, rule);
     }
 
     [Fact]
     public void FrameworkMessage_FromSp_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(0x8003, Req(0x8003, Echo, w2: 0x8000_0004), Err.InvalidParameters);
+        sys.Fails(0x8003, Req(0x8003, Echo, w2: 0x8000_0004), Err.InvalidParameters, "direct-req.framework-from-sp");
     }
 
     // ---- 3. valid pairs ------------------------------------------------------------------------------------
@@ -94,33 +93,33 @@ public sealed class DirectMessagingTests
     public void ReceiverNotSp_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(Host, Req(Host, 1), Err.InvalidParameters);
-        sys.Fails(0x8003, Req(0x8003, Host), Err.InvalidParameters); // SPs cannot send direct requests to the NWd
+        sys.Fails(Host, Req(Host, 1), Err.InvalidParameters, "direct-req.receiver-not-sp");
+        sys.Fails(0x8003, Req(0x8003, Host), Err.InvalidParameters, "direct-req.receiver-not-sp"); // SPs cannot send direct requests to the NWd
     }
 
     [Fact]
     public void SenderIsReceiver_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(0x8003, Req(0x8003, 0x8003), Err.InvalidParameters);
-        sys.Fails(Echo, Req2(Echo, Echo), Err.InvalidParameters);
+        sys.Fails(0x8003, Req(0x8003, 0x8003), Err.InvalidParameters, "direct-req.sender-is-receiver");
+        sys.Fails(Echo, Req2(Echo, Echo), Err.InvalidParameters, "direct-req.sender-is-receiver");
     }
 
     [Fact]
     public void Hypervisor_NamingAnSpSender_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(Host, Req(0x8003, Echo), Err.InvalidParameters);
-        sys.Fails(Host, Req2(0x8003, Echo), Err.InvalidParameters);
+        sys.Fails(Host, Req(0x8003, Echo), Err.InvalidParameters, "direct-req.hypervisor-names-sp");
+        sys.Fails(Host, Req2(0x8003, Echo), Err.InvalidParameters, "direct-req.hypervisor-names-sp");
     }
 
     [Fact]
     public void VmCaller_NamingAnotherSender_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(1, Req(2, Echo), Err.InvalidParameters);
-        sys.Fails(1, Req(Host, Echo), Err.InvalidParameters);
-        sys.Fails(0x8003, Req(0x8001, 0x8005), Err.InvalidParameters); // an SP naming another SP
+        sys.Fails(1, Req(2, Echo), Err.InvalidParameters, "direct-req.sender-not-caller");
+        sys.Fails(1, Req(Host, Echo), Err.InvalidParameters, "direct-req.sender-not-caller");
+        sys.Fails(0x8003, Req(0x8001, 0x8005), Err.InvalidParameters, "direct-req.sender-not-caller"); // an SP naming another SP
     }
 
     // ---- 4. receiver exists --------------------------------------------------------------------------------
@@ -129,8 +128,8 @@ public sealed class DirectMessagingTests
     public void UnknownReceiver_IsInvalid()
     {
         var sys = Props();
-        sys.Fails(Host, Req(Host, 0x8009), Err.InvalidParameters);
-        sys.Fails(Host, Req2(Host, 0x8009), Err.InvalidParameters);
+        sys.Fails(Host, Req(Host, 0x8009), Err.InvalidParameters, "direct-req.receiver-unknown");
+        sys.Fails(Host, Req2(Host, 0x8009), Err.InvalidParameters, "direct-req.receiver-unknown");
     }
 
     // ---- 5. REQ2 UUID ------------------------------------------------------------------------------------
@@ -139,8 +138,8 @@ public sealed class DirectMessagingTests
     public void Req2_UnknownUuid_IsInvalid_NilAndOwnUuidAreServed()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Req2(Host, Echo, OtherUuid), Err.InvalidParameters);
-        sys.Fails(Host, Req2(Host, Echo, MemorySpUuid), Err.InvalidParameters); // another partition's service
+        sys.Fails(Host, Req2(Host, Echo, OtherUuid), Err.InvalidParameters, "direct-req2.uuid-unknown");
+        sys.Fails(Host, Req2(Host, Echo, MemorySpUuid), Err.InvalidParameters, "direct-req2.uuid-unknown"); // another partition's service
         Answer(sys.Call(Host, Req2(Host, Echo, Uuid.Nil, 1)), Resp2Id);
         Answer(sys.Call(Host, Req2(Host, Echo, EchoUuid, 2)), Resp2Id);
         Answer(sys.Call(Host, Req2(Host, Notifier, NotifierUuid2, 0, 0, 0, 0)), Resp2Id);
@@ -151,7 +150,7 @@ public sealed class DirectMessagingTests
     {
         var sys = TestSystem.Default();
         sys.Negotiate(Host, Ffa.V1_1);
-        sys.Fails(Host, Req2(Host, Echo, OtherUuid), Err.InvalidParameters);
+        sys.Fails(Host, Req2(Host, Echo, OtherUuid), Err.InvalidParameters, "direct-req2.uuid-unknown");
     }
 
     // ---- 6. capabilities ---------------------------------------------------------------------------------
@@ -161,8 +160,8 @@ public sealed class DirectMessagingTests
     {
         var sys = TestSystem.Default();
         sys.Negotiate(Host, Ffa.V1_1);
-        sys.Fails(Host, Req2(Host, Echo), Err.Denied);
-        sys.Fails(Host, Req2(Host, Echo, EchoUuid), Err.Denied);
+        sys.Fails(Host, Req2(Host, Echo), Err.Denied, "direct-req2.sender-version");
+        sys.Fails(Host, Req2(Host, Echo, EchoUuid), Err.Denied, "direct-req2.sender-version");
         // REQ still works for that caller.
         Answer(sys.Call(Host, Req(Host, Echo, payload: 7)), Resp32);
     }
@@ -171,27 +170,27 @@ public sealed class DirectMessagingTests
     public void Req2_ToV11Receiver_IsDenied()
     {
         var sys = Props();
-        sys.Fails(Host, Req2(Host, 0x8005), Err.Denied);
+        sys.Fails(Host, Req2(Host, 0x8005), Err.Denied, "direct-req2.receiver-version");
     }
 
     [Fact]
     public void ReceiverWithoutReceiveProperty_IsDenied()
     {
         var sys = Props();
-        sys.Fails(Host, Req(Host, 0x8002), Err.Denied);
-        sys.Fails(Host, Req(Host, 0x8002, smc64: true), Err.Denied);
-        sys.Fails(Host, Req2(Host, 0x8002), Err.Denied);
-        sys.Fails(Host, Req2(Host, 0x8003), Err.Denied); // REQ receive only
+        sys.Fails(Host, Req(Host, 0x8002), Err.Denied, "direct-req.receive-not-declared");
+        sys.Fails(Host, Req(Host, 0x8002, smc64: true), Err.Denied, "direct-req.receive-not-declared");
+        sys.Fails(Host, Req2(Host, 0x8002), Err.Denied, "direct-req.receive-not-declared");
+        sys.Fails(Host, Req2(Host, 0x8003), Err.Denied, "direct-req.receive-not-declared"); // REQ receive only
     }
 
     [Fact]
     public void SpSenderWithoutSendProperty_IsDenied()
     {
         var sys = TestSystem.Default(); // no default SP declares direct request send
-        sys.Fails(Echo, Req(Echo, MemorySp), Err.Denied);
-        sys.Fails(Echo, Req2(Echo, MemorySp), Err.Denied);
+        sys.Fails(Echo, Req(Echo, MemorySp), Err.Denied, "direct-req.send-not-declared");
+        sys.Fails(Echo, Req2(Echo, MemorySp), Err.Denied, "direct-req.send-not-declared");
         var props = Props();
-        props.Fails(0x8003, Req2(0x8003, Echo), Err.Denied); // REQ send but not REQ2 send
+        props.Fails(0x8003, Req2(0x8003, Echo), Err.Denied, "direct-req.send-not-declared"); // REQ send but not REQ2 send
     }
 
     [Fact]
@@ -212,7 +211,7 @@ public sealed class DirectMessagingTests
         // A v1.1 caller's REQ2 to the off MP partition 0x8004 on a vCPU it has no context for: DENIED first.
         var sys = Props();
         sys.Negotiate(Host, Ffa.V1_1);
-        sys.Fails(Host, Req2(Host, 0x8004), Err.Denied, vcpu: 3);
+        sys.Fails(Host, Req2(Host, 0x8004), Err.Denied, "direct-req2.sender-version", vcpu: 3);
     }
 
     // ---- 7. receiver context ---------------------------------------------------------------------------
@@ -221,8 +220,8 @@ public sealed class DirectMessagingTests
     public void VcpuBeyondContexts_OfMpPartition_IsInvalid()
     {
         var sys = TestSystem.Default(); // notifier has two contexts; the host four vCPUs
-        sys.Fails(Host, Req(Host, Notifier), Err.InvalidParameters, vcpu: 2);
-        sys.Fails(Host, Req2(Host, Notifier), Err.InvalidParameters, vcpu: 3);
+        sys.Fails(Host, Req(Host, Notifier), Err.InvalidParameters, "direct-req.no-context", vcpu: 2);
+        sys.Fails(Host, Req2(Host, Notifier), Err.InvalidParameters, "direct-req.no-context", vcpu: 3);
         // vCPU 1 is served by context 1; a UP partition takes any vCPU on its only context.
         Answer(sys.Call(Host, Req(Host, Notifier, payload: [0, 0, 0, 0]), vcpu: 1), Resp32);
         Answer(sys.Call(Host, Req(Host, Echo, payload: 1), vcpu: 3), Resp32);
@@ -232,7 +231,7 @@ public sealed class DirectMessagingTests
     public void VcpuCheck_ComesBeforeStateCheck()
     {
         var sys = Props();
-        sys.Fails(Host, Req(Host, 0x8004), Err.InvalidParameters, vcpu: 2); // Off, but the vCPU is checked first
+        sys.Fails(Host, Req(Host, 0x8004), Err.InvalidParameters, "direct-req.no-context", vcpu: 2); // Off, but the vCPU is checked first
     }
 
     // ---- 8. state ------------------------------------------------------------------------------------------
@@ -241,10 +240,10 @@ public sealed class DirectMessagingTests
     public void PartitionWithoutBehaviour_IsBusy()
     {
         var sys = Props();
-        sys.Fails(Host, Req(Host, 0x8004), Err.Busy);
-        sys.Fails(Host, Req(Host, 0x8004), Err.Busy, vcpu: 1);
-        sys.Fails(Host, Req2(Host, 0x8004), Err.Busy);
-        sys.Fails(1, Req(1, 0x8004), Err.Busy);
+        sys.Fails(Host, Req(Host, 0x8004), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Host, Req(Host, 0x8004), Err.Busy, "direct-req.receiver-off", vcpu: 1);
+        sys.Fails(Host, Req2(Host, 0x8004), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(1, Req(1, 0x8004), Err.Busy, "direct-req.receiver-off");
         Assert.All(sys.State.Partitions.Single(p => p.Config.Id == 0x8004).Contexts, c => Assert.Equal(ContextState.Off, c.State));
     }
 
@@ -252,9 +251,9 @@ public sealed class DirectMessagingTests
     public void RichSystem_PartitionsWithoutBehaviour_AreBusy()
     {
         var sys = TestSystem.FromJson(WithProxy(Rich, "passthrough"));
-        sys.Fails(Vm1, Req(Vm1, Sp12), Err.Busy);
-        sys.Fails(Host, Req(7, Sp11), Err.Busy);
-        sys.Fails(Vm1, Req(2, Sp12), Err.InvalidParameters);
+        sys.Fails(Vm1, Req(Vm1, Sp12), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Host, Req(7, Sp11), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Vm1, Req(2, Sp12), Err.InvalidParameters, "direct-req.sender-not-caller");
     }
 
     // ---- echo ----------------------------------------------------------------------------------------------
@@ -324,16 +323,16 @@ public sealed class DirectMessagingTests
     public void Host_CannotSendResponses()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Resp(Host, Echo), Err.InvalidParameters);
-        sys.Fails(Host, Resp2(Host, Echo), Err.InvalidParameters);
+        sys.Fails(Host, Resp(Host, Echo), Err.InvalidParameters, "direct-resp.from-normal-world");
+        sys.Fails(Host, Resp2(Host, Echo), Err.InvalidParameters, "direct-resp.from-normal-world");
     }
 
     [Fact]
     public void SpFramesFromPlainCaller_ResponseIsDenied()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Echo, Resp(Echo, Host), Err.Denied);
-        sys.Fails(Echo, Resp2(Echo, Host), Err.Denied);
-        sys.Fails(Echo, Resp(MemorySp, Host), Err.InvalidParameters); // sender is not the caller
+        sys.Fails(Echo, Resp(Echo, Host), Err.Denied, "runtime.driver-only");
+        sys.Fails(Echo, Resp2(Echo, Host), Err.Denied, "runtime.driver-only");
+        sys.Fails(Echo, Resp(MemorySp, Host), Err.InvalidParameters, "direct-resp.sender-not-caller"); // sender is not the caller
     }
 }

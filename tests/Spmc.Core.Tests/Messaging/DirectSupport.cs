@@ -56,11 +56,14 @@ public static class Dm
     public static string Contexts(SimulatedSystem system) =>
         string.Join("\n", system.GetState().Partitions.Select(p => $"{p.Config.Id:X4} {p.Driver} {p.Attached}: {string.Join("; ", p.Contexts)}"));
 
-    /// <summary>Runs the call and checks it failed with <paramref name="error"/> and left every context as it was.</summary>
-    public static SmcOutcome Fails(this TestSystem sys, ushort caller, SmcFrame frame, Err error, uint vcpu = 0)
+    /// <summary>
+    /// Runs the call and checks it failed with <paramref name="error"/> by the rule with ID <paramref name="rule"/>
+    /// and left every context as it was.
+    /// </summary>
+    public static SmcOutcome Fails(this TestSystem sys, ushort caller, SmcFrame frame, Err error, string rule, uint vcpu = 0)
     {
         var before = sys.Contexts();
-        var o = Expect.Error(sys.Call(caller, frame, vcpu), error);
+        var o = Expect.Error(sys.Call(caller, frame, vcpu), error, rule);
         Assert.Equal(before, sys.Contexts());
         return o;
     }

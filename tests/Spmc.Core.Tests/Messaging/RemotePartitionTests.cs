@@ -50,9 +50,9 @@ public sealed class RemotePartitionTests
     public void NotAttached_RequestIsBusy_AndRunIsInvalid()
     {
         var sys = Sys();
-        sys.Fails(Host, Req(Host, Remote), Err.Busy);
-        sys.Fails(Host, Req2(Host, Remote), Err.Busy);
-        sys.Fails(Host, RunFrame(Remote), Err.InvalidParameters);
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Host, Req2(Host, Remote), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Host, RunFrame(Remote), Err.InvalidParameters, "run.not-booted");
         Assert.Equal("remote", sys.State.Partitions.Single(p => p.Config.Id == Remote).Driver);
         Assert.False(sys.State.Partitions.Single(p => p.Config.Id == Remote).Attached);
     }
@@ -63,7 +63,7 @@ public sealed class RemotePartitionTests
         var sys = Sys();
         using var client = sys.System.Attach(Remote);
         Assert.True(sys.State.Partitions.Single(p => p.Config.Id == Remote).Attached);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy);
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
     }
 
     [Fact]
@@ -81,9 +81,9 @@ public sealed class RemotePartitionTests
     public void PlainCallerAsRemotePartition_IsDenied()
     {
         var sys = Sys();
-        sys.Fails(Remote, Wait(), Err.Denied);
+        sys.Fails(Remote, Wait(), Err.Denied, "runtime.driver-only");
         using var client = sys.System.Attach(Remote);
-        sys.Fails(Remote, Wait(), Err.Denied); // only the client's frames drive it
+        sys.Fails(Remote, Wait(), Err.Denied, "runtime.driver-only"); // only the client's frames drive it
     }
 
     [Fact]
@@ -160,19 +160,19 @@ public sealed class RemotePartitionTests
         await Done(wait);
         var before = sys.Contexts();
 
-        async Task Denied(Spmc.Abi.Smccc.SmcFrame frame)
+        async Task Denied(Spmc.Abi.Smccc.SmcFrame frame, string rule)
         {
-            Expect.Error(await Done(client.CallAsync(0, frame)), Err.Denied);
+            Expect.Error(await Done(client.CallAsync(0, frame)), Err.Denied, rule);
             Assert.Equal(before, sys.Contexts());
         }
 
-        await Denied(Resp2(Remote, Echo));             // not the request's sender
-        await Denied(Resp2(Remote, 5));                // nor a VM that did not send it
-        await Denied(Resp(Remote, Host));              // RESP for a REQ2
-        await Denied(Resp(Remote, Host, smc64: true));
-        await Denied(Wait());                          // must answer, not wait
-        Expect.Error(await Done(client.CallAsync(0, Resp2(Remote, Remote))), Err.InvalidParameters);
-        Expect.Error(await Done(client.CallAsync(0, Resp2(Echo, Host))), Err.InvalidParameters);
+        await Denied(Resp2(Remote, Echo), "direct-resp.wrong-receiver");  // not the request's sender
+        await Denied(Resp2(Remote, 5), "direct-resp.wrong-receiver");     // nor a VM that did not send it
+        await Denied(Resp(Remote, Host), "direct-resp.wrong-abi");        // RESP for a REQ2
+        await Denied(Resp(Remote, Host, smc64: true), "direct-resp.wrong-abi");
+        await Denied(Wait(), "msg-wait.handling-request");                // must answer, not wait
+        Expect.Error(await Done(client.CallAsync(0, Resp2(Remote, Remote))), Err.InvalidParameters, "direct-resp.sender-is-receiver");
+        Expect.Error(await Done(client.CallAsync(0, Resp2(Echo, Host))), Err.InvalidParameters, "direct-resp.sender-not-caller");
         Assert.False(host.IsCompleted);
 
         _ = client.CallAsync(0, Resp2(Remote, Host, 1));
@@ -189,7 +189,7 @@ public sealed class RemotePartitionTests
         var host = sys.System.CallAsync(Host, Req(Host, Remote, smc64: true));
         await Done(wait);
         var before = sys.Contexts();
-        Expect.Error(await Done(client.CallAsync(0, Resp2(Remote, Host))), Err.Denied);
+        Expect.Error(await Done(client.CallAsync(0, Resp2(Remote, Host))), Err.Denied, "direct-resp.wrong-abi");
         Assert.Equal(before, sys.Contexts());
         _ = client.CallAsync(0, Resp(Remote, Host, smc64: true, payload: 9));
         Assert.Equal(9ul, Answer(await Done(host), Resp64).Frame[3]);
@@ -203,10 +203,23 @@ public sealed class RemotePartitionTests
         using var attached = client;
         var host = sys.System.CallAsync(Host, Req(Host, Remote));
         await Done(wait);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy, vcpu: 1);   // already handling one
-        sys.Fails(Host, RunFrame(Remote), Err.Busy);             // running
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-busy", vcpu: 1); // already handling one
+        sys.Fails(Host, RunFrame(Remote), Err.Busy, "run.already-running");                // running
         _ = client.CallAsync(0, Resp(Remote, Host));
         await Done(host);
+    }
+
+    [Fact]
+    public async Task ResponseWithoutARequest_IsDenied()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var before = sys.Contexts();
+        Expect.Error(await Done(client.CallAsync(0, Resp(Remote, Host))), Err.Denied, "direct-resp.no-request");
+        Expect.Error(await Done(client.CallAsync(0, Resp2(Remote, Host))), Err.Denied, "direct-resp.no-request");
+        Assert.Equal(before, sys.Contexts());
+        Assert.False(wait.IsCompleted);
     }
 
     [Fact]
@@ -225,7 +238,7 @@ public sealed class RemotePartitionTests
         Assert.Equal(0x20ul, yielded.Frame[3]);
         Assert.False(yield.IsCompleted);
         Assert.Equal(ContextState.Blocked, Ctx(sys).State);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy); // blocked
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-busy"); // blocked
 
         var run = sys.System.CallAsync(Host, RunFrame(Remote));
         Expect.Success(await Done(yield));
@@ -264,7 +277,7 @@ public sealed class RemotePartitionTests
         var (client, _) = Boot(sys);
         using var c = client;
         var before = sys.Contexts();
-        Expect.Error(await Done(client.CallAsync(0, YieldFrame())), Err.Denied);
+        Expect.Error(await Done(client.CallAsync(0, YieldFrame())), Err.Denied, "yield.not-running");
         Assert.Equal(before, sys.Contexts());
     }
 
@@ -297,7 +310,7 @@ public sealed class RemotePartitionTests
         var interrupted = Answer(await Done(host), Interrupt);
         Assert.Equal(0ul, interrupted.Frame[1]);
         Assert.Equal(ContextState.Preempted, Ctx(sys).State);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy);
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-busy");
 
         var late = client.CallAsync(0, Resp(Remote, Host, payload: 0x55));
         Assert.False(late.IsCompleted);
@@ -340,10 +353,10 @@ public sealed class RemotePartitionTests
         var host = sys.System.CallAsync(Host, Req(Host, Remote));
         await Done(wait);
         client.Dispose();
-        Expect.Error(await Done(host), Err.Aborted);
+        Expect.Error(await Done(host), Err.Aborted, "runtime.detached");
         Assert.Equal(ContextState.Off, Ctx(sys).State);
         Assert.False(sys.State.Partitions.Single(p => p.Config.Id == Remote).Attached);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy);
+        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
         Assert.Throws<ConflictException>(() => { _ = client.CallAsync(0, Wait()); });
 
         // A new client can attach and run it.
@@ -361,7 +374,7 @@ public sealed class RemotePartitionTests
         var sys = Sys();
         var (client, wait) = Boot(sys);
         client.Dispose();
-        Expect.Error(await Done(wait), Err.Aborted);
+        Expect.Error(await Done(wait), Err.Aborted, "runtime.detached");
         Assert.Equal(ContextState.Off, Ctx(sys).State);
     }
 
@@ -382,7 +395,7 @@ public sealed class RemotePartitionTests
         Answer(await Done(run), Yield);
 
         registry.Delete("remote");
-        Expect.Error(await Done(respond), Err.Aborted);
+        Expect.Error(await Done(respond), Err.Aborted, "runtime.detached"); // deleting a system detaches its clients first
         await Assert.ThrowsAsync<NotFoundException>(() => system.CallAsync(Host, Req(Host, Echo)));
         Assert.Throws<NotFoundException>(() => system.Attach(Remote));
     }
@@ -395,7 +408,7 @@ public sealed class RemotePartitionTests
         var host = sys.System.CallAsync(Host, Req(Host, Remote));
         await Done(wait);
         sys.System.Shutdown();
-        Expect.Error(await Done(host), Err.Aborted);
+        Expect.Error(await Done(host), Err.Aborted, "runtime.detached");
         Assert.Throws<ConflictException>(() => { _ = client.CallAsync(0, Wait()); });
     }
 

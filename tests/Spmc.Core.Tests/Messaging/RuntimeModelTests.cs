@@ -12,20 +12,19 @@ public sealed class RuntimeModelTests
     public void RuntimeAbis_FromPlainCallerAsBuiltinSp_AreDenied()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Echo, Wait(), Err.Denied);
-        sys.Fails(Echo, YieldFrame(), Err.Denied);
-        sys.Fails(MemorySp, Wait(), Err.Denied);
-        sys.Fails(Notifier, Wait(), Err.Denied, vcpu: 1);
-        Assert.Contains("echo", sys.Fails(Echo, Wait(), Err.Denied).Decoded.Reason);
+        sys.Fails(Echo, Wait(), Err.Denied, "runtime.driver-only");
+        sys.Fails(Echo, YieldFrame(), Err.Denied, "runtime.driver-only");
+        sys.Fails(MemorySp, Wait(), Err.Denied, "runtime.driver-only");
+        sys.Fails(Notifier, Wait(), Err.Denied, "runtime.driver-only", vcpu: 1);
     }
 
     [Fact]
     public void RuntimeAbis_FromPlainCallerAsPartitionWithoutBehaviour_AreDenied()
     {
         var sys = TestSystem.FromJson(WithProxy(Rich, "passthrough"));
-        sys.Fails(Sp12, Wait(), Err.Denied);
-        sys.Fails(Sp12, YieldFrame(), Err.Denied);
-        sys.Fails(Sp12, Resp(Sp12, Host), Err.Denied);
+        sys.Fails(Sp12, Wait(), Err.Denied, "runtime.driver-only");
+        sys.Fails(Sp12, YieldFrame(), Err.Denied, "runtime.driver-only");
+        sys.Fails(Sp12, Resp(Sp12, Host), Err.Denied, "runtime.driver-only");
         Assert.All(sys.State.Partitions.SelectMany(p => p.Contexts), c => Assert.Equal(ContextState.Off, c.State));
     }
 
@@ -33,56 +32,56 @@ public sealed class RuntimeModelTests
     public void MsgWait_WithNonZeroRegisters_IsInvalidBeforeTheDriverCheck()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Echo, Ffa.Frame(MsgWait, 1), Err.InvalidParameters);
-        sys.Fails(Echo, Ffa.Frame(MsgWait, 0, 2), Err.InvalidParameters); // w2 bits[31:1]
-        sys.Fails(Echo, Ffa.Frame(Yield, 0, 0, 0, 0, 1), Err.InvalidParameters);
+        sys.Fails(Echo, Ffa.Frame(MsgWait, 1), Err.InvalidParameters, "msg-wait.reserved-mbz");
+        sys.Fails(Echo, Ffa.Frame(MsgWait, 0, 2), Err.InvalidParameters, "msg-wait.flags-reserved"); // w2 bits[31:1]
+        sys.Fails(Echo, Ffa.Frame(Yield, 0, 0, 0, 0, 1), Err.InvalidParameters, "yield.reserved-mbz");
     }
 
     [Fact]
     public void MsgWaitAndYield_FromHost_AreNotSupported()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Wait(), Err.NotSupported);
-        sys.Fails(Host, YieldFrame(), Err.NotSupported);
+        sys.Fails(Host, Wait(), Err.NotSupported, "dispatch.secure-only");
+        sys.Fails(Host, YieldFrame(), Err.NotSupported, "dispatch.secure-only");
     }
 
     [Fact]
     public void Interrupt_IsNotACall()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, Ffa.Frame(Interrupt), Err.NotSupported);
+        sys.Fails(Host, Ffa.Frame(Interrupt), Err.NotSupported, "dispatch.return-value");
     }
 
     [Fact]
     public void Run_UnknownTarget_IsInvalid()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, RunFrame(0x8009), Err.InvalidParameters);
-        sys.Fails(Host, RunFrame(Host), Err.InvalidParameters); // VMs are not run by the SPMC
+        sys.Fails(Host, RunFrame(0x8009), Err.InvalidParameters, "run.target-unknown");
+        sys.Fails(Host, RunFrame(Host), Err.InvalidParameters, "run.target-unknown"); // VMs are not run by the SPMC
     }
 
     [Fact]
     public void Run_VcpuOutOfRange_IsInvalid()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Host, RunFrame(Echo, 1), Err.InvalidParameters);
-        sys.Fails(Host, RunFrame(Notifier, 2), Err.InvalidParameters);
+        sys.Fails(Host, RunFrame(Echo, 1), Err.InvalidParameters, "run.vcpu-out-of-range");
+        sys.Fails(Host, RunFrame(Notifier, 2), Err.InvalidParameters, "run.vcpu-out-of-range");
     }
 
     [Fact]
     public void Run_OffPartition_IsInvalid()
     {
         var sys = TestSystem.FromJson(WithProxy(Rich, "passthrough"));
-        sys.Fails(Host, RunFrame(Sp12), Err.InvalidParameters);
-        sys.Fails(Host, RunFrame(Sp10, 1), Err.InvalidParameters);
+        sys.Fails(Host, RunFrame(Sp12), Err.InvalidParameters, "run.not-booted");
+        sys.Fails(Host, RunFrame(Sp10, 1), Err.InvalidParameters, "run.not-booted");
     }
 
     [Fact]
     public void Run_ItselfOrWaitingFromSp()
     {
         var sys = TestSystem.Default();
-        sys.Fails(Echo, RunFrame(Echo), Err.InvalidParameters);
-        sys.Fails(Echo, RunFrame(MemorySp), Err.Denied); // an SP may only resume preempted or blocked contexts
+        sys.Fails(Echo, RunFrame(Echo), Err.InvalidParameters, "run.self");
+        sys.Fails(Echo, RunFrame(MemorySp), Err.Denied, "run.sp-resumes-only"); // an SP may only resume preempted or blocked contexts
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
@@ -22,36 +23,44 @@ namespace Spmc.Core.Spm.Behaviours;
 public sealed class MemoryBehaviour : IPartitionBehaviour
 {
     public const uint StatusOk = 0, StatusMismatch = 1, StatusMalformed = 2;
-    private static readonly uint RetrieveReq = FfaFunctions.Id32(FfaFunction.MemRetrieveReq), Relinquish = FfaFunctions.Id32(FfaFunction.MemRelinquish),
-        FragRx = FfaFunctions.Id32(FfaFunction.MemFragRx), RxRelease = FfaFunctions.Id32(FfaFunction.RxRelease), RxTxMap = FfaFunctions.Id64(FfaFunction.RxTxMap);
+    // The steps a failure is reported by (response [1]: the function ID of the call that failed).
+    private static readonly uint RetrieveStep = FfaFunctions.Id32(FfaFunction.MemRetrieveReq), RelinquishStep = FfaFunctions.Id32(FfaFunction.MemRelinquish),
+        FragRxStep = FfaFunctions.Id32(FfaFunction.MemFragRx), RxReleaseStep = FfaFunctions.Id32(FfaFunction.RxRelease), RxTxMapStep = FfaFunctions.Id64(FfaFunction.RxTxMap);
 
     public string Name => Behaviours.Memory;
 
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
-        if (!Message.IsRequest(delivered)) { Message.Wait(sp); return; }
-        var r = Handle(sp, delivered);
-        Message.Respond(sp, delivered, r.Status, r.Step, r.Pages, (uint)r.Mismatch, r.Mismatch >> 32);
+        if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
+        var r = Handle(sp, request);
+        Message.Respond(sp, request, r.Status, r.Step, r.Pages, (uint)r.Mismatch, r.Mismatch >> 32);
     }
 
     private readonly record struct Result(ulong Status, ulong Step = 0, ulong Pages = 0, ulong Mismatch = 0);
 
     private static Result Failed(FfaAnswer a, uint step) => new(a.Error?.Encoded() ?? StatusMalformed, step);
 
-    private static Result Handle(IPartitionCpu sp, SmcFrame request)
+    /// <summary>
+    /// FFA_MEM_RETRIEVE_RESP: w1 = total length, w2 = fragment length. A local reader until the memory family has
+    /// its MemRetrieveResp record.
+    /// </summary>
+    private static (uint Total, uint Fragment) RetrieveResp(in SmcFrame answer) => ((uint)Regs.Arg(answer, 1), (uint)Regs.Arg(answer, 2));
+
+    private static Result Handle(IPartitionCpu sp, IDirectRequest request)
     {
-        var handle = (uint)Message.Payload(request, 0) | Message.Payload(request, 1) << 32;
-        var type = (MemoryTransactionType)(Message.Payload(request, 2) & 3);
+        var payload = request.Payload;
+        var handle = (uint)payload[0] | payload[1] << 32;
+        var type = (MemoryTransactionType)(payload[2] & 3);
         if (type == MemoryTransactionType.NotSpecified) type = MemoryTransactionType.Share;
-        var check = Message.Payload(request, 3);
-        var write = Message.Payload(request, 4);
-        var memorySender = EndpointId.Sender(request[1]);
+        var check = payload[3];
+        var write = payload[4];
+        var memorySender = request.Sender;
 
         if (sp.Mailbox is null)
         {
-            var tx = sp.MemoryBase + sp.MemorySize - 2 * 4096;
-            var map = sp.Call(SmcFrame.From(RxTxMap, tx, tx + 4096, 1));
-            if (map.IsError) return Failed(map, RxTxMap);
+            var tx = sp.MemoryBase + sp.MemorySize - 2 * FfaPage.Size;
+            var map = sp.Call(new RxTxMap(tx, tx + FfaPage.Size, 1));
+            if (map.IsError) return Failed(map, RxTxMapStep);
         }
         var mailbox = sp.Mailbox!;
         var layout = MemoryDescriptorLayouts.For(sp.Version);
@@ -61,31 +70,33 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
         var retrieve = new MemoryTransactionDescriptor(memorySender, default, MemoryTransactionFlags.OfType(type), handle, 0,
             [new EndpointMemoryAccess(MemoryAccessPermissions.Of(sp.Id, DataAccess.ReadWrite, instruction), 0)]);
         var bytes = retrieve.ToBytes(layout);
-        if (!sp.Write(mailbox.Tx, bytes)) return new Result(StatusMalformed, RetrieveReq);
-        var answer = sp.Call(SmcFrame.From(RetrieveReq, (uint)bytes.Length, (uint)bytes.Length));
-        if (answer.IsError) return Failed(answer, RetrieveReq);
+        if (!sp.Write(mailbox.Tx, bytes)) return new Result(StatusMalformed, RetrieveStep);
+        var answer = sp.Call(new MemRetrieveReq((uint)bytes.Length, (uint)bytes.Length));
+        if (answer.IsError) return Failed(answer, RetrieveStep);
 
         // Collect the response, fragment by fragment (FFA_MEM_FRAG_RX after releasing each one).
-        var total = (int)(uint)answer.Frame[1];
+        var (totalLength, fragmentLength) = RetrieveResp(answer.Frame);
+        var total = (int)totalLength;
         var response = new byte[total];
         var received = 0;
-        var fragment = (int)(uint)answer.Frame[2];
+        var fragment = (int)fragmentLength;
         while (true)
         {
             if (fragment <= 0 || received + fragment > total || sp.Read(mailbox.Rx, fragment) is not { } part)
-                return new Result(StatusMalformed, RetrieveReq);
+                return new Result(StatusMalformed, RetrieveStep);
             part.CopyTo(response, received);
             received += fragment;
-            var release = sp.Call(SmcFrame.From(RxRelease));
-            if (release.IsError) return Failed(release, RxRelease);
+            var release = sp.Call(new RxRelease(0));
+            if (release.IsError) return Failed(release, RxReleaseStep);
             if (received == total) break;
-            var next = sp.Call(SmcFrame.From(FragRx, (uint)handle, handle >> 32, (uint)received));
-            if (next.IsError) return Failed(next, FragRx);
-            fragment = (int)(uint)next.Frame[3];
+            var next = sp.Call(new MemFragRx(new MemoryHandle(handle), (uint)received, 0));
+            if (next.IsError) return Failed(next, FragRxStep);
+            // The answer is FFA_MEM_FRAG_TX: w3 = the fragment's length (0, malformed, when it does not decode).
+            fragment = MemFragTx.Decode(next.Frame) is { Ok: true } frag ? (int)frag.Value!.FragmentLength : 0;
         }
 
         var parsed = MemoryTransactionDescriptor.Read(response, layout == MemoryDescriptorLayout.V1_0);
-        if (!parsed.Ok || parsed.Value!.Composite is not { } composite) return new Result(StatusMalformed, RetrieveReq);
+        if (!parsed.Ok || parsed.Value!.Composite is not { } composite) return new Result(StatusMalformed, RetrieveStep);
 
         ulong pages = 0, mismatch = 0;
         var status = StatusOk;
@@ -94,18 +105,18 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
             pages += constituent.PageCount;
             for (ulong page = 0; page < constituent.PageCount; page++)
             {
-                var address = constituent.Address + page * 4096;
+                var address = constituent.Address + page * FfaPage.Size;
                 if ((check & 0x100) != 0 && status == StatusOk)
                 {
-                    if (sp.Read(address, 4096) is not { } data) return new Result(StatusMalformed, RetrieveReq, pages);
+                    if (sp.Read(address, FfaPage.Size) is not { } data) return new Result(StatusMalformed, RetrieveStep, pages);
                     var at = data.AsSpan().IndexOfAnyExcept((byte)check);
                     if (at >= 0) (status, mismatch) = (StatusMismatch, address + (ulong)at);
                 }
                 if ((write & 0x100) != 0)
                 {
-                    var fill = new byte[4096];
+                    var fill = new byte[FfaPage.Size];
                     fill.AsSpan().Fill((byte)write);
-                    if (!sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveReq, pages);
+                    if (!sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveStep, pages);
                 }
             }
         }
@@ -113,10 +124,10 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
         if (type != MemoryTransactionType.Donate)
         {
             var relinquish = new MemoryRelinquishDescriptor(handle, 0, [sp.Id]).ToBytes();
-            if (!sp.Write(mailbox.Tx, relinquish)) return new Result(StatusMalformed, Relinquish, pages);
-            var done = sp.Call(SmcFrame.From(Relinquish));
-            if (done.IsError) return Failed(done, Relinquish);
+            if (!sp.Write(mailbox.Tx, relinquish)) return new Result(StatusMalformed, RelinquishStep, pages);
+            var done = sp.Call(new MemRelinquish());
+            if (done.IsError) return Failed(done, RelinquishStep);
         }
-        return new Result(status, status == StatusOk ? 0 : RetrieveReq, pages, mismatch);
+        return new Result(status, status == StatusOk ? 0 : RetrieveStep, pages, mismatch);
     }
 }

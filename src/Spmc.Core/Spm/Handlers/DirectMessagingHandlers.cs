@@ -1,13 +1,14 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
-using Spmc.Abi.Smccc;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Spm.Runtime;
 
 namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
-/// Direct messaging (DEN0077 v1.2 §15.2-§15.5): FFA_MSG_SEND_DIRECT_REQ/RESP (32/64) and REQ2/RESP2 (64), checked
+/// Direct messaging (DEN0077 v1.2 §16): FFA_MSG_SEND_DIRECT_REQ/RESP (32/64) and REQ2/RESP2 (64), checked
 /// in the order of Hafnium's api_ffa_msg_send_direct_req / _resp. A request lends the caller's cycles to the
 /// receiving execution context; the caller's answer is whatever the partition gives them back with (a response,
 /// FFA_YIELD, or FFA_INTERRUPT when a remote partition overruns its timeout).
@@ -16,81 +17,73 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
 {
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MsgSendDirectReq, Callers.Any, c => DirectRequest(c, req2: false), smc64: true);
-        table.Register(FfaFunction.MsgSendDirectResp, Callers.Any, c => DirectResponse(c, resp2: false), smc64: true);
-        table.Register(FfaFunction.MsgSendDirectReq2, Callers.Any, c => DirectRequest(c, req2: true), smc32: false, smc64: true,
+        table.Register<DirectReq>(FfaFunction.MsgSendDirectReq, Callers.Any, DirectRequest, smc64: true);
+        table.Register<DirectResp>(FfaFunction.MsgSendDirectResp, Callers.Any, (c, resp) => DirectResponse(c, resp, resp.Sender, resp.Receiver), smc64: true);
+        table.Register<DirectReq2>(FfaFunction.MsgSendDirectReq2, Callers.Any, DirectRequest, smc32: false, smc64: true,
             servesOlderCallers: true); // a pre-1.2 sender gets DENIED from the capability check (spmc-behaviour.md §9 step 6)
-        table.Register(FfaFunction.MsgSendDirectResp2, Callers.Any, c => DirectResponse(c, resp2: true), smc32: false, smc64: true);
+        table.Register<DirectResp2>(FfaFunction.MsgSendDirectResp2, Callers.Any, (c, resp) => DirectResponse(c, resp, resp.Sender, resp.Receiver),
+            smc32: false, smc64: true);
     }
 
-    private const uint FrameworkBit = 0x8000_0000;
-
-    private FfaAnswer DirectRequest(Call c, bool req2)
+    /// <summary>REQ and REQ2; step 1 (w2 of a partition message) is the <see cref="DirectReq"/> decoder's.</summary>
+    private FfaAnswer DirectRequest(Call c, IDirectRequest request)
     {
-        var sender = EndpointId.Sender(c[1]);
-        var receiver = EndpointId.Receiver(c[1]);
-        var framework = !req2 && ((uint)c[2] & FrameworkBit) != 0;
+        var req2 = request is DirectReq2;
+        var sender = request.Sender;
+        var receiver = request.Receiver;
+        var framework = request is DirectReq { IsFramework: true };
 
-        // 1. Partition messages carry w2 = 0 (REQ only: REQ2 has the UUID there).
-        if (!req2 && !framework && (uint)c[2] != 0)
-            return c.Fail(FfaError.InvalidParameters, $"w2 must be zero for a partition message (w2 = 0x{c[2]:X}); bit 31 marks a framework message");
         // 2. Framework messages: VM availability messages need a subscribed SP; nothing here subscribes.
-        if (framework)
+        if (request is DirectReq { IsFramework: true } message)
         {
-            var type = (uint)c[2] & 0xFF;
-            if (c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "secure partitions cannot send framework messages");
-            return c.Fail(FfaError.InvalidParameters, type is 4 or 6
-                ? $"framework message type {type} (VM {(type == 4 ? "created" : "destroyed")}): {EndpointId.Format(receiver)} does not subscribe to VM availability messages"
-                : $"framework message type {type} is sent by the SPMD only");
+            var type = DirectMessageFlags.Type(message.Flags);
+            if (c.Caller.IsSecure) return c.Reject(DirectMessagingRules.FrameworkFromSp, "secure partitions cannot send framework messages");
+            return type is 4 or 6
+                ? c.Reject(DirectMessagingRules.FrameworkNotSubscribed,
+                    $"framework message type {type} (VM {(type == 4 ? "created" : "destroyed")}): {EndpointId.Format(receiver)} does not subscribe to VM availability messages")
+                : c.Reject(DirectMessagingRules.FrameworkSpmdOnly, $"framework message type {type} is sent by the SPMD only");
         }
         // 3. Valid pairs (ffa_direct_msg_is_direct_request_valid).
         if (!EndpointId.IsSecure(receiver))
-            return c.Fail(FfaError.InvalidParameters, $"receiver {EndpointId.Format(receiver)} is not a secure partition: direct requests go to SPs only");
-        if (sender == receiver) return c.Fail(FfaError.InvalidParameters, $"sender and receiver are both {EndpointId.Format(sender)}");
+            return c.Reject(DirectMessagingRules.ReceiverNotSp, $"receiver {EndpointId.Format(receiver)} is not a secure partition: direct requests go to SPs only");
+        if (sender == receiver) return c.Reject(DirectMessagingRules.SenderIsReceiver, $"sender and receiver are both {EndpointId.Format(sender)}");
         if (c.FromHypervisor)
         {
             // ID 0 relays requests for any normal-world endpoint (the hypervisor names the VM).
             if (EndpointId.IsSecure(sender))
-                return c.Fail(FfaError.InvalidParameters, $"sender {EndpointId.Format(sender)} is a secure partition; the hypervisor may only name VMs");
+                return c.Reject(DirectMessagingRules.HypervisorNamesSp, $"sender {EndpointId.Format(sender)} is a secure partition; the hypervisor may only name VMs");
         }
         else if (sender != c.Caller.Id)
-            return c.Fail(FfaError.InvalidParameters, $"sender {EndpointId.Format(sender)} in w1[31:16] is not the caller {EndpointId.Format(c.Caller.Id)}");
+            return c.Reject(DirectMessagingRules.SenderNotCaller, $"sender {EndpointId.Format(sender)} in w1[31:16] is not the caller {EndpointId.Format(c.Caller.Id)}");
         // 4. The receiver exists.
         if (spmc.FindEndpoint(receiver) is not { Runtime: { } runtime, Partition: { } partition } target)
-            return c.Fail(FfaError.InvalidParameters, $"receiver {EndpointId.Format(receiver)} is not a partition of this system");
+            return c.Reject(DirectMessagingRules.ReceiverUnknown, $"receiver {EndpointId.Format(receiver)} is not a partition of this system");
         // 5. REQ2 names a service by UUID (nil = any).
-        if (req2)
-        {
-            var uuid = FfaUuid.FromRegisters64(c[2], c[3]);
-            if (!uuid.IsNil && !partition.Uuids.Contains(uuid))
-                return c.Fail(FfaError.InvalidParameters, $"UUID {uuid} in x2/x3 is not a service of {EndpointId.Format(receiver)}");
-        }
+        if (request is DirectReq2 { Uuid: var uuid } && !uuid.IsNil && !partition.Uuids.Contains(uuid))
+            return c.Reject(DirectMessagingRules.Req2UuidUnknown, $"UUID {uuid} in x2/x3 is not a service of {EndpointId.Format(receiver)}");
         // 6. Capabilities: versions (REQ2 is v1.2), the sender's send bit, the receiver's receive bit.
         if (req2 && c.Caller.Version < FfaVersion.V1_2)
-            return c.Fail(FfaError.Denied, $"the sender uses FF-A {c.Caller.Version}; REQ2 needs 1.2");
+            return c.Reject(DirectMessagingRules.Req2SenderVersion, $"the sender uses FF-A {c.Caller.Version}; REQ2 needs 1.2");
         if (req2 && target.Version < FfaVersion.V1_2)
-            return c.Fail(FfaError.Denied, $"{EndpointId.Format(receiver)} uses FF-A {target.Version}; REQ2 needs 1.2");
+            return c.Reject(DirectMessagingRules.Req2ReceiverVersion, $"{EndpointId.Format(receiver)} uses FF-A {target.Version}; REQ2 needs 1.2");
         if (c.Caller.Partition is { } me)
         {
             var may = req2 ? me.Properties.HasFlag(PartitionProperties.DirectRequest2Send) : me.Properties.HasFlag(PartitionProperties.DirectRequestSend);
-            if (!may) return c.Fail(FfaError.Denied, $"{EndpointId.Format(me.Id)} does not declare direct request{(req2 ? " 2" : "")} send in its manifest");
+            if (!may) return c.Reject(DirectMessagingRules.SendNotDeclared, $"{EndpointId.Format(me.Id)} does not declare direct request{(req2 ? " 2" : "")} send in its manifest");
         }
         var receive = req2 ? PartitionProperties.DirectRequest2Receive : PartitionProperties.DirectRequestReceive;
         if (!partition.Properties.HasFlag(receive))
-            return c.Fail(FfaError.Denied, $"{EndpointId.Format(receiver)} does not declare direct request{(req2 ? " 2" : "")} receive in its manifest");
+            return c.Reject(DirectMessagingRules.ReceiveNotDeclared, $"{EndpointId.Format(receiver)} does not declare direct request{(req2 ? " 2" : "")} receive in its manifest");
         // 7. The receiving context: an MP partition takes the request on the caller's vCPU; a UP one on its only context.
         var index = runtime.Contexts.Length == 1 ? 0 : (int)c.Request.Vcpu;
         if (index >= runtime.Contexts.Length)
-            return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} has no execution context in {EndpointId.Format(receiver)} ({runtime.Contexts.Length})");
+            return c.Reject(DirectMessagingRules.NoContext, $"vCPU {c.Request.Vcpu} has no execution context in {EndpointId.Format(receiver)} ({runtime.Contexts.Length})");
         var ctx = runtime.Contexts[index];
         // 8. Its state.
-        if (NotReady(ctx, runtime, c.Caller.Id) is { } notReady) return notReady(c);
+        if (NotReady(ctx, runtime, c.Caller.Id) is { } notReady) return c.Reject(notReady);
 
-        var request = c.Request.Args;
-        var delivered = new SmcFrame();
-        var last = req2 ? Registers.Count - 1 : 7;
-        for (var i = 0; i <= last; i++) delivered[i] = request[i];
-        if (!req2) delivered[2] = 0;
+        // Delivered as sent (Hafnium api_ffa_dir_msg_value): REQ w0..w7 with w2 cleared, REQ2 x0..x17.
+        var delivered = request is DirectReq req ? (req with { Flags = 0 }).Encode() : request.Encode();
 
         var waiter = new Waiter(c.Caller.Id, c.Request.Vcpu, $"{c.Request.Name} to {EndpointId.Format(receiver)}");
         ctx.State = ContextState.Running;
@@ -106,16 +99,17 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
     }
 
     /// <summary>Why a context cannot take a direct request now, as Hafnium answers it (null when it is waiting).</summary>
-    private Func<Call, FfaAnswer>? NotReady(PartitionContext ctx, PartitionRuntime runtime, ushort caller)
+    private Rejection? NotReady(PartitionContext ctx, PartitionRuntime runtime, ushort caller)
     {
         var who = $"{EndpointId.Format(ctx.Partition)} context {ctx.Index}";
         return ctx.State switch
         {
             ContextState.Waiting => null,
-            ContextState.Off => c => c.Fail(FfaError.Busy, $"{who} is not running: it is driven by {runtime.Driver}"),
-            ContextState.Aborted => c => c.Fail(FfaError.Aborted, $"{who} aborted (its client detached while it held cycles)"),
-            ContextState.Blocked when InCallChain(ctx, caller) => c => c.Fail(FfaError.Denied, $"{who} is waiting in a call chain that {EndpointId.Format(caller)} is part of"),
-            _ => c => c.Fail(FfaError.Busy, $"{who} is {ctx.State.ToString().ToLowerInvariant()}, not waiting for a message"),
+            ContextState.Off => DirectMessagingRules.ReceiverOff.Reject($"{who} is not running: it is driven by {runtime.Driver}"),
+            ContextState.Aborted => DirectMessagingRules.ReceiverAborted.Reject($"{who} aborted (its client detached while it held cycles)"),
+            ContextState.Blocked when InCallChain(ctx, caller) =>
+                DirectMessagingRules.CallChain.Reject($"{who} is waiting in a call chain that {EndpointId.Format(caller)} is part of"),
+            _ => DirectMessagingRules.ReceiverBusy.Reject($"{who} is {ctx.State.ToString().ToLowerInvariant()}, not waiting for a message"),
         };
     }
 
@@ -135,44 +129,42 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
     private PartitionContext? CallerContext(Call c) =>
         c.Caller.Runtime is { } r ? r.Contexts[r.Contexts.Length == 1 ? 0 : (int)Math.Min(c.Request.Vcpu, (uint)r.Contexts.Length - 1)] : null;
 
-    private FfaAnswer DirectResponse(Call c, bool resp2)
+    /// <summary>RESP (<see cref="DirectResp"/>) and RESP2 (<see cref="DirectResp2"/>), from <paramref name="sender"/> to <paramref name="receiver"/>.</summary>
+    private FfaAnswer DirectResponse(Call c, IFfaCall response, ushort sender, ushort receiver)
     {
-        var sender = EndpointId.Sender(c[1]);
-        var receiver = EndpointId.Receiver(c[1]);
-        if (!c.Caller.IsSecure) return c.Fail(FfaError.InvalidParameters, "the normal world cannot send direct responses");
-        if (sender != c.Caller.Id) return c.Fail(FfaError.InvalidParameters, $"sender {EndpointId.Format(sender)} in w1[31:16] is not the caller {EndpointId.Format(c.Caller.Id)}");
-        if (receiver == sender) return c.Fail(FfaError.InvalidParameters, $"sender and receiver are both {EndpointId.Format(sender)}");
-        var framework = !resp2 && ((uint)c[2] & FrameworkBit) != 0;
-        if (!resp2 && !framework && (uint)c[2] != 0)
-            return c.Fail(FfaError.InvalidParameters, $"w2 must be zero for a partition message (w2 = 0x{c[2]:X})");
+        var resp = response as DirectResp;
+        var resp2 = resp is null;
+        if (!c.Caller.IsSecure) return c.Reject(DirectMessagingRules.RespFromNormalWorld, "the normal world cannot send direct responses");
+        if (sender != c.Caller.Id)
+            return c.Reject(DirectMessagingRules.RespSenderNotCaller, $"sender {EndpointId.Format(sender)} in w1[31:16] is not the caller {EndpointId.Format(c.Caller.Id)}");
+        if (receiver == sender) return c.Reject(DirectMessagingRules.RespSenderIsReceiver, $"sender and receiver are both {EndpointId.Format(sender)}");
+        var framework = resp is { IsFramework: true };
+        if (resp is { IsFramework: false, Flags: not 0 })
+            return c.Reject(DirectMessagingRules.RespW2Mbz, $"w2 must be zero for a partition message (w2 = 0x{resp.X2:X})");
         // v1.2: RESP carries w3..w7 only; x8..x17 must be zero (Hafnium api_ffa_msg_send_direct_resp).
-        if (!resp2 && c.Request.Is64 && c.Caller.Version >= FfaVersion.V1_2 && !c.Request.Args.ExtendedRegistersAreZero())
-            return c.Fail(FfaError.InvalidParameters, "x8..x17 must be zero in a direct response (use RESP2 for a longer payload)");
-        if (RuntimeHandlers.DriverOnly(c) is { } notDriver) return notDriver;
+        if (resp is { Is64: true, HasExtendedPayload: true } && c.Caller.Version >= FfaVersion.V1_2)
+            return c.Reject(DirectMessagingRules.RespExtendedMbz, "x8..x17 must be zero in a direct response (use RESP2 for a longer payload)");
+        if (RuntimeHandlers.DriverOnly(c) is { } notDriver) return c.Reject(notDriver);
 
         var runtime = c.Caller.Runtime!;
         if (c.Request.Vcpu >= runtime.Contexts.Length)
-            return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+            return c.Reject(RuntimeRules.VcpuNotAContext, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
         var ctx = runtime.Contexts[c.Request.Vcpu];
         // Run-time model checks (Hafnium: DENIED).
         if (ctx.Request is not { } active || ctx.State is not (ContextState.Running or ContextState.Preempted))
-            return c.Fail(FfaError.Denied, $"context {ctx.Index} of {EndpointId.Format(c.Caller.Id)} is not handling a direct request");
+            return c.Reject(DirectMessagingRules.RespNoRequest, $"context {ctx.Index} of {EndpointId.Format(c.Caller.Id)} is not handling a direct request");
         if (active.Sender != receiver)
-            return c.Fail(FfaError.Denied, $"the request being handled came from {EndpointId.Format(active.Sender)}, not {EndpointId.Format(receiver)}");
+            return c.Reject(DirectMessagingRules.RespWrongReceiver, $"the request being handled came from {EndpointId.Format(active.Sender)}, not {EndpointId.Format(receiver)}");
         if (active.Req2 != resp2)
-            return c.Fail(FfaError.Denied, $"a {(active.Req2 ? "REQ2" : "REQ")} request must be answered with {(active.Req2 ? "FFA_MSG_SEND_DIRECT_RESP2" : "FFA_MSG_SEND_DIRECT_RESP")}");
+            return c.Reject(DirectMessagingRules.RespWrongAbi,
+                $"a {(active.Req2 ? "REQ2" : "REQ")} request must be answered with {(active.Req2 ? "FFA_MSG_SEND_DIRECT_RESP2" : "FFA_MSG_SEND_DIRECT_RESP")}");
         if (active.Framework != framework)
-            return c.Fail(FfaError.Denied, "a framework request needs a framework response and a partition request a partition one");
+            return c.Reject(DirectMessagingRules.RespFrameworkMismatch, "a framework request needs a framework response and a partition request a partition one");
 
-        // The answer the requester sees: the response registers; a 32-bit request gets 32-bit values.
-        var response = new SmcFrame();
-        var last = resp2 ? Registers.Count - 1 : 7;
-        for (var i = 0; i <= last; i++) response[i] = c.Request.Args[i];
-        response[1] = (ulong)c.Caller.Id << 16 | active.Sender;
-        if (resp2) response[2] = response[3] = 0;
-        else if (!framework) response[2] = 0;
-        if (!active.Is64 && !resp2)
-            for (var i = 0; i < 8; i++) response[i] = (uint)response[i];
+        // The answer the requester sees: the response with w1 = responder | requester (both checked above), w2 cleared
+        // for a partition message, RESP2's x2/x3 zero; a 32-bit request gets 32-bit values.
+        var answer = resp is null ? response.Encode()
+            : (active.Is64 ? resp.Forwarded() : resp.Forwarded().As32BitValues()).Encode();
 
         ctx.Request = null;
         ctx.Reason = null;
@@ -180,12 +172,12 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         if (ctx.State == ContextState.Preempted)
         {
             // The requester was told FFA_INTERRUPT; it gets this answer when it resumes the context with FFA_RUN.
-            ctx.HeldAnswer = response;
+            ctx.HeldAnswer = answer;
         }
         else
         {
             ctx.State = ContextState.Waiting;
-            ctx.Resumer?.Complete(new FfaAnswer(response));
+            ctx.Resumer?.Complete(new FfaAnswer(answer));
             ctx.Resumer = null;
         }
         return RuntimeHandlers.Park(c, ctx);

@@ -1,4 +1,6 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Proxy;
@@ -8,7 +10,8 @@ using Spmc.Core.Spm.Runtime;
 namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
-/// The partition run-time model (DEN0077 v1.2 §7-§8; Hafnium src/api.c and src/ffa/spmc/cpu_cycles.c):
+/// The partition run-time model (DEN0077 v1.2 partition run-time model and CPU cycle management; Hafnium src/api.c
+/// and src/ffa/spmc/cpu_cycles.c):
 /// FFA_MSG_WAIT, FFA_YIELD, FFA_RUN, and who drives a partition — a built-in behaviour, a client attached
 /// over PartitionHost.Attach, or nothing.
 /// </summary>
@@ -16,43 +19,42 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
 {
     private readonly Dictionary<ushort, Endpoint> _endpoints = spmc.State.Endpoints;
 
-    private static readonly uint MsgWait32 = FfaFunctions.Id32(FfaFunction.MsgWait), Yield32 = FfaFunctions.Id32(FfaFunction.Yield),
-        Run32 = FfaFunctions.Id32(FfaFunction.Run), Interrupt32 = FfaFunctions.Id32(FfaFunction.Interrupt);
-
+    // The SMC64 forms of FFA_MSG_WAIT, FFA_YIELD, FFA_RUN and FFA_INTERRUPT (FF-A 1.3) are not registered.
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWait);
-        table.Register(FfaFunction.Yield, Callers.SecurePartitions, Yield);
-        table.Register(FfaFunction.Run, Callers.Any, RunCall);
-        table.Register(FfaFunction.Interrupt, Callers.Any, c => c.Fail(FfaError.NotSupported, "a return value (the partition was preempted), not a call"));
+        table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall);
+        table.Register<Yield>(FfaFunction.Yield, Callers.SecurePartitions, YieldCall);
+        table.Register<Run>(FfaFunction.Run, Callers.Any, RunCall);
+        table.Register<Interrupt>(FfaFunction.Interrupt, Callers.Any, (c, _) => c.Reject(DispatchRules.ReturnValue, "a return value (the partition was preempted), not a call"));
     }
 
     /// <summary>Only what runs the partition may use the run-time ABIs; anyone else playing the SP gets DENIED.</summary>
-    internal static FfaAnswer? DriverOnly(Call c)
+    internal static Rejection? DriverOnly(Call c)
     {
         if (c.Request.FromDriver || c.Caller.Runtime is not { } r) return null;
         var who = EndpointId.Format(c.Caller.Id);
-        return c.Fail(FfaError.Denied, r.Builtin is { } b
+        return RuntimeRules.DriverOnly.Reject(r.Builtin is { } b
             ? $"{who} is run by its '{b.Name}' behaviour; frames sent as it may not use the run-time ABIs"
             : r.IsRemote
                 ? $"{who} is a remote partition: its run-time ABIs must come from the client attached with PartitionHost.Attach"
                 : $"{who} has no behaviour; give it behaviour 'remote' and attach a client to run it");
     }
 
-    /// <summary>FFA_MSG_WAIT: w1, w3..w7 MBZ; w2 bit 0 (v1.2) keeps RX ownership. Ends boot or an FFA_RUN slice.</summary>
-    private FfaAnswer MsgWait(Call c)
+    /// <summary>
+    /// FFA_MSG_WAIT: w1, w3..w7 MBZ (the <see cref="MsgWait"/> decoder); w2 bit 0 (v1.2) keeps RX ownership, the
+    /// other bits MBZ (all of w2 before v1.2). Ends boot or an FFA_RUN slice.
+    /// </summary>
+    private FfaAnswer MsgWaitCall(Call c, MsgWait call)
     {
-        for (var i = 1; i < 8; i++)
-            if (i != 2 && c[i] != 0) return c.Fail(FfaError.InvalidParameters, $"w{i} must be zero (w{i} = 0x{c[i]:X})");
         var retain = false;
         if (c.Caller.Version >= FfaVersion.V1_2)
         {
-            if ((uint)c[2] >> 1 != 0) return c.Fail(FfaError.InvalidParameters, $"w2 bits[31:1] must be zero (w2 = 0x{c[2]:X})");
-            retain = (c[2] & 1) != 0;
+            if (call.Flags >> 1 != 0) return c.Reject(RuntimeRules.MsgWaitFlagsReserved, $"w2 bits[31:1] must be zero (w2 = 0x{call.Flags:X})");
+            retain = call.RetainsRx;
         }
-        else if (c[2] != 0) return c.Fail(FfaError.InvalidParameters, $"w2 must be zero before FF-A 1.2 (w2 = 0x{c[2]:X})");
-        if (DriverOnly(c) is { } notDriver) return notDriver;
-        if (Context(c) is not { } ctx) return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+        else if (call.Flags != 0) return c.Reject(RuntimeRules.MsgWaitFlagsBefore12, $"w2 must be zero before FF-A 1.2 (w2 = 0x{call.Flags:X})");
+        if (DriverOnly(c) is { } notDriver) return c.Reject(notDriver);
+        if (Context(c) is not { } ctx) return c.Reject(RuntimeRules.VcpuNotAContext, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
 
         switch (ctx.State)
         {
@@ -60,12 +62,12 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 break; // boot complete
             case ContextState.Running when ctx.Reason == RunReason.Run:
                 // The FFA_RUN caller gets its cycles back (Hafnium ffa_msg_wait_complete: func = FFA_MSG_WAIT_32).
-                ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(MsgWait32)));
+                ctx.Resumer?.Complete(new FfaAnswer(new MsgWait().Encode()));
                 break;
             case ContextState.Running:
-                return c.Fail(FfaError.Denied, $"context {ctx.Index} is handling a direct request from {EndpointId.Format(ctx.Request!.Sender)}: answer it with a direct response");
+                return c.Reject(RuntimeRules.MsgWaitHandlingRequest, $"context {ctx.Index} is handling a direct request from {EndpointId.Format(ctx.Request!.Sender)}: answer it with a direct response");
             default:
-                return c.Fail(FfaError.Denied, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}, not running");
+                return c.Reject(RuntimeRules.MsgWaitNotRunning, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}, not running");
         }
         ctx.State = ContextState.Waiting;
         ctx.Reason = null;
@@ -76,53 +78,54 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         return Park(c, ctx);
     }
 
-    /// <summary>FFA_YIELD: gives the cycles back to whoever lent them (w2/w3 = timeout hint, w4..w7 MBZ); resumed by FFA_RUN.</summary>
-    private FfaAnswer Yield(Call c)
+    /// <summary>
+    /// FFA_YIELD: gives the cycles back to whoever lent them (w2/w3 = timeout hint; w4..w7 MBZ, the <see cref="Yield"/>
+    /// decoder's); resumed by FFA_RUN. The lender gets FFA_YIELD with w1 = this context's target info and the hint.
+    /// </summary>
+    private FfaAnswer YieldCall(Call c, Yield call)
     {
-        for (var i = 4; i < 8; i++)
-            if (c[i] != 0) return c.Fail(FfaError.InvalidParameters, $"w{i} must be zero (w{i} = 0x{c[i]:X})");
-        if (DriverOnly(c) is { } notDriver) return notDriver;
-        if (Context(c) is not { } ctx) return c.Fail(FfaError.InvalidParameters, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+        if (DriverOnly(c) is { } notDriver) return c.Reject(notDriver);
+        if (Context(c) is not { } ctx) return c.Reject(RuntimeRules.VcpuNotAContext, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
         if (ctx.State != ContextState.Running)
-            return c.Fail(FfaError.Denied, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}: only a running context can yield");
+            return c.Reject(RuntimeRules.YieldNotRunning, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}: only a running context can yield");
         ctx.State = ContextState.Blocked;
-        ctx.Resumer?.Complete(new FfaAnswer(SmcFrame.From(Yield32, PartitionContext.VmVcpu(c.Caller.Id, ctx.Index), (uint)c[2], (uint)c[3])));
+        ctx.Resumer?.Complete(new FfaAnswer(new Yield(c.Caller.Id, (ushort)ctx.Index, call.Timeout).Encode()));
         ctx.Resumer = null;
         return Park(c, ctx);
     }
 
     /// <summary>FFA_RUN: w1 = target ID &lt;&lt; 16 | vCPU. Resumes a waiting, yielded or preempted context (Hafnium api_ffa_run).</summary>
-    private FfaAnswer RunCall(Call c)
+    private FfaAnswer RunCall(Call c, Run call)
     {
-        var id = EndpointId.Sender(c[1]);
-        var vcpu = (ushort)c[1];
+        var id = call.Target;
+        var vcpu = call.Vcpu;
         if (spmc.FindEndpoint(id) is not { Runtime: { } runtime } target)
-            return c.Fail(FfaError.InvalidParameters, $"{EndpointId.Format(id)} in w1[31:16] is not a partition of this system (the SPMC runs SPs only)");
+            return c.Reject(RuntimeRules.RunTargetUnknown, $"{EndpointId.Format(id)} in w1[31:16] is not a partition of this system (the SPMC runs SPs only)");
         if (vcpu >= runtime.Contexts.Length)
-            return c.Fail(FfaError.InvalidParameters, $"vCPU {vcpu} is not below the {runtime.Contexts.Length} context(s) of {EndpointId.Format(id)}");
-        if (id == c.Caller.Id) return c.Fail(FfaError.InvalidParameters, "a partition cannot run itself");
+            return c.Reject(RuntimeRules.RunVcpuOutOfRange, $"vCPU {vcpu} is not below the {runtime.Contexts.Length} context(s) of {EndpointId.Format(id)}");
+        if (id == c.Caller.Id) return c.Reject(RuntimeRules.RunSelf, "a partition cannot run itself");
         var ctx = runtime.Contexts[vcpu];
         var who = $"{EndpointId.Format(id)} context {vcpu}";
         // An SP may only resume another SP's preempted or blocked context (ffa_cpu_cycles_run_checks).
         if (c.Caller.IsSecure && ctx.State is not (ContextState.Preempted or ContextState.Blocked))
-            return c.Fail(FfaError.Denied, $"{who} is {ctx.State.ToString().ToLowerInvariant()}; an SP may only resume a preempted or blocked context");
+            return c.Reject(RuntimeRules.RunSpResumesOnly, $"{who} is {ctx.State.ToString().ToLowerInvariant()}; an SP may only resume a preempted or blocked context");
 
         var waiter = new Waiter(c.Caller.Id, c.Request.Vcpu, $"FFA_RUN of {who}");
         switch (ctx.State)
         {
             case ContextState.Running:
-                return c.Fail(FfaError.Busy, $"{who} is already running");
+                return c.Reject(RuntimeRules.RunAlreadyRunning, $"{who} is already running");
             case ContextState.Aborted:
-                return c.Fail(FfaError.Aborted, $"{who} aborted");
+                return c.Reject(RuntimeRules.RunAborted, $"{who} aborted");
             case ContextState.Off:
-                return c.Fail(FfaError.InvalidParameters, $"{who} is not booted: it is driven by {runtime.Driver}");
+                return c.Reject(RuntimeRules.RunNotBooted, $"{who} is not booted: it is driven by {runtime.Driver}");
             case ContextState.Blocked when ctx.WaitingFor is { } other:
-                return c.Fail(FfaError.Busy, $"{who} waits for the answer to its own direct request to {EndpointId.Format(other)}");
+                return c.Reject(RuntimeRules.RunAwaitingResponse, $"{who} waits for the answer to its own direct request to {EndpointId.Format(other)}");
             case ContextState.Waiting:
                 ctx.State = ContextState.Running;
                 ctx.Reason = RunReason.Run;
                 ctx.Resumer = waiter;
-                return Deliver(target, ctx, SmcFrame.From(Run32, PartitionContext.VmVcpu(id, vcpu)), waiter);
+                return Deliver(target, ctx, new Run(id, vcpu).Encode(), waiter);
             case ContextState.Blocked:
                 // The SP's FFA_YIELD returns FFA_SUCCESS when it is resumed.
                 ctx.State = ContextState.Running;
@@ -164,7 +167,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ctx.State = ContextState.Waiting;
                 ctx.Request = null;
                 ctx.Resumer = null;
-                waiter.Complete(FfaAnswer.Fail(FfaError.Aborted, $"'{behaviour.Name}' did not answer"));
+                waiter.Complete(FfaAnswer.Fail(RuntimeRules.BehaviourNoAnswer.Reject($"'{behaviour.Name}' did not answer")));
             }
         }
         else Unpark(ctx, new FfaAnswer(delivered));
@@ -207,11 +210,11 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ctx.Resumer = null;
                 ReleaseCaller(waiter.Caller, e.Id);
                 // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted.
-                waiter.Complete(new FfaAnswer(SmcFrame.From(Interrupt32), null,
-                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; FFA_RUN (w1 = 0x{PartitionContext.VmVcpu(e.Id, ctx.Index):X}) resumes it"));
+                waiter.Complete(new FfaAnswer(new Interrupt().Encode(), null,
+                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; FFA_RUN (w1 = 0x{TargetInfo.Pack(e.Id, (ushort)ctx.Index):X}) resumes it"));
             }
         }
-        if (!waiter.Completed) waiter.Complete(FfaAnswer.Fail(FfaError.Aborted, $"{waiter.What}: nothing holds this call any more"));
+        if (!waiter.Completed) waiter.Complete(FfaAnswer.Fail(RuntimeRules.WaiterOrphaned.Reject($"{waiter.What}: nothing holds this call any more")));
         return waiter.Result!.Value;
     }
 
@@ -249,9 +252,9 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             if (ctx.Resumer is { } lender)
             {
                 ReleaseCaller(lender.Caller, id);
-                lender.Complete(FfaAnswer.Fail(FfaError.Aborted, $"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles"));
+                lender.Complete(FfaAnswer.Fail(RuntimeRules.Detached.Reject($"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles")));
             }
-            Unpark(ctx, FfaAnswer.Fail(FfaError.Aborted, "detached"));
+            Unpark(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject("detached")));
             Reset(ctx);
         }
     }
@@ -264,8 +267,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             if (e.Runtime is null) continue;
             foreach (var ctx in e.Runtime.Contexts)
             {
-                ctx.Resumer?.Complete(FfaAnswer.Fail(FfaError.Aborted, why));
-                Unpark(ctx, FfaAnswer.Fail(FfaError.Aborted, why));
+                ctx.Resumer?.Complete(FfaAnswer.Fail(RuntimeRules.SystemDeleted.Reject(why)));
+                Unpark(ctx, FfaAnswer.Fail(RuntimeRules.SystemDeleted.Reject(why)));
                 Reset(ctx);
             }
         }
@@ -297,7 +300,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         {
             var request = new FfaRequest(partition.Id, (uint)vcpu, frame) { FromDriver = true };
             var answer = dispatcher.Handle(request);
-            var result = answer.Error is { } e ? $"{e.Name()} ({answer.Reason})" : FfaFunctions.NameOf((uint)answer.Frame[0]) ?? $"0x{answer.Frame[0]:X}";
+            var result = answer.Error is { } e ? $"{e.Name()} ({answer.Reason})" : FfaFunctions.NameOf(answer.Frame.FunctionId) ?? $"0x{answer.Frame.FunctionId:X}";
             Trace.Add($"{request.Info?.WidthName(request.Is64) ?? request.Name} → {result}");
             return answer;
         }

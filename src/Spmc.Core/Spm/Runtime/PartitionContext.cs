@@ -55,8 +55,6 @@ public sealed class PartitionContext(ushort partition, int index)
 
     /// <summary>Set while this context waits for the answer to a direct request it sent (call chain).</summary>
     public ushort? WaitingFor { get; set; }
-
-    public static ulong VmVcpu(ushort id, int vcpu) => (ulong)id << 16 | (uint)vcpu;
 }
 
 /// <summary>A secure partition's run-time state: its execution contexts and what drives them.</summary>
