@@ -65,13 +65,6 @@ internal static class Message
     public static FfaAnswer Respond(IPartitionCpu sp, IDirectRequest request, params ulong[] payload) => sp.Call(request.Response(payload));
 
     public static FfaAnswer Wait(IPartitionCpu sp) => sp.Call(new MsgWait());
-
-    /// <summary>
-    /// FFA_NOTIFICATION_SET_32: w1 = sender &lt;&lt; 16 | receiver, w2 = flags, w3/w4 = bitmap bits[31:0]/[63:32].
-    /// A local helper until the notification family has its NotificationSet record.
-    /// </summary>
-    public static SmcFrame NotificationSet(ushort sender, ushort receiver, uint flags, uint bitmapLow, uint bitmapHigh) =>
-        Regs.Frame(FfaFunctions.Id32(FfaFunction.NotificationSet), EndpointId.Pack(sender, receiver), flags, bitmapLow, bitmapHigh);
 }
 
 /// <summary>`echo`: answers every direct request with the same payload (REQ → RESP, REQ2 → RESP2, same width).</summary>
@@ -102,7 +95,7 @@ public sealed class NotifierBehaviour : IPartitionBehaviour
         var receiver = (ushort)payload[0];
         uint lo = (uint)payload[1], hi = (uint)payload[2];
         var flags = (uint)payload[3];
-        var set = sp.Call(Message.NotificationSet(sp.Id, receiver, flags, lo, hi));
+        var set = sp.Call(new NotificationSet(sp.Id, receiver, flags, (ulong)hi << 32 | lo));
         Message.Respond(sp, request, set.Error is { } e ? e.Encoded() : 0, receiver, lo, hi);
     }
 }

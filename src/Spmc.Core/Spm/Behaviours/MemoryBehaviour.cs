@@ -40,12 +40,6 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
 
     private static Result Failed(FfaAnswer a, uint step) => new(a.Error?.Encoded() ?? StatusMalformed, step);
 
-    /// <summary>
-    /// FFA_MEM_RETRIEVE_RESP: w1 = total length, w2 = fragment length. A local reader until the memory family has
-    /// its MemRetrieveResp record.
-    /// </summary>
-    private static (uint Total, uint Fragment) RetrieveResp(in SmcFrame answer) => ((uint)Regs.Arg(answer, 1), (uint)Regs.Arg(answer, 2));
-
     private static Result Handle(IPartitionCpu sp, IDirectRequest request)
     {
         var payload = request.Payload;
@@ -75,11 +69,11 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
         if (answer.IsError) return Failed(answer, RetrieveStep);
 
         // Collect the response, fragment by fragment (FFA_MEM_FRAG_RX after releasing each one).
-        var (totalLength, fragmentLength) = RetrieveResp(answer.Frame);
-        var total = (int)totalLength;
+        var resp = MemRetrieveResp.Decode(answer.Frame).Value!;
+        var total = (int)resp.TotalLength;
         var response = new byte[total];
         var received = 0;
-        var fragment = (int)fragmentLength;
+        var fragment = (int)resp.FragmentLength;
         while (true)
         {
             if (fragment <= 0 || received + fragment > total || sp.Read(mailbox.Rx, fragment) is not { } part)
