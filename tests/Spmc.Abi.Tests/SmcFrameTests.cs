@@ -59,3 +59,20 @@ public class SmcFrameTests
         Assert.Equal(2ul, b[0]);
     }
 }
+
+public class AbiJsonTests
+{
+    [Fact]
+    public void Frame_and_uuid_round_trip_through_json_as_plain_values()
+    {
+        var frame = Spmc.Abi.Smccc.SmcFrame.From(0xC400_008D, 0x8001_0000, ulong.MaxValue);
+        var json = System.Text.Json.JsonSerializer.Serialize(frame);
+        Assert.StartsWith("[3288334477,2147549184,18446744073709551615,0,", json);
+        Assert.Equal(frame.ToArray(), System.Text.Json.JsonSerializer.Deserialize<Spmc.Abi.Smccc.SmcFrame>(json).ToArray());
+
+        var uuid = Spmc.Abi.Ffa.FfaUuid.Parse("7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a01");
+        var text = System.Text.Json.JsonSerializer.Serialize(uuid);
+        Assert.Equal("\"7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a01\"", text);
+        Assert.Equal(uuid, System.Text.Json.JsonSerializer.Deserialize<Spmc.Abi.Ffa.FfaUuid>(text));
+    }
+}

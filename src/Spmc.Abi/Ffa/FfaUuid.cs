@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Buffers.Binary;
 using System.Globalization;
 
@@ -9,6 +11,7 @@ namespace Spmc.Abi.Ffa;
 /// and two 64-bit words for PARTITION_INFO_GET_REGS and DIRECT_REQ2 (x_lo = bytes 0..7), which is what
 /// the Linux driver does with uuid_t. Descriptors carry the bytes in the same order.
 /// </summary>
+[JsonConverter(typeof(FfaUuidJsonConverter))]
 public readonly struct FfaUuid : IEquatable<FfaUuid>
 {
     private readonly ulong _lo;
@@ -70,4 +73,13 @@ public readonly struct FfaUuid : IEquatable<FfaUuid>
     public override int GetHashCode() => HashCode.Combine(_lo, _hi);
     public static bool operator ==(FfaUuid a, FfaUuid b) => a.Equals(b);
     public static bool operator !=(FfaUuid a, FfaUuid b) => !a.Equals(b);
+}
+
+/// <summary>A UUID in JSON is its canonical string form.</summary>
+public sealed class FfaUuidJsonConverter : JsonConverter<FfaUuid>
+{
+    public override FfaUuid Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        FfaUuid.TryParse(reader.GetString(), out var uuid) ? uuid : throw new JsonException("not a canonical UUID");
+
+    public override void Write(Utf8JsonWriter writer, FfaUuid value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

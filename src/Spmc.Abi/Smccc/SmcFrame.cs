@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Runtime.CompilerServices;
 
 namespace Spmc.Abi.Smccc;
@@ -14,6 +16,7 @@ public struct Registers
 /// One SMCCC 1.2 register frame (x0..x17). x0 holds the function ID on entry and the result on exit.
 /// A value type with no behaviour beyond register access: codecs and handlers live elsewhere.
 /// </summary>
+[JsonConverter(typeof(SmcFrameJsonConverter))]
 public struct SmcFrame
 {
     private Registers _x;
@@ -98,5 +101,19 @@ public struct SmcFrame
         var parts = new string[Registers.Count];
         for (var i = 0; i < Registers.Count; i++) parts[i] = $"x{i}=0x{_x[i]:X}";
         return string.Join(' ', parts);
+    }
+}
+
+/// <summary>A frame in JSON is the array of its 18 registers.</summary>
+public sealed class SmcFrameJsonConverter : JsonConverter<SmcFrame>
+{
+    public override SmcFrame Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        SmcFrame.From(JsonSerializer.Deserialize<ulong[]>(ref reader, options) ?? throw new JsonException("a frame is an array of registers"));
+
+    public override void Write(Utf8JsonWriter writer, SmcFrame value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var x in value.ToArray()) writer.WriteNumberValue(x);
+        writer.WriteEndArray();
     }
 }

@@ -44,6 +44,9 @@ public sealed partial class SimulatedSystem
     public string Id { get; }
     public SystemConfig Config { get; }
 
+    /// <summary>The SPMC's state, for tests (read it between calls; it changes only through calls).</summary>
+    internal SpmcState SpmcState => _spmc.State;
+
     /// <summary>Applies the call's memory writes as the caller, runs the SMC, then takes its reads as the caller.</summary>
     public SmcOutcome Call(SmcCall call) => CallAsync(call).GetAwaiter().GetResult();
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 
@@ -45,9 +46,11 @@ public sealed class PartitionContext(ushort partition, int index)
     public ActiveRequest? Request { get; set; }
 
     /// <summary>Whoever lent this context its cycles and waits for them back (a direct request's sender, an FFA_RUN caller).</summary>
+    [JsonIgnore] // a live call waiting for its answer, not state: a restored system has no callers waiting
     public Waiter? Resumer { get; set; }
 
     /// <summary>An attached client's pending FFA_MSG_WAIT / DIRECT_RESP / FFA_YIELD, answered when the context runs again.</summary>
+    [JsonIgnore] // likewise, an attached client's live call
     public Waiter? Parked { get; set; }
 
     /// <summary>An answer the partition gave while preempted, handed out by the next FFA_RUN.</summary>
@@ -71,6 +74,7 @@ public sealed class PartitionRuntime
     }
 
     /// <summary>The built-in behaviour that runs this partition, or null.</summary>
+    [JsonIgnore] // code, not state: the manifest names it
     public Behaviours.IPartitionBehaviour? Builtin { get; }
 
     /// <summary>True when the partition is played by a client attached over PartitionHost.Attach.</summary>
