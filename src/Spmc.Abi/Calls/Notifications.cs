@@ -129,3 +129,71 @@ public sealed record NotificationInfoGet(bool Is64 = true) : IFfaCall<Notificati
     public static ParseResult<NotificationInfoGet> Decode(in SmcFrame frame) => new NotificationInfoGet(frame.Is64);
     public SmcFrame Encode() => Regs.Frame(FunctionId);
 }
+
+/// <summary>
+/// The FFA_SUCCESS_32 answer to FFA_NOTIFICATION_GET: w2/w3 = pending from SPs (low/high), w4/w5 = from VMs, w6/w7 =
+/// the framework bitmap (bit 0 = SPM "RX buffer full", bit 32 = the hypervisor's, i.e. bit 0 of w7).
+/// </summary>
+public sealed record NotificationGetAnswer(ulong FromSps, ulong FromVms, ulong Framework)
+{
+    public uint FunctionId => FfaFunctions.Id32(FfaFunction.Success);
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, 0,
+        NotificationBitmap.Low(FromSps), NotificationBitmap.High(FromSps),
+        NotificationBitmap.Low(FromVms), NotificationBitmap.High(FromVms),
+        NotificationBitmap.Low(Framework), NotificationBitmap.High(Framework));
+
+    /// <summary>The answer in <paramref name="frame"/>; null when it is not an FFA_SUCCESS_32.</summary>
+    public static NotificationGetAnswer? Decode(in SmcFrame frame) =>
+        frame.FunctionId != FfaFunctions.Id32(FfaFunction.Success) ? null : new NotificationGetAnswer(
+            NotificationBitmap.From(frame.W(2), frame.W(3)), NotificationBitmap.From(frame.W(4), frame.W(5)),
+            NotificationBitmap.From(frame.W(6), frame.W(7)));
+}
+
+/// <summary>
+/// The FFA_SUCCESS answer to FFA_NOTIFICATION_INFO_GET, in the call's width: x2/w2 bit 0 = more pending (call again),
+/// bits[11:7] = the number of ID lists, from bit 12 two bits per list = its count of vCPU IDs; the 16-bit IDs packed
+/// from x3/w3 up, first in the low bits, four per register for SMC64 (at most 20) and two for SMC32 (at most 10).
+/// This record holds lists of one endpoint ID each (global notifications: no vCPU IDs), as the SPMC reports them.
+/// </summary>
+public sealed record NotificationInfoGetAnswer(IReadOnlyList<ushort> Endpoints, bool More, bool Is64 = true)
+{
+    /// <summary>The most IDs an answer carries: x3..x7 hold 20, w3..w7 hold 10.</summary>
+    public const int MaxIds64 = 20, MaxIds32 = 10;
+
+    public const ulong MoreFlag = 1ul << 0;
+    public const int ListCountShift = 7, ListSizesShift = 12;
+
+    public static int MaxIds(bool is64) => is64 ? MaxIds64 : MaxIds32;
+
+    public uint FunctionId => Regs.Id(FfaFunction.Success, Is64);
+
+    private static int IdsPerRegister(bool is64) => is64 ? 4 : 2;
+
+    public SmcFrame Encode()
+    {
+        if (Endpoints.Count > MaxIds(Is64))
+            throw new InvalidOperationException($"{Endpoints.Count} IDs do not fit an SMC{(Is64 ? 64 : 32)} answer (at most {MaxIds(Is64)})");
+        var args = new ulong[7]; // x1..x7; x1 = 0
+        args[1] = (More ? MoreFlag : 0) | ((ulong)Endpoints.Count << ListCountShift);
+        var perRegister = IdsPerRegister(Is64);
+        for (var i = 0; i < Endpoints.Count; i++) args[2 + i / perRegister] |= (ulong)Endpoints[i] << (16 * (i % perRegister));
+        return Regs.Frame(FunctionId, args);
+    }
+
+    /// <summary>
+    /// The answer in <paramref name="frame"/>; null when it is not an FFA_SUCCESS, lists more IDs than its width holds,
+    /// or has a list with vCPU IDs (which this record does not represent).
+    /// </summary>
+    public static NotificationInfoGetAnswer? Decode(in SmcFrame frame)
+    {
+        if (frame.FunctionId != FfaFunctions.Id32(FfaFunction.Success) && frame.FunctionId != FfaFunctions.Id64(FfaFunction.Success)) return null;
+        var flags = Regs.Arg(frame, 2);
+        var count = (int)((flags >> ListCountShift) & 0x1F);
+        if (count > MaxIds(frame.Is64) || flags >> ListSizesShift != 0) return null;
+        var perRegister = IdsPerRegister(frame.Is64);
+        var ids = new ushort[count];
+        for (var i = 0; i < count; i++) ids[i] = (ushort)(Regs.Arg(frame, 3 + i / perRegister) >> (16 * (i % perRegister)));
+        return new NotificationInfoGetAnswer(ids, (flags & MoreFlag) != 0, frame.Is64);
+    }
+}

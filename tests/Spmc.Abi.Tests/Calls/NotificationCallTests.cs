@@ -89,4 +89,69 @@ public class NotificationCallTests
         Assert.True(decoded.Ok);
         Assert.Equal(new NotificationUnbind(1, 2, 0x4_0000_0003, 0xFFFF_FFFF), decoded.Value);
     }
+
+    [Fact]
+    public void GetAnswer_PutsTheThreeBitmapsInW2ToW7_LowHalfFirst()
+    {
+        var answer = new NotificationGetAnswer(0x8000_0001_0000_0004, 0x1_0000_0000, 1ul << 32);
+        Assert.Equal([0x8400_0061UL, 0, 4, 0x8000_0001, 0, 1, 0, 1], answer.Encode().ToArray()[..8]);
+        Assert.All(answer.Encode().ToArray()[8..], r => Assert.Equal(0ul, r));
+        Assert.Equal(answer, NotificationGetAnswer.Decode(answer.Encode()));
+        Assert.Equal(new NotificationGetAnswer(0, 0, 0), NotificationGetAnswer.Decode(new NotificationGetAnswer(0, 0, 0).Encode()));
+        var all = new NotificationGetAnswer(ulong.MaxValue, ulong.MaxValue, ulong.MaxValue);
+        Assert.Equal(all, NotificationGetAnswer.Decode(all.Encode()));
+    }
+
+    [Fact]
+    public void GetAnswer_DecodeRefusesOtherFrames()
+    {
+        Assert.Null(NotificationGetAnswer.Decode(SmcFrame.From(0x8400_0060, 0, 0xFFFF_FFFE))); // FFA_ERROR_32
+        Assert.Null(NotificationGetAnswer.Decode(SmcFrame.From(0xC400_0061, 0, 1)));           // FFA_SUCCESS_64
+    }
+
+    [Fact]
+    public void InfoGetAnswer64_PacksFourIdsPerRegister_FromX3()
+    {
+        var answer = new NotificationInfoGetAnswer([0x8001, 0x8002, 0x0000, 0x0001, 0x8005], More: true);
+        var frame = answer.Encode();
+        Assert.Equal([0xC400_0061UL, 0, 1 | (5ul << 7), 0x0001_0000_8002_8001, 0x8005, 0, 0, 0], frame.ToArray()[..8]);
+        Assert.All(frame.ToArray()[8..], r => Assert.Equal(0ul, r));
+        var decoded = NotificationInfoGetAnswer.Decode(frame)!;
+        Assert.Equal(answer.Endpoints, decoded.Endpoints);
+        Assert.True(decoded.More);
+        Assert.True(decoded.Is64);
+    }
+
+    [Fact]
+    public void InfoGetAnswer32_PacksTwoIdsPerRegister_FromW3()
+    {
+        var answer = new NotificationInfoGetAnswer([0x8002, 0x8001, 0x0000], More: false, Is64: false);
+        var frame = answer.Encode();
+        Assert.Equal([0x8400_0061UL, 0, 3ul << 7, 0x8001_8002, 0x0000, 0, 0, 0], frame.ToArray()[..8]);
+        var decoded = NotificationInfoGetAnswer.Decode(frame)!;
+        Assert.Equal(answer.Endpoints, decoded.Endpoints);
+        Assert.False(decoded.More);
+        Assert.False(decoded.Is64);
+    }
+
+    [Theory]
+    [InlineData(true, 20)]
+    [InlineData(false, 10)]
+    public void InfoGetAnswer_HoldsAtMostTheWidthsIdCount(bool is64, int max)
+    {
+        Assert.Equal(max, NotificationInfoGetAnswer.MaxIds(is64));
+        ushort[] ids = [.. Enumerable.Range(0, max).Select(i => (ushort)(0x8001 + i))];
+        var full = new NotificationInfoGetAnswer(ids, More: true, is64);
+        Assert.Equal(ids, NotificationInfoGetAnswer.Decode(full.Encode())!.Endpoints);
+        Assert.Equal((ulong)max << 7 | 1, full.Encode()[2]);
+        Assert.Throws<InvalidOperationException>(() => new NotificationInfoGetAnswer([.. ids, 0x9000], More: false, is64).Encode());
+    }
+
+    [Fact]
+    public void InfoGetAnswer_DecodeRefusesOtherFrames()
+    {
+        Assert.Null(NotificationInfoGetAnswer.Decode(SmcFrame.From(0x8400_0060, 0, 0xFFFF_FFF7)));        // FFA_ERROR(NO_DATA)
+        Assert.Null(NotificationInfoGetAnswer.Decode(SmcFrame.From(0x8400_0061, 0, 11ul << 7)));          // 11 IDs in SMC32
+        Assert.Null(NotificationInfoGetAnswer.Decode(SmcFrame.From(0xC400_0061, 0, 1ul << 7 | 1ul << 12))); // a list with a vCPU ID
+    }
 }

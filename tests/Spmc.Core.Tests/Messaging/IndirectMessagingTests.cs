@@ -36,14 +36,15 @@ public class IndirectMessagingTests
     private static SmcOutcome Send(TestSystem sys, ushort caller, byte[] message, ushort namedVm = 0, ulong flags = 0, ushort? txOf = null) =>
         sys.Call(caller, Nf.MsgSend2(namedVm, flags), writes: [new MemoryWrite(Tx(txOf ?? caller), message)]);
 
-    /// <summary>An error, and nothing changed: receiver's RX state and bytes, notifications, events.</summary>
-    private static void Refused(TestSystem sys, ushort caller, byte[] message, Err error, ushort receiver, ushort namedVm = 0, ulong flags = 0)
+    /// <summary>An error by <paramref name="rule"/>, and nothing changed: receiver's RX state and bytes, notifications, events.</summary>
+    private static void Refused(TestSystem sys, ushort caller, byte[] message, Err error, string rule, ushort receiver, ushort namedVm = 0,
+        ulong flags = 0)
     {
         sys.Events();
         var mailbox = sys.Endpoint(receiver).Mailbox;
         var rxBefore = mailbox is null ? null : sys.Peek(mailbox.Rx, 4096);
         var notifications = sys.NotificationSnapshot();
-        var o = Expect.Error(Send(sys, caller, message, namedVm, flags), error);
+        var o = Expect.Error(Send(sys, caller, message, namedVm, flags), error, rule);
         Assert.Equal("FFA_MSG_SEND2", o.Decoded.Function);
         Assert.Equal(mailbox?.State, sys.Endpoint(receiver).Mailbox?.State);
         if (mailbox is not null) Assert.Equal(rxBefore, sys.Peek(mailbox.Rx, 4096));
@@ -75,9 +76,9 @@ public class IndirectMessagingTests
         Assert.False(events[1].Delayed);
 
         // The receiver may not release before consuming the notification.
-        Expect.Error(sys.Call(Sp12, Ffa.RxRelease()), Err.Denied);
+        Expect.Error(sys.Call(Sp12, Ffa.RxRelease()), Err.Denied, "rx-release.rx-full-notification-pending");
         Assert.Equal(RxState.Full, sys.Endpoint(Sp12).Mailbox!.State);
-        Expect.Error(Send(sys, Host, message), Err.Busy);
+        Expect.Error(Send(sys, Host, message), Err.Busy, "msg-send2.receiver-rx-busy");
         // The SPM flag alone returns the whole framework bitmap: bit 32 is bit 0 of w7.
         var get = Expect.Success(sys.Call(Sp12, Nf.Get(Sp12, Nf.FromSpm)), w2: 0, w3: 0);
         Assert.Equal((0ul, 0ul, 0ul, 1ul), (get.Frame[4], get.Frame[5], get.Frame[6], get.Frame[7]));
@@ -115,7 +116,7 @@ public class IndirectMessagingTests
         // The scheduler learns whom to run, gets the notification on the VM's behalf and releases its RX.
         var info = Expect.Success64(sys.Call(Host, Nf.InfoGet64()));
         Assert.Equal((1ul << 7, (ulong)Vm1), (info.Frame[2], info.Frame[3]));
-        Expect.Error(sys.Call(Host, Ffa.RxRelease(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Ffa.RxRelease(Vm1)), Err.Denied, "rx-release.rx-full-notification-pending");
         var get = Expect.Success(sys.Call(Host, Nf.Get(Vm1, Nf.FromSpm)));
         Assert.Equal((1ul, 0ul), (get.Frame[6], get.Frame[7]));
         Expect.Success(sys.Call(Host, Ffa.RxRelease(Vm1)));
@@ -189,7 +190,7 @@ public class IndirectMessagingTests
         var sys = Mapped();
         Expect.Success(Send(sys, Host, Nf.Message(Host, Sp12, Payload)));
         Expect.Success(sys.Call(Sp12, Nf.Get(Sp12, Nf.FromSps | Nf.FromVms)));
-        Expect.Error(sys.Call(Sp12, Ffa.RxRelease()), Err.Denied);
+        Expect.Error(sys.Call(Sp12, Ffa.RxRelease()), Err.Denied, "rx-release.rx-full-notification-pending");
         Expect.Success(sys.Call(Sp12, Nf.Get(Sp12, Nf.FromHyp)));
         Expect.Success(sys.Call(Sp12, Ffa.RxRelease()));
     }
@@ -217,14 +218,14 @@ public class IndirectMessagingTests
 
     [Fact]
     public void SenderNamedByAPartition_IsInvalid() =>
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, Payload), Err.InvalidParameters, Sp11, namedVm: Vm1);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, Payload), Err.InvalidParameters, "msg-send2.sender-named-not-hypervisor", Sp11, namedVm: Vm1);
 
     [Fact]
     public void SenderNamedByAVmOtherThanId0_IsInvalid()
     {
         var sys = Mapped();
         Forward(sys, Vm1);
-        Refused(sys, Vm1, Nf.Message(Vm2, Sp11, Payload), Err.InvalidParameters, Sp11, namedVm: Vm2);
+        Refused(sys, Vm1, Nf.Message(Vm2, Sp11, Payload), Err.InvalidParameters, "msg-send2.sender-named-not-hypervisor", Sp11, namedVm: Vm2);
     }
 
     [Fact]
@@ -234,7 +235,7 @@ public class IndirectMessagingTests
         var sys = Mapped();
         sys.System.WriteMemory(Sp12, Tx(Sp12), Nf.Message(Sp12, Sp11, Payload));
         sys.Events();
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Sp12)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Sp12)), Err.InvalidParameters, "msg-send2.sender-named-not-vm");
         Assert.Equal(RxState.Empty, sys.Endpoint(Sp11).Mailbox!.State);
         Assert.Empty(sys.Events());
     }
@@ -244,8 +245,8 @@ public class IndirectMessagingTests
     {
         var sys = Mapped();
         sys.Events();
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied); // in the manifest, no pair forwarded
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: 0x0007)), Err.Denied); // not in the system
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied, "msg-send2.unknown-sender"); // in the manifest, no pair forwarded
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: 0x0007)), Err.Denied, "msg-send2.unknown-sender"); // not in the system
         Assert.Empty(sys.Events());
     }
 
@@ -254,29 +255,30 @@ public class IndirectMessagingTests
     {
         var sys = Mapped();
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1))); // known to the SPMC, but no buffers
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied);
-        Expect.Error(sys.Call(0x8003, Nf.MsgSend2()), Err.NotSupported); // a v1.0 partition does not have the ABI at all
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied, "msg-send2.no-tx-buffer");
+        Expect.Error(sys.Call(0x8003, Nf.MsgSend2()), Err.NotSupported, "dispatch.newer-than-caller"); // a v1.0 partition does not have the ABI at all
         var noBuffers = TestSystem.Rich();
         noBuffers.Map(Sp11, Tx(Sp11), Rx(Sp11));
-        Expect.Error(noBuffers.Call(Sp12, Nf.MsgSend2()), Err.Denied);
-        Expect.Error(noBuffers.Call(Host, Nf.MsgSend2()), Err.Denied);
+        Expect.Error(noBuffers.Call(Sp12, Nf.MsgSend2()), Err.Denied, "msg-send2.no-tx-buffer");
+        Expect.Error(noBuffers.Call(Host, Nf.MsgSend2()), Err.Denied, "msg-send2.no-tx-buffer");
     }
 
     [Fact]
     public void HeaderSenderNotTheSender_IsInvalid()
     {
-        Refused(Mapped(), Sp12, Nf.Message(Sp11, Sp12, Payload), Err.InvalidParameters, Sp12);
-        Refused(Mapped(), Host, Nf.Message(Vm1, Sp12, Payload), Err.InvalidParameters, Sp12);
+        Refused(Mapped(), Sp12, Nf.Message(Sp11, Sp12, Payload), Err.InvalidParameters, "msg-send2.header-sender", Sp12);
+        Refused(Mapped(), Host, Nf.Message(Vm1, Sp12, Payload), Err.InvalidParameters, "msg-send2.header-sender", Sp12);
     }
 
     [Fact]
-    public void ReceiverIsTheSender_IsInvalid() => Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp12, Payload), Err.InvalidParameters, Sp12);
+    public void ReceiverIsTheSender_IsInvalid() =>
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp12, Payload), Err.InvalidParameters, "msg-send2.sender-is-receiver", Sp12);
 
     [Theory]
     [InlineData(2ul)]
     [InlineData(1ul)]
     public void FlagsFromAVmSender_AreInvalid(ulong flags) =>
-        Refused(Mapped(), Host, Nf.Message(Host, Sp12, Payload), Err.InvalidParameters, Sp12, flags: flags);
+        Refused(Mapped(), Host, Nf.Message(Host, Sp12, Payload), Err.InvalidParameters, "msg-send2.vm-sender-flags", Sp12, flags: flags);
 
     [Fact]
     public void FlagsFromAForwardedVmSender_AreInvalid()
@@ -284,16 +286,16 @@ public class IndirectMessagingTests
         var sys = Mapped();
         Forward(sys, Vm1);
         sys.System.WriteMemory(Vm1, Tx(Vm1), Nf.Message(Vm1, Sp12, Payload));
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1, flags: Nf.DelaySri)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1, flags: Nf.DelaySri)), Err.InvalidParameters, "msg-send2.vm-sender-flags");
         Assert.Equal(RxState.Empty, sys.Endpoint(Sp12).Mailbox!.State);
     }
 
     [Fact]
     public void ReceiverUnknown_IsInvalid()
     {
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, 0x8009, Payload), Err.InvalidParameters, Sp12);
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, Vm2, Payload), Err.InvalidParameters, Vm2); // no record of VM 2
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, 0x0009, Payload), Err.InvalidParameters, Sp12);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, 0x8009, Payload), Err.InvalidParameters, "msg-send2.unknown-receiver", Sp12);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Vm2, Payload), Err.InvalidParameters, "msg-send2.unknown-receiver", Vm2); // no record of VM 2
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, 0x0009, Payload), Err.InvalidParameters, "msg-send2.unknown-receiver", Sp12);
     }
 
     [Fact]
@@ -301,7 +303,7 @@ public class IndirectMessagingTests
     {
         var sys = Mapped();
         sys.Map(0x8003, Tx(0x8003), Rx(0x8003));
-        Refused(sys, Sp12, Nf.Message(Sp12, 0x8003, Payload), Err.Denied, 0x8003);
+        Refused(sys, Sp12, Nf.Message(Sp12, 0x8003, Payload), Err.Denied, "msg-send2.receiver-version", 0x8003);
     }
 
     [Fact]
@@ -311,7 +313,7 @@ public class IndirectMessagingTests
         sys.Negotiate(Vm1, Ffa.V1_0);
         Forward(sys, Vm1);
         sys.System.WriteMemory(Vm1, Tx(Vm1), Nf.Message(Vm1, Sp12, Payload));
-        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied, "msg-send2.sender-version");
         Assert.Equal(RxState.Empty, sys.Endpoint(Sp12).Mailbox!.State);
     }
 
@@ -321,7 +323,7 @@ public class IndirectMessagingTests
         var sys = Mapped();
         sys.Negotiate(Vm1, Ffa.V1_0);
         Forward(sys, Vm1);
-        Refused(sys, Sp12, Nf.Message(Sp12, Vm1, Payload), Err.Denied, Vm1);
+        Refused(sys, Sp12, Nf.Message(Sp12, Vm1, Payload), Err.Denied, "msg-send2.receiver-version", Vm1);
     }
 
     [Fact]
@@ -332,10 +334,12 @@ public class IndirectMessagingTests
         sys.Map(0x8003, 0x6020_0000, 0x6020_1000);
         sys.Events();
         // Receiver without the indirect messaging method.
-        Expect.Error(sys.Call(0x8001, Nf.MsgSend2(), writes: [new MemoryWrite(0x6000_0000, Nf.Message(0x8001, 0x8003, Payload))]), Err.Denied);
+        Expect.Error(sys.Call(0x8001, Nf.MsgSend2(), writes: [new MemoryWrite(0x6000_0000, Nf.Message(0x8001, 0x8003, Payload))]), Err.Denied,
+            "msg-send2.receiver-not-capable");
         Assert.Equal(RxState.Empty, sys.Endpoint(0x8003).Mailbox!.State);
         // Sender without it.
-        Expect.Error(sys.Call(0x8003, Nf.MsgSend2(), writes: [new MemoryWrite(0x6020_0000, Nf.Message(0x8003, 0x8001, Payload))]), Err.Denied);
+        Expect.Error(sys.Call(0x8003, Nf.MsgSend2(), writes: [new MemoryWrite(0x6020_0000, Nf.Message(0x8003, 0x8001, Payload))]), Err.Denied,
+            "msg-send2.sender-not-capable");
         Assert.Equal(RxState.Empty, sys.Endpoint(0x8001).Mailbox!.State);
         Assert.Empty(sys.Events());
     }
@@ -345,8 +349,8 @@ public class IndirectMessagingTests
     {
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Tx(Sp12), Rx(Sp12));
-        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload), Err.Busy, Sp11);
-        Refused(sys, Sp12, Nf.Message(Sp12, Host, Payload), Err.Busy, Host); // the hypervisor is always known
+        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload), Err.Busy, "msg-send2.receiver-rx-busy", Sp11);
+        Refused(sys, Sp12, Nf.Message(Sp12, Host, Payload), Err.Busy, "msg-send2.receiver-rx-busy", Host); // the hypervisor is always known
     }
 
     [Fact]
@@ -354,7 +358,7 @@ public class IndirectMessagingTests
     {
         var sys = Mapped();
         Expect.Success(sys.Call(Sp11, Ffa.PartitionInfoGet(Uuid.Nil)));
-        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload), Err.Busy, Sp11);
+        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload), Err.Busy, "msg-send2.receiver-rx-busy", Sp11);
     }
 
     [Fact]
@@ -363,7 +367,7 @@ public class IndirectMessagingTests
         var sys = Mapped();
         Forward(sys, Vm1);
         Expect.Success(sys.Call(Host, Ffa.RxAcquire(Vm1)));
-        Refused(sys, Sp12, Nf.Message(Sp12, Vm1, Payload), Err.Busy, Vm1);
+        Refused(sys, Sp12, Nf.Message(Sp12, Vm1, Payload), Err.Busy, "msg-send2.receiver-rx-busy", Vm1);
     }
 
     [Fact]
@@ -371,8 +375,8 @@ public class IndirectMessagingTests
     {
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Tx(Sp12), Rx(Sp12));
-        Refused(sys, Sp12, Nf.Message(Sp12, 0x8003, Payload), Err.Denied, 0x8003); // v1.0 receiver, no RX either
-        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload, offset: 0), Err.Busy, Sp11);
+        Refused(sys, Sp12, Nf.Message(Sp12, 0x8003, Payload), Err.Denied, "msg-send2.receiver-version", 0x8003); // v1.0 receiver, no RX either
+        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload, offset: 0), Err.Busy, "msg-send2.receiver-rx-busy", Sp11);
     }
 
     [Theory]
@@ -380,12 +384,12 @@ public class IndirectMessagingTests
     [InlineData(20u)]
     [InlineData(39u)]
     public void PayloadOverlappingTheV1_2Header_IsInvalid(uint offset) =>
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, Payload, offset: offset), Err.InvalidParameters, Sp11);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, Payload, offset: offset), Err.InvalidParameters, "msg-send2.payload-overlaps-header", Sp11);
 
     [Fact]
     public void PayloadOverlappingTheV1_1Header_IsInvalid_At20ItIsFine()
     {
-        Refused(Mapped(), Sp11, Nf.Message(Sp11, Sp12, Payload, header: 20, offset: 19), Err.InvalidParameters, Sp12);
+        Refused(Mapped(), Sp11, Nf.Message(Sp11, Sp12, Payload, header: 20, offset: 19), Err.InvalidParameters, "msg-send2.payload-overlaps-header", Sp12);
         Expect.Success(Send(Mapped(), Sp11, Nf.Message(Sp11, Sp12, Payload, header: 20, offset: 20)));
     }
 
@@ -399,19 +403,19 @@ public class IndirectMessagingTests
         Expect.Success(Send(sys, Sp12, Nf.Message(Sp12, Sp11, Payload, header: 20)));
         Expect.Success(sys.Call(Sp11, Nf.Get(Sp11, Nf.FromSpm)));
         Expect.Success(sys.Call(Sp11, Ffa.RxRelease()));
-        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload, header: 20, offset: 19), Err.InvalidParameters, Sp11);
+        Refused(sys, Sp12, Nf.Message(Sp12, Sp11, Payload, header: 20, offset: 19), Err.InvalidParameters, "msg-send2.payload-overlaps-header", Sp11);
     }
 
     [Fact]
     public void OffsetPlusSizeOverflowing32Bits_IsInvalid() =>
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, [], offset: 0xFFFF_FFF0, size: 0x20), Err.InvalidParameters, Sp11);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, [], offset: 0xFFFF_FFF0, size: 0x20), Err.InvalidParameters, "msg-send2.size-overflow", Sp11);
 
     [Theory]
     [InlineData(40u, 4057u)]
     [InlineData(4096u, 1u)]
     [InlineData(40u, 0x1000_0000u)]
     public void MessageLargerThanOnePage_IsInvalid(uint offset, uint size) =>
-        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, [], offset: offset, size: size), Err.InvalidParameters, Sp11);
+        Refused(Mapped(), Sp12, Nf.Message(Sp12, Sp11, [], offset: offset, size: size), Err.InvalidParameters, "msg-send2.too-large", Sp11);
 
     [Fact]
     public void MessageLargerThanOnePage_IsInvalid_EvenWithTwoPageBuffers()
@@ -419,7 +423,7 @@ public class IndirectMessagingTests
         var sys = TestSystem.Rich();
         sys.Map(Sp12, Tx(Sp12), Tx(Sp12) + 0x2000, pages: 2);
         sys.Map(Sp11, Tx(Sp11), Tx(Sp11) + 0x2000, pages: 2);
-        Expect.Error(Send(sys, Sp12, Nf.Message(Sp12, Sp11, new byte[4057])), Err.InvalidParameters);
+        Expect.Error(Send(sys, Sp12, Nf.Message(Sp12, Sp11, new byte[4057])), Err.InvalidParameters, "msg-send2.too-large");
         Expect.Success(Send(sys, Sp12, Nf.Message(Sp12, Sp11, new byte[4056])));
     }
 
@@ -429,7 +433,7 @@ public class IndirectMessagingTests
         var sys = TestSystem.Rich();
         Expect.Success(sys.Call(Host, Ffa.Features(0x8400_0086)), w2: 0);
         Expect.Success(sys.Call(Sp11, Ffa.Features(0x8400_0086)), w2: 0);
-        Expect.Error(sys.Call(0x8003, Ffa.Features(0x8400_0086)), Err.NotSupported);
-        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0086)), Err.NotSupported);
+        Expect.Error(sys.Call(0x8003, Ffa.Features(0x8400_0086)), Err.NotSupported, "dispatch.newer-than-caller");
+        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0086)), Err.NotSupported, "features.not-ffa-function");
     }
 }

@@ -35,7 +35,7 @@ public class BitmapCreateDestroyTests
         var sys = Nf.Rich();
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(vm, 2)));
         var before = sys.NotificationSnapshot();
-        Expect.Error(sys.Call(Host, Nf.BitmapCreate(vm, 5)), Err.Denied);
+        Expect.Error(sys.Call(Host, Nf.BitmapCreate(vm, 5)), Err.Denied, "notification-bitmap-create.already-created");
         Assert.Equal(before, sys.NotificationSnapshot());
     }
 
@@ -47,13 +47,13 @@ public class BitmapCreateDestroyTests
     {
         var sys = Nf.Rich();
         var before = sys.NotificationSnapshot();
-        Expect.Error(sys.Call(Host, Nf.BitmapCreate(id)), Err.InvalidParameters);
+        Expect.Error(sys.Call(Host, Nf.BitmapCreate(id)), Err.InvalidParameters, "notification-bitmap-create.not-a-vm");
         Assert.Equal(before, sys.NotificationSnapshot());
     }
 
     [Fact]
     public void Create_ForAVmNotInTheSystem_IsInvalid() =>
-        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapCreate(0x0005)), Err.InvalidParameters);
+        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapCreate(0x0005)), Err.InvalidParameters, "notification-bitmap-create.unknown-vm");
 
     [Fact]
     public void Create_ReadsOnlyW1Bits15To0_AndW2Bits15To0()
@@ -71,11 +71,11 @@ public class BitmapCreateDestroyTests
     public void CreateAndDestroy_FromAnyoneButId0_AreNotSupported(ushort caller)
     {
         var sys = Nf.Rich();
-        Expect.Error(sys.Call(caller, Nf.BitmapCreate(Vm1)), Err.NotSupported);
-        Expect.Error(sys.Call(caller, Nf.BitmapCreate(Vm2)), Err.NotSupported);
+        Expect.Error(sys.Call(caller, Nf.BitmapCreate(Vm1)), Err.NotSupported, "dispatch.hypervisor-only");
+        Expect.Error(sys.Call(caller, Nf.BitmapCreate(Vm2)), Err.NotSupported, "dispatch.hypervisor-only");
         Assert.False(sys.Notifications(Vm1).Enabled);
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1)));
-        Expect.Error(sys.Call(caller, Nf.BitmapDestroy(Vm1)), Err.NotSupported);
+        Expect.Error(sys.Call(caller, Nf.BitmapDestroy(Vm1)), Err.NotSupported, "dispatch.hypervisor-only");
         Assert.True(sys.Notifications(Vm1).Enabled);
     }
 
@@ -86,7 +86,7 @@ public class BitmapCreateDestroyTests
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1)));
         Expect.Success(sys.Call(Host, Nf.BitmapDestroy(Vm1)));
         Assert.False(sys.Notifications(Vm1).Enabled);
-        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied, "notification-bitmap-destroy.no-record");
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1))); // and it can be created again
     }
 
@@ -95,7 +95,8 @@ public class BitmapCreateDestroyTests
     [InlineData(Vm1)]
     [InlineData(Vm2)]
     public void Destroy_NeverCreated_IsDenied(ushort vm) =>
-        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapDestroy(vm)), Err.Denied);
+        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapDestroy(vm)), Err.Denied,
+            vm == Host ? "notification-bitmap-destroy.not-created" : "notification-bitmap-destroy.no-record"); // the SPMC always knows ID 0
 
     [Fact]
     public void Destroy_OfAVmWithAForwardedMailboxButNoBitmap_IsDenied()
@@ -104,14 +105,14 @@ public class BitmapCreateDestroyTests
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
         Expect.Success(sys.Call(Host, Ffa.RxTxMap(0, 0, 0),
             writes: [new Spmc.Core.Calls.MemoryWrite(HostMemory, Descriptors.EndpointRxTx(Vm1, tx: Vm1Memory, rx: Vm1Memory + 0x1000))]));
-        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied, "notification-bitmap-destroy.not-created");
     }
 
     [Theory]
     [InlineData(0x8001)]
     [InlineData(0xFFC0)]
     public void Destroy_ForASecureId_IsInvalid(ushort id) =>
-        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapDestroy(id)), Err.InvalidParameters);
+        Expect.Error(Nf.Rich().Call(Host, Nf.BitmapDestroy(id)), Err.InvalidParameters, "notification-bitmap-destroy.not-a-vm");
 
     [Fact]
     public void Destroy_WithNotificationsFromAnSpPending_IsDenied_AndKeepsEverything()
@@ -119,7 +120,7 @@ public class BitmapCreateDestroyTests
         var sys = Nf.RichWithBinding(Vm1, Sp12, 0b1010);
         Expect.Success(sys.Call(Sp12, Nf.Set(Sp12, Vm1, 0b10)));
         var before = sys.NotificationSnapshot();
-        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied);
+        Expect.Error(sys.Call(Host, Nf.BitmapDestroy(Vm1)), Err.Denied, "notification-bitmap-destroy.pending");
         Assert.Equal(before, sys.NotificationSnapshot());
         Assert.True(sys.Notifications(Vm1).Enabled);
 
@@ -128,7 +129,7 @@ public class BitmapCreateDestroyTests
         Expect.Success(sys.Call(Host, Nf.BitmapDestroy(Vm1)));
         Assert.Empty(sys.Notifications(Vm1).BoundToSps);
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1)));
-        Expect.Error(sys.Call(Sp12, Nf.Set(Sp12, Vm1, 0b10)), Err.Denied); // not bound any more
+        Expect.Error(sys.Call(Sp12, Nf.Set(Sp12, Vm1, 0b10)), Err.Denied, "notification-set.not-bound-to-sender"); // not bound any more
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public class InfoGetTests
         Assert.Equal(Nf.NoData, o.Frame[2]);
         Assert.Equal("NO_DATA", o.Decoded.Error);
         Assert.False(string.IsNullOrWhiteSpace(o.Decoded.Reason));
+        Assert.Equal("notification-info-get.no-data", o.Decoded.Rule);
     }
 
     [Fact]
@@ -50,8 +51,8 @@ public class InfoGetTests
     {
         var sys = Nf.RichWithBinding(Sp12, Sp11, 1);
         Expect.Success(sys.Call(Sp11, Nf.Set(Sp11, Sp12, 1)));
-        Expect.Error(sys.Call(caller, Nf.InfoGet64()), Err.NotSupported);
-        Expect.Error(sys.Call(caller, Nf.InfoGet32()), Err.NotSupported);
+        Expect.Error(sys.Call(caller, Nf.InfoGet64()), Err.NotSupported, "dispatch.hypervisor-only");
+        Expect.Error(sys.Call(caller, Nf.InfoGet32()), Err.NotSupported, "dispatch.hypervisor-only");
         Assert.Equal(0ul, sys.Notifications(Sp12).ReportedFromSps); // nothing was reported
         Assert.Equal([Sp12], Ids64(Info64(sys, 1, more: false), 1));
     }

@@ -8,11 +8,12 @@ namespace Spmc.Core.Tests.Notifications;
 /// <summary>FFA_NOTIFICATION_SET and FFA_NOTIFICATION_GET (spmc-behaviour.md §11; Hafnium api_ffa_notification_set/get).</summary>
 public class SetGetTests
 {
-    private static void Refused(TestSystem sys, ushort caller, Spmc.Abi.Smccc.SmcFrame frame, Err error)
+    /// <summary>A frame that fails with <paramref name="error"/> by <paramref name="rule"/>, changing no notification state and raising no event.</summary>
+    private static void Refused(TestSystem sys, ushort caller, Spmc.Abi.Smccc.SmcFrame frame, Err error, string rule)
     {
         sys.Events();
         var before = sys.NotificationSnapshot();
-        Expect.Error(sys.Call(caller, frame), error);
+        Expect.Error(sys.Call(caller, frame), error, rule);
         Assert.Equal(before, sys.NotificationSnapshot());
         Assert.Empty(sys.Events());
     }
@@ -73,7 +74,7 @@ public class SetGetTests
     public void Set_ByAVmOtherThanId0_AsItself_Succeeds_ForAnotherVm_IsInvalid()
     {
         var sys = Nf.RichWithBinding(Sp12, Vm1, 1);
-        Refused(sys, Vm2, Nf.Set(Vm1, Sp12, 1), Err.InvalidParameters);
+        Refused(sys, Vm2, Nf.Set(Vm1, Sp12, 1), Err.InvalidParameters, "notification-set.vm-not-sender");
         Expect.Success(sys.Call(Vm1, Nf.Set(Vm1, Sp12, 1)));
     }
 
@@ -90,72 +91,77 @@ public class SetGetTests
 
     [Fact]
     public void Set_PerVcpuFlag_IsInvalid_AtHafniumHead() =>
-        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags: 1), Err.InvalidParameters);
+        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags: 1), Err.InvalidParameters, "notification-set.per-vcpu");
 
     [Fact]
     public void Set_NonZeroVcpuId_IsInvalid() =>
-        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags: 1ul << 16), Err.InvalidParameters);
+        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags: 1ul << 16), Err.InvalidParameters, "notification-set.vcpu-not-zero");
 
     [Theory]
     [InlineData(4ul)]
     [InlineData(0x8000ul)]
     public void Set_ReservedFlagBits_AreInvalid(ulong flags) =>
-        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags), Err.InvalidParameters);
+        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 1, flags), Err.InvalidParameters, "notification-set.flags-mbz");
 
     [Fact]
     public void Set_FlagChecks_ComeInHafniumsOrder()
     {
         var sys = Nf.Rich();
-        Assert.Contains("per-vCPU", Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 0x1_0005)), Err.InvalidParameters).Decoded.Reason);
-        Assert.Contains("vCPU 1", Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 0x1_0004)), Err.InvalidParameters).Decoded.Reason);
-        Assert.Contains("bits[15:2]", Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 4)), Err.InvalidParameters).Decoded.Reason);
-        Assert.Contains("both", Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0)), Err.InvalidParameters).Decoded.Reason);
-        Assert.Contains("bitmap", Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp12, 0)), Err.InvalidParameters).Decoded.Reason);
+        Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 0x1_0005)), Err.InvalidParameters, "notification-set.per-vcpu");
+        Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 0x1_0004)), Err.InvalidParameters, "notification-set.vcpu-not-zero");
+        Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0, flags: 4)), Err.InvalidParameters, "notification-set.flags-mbz");
+        Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp11, 0)), Err.InvalidParameters, "notification-set.sender-is-receiver");
+        Expect.Error(sys.Call(Sp11, Nf.Set(Sp11, Sp12, 0)), Err.InvalidParameters, "notification-set.empty-bitmap");
     }
 
     [Fact]
-    public void Set_SenderEqualsReceiver_IsInvalid() => Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Sp12, 1), Err.InvalidParameters);
+    public void Set_SenderEqualsReceiver_IsInvalid() =>
+        Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Sp12, 1), Err.InvalidParameters, "notification-set.sender-is-receiver");
 
     [Fact]
     public void Set_BySpAsAnotherSender_IsInvalid() =>
-        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp12, Nf.Set(Sp11, Sp12, 1), Err.InvalidParameters);
+        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp12, Nf.Set(Sp11, Sp12, 1), Err.InvalidParameters, "notification-set.sp-not-sender");
 
     [Fact]
     public void Set_FromTheNormalWorld_NeedsAVmSenderAndAnSpReceiver()
     {
         var sys = Nf.RichWithBinding(Vm1, Sp12, 1);
-        Refused(sys, Host, Nf.Set(Sp12, Vm1, 1), Err.InvalidParameters); // SP sender
-        Refused(sys, Host, Nf.Set(Vm2, Vm1, 1), Err.InvalidParameters);  // VM receiver
+        Refused(sys, Host, Nf.Set(Sp12, Vm1, 1), Err.InvalidParameters, "notification-set.normal-world-pair"); // SP sender
+        Refused(sys, Host, Nf.Set(Vm2, Vm1, 1), Err.InvalidParameters, "notification-set.normal-world-pair");  // VM receiver
     }
 
     [Theory]
     [InlineData(0xFFC0)]
     [InlineData(0x7FFF)]
     public void Set_SpmdLogicalPartitionOrInvalidSender_IsInvalid(ushort sender) =>
-        Refused(Nf.Rich(), Host, Nf.Set(sender, Sp12, 1), Err.InvalidParameters);
+        Refused(Nf.Rich(), Host, Nf.Set(sender, Sp12, 1), Err.InvalidParameters,
+            sender == 0x7FFF ? "notification-set.invalid-id" : "notification-set.spmd-logical-partition");
 
     [Fact]
-    public void Set_EmptyBitmap_IsInvalid() => Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 0), Err.InvalidParameters);
+    public void Set_EmptyBitmap_IsInvalid() =>
+        Refused(Nf.RichWithBinding(Sp12, Sp11, 1), Sp11, Nf.Set(Sp11, Sp12, 0), Err.InvalidParameters, "notification-set.empty-bitmap");
 
     [Fact]
     public void Set_DelaySriWithAVmSender_IsInvalid() =>
-        Refused(Nf.RichWithBinding(Sp12, Vm1, 1), Host, Nf.Set(Vm1, Sp12, 1, flags: Nf.DelaySri), Err.InvalidParameters);
+        Refused(Nf.RichWithBinding(Sp12, Vm1, 1), Host, Nf.Set(Vm1, Sp12, 1, flags: Nf.DelaySri), Err.InvalidParameters, "notification-set.delay-sri-vm-sender");
 
     [Fact]
-    public void Set_ToAVmWithoutBitmap_IsInvalid() => Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Vm1, 1), Err.InvalidParameters);
+    public void Set_ToAVmWithoutBitmap_IsInvalid() =>
+        Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Vm1, 1), Err.InvalidParameters, "notification-set.unknown-receiver");
 
     [Fact]
-    public void Set_ToAnUnknownPartition_IsInvalid() => Refused(Nf.Rich(), Host, Nf.Set(Vm1, 0x8009, 1), Err.InvalidParameters);
+    public void Set_ToAnUnknownPartition_IsInvalid() =>
+        Refused(Nf.Rich(), Host, Nf.Set(Vm1, 0x8009, 1), Err.InvalidParameters, "notification-set.unknown-receiver");
 
     [Fact]
-    public void Set_ToId0WithoutBitmap_IsDenied() => Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Host, 1), Err.Denied);
+    public void Set_ToId0WithoutBitmap_IsDenied() => Refused(Nf.Rich(), Sp12, Nf.Set(Sp12, Host, 1), Err.Denied, "notification-set.not-enabled");
 
     [Fact]
     public void Set_ToAPartitionWithoutNotifications_IsDenied()
     {
         var sys = TestSystem.FromJson(BindUnbindTests.NoNotificationsJson);
         sys.Events();
-        Expect.Error(sys.Call(0x8001, Nf.Set(0x8001, 0x8002, 1)), Err.Denied);
+        Expect.Error(sys.Call(0x8001, Nf.Set(0x8001, 0x8002, 1)), Err.Denied, "notification-set.not-enabled");
         Assert.Empty(sys.Events());
     }
 
@@ -163,8 +169,8 @@ public class SetGetTests
     public void Set_UnboundBits_AreDenied()
     {
         var sys = Nf.RichWithBinding(Sp12, Sp11, 0b01);
-        Refused(sys, Sp11, Nf.Set(Sp11, Sp12, 0b10), Err.Denied);
-        Refused(sys, Sp11, Nf.Set(Sp11, Sp12, 0b11), Err.Denied); // one unbound bit: nothing is set
+        Refused(sys, Sp11, Nf.Set(Sp11, Sp12, 0b10), Err.Denied, "notification-set.not-bound-to-sender");
+        Refused(sys, Sp11, Nf.Set(Sp11, Sp12, 0b11), Err.Denied, "notification-set.not-bound-to-sender"); // one unbound bit: nothing is set
     }
 
     [Fact]
@@ -172,22 +178,22 @@ public class SetGetTests
     {
         var sys = Nf.RichWithBinding(Sp12, Sp11, 0b01);
         Expect.Success(sys.Call(Sp12, Nf.Bind(Vm1, Sp12, 0b10)));
-        Refused(sys, Host, Nf.Set(Vm1, Sp12, 0b01), Err.Denied); // bit 0 is bound to an SP, not to VM 1
-        Refused(sys, Host, Nf.Set(Vm2, Sp12, 0b10), Err.Denied);
+        Refused(sys, Host, Nf.Set(Vm1, Sp12, 0b01), Err.Denied, "notification-set.not-bound-to-sender"); // bit 0 is bound to an SP, not to VM 1
+        Refused(sys, Host, Nf.Set(Vm2, Sp12, 0b10), Err.Denied, "notification-set.not-bound-to-sender");
         Expect.Success(sys.Call(Host, Nf.Set(Vm1, Sp12, 0b10)));
     }
 
     [Fact]
-    public void Get_ReservedFlagBits_AreInvalid() => Refused(Nf.Rich(), Sp12, Nf.Get(Sp12, 0x10), Err.InvalidParameters);
+    public void Get_ReservedFlagBits_AreInvalid() => Refused(Nf.Rich(), Sp12, Nf.Get(Sp12, 0x10), Err.InvalidParameters, "notification-get.flags-mbz");
 
     [Fact]
     public void Get_ForAnotherPartition_IsInvalid()
     {
         var sys = Nf.RichWithBinding(Sp12, Sp11, 1);
         Expect.Success(sys.Call(Sp11, Nf.Set(Sp11, Sp12, 1)));
-        Refused(sys, Sp11, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters);
-        Refused(sys, Host, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters);
-        Refused(sys, Vm1, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters);
+        Refused(sys, Sp11, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters, "notification-get.not-the-receiver");
+        Refused(sys, Host, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters, "notification-get.not-the-receiver");
+        Refused(sys, Vm1, Nf.Get(Sp12, Nf.FromSps), Err.InvalidParameters, "notification-get.not-the-receiver");
     }
 
     [Fact]
@@ -195,7 +201,7 @@ public class SetGetTests
     {
         var sys = Nf.RichWithBinding(Vm1, Sp12, 1);
         Expect.Success(sys.Call(Sp12, Nf.Set(Sp12, Vm1, 1)));
-        Refused(sys, Vm2, Nf.Get(Vm1, Nf.FromSps), Err.InvalidParameters);
+        Refused(sys, Vm2, Nf.Get(Vm1, Nf.FromSps), Err.InvalidParameters, "notification-get.not-the-receiver");
         Expect.Success(sys.Call(Vm1, Nf.Get(Vm1, Nf.FromSps)), w2: 1);
     }
 
@@ -207,22 +213,23 @@ public class SetGetTests
     {
         var sys = Nf.RichWithBinding(Vm1, Sp12, 1);
         Expect.Success(sys.Call(Sp12, Nf.Set(Sp12, Vm1, 1)));
-        Refused(sys, Host, Nf.Get(Vm1, flags), Err.InvalidParameters);
-        Refused(sys, Host, Nf.Get(Host, flags), Err.InvalidParameters);
+        Refused(sys, Host, Nf.Get(Vm1, flags), Err.InvalidParameters, "notification-get.vm-receiver-flags");
+        Refused(sys, Host, Nf.Get(Host, flags), Err.InvalidParameters, "notification-get.vm-receiver-flags");
     }
 
     [Fact]
-    public void Get_ForAVmTheSpmcHasNoRecordOf_IsInvalid() => Refused(Nf.Rich(), Host, Nf.Get(Vm1, Nf.FromSps), Err.InvalidParameters);
+    public void Get_ForAVmTheSpmcHasNoRecordOf_IsInvalid() =>
+        Refused(Nf.Rich(), Host, Nf.Get(Vm1, Nf.FromSps), Err.InvalidParameters, "notification-get.unknown-receiver");
 
     [Fact]
     public void Get_VcpuAtOrAboveTheCount_IsInvalid()
     {
         var sys = Nf.RichWithBinding(Sp12, Sp11, 1);
         Expect.Success(sys.Call(Sp11, Nf.Set(Sp11, Sp12, 1)));
-        Refused(sys, Sp12, Nf.Get(Sp12, Nf.FromSps, vcpu: 1), Err.InvalidParameters); // one execution context
+        Refused(sys, Sp12, Nf.Get(Sp12, Nf.FromSps, vcpu: 1), Err.InvalidParameters, "notification-get.vcpu"); // one execution context
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1, 2)));
         Expect.Success(sys.Call(Host, Nf.Get(Vm1, Nf.FromSps, vcpu: 1)));
-        Refused(sys, Host, Nf.Get(Vm1, Nf.FromSps, vcpu: 2), Err.InvalidParameters);
+        Refused(sys, Host, Nf.Get(Vm1, Nf.FromSps, vcpu: 2), Err.InvalidParameters, "notification-get.vcpu");
         Expect.Success(sys.Call(Sp12, Nf.Get(Sp12, Nf.FromSps, vcpu: 0)), w2: 1);
     }
 
@@ -264,22 +271,22 @@ public class SetGetTests
         {
             Expect.Success(sys.Call(Host, Ffa.Features(fid)), w2: 0);
             Expect.Success(sys.Call(Sp12, Ffa.Features(fid)), w2: 0);
-            Expect.Error(sys.Call(0x8003, Ffa.Features(fid)), Err.NotSupported); // a v1.0 partition
+            Expect.Error(sys.Call(0x8003, Ffa.Features(fid)), Err.NotSupported, "dispatch.newer-than-caller"); // a v1.0 partition
         }
         foreach (var fid in new ulong[] { 0x8400_007D, 0x8400_007E, 0x8400_0083, 0xC400_0083 })
         {
             Expect.Success(sys.Call(Host, Ffa.Features(fid)), w2: 0);
-            Expect.Error(sys.Call(Vm1, Ffa.Features(fid)), Err.NotSupported);
-            Expect.Error(sys.Call(Sp12, Ffa.Features(fid)), Err.NotSupported);
+            Expect.Error(sys.Call(Vm1, Ffa.Features(fid)), Err.NotSupported, "dispatch.hypervisor-only");
+            Expect.Error(sys.Call(Sp12, Ffa.Features(fid)), Err.NotSupported, "dispatch.hypervisor-only");
         }
-        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0081)), Err.NotSupported); // no SMC64 form
+        Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0081)), Err.NotSupported, "features.not-ffa-function"); // no SMC64 form
     }
 
     [Fact]
     public void NotificationAbis_FromAV1_0Partition_AreNotSupported()
     {
         var sys = Nf.Rich();
-        Expect.Error(sys.Call(0x8003, Nf.Set(0x8003, Sp12, 1)), Err.NotSupported);
-        Expect.Error(sys.Call(0x8003, Nf.Get(0x8003, Nf.FromSps)), Err.NotSupported);
+        Expect.Error(sys.Call(0x8003, Nf.Set(0x8003, Sp12, 1)), Err.NotSupported, "dispatch.newer-than-caller");
+        Expect.Error(sys.Call(0x8003, Nf.Get(0x8003, Nf.FromSps)), Err.NotSupported, "dispatch.newer-than-caller");
     }
 }

@@ -1,11 +1,16 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Memory;
 
 namespace Spmc.Core.Spm.Handlers;
 
-/// <summary>Indirect messaging (FFA_MSG_SEND2, FF-A v1.1 §7.2), as Hafnium's api_ffa_msg_send2 handles it in the SPMC.</summary>
+/// <summary>
+/// Indirect messaging (FFA_MSG_SEND2, FF-A v1.1 §7.2), as Hafnium's api_ffa_msg_send2 handles it in the SPMC. Every
+/// refusal is a rule of <see cref="IndirectMessagingRules"/>.
+/// </summary>
 internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHandlers notifications)
 {
     private readonly PhysicalMemory _memory = spmc.Memory;
@@ -18,7 +23,7 @@ internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHa
 
     public void Register(HandlerTable table)
     {
-        table.Register(FfaFunction.MsgSend2, Callers.Any, MsgSend2);
+        table.Register<MsgSend2>(FfaFunction.MsgSend2, Callers.Any, Send);
     }
 
     /// <summary>
@@ -29,51 +34,54 @@ internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHa
     /// message is copied into the receiver's RX (rest zeroed, RX full), the "RX buffer full" framework notification
     /// is set and the SRI raised.
     /// </summary>
-    private FfaAnswer MsgSend2(Call c)
+    private FfaAnswer Send(Call c, MsgSend2 call)
     {
-        var named = EndpointId.Sender(c[1]);
-        var flags = (uint)c[2];
+        var named = call.SenderVm;
+        var flags = call.Flags;
         if (named != 0 && !c.FromHypervisor)
-            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {Id(named)}: only the hypervisor (ID 0) names the sender; others pass 0");
+            return c.Reject(IndirectMessagingRules.SenderNamedNotHypervisor, $"w1[31:16] = {Id(named)}: only the hypervisor (ID 0) names the sender; others pass 0");
         // Our addition: Hafnium HEAD accepts any ID here, so the hypervisor could send from a partition's TX buffer.
         // FF-A defines the field as the VM the hypervisor forwards for.
         if (named != 0 && !EndpointId.IsVm(named))
-            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = {Id(named)} is not a VM ID: the hypervisor forwards messages of VMs only");
+            return c.Reject(IndirectMessagingRules.SenderNamedNotVm, $"w1[31:16] = {Id(named)} is not a VM ID: the hypervisor forwards messages of VMs only");
         var senderId = named != 0 ? named : c.Caller.Id;
 
         if (spmc.KnownToSpmc(senderId) is not { } sender)
-            return c.Fail(FfaError.Denied, spmc.FindEndpoint(senderId) is null
+            return c.Reject(IndirectMessagingRules.UnknownSender, spmc.FindEndpoint(senderId) is null
                 ? $"sender {Id(senderId)} is not an endpoint of this system"
                 : $"the SPMC has no record of VM {Id(senderId)} (no RX/TX pair forwarded, no notification bitmap)");
         if (sender.Mailbox is not { } outbox)
-            return c.Fail(FfaError.Denied, $"sender {Id(senderId)} has no TX buffer mapped (FFA_RXTX_MAP first)");
+            return c.Reject(IndirectMessagingRules.NoTxBuffer, $"sender {Id(senderId)} has no TX buffer mapped (FFA_RXTX_MAP first)");
 
-        // Hafnium copies the largest header once, so the checks below and the copy see the same bytes.
-        var header = IndirectMessageHeader.Read(_memory.Read(outbox.Tx, IndirectMessageHeader.SizeV1_2), sender.Version).Value;
+        // Hafnium copies the largest header once, so the checks below and the copy see the same bytes. The 40 bytes
+        // always fit the TX buffer, so msg-header.truncated cannot fail here; its rejection would pass through as is.
+        var parsed = IndirectMessageHeader.Read(_memory.Read(outbox.Tx, IndirectMessageHeader.SizeV1_2), sender.Version);
+        if (!parsed.Ok) return c.Reject(parsed.Rejection!);
+        var header = parsed.Value;
         if (header.Sender != senderId)
-            return c.Fail(FfaError.InvalidParameters, $"the header's sender (offset 14) is {Id(header.Sender)}, not the sender {Id(senderId)}");
+            return c.Reject(IndirectMessagingRules.HeaderSender, $"the header's sender (offset 14) is {Id(header.Sender)}, not the sender {Id(senderId)}");
         if (header.Receiver == header.Sender)
-            return c.Fail(FfaError.InvalidParameters, $"the header's receiver (offset 12) is the sender {Id(senderId)} itself");
+            return c.Reject(IndirectMessagingRules.SenderIsReceiver, $"the header's receiver (offset 12) is the sender {Id(senderId)} itself");
         // Hafnium: flags are for the secure virtual instance only. For SP senders it reads bit 1 and ignores the rest.
         if (EndpointId.IsVm(senderId) && flags != 0)
-            return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X} must be zero for a VM sender (delay SRI is for partitions)");
+            return c.Reject(IndirectMessagingRules.VmSenderFlags, $"w2 flags 0x{flags:X} must be zero for a VM sender (delay SRI is for partitions)");
 
         if (spmc.KnownToSpmc(header.Receiver) is not { } receiver)
-            return c.Fail(FfaError.InvalidParameters, spmc.FindEndpoint(header.Receiver) is null
+            return c.Reject(IndirectMessagingRules.UnknownReceiver, spmc.FindEndpoint(header.Receiver) is null
                 ? $"the header's receiver {Id(header.Receiver)} is not an endpoint of this system"
                 : $"the SPMC has no record of VM {Id(header.Receiver)} (no RX/TX pair forwarded, no notification bitmap)");
-        if (IndirectMessagingRefused(sender, receiver) is { } refused) return c.Fail(FfaError.Denied, refused);
-        if (SpmcContext.RxBusyReason(receiver) is { } busy) return c.Fail(FfaError.Busy, busy);
+        if (IndirectMessagingRefused(sender, receiver) is { } refused) return c.Reject(refused);
+        if (SpmcContext.RxBusyReason(receiver) is { } busy) return c.Reject(IndirectMessagingRules.ReceiverRxBusy, busy);
 
         // Hafnium api_ffa_msg_send2_copy_data: the payload may not overlap the header of the sender's version.
         var minOffset = (uint)IndirectMessageHeader.SizeFor(sender.Version);
         if (header.PayloadOffset < minOffset)
-            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} overlaps the {minOffset}-byte header of an FF-A {sender.Version} sender");
+            return c.Reject(IndirectMessagingRules.PayloadOverlapsHeader, $"payload offset {header.PayloadOffset} overlaps the {minOffset}-byte header of an FF-A {sender.Version} sender");
         var total = (ulong)header.PayloadOffset + header.PayloadSize;
         if (total > uint.MaxValue)
-            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} overflows 32 bits");
+            return c.Reject(IndirectMessagingRules.SizeOverflow, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} overflows 32 bits");
         if (total > IndirectMessageMaxSize)
-            return c.Fail(FfaError.InvalidParameters, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} = {total} exceeds the {IndirectMessageMaxSize}-byte message limit");
+            return c.Reject(IndirectMessagingRules.TooLarge, $"payload offset {header.PayloadOffset} + size {header.PayloadSize} = {total} exceeds the {IndirectMessageMaxSize}-byte message limit");
 
         spmc.FillRx(receiver, _memory.Read(outbox.Tx, (int)total));
         spmc.Raise(new SystemEvent(SystemEventKind.IndirectMessage, receiver.Id,
@@ -88,7 +96,7 @@ internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHa
             var fromVm = EndpointId.IsVm(senderId);
             record.Framework.Set(fromVm ? NotificationHandlers.HypervisorRxFullNotification : NotificationHandlers.SpmRxFullNotification);
             notifications.SignalPending(receiver.Id, $"RX buffer full ({(fromVm ? "hypervisor" : "SPM")} framework notification) for {Id(receiver.Id)}: message from {Id(senderId)}",
-                (flags & NotificationHandlers.DelaySriFlag) != 0);
+                call.DelaySri);
         }
         return FfaAnswer.Success32();
     }
@@ -97,14 +105,16 @@ internal sealed class IndirectMessagingHandlers(SpmcContext spmc, NotificationHa
     /// Hafnium ffa_indirect_msg_is_supported (DENIED): both endpoints at FF-A 1.1 or later, and a partition must
     /// declare indirect messaging in its manifest. The SPMC knows nothing of VMs' configuration, so VMs pass.
     /// </summary>
-    private static string? IndirectMessagingRefused(Endpoint sender, Endpoint receiver)
+    private static Rejection? IndirectMessagingRefused(Endpoint sender, Endpoint receiver)
     {
-        if (sender.Version < FfaVersion.V1_1) return $"sender {Id(sender.Id)} uses FF-A {sender.Version}; indirect messaging needs 1.1";
-        if (receiver.Version < FfaVersion.V1_1) return $"receiver {Id(receiver.Id)} uses FF-A {receiver.Version}; indirect messaging needs 1.1";
+        if (sender.Version < FfaVersion.V1_1)
+            return IndirectMessagingRules.SenderVersion.Reject($"sender {Id(sender.Id)} uses FF-A {sender.Version}; indirect messaging needs 1.1");
+        if (receiver.Version < FfaVersion.V1_1)
+            return IndirectMessagingRules.ReceiverVersion.Reject($"receiver {Id(receiver.Id)} uses FF-A {receiver.Version}; indirect messaging needs 1.1");
         if (sender.Partition is { Capabilities.IndirectMessaging: false })
-            return $"partition {Id(sender.Id)} does not declare indirect messaging in its manifest";
+            return IndirectMessagingRules.SenderNotCapable.Reject($"partition {Id(sender.Id)} does not declare indirect messaging in its manifest");
         if (receiver.Partition is { Capabilities.IndirectMessaging: false })
-            return $"partition {Id(receiver.Id)} does not declare indirect messaging in its manifest";
+            return IndirectMessagingRules.ReceiverNotCapable.Reject($"partition {Id(receiver.Id)} does not declare indirect messaging in its manifest");
         return null;
     }
 

@@ -1,6 +1,7 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
-using Spmc.Abi.Smccc;
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Spm.Notifications;
@@ -11,7 +12,9 @@ namespace Spmc.Core.Spm.Handlers;
 /// Notifications (FF-A v1.1 §10): FFA_NOTIFICATION_BITMAP_CREATE/DESTROY, BIND/UNBIND, SET, GET and INFO_GET, with
 /// Hafnium's checks in Hafnium's order (src/api.c `api_ffa_notification_*`, src/ffa/spmc/notifications.c, src/vm.c).
 /// Only global notifications exist: Hafnium HEAD removed per-vCPU notifications, so the per-vCPU flag is
-/// INVALID_PARAMETERS wherever it appears.
+/// INVALID_PARAMETERS wherever it appears. The records' decoders check no register (their flags and IDs are checked
+/// here, interleaved with state checks in Hafnium's order); every refusal is a rule of <see cref="NotificationBindRules"/>
+/// and its siblings in NotificationRules.cs.
 /// </summary>
 internal sealed class NotificationHandlers(SpmcContext spmc)
 {
@@ -21,15 +24,11 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     /// <summary>Framework notification "RX buffer full" set for the hypervisor (sender a VM), bit 32 (bit 0 of w7).</summary>
     public const ulong HypervisorRxFullNotification = 1ul << 32;
 
-    /// <summary>IDs FFA_NOTIFICATION_INFO_GET returns: 20 in x3..x7 (SMC64), 10 in w3..w7 (SMC32).</summary>
-    public const int InfoGetMaxIds64 = 20, InfoGetMaxIds32 = 10;
+    /// <summary>FFA_NOTIFICATION_SET w2 bits[15:2], reserved.</summary>
+    private const uint SetReservedFlags = 0xFFFC;
 
-    // FFA_NOTIFICATION_GET flags (w2) and FFA_NOTIFICATION_SET / BIND flags.
-    private const uint GetFromSps = 1u << 0, GetFromVms = 1u << 1, GetFromSpm = 1u << 2, GetFromHypervisor = 1u << 3;
-    private const uint PerVcpuFlag = 1u << 0;
-
-    /// <summary>FFA_NOTIFICATION_SET and FFA_MSG_SEND2 flag (w2 bit 1): delay the schedule-receiver interrupt.</summary>
-    public const uint DelaySriFlag = 1u << 1;
+    /// <summary>FFA_NOTIFICATION_GET w2 bits[31:4], reserved.</summary>
+    private const uint GetReservedFlags = ~0xFu;
 
     private readonly SystemConfig _config = spmc.Config;
     private readonly Dictionary<ushort, Endpoint> _endpoints = spmc.State.Endpoints;
@@ -39,15 +38,15 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     {
         // Only the hypervisor creates and destroys VMs' bitmaps: others get NOT_SUPPORTED from the Callers gate, as
         // from Hafnium's ffa_notifications_is_bitmap_access_valid.
-        table.Register(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate);
-        table.Register(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy);
-        table.Register(FfaFunction.NotificationBind, Callers.Any, c => UpdateBindings(c, bind: true));
-        table.Register(FfaFunction.NotificationUnbind, Callers.Any, c => UpdateBindings(c, bind: false));
-        table.Register(FfaFunction.NotificationSet, Callers.Any, NotificationSet);
-        table.Register(FfaFunction.NotificationGet, Callers.Any, NotificationGet);
+        table.Register<NotificationBitmapCreate>(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate);
+        table.Register<NotificationBitmapDestroy>(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy);
+        table.Register<NotificationBind>(FfaFunction.NotificationBind, Callers.Any, Bind);
+        table.Register<NotificationUnbind>(FfaFunction.NotificationUnbind, Callers.Any, Unbind);
+        table.Register<NotificationSet>(FfaFunction.NotificationSet, Callers.Any, Set);
+        table.Register<NotificationGet>(FfaFunction.NotificationGet, Callers.Any, Get);
         // INFO_GET is the primary scheduler's (Hafnium vm_is_primary: ID 0). Hafnium implements only the SMC64 form;
         // FF-A 1.1 defines both, and the SMC32 one answers the same in w3..w7 with at most 10 IDs.
-        table.Register(FfaFunction.NotificationInfoGet, Callers.Hypervisor, NotificationInfoGet, smc32: true, smc64: true);
+        table.Register<NotificationInfoGet>(FfaFunction.NotificationInfoGet, Callers.Hypervisor, InfoGet, smc32: true, smc64: true);
     }
 
     /// <summary>The notification state of an endpoint of this system, made on first use (SPs enabled from their manifest).</summary>
@@ -75,16 +74,13 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
 
     private static string Id(ushort id) => EndpointId.Format(id);
 
-    /// <summary>Why <see cref="SpmcContext.KnownToSpmc"/> found no record of an endpoint.</summary>
-    private string UnknownReceiver(ushort id) => spmc.FindEndpoint(id) is null
+    /// <summary>The rejection by <paramref name="rule"/> of a receiver <see cref="SpmcContext.KnownToSpmc"/> has no record of, saying why.</summary>
+    private Rejection UnknownReceiver(Rule rule, ushort id) => rule.Reject(spmc.FindEndpoint(id) is null
         ? $"receiver {Id(id)} is not an endpoint of this system"
-        : $"the SPMC has no record of VM {Id(id)}: its notification bitmap was not created and no RX/TX pair was forwarded for it";
+        : $"the SPMC has no record of VM {Id(id)}: its notification bitmap was not created and no RX/TX pair was forwarded for it");
 
     /// <summary>EL3 SPMD logical partitions, 0xFFC0..0xFFFE: never notification senders or receivers (Hafnium).</summary>
     private static bool IsSpmdLogicalPartition(ushort id) => id is >= 0xFFC0 and <= 0xFFFE;
-
-    /// <summary>A 64-bit notification bitmap from two 32-bit registers (low, high), as Hafnium ffa_notifications_bitmap.</summary>
-    private static ulong Bitmap(ulong lo, ulong hi) => ((ulong)(uint)hi << 32) | (uint)lo;
 
     /// <summary>
     /// Raised whenever a notification becomes pending (SET, or the RX-full notification of MSG_SEND2). Hafnium
@@ -100,20 +96,21 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
         if (EndpointId.IsSecure(receiver)) spmc.Raise(new SystemEvent(SystemEventKind.NotificationPendingInterrupt, receiver, what));
     }
 
+
     /// <summary>
     /// FFA_NOTIFICATION_BITMAP_CREATE: w1[15:0] = VM ID (Hafnium reads only the low 16 bits), w2[15:0] = its vCPU
     /// count. The hypervisor's own ID 0 may have a bitmap too; its vCPU count stays the manifest's (Hafnium keeps the
     /// other-world VM's and ignores w2 for it).
     /// </summary>
-    private FfaAnswer BitmapCreate(Call c)
+    private FfaAnswer BitmapCreate(Call c, NotificationBitmapCreate call)
     {
-        var id = (ushort)c[1];
-        var vcpus = (ushort)c[2];
-        if (!EndpointId.IsVm(id)) return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {Id(id)} is not a VM ID");
+        var id = call.VmId;
+        var vcpus = (ushort)call.VcpuCount;
+        if (!EndpointId.IsVm(id)) return c.Reject(NotificationBitmapCreateRules.NotAVm, $"w1[15:0] = {Id(id)} is not a VM ID");
         // Hafnium would give any VM ID a slot; this simulator knows VMs from the manifest only.
-        if (spmc.FindEndpoint(id) is not { } vm) return c.Fail(FfaError.InvalidParameters, $"VM {Id(id)} is not in this system");
+        if (spmc.FindEndpoint(id) is not { } vm) return c.Reject(NotificationBitmapCreateRules.UnknownVm, $"VM {Id(id)} is not in this system");
         var record = NotificationsOf(vm);
-        if (record.Enabled) return c.Fail(FfaError.Denied, $"the notification bitmap of {Id(id)} already exists");
+        if (record.Enabled) return c.Reject(NotificationBitmapCreateRules.AlreadyCreated, $"the notification bitmap of {Id(id)} already exists");
         record.Enabled = true;
         if (id != EndpointId.Hypervisor) record.Vcpus = vcpus;
         return FfaAnswer.Success32();
@@ -124,15 +121,17 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     /// while notifications from SPs are pending: an "RX buffer full" framework notification does not block it (the
     /// digest's "anything pending" is wider than the code). Bindings are cleared; pending framework bits stay.
     /// </summary>
-    private FfaAnswer BitmapDestroy(Call c)
+    private FfaAnswer BitmapDestroy(Call c, NotificationBitmapDestroy call)
     {
-        var id = (ushort)c[1];
-        if (!EndpointId.IsVm(id)) return c.Fail(FfaError.InvalidParameters, $"w1[15:0] = {Id(id)} is not a VM ID");
-        if (spmc.KnownToSpmc(id) is not { } vm) return c.Fail(FfaError.Denied, $"no notification bitmap was created for {Id(id)}");
+        var id = call.VmId;
+        if (!EndpointId.IsVm(id)) return c.Reject(NotificationBitmapDestroyRules.NotAVm, $"w1[15:0] = {Id(id)} is not a VM ID");
+        if (spmc.KnownToSpmc(id) is not { } vm) return c.Reject(NotificationBitmapDestroyRules.NoRecord, $"no notification bitmap was created for {Id(id)}");
         var record = NotificationsOf(vm);
-        if (!record.Enabled) return c.Fail(FfaError.Denied, $"the notification bitmap of {Id(id)} was not created (or already destroyed)");
+        if (!record.Enabled)
+            return c.Reject(NotificationBitmapDestroyRules.NotCreated, $"the notification bitmap of {Id(id)} was not created (or already destroyed)");
         if (record.FromSps.Pending != 0)
-            return c.Fail(FfaError.Denied, $"{Id(id)} has notifications 0x{record.FromSps.Pending:X} from SPs pending (FFA_NOTIFICATION_GET them first)");
+            return c.Reject(NotificationBitmapDestroyRules.Pending,
+                $"{Id(id)} has notifications 0x{record.FromSps.Pending:X} from SPs pending (FFA_NOTIFICATION_GET them first)");
         record.Enabled = false;
         record.FromSps.UnbindAll();
         record.FromVms.UnbindAll();
@@ -140,43 +139,49 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// FFA_NOTIFICATION_BIND / UNBIND: w1 = sender[31:16] | receiver[15:0], w2 = flags (BIND only: Hafnium passes 0
-    /// for UNBIND and never reads its w2), w3/w4 = bitmap low/high. Order of api_ffa_notification_update_bindings.
+    /// FFA_NOTIFICATION_BIND: w1 = sender[31:16] | receiver[15:0], w2 = flags, w3/w4 = bitmap low/high. The flags are
+    /// checked first, then the path UNBIND shares (api_ffa_notification_update_bindings).
     /// </summary>
-    private FfaAnswer UpdateBindings(Call c, bool bind)
+    private FfaAnswer Bind(Call c, NotificationBind call)
     {
-        var sender = EndpointId.Sender(c[1]);
-        var receiver = EndpointId.Receiver(c[1]);
-        var flags = bind ? (uint)c[2] : 0;
-        var bits = Bitmap(c[3], c[4]);
-
         // Per-vCPU notifications were removed from Hafnium (HEAD rejects the flag); no other flag is defined.
-        if ((flags & PerVcpuFlag) != 0)
-            return c.Fail(FfaError.InvalidParameters, "w2 bit 0 (per-vCPU notifications) is not supported: only global notifications exist");
-        if (flags != 0) return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X}: bits[31:1] must be zero");
-        if (BindPairInvalid(c, sender, receiver) is { } pair) return c.Fail(FfaError.InvalidParameters, pair);
-        if (bits == 0) return c.Fail(FfaError.InvalidParameters, "the bitmap in w3/w4 selects no notification");
+        if (call.PerVcpu)
+            return c.Reject(NotificationBindRules.PerVcpu, "w2 bit 0 (per-vCPU notifications) is not supported: only global notifications exist");
+        if (call.Flags != 0) return c.Reject(NotificationBindRules.FlagsMbz, $"w2 flags 0x{call.Flags:X}: bits[31:1] must be zero");
+        return UpdateBindings(c, call.Sender, call.Receiver, call.Bitmap, bind: true);
+    }
 
-        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+    /// <summary>FFA_NOTIFICATION_UNBIND: as BIND without flags (Hafnium passes 0 for UNBIND and never reads its w2).</summary>
+    private FfaAnswer Unbind(Call c, NotificationUnbind call) => UpdateBindings(c, call.Sender, call.Receiver, call.Bitmap, bind: false);
+
+    /// <summary>BIND / UNBIND after BIND's flags, in the order of api_ffa_notification_update_bindings.</summary>
+    private FfaAnswer UpdateBindings(Call c, ushort sender, ushort receiver, ulong bits, bool bind)
+    {
+        if (BindPairInvalid(c, sender, receiver) is { } pair) return c.Reject(pair);
+        if (bits == 0) return c.Reject(NotificationBindRules.EmptyBitmap, "the bitmap in w3/w4 selects no notification");
+
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Reject(UnknownReceiver(NotificationBindRules.UnknownReceiver, receiver));
         if (target.Version < FfaVersion.V1_1)
-            return c.Fail(FfaError.NotSupported, $"receiver {Id(receiver)} uses FF-A {target.Version}; notifications need 1.1");
+            return c.Reject(NotificationBindRules.ReceiverVersion, $"receiver {Id(receiver)} uses FF-A {target.Version}; notifications need 1.1");
         var record = NotificationsOf(target);
         if (!record.Enabled)
-            return c.Fail(FfaError.NotSupported, target.IsSecure
+            return c.Reject(NotificationBindRules.NotEnabled, target.IsSecure
                 ? $"receiver {Id(receiver)} does not support notifications (its manifest does not declare them)"
                 : $"the notification bitmap of {Id(receiver)} was not created (FFA_NOTIFICATION_BITMAP_CREATE)");
         if (bind && EndpointId.IsSecure(sender) && spmc.FindEndpoint(sender) is null)
-            return c.Fail(FfaError.InvalidParameters, $"sender {Id(sender)} is not a partition of this system");
+            return c.Reject(NotificationBindRules.UnknownSender, $"sender {Id(sender)} is not a partition of this system");
 
         var from = record.From(sender);
         if (bind && from.FirstNotBoundTo(bits, BoundBitmap.Unbound) is { } bound)
-            return c.Fail(FfaError.Denied, $"notification {bound} of {Id(receiver)} is already bound to {Id(from.SenderOf(bound))} (even the same sender may not bind it twice)");
+            return c.Reject(NotificationBindRules.AlreadyBound,
+                $"notification {bound} of {Id(receiver)} is already bound to {Id(from.SenderOf(bound))} (even the same sender may not bind it twice)");
         if (!bind && from.FirstNotBoundTo(bits, sender) is { } other)
-            return c.Fail(FfaError.Denied, from.SenderOf(other) == BoundBitmap.Unbound
+            return c.Reject(NotificationBindRules.UnbindNotBoundToSender, from.SenderOf(other) == BoundBitmap.Unbound
                 ? $"notification {other} of {Id(receiver)} is not bound"
                 : $"notification {other} of {Id(receiver)} is bound to {Id(from.SenderOf(other))}, not {Id(sender)}");
         if ((from.Pending & bits) != 0)
-            return c.Fail(FfaError.Denied, $"notifications 0x{from.Pending & bits:X} of {Id(receiver)} are pending (FFA_NOTIFICATION_GET them first)");
+            return c.Reject(NotificationBindRules.Pending,
+                $"notifications 0x{from.Pending & bits:X} of {Id(receiver)} are pending (FFA_NOTIFICATION_GET them first)");
 
         from.Bind(bits, bind ? sender : BoundBitmap.Unbound);
         return FfaAnswer.Success32();
@@ -187,20 +192,24 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     /// the sender is an SP and the receiver a VM. In Hafnium every normal-world call arrives as ID 0; a VM calling
     /// through a passthrough hypervisor here may only bind for itself.
     /// </summary>
-    private static string? BindPairInvalid(Call c, ushort sender, ushort receiver)
+    private static Rejection? BindPairInvalid(Call c, ushort sender, ushort receiver)
     {
         if (IsSpmdLogicalPartition(sender) || IsSpmdLogicalPartition(receiver))
-            return $"SPMD logical partitions ({Id(sender)} -> {Id(receiver)}) have no notifications";
+            return NotificationBindRules.SpmdLogicalPartition.Reject($"SPMD logical partitions ({Id(sender)} -> {Id(receiver)}) have no notifications");
         // Our addition: Hafnium marks unbound bits with 0x7FFF, so binding to it would be a silent no-op and
         // naming it as a sender would reach unbound bits.
-        if (sender == EndpointId.Invalid || receiver == EndpointId.Invalid) return "0x7FFF is the invalid endpoint ID";
-        if (sender == receiver) return $"sender and receiver are both {Id(sender)}";
+        if (sender == EndpointId.Invalid || receiver == EndpointId.Invalid) return NotificationBindRules.InvalidId.Reject("0x7FFF is the invalid endpoint ID");
+        if (sender == receiver) return NotificationBindRules.SenderIsReceiver.Reject($"sender and receiver are both {Id(sender)}");
         if (c.Caller.IsSecure)
-            return receiver != c.Caller.Id ? $"a partition binds its own notifications: receiver {Id(receiver)} is not the caller {Id(c.Caller.Id)}" : null;
+            return receiver != c.Caller.Id
+                ? NotificationBindRules.SpNotReceiver.Reject($"a partition binds its own notifications: receiver {Id(receiver)} is not the caller {Id(c.Caller.Id)}")
+                : null;
         if (!EndpointId.IsSecure(sender) || EndpointId.IsSecure(receiver))
-            return $"from the normal world the sender must be a partition and the receiver a VM ({Id(sender)} -> {Id(receiver)})";
+            return NotificationBindRules.NormalWorldPair.Reject(
+                $"from the normal world the sender must be a partition and the receiver a VM ({Id(sender)} -> {Id(receiver)})");
         if (!c.FromHypervisor && receiver != c.Caller.Id)
-            return $"only the hypervisor (ID 0) binds for another VM: receiver {Id(receiver)} is not the caller {Id(c.Caller.Id)}";
+            return NotificationBindRules.VmNotReceiver.Reject(
+                $"only the hypervisor (ID 0) binds for another VM: receiver {Id(receiver)} is not the caller {Id(c.Caller.Id)}");
         return null;
     }
 
@@ -208,39 +217,35 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     /// FFA_NOTIFICATION_SET: w1 = sender[31:16] | receiver[15:0], w2 = flags (bit 0 per-vCPU, bit 1 delay SRI,
     /// bits[31:16] vCPU ID), w3/w4 = bitmap. Order of api_ffa_notification_set.
     /// </summary>
-    private FfaAnswer NotificationSet(Call c)
+    private FfaAnswer Set(Call c, NotificationSet call)
     {
-        var sender = EndpointId.Sender(c[1]);
-        var receiver = EndpointId.Receiver(c[1]);
-        var flags = (uint)c[2];
-        var bits = Bitmap(c[3], c[4]);
-        var delaySri = (flags & DelaySriFlag) != 0;
+        var (sender, receiver, flags, bits) = (call.Sender, call.Receiver, call.Flags, call.Bitmap);
 
-        if ((flags & PerVcpuFlag) != 0)
-            return c.Fail(FfaError.InvalidParameters, "w2 bit 0 (per-vCPU notification) is not supported: only global notifications exist");
-        if (flags >> 16 != 0)
-            return c.Fail(FfaError.InvalidParameters, $"w2[31:16] = vCPU {flags >> 16}: a global notification names vCPU 0");
-        if ((flags & 0xFFFC) != 0) return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X}: bits[15:2] must be zero");
-        if (SetPairInvalid(c, sender, receiver) is { } pair) return c.Fail(FfaError.InvalidParameters, pair);
-        if (bits == 0) return c.Fail(FfaError.InvalidParameters, "the bitmap in w3/w4 selects no notification");
+        if (call.PerVcpu)
+            return c.Reject(NotificationSetRules.PerVcpu, "w2 bit 0 (per-vCPU notification) is not supported: only global notifications exist");
+        if (call.Vcpu != 0)
+            return c.Reject(NotificationSetRules.VcpuNotZero, $"w2[31:16] = vCPU {call.Vcpu}: a global notification names vCPU 0");
+        if ((flags & SetReservedFlags) != 0) return c.Reject(NotificationSetRules.FlagsMbz, $"w2 flags 0x{flags:X}: bits[15:2] must be zero");
+        if (SetPairInvalid(c, sender, receiver) is { } pair) return c.Reject(pair);
+        if (bits == 0) return c.Reject(NotificationSetRules.EmptyBitmap, "the bitmap in w3/w4 selects no notification");
         // The delay-SRI flag applies to the secure virtual FF-A instance only, i.e. to SP senders.
-        if (EndpointId.IsVm(sender) && delaySri)
-            return c.Fail(FfaError.InvalidParameters, $"w2 bit 1 (delay SRI) is for partition senders; {Id(sender)} is a VM");
+        if (EndpointId.IsVm(sender) && call.DelaySri)
+            return c.Reject(NotificationSetRules.DelaySriVmSender, $"w2 bit 1 (delay SRI) is for partition senders; {Id(sender)} is a VM");
 
-        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Reject(UnknownReceiver(NotificationSetRules.UnknownReceiver, receiver));
         var record = NotificationsOf(target);
         if (!record.Enabled)
-            return c.Fail(FfaError.Denied, target.IsSecure
+            return c.Reject(NotificationSetRules.NotEnabled, target.IsSecure
                 ? $"receiver {Id(receiver)} does not support notifications"
                 : $"the notification bitmap of {Id(receiver)} was not created");
         var from = record.From(sender);
         if (from.FirstNotBoundTo(bits, sender) is { } unbound)
-            return c.Fail(FfaError.Denied, from.SenderOf(unbound) == BoundBitmap.Unbound
+            return c.Reject(NotificationSetRules.NotBoundToSender, from.SenderOf(unbound) == BoundBitmap.Unbound
                 ? $"notification {unbound} of {Id(receiver)} is not bound"
                 : $"notification {unbound} of {Id(receiver)} is bound to {Id(from.SenderOf(unbound))}, not {Id(sender)}");
 
         from.Set(bits);
-        SignalPending(receiver, $"notifications 0x{bits:X} from {Id(sender)} pending for {Id(receiver)}", delaySri);
+        SignalPending(receiver, $"notifications 0x{bits:X} from {Id(sender)} pending for {Id(receiver)}", call.DelaySri);
         return FfaAnswer.Success32();
     }
 
@@ -248,68 +253,70 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     /// Hafnium ffa_notifications_is_set_valid: an SP signals as itself (sender = caller); from the normal world the
     /// sender is a VM and the receiver an SP. A VM other than ID 0 (passthrough hypervisor) signals only as itself.
     /// </summary>
-    private static string? SetPairInvalid(Call c, ushort sender, ushort receiver)
+    private static Rejection? SetPairInvalid(Call c, ushort sender, ushort receiver)
     {
         if (IsSpmdLogicalPartition(sender) || IsSpmdLogicalPartition(receiver))
-            return $"SPMD logical partitions ({Id(sender)} -> {Id(receiver)}) have no notifications";
+            return NotificationSetRules.SpmdLogicalPartition.Reject($"SPMD logical partitions ({Id(sender)} -> {Id(receiver)}) have no notifications");
         // Our addition: 0x7FFF marks unbound bits in Hafnium, so as a sender it would match every unbound bit.
-        if (sender == EndpointId.Invalid || receiver == EndpointId.Invalid) return "0x7FFF is the invalid endpoint ID";
-        if (sender == receiver) return $"sender and receiver are both {Id(sender)}";
+        if (sender == EndpointId.Invalid || receiver == EndpointId.Invalid) return NotificationSetRules.InvalidId.Reject("0x7FFF is the invalid endpoint ID");
+        if (sender == receiver) return NotificationSetRules.SenderIsReceiver.Reject($"sender and receiver are both {Id(sender)}");
         if (c.Caller.IsSecure)
-            return sender != c.Caller.Id ? $"a partition signals as itself: sender {Id(sender)} is not the caller {Id(c.Caller.Id)}" : null;
+            return sender != c.Caller.Id
+                ? NotificationSetRules.SpNotSender.Reject($"a partition signals as itself: sender {Id(sender)} is not the caller {Id(c.Caller.Id)}")
+                : null;
         if (EndpointId.IsSecure(sender) || !EndpointId.IsSecure(receiver))
-            return $"from the normal world the sender must be a VM and the receiver a partition ({Id(sender)} -> {Id(receiver)})";
+            return NotificationSetRules.NormalWorldPair.Reject(
+                $"from the normal world the sender must be a VM and the receiver a partition ({Id(sender)} -> {Id(receiver)})");
         if (!c.FromHypervisor && sender != c.Caller.Id)
-            return $"only the hypervisor (ID 0) signals for another VM: sender {Id(sender)} is not the caller {Id(c.Caller.Id)}";
+            return NotificationSetRules.VmNotSender.Reject(
+                $"only the hypervisor (ID 0) signals for another VM: sender {Id(sender)} is not the caller {Id(c.Caller.Id)}");
         return null;
     }
 
     /// <summary>
     /// FFA_NOTIFICATION_GET: w1 = vCPU[31:16] | receiver[15:0], w2 = which bitmaps (bit 0 from SPs, bit 1 from VMs,
     /// bit 2 SPM framework, bit 3 hypervisor framework). Answers w2/w3 = from SPs, w4/w5 = from VMs, w6/w7 =
-    /// framework, and clears what it returns. Either framework flag returns (and clears) the whole framework
-    /// bitmap, as Hafnium does. Order of api_ffa_notification_get.
+    /// framework (<see cref="NotificationGetAnswer"/>), and clears what it returns. Either framework flag returns (and
+    /// clears) the whole framework bitmap, as Hafnium does. Order of api_ffa_notification_get.
     /// </summary>
-    private FfaAnswer NotificationGet(Call c)
+    private FfaAnswer Get(Call c, NotificationGet call)
     {
-        var receiver = EndpointId.Receiver(c[1]);
-        var vcpu = (ushort)(c[1] >> 16);
-        var flags = (uint)c[2];
+        var (receiver, vcpu, flags) = (call.Receiver, call.Vcpu, call.Flags);
 
-        if ((flags & ~0xFu) != 0) return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X}: bits[31:4] must be zero");
+        if ((flags & GetReservedFlags) != 0) return c.Reject(NotificationGetRules.FlagsMbz, $"w2 flags 0x{flags:X}: bits[31:4] must be zero");
         // Hafnium ffa_notifications_is_get_valid: an SP (or a VM under a passthrough hypervisor) asks for itself,
         // the hypervisor for any VM; VMs' notifications from VMs and the hypervisor are the hypervisor's to keep.
         var forItself = !IsSpmdLogicalPartition(receiver) && receiver == c.Caller.Id;
         if (!forItself && !(c.FromHypervisor && EndpointId.IsVm(receiver)))
-            return c.Fail(FfaError.InvalidParameters, c.Caller.IsSecure
+            return c.Reject(NotificationGetRules.NotTheReceiver, c.Caller.IsSecure
                 ? $"a partition gets its own notifications: receiver {Id(receiver)} is not the caller {Id(c.Caller.Id)}"
                 : $"receiver {Id(receiver)} is not {(c.FromHypervisor ? "a VM" : $"the caller {Id(c.Caller.Id)}")}");
-        if (EndpointId.IsVm(receiver) && (flags & (GetFromVms | GetFromHypervisor)) != 0)
-            return c.Fail(FfaError.InvalidParameters, $"w2 flags 0x{flags:X}: for a VM receiver the SPMC keeps only notifications from SPs and the SPM (bits 1 and 3 must be zero)");
+        if (EndpointId.IsVm(receiver) && (flags & (NotificationGet.FromVmsFlag | NotificationGet.FromHypervisorFlag)) != 0)
+            return c.Reject(NotificationGetRules.VmReceiverFlags,
+                $"w2 flags 0x{flags:X}: for a VM receiver the SPMC keeps only notifications from SPs and the SPM (bits 1 and 3 must be zero)");
         // Hafnium CHECK-fails (panics) here for a VM it has no record of; we answer INVALID_PARAMETERS.
-        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Fail(FfaError.InvalidParameters, UnknownReceiver(receiver));
+        if (spmc.KnownToSpmc(receiver) is not { } target) return c.Reject(UnknownReceiver(NotificationGetRules.UnknownReceiver, receiver));
         var record = NotificationsOf(target);
         if (vcpu >= record.Vcpus)
-            return c.Fail(FfaError.InvalidParameters, $"w1[31:16] = vCPU {vcpu} is not below the {record.Vcpus} vCPU(s) of {Id(receiver)}");
+            return c.Reject(NotificationGetRules.Vcpu, $"w1[31:16] = vCPU {vcpu} is not below the {record.Vcpus} vCPU(s) of {Id(receiver)}");
 
-        var fromSps = (flags & GetFromSps) != 0 ? record.FromSps.Take() : 0;
-        var fromVms = (flags & GetFromVms) != 0 ? record.FromVms.Take() : 0;
-        var framework = (flags & (GetFromSpm | GetFromHypervisor)) != 0 ? record.Framework.Take() : 0;
-        return FfaAnswer.Success32(w2: (uint)fromSps, w3: fromSps >> 32, w4: (uint)fromVms, w5: fromVms >> 32,
-            w6: (uint)framework, w7: framework >> 32);
+        var fromSps = (flags & NotificationGet.FromSpsFlag) != 0 ? record.FromSps.Take() : 0;
+        var fromVms = (flags & NotificationGet.FromVmsFlag) != 0 ? record.FromVms.Take() : 0;
+        var framework = (flags & (NotificationGet.FromSpmFlag | NotificationGet.FromHypervisorFlag)) != 0 ? record.Framework.Take() : 0;
+        return new FfaAnswer(new NotificationGetAnswer(fromSps, fromVms, framework).Encode());
     }
 
     /// <summary>
     /// FFA_NOTIFICATION_INFO_GET (32/64): the endpoints with pending notifications INFO_GET has not reported yet.
     /// Hafnium's order: SPs in manifest order, then the hypervisor (ID 0), then the other VMs it has records of
     /// (Hafnium: in slot order; here in ID order). Per endpoint: framework, from SPs, from VMs; an endpoint's ID
-    /// appears once per call. With global notifications only, every list is just an endpoint ID (0 vCPU IDs).
-    /// x2/w2: bit 0 = more pending, bits[11:7] = list count, 2 bits per list from bit 12 (all 0). IDs are packed
-    /// four per register in x3..x7, two per register in w3..w7. Nothing new to report: NO_DATA.
+    /// appears once per call. With global notifications only, every list is just an endpoint ID (0 vCPU IDs): the
+    /// answer is a <see cref="NotificationInfoGetAnswer"/>, at most 20 IDs for SMC64 and 10 for SMC32. Nothing new
+    /// to report: NO_DATA.
     /// </summary>
-    private FfaAnswer NotificationInfoGet(Call c)
+    private FfaAnswer InfoGet(Call c, NotificationInfoGet call)
     {
-        var max = c.Request.Is64 ? InfoGetMaxIds64 : InfoGetMaxIds32;
+        var max = NotificationInfoGetAnswer.MaxIds(call.Is64);
         var ids = new List<ushort>(max);
         var full = false;
         foreach (var sp in _config.Partitions)
@@ -324,18 +331,11 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
             if (spmc.KnownToSpmc(vm.Id) is not null && _notifications.TryGetValue(vm.Id, out var record)) full = CollectInfo(record, ids, max);
         }
         if (ids.Count == 0)
-            return c.Fail(FfaError.NoData, "no endpoint has pending notifications that FFA_NOTIFICATION_INFO_GET has not reported yet");
+            return c.Reject(NotificationInfoGetRules.NoData, "no endpoint has pending notifications that FFA_NOTIFICATION_INFO_GET has not reported yet");
 
         // Hafnium compares its counts of pending and of reported notifications over the whole system.
         var more = _notifications.Values.Any(r => r.AnythingUnreported);
-        var flags = (more ? 1ul : 0) | ((ulong)ids.Count << 7);
-        var results = new SmcFrame();
-        results[2] = flags;
-        var perRegister = c.Request.Is64 ? 4 : 2;
-        for (var i = 0; i < ids.Count; i++) results[3 + i / perRegister] |= (ulong)ids[i] << (16 * (i % perRegister));
-        return c.Request.Is64
-            ? FfaAnswer.Success64(results)
-            : FfaAnswer.Success32(results[2], results[3], results[4], results[5], results[6], results[7]);
+        return new FfaAnswer(new NotificationInfoGetAnswer(ids, more, call.Is64).Encode());
     }
 
     /// <summary>
