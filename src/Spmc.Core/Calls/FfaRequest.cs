@@ -22,8 +22,6 @@ public sealed record FfaRequest(ushort Caller, uint Vcpu, SmcFrame Args)
 
     /// <summary>The name used in reasons: the base FF-A name, or the raw ID when FF-A does not define it.</summary>
     public string Name => Info?.Name ?? $"FF-A function 0x{Args.FunctionId:X8}";
-
-    public ulong this[int register] => Args[register];
 }
 
 /// <summary>
@@ -54,9 +52,6 @@ public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = n
     /// <summary>FFA_ERROR with w2 = the rejection's code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
     public static FfaAnswer Fail(Rejection rejection) =>
         new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Error), 0, rejection.Code.Encoded()), rejection);
-
-    /// <summary>Transitional: a refusal not yet given its rule.</summary>
-    public static FfaAnswer Fail(FfaError error, string reason) => Fail(new Rejection(error, "unclassified", reason));
 
     public bool IsError => Rejection is not null;
 }

@@ -21,7 +21,7 @@ public static class ManifestValidator
     public const int MaxNameLength = 64;
     public const uint MaxRxTxPages = 64;
     public const uint MaxRemoteTimeoutMs = 600_000;
-    public const ulong PageSize = 4096;
+    public const ulong PageSize = FfaPage.Size;
 
     public static SystemConfig Validate(string json) => Validate(ManifestDocument.Parse(json));
 

@@ -1,3 +1,4 @@
+using Spmc.Abi.Ffa;
 namespace Spmc.Core.Memory;
 
 /// <summary>
@@ -7,7 +8,7 @@ namespace Spmc.Core.Memory;
 /// </summary>
 public sealed class PhysicalMemory
 {
-    public const int PageSize = 4096;
+    public const int PageSize = FfaPage.Size;
     private readonly Dictionary<ulong, byte[]> _pages = [];
 
     /// <summary>Pages that hold data (for the inspector and tests).</summary>

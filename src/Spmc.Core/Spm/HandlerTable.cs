@@ -18,8 +18,6 @@ internal enum Callers
 /// <summary>What a handler sees: the request, the calling endpoint, and helpers that name the ABI in reasons.</summary>
 internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
 {
-    public ulong this[int register] => Request.Args[register];
-    public FfaAnswer Fail(FfaError error, string reason) => FfaAnswer.Fail(error, $"{Request.Name}: {reason}");
 
     /// <summary>Refuses the call by <paramref name="rule"/>; the reason is prefixed with the function's name.</summary>
     public FfaAnswer Reject(Rule rule, string reason) => FfaAnswer.Fail(rule.Reject($"{Request.Name}: {reason}"));

@@ -30,7 +30,7 @@ public readonly record struct Stage2Page(Stage2State State, string Label);
 /// </summary>
 public sealed class HostStage2
 {
-    public const ulong PageSize = 4096;
+    public const ulong PageSize = PkvmProxy.PageSize;
     private readonly RangeMap<Stage2Page> _map = new();
 
     public HostStage2(SystemConfig config, ulong hypTx, ulong hypRx)

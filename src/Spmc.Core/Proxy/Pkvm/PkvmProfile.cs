@@ -170,7 +170,7 @@ public sealed record PkvmProfile
     /// <summary>L7.4: the notification calls leave the deny list (5224e6f0 … 0aa3b20b).</summary>
     private static readonly uint[] DenyL7_4 = [.. DenyL1_2.Except(Notifications)];
 
-    private const int DescriptorBuffer2048 = 9 * 4096;
+    private const int DescriptorBuffer2048 = 9 * PkvmProxy.PageSize;
 
     /// <summary>pkvm-6.3: the FF-A 1.0 proxy with memory sharing (~v6.3–v6.9).</summary>
     public static readonly PkvmProfile Pkvm6_3 = new()

@@ -148,9 +148,12 @@ public sealed partial class PkvmProxy
         return _p.EmadOffset == EmadOffsetRule.EpMemOffset ? ReadU32(descriptor + 32) : 48;
     }
 
+    /// <summary>KVM_FFA_MAX_NR_CONSTITUENTS: the most ranges pKVM allocates for (only a capacity hint here).</summary>
+    private const int MaxConstituents = 4096;
+
     private List<Range> ReadRanges(ulong at, uint count)
     {
-        var ranges = new List<Range>((int)Math.Min(count, 4096));
+        var ranges = new List<Range>((int)Math.Min(count, MaxConstituents));
         for (var i = 0u; i < count; i++) ranges.Add(new Range(ReadU64(at + 16 * i), ReadU32(at + 16 * i + 8)));
         return ranges;
     }
@@ -198,7 +201,7 @@ public sealed partial class PkvmProxy
     /// </summary>
     private (ulong Address, ulong Size, string? Why) Page(HostCall c, Range range, int index, bool quiet = false)
     {
-        var size = (ulong)range.PageCount * 4096;
+        var size = (ulong)range.PageCount * FfaPage.Size;
         var misaligned = _p.ChecksConstituentAlignment ? ((size | range.Address) % PageSize) != 0 : size % PageSize != 0;
         if (misaligned) return (0, 0, $"address 0x{range.Address:X} is not PAGE_SIZE aligned");
         var page = range.Address & ~(ulong)(PageSize - 1);

@@ -1,3 +1,5 @@
+using Spmc.Abi.Descriptors.Memory;
+using System.Buffers.Binary;
 using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 
@@ -19,8 +21,8 @@ public sealed partial class PkvmProxy
 
         var size = _p.RetrieveRequestSize;
         var request = new byte[size];
-        BitConverter.TryWriteBytes(request.AsSpan(0, 2), HostId);
-        BitConverter.TryWriteBytes(request.AsSpan(8, 8), handle.Value);
+        BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(MemoryTransactionDescriptor.Offsets.Sender), HostId);
+        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(MemoryTransactionDescriptor.Offsets.Handle), handle.Value);
         _memory.Write(_hypTx, request);
         var answer = Smc(c, new MemRetrieveReq((uint)size, (uint)size, Is64: true));
         if (!new Res(answer.Frame).Is(Fid.MemRetrieveResp)) return Verbatim(answer);
@@ -98,7 +100,7 @@ public sealed partial class PkvmProxy
     private void ReleaseRx(HostCall c) => Smc(c, new RxRelease(HostId));
 
     /// <summary>Reads of the descriptor buffer; bytes past its end read as zero (in the kernel, whatever follows at EL2).</summary>
-    private static uint ReadU32(byte[] buffer, ulong at) => at + 4 <= (ulong)buffer.Length ? BitConverter.ToUInt32(buffer, (int)at) : 0;
+    private static uint ReadU32(byte[] buffer, ulong at) => at + 4 <= (ulong)buffer.Length ? BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan((int)at)) : 0;
 
-    private static ulong ReadU64(byte[] buffer, ulong at) => at + 8 <= (ulong)buffer.Length ? BitConverter.ToUInt64(buffer, (int)at) : 0;
+    private static ulong ReadU64(byte[] buffer, ulong at) => at + 8 <= (ulong)buffer.Length ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan((int)at)) : 0;
 }

@@ -72,7 +72,7 @@ public sealed partial class PkvmProxy
         if (!features.Is(Fid.Success))
             return (PkvmRules.PostInitFeatures, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) answered 0x{features.A0:X}, not FFA_SUCCESS (-EOPNOTSUPP)");
         var field = _p.MasksMinBufferSize ? features.A2 & 3 : features.A2;
-        ulong? minimum = field switch { 0 => 4096, 1 => 65536, 2 => 16384, _ => null };
+        ulong? minimum = field switch { 0 => FfaPage.Size, 1 => 64 * 1024, 2 => 16 * 1024, _ => null };
         if (minimum is null)
             return (PkvmRules.PostInitMinBufferSize, $"hyp_ffa_post_init: FFA_FEATURES(FFA_RXTX_MAP_64) w2 = 0x{features.A2:X}: " +
                    (_p.MasksMinBufferSize ? $"w2 & 3 = {field} is no minimum buffer size (-EINVAL)"

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
@@ -37,8 +38,8 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>HOST_FFA_ID: the host shares ID 0 with the hypervisor at the non-secure physical FF-A instance.</summary>
     public const ushort HostId = 0;
 
-    /// <summary>PAGE_SIZE of the modelled kernel (4 KiB); KVM_FFA_MBOX_NR_PAGES is 1.</summary>
-    public const int PageSize = 4096;
+    /// <summary>PAGE_SIZE of the modelled kernel: a 4 KiB kernel, so one FF-A page; KVM_FFA_MBOX_NR_PAGES is 1.</summary>
+    public const int PageSize = FfaPage.Size;
 
     private const ulong SmcccNotSupported = ulong.MaxValue;
     private const uint CallHints = 1u << 16;
@@ -291,9 +292,9 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
     private static string? Join(string? a, string b) => a is null ? b : $"{a} {b}";
 
-    private ulong ReadU64(ulong address) => BitConverter.ToUInt64(_memory.Read(address, 8));
-    private uint ReadU32(ulong address) => BitConverter.ToUInt32(_memory.Read(address, 4));
-    private ushort ReadU16(ulong address) => BitConverter.ToUInt16(_memory.Read(address, 2));
+    private ulong ReadU64(ulong address) => BinaryPrimitives.ReadUInt64LittleEndian(_memory.Read(address, 8));
+    private uint ReadU32(ulong address) => BinaryPrimitives.ReadUInt32LittleEndian(_memory.Read(address, 4));
+    private ushort ReadU16(ulong address) => BinaryPrimitives.ReadUInt16LittleEndian(_memory.Read(address, 2));
 
     /// <summary>A memcpy between two buffers of physical memory (host TX → hyp TX, hyp RX → host RX).</summary>
     private void Copy(ulong from, ulong to, int length)
