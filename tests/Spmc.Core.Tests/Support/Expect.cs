@@ -1,3 +1,4 @@
+using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
 
 namespace Spmc.Core.Tests.Support;
@@ -45,7 +46,7 @@ public static class Expect
         return o;
     }
 
-    /// <summary>FFA_ERROR_32, w1 = 0, w2 = the code; decoded with the error's name and a reason.</summary>
+    /// <summary>FFA_ERROR_32, w1 = 0, w2 = the code; decoded with the error's name, a rule ID and a reason.</summary>
     public static SmcOutcome Error(SmcOutcome o, Err error)
     {
         if (o.Frame[0] != Ffa.Error32 || o.Frame[2] != error.Code || o.Decoded.Error != error.Name)
@@ -53,6 +54,7 @@ public static class Expect
         Assert.Equal(0ul, o.Frame[1]);
         Assert.Equal("FFA_ERROR_32", o.Decoded.Result);
         Assert.False(string.IsNullOrWhiteSpace(o.Decoded.Reason), "an error carries a reason");
+        Assert.True(o.Decoded.Rule is { } rule && RuleCatalogue.IsWellFormed(rule), $"an error names its rule: {Show(o)}");
         return o;
     }
 
