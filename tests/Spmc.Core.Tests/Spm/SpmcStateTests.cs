@@ -15,6 +15,8 @@ public class SpmcStateTests
         var s = SharingSystem.Default();
         var handle = s.SendSimple(SendOp.Lend, Host, Sp1, HostPage(0), pages: 2);
         s.RetrieveOk(Sp1, Host, handle, Perm.RW | Perm.NX);
+        // SP 0x8001 binds notification 3 to the host: its notification record now exists.
+        Expect.Success(s.Call(Sp1, 0x8400_007F, (ulong)Host << 16 | Sp1, 0, 1u << 3, 0));
 
         var json = JsonSerializer.Serialize(s.System.SpmcState);
         using var doc = JsonDocument.Parse(json);
@@ -29,5 +31,8 @@ public class SpmcStateTests
         var uuid = sp1.GetProperty("Partition").GetProperty("Uuids")[0].GetString();
         Assert.Equal(s.System.Config.Partitions.Single(p => p.Id == Sp1).Uuids[0].ToString(), uuid);
         Assert.Equal(1, sp1.GetProperty("Runtime").GetProperty("Contexts").GetArrayLength());
+        var notifications = root.GetProperty("Notifications").GetProperty(Sp1.ToString());
+        Assert.True(notifications.GetProperty("Enabled").GetBoolean());
+        Assert.Equal(Host, notifications.GetProperty("FromVms").GetProperty("Senders")[3].GetUInt16());
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Numerics;
 using Spmc.Abi.Ffa;
 
@@ -9,9 +10,11 @@ namespace Spmc.Core.Spm.Notifications;
 /// </summary>
 public class PendingBitmap
 {
+    [JsonInclude]
     public ulong Pending { get; private set; }
 
     /// <summary>Pending bits INFO_GET already reported; always a subset of <see cref="Pending"/>.</summary>
+    [JsonInclude]
     public ulong Reported { get; private set; }
 
     public ulong Unreported => Pending & ~Reported;
@@ -41,6 +44,9 @@ public sealed class BoundBitmap : PendingBitmap
     public const ushort Unbound = EndpointId.Invalid;
 
     private readonly ushort[] _senders = Enumerable.Repeat(Unbound, 64).ToArray();
+
+    /// <summary>The sender bound to each of the 64 bits (<see cref="Unbound"/> when none), for the state document.</summary>
+    public IReadOnlyList<ushort> Senders => _senders;
 
     public ushort SenderOf(int bit) => _senders[bit];
 
