@@ -81,8 +81,8 @@ public sealed class DeployStructureTests
     public void Container_has_requests_and_limits_and_runs_unprivileged()
     {
         foreach (var section in new[] { "requests", "limits" })
-        foreach (var resource in new[] { "cpu", "memory" })
-            Assert.False(string.IsNullOrWhiteSpace(Str(Container, "resources", section, resource)), $"resources.{section}.{resource}");
+            foreach (var resource in new[] { "cpu", "memory" })
+                Assert.False(string.IsNullOrWhiteSpace(Str(Container, "resources", section, resource)), $"resources.{section}.{resource}");
 
         Assert.Equal("true", Str(Deployment, "spec", "template", "spec", "securityContext", "runAsNonRoot"));
         Assert.Equal("false", Str(Container, "securityContext", "allowPrivilegeEscalation"));

@@ -97,8 +97,8 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
             {
                 // Testcontainers publishes on every host interface; CI publishes on loopback only.
                 foreach (var bindings in p.HostConfig?.PortBindings?.Values ?? [])
-                foreach (var binding in bindings)
-                    binding.HostIP = "127.0.0.1";
+                    foreach (var binding in bindings)
+                        binding.HostIP = "127.0.0.1";
             })
             .WithWaitStrategy(wait ?? Wait.ForUnixContainer()
                 .UntilHttpRequestIsSucceeded(r => r.ForPort(RestPort).ForPath("/healthz"), w => w.WithTimeout(TimeSpan.FromSeconds(60))));

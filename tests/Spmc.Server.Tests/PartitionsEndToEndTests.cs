@@ -34,7 +34,7 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
     private async Task<ulong> ShareAsync(string system, ushort receiver, byte fill, int pages)
     {
         await new V1.Memory.MemoryClient(factory.Channel).WriteAsync(new WriteMemoryRequest
-            { SystemId = system, AsEndpoint = Host, Address = 0x8010_0000, Data = ByteString.CopyFrom(Enumerable.Repeat(fill, pages * 4096).ToArray()) });
+        { SystemId = system, AsEndpoint = Host, Address = 0x8010_0000, Data = ByteString.CopyFrom(Enumerable.Repeat(fill, pages * 4096).ToArray()) });
         var descriptor = new MemoryTransactionDescriptor(Host, MemoryRegionAttributes.NormalWriteBackInner, new MemoryTransactionFlags(0), 0, 0,
             [new EndpointMemoryAccess(MemoryAccessPermissions.Of(receiver, DataAccess.ReadWrite), 0)],
             CompositeMemoryRegion.Of(new MemoryRegionConstituent(0x8010_0000, (uint)pages))).ToBytes(MemoryDescriptorLayout.V1_2);

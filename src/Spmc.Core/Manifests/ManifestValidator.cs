@@ -225,25 +225,37 @@ public static class ManifestValidator
     {
         Spmc = new ManifestDocument.SpmcSection
         {
-            Id = $"0x{config.SpmcId:X4}", Version = config.Version.ToString(), RxtxMaxPages = config.RxTxMaxPages.ToString(),
+            Id = $"0x{config.SpmcId:X4}",
+            Version = config.Version.ToString(),
+            RxtxMaxPages = config.RxTxMaxPages.ToString(),
             RemoteTimeoutMs = config.RemoteTimeoutMs.ToString(),
         },
         Proxy = config.ProxyProfile,
         Vms = config.Vms.Select(vm => new ManifestDocument.VmSection
         {
-            Id = $"0x{vm.Id:X4}", Name = vm.Name, Vcpus = vm.Vcpus.ToString(), Memory = Regions(vm.Memory),
+            Id = $"0x{vm.Id:X4}",
+            Name = vm.Name,
+            Vcpus = vm.Vcpus.ToString(),
+            Memory = Regions(vm.Memory),
         }).ToList(),
         Partitions = config.Partitions.Select(sp => new ManifestDocument.PartitionSection
         {
-            Id = $"0x{sp.Id:X4}", Name = sp.Name, Uuids = sp.Uuids.Select(u => u.ToString()).ToList(),
-            ExecutionContexts = sp.ExecutionContexts.ToString(), Version = sp.Version.ToString(),
+            Id = $"0x{sp.Id:X4}",
+            Name = sp.Name,
+            Uuids = sp.Uuids.Select(u => u.ToString()).ToList(),
+            ExecutionContexts = sp.ExecutionContexts.ToString(),
+            Version = sp.Version.ToString(),
             Properties = new ManifestDocument.PropertiesSection
             {
-                DirectRequestReceive = sp.Capabilities.DirectRequestReceive, DirectRequestSend = sp.Capabilities.DirectRequestSend,
-                DirectRequest2Receive = sp.Capabilities.DirectRequest2Receive, DirectRequest2Send = sp.Capabilities.DirectRequest2Send,
-                IndirectMessaging = sp.Capabilities.IndirectMessaging, Notifications = sp.Capabilities.Notifications,
+                DirectRequestReceive = sp.Capabilities.DirectRequestReceive,
+                DirectRequestSend = sp.Capabilities.DirectRequestSend,
+                DirectRequest2Receive = sp.Capabilities.DirectRequest2Receive,
+                DirectRequest2Send = sp.Capabilities.DirectRequest2Send,
+                IndirectMessaging = sp.Capabilities.IndirectMessaging,
+                Notifications = sp.Capabilities.Notifications,
             },
-            Memory = Regions(sp.Memory), Behaviour = sp.Behaviour,
+            Memory = Regions(sp.Memory),
+            Behaviour = sp.Behaviour,
         }).ToList(),
     };
 

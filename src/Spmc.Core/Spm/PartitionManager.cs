@@ -28,8 +28,15 @@ public sealed class PartitionManager : ISecureWorld
         foreach (var vm in config.Vms)
             state.Endpoints[vm.Id] = new Endpoint { Id = vm.Id, Name = vm.Name, Vcpus = vm.Vcpus, Version = config.Version };
         foreach (var sp in config.Partitions)
-            state.Endpoints[sp.Id] = new Endpoint { Id = sp.Id, Name = sp.Name, Vcpus = sp.ExecutionContexts, Partition = sp, Version = sp.Version,
-                Runtime = new PartitionRuntime(sp, Behaviours.Behaviours.Create(sp.Behaviour)) };
+            state.Endpoints[sp.Id] = new Endpoint
+            {
+                Id = sp.Id,
+                Name = sp.Name,
+                Vcpus = sp.ExecutionContexts,
+                Partition = sp,
+                Version = sp.Version,
+                Runtime = new PartitionRuntime(sp, Behaviours.Behaviours.Create(sp.Behaviour))
+            };
         _spmc = new SpmcContext(config, memory, map, state);
         _table = new HandlerTable(config.Version);
 

@@ -34,8 +34,10 @@ public sealed partial class SimulatedSystem
         return numbered;
     }
 
-    private static Channel<SystemEvent> NewChannel() => Channel.CreateBounded<SystemEvent>(new BoundedChannelOptions(EventBacklog)
-        { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private static readonly BoundedChannelOptions EventChannel =
+        new(EventBacklog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true };
+
+    private static Channel<SystemEvent> NewChannel() => Channel.CreateBounded<SystemEvent>(EventChannel);
 
     private Channel<SystemEvent> Subscribe(ushort? endpoint)
     {

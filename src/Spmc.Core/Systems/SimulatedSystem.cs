@@ -3,9 +3,9 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
+using Spmc.Core.Proxy;
 using Spmc.Core.Spm;
 using Spmc.Core.Spm.Runtime;
-using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;
 

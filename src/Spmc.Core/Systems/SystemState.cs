@@ -3,11 +3,11 @@ using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
+using Spmc.Core.Proxy;
 using Spmc.Core.Spm;
 using Spmc.Core.Spm.Notifications;
 using Spmc.Core.Spm.Runtime;
 using Spmc.Core.Spm.Shares;
-using Spmc.Core.Proxy;
 
 namespace Spmc.Core.Systems;
 

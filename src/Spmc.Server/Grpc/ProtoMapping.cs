@@ -98,8 +98,12 @@ public static class ProtoMapping
     {
         var p = new V1.PartitionInfo
         {
-            Id = sp.Id, Name = sp.Name, ExecutionContexts = sp.ExecutionContexts, FfaVersion = sp.Version.ToString(),
-            Properties = (uint)sp.Properties, Behaviour = sp.Behaviour ?? "",
+            Id = sp.Id,
+            Name = sp.Name,
+            ExecutionContexts = sp.ExecutionContexts,
+            FfaVersion = sp.Version.ToString(),
+            Properties = (uint)sp.Properties,
+            Behaviour = sp.Behaviour ?? "",
         };
         p.Uuids.Add(sp.Uuids.Select(u => u.ToString()));
         p.Memory.Add(sp.Memory.Select(ToProto));
@@ -112,15 +116,24 @@ public static class ProtoMapping
     {
         var state = new V1.SystemState
         {
-            Id = s.Id, SpmcId = s.SpmcId, FfaVersion = s.Version.ToString(), ProxyProfile = s.ProxyProfile,
-            Calls = (ulong)s.Calls, ResidentPages = (uint)s.ResidentPages,
+            Id = s.Id,
+            SpmcId = s.SpmcId,
+            FfaVersion = s.Version.ToString(),
+            ProxyProfile = s.ProxyProfile,
+            Calls = (ulong)s.Calls,
+            ResidentPages = (uint)s.ResidentPages,
         };
         foreach (var e in s.Endpoints)
         {
             var ep = new EndpointState
             {
-                Id = e.Id, Kind = e.Secure ? "sp" : "vm", Name = e.Name, Vcpus = (uint)e.Vcpus, FfaVersion = e.Version.ToString(),
-                VersionNegotiated = e.VersionNegotiated, VersionLocked = e.VersionLocked,
+                Id = e.Id,
+                Kind = e.Secure ? "sp" : "vm",
+                Name = e.Name,
+                Vcpus = (uint)e.Vcpus,
+                FfaVersion = e.Version.ToString(),
+                VersionNegotiated = e.VersionNegotiated,
+                VersionLocked = e.VersionLocked,
             };
             if (e.Mailbox is { } m)
                 ep.Mailbox = new V1.Mailbox { Tx = m.Tx, Rx = m.Rx, Pages = m.Pages, State = ToProto(m.State) };
@@ -137,17 +150,28 @@ public static class ProtoMapping
         {
             var proto = new MemoryShare
             {
-                Handle = share.Handle, Operation = share.Operation.ToString().ToLowerInvariant(), Sender = share.Sender,
-                Attributes = share.Attributes.Value, Flags = share.Flags, Tag = share.Tag, SendingComplete = share.SendingComplete,
-                ReceivedBytes = (uint)share.ReceivedBytes, TotalBytes = (uint)share.TotalBytes, Fragments = (uint)share.Fragments,
+                Handle = share.Handle,
+                Operation = share.Operation.ToString().ToLowerInvariant(),
+                Sender = share.Sender,
+                Attributes = share.Attributes.Value,
+                Flags = share.Flags,
+                Tag = share.Tag,
+                SendingComplete = share.SendingComplete,
+                ReceivedBytes = (uint)share.ReceivedBytes,
+                TotalBytes = (uint)share.TotalBytes,
+                Fragments = (uint)share.Fragments,
                 HypervisorRetrieveInProgress = share.HypervisorRetrieveInProgress,
                 TotalPages = (ulong)share.Constituents.Sum(k => (long)k.PageCount),
             };
             proto.Ranges.Add(share.Constituents.Select(k => new MemoryRegion { Base = k.Address, Size = k.ByteLength }));
             proto.Receivers.Add(share.Receivers.Select(r => new V1.ShareReceiver
             {
-                Id = r.Id, SentDataAccess = Names.Of(r.Sent.Data), SentInstructionAccess = Names.Of(r.Sent.Instruction),
-                State = Names.Of(r), GrantedDataAccess = Names.Of(r.GrantedData), GrantedInstructionAccess = Names.Of(r.GrantedInstruction),
+                Id = r.Id,
+                SentDataAccess = Names.Of(r.Sent.Data),
+                SentInstructionAccess = Names.Of(r.Sent.Instruction),
+                State = Names.Of(r),
+                GrantedDataAccess = Names.Of(r.GrantedData),
+                GrantedInstructionAccess = Names.Of(r.GrantedInstruction),
                 Retrievals = (uint)r.Retrievals,
             }));
             state.Shares.Add(proto);

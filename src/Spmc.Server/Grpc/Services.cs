@@ -134,7 +134,9 @@ public sealed class PartitionHostService(SystemRegistry registry) : PartitionHos
             {
                 Attached = new Attached
                 {
-                    SystemId = system.Id, PartitionId = partition, RemoteTimeoutMs = system.Config.RemoteTimeoutMs,
+                    SystemId = system.Id,
+                    PartitionId = partition,
+                    RemoteTimeoutMs = system.Config.RemoteTimeoutMs,
                     ExecutionContexts = system.Config.Partitions.Single(p => p.Id == partition).ExecutionContexts,
                 },
             });

@@ -127,7 +127,7 @@ public class MessagingCallTests
     public void DirectResp64_RoundTrips_WithX2UpperHalfAndX8ToX17()
     {
         var resp = new DirectResp(0x8001, 0x0000, 0, Values(5, 0x0101_0101_0101_0101), Is64: true)
-            { X2High = 0x55, Extended = Values(10, 0x1000) };
+        { X2High = 0x55, Extended = Values(10, 0x1000) };
         var frame = resp.Encode();
         Assert.Equal(Resp64, frame[0]);
         Assert.Equal(0x55_0000_0000ul, frame[2]);

@@ -27,7 +27,7 @@ public class MemoryTransactionDescriptorBytesTests
         "8877665544332211", // +16 tag
         "00000000",         // +24 reserved
         "01000000",         // +28 EMAD count
-        // +32 EMAD: receiver 0x8002, permissions RW (0x02), flags 0, composite offset 48, reserved
+                            // +32 EMAD: receiver 0x8002, permissions RW (0x02), flags 0, composite offset 48, reserved
         "0280", "02", "00", "30000000", "0000000000000000",
         CompositeHex);      // +48
 
@@ -42,7 +42,7 @@ public class MemoryTransactionDescriptorBytesTests
         "01000000",         // +28 EMAD count
         "30000000",         // +32 EMAD offset 48
         "000000000000000000000000", // +36 reserved
-        // +48 EMAD: 0x8002 RW, composite offset 64
+                                    // +48 EMAD: 0x8002 RW, composite offset 64
         "0280", "02", "00", "40000000", "0000000000000000",
         CompositeHex);      // +64
 

@@ -14,7 +14,12 @@ public class IndirectMessagingTests
 
     private static ulong Tx(ushort id) => id switch
     {
-        Host => HostMemory, Vm1 => Vm1Memory, Vm2 => Vm2Memory, Sp12 => Sp12Memory, Sp11 => Sp11Memory, 0x8003 => Sp10Memory,
+        Host => HostMemory,
+        Vm1 => Vm1Memory,
+        Vm2 => Vm2Memory,
+        Sp12 => Sp12Memory,
+        Sp11 => Sp11Memory,
+        0x8003 => Sp10Memory,
         _ => throw new ArgumentOutOfRangeException(nameof(id)),
     };
 

@@ -197,7 +197,11 @@ public sealed class RuntimeRuleTests
         var echo = spmc.State.Endpoints[Echo];
         spmc.State.Endpoints[Echo] = new Endpoint
         {
-            Id = echo.Id, Name = echo.Name, Vcpus = echo.Vcpus, Version = echo.Version, Partition = echo.Partition,
+            Id = echo.Id,
+            Name = echo.Name,
+            Vcpus = echo.Vcpus,
+            Version = echo.Version,
+            Partition = echo.Partition,
             Runtime = new PartitionRuntime(echo.Partition!, new Silent()),
         };
         var answer = spmc.Handle(new FfaRequest(Host, 0, Req(Host, Echo)));

@@ -4,9 +4,9 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
-using Spmc.Core.Spm;
 using Spmc.Core.Proxy;
 using Spmc.Core.Proxy.Pkvm;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 

@@ -67,15 +67,15 @@ public class RuleCatalogueTests
             .Select(File.ReadAllText).ToList();
         var unused = new List<string>();
         foreach (var assembly in Assemblies)
-        foreach (var type in assembly.GetTypes())
-        foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
-        {
-            if (field.FieldType != typeof(Rule)) continue;
-            var name = Regex.Escape(field.Name);
-            // Declared as "Rule Name = new(": every other occurrence of the name is a use.
-            var uses = sources.Sum(s => Regex.Matches(s, $@"\b{name}\b").Count - Regex.Matches(s, $@"Rule {name} = ").Count);
-            if (uses <= 0) unused.Add($"{type.Name}.{field.Name} ({((Rule)field.GetValue(null)!).Id})");
-        }
+            foreach (var type in assembly.GetTypes())
+                foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                {
+                    if (field.FieldType != typeof(Rule)) continue;
+                    var name = Regex.Escape(field.Name);
+                    // Declared as "Rule Name = new(": every other occurrence of the name is a use.
+                    var uses = sources.Sum(s => Regex.Matches(s, $@"\b{name}\b").Count - Regex.Matches(s, $@"Rule {name} = ").Count);
+                    if (uses <= 0) unused.Add($"{type.Name}.{field.Name} ({((Rule)field.GetValue(null)!).Id})");
+                }
         Assert.True(unused.Count == 0, "rules declared but never used: " + string.Join(", ", unused));
     }
 }

@@ -1,7 +1,7 @@
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
-using Spmc.Core.Spm;
 using Spmc.Core.Manifests;
+using Spmc.Core.Spm;
 using Spmc.Core.Systems;
 
 namespace Spmc.Core.Tests.Support;

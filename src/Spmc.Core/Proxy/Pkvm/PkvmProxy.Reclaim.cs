@@ -1,6 +1,6 @@
-using Spmc.Abi.Descriptors.Memory;
 using System.Buffers.Binary;
 using Spmc.Abi.Calls;
+using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Proxy.Pkvm;

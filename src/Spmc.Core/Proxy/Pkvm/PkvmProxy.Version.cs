@@ -123,9 +123,12 @@ public sealed partial class PkvmProxy
             var spmc = Smc(c, new VersionCall(requested));
             var a0 = new Res(spmc.Frame).A0;
             if (IsNotSupported(a0))
+            {
                 // The SPMC's answer goes to the host as is: it keeps the SPMC's rule when the SPMC gave one.
-                return new Reply(spmc.Frame, (spmc.Rejection ?? PkvmRules.VersionDowngradeRefused.Reject()) with
-                    { Reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim" });
+                var refusal = spmc.Rejection ?? PkvmRules.VersionDowngradeRefused.Reject();
+                var reason = $"pKVM: FFA_VERSION: the SPMC refused the downgrade to {FormatVersion(requested)}; its answer goes to the host verbatim";
+                return new Reply(spmc.Frame, refusal with { Reason = reason });
+            }
             if ((int)(uint)a0 == -1)
                 c.Notes.Add($"pKVM {_p.Name} compares the SPMC's whole 64-bit x0 with -1: the zero-extended NOT_SUPPORTED (0x{a0:X}) " +
                             "is taken as acceptance and the hyp version is lowered anyway (fixed by the (s32) casts of 7.2).");

@@ -2,8 +2,8 @@ using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
-using Spmc.Core.Memory;
 using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
 
 namespace Spmc.Core.Spm.Handlers;
 
