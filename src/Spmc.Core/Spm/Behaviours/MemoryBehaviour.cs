@@ -43,7 +43,7 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
     private static Result Handle(IPartitionCpu sp, IDirectRequest request)
     {
         var payload = request.Payload;
-        var handle = (uint)payload[0] | payload[1] << 32;
+        var handle = MemoryHandle.FromRegisters(payload[0], payload[1]).Value;
         var type = (MemoryTransactionType)(payload[2] & 3);
         if (type == MemoryTransactionType.NotSpecified) type = MemoryTransactionType.Share;
         var check = payload[3];
