@@ -20,8 +20,6 @@ public static class DispatchRules
         "a function introduced after the caller's negotiated version is not part of its ABI", "DEN0077 v1.2 §13.2.1; Hafnium api_ffa_features");
     public static readonly Rule HypervisorOnly = new("dispatch.hypervisor-only", FfaError.NotSupported,
         "the function is the hypervisor's (ID 0) only", "DEN0077 v1.2 table 13.38; Hafnium ffa_notifications_is_bitmap_access_valid, vm_is_primary");
-    public static readonly Rule NormalWorldOnly = new("dispatch.normal-world-only", FfaError.NotSupported,
-        "the function is valid at the normal-world instances only", "DEN0077 v1.2 table 13.1");
     public static readonly Rule SecureOnly = new("dispatch.secure-only", FfaError.NotSupported,
         "the function is valid at the secure virtual instance only (secure partitions)", "DEN0077 v1.2 table 13.53; Hafnium api_ffa_features");
     public static readonly Rule ReturnValue = new("dispatch.return-value", FfaError.NotSupported,

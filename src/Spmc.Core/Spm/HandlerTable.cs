@@ -11,7 +11,6 @@ internal enum Callers
     Any,
     /// <summary>ID 0: the hypervisor, or the normal-world kernel at the physical instance.</summary>
     Hypervisor,
-    NormalWorld,
     SecurePartitions,
 }
 
@@ -73,7 +72,6 @@ internal sealed class HandlerTable(FfaVersion spmcVersion)
         return handler.Who switch
         {
             Callers.Hypervisor when caller.Id != EndpointId.Hypervisor => DispatchRules.HypervisorOnly.Reject("only the hypervisor (ID 0) may call it"),
-            Callers.NormalWorld when caller.IsSecure => DispatchRules.NormalWorldOnly.Reject("only normal-world endpoints may call it"),
             Callers.SecurePartitions when !caller.IsSecure => DispatchRules.SecureOnly.Reject("reserved for secure partitions"),
             _ => null,
         };

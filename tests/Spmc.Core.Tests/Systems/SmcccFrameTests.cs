@@ -1,5 +1,9 @@
+using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
+using Spmc.Core.Memory;
+using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
 
@@ -39,6 +43,17 @@ public class SmcccFrameTests
         Assert.Equal("SMCCC_VERSION", o.Decoded.Function);
         Assert.Equal("SMC32", o.Decoded.Width);
         Assert.Null(o.Decoded.Error);
+    }
+
+    [Fact]
+    public void CallerThatIsNoEndpoint_IsRefusedByTheSpmc()
+    {
+        // The system refuses such a frame before the SPMC (HTTP 400); the SPMC's own rule guards its other callers.
+        var config = ManifestValidator.Validate(Rich);
+        var spmc = new PartitionManager(config, new PhysicalMemory(), new MemoryMap(config));
+        var answer = spmc.Handle(new FfaRequest(0x0042, 0, SmcFrame.From(0x8400_0069)));
+        Assert.Equal(FfaError.InvalidParameters, answer.Error);
+        Assert.Equal("dispatch.unknown-caller", answer.Rule);
     }
 
     [Fact]
