@@ -78,6 +78,17 @@ public class RuleCatalogueTests
                 }
         Assert.True(unused.Count == 0, "rules declared but never used: " + string.Join(", ", unused));
     }
+
+    /// <summary>A rule no test names by its ID could change or break unnoticed: each one is asserted somewhere.</summary>
+    [Fact]
+    public void Every_rule_is_asserted_by_its_id_in_a_test()
+    {
+        var tests = string.Join('\n', Directory.EnumerateFiles(Path.Combine(RepoRoot(), "tests"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText));
+        var untested = RuleCatalogue.Collect(Assemblies).Select(r => r.Id).Where(id => !tests.Contains($"\"{id}\"", StringComparison.Ordinal)).ToList();
+        Assert.True(untested.Count == 0, "rules no test asserts by ID: " + string.Join(", ", untested));
+    }
 }
 
 /// <summary>Two fields declaring one ID, for <see cref="RuleCatalogueTests.Collect_refuses_two_declarations_of_one_id"/>.</summary>
