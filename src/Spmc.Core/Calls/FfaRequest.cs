@@ -43,11 +43,6 @@ public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = n
     public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
         new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7));
 
-    public static FfaAnswer Success64(SmcFrame results)
-    {
-        results[0] = FfaFunctions.Id64(FfaFunction.Success);
-        return new FfaAnswer(results);
-    }
 
     /// <summary>FFA_ERROR with w2 = the rejection's code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
     public static FfaAnswer Fail(Rejection rejection) =>
