@@ -101,7 +101,7 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         Assert.Equal([Success32, 0, 1 << 5], got.X.Take(3));
     }
 
-    /// <summary>A minimal remote partition: the README's example, driven step by step by the test.</summary>
+    /// <summary>A minimal remote partition: the example of docs/partitions.md, driven step by step by the test.</summary>
     private sealed class RemotePartition(AsyncDuplexStreamingCall<PartitionMessage, PartitionDelivery> stream) : IAsyncDisposable
     {
         private ulong _tag;

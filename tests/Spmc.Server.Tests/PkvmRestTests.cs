@@ -7,7 +7,7 @@ using Spmc.V1;
 namespace Spmc.Server.Tests;
 
 /// <summary>
-/// The real default system: the default manifest, whose proxy is pkvm-7.4. The worked examples of the README:
+/// The real default system: the default manifest, whose proxy is pkvm-7.4. The worked examples of docs/pkvm.md:
 /// the version gate, a share the proxy forwards (as FFA_MEM_SHARE_64 with x1 = x2 = len) and one it refuses
 /// itself (a page already shared: DENIED, no EL3 call, so no hops).
 /// </summary>
