@@ -114,8 +114,10 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
         if (!DirectMessageFlags.IsFramework(flags) && flags != 0)
             return MessagingCallRules.ReqW2Mbz.Reject($"w2 must be zero for a partition message (w2 = 0x{x2:X}); bit 31 marks a framework message");
         var x1 = Regs.Arg(frame, 1);
-        var request = new DirectReq(EndpointId.Sender(x1), EndpointId.Receiver(x1), flags, Payloads.Read(frame, 3, PayloadCount), frame.Is64);
-        return request with { X1High = (uint)(x1 >> 32) };
+        return new DirectReq(EndpointId.Sender(x1), EndpointId.Receiver(x1), flags, Payloads.Read(frame, 3, PayloadCount), frame.Is64)
+        {
+            X1High = (uint)(x1 >> 32),
+        };
     }
 
     public SmcFrame Encode()
@@ -218,8 +220,10 @@ public sealed record DirectReq2(ushort Sender, ushort Receiver, FfaUuid Uuid, IR
     {
         var x1 = Regs.Arg(frame, 1);
         var uuid = FfaUuid.FromRegisters64(Regs.Arg(frame, 2), Regs.Arg(frame, 3));
-        var request = new DirectReq2(EndpointId.Sender(x1), EndpointId.Receiver(x1), uuid, Payloads.Read(frame, 4, PayloadCount));
-        return request with { X1High = (uint)(x1 >> 32) };
+        return new DirectReq2(EndpointId.Sender(x1), EndpointId.Receiver(x1), uuid, Payloads.Read(frame, 4, PayloadCount))
+        {
+            X1High = (uint)(x1 >> 32),
+        };
     }
 
     public SmcFrame Encode()
