@@ -39,6 +39,13 @@ public static class Regs
     /// <summary>The function ID of <paramref name="function"/> in the given width.</summary>
     public static uint Id(FfaFunction function, bool is64) => is64 ? FfaFunctions.Id64(function) : FfaFunctions.Id32(function);
 
+    /// <summary>
+    /// A 64-bit value that travels as two 32-bit halves, <paramref name="low"/> in the first register and
+    /// <paramref name="high"/> in the second (a notification bitmap, a yield timeout): only the w view of each counts.
+    /// Encoders write the halves as <c>(uint)value, value &gt;&gt; 32</c>.
+    /// </summary>
+    public static ulong Join(ulong low, ulong high) => (uint)low | (ulong)(uint)high << 32;
+
     /// <summary>A frame with x0 = <paramref name="functionId"/> and x1.. = <paramref name="args"/>.</summary>
     public static SmcFrame Frame(uint functionId, params ReadOnlySpan<ulong> args)
     {

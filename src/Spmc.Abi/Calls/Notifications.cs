@@ -12,14 +12,6 @@ namespace Spmc.Abi.Calls;
 // change which rule fails first. Reserved bits are kept in the records instead (ReservedW1, ReservedW2, the flag
 // words whole), so that a caller that does check them — the SPMC, or a pKVM release — reads them from the record.
 
-/// <summary>Notification bitmaps travel as two 32-bit halves: low in the first register, high in the second.</summary>
-internal static class NotificationBitmap
-{
-    public static ulong From(uint low, uint high) => ((ulong)high << 32) | low;
-    public static ulong Low(ulong bitmap) => (uint)bitmap;
-    public static ulong High(ulong bitmap) => bitmap >> 32;
-}
-
 /// <summary>FFA_NOTIFICATION_BITMAP_CREATE: w1[15:0] = VM ID (w1[31:16] reserved, kept in <see cref="ReservedW1"/>), w2 = its vCPU count.</summary>
 public sealed record NotificationBitmapCreate(ushort VmId, uint VcpuCount, ushort ReservedW1 = 0) : IFfaCall<NotificationBitmapCreate>
 {
@@ -61,10 +53,10 @@ public sealed record NotificationBind(ushort Sender, ushort Receiver, uint Flags
 
     public static ParseResult<NotificationBind> Decode(in SmcFrame frame) =>
         new NotificationBind(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)), frame.W(2),
-            NotificationBitmap.From(frame.W(3), frame.W(4)));
+            Regs.Join(frame.W(3), frame.W(4)));
 
     public SmcFrame Encode() =>
-        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), Flags, NotificationBitmap.Low(Bitmap), NotificationBitmap.High(Bitmap));
+        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), Flags, (uint)Bitmap, Bitmap >> 32);
 }
 
 /// <summary>
@@ -77,10 +69,10 @@ public sealed record NotificationUnbind(ushort Sender, ushort Receiver, ulong Bi
 
     public static ParseResult<NotificationUnbind> Decode(in SmcFrame frame) =>
         new NotificationUnbind(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)),
-            NotificationBitmap.From(frame.W(3), frame.W(4)), frame.W(2));
+            Regs.Join(frame.W(3), frame.W(4)), frame.W(2));
 
     public SmcFrame Encode() =>
-        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), ReservedW2, NotificationBitmap.Low(Bitmap), NotificationBitmap.High(Bitmap));
+        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), ReservedW2, (uint)Bitmap, Bitmap >> 32);
 }
 
 /// <summary>
@@ -100,10 +92,10 @@ public sealed record NotificationSet(ushort Sender, ushort Receiver, uint Flags,
 
     public static ParseResult<NotificationSet> Decode(in SmcFrame frame) =>
         new NotificationSet(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)), frame.W(2),
-            NotificationBitmap.From(frame.W(3), frame.W(4)));
+            Regs.Join(frame.W(3), frame.W(4)));
 
     public SmcFrame Encode() =>
-        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), Flags, NotificationBitmap.Low(Bitmap), NotificationBitmap.High(Bitmap));
+        Regs.Frame(FunctionId, EndpointId.Pack(Sender, Receiver), Flags, (uint)Bitmap, Bitmap >> 32);
 }
 
 /// <summary>
@@ -138,16 +130,13 @@ public sealed record NotificationGetAnswer(ulong FromSps, ulong FromVms, ulong F
 {
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.Success);
 
-    public SmcFrame Encode() => Regs.Frame(FunctionId, 0,
-        NotificationBitmap.Low(FromSps), NotificationBitmap.High(FromSps),
-        NotificationBitmap.Low(FromVms), NotificationBitmap.High(FromVms),
-        NotificationBitmap.Low(Framework), NotificationBitmap.High(Framework));
+    public SmcFrame Encode() =>
+        Regs.Frame(FunctionId, 0, (uint)FromSps, FromSps >> 32, (uint)FromVms, FromVms >> 32, (uint)Framework, Framework >> 32);
 
     /// <summary>The answer in <paramref name="frame"/>; null when it is not an FFA_SUCCESS_32.</summary>
     public static NotificationGetAnswer? Decode(in SmcFrame frame) =>
         frame.FunctionId != FfaFunctions.Id32(FfaFunction.Success) ? null : new NotificationGetAnswer(
-            NotificationBitmap.From(frame.W(2), frame.W(3)), NotificationBitmap.From(frame.W(4), frame.W(5)),
-            NotificationBitmap.From(frame.W(6), frame.W(7)));
+            Regs.Join(frame.W(2), frame.W(3)), Regs.Join(frame.W(4), frame.W(5)), Regs.Join(frame.W(6), frame.W(7)));
 }
 
 /// <summary>
