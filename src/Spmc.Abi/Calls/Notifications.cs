@@ -7,7 +7,7 @@ namespace Spmc.Abi.Calls;
 // The notification ABIs of FF-A v1.1 and later (DEN0077 v1.2, the FFA_NOTIFICATION_* function tables). All but
 // INFO_GET exist as SMC32 only: their decoders read w1..w4 whatever the width bit of the function ID says.
 //
-// These decoders check no reserved (MBZ) bits: the SPMC's handlers (PartitionManager.Notifications) check their
+// These decoders check no reserved (MBZ) bits: the SPMC's handlers (Spmc.Core NotificationHandlers) check their
 // flags and IDs in Hafnium's order, with register and state checks interleaved, so an MBZ rejection here would
 // change which rule fails first. Reserved bits are kept in the records instead (ReservedW1, ReservedW2, the flag
 // words whole), so that a caller that does check them — the SPMC, or a pKVM release — reads them from the record.
