@@ -30,7 +30,11 @@ public interface IFfaCall<TSelf> : IFfaCall where TSelf : IFfaCall<TSelf>
     static abstract ParseResult<TSelf> Decode(in SmcFrame frame);
 }
 
-/// <summary>Register helpers for decoders and encoders: the only code that indexes a frame's registers.</summary>
+/// <summary>
+/// Register helpers shared by the decoders and encoders: the argument view a frame's width gives, function IDs, frame
+/// building and MBZ checks. Decoders of single-width ABIs read <see cref="SmcFrame.W"/> (SMC32) or x registers
+/// (SMC64) directly.
+/// </summary>
 public static class Regs
 {
     /// <summary>Argument register <paramref name="index"/> as the convention of <paramref name="frame"/> delivers it (wN for SMC32).</summary>
