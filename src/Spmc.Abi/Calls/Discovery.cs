@@ -66,9 +66,11 @@ public sealed record PartitionInfoGetRegs(FfaUuid Uuid, ushort StartIndex = 0, u
 }
 
 /// <summary>
-/// The FFA_SUCCESS_64 answer to FFA_PARTITION_INFO_GET_REGS (DEN0077 v1.3 table 13.41): x2 = last index [15:0],
-/// current index [31:16], tag [47:32] and descriptor size [63:48]; x3..x17 = the descriptors from the start index
-/// to the current index, three registers per 24-byte descriptor (so five at most).
+/// The FFA_SUCCESS_64 answer to FFA_PARTITION_INFO_GET_REGS in its v1.2 form, which Hafnium implements: x2 = last
+/// index [15:0], current index [31:16], tag [47:32] and descriptor size [63:48]; x3..x17 = the descriptors from the
+/// start index to the current index, three registers per 24-byte descriptor (so five at most). DEN0077 v1.3 table
+/// 13.41 keeps x2 but widens each descriptor to 48 bytes in six registers (image UUID, partition version), which
+/// this record does not encode.
 /// </summary>
 public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort CurrentIndex, ushort Tag, ushort DescriptorSize,
     IReadOnlyList<PartitionInfoDescriptor> Descriptors)

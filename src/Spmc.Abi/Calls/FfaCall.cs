@@ -30,7 +30,11 @@ public interface IFfaCall<TSelf> : IFfaCall where TSelf : IFfaCall<TSelf>
     static abstract ParseResult<TSelf> Decode(in SmcFrame frame);
 }
 
-/// <summary>Register helpers for decoders and encoders: the only code that indexes a frame's registers.</summary>
+/// <summary>
+/// Register helpers shared by the decoders and encoders: the argument view a frame's width gives, function IDs, frame
+/// building and MBZ checks. Decoders of single-width ABIs read <see cref="SmcFrame.W"/> (SMC32) or x registers
+/// (SMC64) directly.
+/// </summary>
 public static class Regs
 {
     /// <summary>Argument register <paramref name="index"/> as the convention of <paramref name="frame"/> delivers it (wN for SMC32).</summary>
@@ -38,6 +42,13 @@ public static class Regs
 
     /// <summary>The function ID of <paramref name="function"/> in the given width.</summary>
     public static uint Id(FfaFunction function, bool is64) => is64 ? FfaFunctions.Id64(function) : FfaFunctions.Id32(function);
+
+    /// <summary>
+    /// A 64-bit value that travels as two 32-bit halves, <paramref name="low"/> in the first register and
+    /// <paramref name="high"/> in the second (a notification bitmap, a yield timeout): only the w view of each counts.
+    /// Encoders write the halves as <c>(uint)value, value &gt;&gt; 32</c>.
+    /// </summary>
+    public static ulong Join(ulong low, ulong high) => (uint)low | (ulong)(uint)high << 32;
 
     /// <summary>A frame with x0 = <paramref name="functionId"/> and x1.. = <paramref name="args"/>.</summary>
     public static SmcFrame Frame(uint functionId, params ReadOnlySpan<ulong> args)

@@ -5,7 +5,7 @@ using Spmc.Abi.Smccc;
 namespace Spmc.Abi.Calls;
 
 /// <summary>
-/// FFA_MSG_SEND2 (DEN0077 v1.1 §7.2; v1.2 FFA_MSG_SEND2), SMC32 only: w1[31:16] = the VM the hypervisor sends for
+/// FFA_MSG_SEND2 (DEN0077 v1.3 §15.1 table 15.3; v1.1 §7.2), SMC32 only: w1[31:16] = the VM the hypervisor sends for
 /// (0 from any other caller, or when it sends as itself), w1[15:0] reserved (kept in <see cref="ReservedW1"/>), w2 =
 /// flags (bit 1 = delay the schedule-receiver interrupt). The message itself is in the sender's TX buffer
 /// (<see cref="IndirectMessageHeader"/>).

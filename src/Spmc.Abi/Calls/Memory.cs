@@ -40,62 +40,54 @@ public abstract record MemTransactionCall(FfaFunction Function, uint TotalLength
 
     public SmcFrame Encode() => Regs.Frame(FunctionId, TotalLength, FragmentLength, Buffer, PageCount);
 
-    /// <summary>w1..w4 (x1..x4 for SMC64): the lengths must be 32-bit (<paramref name="wide"/>) and at most 2^31 (<paramref name="absurd"/>).</summary>
-    protected static ParseResult<(uint Total, uint Fragment, ulong Buffer, ulong Pages)> DecodeArgs(in SmcFrame frame, Rule wide, Rule absurd)
+    /// <summary>
+    /// Decodes w1..w4 (x1..x4 for SMC64) into the record <paramref name="create"/> makes of them: the lengths must be
+    /// 32-bit (<paramref name="wide"/>) and at most 2^31 (<paramref name="absurd"/>).
+    /// </summary>
+    protected static ParseResult<T> DecodeArgs<T>(in SmcFrame frame, Rule wide, Rule absurd, Func<uint, uint, ulong, ulong, bool, T> create)
     {
         ulong total = Regs.Arg(frame, 1), fragment = Regs.Arg(frame, 2);
         if (total > uint.MaxValue || fragment > uint.MaxValue) return wide.Reject("lengths in x1/x2 must fit in 32 bits");
         if (total > int.MaxValue || fragment > int.MaxValue)
             return absurd.Reject($"total length {total} or fragment length {fragment} is absurdly large");
-        return ((uint)total, (uint)fragment, Regs.Arg(frame, 3), Regs.Arg(frame, 4));
+        return create((uint)total, (uint)fragment, Regs.Arg(frame, 3), Regs.Arg(frame, 4), frame.Is64);
     }
-
-    protected static ParseResult<(uint Total, uint Fragment, ulong Buffer, ulong Pages)> DecodeSendArgs(in SmcFrame frame) =>
-        DecodeArgs(frame, MemoryCallRules.LengthsWide, MemoryCallRules.LengthsAbsurd);
 }
 
 /// <summary>FFA_MEM_SHARE (DEN0077 §13.21).</summary>
 public sealed record MemShare(uint TotalLength, uint FragmentLength, ulong Buffer = 0, ulong PageCount = 0, bool Is64 = false)
     : MemTransactionCall(FfaFunction.MemShare, TotalLength, FragmentLength, Buffer, PageCount, Is64), IFfaCall<MemShare>
 {
-    public static ParseResult<MemShare> Decode(in SmcFrame frame)
-    {
-        var a = DecodeSendArgs(frame);
-        return a.Ok ? new MemShare(a.Value.Total, a.Value.Fragment, a.Value.Buffer, a.Value.Pages, frame.Is64) : a.Rejection!;
-    }
+    public static ParseResult<MemShare> Decode(in SmcFrame frame) =>
+        DecodeArgs(frame, MemoryCallRules.LengthsWide, MemoryCallRules.LengthsAbsurd,
+            static (total, fragment, buffer, pages, is64) => new MemShare(total, fragment, buffer, pages, is64));
 }
 
 /// <summary>FFA_MEM_LEND (DEN0077 §13.20).</summary>
 public sealed record MemLend(uint TotalLength, uint FragmentLength, ulong Buffer = 0, ulong PageCount = 0, bool Is64 = false)
     : MemTransactionCall(FfaFunction.MemLend, TotalLength, FragmentLength, Buffer, PageCount, Is64), IFfaCall<MemLend>
 {
-    public static ParseResult<MemLend> Decode(in SmcFrame frame)
-    {
-        var a = DecodeSendArgs(frame);
-        return a.Ok ? new MemLend(a.Value.Total, a.Value.Fragment, a.Value.Buffer, a.Value.Pages, frame.Is64) : a.Rejection!;
-    }
+    public static ParseResult<MemLend> Decode(in SmcFrame frame) =>
+        DecodeArgs(frame, MemoryCallRules.LengthsWide, MemoryCallRules.LengthsAbsurd,
+            static (total, fragment, buffer, pages, is64) => new MemLend(total, fragment, buffer, pages, is64));
 }
 
 /// <summary>FFA_MEM_DONATE (DEN0077 §13.19).</summary>
 public sealed record MemDonate(uint TotalLength, uint FragmentLength, ulong Buffer = 0, ulong PageCount = 0, bool Is64 = false)
     : MemTransactionCall(FfaFunction.MemDonate, TotalLength, FragmentLength, Buffer, PageCount, Is64), IFfaCall<MemDonate>
 {
-    public static ParseResult<MemDonate> Decode(in SmcFrame frame)
-    {
-        var a = DecodeSendArgs(frame);
-        return a.Ok ? new MemDonate(a.Value.Total, a.Value.Fragment, a.Value.Buffer, a.Value.Pages, frame.Is64) : a.Rejection!;
-    }
+    public static ParseResult<MemDonate> Decode(in SmcFrame frame) =>
+        DecodeArgs(frame, MemoryCallRules.LengthsWide, MemoryCallRules.LengthsAbsurd,
+            static (total, fragment, buffer, pages, is64) => new MemDonate(total, fragment, buffer, pages, is64));
 }
 
 /// <summary>FFA_MEM_RETRIEVE_REQ (DEN0077 §13.22).</summary>
 public sealed record MemRetrieveReq(uint TotalLength, uint FragmentLength, ulong Buffer = 0, ulong PageCount = 0, bool Is64 = false)
     : MemTransactionCall(FfaFunction.MemRetrieveReq, TotalLength, FragmentLength, Buffer, PageCount, Is64), IFfaCall<MemRetrieveReq>
 {
-    public static ParseResult<MemRetrieveReq> Decode(in SmcFrame frame)
-    {
-        var a = DecodeArgs(frame, MemoryCallRules.RetrieveLengthsWide, MemoryCallRules.RetrieveLengthsAbsurd);
-        return a.Ok ? new MemRetrieveReq(a.Value.Total, a.Value.Fragment, a.Value.Buffer, a.Value.Pages, frame.Is64) : a.Rejection!;
-    }
+    public static ParseResult<MemRetrieveReq> Decode(in SmcFrame frame) =>
+        DecodeArgs(frame, MemoryCallRules.RetrieveLengthsWide, MemoryCallRules.RetrieveLengthsAbsurd,
+            static (total, fragment, buffer, pages, is64) => new MemRetrieveReq(total, fragment, buffer, pages, is64));
 }
 
 /// <summary>

@@ -90,9 +90,9 @@ internal static class Payloads
 }
 
 /// <summary>
-/// FFA_MSG_SEND_DIRECT_REQ_32/64 (DEN0077 v1.2 table 16.6): w1 = sender &lt;&lt; 16 | receiver, w2 = flags (MBZ for a
-/// partition message, see <see cref="DirectMessageFlags"/>), payload w3..w7 (x3..x7 for SMC64). The FF-A 1.3 payload
-/// in x8..x17 is not read.
+/// FFA_MSG_SEND_DIRECT_REQ_32/64 (DEN0077 v1.2 table 16.6; v1.3 §15.2 table 15.7): w1 = sender &lt;&lt; 16 |
+/// receiver, w2 = flags (MBZ for a partition message, see <see cref="DirectMessageFlags"/>), payload w3..w7 (x3..x7
+/// for SMC64). The FF-A 1.3 payload in x8..x17 is not read.
 /// </summary>
 public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IReadOnlyList<ulong> Payload, bool Is64 = false)
     : IFfaCall<DirectReq>, IDirectRequest
@@ -114,8 +114,10 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
         if (!DirectMessageFlags.IsFramework(flags) && flags != 0)
             return MessagingCallRules.ReqW2Mbz.Reject($"w2 must be zero for a partition message (w2 = 0x{x2:X}); bit 31 marks a framework message");
         var x1 = Regs.Arg(frame, 1);
-        var request = new DirectReq(EndpointId.Sender(x1), EndpointId.Receiver(x1), flags, Payloads.Read(frame, 3, PayloadCount), frame.Is64);
-        return request with { X1High = (uint)(x1 >> 32) };
+        return new DirectReq(EndpointId.Sender(x1), EndpointId.Receiver(x1), flags, Payloads.Read(frame, 3, PayloadCount), frame.Is64)
+        {
+            X1High = (uint)(x1 >> 32),
+        };
     }
 
     public SmcFrame Encode()
@@ -136,7 +138,7 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
 }
 
 /// <summary>
-/// FFA_MSG_SEND_DIRECT_RESP_32/64 (DEN0077 v1.2 §16; v1.3 table 15.11): w1 = sender &lt;&lt; 16 | receiver, w2 = flags
+/// FFA_MSG_SEND_DIRECT_RESP_32/64 (DEN0077 v1.3 §15.3 table 15.11): w1 = sender &lt;&lt; 16 | receiver, w2 = flags
 /// (MBZ for a partition message), payload w3..w7 (x3..x7 for SMC64). For SMC64 the record also carries x8..x17
 /// (<see cref="Extended"/>), which a v1.2 responder must leave zero.
 /// </summary>
@@ -201,8 +203,8 @@ public sealed record DirectResp(ushort Sender, ushort Receiver, uint Flags, IRea
 }
 
 /// <summary>
-/// FFA_MSG_SEND_DIRECT_REQ2_64 (DEN0077 v1.2 §16, SMC64 only): x1 = sender &lt;&lt; 16 | receiver, x2/x3 = the UUID of
-/// the service addressed (nil: any), payload x4..x17.
+/// FFA_MSG_SEND_DIRECT_REQ2_64 (DEN0077 v1.3 §15.4 table 15.15; v1.2, SMC64 only): x1 = sender &lt;&lt; 16 |
+/// receiver, x2/x3 = the UUID of the service addressed (nil: any), payload x4..x17.
 /// </summary>
 public sealed record DirectReq2(ushort Sender, ushort Receiver, FfaUuid Uuid, IReadOnlyList<ulong> Payload) : IFfaCall<DirectReq2>, IDirectRequest
 {
@@ -218,8 +220,10 @@ public sealed record DirectReq2(ushort Sender, ushort Receiver, FfaUuid Uuid, IR
     {
         var x1 = Regs.Arg(frame, 1);
         var uuid = FfaUuid.FromRegisters64(Regs.Arg(frame, 2), Regs.Arg(frame, 3));
-        var request = new DirectReq2(EndpointId.Sender(x1), EndpointId.Receiver(x1), uuid, Payloads.Read(frame, 4, PayloadCount));
-        return request with { X1High = (uint)(x1 >> 32) };
+        return new DirectReq2(EndpointId.Sender(x1), EndpointId.Receiver(x1), uuid, Payloads.Read(frame, 4, PayloadCount))
+        {
+            X1High = (uint)(x1 >> 32),
+        };
     }
 
     public SmcFrame Encode()
@@ -240,8 +244,8 @@ public sealed record DirectReq2(ushort Sender, ushort Receiver, FfaUuid Uuid, IR
 }
 
 /// <summary>
-/// FFA_MSG_SEND_DIRECT_RESP2_64 (DEN0077 v1.2 §16, SMC64 only): x1 = sender &lt;&lt; 16 | receiver, x2/x3 reserved
-/// (SBZ: not read, encoded as zero), payload x4..x17.
+/// FFA_MSG_SEND_DIRECT_RESP2_64 (DEN0077 v1.3 §15.5 table 15.19; v1.2, SMC64 only): x1 = sender &lt;&lt; 16 |
+/// receiver, x2/x3 reserved (SBZ: not read, encoded as zero), payload x4..x17.
 /// </summary>
 public sealed record DirectResp2(ushort Sender, ushort Receiver, IReadOnlyList<ulong> Payload) : IFfaCall<DirectResp2>
 {

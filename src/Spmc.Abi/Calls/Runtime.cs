@@ -62,7 +62,7 @@ public sealed record Yield(ushort Endpoint, ushort Vcpu, ulong Timeout, bool Is6
     {
         if (Regs.MustBeZero(frame, 4, 7, RuntimeCallRules.YieldReservedMbz) is { } reserved) return reserved;
         var w1 = Regs.Arg(frame, 1);
-        var timeout = (uint)Regs.Arg(frame, 2) | (ulong)(uint)Regs.Arg(frame, 3) << 32;
+        var timeout = Regs.Join(Regs.Arg(frame, 2), Regs.Arg(frame, 3));
         return new Yield(TargetInfo.Endpoint(w1), TargetInfo.Vcpu(w1), timeout, frame.Is64);
     }
 

@@ -105,6 +105,7 @@ public class MemoryCallTests
     public void Smc64Send_LengthsWiderThan32Bits_AreRefused(ulong total, ulong fragment)
     {
         Refused(MemShare.Decode(SmcFrame.From(0xC400_0073, total, fragment)), "mem-send.lengths-32-bit");
+        Refused(MemLend.Decode(SmcFrame.From(0xC400_0072, total, fragment)), "mem-send.lengths-32-bit");
         Refused(MemDonate.Decode(SmcFrame.From(0xC400_0071, total, fragment)), "mem-send.lengths-32-bit");
         Refused(MemRetrieveReq.Decode(SmcFrame.From(0xC400_0074, total, fragment)), "mem-retrieve.lengths-32-bit");
     }
@@ -116,6 +117,7 @@ public class MemoryCallTests
     {
         Refused(MemLend.Decode(SmcFrame.From(0x8400_0072, total, fragment)), "mem-send.lengths-absurd");
         Refused(MemShare.Decode(SmcFrame.From(0xC400_0073, total, fragment)), "mem-send.lengths-absurd");
+        Refused(MemDonate.Decode(SmcFrame.From(0x8400_0071, total, fragment)), "mem-send.lengths-absurd");
         Refused(MemRetrieveReq.Decode(SmcFrame.From(0x8400_0074, total, fragment)), "mem-retrieve.lengths-absurd");
     }
 

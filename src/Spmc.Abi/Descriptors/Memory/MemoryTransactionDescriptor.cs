@@ -119,12 +119,11 @@ public sealed record MemoryTransactionDescriptor(
     /// <summary>The composite offset the EMADs name (the first one's; validators check they agree).</summary>
     public uint CompositeOffset => Receivers.Count > 0 ? Receivers[0].CompositeOffset : 0;
 
-    /// <summary>Bytes of this descriptor in <paramref name="layout"/>, composite and constituents included.</summary>
-    public int Size(MemoryDescriptorLayout layout) =>
-        layout.HeaderSize() + Receivers.Count * layout.EmadSize() + (Composite?.Size ?? 0);
-
     /// <summary>Offset of the composite when written in <paramref name="layout"/>: right after the EMADs (16-byte aligned).</summary>
     public int CompositeOffsetIn(MemoryDescriptorLayout layout) => layout.HeaderSize() + Receivers.Count * layout.EmadSize();
+
+    /// <summary>Bytes of this descriptor in <paramref name="layout"/>, composite and constituents included.</summary>
+    public int Size(MemoryDescriptorLayout layout) => CompositeOffsetIn(layout) + (Composite?.Size ?? 0);
 
     public byte[] ToBytes(MemoryDescriptorLayout layout)
     {
