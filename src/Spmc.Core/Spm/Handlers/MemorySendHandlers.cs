@@ -193,7 +193,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
             return c.Reject(MemoryFragTxRules.BadLength, $"fragment length {length} must be a multiple of 16 between 16 and the TX size {mailbox.Size}");
         if (!_shares.TryGetValue(handle, out var share)) return c.Reject(MemoryFragTxRules.UnknownHandle, $"handle 0x{handle.Value:X} is unknown");
         if (share.SendingComplete) return c.Reject(MemoryFragTxRules.AlreadyComplete, $"sending of handle 0x{handle.Value:X} is already complete");
-        if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
+        if (!MemoryChecks.ActsFor(c, share.Sender))
             return c.Reject(MemoryFragTxRules.NotSender, $"handle 0x{handle.Value:X} is being sent by {EndpointId.Format(share.Sender)}, not the caller");
         if (w4Sender != 0 && w4Sender != share.Sender)
             return c.Reject(MemoryFragTxRules.W4NotSender, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X}");
