@@ -94,6 +94,8 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
 
         ulong pages = 0, mismatch = 0;
         var status = StatusOk;
+        // One page of the pattern to write (when asked to write), reused for every page.
+        var fill = (write & 0x100) != 0 ? Enumerable.Repeat((byte)write, FfaPage.Size).ToArray() : null;
         foreach (var constituent in composite.Constituents)
         {
             pages += constituent.PageCount;
@@ -106,12 +108,7 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
                     var at = data.AsSpan().IndexOfAnyExcept((byte)check);
                     if (at >= 0) (status, mismatch) = (StatusMismatch, address + (ulong)at);
                 }
-                if ((write & 0x100) != 0)
-                {
-                    var fill = new byte[FfaPage.Size];
-                    fill.AsSpan().Fill((byte)write);
-                    if (!sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveStep, pages);
-                }
+                if (fill is not null && !sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveStep, pages);
             }
         }
 
