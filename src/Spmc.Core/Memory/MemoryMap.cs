@@ -88,12 +88,10 @@ public sealed class MemoryMap
         return null;
     }
 
-    /// <summary>True when <paramref name="owner"/> owns every page of [address, address + length) and uses them for nothing else.</summary>
-    public bool IsOwnedExclusively(ushort owner, ulong address, ulong length) =>
-        length > 0 && address <= ulong.MaxValue - length &&
-        _map.All(address, address + length, s => s.Owner == owner && s.Use == PageUse.Owned && s.Share is null);
-
-    /// <summary>Null when <paramref name="owner"/> owns [address, address + length) exclusively, else why not.</summary>
+    /// <summary>
+    /// Null when <paramref name="owner"/> owns every page of [address, address + length) and uses them for nothing else
+    /// (not an RX/TX buffer, in no memory transaction), else why not.
+    /// </summary>
     public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length)
     {
         if (length == 0) return "the range is empty";

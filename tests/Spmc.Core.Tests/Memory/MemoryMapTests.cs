@@ -86,19 +86,21 @@ public class MemoryMapTests
     }
 
     [Fact]
-    public void IsOwnedExclusively_ExcludesBuffersAndOtherOwners()
+    public void WhyNotOwnedExclusively_ExcludesBuffersAndOtherOwners()
     {
         var map = Map();
-        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
+        Assert.Null(map.WhyNotOwnedExclusively(Host, HostMemory, 0x2000));
         map.SetUse(HostMemory + 0x1000, 0x1000, PageUse.TxBuffer);
-        Assert.False(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
-        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x1000));
-        Assert.False(map.IsOwnedExclusively(Vm1, HostMemory, 0x1000));
-        Assert.False(map.IsOwnedExclusively(Host, Unowned, 0x1000));
-        Assert.False(map.IsOwnedExclusively(Host, HostMemory, 0));
-        Assert.False(map.IsOwnedExclusively(Host, ulong.MaxValue - 0xFFF, 0x2000));
+        Assert.Contains("TX buffer", map.WhyNotOwnedExclusively(Host, HostMemory, 0x2000));
+        Assert.Null(map.WhyNotOwnedExclusively(Host, HostMemory, 0x1000));
+        Assert.Contains("belongs to", map.WhyNotOwnedExclusively(Vm1, HostMemory, 0x1000));
+        Assert.Contains("not memory of this system", map.WhyNotOwnedExclusively(Host, Unowned, 0x1000));
+        Assert.Contains("empty", map.WhyNotOwnedExclusively(Host, HostMemory, 0));
+        Assert.Contains("overflows", map.WhyNotOwnedExclusively(Host, ulong.MaxValue - 0xFFF, 0x2000));
         map.SetUse(HostMemory + 0x1000, 0x1000, PageUse.Owned);
-        Assert.True(map.IsOwnedExclusively(Host, HostMemory, 0x2000));
+        Assert.Null(map.WhyNotOwnedExclusively(Host, HostMemory, 0x2000));
+        map.SetShare(HostMemory, 0x1000, 7);
+        Assert.Contains("memory transaction 0x7", map.WhyNotOwnedExclusively(Host, HostMemory, 0x2000));
     }
 
     [Fact]

@@ -111,6 +111,24 @@ public class MemoryAccessStateTests
         Assert.False(s.CanRead(Sp3, HostPage(0)));
     }
 
+    /// <summary>A refused access says why, from the transaction's point of view (the memory API's 403 text).</summary>
+    [Fact]
+    public void Access_ToLentPages_IsRefusedWithTheReason()
+    {
+        var s = SharingSystem.Default();
+        var h = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(Sp1, Perm.RO)], [(HostPage(0), 1)]));
+        var lender = Assert.Throws<AccessDeniedException>(() => s.System.ReadMemory(Host, HostPage(0), 1));
+        Assert.Contains($"lent by 0x0000 in handle 0x{h:X}: no access until FFA_MEM_RECLAIM", lender.Message);
+        var early = Assert.Throws<AccessDeniedException>(() => s.System.ReadMemory(Sp1, HostPage(0), 1));
+        Assert.Contains($"lent by 0x0000 in handle 0x{h:X}; 0x8001 has not retrieved it", early.Message);
+        var stranger = Assert.Throws<AccessDeniedException>(() => s.System.ReadMemory(Sp2, HostPage(0), 1));
+        Assert.Contains($"lent by 0x0000 in handle 0x{h:X}; 0x8002 is not a receiver", stranger.Message);
+
+        s.RetrieveOk(Sp1, Host, h, Perm.RO | Perm.NX);
+        var write = Assert.Throws<AccessDeniedException>(() => s.System.WriteMemory(Sp1, HostPage(0), [1]));
+        Assert.Contains($"0x8001 has read-only access (handle 0x{h:X})", write.Message);
+    }
+
     [Fact]
     public void Access_AcrossAPartlyLentRange_IsRefused()
     {

@@ -61,6 +61,21 @@ public class MemFragmentTests
         Assert.Equal(handle, SharingSystem.Handle(Expect.Success(answers[2])));
     }
 
+    /// <summary>The fragments of a VM's transaction come from the VM or the hypervisor (which forwards for it); another VM may not send them.</summary>
+    [Fact]
+    public void FragTx_ForAVmsTransaction_ByTheHypervisor_IsAccepted_ByAnotherVm_IsInvalid()
+    {
+        var s = SharingSystem.Rich();
+        const ushort vm1 = Support.Manifests.Vm1, vm2 = Support.Manifests.Vm2;
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        s.Map(vm2, 0x9100_0000, 0x9100_1000);
+        var d = Scattered(SendOp.Share, vm1, Sp1, i => 0x9008_0000UL + (ulong)i * 0x1000, 3); // 144 bytes
+        var handle = Start(s, Host, MemIds.Share32, d);
+        Expect.Error(s.FragTx(vm2, handle, 32, d[112..]), Err.InvalidParameters, "mem-frag-tx.not-sender");
+        Assert.Equal(handle, SharingSystem.Handle(Expect.Success(s.FragTx(Host, handle, 32, d[112..]))));
+        Assert.Equal(vm1, Assert.Single(s.State.Shares).Sender);
+    }
+
     [Fact]
     public void FragRx_FromAnSp_HasW4Zero()
     {

@@ -161,6 +161,21 @@ public class MemRelinquishReclaimTests
 
     // ---- reclaim -------------------------------------------------------------------------------------------
 
+    /// <summary>The hypervisor relinquishes for a VM it retrieved for; a partition cannot name the VM.</summary>
+    [Fact]
+    public void Relinquish_ForAVm_ByTheHypervisor_IsAccepted_ByAnSp_IsInvalid()
+    {
+        var s = SharingSystem.Rich();
+        const ushort vm1 = Support.Manifests.Vm1;
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        s.Map(Sp1, 0x6000_0000, 0x6000_1000);
+        var h = s.SendOk(Host, SendOp.Share, SharingDescriptors.Send(Host, [(Sp1, Perm.RW), (vm1, Perm.RO)], [(0x8008_0000, 1)], 0x2F));
+        s.RetrieveOk(Host, Host, h, receivers: [(Sp1, Perm.None), (vm1, Perm.RO)]);
+        Expect.Error(s.Relinquish(Sp1, h, 0, vm1), Err.InvalidParameters, "mem-relinquish.endpoint-not-caller");
+        Expect.Success(s.Relinquish(Host, h, 0, vm1));
+        Expect.Success(s.Reclaim(Host, h));
+    }
+
     [Fact]
     public void Reclaim_UnknownHandle_IsInvalid()
     {

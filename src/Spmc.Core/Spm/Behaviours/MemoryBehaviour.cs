@@ -43,7 +43,7 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
     private static Result Handle(IPartitionCpu sp, IDirectRequest request)
     {
         var payload = request.Payload;
-        var handle = MemoryHandle.FromRegisters(payload[0], payload[1]).Value;
+        var handle = MemoryHandle.FromRegisters(payload[0], payload[1]);
         var type = (MemoryTransactionType)(payload[2] & 3);
         if (type == MemoryTransactionType.NotSpecified) type = MemoryTransactionType.Share;
         var check = payload[3];
@@ -83,7 +83,7 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
             var release = sp.Call(new RxRelease(0));
             if (release.IsError) return Failed(release, RxReleaseStep);
             if (received == total) break;
-            var next = sp.Call(new MemFragRx(new MemoryHandle(handle), (uint)received, 0));
+            var next = sp.Call(new MemFragRx(handle, (uint)received, 0));
             if (next.IsError) return Failed(next, FragRxStep);
             // The answer is FFA_MEM_FRAG_TX: w3 = the fragment's length (0, malformed, when it does not decode).
             fragment = MemFragTx.Decode(next.Frame) is { Ok: true } frag ? (int)frag.Value!.FragmentLength : 0;
@@ -94,6 +94,8 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
 
         ulong pages = 0, mismatch = 0;
         var status = StatusOk;
+        // One page of the pattern to write (when asked to write), reused for every page.
+        var fill = (write & 0x100) != 0 ? Enumerable.Repeat((byte)write, FfaPage.Size).ToArray() : null;
         foreach (var constituent in composite.Constituents)
         {
             pages += constituent.PageCount;
@@ -106,12 +108,7 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
                     var at = data.AsSpan().IndexOfAnyExcept((byte)check);
                     if (at >= 0) (status, mismatch) = (StatusMismatch, address + (ulong)at);
                 }
-                if ((write & 0x100) != 0)
-                {
-                    var fill = new byte[FfaPage.Size];
-                    fill.AsSpan().Fill((byte)write);
-                    if (!sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveStep, pages);
-                }
+                if (fill is not null && !sp.Write(address, fill)) return new Result(StatusMalformed, RetrieveStep, pages);
             }
         }
 

@@ -81,6 +81,12 @@ internal static class MemoryChecks
         return null;
     }
 
+    /// <summary>
+    /// True when the caller may act as <paramref name="endpoint"/> in a transaction: it is that endpoint, or it is the
+    /// hypervisor (ID 0) and <paramref name="endpoint"/> is one of its VMs (Hafnium trusts the hypervisor to forward).
+    /// </summary>
+    public static bool ActsFor(Call c, ushort endpoint) => endpoint == c.Caller.Id || (c.FromHypervisor && EndpointId.IsVm(endpoint));
+
     /// <summary>The transaction a handle names, or the rejection (by one of <paramref name="rules"/>) saying why there is none.</summary>
     public static Rejection? ShareFor(SortedDictionary<ulong, ShareState> shares, MemoryHandle handle, HandleRules rules, out ShareState share)
     {

@@ -39,7 +39,7 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
         if (d.Endpoints.Count != 1)
             return c.Reject(MemoryRelinquishRules.EndpointCount, $"endpoint count {d.Endpoints.Count}; exactly 1 is supported (Hafnium)");
         var endpoint = d.Endpoints[0];
-        if (endpoint != c.Caller.Id && !(c.FromHypervisor && EndpointId.IsVm(endpoint)))
+        if (!MemoryChecks.ActsFor(c, endpoint))
             return c.Reject(MemoryRelinquishRules.EndpointNotCaller, $"endpoint {EndpointId.Format(endpoint)} is not the caller");
         if ((d.Flags & ~MemoryRelinquishDescriptor.ZeroMemory) != 0)
             return c.Reject(MemoryRelinquishRules.FlagsReserved, $"flags 0x{d.Flags:X}: only bit 0 (zero memory) is supported");
@@ -74,7 +74,7 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
     {
         var handle = call.Handle;
         if (MemoryChecks.ShareFor(_shares, handle, ReclaimHandle, out var share) is { } unknown) return c.Reject(unknown);
-        if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
+        if (!MemoryChecks.ActsFor(c, share.Sender))
             return c.Reject(MemoryReclaimRules.NotSender,
                 $"{EndpointId.Format(c.Caller.Id)} is not the sender of handle 0x{handle.Value:X} ({EndpointId.Format(share.Sender)})");
         var holders = share.Receivers.Where(r => r.HoldsMemory).Select(r => EndpointId.Format(r.Id)).ToList();

@@ -31,9 +31,9 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         table.Register<MemFragTx>(FfaFunction.MemFragTx, Callers.Any, MemFragTx);
     }
 
-    /// <summary>FFA_MEM_FRAG_RX asking the sender for the fragment at <paramref name="received"/> (w4[31:16] = the sender for the normal world, else 0).</summary>
-    private static FfaAnswer FragRx(MemoryHandle handle, int received, ushort senderForNwd) =>
-        new(new MemFragRx(handle, (uint)received, senderForNwd).Encode());
+    /// <summary>FFA_MEM_FRAG_RX asking the sender for the fragment after the bytes received so far (w4[31:16] = the sender for the normal world, else 0).</summary>
+    private static FfaAnswer FragRx(Call c, ShareState share) =>
+        new(new MemFragRx(new MemoryHandle(share.Handle), (uint)share.Received, c.FromNormalWorld ? share.Sender : (ushort)0).Encode());
 
     /// <summary>FFA_SUCCESS with the transaction's handle in w2 (low half) and w3 (high half).</summary>
     private static FfaAnswer HandleSuccess(MemoryHandle handle) => FfaAnswer.Success32(w2: handle.Low, w3: handle.High);
@@ -117,7 +117,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         };
         bytes.CopyTo(share.Pending, 0);
         _shares[share.Handle] = share;
-        if (fragment < total) return FragRx(new MemoryHandle(share.Handle), fragment, c.FromNormalWorld ? share.Sender : (ushort)0);
+        if (fragment < total) return FragRx(c, share);
         return CompleteSend(c, share, compositeOffset);
     }
 
@@ -193,7 +193,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
             return c.Reject(MemoryFragTxRules.BadLength, $"fragment length {length} must be a multiple of 16 between 16 and the TX size {mailbox.Size}");
         if (!_shares.TryGetValue(handle, out var share)) return c.Reject(MemoryFragTxRules.UnknownHandle, $"handle 0x{handle.Value:X} is unknown");
         if (share.SendingComplete) return c.Reject(MemoryFragTxRules.AlreadyComplete, $"sending of handle 0x{handle.Value:X} is already complete");
-        if (share.Sender != c.Caller.Id && !(c.FromHypervisor && !EndpointId.IsSecure(share.Sender)))
+        if (!MemoryChecks.ActsFor(c, share.Sender))
             return c.Reject(MemoryFragTxRules.NotSender, $"handle 0x{handle.Value:X} is being sent by {EndpointId.Format(share.Sender)}, not the caller");
         if (w4Sender != 0 && w4Sender != share.Sender)
             return c.Reject(MemoryFragTxRules.W4NotSender, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X}");
@@ -209,7 +209,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         _memory.Read(mailbox.Tx, pending.AsSpan(share.Received, (int)length));
         share.Received += (int)length;
         share.Fragments++;
-        if (share.Received < pending.Length) return FragRx(handle, share.Received, c.FromNormalWorld ? share.Sender : (ushort)0);
+        if (share.Received < pending.Length) return FragRx(c, share);
         var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0);
         return CompleteSend(c, share, head.Value!.CompositeOffset);
     }

@@ -17,10 +17,10 @@ internal sealed class ShareAccess(SpmcState state) : IShareAccess
         if (endpoint == share.Sender)
             return share.Operation == MemoryOperation.Share ? (PageAccess.ReadWrite, null)
                 : (PageAccess.None, $"{share.Name} by {EndpointId.Format(endpoint)} in handle 0x{handle:X}: no access until FFA_MEM_RECLAIM");
-        if (share.Receiver(endpoint) is { HoldsMemory: true } r)
-            return (r.GrantedData == DataAccess.ReadOnly ? PageAccess.ReadOnly : PageAccess.ReadWrite, null);
-        return (PageAccess.None, share.Receiver(endpoint) is null
-            ? $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} is not a receiver"
-            : $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; {EndpointId.Format(endpoint)} has not retrieved it");
+        var receiver = share.Receiver(endpoint);
+        if (receiver is { HoldsMemory: true })
+            return (receiver.GrantedData == DataAccess.ReadOnly ? PageAccess.ReadOnly : PageAccess.ReadWrite, null);
+        return (PageAccess.None, $"{share.Name} by {EndpointId.Format(share.Sender)} in handle 0x{handle:X}; " +
+            $"{EndpointId.Format(endpoint)} {(receiver is null ? "is not a receiver" : "has not retrieved it")}");
     }
 }
