@@ -196,7 +196,8 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         /// DECLARE_REG(u32, name, ctxt, n) of an ffa.c handler: the host's xn truncated to 32 bits, whatever the width
         /// of the call. Register-level on purpose, only where pKVM reads a register otherwise than the FF-A decoder of
         /// the call would: w1/w2 of an SMC64 FFA_MEM_SHARE, all of w1 of FFA_RXTX_UNMAP, all of w4 of FFA_MEM_FRAG_TX, w3
-        /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, the UUID and flags of FFA_PARTITION_INFO_GET (no typed record yet).
+        /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, w1 of FFA_FEATURES and the flags (w3) of FFA_MEM_RECLAIM without
+        /// their MBZ checks, the UUID and flags of FFA_PARTITION_INFO_GET (no typed record yet).
         /// </summary>
         public uint U32(int n) => (uint)Request.Args[n];
 
@@ -206,7 +207,9 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
     /// <summary>
     /// The host's call decoded by <typeparamref name="T"/>, for the ABIs whose decoders check nothing that pKVM does not
-    /// (they refuse nothing). Should such a decoder ever refuse, the model would no longer be the kernel: fail loudly.
+    /// (they refuse nothing: FFA_VERSION and the notification calls). A decoder with an MBZ check pKVM lacks must not come
+    /// here (read the registers with <see cref="HostCall.U32"/>): should one ever refuse, the model would no longer be the
+    /// kernel, so fail loudly. PkvmCaseTests.RegisterReads sends every such call with all bits set to keep this unreachable.
     /// </summary>
     private static T Decode<T>(HostCall c) where T : IFfaCall<T>
     {
