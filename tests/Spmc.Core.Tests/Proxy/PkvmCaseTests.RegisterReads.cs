@@ -109,6 +109,19 @@ public sealed partial class PkvmCaseTests
         Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
     }
 
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PartitionInfoGet_UuidAndFlagsAreW1ToW5_ReservedFlagBitsAreForwardedUnchecked(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Mapped();
+        var el3 = F(SpmcMock.Success, 0, 1, 24);
+        h.Spmc.On(PartInfo, el3.ToArray());
+        var input = F(PartInfo, 0xAAAA_0000_1111_2222, 0x3333_4444, 0x5555_6666, 0x7777_8888, 0xFFFF_0000_FFFF_FFFE);
+        Verbatim(h, h.Call(input), el3, input);
+        Assert.Equal([PartInfo, 0x1111_2222, 0x3333_4444, 0x5555_6666, 0x7777_8888, 0xFFFF_FFFE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Assert.Single(h.Spmc.Frames).ToArray());
+    }
+
     /// <summary>
     /// A host frame never makes the model throw: every FF-A function ID (both widths) with x1..x17 all ones, the upper
     /// or lower halves alone, or alternating bits, before and after the host mapped its buffers. The decoders the proxy

@@ -197,7 +197,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         /// of the call. Register-level on purpose, only where pKVM reads a register otherwise than the FF-A decoder of
         /// the call would: w1/w2 of an SMC64 FFA_MEM_SHARE, all of w1 of FFA_RXTX_UNMAP, all of w4 of FFA_MEM_FRAG_TX, w3
         /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, w1 of FFA_FEATURES and the flags (w3) of FFA_MEM_RECLAIM without
-        /// their MBZ checks, the UUID and flags of FFA_PARTITION_INFO_GET (no typed record yet).
+        /// their MBZ checks, the flags (w5) of FFA_PARTITION_INFO_GET without theirs.
         /// </summary>
         public uint U32(int n) => (uint)Request.Args[n];
 
