@@ -200,6 +200,7 @@ public sealed class PkvmProfileDifferenceTests
         var a = h.Call(Version, 0x1_0002);
         Assert.Equal(negotiates, h.Proxy.Negotiated);
         Assert.Equal(negotiates ? null : "pkvm.version.post-init.min-buffer-size-unknown", a.Rule);
+        if (!negotiates) Assert.Contains("whole w2", a.Reason);
     }
 
     [Fact]
@@ -252,13 +253,14 @@ public sealed class PkvmProfileDifferenceTests
     }
 
     [Theory]
-    [InlineData("pkvm-6.18", "pkvm.mem-share.fragment-too-short")]
-    [InlineData("pkvm-7.2", "pkvm.mem-share.composite-outside-fragment")]
-    public void Case37_MinimumFragment_618Is80WhateverTheVersion_72FollowsTheVersion(string profile, string rule)
+    [InlineData("pkvm-6.18", "pkvm.mem-share.fragment-too-short", "below the 80 bytes")]
+    [InlineData("pkvm-7.2", "pkvm.mem-share.composite-outside-fragment", "composite header at 64")]
+    public void Case37_MinimumFragment_618Is80WhateverTheVersion_72FollowsTheVersion(string profile, string rule, string reason)
     {
         // At v1.1 a 64-byte fragment is the header and one EMAD: 7.2 accepts that minimum and fails the next check.
         var h = ProxyHarness.Create(profile).Mapped(0x1_0001);
-        Err(h, h.Share(h.D((P, 1)), 64, 64), -2, rule, Share32, 64, 64);
+        var a = Err(h, h.Share(h.D((P, 1)), 64, 64), -2, rule, Share32, 64, 64);
+        Assert.Contains(reason, a.Reason);
     }
 
     [Theory]
