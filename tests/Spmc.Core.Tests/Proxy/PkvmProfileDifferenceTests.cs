@@ -304,6 +304,27 @@ public sealed class PkvmProfileDifferenceTests
         Assert.Equal([RetrieveReq64, RxRelease, Reclaim], h.Spmc.Ids);
     }
 
+    /// <summary>Before 8c6db30d only composite_off &gt; len is caught, inside a WARN_ON; 6.3 does not release the hyp RX.</summary>
+    [Theory]
+    [InlineData("pkvm-6.3", false)]
+    [InlineData("pkvm-6.10", true)]
+    [InlineData("pkvm-6.18", true)]
+    public void Case56_BeforeL72_CompositeOffsetPastLength_IsTheWarnOn_Aborted_NoReclaimSent(string profile, bool releasesRx)
+    {
+        var h = ProxyHarness.Create(profile).Mapped();
+        var d = h.D((P, 1));
+        h.Share(d);
+        d.CompositeOffset = (uint)d.Length + 8;
+        h.Spmc.On(RetrieveReq64, _ => { h.Memory.Write(HypRx, d.Bytes); return F(RetrieveResp, (ulong)d.Length, (ulong)d.Length); });
+        h.Spmc.Mark();
+        var a = Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.composite-beyond-length",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Assert.Contains($"composite offset {d.Length + 8} exceeds its total length {d.Length}", a.Reason);
+        Assert.Contains("WARN_ON", a.Note);
+        Assert.Equal(releasesRx ? [RetrieveReq64, RxRelease] : [RetrieveReq64], h.Spmc.Ids);
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
+    }
+
     [Theory]
     [InlineData("pkvm-6.10", true)]
     [InlineData("pkvm-6.18", false)]
