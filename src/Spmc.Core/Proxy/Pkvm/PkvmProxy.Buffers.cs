@@ -35,8 +35,8 @@ public sealed partial class PkvmProxy
             {
                 var reason = $"pKVM: FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers (w2 = {((FfaError)ret).Name()}): {map.Reason}";
                 // The error is the SPMC's: so is the rule, when the SPMC gave one.
-                return Err(map.Rejection is { } spmc ? spmc with { Code = (FfaError)ret, Reason = reason }
-                    : PkvmRules.RxTxMapSpmcRefused.RejectWith((FfaError)ret, reason));
+                var refusal = map.Rejection ?? PkvmRules.RxTxMapSpmcRefused.Reject();
+                return Err(refusal with { Code = (FfaError)ret, Reason = reason });
             }
             c.Notes.Add("pKVM takes a failed map whose w2 is 0 (ret = res.a2) for success and carries on.");
         }
