@@ -242,7 +242,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         public bool Is(uint functionId) => regs[0] == functionId;
     }
 
-    /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
+    /// <summary>pKVM's res struct on its way to ffa_set_retval, with the rejection when it is a refusal (notes gather on the HostCall).</summary>
     private sealed record Reply(SmcFrame Regs, Rejection? Rejection = null);
 
     /// <summary>A proxy-made FFA_ERROR refused by <paramref name="rule"/>; the reason gets the "pKVM: " prefix.</summary>
