@@ -65,6 +65,7 @@ public sealed class PkvmRestTests(SpmcFactory factory) : IClassFixture<SpmcFacto
         Assert.Equal(0xFFFFFFFFFFFFFFFEUL, gated.X(2)); // proxy-made: the code sign-extended to 64 bits
         Assert.Equal("INVALID_PARAMETERS", gated.Decoded("error"));
         Assert.Equal("pkvm.version.not-negotiated", gated.Decoded("rule"));
+        Assert.Equal("pKVM: FFA_ID_GET before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then", gated.Decoded("reason"));
         Assert.Empty(Hops(gated));
 
         var version = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0x84000063", "0x10002" } });
@@ -104,6 +105,8 @@ public sealed class PkvmRestTests(SpmcFactory factory) : IClassFixture<SpmcFacto
         Assert.Equal(0xFFFFFFFFFFFFFFFAUL, refused.X(2));
         Assert.Equal("DENIED", refused.Decoded("error"));
         Assert.Equal("pkvm.mem-share.range-not-owned", refused.Decoded("rule"));
+        Assert.Equal("pKVM: FFA_MEM_SHARE: constituent 0 (0x80200000, 1 page) cannot be shared with FF-A: 0x80200000..0x80200FFF is shared-owned (FF-A), " +
+                     "not owned by the host; the ranges shared before it were unshared, nothing was sent to the SPMC", refused.Decoded("reason"));
         Assert.Empty(Hops(refused));
         Assert.Single((await _client.GetFromJsonAsync<JsonElement>($"/api/v1/systems/{system}/state")).GetProperty("shares").EnumerateArray());
     }

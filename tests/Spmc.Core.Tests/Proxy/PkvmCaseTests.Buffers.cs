@@ -17,7 +17,8 @@ public sealed partial class PkvmCaseTests
     public void Case24_RxTxMap_TwoPages_IsInvalidParameters(string profile)
     {
         var h = ProxyHarness.Create(profile).Negotiated();
-        Err(h, h.Call(RxTxMap, T, R, 2), -2, "pkvm.rxtx-map.page-count", RxTxMap, T, R, 2);
+        var a = Err(h, h.Call(RxTxMap, T, R, 2), -2, "pkvm.rxtx-map.page-count", RxTxMap, T, R, 2);
+        Assert.Equal("pKVM: FFA_RXTX_MAP page count 2 is not PAGE_SIZE/4096 (1)", a.Reason);
         NoEl3(h);
     }
 

@@ -19,6 +19,7 @@ public sealed partial class PkvmCaseTests
         Assert.Equal([0UL, 0, 0], a.Frame.ToArray()[1..4]);
         Assert.Equal(input.ToArray()[4..], a.Frame.ToArray()[4..]);
         Assert.Equal("pkvm.guest.no-ffa", a.Rule);
+        Assert.Contains("guest", a.Reason);
         NoEl3(h);
     }
 

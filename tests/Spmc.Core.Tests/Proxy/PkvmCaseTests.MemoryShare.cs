@@ -55,7 +55,7 @@ public sealed partial class PkvmCaseTests
     {
         var h = ProxyHarness.Create(profile).Mapped();
         h.Memory.Write(T, h.D((P, 1)).Bytes);
-        Err(h, h.Call(Share32, 79, 79), -2, "pkvm.mem-share.fragment-too-short", Share32, 79, 79);
+        Assert.Contains("below the 80 bytes", Err(h, h.Call(Share32, 79, 79), -2, "pkvm.mem-share.fragment-too-short", Share32, 79, 79).Reason);
         // 80 bytes are the minimum at v1.2: such a fragment passes that check and fails the next (the composite is at 80).
         Err(h, h.Call(Share32, 80, 80), -2, "pkvm.mem-share.composite-outside-fragment", Share32, 80, 80);
 
@@ -72,7 +72,8 @@ public sealed partial class PkvmCaseTests
     {
         var h = ProxyHarness.Create(profile).Mapped();
         h.Memory.Write(T, h.D((P, 1)).Bytes);
-        Err(h, h.Call(Share32, 0x10_0000, 112), -3, "pkvm.mem-share.descriptor-too-long", Share32, 0x10_0000, 112);
+        var a = Err(h, h.Call(Share32, 0x10_0000, 112), -3, "pkvm.mem-share.descriptor-too-long", Share32, 0x10_0000, 112);
+        Assert.Contains("36864", a.Reason);
         NoEl3(h);
     }
 
@@ -126,7 +127,8 @@ public sealed partial class PkvmCaseTests
         var h = ProxyHarness.Create(profile).Mapped();
         var bytes = new byte[4096];
         h.D((P, 1)).With(d => d.EpMemOffset = 4090).Bytes.CopyTo(bytes, 0);
-        Err(h, h.WithTx(bytes, Share32, 4096, 4096), -2, "pkvm.mem-share.emad-outside-fragment", Share32, 4096, 4096);
+        var a = Err(h, h.WithTx(bytes, Share32, 4096, 4096), -2, "pkvm.mem-share.emad-outside-fragment", Share32, 4096, 4096);
+        Assert.Contains("EMAD at offset 4090", a.Reason);
         NoEl3(h);
     }
 
@@ -188,7 +190,8 @@ public sealed partial class PkvmCaseTests
         Assert.Equal(SpmcMock.Success, h.Share(h.D((Q, 1))).Frame[0]);
         h.Spmc.Mark();
         var d = h.D((P, 1), (Q, 1));
-        Err(h, h.Share(d), -6, "pkvm.mem-share.range-not-owned", Share32, (ulong)d.Length, (ulong)d.Length);
+        var a = Err(h, h.Share(d), -6, "pkvm.mem-share.range-not-owned", Share32, (ulong)d.Length, (ulong)d.Length);
+        Assert.Contains("constituent 1", a.Reason);
         NoEl3(h);
         Assert.Equal(Stage2State.Owned, h.StateOf(P));
         Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(Q));

@@ -1,3 +1,4 @@
+using Spmc.Abi.Smccc;
 using Spmc.Core.Proxy.Pkvm;
 using static Spmc.Core.Tests.Proxy.PkvmAssert;
 using static Spmc.Core.Tests.Proxy.ProxyHarness;
@@ -76,5 +77,73 @@ public sealed partial class PkvmCaseTests
         var d = h.D((P, 1));
         Verbatim(h, h.Share(d), el3, F(Share32, (ulong)d.Length, (ulong)d.Length));
         Assert.Equal(Stage2State.Owned, h.StateOf(P));
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void Features_FeatureIdWithReservedBitsOrInput_IsNotCheckedAtEl2_GoesToEl3Unchanged(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Negotiated();
+        // do_ffa_features reads w1 as a u32 and looks at nothing else: the MBZ bits of a feature ID are the SPMC's business.
+        foreach (var input in new[] { F(Features, 0x0000_0101), F(Features, 0x7FFF_FF01), F(Features, 0x1, 0x5) })
+        {
+            h.Spmc.Mark();
+            var a = h.Call(input);
+            Assert.Equal(input.ToArray(), Assert.Single(h.Spmc.Frames).ToArray());
+            Passed(a, SpmcMock.Echo());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void MemReclaim_FlagsAreW3AsAU32_ReservedBitsGoToEl3(string profile)
+    {
+        var (h, d) = SharedP(profile);
+        RetrieveAnswers(h, d.Bytes);
+        var el3 = SpmcMock.FfaError(-2);
+        h.Spmc.On(Reclaim, el3.ToArray());
+        var input = F(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0xFFFF_FFFF_8000_0006);
+        Verbatim(h, h.Call(input), el3, input);
+        Assert.Equal((uint)Reclaim, h.Spmc.Ids[^1]);
+        Assert.Equal([Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0x8000_0006], h.Spmc.Frames[^1].ToArray()[..4]);
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles.Gated), MemberType = typeof(Profiles))]
+    public void PartitionInfoGet_UuidAndFlagsAreW1ToW5_ReservedFlagBitsAreForwardedUnchecked(string profile)
+    {
+        var h = ProxyHarness.Create(profile).Mapped();
+        var el3 = F(SpmcMock.Success, 0, 1, 24);
+        h.Spmc.On(PartInfo, el3.ToArray());
+        var input = F(PartInfo, 0xAAAA_0000_1111_2222, 0x3333_4444, 0x5555_6666, 0x7777_8888, 0xFFFF_0000_FFFF_FFFE);
+        Verbatim(h, h.Call(input), el3, input);
+        Assert.Equal([PartInfo, 0x1111_2222, 0x3333_4444, 0x5555_6666, 0x7777_8888, 0xFFFF_FFFE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Assert.Single(h.Spmc.Frames).ToArray());
+    }
+
+    /// <summary>
+    /// A host frame never makes the model throw: every FF-A function ID (both widths) with x1..x17 all ones, the upper
+    /// or lower halves alone, or alternating bits, before and after the host mapped its buffers. The decoders the proxy
+    /// takes a call through refuse nothing pKVM accepts; a refusal names its rule and says why.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Profiles.All), MemberType = typeof(Profiles))]
+    public void AnyHostFrame_ToAnyFfaFunction_IsAnsweredWithoutAnException(string profile)
+    {
+        ulong[] patterns = [ulong.MaxValue, 0xFFFF_FFFF_0000_0000, 0x0000_0000_FFFF_FFFF, 0xAAAA_AAAA_AAAA_AAAA, 0x5555_5555_5555_5555];
+        foreach (var h in new[] { ProxyHarness.Create(profile).Negotiated(), ProxyHarness.Create(profile).Mapped() })
+            foreach (var fid in Enumerable.Range(0x60, 0xA0).SelectMany(n => new[] { 0x8400_0000u | (uint)n, 0xC400_0000u | (uint)n }))
+                foreach (var pattern in patterns)
+                {
+                    var frame = SmcFrame.From(fid);
+                    for (var i = 1; i < Registers.Count; i++) frame[i] = pattern;
+                    var a = h.Call(frame);
+                    if (a.Rejection is { } r)
+                    {
+                        Assert.False(string.IsNullOrWhiteSpace(r.Rule), $"0x{fid:X8}: {r}");
+                        Assert.False(string.IsNullOrWhiteSpace(r.Reason), $"0x{fid:X8}: {r}");
+                    }
+                }
     }
 }

@@ -118,6 +118,7 @@ public sealed partial class PkvmCaseTests
         Assert.Equal(AllOnes, a.Frame[0]);
         Assert.Equal(FfaErrorCode.NotSupported, (int?)a.Error);
         Assert.Equal("pkvm.version.post-init.not-host-id", a.Rule);
+        Assert.Contains("HOST_FFA_ID", a.Reason);
         Assert.False(h.Proxy.Negotiated);
 
         h.Spmc.On(IdGet, SpmcMock.Success, 0, 0);

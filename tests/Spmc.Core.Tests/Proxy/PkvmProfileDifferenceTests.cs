@@ -200,6 +200,7 @@ public sealed class PkvmProfileDifferenceTests
         var a = h.Call(Version, 0x1_0002);
         Assert.Equal(negotiates, h.Proxy.Negotiated);
         Assert.Equal(negotiates ? null : "pkvm.version.post-init.min-buffer-size-unknown", a.Rule);
+        if (!negotiates) Assert.Contains("whole w2", a.Reason);
     }
 
     [Fact]
@@ -252,13 +253,14 @@ public sealed class PkvmProfileDifferenceTests
     }
 
     [Theory]
-    [InlineData("pkvm-6.18", "pkvm.mem-share.fragment-too-short")]
-    [InlineData("pkvm-7.2", "pkvm.mem-share.composite-outside-fragment")]
-    public void Case37_MinimumFragment_618Is80WhateverTheVersion_72FollowsTheVersion(string profile, string rule)
+    [InlineData("pkvm-6.18", "pkvm.mem-share.fragment-too-short", "below the 80 bytes")]
+    [InlineData("pkvm-7.2", "pkvm.mem-share.composite-outside-fragment", "composite header at 64")]
+    public void Case37_MinimumFragment_618Is80WhateverTheVersion_72FollowsTheVersion(string profile, string rule, string reason)
     {
         // At v1.1 a 64-byte fragment is the header and one EMAD: 7.2 accepts that minimum and fails the next check.
         var h = ProxyHarness.Create(profile).Mapped(0x1_0001);
-        Err(h, h.Share(h.D((P, 1)), 64, 64), -2, rule, Share32, 64, 64);
+        var a = Err(h, h.Share(h.D((P, 1)), 64, 64), -2, rule, Share32, 64, 64);
+        Assert.Contains(reason, a.Reason);
     }
 
     [Theory]
@@ -300,6 +302,27 @@ public sealed class PkvmProfileDifferenceTests
         h.Spmc.Mark();
         h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
         Assert.Equal([RetrieveReq64, RxRelease, Reclaim], h.Spmc.Ids);
+    }
+
+    /// <summary>Before 8c6db30d only composite_off &gt; len is caught, inside a WARN_ON; 6.3 does not release the hyp RX.</summary>
+    [Theory]
+    [InlineData("pkvm-6.3", false)]
+    [InlineData("pkvm-6.10", true)]
+    [InlineData("pkvm-6.18", true)]
+    public void Case56_BeforeL72_CompositeOffsetPastLength_IsTheWarnOn_Aborted_NoReclaimSent(string profile, bool releasesRx)
+    {
+        var h = ProxyHarness.Create(profile).Mapped();
+        var d = h.D((P, 1));
+        h.Share(d);
+        d.CompositeOffset = (uint)d.Length + 8;
+        h.Spmc.On(RetrieveReq64, _ => { h.Memory.Write(HypRx, d.Bytes); return F(RetrieveResp, (ulong)d.Length, (ulong)d.Length); });
+        h.Spmc.Mark();
+        var a = Err(h, h.Call(Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0), -8, "pkvm.mem-reclaim.composite-beyond-length",
+            Reclaim, SpmcMock.HandleLo, SpmcMock.HandleHi, 0);
+        Assert.Contains($"composite offset {d.Length + 8} exceeds its total length {d.Length}", a.Reason);
+        Assert.Contains("WARN_ON", a.Note);
+        Assert.Equal(releasesRx ? [RetrieveReq64, RxRelease] : [RetrieveReq64], h.Spmc.Ids);
+        Assert.Equal(Stage2State.SharedWithFfa, h.StateOf(P));
     }
 
     [Theory]

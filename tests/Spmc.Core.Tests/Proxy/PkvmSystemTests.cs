@@ -68,6 +68,7 @@ public sealed class PkvmSystemTests
         Assert.Equal(0xFFFF_FFFF_FFFF_FFFEUL, o.Frame[2]);
         Assert.Equal("INVALID_PARAMETERS", o.Decoded.Error);
         Assert.Equal("pkvm.version.not-negotiated", o.Decoded.Rule);
+        Assert.StartsWith("pKVM: FFA_ID_GET before the host negotiated a version", o.Decoded.Reason);
         Assert.Empty(o.Decoded.Hops!);
     }
 
@@ -104,6 +105,7 @@ public sealed class PkvmSystemTests
         var a = proxy.Forward(new FfaRequest(Host, 0, F(0x8400_0063, 0x1_0002)), port);
         Assert.Equal(ulong.MaxValue, a.Frame[0]);
         Assert.Equal("pkvm.version.post-init.min-buffer-size-unknown", a.Rule);
+        Assert.Contains("w2 = 0x10000", a.Reason);
         Assert.False(proxy.Negotiated);
     }
 
@@ -115,6 +117,7 @@ public sealed class PkvmSystemTests
         var refused = sys.Call(Host, F(0x8400_0063, 0x1_0002));
         Assert.Equal(0xFFFF_FFFFUL, refused.Frame[0]);
         Assert.Equal("version.locked", refused.Decoded.Rule);
+        Assert.Contains("locked at 1.0", refused.Decoded.Reason);
         Assert.Equal(0x1_0002UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]);
     }
 
@@ -177,6 +180,7 @@ public sealed class PkvmSystemTests
         Assert.Equal("DENIED", again.Decoded.Error);
         Assert.NotNull(again.Decoded.Rule);
         Assert.DoesNotMatch("^pkvm\\.", again.Decoded.Rule); // the SPMC's own rule, not one of the proxy's
+        Assert.DoesNotContain("pKVM", again.Decoded.Reason);
     }
 
     [Fact]
@@ -199,6 +203,7 @@ public sealed class PkvmSystemTests
         var o = sys.Call(Host, F(0x8400_0073, (ulong)d.Length, (ulong)d.Length), writes: [new MemoryWrite(HostTx, d)]);
         Assert.Equal(0xFFFF_FFFF_FFFF_FFFAUL, o.Frame[2]);
         Assert.Equal("pkvm.mem-share.range-not-owned", o.Decoded.Rule);
+        Assert.Contains("hyp (proxy RX)", o.Decoded.Reason);
         Assert.Empty(o.Decoded.Hops!);
     }
 

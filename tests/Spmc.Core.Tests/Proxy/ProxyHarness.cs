@@ -230,6 +230,7 @@ public static class PkvmAssert
         Upper(h, a, input);
         Assert.Equal(code, (int?)a.Error);
         Assert.StartsWith("pkvm.", a.Rule);
+        Assert.StartsWith("pKVM: ", a.Reason);
         if (rule is not null) Assert.Equal(rule, a.Rule);
         return a;
     }

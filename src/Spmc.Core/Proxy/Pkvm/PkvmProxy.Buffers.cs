@@ -35,8 +35,8 @@ public sealed partial class PkvmProxy
             {
                 var reason = $"pKVM: FFA_RXTX_MAP: the SPMC refused the hypervisor's own buffers (w2 = {((FfaError)ret).Name()}): {map.Reason}";
                 // The error is the SPMC's: so is the rule, when the SPMC gave one.
-                return Err(map.Rejection is { } spmc ? spmc with { Code = (FfaError)ret, Reason = reason }
-                    : PkvmRules.RxTxMapSpmcRefused.RejectWith((FfaError)ret, reason));
+                var refusal = map.Rejection ?? PkvmRules.RxTxMapSpmcRefused.Reject();
+                return Err(refusal with { Code = (FfaError)ret, Reason = reason });
             }
             c.Notes.Add("pKVM takes a failed map whose w2 is 0 (ret = res.a2) for success and carries on.");
         }
@@ -86,10 +86,9 @@ public sealed partial class PkvmProxy
     {
         if (_hostRx is not { } hostRx)
             return Err(PkvmRules.PartitionInfoNoRx, "FFA_PARTITION_INFO_GET: the host has no RX buffer registered (pKVM answers BUSY)");
-        // w1..w4 = UUID, w5 = flags, forwarded as pKVM reads them (no typed FFA_PARTITION_INFO_GET record exists yet).
-        var flags = c.U32(5);
-        var answer = Smc(c.Spmc, c.Request.Vcpu,
-            Regs.Frame(Fid.PartitionInfoGet, c.U32(1), c.U32(2), c.U32(3), c.U32(4), flags));
+        // pKVM reads w1..w4 (UUID) and w5 (flags) as u32 and forwards them; PartitionInfoGet.Decode would refuse flags bits[31:1].
+        var request = new PartitionInfoGet(FfaUuid.FromRegisters32(c.U32(1), c.U32(2), c.U32(3), c.U32(4)), c.U32(5));
+        var answer = Smc(c, request);
         if (!new Res(answer.Frame).Is(Fid.Success)) return Verbatim(answer);
         var success = Success.Decode(answer.Frame).Value!; // FFA_SUCCESS_32: pKVM's count and size are u32 (w2, w3)
         var count = (uint)success.Arg(2);
@@ -98,7 +97,7 @@ public sealed partial class PkvmProxy
         uint size;
         if (_hypVersion > 0x1_0000)
         {
-            if ((flags & 1) != 0) return Verbatim(answer); // count only: nothing in RX to copy
+            if (request.CountOnly) return Verbatim(answer); // nothing in RX to copy
             size = (uint)success.Arg(3);                  // the entry size as the SPMC reports it
         }
         else

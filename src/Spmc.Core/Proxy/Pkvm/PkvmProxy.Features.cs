@@ -1,4 +1,3 @@
-using Spmc.Abi.Calls;
 using Spmc.Core.Calls;
 
 namespace Spmc.Core.Proxy.Pkvm;
@@ -13,7 +12,9 @@ public sealed partial class PkvmProxy
     /// </summary>
     private FfaAnswer DoFfaFeatures(HostCall c)
     {
-        var id = Decode<Features>(c).Query;
+        // pKVM reads w1 as a u32 and checks nothing else; Features.Decode would refuse a feature ID with bits[30:8] set
+        // or with input properties, which pKVM forwards for the SPMC to refuse.
+        var id = c.U32(1);
         if (_p.DenyList.Contains(id))
             return Finish(c, Err(PkvmRules.FeaturesDenied, $"FFA_FEATURES: {Fid.Name(id)} is on pKVM's deny list (ffa_call_supported)"));
         if (id is Fid.MemShare32 or Fid.MemShare64 or Fid.MemLend32 or Fid.MemLend64)

@@ -148,12 +148,10 @@ public sealed partial class PkvmProxy
         return _p.EmadOffset == EmadOffsetRule.EpMemOffset ? ReadU32(descriptor + 32) : 48;
     }
 
-    /// <summary>KVM_FFA_MAX_NR_CONSTITUENTS: the most ranges pKVM allocates for (only a capacity hint here).</summary>
-    private const int MaxConstituents = 4096;
-
+    /// <summary>The <paramref name="count"/> constituents at <paramref name="at"/>: at most a PAGE_SIZE fragment's 256.</summary>
     private List<Range> ReadRanges(ulong at, uint count)
     {
-        var ranges = new List<Range>((int)Math.Min(count, MaxConstituents));
+        var ranges = new List<Range>((int)count);
         for (var i = 0u; i < count; i++) ranges.Add(new Range(ReadU64(at + 16 * i), ReadU32(at + 16 * i + 8)));
         return ranges;
     }

@@ -16,7 +16,8 @@ public sealed partial class PkvmProxy
     /// </summary>
     private Reply DoFfaMemReclaim(HostCall c)
     {
-        var host = Decode<MemReclaim>(c);
+        // pKVM reads w1..w3 as u32 and forwards the flags unchecked; MemReclaim.Decode would refuse flags bits[31:1].
+        var host = new MemReclaim(MemoryHandle.FromRegisters(c.U32(1), c.U32(2)), c.U32(3));
         var handle = host.Handle;
 
         var size = _p.RetrieveRequestSize;

@@ -20,7 +20,7 @@ public sealed partial class PkvmProxy
     private string? HypFfaInit(ISecureWorld spmc)
     {
         // SMCCC_VERSION is not an FF-A call: its frame is x0 alone, its answer the version in (the low half of) a0.
-        var smccc = (uint)new Res(spmc.Handle(new FfaRequest(HostId, 0, SmcFrame.From(Fid.SmcccVersion))).Frame).A0;
+        var smccc = (uint)new Res(spmc.Handle(new FfaRequest(HostId, 0, SmcFrame.From(SmcccFunctionId.SmcccVersion))).Frame).A0;
         if ((int)smccc < 0 || smccc < _p.MinSmcccVersion)
         {
             _bootNotes.Add($"boot: SMCCC version 0x{smccc:X} is below {FormatVersion(_p.MinSmcccVersion)}: hyp_ffa_init returned 0 without initialising FF-A (hyp version 0)");

@@ -8,17 +8,26 @@ using Spmc.Core.Memory;
 
 namespace Spmc.Core.Proxy.Pkvm;
 
-/// <summary>Function IDs the proxy dispatches on or issues (FFA_SMC_32(n) = 0x84000000|n, FFA_SMC_64(n) = 0xC4000000|n).</summary>
+/// <summary>
+/// Function IDs the proxy dispatches on or issues, as constants for its switches: FFA_SMC_32(n) = 0x84000000|n and
+/// FFA_SMC_64(n) = 0xC4000000|n of the <see cref="FfaFunction"/> numbers (what FfaFunctions.Id32/Id64 compute).
+/// </summary>
 internal static class Fid
 {
-    public const uint Error = 0x8400_0060, Success = 0x8400_0061, Version = 0x8400_0063, Features = 0x8400_0064,
-        RxRelease = 0x8400_0065, RxTxMap64 = 0xC400_0066, RxTxUnmap = 0x8400_0067, PartitionInfoGet = 0x8400_0068,
-        IdGet = 0x8400_0069, MemLend32 = 0x8400_0072, MemLend64 = 0xC400_0072, MemShare32 = 0x8400_0073, MemShare64 = 0xC400_0073,
-        MemRetrieveReq64 = 0xC400_0074, MemRetrieveResp = 0x8400_0075, MemReclaim = 0x8400_0077, MemFragRx = 0x8400_007A,
-        MemFragTx = 0x8400_007B, NotificationBitmapCreate = 0x8400_007D, NotificationBitmapDestroy = 0x8400_007E,
-        NotificationBind = 0x8400_007F, NotificationUnbind = 0x8400_0080, NotificationSet = 0x8400_0081, NotificationGet = 0x8400_0082;
+    private const uint Smc32 = 0x8400_0000, Smc64 = 0xC400_0000;
 
-    public const uint SmcccVersion = 0x8000_0000;
+    public const uint Error = Smc32 | (ushort)FfaFunction.Error, Success = Smc32 | (ushort)FfaFunction.Success,
+        Version = Smc32 | (ushort)FfaFunction.Version, Features = Smc32 | (ushort)FfaFunction.Features,
+        RxTxMap64 = Smc64 | (ushort)FfaFunction.RxTxMap, RxTxUnmap = Smc32 | (ushort)FfaFunction.RxTxUnmap,
+        PartitionInfoGet = Smc32 | (ushort)FfaFunction.PartitionInfoGet,
+        MemLend32 = Smc32 | (ushort)FfaFunction.MemLend, MemLend64 = Smc64 | (ushort)FfaFunction.MemLend,
+        MemShare32 = Smc32 | (ushort)FfaFunction.MemShare, MemShare64 = Smc64 | (ushort)FfaFunction.MemShare,
+        MemRetrieveResp = Smc32 | (ushort)FfaFunction.MemRetrieveResp, MemReclaim = Smc32 | (ushort)FfaFunction.MemReclaim,
+        MemFragRx = Smc32 | (ushort)FfaFunction.MemFragRx, MemFragTx = Smc32 | (ushort)FfaFunction.MemFragTx,
+        NotificationBitmapCreate = Smc32 | (ushort)FfaFunction.NotificationBitmapCreate,
+        NotificationBitmapDestroy = Smc32 | (ushort)FfaFunction.NotificationBitmapDestroy,
+        NotificationBind = Smc32 | (ushort)FfaFunction.NotificationBind, NotificationUnbind = Smc32 | (ushort)FfaFunction.NotificationUnbind,
+        NotificationSet = Smc32 | (ushort)FfaFunction.NotificationSet, NotificationGet = Smc32 | (ushort)FfaFunction.NotificationGet;
 
     public static string Name(uint id) => FfaFunctions.NameOf(id) ?? $"0x{id:X8}";
 }
@@ -41,8 +50,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>PAGE_SIZE of the modelled kernel: a 4 KiB kernel, so one FF-A page; KVM_FFA_MBOX_NR_PAGES is 1.</summary>
     public const int PageSize = FfaPage.Size;
 
-    private const ulong SmcccNotSupported = ulong.MaxValue;
-    private const uint CallHints = 1u << 16;
+    private const ulong SmcccNotSupported = SmcccFunctionId.NotSupported;
 
     private readonly PkvmProfile _p;
     private readonly PhysicalMemory _memory;
@@ -99,7 +107,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
         // hyp-main.c: bit 16 (SMCCC 1.3 SVE hint) cleared from the ID the handlers see; the host's x0 is forwarded as it was.
         var funcId = request.Args.FunctionId;
-        if (_p.ClearsCallHints) funcId &= ~CallHints;
+        if (_p.ClearsCallHints) funcId &= ~SmcccFunctionId.SveHintMask;
         if (!IsFfaCall(funcId)) return spmc.Handle(request);
 
         var c = new HostCall(request, spmc, funcId);
@@ -144,7 +152,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// </summary>
     private static FfaAnswer Guest(FfaRequest request)
     {
-        if (request.Args.FunctionId == Fid.SmcccVersion) return new FfaAnswer(SmcccRetval(request.Args, 0x1_0001));
+        if (request.Args.FunctionId == SmcccFunctionId.SmcccVersion) return new FfaAnswer(SmcccRetval(request.Args, 0x1_0001));
         return new FfaAnswer(SmcccRetval(request.Args, SmcccNotSupported), PkvmRules.GuestNoFfa.Reject(
             $"pKVM: guest {EndpointId.Format(request.Caller)}: upstream pKVM does not proxy FF-A (or any SMC) for guests; KVM answers SMCCC NOT_SUPPORTED"));
     }
@@ -196,7 +204,8 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         /// DECLARE_REG(u32, name, ctxt, n) of an ffa.c handler: the host's xn truncated to 32 bits, whatever the width
         /// of the call. Register-level on purpose, only where pKVM reads a register otherwise than the FF-A decoder of
         /// the call would: w1/w2 of an SMC64 FFA_MEM_SHARE, all of w1 of FFA_RXTX_UNMAP, all of w4 of FFA_MEM_FRAG_TX, w3
-        /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, the UUID and flags of FFA_PARTITION_INFO_GET (no typed record yet).
+        /// of FFA_RXTX_MAP_64 without the x3[63:32] MBZ check, w1 of FFA_FEATURES and the flags (w3) of FFA_MEM_RECLAIM without
+        /// their MBZ checks, the flags (w5) of FFA_PARTITION_INFO_GET without theirs.
         /// </summary>
         public uint U32(int n) => (uint)Request.Args[n];
 
@@ -206,7 +215,9 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
     /// <summary>
     /// The host's call decoded by <typeparamref name="T"/>, for the ABIs whose decoders check nothing that pKVM does not
-    /// (they refuse nothing). Should such a decoder ever refuse, the model would no longer be the kernel: fail loudly.
+    /// (they refuse nothing: FFA_VERSION and the notification calls). A decoder with an MBZ check pKVM lacks must not come
+    /// here (read the registers with <see cref="HostCall.U32"/>): should one ever refuse, the model would no longer be the
+    /// kernel, so fail loudly. PkvmCaseTests.RegisterReads sends every such call with all bits set to keep this unreachable.
     /// </summary>
     private static T Decode<T>(HostCall c) where T : IFfaCall<T>
     {
@@ -231,7 +242,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         public bool Is(uint functionId) => regs[0] == functionId;
     }
 
-    /// <summary>pKVM's res struct on its way to ffa_set_retval, with the error, reason and note of the answer.</summary>
+    /// <summary>pKVM's res struct on its way to ffa_set_retval, with the rejection when it is a refusal (notes gather on the HostCall).</summary>
     private sealed record Reply(SmcFrame Regs, Rejection? Rejection = null);
 
     /// <summary>A proxy-made FFA_ERROR refused by <paramref name="rule"/>; the reason gets the "pKVM: " prefix.</summary>

@@ -266,10 +266,4 @@ public static class PkvmRules
     public static readonly Rule GetFlags = new("pkvm.notification-get.flags", FfaError.InvalidParameters,
         "FFA_NOTIFICATION_GET: bits[31:4] of the flags (w2) must be zero",
         $"{Notif} 88180874");
-
-    /// <summary>
-    /// A refusal by <paramref name="rule"/> whose error is not the rule's own but one pKVM passes on (the SPMC's w2 when
-    /// it refuses the hypervisor's RX/TX pair).
-    /// </summary>
-    public static Rejection RejectWith(this Rule rule, FfaError code, string reason) => new(code, rule.Id, reason);
 }
