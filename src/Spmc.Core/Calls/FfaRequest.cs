@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -40,13 +41,13 @@ public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = n
     public string? Reason => Rejection?.Reason;
     public string? Rule => Rejection?.Rule;
 
-    public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0, ulong w4 = 0, ulong w5 = 0, ulong w6 = 0, ulong w7 = 0) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3, w4, w5, w6, w7));
-
+    /// <summary>FFA_SUCCESS_32 with results in w2/w3 (an answer with more results encodes its own record).</summary>
+    public static FfaAnswer Success32(ulong w2 = 0, ulong w3 = 0) =>
+        new(Regs.Frame(FfaFunctions.Id32(FfaFunction.Success), 0, w2, w3));
 
     /// <summary>FFA_ERROR with w2 = the rejection's code (FFA_ERROR_32: the 64-bit form only exists from v1.3).</summary>
     public static FfaAnswer Fail(Rejection rejection) =>
-        new(SmcFrame.From(FfaFunctions.Id32(FfaFunction.Error), 0, rejection.Code.Encoded()), rejection);
+        new(Regs.Frame(FfaFunctions.Id32(FfaFunction.Error), 0, rejection.Code.Encoded()), rejection);
 
     public bool IsError => Rejection is not null;
 }

@@ -58,20 +58,23 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
     public static Decoded Decode(FfaRequest request, FfaAnswer answer, IReadOnlyList<Hop>? hops = null)
     {
         var fid = request.FunctionId;
-        var width = fid.Is64Bit ? "SMC64" : "SMC32";
-        var notes = answer.Note is null ? null : new[] { answer.Note };
+        var x0 = answer.Frame.X0;
+        string function, result;
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new Decoded("SMCCC_VERSION", width, $"0x{answer.Frame.X0:X}", answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
-        if (!fid.IsFfa)
-            return new Decoded($"SMCCC 0x{request.Args.FunctionId:X8}", width, answer.Frame.X0 == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{answer.Frame.X0:X}",
-                answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
-        var function = request.Info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
-        string result;
-        if (request.Info?.Function == FfaFunction.Version && !fid.Is64Bit && FfaFunctions.NameOf((uint)answer.Frame.X0) is null)
-            result = (uint)answer.Frame.X0 == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)answer.Frame.X0)}";
+            (function, result) = ("SMCCC_VERSION", $"0x{x0:X}");
+        else if (!fid.IsFfa)
+            (function, result) = ($"SMCCC 0x{request.Args.FunctionId:X8}", x0 == SmcccFunctionId.NotSupported ? "NOT_SUPPORTED" : $"0x{x0:X}");
         else
-            result = FfaFunctions.NameOf((uint)answer.Frame.X0) ?? $"0x{answer.Frame.X0:X}";
-        return new Decoded(function, width, result, answer.Error?.Name(), answer.Reason, answer.Rule, hops, notes);
+        {
+            var info = request.Info;
+            function = info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
+            // An SMC32 FFA_VERSION answers a bare version (or NOT_SUPPORTED, -1) in w0, not a function ID.
+            result = FfaFunctions.NameOf((uint)x0) ?? (info?.Function == FfaFunction.Version && !fid.Is64Bit
+                ? (uint)x0 == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)x0)}"
+                : $"0x{x0:X}");
+        }
+        return new Decoded(function, fid.Is64Bit ? "SMC64" : "SMC32", result, answer.Error?.Name(), answer.Reason, answer.Rule, hops,
+            answer.Note is null ? null : new[] { answer.Note });
     }
 }
 

@@ -17,7 +17,6 @@ internal enum Callers
 /// <summary>What a handler sees: the request, the calling endpoint, and helpers that name the ABI in reasons.</summary>
 internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
 {
-
     /// <summary>Refuses the call by <paramref name="rule"/>; the reason is prefixed with the function's name.</summary>
     public FfaAnswer Reject(Rule rule, string reason) => FfaAnswer.Fail(rule.Reject($"{Request.Name}: {reason}"));
 
@@ -29,8 +28,8 @@ internal readonly record struct Call(FfaRequest Request, Endpoint Caller)
 }
 
 /// <summary>One ABI: who may call it, what it does, and what FFA_FEATURES answers for it (w2, or a whole answer).</summary>
-internal sealed record Handler(FfaFunction Function, bool Is64, Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties,
-    Func<Call, uint, FfaAnswer>? Feature, bool ServesOlderCallers);
+internal sealed record Handler(Callers Who, Func<Call, FfaAnswer> Run, Func<Call, uint>? Properties, Func<Call, uint, FfaAnswer>? Feature,
+    bool ServesOlderCallers);
 
 /// <summary>
 /// The ABIs this SPMC implements, one handler per function and width, registered by the ABI families. Dispatch and
@@ -45,8 +44,9 @@ internal sealed class HandlerTable(FfaVersion spmcVersion)
     public void Register(FfaFunction function, Callers who, Func<Call, FfaAnswer> run, bool smc32 = true, bool smc64 = false,
         Func<Call, uint>? properties = null, Func<Call, uint, FfaAnswer>? feature = null, bool servesOlderCallers = false)
     {
-        if (smc32) _handlers[(function, false)] = new Handler(function, false, who, run, properties, feature, servesOlderCallers);
-        if (smc64) _handlers[(function, true)] = new Handler(function, true, who, run, properties, feature, servesOlderCallers);
+        var handler = new Handler(who, run, properties, feature, servesOlderCallers);
+        if (smc32) _handlers[(function, false)] = handler;
+        if (smc64) _handlers[(function, true)] = handler;
     }
 
     /// <summary>

@@ -6,7 +6,6 @@ using Spmc.Core.Proxy;
 using Spmc.Core.Spm.Handlers;
 using Spmc.Core.Spm.Notifications;
 using Spmc.Core.Spm.Runtime;
-using Spmc.Core.Spm.Shares;
 
 namespace Spmc.Core.Spm;
 
@@ -50,8 +49,7 @@ public sealed class PartitionManager : ISecureWorld
         new MailboxHandlers(_spmc).Register(_table);
         new DiscoveryHandlers(_spmc).Register(_table);
         new ConsoleHandlers(_spmc).Register(_table);
-        var send = new MemorySendHandlers(_spmc);
-        send.Register(_table);
+        new MemorySendHandlers(_spmc).Register(_table);
         new MemoryRetrieveHandlers(_spmc).Register(_table);
         new MemoryReclaimHandlers(_spmc).Register(_table);
         _notifications.Register(_table);
@@ -63,12 +61,7 @@ public sealed class PartitionManager : ISecureWorld
     /// <summary>The SPMC's state (for views and tests; change it only through calls).</summary>
     public SpmcState State => _spmc.State;
 
-    public ushort SpmcId => _spmc.Config.SpmcId;
-    public FfaVersion Version => _spmc.Config.Version;
-    public IReadOnlyCollection<Endpoint> Endpoints => _spmc.State.Endpoints.Values;
     public Endpoint? FindEndpoint(ushort id) => _spmc.FindEndpoint(id);
-    public IReadOnlyCollection<ShareState> Shares => _spmc.State.Shares.Values;
-    public ConsoleOutput Console => _spmc.State.Console;
 
     /// <summary>Who may access pages of a memory transaction (the memory map asks this for pages in a share).</summary>
     public IShareAccess ShareAccess => _spmc.ShareAccess;

@@ -106,7 +106,6 @@ public sealed partial class SimulatedSystem
         return channel;
     }
 
-
     /// <summary>The system is being deleted: attached clients are detached, waiting callers answered, watchers ended.</summary>
     public void Shutdown()
     {

@@ -191,21 +191,21 @@ public sealed partial class SimulatedSystem
 
     private Endpoint RequireEndpoint(ushort id, string field) =>
         _spmc.FindEndpoint(id) ?? throw new InvalidRequestException(
-            $"{field}: {EndpointId.Format(id)} is not an endpoint of system '{Id}' (endpoints: {string.Join(", ", _spmc.Endpoints.Select(e => EndpointId.Format(e.Id)))})");
+            $"{field}: {EndpointId.Format(id)} is not an endpoint of system '{Id}' (endpoints: {string.Join(", ", _spmc.State.Endpoints.Values.Select(e => EndpointId.Format(e.Id)))})");
 
     public SystemState GetState()
     {
         lock (_gate)
         {
             return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
-                _spmc.Endpoints.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
+                _spmc.State.Endpoints.Values.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
                     e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null)).ToList(),
                 Config.Partitions.Select(p => View(p, _spmc.FindEndpoint(p.Id)!.Runtime!)).ToList(),
                 _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use, e.Value.Share)).ToList(),
                 _memory.ResidentPages,
-                _spmc.Console.Lines.ToList(),
-                _spmc.Console.Pending,
-                _spmc.Shares.Select(s => new ShareView(s.Handle, s.Operation, s.Sender, s.Attributes, s.Flags.Value, s.Tag,
+                _spmc.State.Console.Lines.ToList(),
+                _spmc.State.Console.Pending,
+                _spmc.State.Shares.Values.Select(s => new ShareView(s.Handle, s.Operation, s.Sender, s.Attributes, s.Flags.Value, s.Tag,
                     s.Receivers.Select(r => new ShareReceiverView(r.Id, r.Sent, r.State, r.GrantedData, r.GrantedInstruction, r.Retrievals,
                         r.Response?.Delivered, r.Response?.Bytes.Length)).ToList(),
                     s.Constituents.ToList(), s.SendingComplete, s.Received, s.Pending?.Length ?? s.Received, s.Fragments,

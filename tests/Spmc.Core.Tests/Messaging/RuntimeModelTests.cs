@@ -50,6 +50,9 @@ public sealed class RuntimeModelTests
     {
         var sys = TestSystem.Default();
         sys.Fails(Host, Ffa.Frame(Interrupt), Err.NotSupported, "dispatch.return-value");
+        // Whatever its registers and whoever sends it.
+        var o = sys.Fails(Echo, Ffa.Frame(Interrupt, (ulong)Echo << 16, 5, 6, 7), Err.NotSupported, "dispatch.return-value");
+        Assert.Equal("FFA_INTERRUPT: a return value (the partition was preempted), not a call", o.Decoded.Reason);
     }
 
     [Fact]

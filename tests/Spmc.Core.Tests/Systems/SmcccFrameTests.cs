@@ -3,6 +3,7 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
+using Spmc.Core.Proxy;
 using Spmc.Core.Spm;
 using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Support.Manifests;
@@ -43,6 +44,44 @@ public class SmcccFrameTests
         Assert.Equal("SMCCC_VERSION", o.Decoded.Function);
         Assert.Equal("SMC32", o.Decoded.Width);
         Assert.Null(o.Decoded.Error);
+    }
+
+    /// <summary>The decoded view names the function called and x0 of the answer, whatever the function ID space.</summary>
+    [Theory]
+    [InlineData(0x8000_0000ul, 0x1_0002ul, "SMCCC_VERSION", "0x10002")]
+    [InlineData(0xC200_0001ul, ulong.MaxValue, "SMCCC 0xC2000001", "NOT_SUPPORTED")]
+    [InlineData(0xC200_0001ul, 5ul, "SMCCC 0xC2000001", "0x5")]
+    [InlineData(0x8400_0063ul, 0x1_0002ul, "FFA_VERSION", "version 1.2")]      // SMC32 FFA_VERSION: a bare version in w0
+    [InlineData(0x8400_0063ul, 0xFFFF_FFFFul, "FFA_VERSION", "NOT_SUPPORTED")] // ... or NOT_SUPPORTED (-1)
+    [InlineData(0x8400_0063ul, 0x8400_0060ul, "FFA_VERSION", "FFA_ERROR_32")]  // a function ID is still named
+    [InlineData(0xC400_0063ul, 0x1_0002ul, "FFA_VERSION", "0x10002")]          // no bare version for SMC64
+    [InlineData(0x8400_0069ul, 0x8400_0061ul, "FFA_ID_GET", "FFA_SUCCESS_32")]
+    [InlineData(0x8400_0069ul, 0x1234ul, "FFA_ID_GET", "0x1234")]
+    [InlineData(0x8400_00F0ul, 0x8400_0060ul, "FF-A 0x840000F0", "FFA_ERROR_32")]
+    public void Decode_NamesTheFunctionAndTheResult(ulong fid, ulong x0, string function, string result)
+    {
+        var decoded = SpmcPort.Decode(new FfaRequest(Host, 0, SmcFrame.From(fid)), new FfaAnswer(SmcFrame.From(x0)));
+        Assert.Equal(function, decoded.Function);
+        Assert.Equal(result, decoded.Result);
+        Assert.Equal((fid & 0x4000_0000) != 0 ? "SMC64" : "SMC32", decoded.Width);
+        Assert.Null(decoded.Error);
+        Assert.Null(decoded.Reason);
+        Assert.Null(decoded.Rule);
+        Assert.Null(decoded.Notes);
+        Assert.Null(decoded.Hops);
+    }
+
+    [Fact]
+    public void Decode_CarriesTheRejectionTheNoteAndTheHops()
+    {
+        var request = new FfaRequest(Host, 0, SmcFrame.From(0x8400_0066));
+        var answer = FfaAnswer.Fail(DispatchRules.NotImplemented.Reject("FFA_RXTX_MAP: why")) with { Note = "a note" };
+        List<Hop> hops = [new Hop(Host, request.Args, answer.Frame, SpmcPort.Decode(request, answer))];
+        var decoded = SpmcPort.Decode(request, answer, hops);
+        Assert.Equal(("FFA_RXTX_MAP", "SMC32", "FFA_ERROR_32"), (decoded.Function, decoded.Width, decoded.Result));
+        Assert.Equal(("NOT_SUPPORTED", "FFA_RXTX_MAP: why", "dispatch.not-implemented"), (decoded.Error, decoded.Reason, decoded.Rule));
+        Assert.Equal(["a note"], decoded.Notes!);
+        Assert.Same(hops, decoded.Hops);
     }
 
     [Fact]

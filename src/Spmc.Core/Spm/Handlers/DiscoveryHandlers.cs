@@ -11,9 +11,6 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
 {
     private readonly SystemConfig _config = spmc.Config;
 
-    /// <summary>24-byte descriptors are three registers each, so x3..x17 carry five per call.</summary>
-    public const int InfoRegsEntriesPerCall = PartitionInfoGetRegsAnswer.MaxDescriptors;
-
     public void Register(HandlerTable table)
     {
         table.Register<PartitionInfoGet>(FfaFunction.PartitionInfoGet, Callers.Any, InfoGet);
@@ -82,7 +79,7 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
             return c.Reject(DiscoveryRules.InfoGetRegsStartIndex, $"start index {start} is not below the count {entries.Count}");
 
         var last = entries.Count - 1;
-        var current = Math.Min(last, start + InfoRegsEntriesPerCall - 1);
+        var current = Math.Min(last, start + PartitionInfoGetRegsAnswer.MaxDescriptors - 1);
         var answer = new PartitionInfoGetRegsAnswer((ushort)last, (ushort)current, tag, PartitionInfoDescriptor.SizeV1_1,
             entries.GetRange(start, current - start + 1));
         return new FfaAnswer(answer.Encode());

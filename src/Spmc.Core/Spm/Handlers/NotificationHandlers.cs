@@ -58,7 +58,7 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     }
 
     /// <summary>An SP receives notifications when its manifest says so and it is v1.1 or later; VMs once their bitmap exists.</summary>
-    public static bool NotificationsSupported(Endpoint endpoint) =>
+    private static bool NotificationsSupported(Endpoint endpoint) =>
         endpoint.Partition?.Properties.HasFlag(PartitionProperties.NotificationReceive) ?? false;
 
     /// <summary>The notification state of every endpoint, in ID order, for the inspector.</summary>
@@ -95,7 +95,6 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
         spmc.Raise(new SystemEvent(SystemEventKind.ScheduleReceiverInterrupt, receiver, what, Delayed: delaySri));
         if (EndpointId.IsSecure(receiver)) spmc.Raise(new SystemEvent(SystemEventKind.NotificationPendingInterrupt, receiver, what));
     }
-
 
     /// <summary>
     /// FFA_NOTIFICATION_BITMAP_CREATE: w1[15:0] = VM ID (Hafnium reads only the low 16 bits), w2[15:0] = its vCPU

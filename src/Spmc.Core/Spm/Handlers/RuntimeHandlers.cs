@@ -25,7 +25,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall);
         table.Register<Yield>(FfaFunction.Yield, Callers.SecurePartitions, YieldCall);
         table.Register<Run>(FfaFunction.Run, Callers.Any, RunCall);
-        table.Register<Interrupt>(FfaFunction.Interrupt, Callers.Any, (c, _) => c.Reject(DispatchRules.ReturnValue, "a return value (the partition was preempted), not a call"));
+        // A return value, like FFA_SUCCESS and FFA_ERROR: refused whatever its registers, so not decoded.
+        table.Register(FfaFunction.Interrupt, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value (the partition was preempted), not a call"));
     }
 
     /// <summary>Only what runs the partition may use the run-time ABIs; anyone else playing the SP gets DENIED.</summary>
