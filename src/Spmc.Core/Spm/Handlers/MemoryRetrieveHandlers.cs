@@ -34,8 +34,8 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     {
         table.Register<MemRetrieveReq>(FfaFunction.MemRetrieveReq, Callers.Any, MemRetrieveReq, smc64: true, feature: RetrieveReqFeatures);
         // FFA_MEM_RETRIEVE_RESP is the SPMC's answer, reported by FFA_FEATURES but not a call.
-        table.Register<MemRetrieveResp>(FfaFunction.MemRetrieveResp, Callers.Any,
-            (c, _) => c.Reject(DispatchRules.ReturnValue, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
+        table.Register(FfaFunction.MemRetrieveResp, Callers.Any,
+            c => c.Reject(DispatchRules.ReturnValue, "a return value of FFA_MEM_RETRIEVE_REQ, not a call"));
         table.Register<MemFragRx>(FfaFunction.MemFragRx, Callers.Any, MemFragRx);
     }
 
