@@ -53,7 +53,7 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
             return c.Reject(MailboxRules.AlreadyMapped, $"{who} already has an RX/TX pair mapped (FFA_RXTX_UNMAP first)");
         if (pages < 1 || pages > _config.RxTxMaxPages)
             return c.Reject(MailboxRules.PageCount, $"page count {pages} is outside 1..{_config.RxTxMaxPages}");
-        if (tx % FfaPage.Size != 0 || rx % FfaPage.Size != 0)
+        if (!FfaPage.IsAligned(tx) || !FfaPage.IsAligned(rx))
             return c.Reject(MailboxRules.Unaligned, $"TX 0x{tx:X} and RX 0x{rx:X} must be 4 KiB aligned");
         var size = (ulong)pages * FfaPage.Size;
         if (tx > ulong.MaxValue - size || rx > ulong.MaxValue - size)

@@ -249,7 +249,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         for (var i = 0; i < list.Count; i++)
         {
             var k = list[i];
-            if (k.Address % FfaPage.Size != 0) return MemorySendRules.ConstituentUnaligned.Reject($"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
+            if (!FfaPage.IsAligned(k.Address)) return MemorySendRules.ConstituentUnaligned.Reject($"constituent {i}: address 0x{k.Address:X} is not 4 KiB aligned");
             if (k.PageCount == 0) return MemorySendRules.ConstituentEmpty.Reject($"constituent {i}: page count is 0");
             if (k.Address > ulong.MaxValue - k.ByteLength)
                 return MemorySendRules.ConstituentOverflows.Reject($"constituent {i}: 0x{k.Address:X} + {k.PageCount} pages overflows the address space");
