@@ -14,6 +14,7 @@ public class FfaErrorTests
     [InlineData(FfaError.Retry, 0xFFFF_FFF9ul, "RETRY")]
     [InlineData(FfaError.Aborted, 0xFFFF_FFF8ul, "ABORTED")]
     [InlineData(FfaError.NoData, 0xFFFF_FFF7ul, "NO_DATA")]
+    [InlineData(FfaError.NotReady, 0xFFFF_FFF6ul, "NOT_READY")] // FF-A 1.3
     public void Encoding_IsTheSignedCodeAsAZeroExtendedU32(FfaError error, ulong encoded, string name)
     {
         Assert.Equal(encoded, error.Encoded());
@@ -26,7 +27,7 @@ public class FfaErrorTests
     [Theory]
     [InlineData(0ul)]
     [InlineData(1ul)]
-    [InlineData(0xFFFF_FFF6ul)] // -10 (NOT_READY, v1.3) is not modelled
+    [InlineData(0xFFFF_FFF5ul)] // -11: no FF-A status code
     [InlineData(0x8000_0000ul)]
     public void Decode_NonErrors_IsNull(ulong register) => Assert.Null(FfaErrorNames.Decode(register));
 

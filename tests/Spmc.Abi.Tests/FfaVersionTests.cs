@@ -102,8 +102,8 @@ public class FfaVersionTests
     }
 
     [Fact]
-    public void Supported_Is_1_0_To_1_2()
+    public void Supported_Is_1_0_To_1_3()
     {
-        Assert.Equal([FfaVersion.V1_0, FfaVersion.V1_1, FfaVersion.V1_2], FfaVersion.Supported);
+        Assert.Equal([FfaVersion.V1_0, FfaVersion.V1_1, FfaVersion.V1_2, FfaVersion.V1_3], FfaVersion.Supported);
     }
 }

@@ -24,7 +24,7 @@ public sealed class ConcurrencyTests(SpmcFactory factory) : IClassFixture<SpmcFa
                 var request = new SmcRequest { SystemId = id, Caller = c == 0 ? 0u : 0x8001u };
                 request.X.Add(i == 0 && c == 0 ? [0x84000063, version] : [0x84000069]);
                 var response = await smc.CallAsync(request);
-                Assert.Equal(i == 0 && c == 0 ? 0x10002UL : 0x84000061UL, response.X[0]);
+                Assert.Equal(i == 0 && c == 0 ? 0x10003UL : 0x84000061UL, response.X[0]);
             }
         })));
 

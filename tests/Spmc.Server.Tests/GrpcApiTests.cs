@@ -26,9 +26,9 @@ public sealed class GrpcApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         var system = await factory.NewSystemAsync();
         var response = await _smc.CallAsync(Frame(system, 0, 0x84000063, 0x10001));
         Assert.Equal(18, response.X.Count);
-        Assert.Equal(0x10002UL, response.X[0]);
+        Assert.Equal(0x10003UL, response.X[0]);
         Assert.Equal("FFA_VERSION", response.Decoded.Function);
-        Assert.Equal("version 1.2", response.Decoded.Result);
+        Assert.Equal("version 1.3", response.Decoded.Result);
         Assert.False(response.Decoded.HasError);
     }
 
@@ -115,7 +115,7 @@ public sealed class GrpcApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         var answers = await reader;
 
         Assert.Equal(frames.Select(f => f.Tag), answers.Select(a => a.Tag));
-        Assert.Equal(0x10002UL, answers[0].X[0]);
+        Assert.Equal(0x10003UL, answers[0].X[0]);
         Assert.Equal(0x84000061UL, answers[1].X[0]);
         Assert.Equal("InvalidArgument", answers[2].Rejection.Code);
         Assert.Empty(answers[2].X);

@@ -24,7 +24,7 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
     {
         var system = await _client.GetFromJsonAsync<JsonElement>("/api/v1/systems/default");
         Assert.Equal("0x8000", system.GetProperty("spmcId").GetString());
-        Assert.Equal("1.2", system.GetProperty("ffaVersion").GetString());
+        Assert.Equal("1.3", system.GetProperty("ffaVersion").GetString());
         var host = system.GetProperty("vms")[0];
         Assert.Equal("0x0000", host.GetProperty("id").GetString());
         Assert.Equal("0x80000000", host.GetProperty("memory")[0].GetProperty("base").GetString());
@@ -46,7 +46,7 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         var x = answer.GetProperty("x");
         Assert.Equal(18, x.GetArrayLength());
         Assert.All(x.EnumerateArray(), r => Assert.StartsWith("0x", r.GetString()));
-        Assert.Equal("0x10002", x[0].GetString());
+        Assert.Equal("0x10003", x[0].GetString());
         Assert.Equal("FFA_VERSION", answer.Decoded("function"));
         Assert.Equal("SMC32", answer.Decoded("width"));
         Assert.Equal(JsonValueKind.Null, answer.GetProperty("decoded").GetProperty("error").ValueKind);

@@ -18,6 +18,12 @@ public enum PartitionProperties : uint
     AArch64 = 1u << 8,
     DirectRequest2Receive = 1u << 9,
     DirectRequest2Send = 1u << 10,
+    /// <summary>FF-A 1.3: supports live activation.</summary>
+    LiveActivation = 1u << 11,
+    /// <summary>FF-A 1.3: live activation needs a CPU rendezvous.</summary>
+    NeedsRendezvous = 1u << 12,
+    /// <summary>FF-A 1.3: uses the SMC64 CPU-cycle management function IDs (valid only with <see cref="AArch64"/>).</summary>
+    Smc64CpuCycles = 1u << 13,
 }
 
 /// <summary>Rules of the partition information descriptor (DEN0077 v1.0 table 8.25, v1.1 table 13.37).</summary>

@@ -12,6 +12,8 @@ public enum FfaError
     Retry = -7,
     Aborted = -8,
     NoData = -9,
+    /// <summary>FF-A 1.3 (table 12.2): the target is not ready yet (starting, or stopping).</summary>
+    NotReady = -10,
 }
 
 public static class FfaErrorNames
@@ -27,6 +29,7 @@ public static class FfaErrorNames
         FfaError.Retry => "RETRY",
         FfaError.Aborted => "ABORTED",
         FfaError.NoData => "NO_DATA",
+        FfaError.NotReady => "NOT_READY",
         _ => $"ERROR({(int)error})",
     };
 
@@ -36,6 +39,6 @@ public static class FfaErrorNames
     public static FfaError? Decode(ulong register)
     {
         var code = (int)(uint)register;
-        return code is <= -1 and >= -9 ? (FfaError)code : null;
+        return code is <= -1 and >= -10 ? (FfaError)code : null;
     }
 }

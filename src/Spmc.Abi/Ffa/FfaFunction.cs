@@ -54,6 +54,10 @@ public enum FfaFunction : ushort
     MsgSendDirectResp2 = 0x8E,
     NsResInfoGet = 0x8F,
     Abort = 0x90,
+    NotificationBind2 = 0x94,
+    NotificationUnbind2 = 0x95,
+    NotificationSet2 = 0x96,
+    NotificationGet2 = 0x97,
 }
 
 /// <summary>What the ABI defines for one function number: its name and which widths exist since which version.</summary>
@@ -126,6 +130,11 @@ public static class FfaFunctions
         new(FfaFunction.MsgSendDirectResp2, "FFA_MSG_SEND_DIRECT_RESP2", null, V12),
         new(FfaFunction.NsResInfoGet, "FFA_NS_RES_INFO_GET", null, V13),
         new(FfaFunction.Abort, "FFA_ABORT", V13, V13),
+        // Extended notifications (FF-A 1.3 ALP2, chapter 16): bitmaps in x3..x8, SMC64 only.
+        new(FfaFunction.NotificationBind2, "FFA_NOTIFICATION_BIND2", null, V13),
+        new(FfaFunction.NotificationUnbind2, "FFA_NOTIFICATION_UNBIND2", null, V13),
+        new(FfaFunction.NotificationSet2, "FFA_NOTIFICATION_SET2", null, V13),
+        new(FfaFunction.NotificationGet2, "FFA_NOTIFICATION_GET2", null, V13),
     ];
 
     private static readonly Dictionary<ushort, FfaFunctionInfo> ByNumber = Table.ToDictionary(f => (ushort)f.Function);

@@ -13,7 +13,7 @@ public readonly record struct FfaVersion(ushort Major, ushort Minor) : IComparab
     public static readonly FfaVersion V1_3 = new(1, 3);
 
     /// <summary>Versions an SPMC of this simulator can be configured to implement.</summary>
-    public static readonly IReadOnlyList<FfaVersion> Supported = [V1_0, V1_1, V1_2];
+    public static readonly IReadOnlyList<FfaVersion> Supported = [V1_0, V1_1, V1_2, V1_3];
 
     public uint Encoded => ((uint)Major << 16) | Minor;
 

@@ -22,6 +22,8 @@ public sealed class ManifestDocument
         [JsonConverter(typeof(RawNumberConverter))] public string? RxtxMaxPages { get; set; }
         /// <summary>How long a direct request or FFA_RUN waits for a remote partition before it is preempted (ms).</summary>
         [JsonConverter(typeof(RawNumberConverter))] public string? RemoteTimeoutMs { get; set; }
+        /// <summary>The register contract of SMC32 answers: "smccc" (default) or "poison" (see docs/registers.md).</summary>
+        public string? Registers { get; set; }
     }
 
     public sealed class VmSection
@@ -37,6 +39,8 @@ public sealed class ManifestDocument
         [JsonConverter(typeof(RawNumberConverter))] public string? Id { get; set; }
         public string? Name { get; set; }
         public List<string>? Uuids { get; set; }
+        /// <summary>FF-A 1.3: the UUID of the partition's image, reported in the 48-byte partition information descriptor.</summary>
+        public string? ImageUuid { get; set; }
         [JsonConverter(typeof(RawNumberConverter))] public string? ExecutionContexts { get; set; }
         public string? Version { get; set; }
         public PropertiesSection? Properties { get; set; }
@@ -52,6 +56,8 @@ public sealed class ManifestDocument
         public bool DirectRequest2Send { get; set; }
         public bool IndirectMessaging { get; set; }
         public bool Notifications { get; set; }
+        /// <summary>FF-A 1.3 (partition properties bit 13): the partition uses the SMC64 CPU-cycle management IDs.</summary>
+        public bool Smc64CpuCycles { get; set; }
     }
 
     public sealed class RegionSection

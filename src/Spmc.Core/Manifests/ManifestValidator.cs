@@ -29,9 +29,10 @@ public static class ManifestValidator
     {
         var errors = new List<string>();
         var spmcId = EndpointId.DefaultSpmc;
-        var version = FfaVersion.V1_2;
+        var version = FfaVersion.V1_3;
         uint rxtxMaxPages = 1;
         var remoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs;
+        var registers = RegisterContract.Smccc;
 
         if (doc.Spmc is { } spmc)
         {
@@ -50,6 +51,12 @@ public static class ManifestValidator
             {
                 if (ms is < 1 or > MaxRemoteTimeoutMs) errors.Add($"spmc.remoteTimeoutMs: {ms} is outside 1..{MaxRemoteTimeoutMs}");
                 else remoteTimeoutMs = (uint)ms;
+            }
+            if (spmc.Registers is not null)
+            {
+                RegisterContract? parsed = spmc.Registers switch { "smccc" => RegisterContract.Smccc, "poison" => RegisterContract.Poison, _ => null };
+                if (parsed is { } contract) registers = contract;
+                else errors.Add($"spmc.registers: '{Truncate(spmc.Registers)}' is not a register contract (expected smccc or poison)");
             }
         }
 
@@ -125,9 +132,18 @@ public static class ManifestValidator
                 else spVersion = pv;
             }
 
+            var imageUuid = default(FfaUuid);
+            if (sp.ImageUuid is not null)
+            {
+                if (!FfaUuid.TryParse(sp.ImageUuid, out imageUuid)) errors.Add($"{path}.imageUuid: '{Truncate(sp.ImageUuid)}' is not a UUID (8-4-4-4-12 hex digits)");
+                else if (spVersion < FfaVersion.V1_3) errors.Add($"{path}.imageUuid: an image UUID is reported from FF-A 1.3, the partition is at {spVersion}");
+            }
+
             var props = sp.Properties ?? new ManifestDocument.PropertiesSection();
             var caps = new PartitionCapabilities(props.DirectRequestReceive, props.DirectRequestSend, props.DirectRequest2Receive,
-                props.DirectRequest2Send, props.IndirectMessaging, props.Notifications);
+                props.DirectRequest2Send, props.IndirectMessaging, props.Notifications, props.Smc64CpuCycles);
+            if (caps.Smc64CpuCycles && spVersion < FfaVersion.V1_3)
+                errors.Add($"{path}.properties: smc64CpuCycles (the SMC64 CPU-cycle IDs) needs FF-A 1.3, the partition is at {spVersion}");
             if (!caps.DirectRequestReceive && !caps.DirectRequestSend && !caps.DirectRequest2Receive && !caps.DirectRequest2Send && !caps.IndirectMessaging)
                 errors.Add($"{path}.properties: at least one messaging method must be set (Hafnium rejects messaging-method 0)");
             if ((caps.DirectRequest2Receive || caps.DirectRequest2Send) && spVersion < FfaVersion.V1_2)
@@ -145,7 +161,7 @@ public static class ManifestValidator
                     errors.Add($"{path}.behaviour: 'memory' needs a memory region (it maps its RX/TX in the last two pages of the first one)");
             }
 
-            partitions.Add(new PartitionConfig(id, name, uuids, contexts, spVersion, caps, ParseRegions(sp.Memory, path, errors, regions), behaviour));
+            partitions.Add(new PartitionConfig(id, name, uuids, contexts, spVersion, caps, ParseRegions(sp.Memory, path, errors, regions), behaviour, imageUuid));
         }
 
         // A pKVM proxy takes its own RX/TX pages from the top of the host's (VM 0's) highest memory region.
@@ -155,7 +171,7 @@ public static class ManifestValidator
                        $"(the hypervisor takes its RX/TX pages from the top of it); {(host is null ? "there is no VM 0" : $"VM 0 has {host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) / 1024} KiB")}");
 
         if (errors.Count > 0) throw new InvalidRequestException("invalid manifest: " + string.Join("; ", errors));
-        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs);
+        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers);
     }
 
     private static IReadOnlyList<MemoryRange> ParseRegions(List<ManifestDocument.RegionSection>? docs, string owner, List<string> errors,
@@ -186,8 +202,8 @@ public static class ManifestValidator
 
     private static FfaVersion? ParseVersion(string text, string field, List<string> errors)
     {
-        if (!FfaVersion.TryParse(text, out var v)) { errors.Add($"{field}: '{text}' is not a version (expected 1.0, 1.1 or 1.2)"); return null; }
-        if (!FfaVersion.Supported.Contains(v)) { errors.Add($"{field}: {v} is not supported (expected 1.0, 1.1 or 1.2)"); return null; }
+        if (!FfaVersion.TryParse(text, out var v)) { errors.Add($"{field}: '{text}' is not a version (expected 1.0, 1.1, 1.2 or 1.3)"); return null; }
+        if (!FfaVersion.Supported.Contains(v)) { errors.Add($"{field}: {v} is not supported (expected 1.0, 1.1, 1.2 or 1.3)"); return null; }
         return v;
     }
 
@@ -213,6 +229,8 @@ public static class ManifestValidator
         else ids[id] = field;
     }
 
+    private static string Truncate(string text) => text.Length > MaxNameLength ? text[..MaxNameLength] + "..." : text;
+
     private static string CheckName(string? name, string field, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(name)) { errors.Add($"{field}: required"); return ""; }
@@ -229,6 +247,7 @@ public static class ManifestValidator
             Version = config.Version.ToString(),
             RxtxMaxPages = config.RxTxMaxPages.ToString(),
             RemoteTimeoutMs = config.RemoteTimeoutMs.ToString(),
+            Registers = config.Registers.ToString().ToLowerInvariant(),
         },
         Proxy = config.ProxyProfile,
         Vms = config.Vms.Select(vm => new ManifestDocument.VmSection
@@ -243,6 +262,7 @@ public static class ManifestValidator
             Id = $"0x{sp.Id:X4}",
             Name = sp.Name,
             Uuids = sp.Uuids.Select(u => u.ToString()).ToList(),
+            ImageUuid = sp.ImageUuid.IsNil ? null : sp.ImageUuid.ToString(),
             ExecutionContexts = sp.ExecutionContexts.ToString(),
             Version = sp.Version.ToString(),
             Properties = new ManifestDocument.PropertiesSection
@@ -253,6 +273,7 @@ public static class ManifestValidator
                 DirectRequest2Send = sp.Capabilities.DirectRequest2Send,
                 IndirectMessaging = sp.Capabilities.IndirectMessaging,
                 Notifications = sp.Capabilities.Notifications,
+                Smc64CpuCycles = sp.Capabilities.Smc64CpuCycles,
             },
             Memory = Regions(sp.Memory),
             Behaviour = sp.Behaviour,

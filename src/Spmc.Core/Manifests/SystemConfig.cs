@@ -21,7 +21,8 @@ public sealed record PartitionCapabilities(
     bool DirectRequest2Receive,
     bool DirectRequest2Send,
     bool IndirectMessaging,
-    bool Notifications);
+    bool Notifications,
+    bool Smc64CpuCycles = false);
 
 /// <summary>A secure partition as its manifest declares it.</summary>
 public sealed record PartitionConfig(
@@ -32,7 +33,8 @@ public sealed record PartitionConfig(
     FfaVersion Version,
     PartitionCapabilities Capabilities,
     IReadOnlyList<MemoryRange> Memory,
-    string? Behaviour)
+    string? Behaviour,
+    FfaUuid ImageUuid = default)
 {
     /// <summary>
     /// The properties word as the SPMC reports it, before per-caller masking: messaging bits from the
@@ -50,6 +52,7 @@ public sealed record PartitionConfig(
             if (Version >= FfaVersion.V1_1 && Capabilities.Notifications) p |= PartitionProperties.NotificationReceive;
             if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Receive) p |= PartitionProperties.DirectRequest2Receive;
             if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Send) p |= PartitionProperties.DirectRequest2Send;
+            if (Version >= FfaVersion.V1_3 && Capabilities.Smc64CpuCycles) p |= PartitionProperties.Smc64CpuCycles;
             return p;
         }
     }
@@ -63,7 +66,20 @@ public sealed record SystemConfig(
     string ProxyProfile,
     IReadOnlyList<VmConfig> Vms,
     IReadOnlyList<PartitionConfig> Partitions,
-    uint RemoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs)
+    uint RemoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs,
+    RegisterContract Registers = RegisterContract.Smccc)
 {
     public const uint DefaultRemoteTimeoutMs = 5000;
+}
+
+/// <summary>
+/// What an SMC32 answer does with the caller's x8..x17 (FF-A 1.3 §11.1.2). <see cref="Smccc"/>: preserved, as
+/// SMCCC 1.2 asks, except where an SMC64 function completes the call and overwrites them. <see cref="Poison"/>:
+/// always overwritten with a recognisable pattern, so a caller that relies on preservation (not mitigation M1
+/// safe) fails in its own tests.
+/// </summary>
+public enum RegisterContract
+{
+    Smccc,
+    Poison,
 }

@@ -24,7 +24,7 @@ public class VersionTests
     [InlineData(Ffa.V1_2)]
     public void Version_Compatible_ReturnsTheSpmcVersion_NotTheRequestedOne(uint requested)
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         var o = sys.Call(Host, Ffa.Version(requested));
         Assert.Equal(0x0001_0002ul, o.Frame[0]);
         for (var i = 1; i < 8; i++) Assert.Equal(0ul, o.Frame[i]);
@@ -49,7 +49,7 @@ public class VersionTests
     [InlineData(0x8001_0002ul)]
     [InlineData(0xFFFF_FFFFul)]
     public void Version_Bit31Set_IsNotSupported(ulong requested) =>
-        AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)), "version.bit31-set");
+        AssertRefused(TestSystem.DefaultAt("1.2").Call(Host, Ffa.Version(requested)), "version.bit31-set");
 
     [Theory]
     [InlineData(0x0000_0000ul)] // 0.0
@@ -58,14 +58,14 @@ public class VersionTests
     [InlineData(0x0002_0000ul)] // 2.0
     [InlineData(0x0FFF_FFFFul)]
     public void Version_MajorMismatch_IsNotSupported(ulong requested) =>
-        AssertRefused(TestSystem.Default().Call(Host, Ffa.Version(requested)), "version.incompatible");
+        AssertRefused(TestSystem.DefaultAt("1.2").Call(Host, Ffa.Version(requested)), "version.incompatible");
 
     [Theory]
     [InlineData(0x0001_0003ul)] // 1.3: Hafnium refuses a minor above its own rather than downgrading
     [InlineData(0x0001_FFFFul)]
     public void Version_MinorAboveSpmc_IsNotSupported(ulong requested)
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         AssertRefused(sys.Call(Host, Ffa.Version(requested)), "version.incompatible");
         Assert.False(sys.Endpoint(Host).VersionNegotiated);
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
@@ -74,7 +74,7 @@ public class VersionTests
     [Fact]
     public void Version_AfterOtherCall_DifferentVersionIsNotSupported()
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         Expect.Success(sys.Call(Host, Ffa.IdGet()));
         Assert.True(sys.Endpoint(Host).VersionLocked);
         AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)), "version.locked");
@@ -84,7 +84,7 @@ public class VersionTests
     [Fact]
     public void Version_AfterOtherCall_SameVersionStillSucceeds()
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         sys.Negotiate(Host, Ffa.V1_1);
         Expect.Success(sys.Call(Host, Ffa.IdGet()));
         Assert.Equal(0x0001_0002ul, sys.Call(Host, Ffa.Version(Ffa.V1_1)).Frame[0]);
@@ -96,7 +96,7 @@ public class VersionTests
     [Fact]
     public void Version_AfterOtherCall_TheDefaultVersionCanStillBeRequested()
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         Expect.Success(sys.Call(Host, Ffa.IdGet()));
         Assert.Equal(0x0001_0002ul, sys.Call(Host, Ffa.Version(Ffa.V1_2)).Frame[0]);
     }
@@ -105,7 +105,7 @@ public class VersionTests
     public void Version_AfterAFailedCall_IsLockedToo()
     {
         // The lock follows any handled FF-A call (Hafnium's ffa_version_negotiated), not only successful ones.
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         Expect.Error(sys.Call(Host, Ffa.RxRelease()), Err.Denied, "rx-release.not-mapped");
         AssertRefused(sys.Call(Host, Ffa.Version(Ffa.V1_1)), "version.locked");
     }
@@ -113,7 +113,7 @@ public class VersionTests
     [Fact]
     public void Version_BeforeOtherCalls_CanBeRenegotiated()
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         sys.Negotiate(Host, Ffa.V1_0);
         sys.Negotiate(Host, Ffa.V1_1);
         sys.Negotiate(Host, Ffa.V1_2);
@@ -125,7 +125,7 @@ public class VersionTests
     [Fact]
     public void Version_RefusedRequest_KeepsTheNegotiatedVersion()
     {
-        var sys = TestSystem.Default();
+        var sys = TestSystem.DefaultAt("1.2");
         sys.Negotiate(Host, Ffa.V1_1);
         AssertRefused(sys.Call(Host, Ffa.Version(0x0001_0003)), "version.incompatible");
         Assert.Equal("1.1", sys.Endpoint(Host).Version.ToString());

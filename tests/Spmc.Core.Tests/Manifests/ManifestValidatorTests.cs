@@ -30,7 +30,8 @@ public class ManifestValidatorTests
     {
         var config = ManifestValidator.Validate(Support.Manifests.DefaultJson);
         Assert.Equal(0x8000, config.SpmcId);
-        Assert.Equal(FfaVersion.V1_2, config.Version);
+        Assert.Equal(FfaVersion.V1_3, config.Version);
+        Assert.Equal(RegisterContract.Smccc, config.Registers);
         Assert.Equal(1u, config.RxTxMaxPages);
         Assert.Equal("pkvm-7.4", config.ProxyProfile);
         var host = Assert.Single(config.Vms);
@@ -47,7 +48,8 @@ public class ManifestValidatorTests
     {
         var config = ManifestValidator.Validate("{}");
         Assert.Equal(0x8000, config.SpmcId);
-        Assert.Equal(FfaVersion.V1_2, config.Version);
+        Assert.Equal(FfaVersion.V1_3, config.Version);
+        Assert.Equal(RegisterContract.Smccc, config.Registers);
         Assert.Equal(1u, config.RxTxMaxPages);
         Assert.Equal("passthrough", config.ProxyProfile);
         Assert.Empty(config.Vms);
@@ -228,7 +230,7 @@ public class ManifestValidatorTests
     public void NoUuid_IsRejected() => FailsNaming(OneSp(uuids: ""), "partitions[0].uuids", "at least one");
 
     [Theory]
-    [InlineData("1.3")]
+    [InlineData("1.4")]
     [InlineData("2.0")]
     [InlineData("x")]
     [InlineData("1")]
@@ -237,11 +239,53 @@ public class ManifestValidatorTests
         FailsNaming($$"""{ "spmc": { "version": "{{version}}" } }""", "spmc.version");
 
     [Theory]
-    [InlineData("1.3")]
+    [InlineData("1.4")]
     [InlineData("2.0")]
     [InlineData("x")]
     public void BadPartitionVersion_IsRejected(string version) =>
         FailsNaming(OneSp($", \"version\": \"{version}\""), "partitions[0].version");
+
+    [Theory]
+    [InlineData("smccc", RegisterContract.Smccc)]
+    [InlineData("poison", RegisterContract.Poison)]
+    public void RegisterContract_IsParsedAndRoundTrips(string text, RegisterContract expected)
+    {
+        var config = ManifestValidator.Validate($$"""{ "spmc": { "registers": "{{text}}" } }""");
+        Assert.Equal(expected, config.Registers);
+        Assert.Equal(text, ManifestValidator.ToDocument(config).Spmc!.Registers);
+    }
+
+    [Theory]
+    [InlineData("SMCCC")]
+    [InlineData("1")]
+    [InlineData("preserve")]
+    public void BadRegisterContract_IsRejected(string text) =>
+        FailsNaming($$"""{ "spmc": { "registers": "{{text}}" } }""", "spmc.registers", "smccc or poison");
+
+    [Fact]
+    public void ImageUuidAndSmc64CpuCycles_AreParsedForA13Partition()
+    {
+        var config = ManifestValidator.Validate(OneSp(""", "imageUuid": "11111111-2222-3333-4444-555555555555" """,
+            properties: """{ "directRequestReceive": true, "smc64CpuCycles": true }"""));
+        var sp = Assert.Single(config.Partitions);
+        Assert.Equal("11111111-2222-3333-4444-555555555555", sp.ImageUuid.ToString());
+        Assert.True(sp.Properties.HasFlag(PartitionProperties.Smc64CpuCycles));
+        var doc = ManifestValidator.ToDocument(config).Partitions![0];
+        Assert.Equal("11111111-2222-3333-4444-555555555555", doc.ImageUuid);
+        Assert.True(doc.Properties!.Smc64CpuCycles);
+    }
+
+    [Fact]
+    public void ImageUuid_Malformed_IsRejected() =>
+        FailsNaming(OneSp(""", "imageUuid": "nope" """), "partitions[0].imageUuid", "not a UUID");
+
+    [Fact]
+    public void ImageUuidAndSmc64CpuCycles_NeedA13Partition()
+    {
+        FailsNaming(OneSp(""", "version": "1.2", "imageUuid": "11111111-2222-3333-4444-555555555555" """), "partitions[0].imageUuid", "1.3");
+        FailsNaming(OneSp(""", "version": "1.2" """, properties: """{ "directRequestReceive": true, "smc64CpuCycles": true }"""),
+            "partitions[0].properties", "1.3");
+    }
 
     [Fact]
     public void PartitionVersionAboveSpmc_IsRejected() =>

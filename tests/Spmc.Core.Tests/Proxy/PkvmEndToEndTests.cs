@@ -75,7 +75,7 @@ public sealed class PkvmEndToEndTests(ITestOutputHelper output)
         var version = sys.Call(Host, F(0x8400_0063, 0x1_0002));
         var got = (uint)version.Frame[0];
         var negotiated = got == uint.MaxValue ? 0x1_0000u : Math.Min(got, 0x1_0002u);
-        if (got == uint.MaxValue) Assert.Equal(0x1_0002UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]);
+        if (got == uint.MaxValue) Assert.Equal(0x1_0003UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]);
         var layout = MemoryDescriptorLayouts.For(new Spmc.Abi.Ffa.FfaVersion(1, (ushort)negotiated));
 
         var map = sys.Call(Host, F(0xC400_0066, HostTx, HostRx, 1));
@@ -139,7 +139,7 @@ public sealed class PkvmEndToEndTests(ITestOutputHelper output)
         output.WriteLine(sb.ToString());
 
         // FFA_VERSION(1.2): the SPMC's own answer without a hypervisor; pkvm-6.3 forwards it to an SPMC that boot locked at 1.0.
-        Assert.Equal(0x1_0002UL, rows["passthrough"].VersionX0);
+        Assert.Equal(0x1_0003UL, rows["passthrough"].VersionX0);
         Assert.Equal(0xFFFF_FFFFUL, rows["pkvm-6.3"].VersionX0);
         Assert.Equal(0x1_0001UL, rows["pkvm-6.10"].VersionX0);
         Assert.All(["pkvm-6.18", "pkvm-7.2", "pkvm-7.4"], p => Assert.Equal(0x1_0002UL, rows[p].VersionX0));

@@ -41,7 +41,7 @@ public sealed class PkvmSystemTests
         Assert.Equal((ulong?)HypRx, proxy.HypRx);
         Assert.Contains(proxy.Stage2, r => r.Base == HypTx && r.Size == 0x1000 && r.State == "hyp (proxy TX)");
         Assert.Contains(proxy.Stage2, r => r.Base == HypRx && r.Size == 0x1000 && r.State == "hyp (proxy RX)");
-        Assert.Contains(proxy.Notes, n => n.StartsWith("boot: FFA_VERSION(1.2) → 1.2", StringComparison.Ordinal));
+        Assert.Contains(proxy.Notes, n => n.StartsWith("boot: FFA_VERSION(1.2) → 1.3", StringComparison.Ordinal));
         // Boot spoke FFA_VERSION as ID 0: the SPMC knows endpoint 0 at 1.2, not negotiated further.
         Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
     }
@@ -118,7 +118,7 @@ public sealed class PkvmSystemTests
         Assert.Equal(0xFFFF_FFFFUL, refused.Frame[0]);
         Assert.Equal("version.locked", refused.Decoded.Rule);
         Assert.Contains("locked at 1.0", refused.Decoded.Reason);
-        Assert.Equal(0x1_0002UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]);
+        Assert.Equal(0x1_0003UL, sys.Call(Host, F(0x8400_0063, 0x1_0000)).Frame[0]); // the SPMC answers its own version
     }
 
     [Fact]

@@ -26,6 +26,14 @@ public static class Manifests
         return node.ToJsonString();
     }
 
+    /// <summary>A manifest with the SPMC's version set to <paramref name="version"/> ("1.2"); partitions without their own version follow it.</summary>
+    public static string WithSpmcVersion(string json, string version)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
+        node["spmc"]!["version"] = version;
+        return node.ToJsonString();
+    }
+
     public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -56,7 +64,7 @@ public static class Manifests
     /// </summary>
     public const string Rich = """
         {
-          "spmc": { "rxtxMaxPages": 2 },
+          "spmc": { "rxtxMaxPages": 2, "version": "1.2" },
           "vms": [
             { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] },
             { "id": 1, "name": "vm1", "memory": [ { "base": "0x90000000", "size": "0x100000" } ] },

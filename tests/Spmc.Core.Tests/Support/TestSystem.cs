@@ -16,6 +16,10 @@ public sealed class TestSystem(SimulatedSystem system)
     /// <summary>The repository's default manifest (src/Spmc.Server/manifests/default.json) with a passthrough proxy, so VM calls test the SPMC.</summary>
     public static TestSystem Default() => FromJson(Manifests.DefaultPassthroughJson, "default");
 
+    /// <summary>The default system (passthrough) with an SPMC at <paramref name="version"/>, e.g. "1.2": behaviour older SPMCs keep.</summary>
+    public static TestSystem DefaultAt(string version) =>
+        FromJson(Manifests.WithSpmcVersion(Manifests.DefaultPassthroughJson, version), $"default-{version}");
+
     /// <summary>A richer system: three VMs and SPs at v1.2, v1.1 and v1.0 (see <see cref="Manifests.Rich"/>).</summary>
     public static TestSystem Rich() => FromJson(Manifests.Rich, "rich");
 

@@ -123,7 +123,7 @@ public class SmcccFrameTests
         Assert.Equal(Ffa.Error32, o.Frame[0]);
         Assert.Equal(Err.NotSupported.Code, o.Frame[2]);
         Assert.Equal("dispatch.undefined-width", o.Decoded.Rule);
-        Assert.Equal("1.2", sys.Endpoint(Host).Version.ToString());
+        Assert.Equal("1.3", sys.Endpoint(Host).Version.ToString()); // the SPMC's version until negotiated
         Assert.False(sys.Endpoint(Host).VersionNegotiated);
     }
 
@@ -136,7 +136,7 @@ public class SmcccFrameTests
     {
         var sys = TestSystem.Default();
         var o = sys.Call(Host, Ffa.Version(0xFFFF_FFFF_0001_0001));
-        Assert.Equal(0x0001_0002ul, o.Frame[0]);
+        Assert.Equal(0x0001_0003ul, o.Frame[0]);
         Assert.Equal("1.1", sys.Endpoint(Host).Version.ToString());
     }
 
@@ -153,7 +153,7 @@ public class SmcccFrameTests
     {
         var sys = TestSystem.Default();
         var o = sys.Call(Host, Ffa.Frame(0x8401_0063, Ffa.V1_1));
-        Assert.Equal(0x0001_0002ul, o.Frame[0]);
+        Assert.Equal(0x0001_0003ul, o.Frame[0]);
         Assert.Equal("FFA_VERSION", o.Decoded.Function);
         Expect.Success(sys.Call(Host, Ffa.Frame(0x8401_0069)), w2: 0);
     }
