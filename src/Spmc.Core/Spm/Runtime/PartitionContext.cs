@@ -21,6 +21,22 @@ public enum ContextState
     Aborted,
 }
 
+/// <summary>
+/// A partition's lifecycle state (FF-A 1.3 §7: Starting, Stopping and Aborted are new in 1.3). Whole-partition
+/// states; the per-context run-time states are <see cref="ContextState"/>.
+/// </summary>
+public enum PartitionLifecycle
+{
+    /// <summary>Booted (or not yet started by a client): the run-time states of its contexts apply.</summary>
+    Started,
+    /// <summary>Being started: it has not finished initialising.</summary>
+    Starting,
+    /// <summary>Being stopped.</summary>
+    Stopping,
+    /// <summary>It called FFA_ABORT (FF-A 1.3): requests to it end with ABORTED.</summary>
+    Aborted,
+}
+
 /// <summary>What put an execution context in the Running state.</summary>
 public enum RunReason
 {
@@ -79,6 +95,9 @@ public sealed class PartitionRuntime
 
     /// <summary>True when the partition is played by a client attached over PartitionHost.Attach.</summary>
     public bool IsRemote { get; }
+
+    /// <summary>The partition's lifecycle state (FF-A 1.3 §7).</summary>
+    public PartitionLifecycle Lifecycle { get; set; } = PartitionLifecycle.Started;
 
     /// <summary>True while a client is attached (remote partitions only).</summary>
     public bool Attached { get; set; }
