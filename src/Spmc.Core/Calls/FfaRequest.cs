@@ -50,4 +50,8 @@ public readonly record struct FfaAnswer(SmcFrame Frame, Rejection? Rejection = n
         new(Regs.Frame(FfaFunctions.Id32(FfaFunction.Error), 0, rejection.Code.Encoded()), rejection);
 
     public bool IsError => Rejection is not null;
+
+    /// <summary>This answer with <paramref name="note"/> added after any note it has (each shows as its own decoded note).</summary>
+    public FfaAnswer WithNote(string? note) =>
+        note is null ? this : this with { Note = Note is null ? note : $"{Note}\n{note}" };
 }

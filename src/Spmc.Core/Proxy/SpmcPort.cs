@@ -2,6 +2,7 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
 using Spmc.Core.Spm;
 
 namespace Spmc.Core.Proxy;
@@ -9,14 +10,19 @@ namespace Spmc.Core.Proxy;
 /// <summary>
 /// The SMC conduit into the secure world (EL3 and the SPMD in front of the SPMC): what a secure partition or
 /// the hypervisor proxy reaches with an SMC. It applies the SMCCC 1.2 rules on both sides of the SPMC —
-/// SMC32 arguments are w0..w7, SMC32 results are zero-extended w0..w7 with x8..x17 preserved for the caller,
-/// SMC64 results are x0..x17 — answers SMCCC_VERSION and NOT_SUPPORTED (-1) for IDs outside FF-A, and can
-/// record every call it takes (the hops a proxy made).
+/// SMC32 arguments are w0..w7, SMC32 results are zero-extended w0..w7 with x8..x17 as the system's
+/// <see cref="RegisterContract"/> says, SMC64 results are x0..x17 — answers SMCCC_VERSION and NOT_SUPPORTED (-1)
+/// for IDs outside FF-A, and can record every call it takes (the hops a proxy made).
 /// </summary>
-public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
+public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = RegisterContract.Smccc) : ISecureWorld
 {
+    /// <summary>What the <c>poison</c> contract writes in xN (N = 8..17) of every SMC32 answer: this | N.</summary>
+    public const ulong PoisonPattern = 0x5EC0_DEAD_0000_0000;
+
     /// <summary>When set, every call is appended here with its answer.</summary>
     public List<Hop>? Recording { get; set; }
+
+    public RegisterContract Contract { get; } = contract;
 
     public FfaAnswer Handle(FfaRequest request)
     {
@@ -29,29 +35,54 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
     {
         var fid = request.FunctionId;
         if (fid.Canonical == SmcccFunctionId.SmcccVersion)
-            return new FfaAnswer(Narrow(new SmcFrame().WithX0(SmcccFunctionId.Version1_2), request.Args, fid));
+            return Complete(new FfaAnswer(new SmcFrame().WithX0(SmcccFunctionId.Version1_2)), request.Args, fid);
         if (!fid.IsFfa)
         {
             // SMCCC: an unknown function ID answers -1 in x0 (DEN0028 §5.2); only FF-A and SMCCC_VERSION exist here.
-            var frame = Narrow(new SmcFrame(), request.Args, fid).WithX0(SmcccFunctionId.NotSupported);
-            return new FfaAnswer(frame, SmcccRules.UnknownFunction.Reject(
-                $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"));
+            var refused = Complete(new FfaAnswer(new SmcFrame()), request.Args, fid);
+            return refused with
+            {
+                Frame = refused.Frame.WithX0(SmcccFunctionId.NotSupported),
+                Rejection = SmcccRules.UnknownFunction.Reject(
+                    $"0x{request.Args.FunctionId:X8} is not an FF-A function ID (fast call, owner 4, number 0x60..0xFF); only FF-A and SMCCC_VERSION are simulated"),
+            };
         }
         var args = (fid.Is64Bit ? request.Args : request.Args.As32BitArguments()).WithX0(fid.Canonical);
-        var answer = spmc.Handle(request with { Args = args });
-        return answer with { Frame = Narrow(answer.Frame, request.Args, fid) };
+        return Complete(spmc.Handle(request with { Args = args }), request.Args, fid);
     }
 
     /// <summary>
-    /// SMC32 results are w0..w7, zero-extended; x8..x17 are preserved for the caller (SMCCC 1.2 §2.6), so they
-    /// come back as sent. SMC64 results are x0..x17 with unused registers zero.
+    /// The registers an SMC32 caller gets back (an SMC64 caller gets the answer as it is): w0..w7 zero-extended,
+    /// and x8..x17 preserved (contract <c>smccc</c>, SMCCC 1.2 §2.6) or filled with <see cref="PoisonPattern"/>
+    /// (<c>poison</c>). An SMC32 call completed by an SMC64 function (FF-A 1.3 §11.1.2: FFA_MSG_WAIT_32 resumed by
+    /// DIRECT_REQ_64, FFA_RUN_32 by DIRECT_RESP_64) keeps that function's x0..x17 under either contract, and the
+    /// answer gets a note naming the registers that no longer hold the caller's values. A pending answer is
+    /// completed later (see <see cref="Systems.SimulatedSystem"/>).
     /// </summary>
-    public static SmcFrame Narrow(SmcFrame result, SmcFrame input, SmcccFunctionId fid)
+    public FfaAnswer Complete(FfaAnswer answer, SmcFrame input, SmcccFunctionId fid)
     {
-        // An SMC64 FF-A answer to a 32-bit call keeps its registers: FFA_RUN_32 or FFA_MSG_WAIT_32 can be answered
-        // with FFA_MSG_SEND_DIRECT_RESP2_64 / REQ2_64, whose payload is x4..x17.
-        if (fid.Is64Bit || (result.FunctionId & 0xFFFF_0000) == 0xC400_0000) return result;
-        return SmcFrame.Smc32Result(result, input);
+        if (answer.IsPending || fid.Is64Bit) return answer;
+        var result = answer.Frame;
+        if ((result.FunctionId & 0xFFFF_0000) == 0xC400_0000)
+            return answer.WithNote(Continuation(input, fid, result));
+        var frame = SmcFrame.Smc32Result(result, input);
+        if (Contract == RegisterContract.Poison)
+            for (var i = 8; i < Registers.Count; i++) frame[i] = PoisonPattern | (uint)i;
+        return answer with { Frame = frame };
+    }
+
+    /// <summary>The §11.1.2 diagnostic: which scenario, which function completed the call, which registers changed.</summary>
+    private static string Continuation(SmcFrame input, SmcccFunctionId fid, SmcFrame result)
+    {
+        var called = FfaFunctions.Find(fid.Number) is { } info ? info.WidthName(false) : $"0x{fid.Canonical:X8}";
+        var by = FfaFunctions.NameOf((uint)result.FunctionId) ?? $"0x{result.FunctionId:X8}";
+        // Scenario 1: the caller entered Waiting (FFA_MSG_WAIT, a direct response); scenario 2: it entered Blocked
+        // (FFA_RUN, a direct request, FFA_YIELD) and was resumed.
+        var waiting = (FfaFunction)fid.Number is FfaFunction.MsgWait or FfaFunction.MsgSendDirectResp or FfaFunction.MsgSendDirectResp2;
+        var changed = Enumerable.Range(8, Registers.Count - 8).Where(i => result[i] != input[i]).Select(i => $"x{i}").ToList();
+        return $"FF-A 1.3 §11.1.2 scenario {(waiting ? 1 : 2)}: SMC32 {called} was completed by SMC64 {by}, whose x8..x17 are its own " +
+               $"parameters: {(changed.Count == 0 ? "none differs from the caller's values this time, but" : $"{string.Join(", ", changed)} no longer hold the caller's values;")} " +
+               "a caller must not rely on x8..x17 after an SMC32 FF-A call (mitigation M1) or must use SMC64 IDs (M2)";
     }
 
     /// <summary>The decoded view of one call and its answer.</summary>
@@ -74,7 +105,7 @@ public sealed class SpmcPort(ISecureWorld spmc) : ISecureWorld
                 : $"0x{x0:X}");
         }
         return new Decoded(function, fid.Is64Bit ? "SMC64" : "SMC32", result, answer.Error?.Name(), answer.Reason, answer.Rule, hops,
-            answer.Note is null ? null : new[] { answer.Note });
+            answer.Note?.Split('\n'));
     }
 }
 

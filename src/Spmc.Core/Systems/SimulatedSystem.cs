@@ -37,7 +37,7 @@ public sealed partial class SimulatedSystem
         Config = config;
         _map = new MemoryMap(config);
         _spmc = new PartitionManager(config, _memory, _map);
-        _port = new SpmcPort(_spmc);
+        _port = new SpmcPort(_spmc, config.Registers);
         _proxy = ProxyProfiles.Create(config.ProxyProfile, new ProxyContext(config, _memory, _map, _port));
     }
 
@@ -104,8 +104,8 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
-            // FFA_MSG_WAIT, say), and a lender the partition's SMC64 response: those keep their own width.
-            final = final with { Frame = waiter.IsParked ? final.Frame : SpmcPort.Narrow(final.Frame, call.Frame, request.FunctionId), Wait = null };
+            // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
+            final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
             return Finish(call, request, final, hops);
         }
     }
