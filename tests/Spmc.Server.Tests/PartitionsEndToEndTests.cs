@@ -230,6 +230,57 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         Assert.Equal([Success32, 0, 1 << 3], (await Call(system, Host, Get, 0, 1)).X.Take(3));
     }
 
+    /// <summary>
+    /// FF-A 1.3 (table 8.2): an SMC64 direct request and response carry x3..x17 when sender and receiver are both above
+    /// 1.2; at 1.2, x8..x17 are not part of the message (the receiver sees zeros, the response must leave them zero).
+    /// The host calls over REST or gRPC; the partition is a client attached over gRPC.
+    /// </summary>
+    [Theory]
+    [InlineData("1.3", "rest")]
+    [InlineData("1.3", "grpc")]
+    [InlineData("1.2", "rest")]
+    [InlineData("1.2", "grpc")]
+    public async Task Remote_Smc64DirectMessage_CarriesX3ToX17_OnlyWhenBothSidesAre13(string version, string transport)
+    {
+        const ushort Sp = 0x8001;
+        var at13 = version == "1.3";
+        var system = await factory.NewSystemAsync(RemoteManifest.Replace("\"version\": \"1.2\"", $"\"version\": \"{version}\"", StringComparison.Ordinal));
+        var http = factory.CreateClient();
+        async Task<ulong[]> Host64(ulong[] x)
+        {
+            if (transport == "grpc") return [.. (await Call(system, Host, x)).X];
+            var answer = await http.SmcAsync(system, new { caller = "0x0", x = x.Select(v => $"0x{v:X}").ToArray() });
+            return [.. Enumerable.Range(0, 18).Select(i => answer.X(i))];
+        }
+        Assert.Equal(at13 ? 0x1_0003UL : 0x1_0002UL, (await Call(system, Host, 0x84000063, at13 ? 0x1_0003UL : 0x1_0002UL)).X[0]);
+
+        await using var sp = await RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), system, Sp);
+        // At 1.3 the partition waits with the SMC64 FFA_MSG_WAIT (mitigation M2); at 1.2 only the SMC32 one exists.
+        await sp.SendAsync([at13 ? 0xC400006BUL : MsgWait]);
+        await WhenWaitingAsync(system);
+
+        var request = new ulong[18];
+        request[0] = Req64;
+        request[1] = Sp;
+        for (var i = 3; i < 18; i++) request[i] = 0x1000UL + (ulong)i;
+        var hostCall = Host64(request);
+        var delivered = await sp.NextAnswerAsync();
+        Assert.Equal(Req64, delivered.X[0]);
+        for (var i = 3; i < 8; i++) Assert.Equal(0x1000UL + (ulong)i, delivered.X[i]);
+        for (var i = 8; i < 18; i++) Assert.Equal(at13 ? 0x1000UL + (ulong)i : 0, delivered.X[i]);
+
+        var response = new ulong[18];
+        response[0] = Resp64;
+        response[1] = (ulong)Sp << 16;
+        for (var i = 3; i < (at13 ? 18 : 8); i++) response[i] = 0x2000UL + (ulong)i;
+        await sp.SendAsync(response);
+        var answer = await hostCall.WaitAsync(Patience);
+        Assert.Equal(Resp64, answer[0]);
+        Assert.Equal((ulong)Sp << 16, answer[1]);
+        for (var i = 3; i < 8; i++) Assert.Equal(0x2000UL + (ulong)i, answer[i]);
+        for (var i = 8; i < 18; i++) Assert.Equal(at13 ? 0x2000UL + (ulong)i : 0, answer[i]);
+    }
+
     [Fact]
     public async Task Remote_ClientGoneWhileHandling_HostGetsAborted_AndAttachRefusesBuiltins()
     {
