@@ -425,6 +425,27 @@ public class VersionV1_3Tests
         Assert.Equal("1.1", sys.Endpoint(Sp11).Version.ToString());
     }
 
+    [Fact]
+    public void DocExamples_HoldOnTheDefaultSystem()
+    {
+        // docs/ffa-1.3-setup.md: the server's default manifest (pkvm-7.4 host; SPs at 1.3 call the SPMC directly).
+        var sys = TestSystem.FromJson(DefaultJson);
+        Accepted(sys.Call(Echo, Version(0, 2)), V1_3);
+        Accepted(sys.Call(Echo, Version(0x0001_0001, 1)), V1_3);
+        Refused(sys.Call(Echo, Version(V1_3, 3)), InvalidParameter, "version.query-type-reserved");
+        Refused(sys.Call(Echo, Ffa.Version(V2_0)), V1_3, "version.no-compatible-version");
+        Accepted(sys.Call(Echo, Ffa.Version(0x0001_0002)), V1_3);
+        Accepted(sys.Call(Echo, Version(0, 2)), 0x0001_0002);
+        sys.Map(Echo, EchoMemory, EchoMemory + 0x1000);
+        Refused(sys.Call(Echo, Ffa.Version(V1_3)), 0, "version.in-use");
+        var regs = Expect.Success64(sys.Call(MemorySp, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        Assert.Equal(0x0030_0000_0001_0003ul, regs.Frame[2]);
+        Assert.Equal(0x0001_0002ul, regs.Frame[8]);   // echo's version in force, now 1.2
+        Expect.Success(sys.Call(MemorySp, Ffa.PartitionInfoGetCount(Uuid.Nil)), w2: 4);
+        // The host talks to pKVM 7.4, a 1.2 proxy: it answers FFA_VERSION itself and knows no query types.
+        Assert.Equal(0x0001_0002ul, sys.Call(Host, Version(V1_3, 2)).Frame[0]);
+    }
+
     private const ushort Remote = 0x8004;
 
     private const string RemoteJson = """
