@@ -132,6 +132,76 @@ public class PartitionInfoDescriptorTests
     }
 
     [Fact]
+    public void DefinedAt_V1_3_AddsBits11To13()
+    {
+        // v1.3 adds bits 11 (live activation), 12 (CPU rendezvous) and 13 (SMC64 CPU-cycle IDs); bits 31:14 stay reserved.
+        Assert.Equal((PartitionProperties)0x3FCF, PartitionInfoDescriptor.DefinedAt(FfaVersion.V1_3));
+        Assert.Equal(PartitionProperties.None, PartitionInfoDescriptor.DefinedAt(FfaVersion.V1_2)
+            & (PartitionProperties.LiveActivation | PartitionProperties.NeedsRendezvous | PartitionProperties.Smc64CpuCycles));
+    }
+
+    private static readonly FfaUuid Image = FfaUuid.Parse("e1e2e3e4-f1f2-0102-0304-05060708090a");
+
+    private static readonly PartitionInfoDescriptor SampleV1_3 =
+        Sample with { Properties = (PartitionProperties)0x230D, ImageUuid = Image, PartitionVersion = FfaVersion.V1_3 };
+
+    // v1.3 (table 6.1): the v1.1 bytes (properties now with bit 13), the image UUID at 24, the version at 40, 4 MBZ bytes.
+    private static readonly byte[] V1_3Bytes =
+    [
+        0x01, 0x80, 0x02, 0x00, 0x0D, 0x23, 0x00, 0x00,
+        0xa1, 0xa2, 0xa3, 0xa4, 0xb1, 0xb2, 0xc1, 0xc2, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8,
+        0xe1, 0xe2, 0xe3, 0xe4, 0xf1, 0xf2, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+        0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    [Fact]
+    public void Size_Is48FromV1_3()
+    {
+        Assert.Equal(48, PartitionInfoDescriptor.SizeV1_3);
+        Assert.Equal(48, PartitionInfoDescriptor.SizeFor(FfaVersion.V1_3));
+        Assert.Equal(24, PartitionInfoDescriptor.SizeFor(FfaVersion.V1_2));
+    }
+
+    [Fact]
+    public void Write_V1_3_IsByteExact_AndTouchesOnly48Bytes()
+    {
+        var buffer = Enumerable.Repeat((byte)0xEE, 56).ToArray();
+        SampleV1_3.Write(buffer, FfaVersion.V1_3);
+        Assert.Equal(V1_3Bytes, buffer[..48]);
+        Assert.All(buffer[48..], b => Assert.Equal(0xEE, b));
+        Assert.Throws<ArgumentException>(() => SampleV1_3.Write(new byte[47], FfaVersion.V1_3));
+    }
+
+    [Fact]
+    public void Write_V1_2_LeavesOutTheV1_3Fields()
+    {
+        var buffer = Enumerable.Repeat((byte)0xEE, 48).ToArray();
+        SampleV1_3.Write(buffer, FfaVersion.V1_2);
+        Assert.Equal(V1_3Bytes[..24], buffer[..24]);
+        Assert.All(buffer[24..], b => Assert.Equal(0xEE, b));
+    }
+
+    [Fact]
+    public void Read_V1_3_RoundTrips_AndATruncatedOneFailsByItsRule()
+    {
+        Assert.Equal(SampleV1_3, PartitionInfoDescriptor.Read(V1_3Bytes, FfaVersion.V1_3).Value);
+        var read = PartitionInfoDescriptor.Read(V1_3Bytes.AsSpan(0, 47), FfaVersion.V1_3);
+        Assert.False(read.Ok);
+        Assert.Equal("partition-info-desc.truncated", read.Rejection!.Rule);
+    }
+
+    [Fact]
+    public void ToRegisters_V1_3_IsSixLittleEndianWordsOfThe48Bytes()
+    {
+        var registers = SampleV1_3.ToRegisters(FfaVersion.V1_3);
+        Assert.Equal(6, registers.Length);
+        for (var i = 0; i < 6; i++) Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(V1_3Bytes.AsSpan(8 * i)), registers[i]);
+        Assert.Equal(0x0001_0003ul, registers[5]); // table 13.41 xN+5: version in bits[30:0], bits[63:31] MBZ
+        Assert.Equal(SampleV1_3, PartitionInfoDescriptor.FromRegisters(registers));
+        Assert.Equal(3, SampleV1_3.ToRegisters(FfaVersion.V1_2).Length);
+    }
+
+    [Fact]
     public void Properties_BitPositionsFollowTheSpec()
     {
         Assert.Equal(1u << 0, (uint)PartitionProperties.DirectRequestReceive);

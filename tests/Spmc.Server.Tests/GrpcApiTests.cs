@@ -39,8 +39,10 @@ public sealed class GrpcApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
         var response = await _smc.CallAsync(Frame(system, 0, 0xC400008B, 0, 0, 0));
         Assert.Equal(0xC4000061UL, response.X[0]);
         Assert.Equal(3UL, response.X[2] & 0xFFFF);            // last index: 4 entries
-        Assert.Equal(24UL, response.X[2] >> 48);               // descriptor size
-        Assert.Equal(0x8003UL, response.X[12] & 0xFFFF);      // fourth entry in x12..x14
+        Assert.Equal(1UL, (response.X[2] >> 16) & 0xFFFF);    // current index: two 48-byte entries fit (the host is at 1.3)
+        Assert.Equal(48UL, response.X[2] >> 48);               // descriptor size
+        Assert.Equal(0x8002UL, response.X[9] & 0xFFFF);       // second entry in x9..x14
+        Assert.Equal(0x0001_0003UL, response.X[14]);           // its FF-A version
         Assert.Equal("SMC64", response.Decoded.Width);
     }
 

@@ -114,13 +114,15 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
     {
         var system = await factory.NewSystemAsync();
         await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0xC4000066", "0x80001000", "0x80000000", "1" } });
-        var answer = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0x84000068" }, reads = new[] { new { address = "0x80000000", length = 96 } } });
+        // The host is at 1.3 (the default SPMC's version): 48-byte descriptors (DEN0077 v1.3 table 6.1).
+        var answer = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0x84000068" }, reads = new[] { new { address = "0x80000000", length = 192 } } });
         Assert.Equal(4UL, answer.X(2));
-        Assert.Equal(24UL, answer.X(3));
+        Assert.Equal(48UL, answer.X(3));
         var rx = Convert.FromBase64String(answer.GetProperty("reads")[0].GetProperty("data").GetString()!);
         Assert.Equal(0x8001, BitConverter.ToUInt16(rx, 0));
-        Assert.Equal(0x8003, BitConverter.ToUInt16(rx, 72));
-        Assert.Equal("7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a04", Abi.Ffa.FfaUuid.FromBytes(rx.AsSpan(80)).ToString());
+        Assert.Equal(0x8003, BitConverter.ToUInt16(rx, 144));
+        Assert.Equal("7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a04", Abi.Ffa.FfaUuid.FromBytes(rx.AsSpan(152)).ToString());
+        Assert.Equal(0x0001_0003u, BitConverter.ToUInt32(rx, 184)); // the partition's FF-A version
 
         var state = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/systems/{system}/state");
         var host = state.GetProperty("endpoints")[0];

@@ -45,7 +45,8 @@ public sealed record PartitionInfoGet(FfaUuid Uuid, uint Flags = 0) : IFfaCall<P
 
 /// <summary>
 /// FFA_PARTITION_INFO_GET_REGS (DEN0077 v1.3 §13.9, v1.2, SMC64 only): x1/x2 = the UUID (bytes 0..7, 8..15),
-/// x3[15:0] = start index, x3[31:16] = information tag (0 when starting from index 0), x3[63:32] MBZ.
+/// x3[15:0] = start index, x3[31:16] = information tag (0 when starting from index 0), x3[63:32] MBZ. The answer
+/// is <see cref="PartitionInfoGetRegsAnswer"/>.
 /// </summary>
 public sealed record PartitionInfoGetRegs(FfaUuid Uuid, ushort StartIndex = 0, ushort Tag = 0) : IFfaCall<PartitionInfoGetRegs>
 {
@@ -66,54 +67,67 @@ public sealed record PartitionInfoGetRegs(FfaUuid Uuid, ushort StartIndex = 0, u
 }
 
 /// <summary>
-/// The FFA_SUCCESS_64 answer to FFA_PARTITION_INFO_GET_REGS in its v1.2 form, which Hafnium implements: x2 = last
-/// index [15:0], current index [31:16], tag [47:32] and descriptor size [63:48]; x3..x17 = the descriptors from the
-/// start index to the current index, three registers per 24-byte descriptor (so five at most). DEN0077 v1.3 table
-/// 13.41 keeps x2 but widens each descriptor to 48 bytes in six registers (image UUID, partition version), which
-/// this record does not encode.
+/// The FFA_SUCCESS_64 answer to FFA_PARTITION_INFO_GET_REGS: x2 = last index [15:0], current index [31:16], tag
+/// [47:32] and descriptor size [63:48]; x3..x17 = the descriptors from the start index to the current index, eight
+/// bytes of a descriptor per register. For a v1.2 caller (Hafnium's form) a descriptor is 24 bytes in three
+/// registers, so five fit; for a v1.3 caller (DEN0077 v1.3 table 13.41) it is 48 bytes in six registers, so two fit.
+/// The layout follows <see cref="DescriptorSize"/>.
 /// </summary>
 public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort CurrentIndex, ushort Tag, ushort DescriptorSize,
     IReadOnlyList<PartitionInfoDescriptor> Descriptors)
 {
+    /// <summary>Registers per 24-byte (v1.1/v1.2) descriptor.</summary>
     public const int RegistersPerDescriptor = 3;
 
     /// <summary>x3..x17: 15 registers, five 24-byte descriptors.</summary>
     public const int MaxDescriptors = 5;
 
+    /// <summary>x3..x17: the registers that carry descriptors.</summary>
+    public const int PayloadRegisters = 15;
+
     public uint FunctionId => FfaFunctions.Id64(FfaFunction.Success);
+
+    /// <summary>The layout a descriptor size stands for: 48 bytes is v1.3, anything else the 24-byte v1.1 layout.</summary>
+    private static FfaVersion LayoutOf(ushort descriptorSize) =>
+        descriptorSize >= PartitionInfoDescriptor.SizeV1_3 ? FfaVersion.V1_3 : FfaVersion.V1_1;
+
+    /// <summary>How many descriptors of <paramref name="descriptorSize"/> bytes fit x3..x17: five of 24 bytes, two of 48.</summary>
+    public static int MaxDescriptorsFor(ushort descriptorSize) =>
+        PayloadRegisters / (PartitionInfoDescriptor.SizeFor(LayoutOf(descriptorSize)) / 8);
 
     public SmcFrame Encode()
     {
-        if (Descriptors.Count > MaxDescriptors)
-            throw new InvalidOperationException($"{Descriptors.Count} descriptors do not fit x3..x17 (at most {MaxDescriptors})");
-        var args = new ulong[2 + Descriptors.Count * RegistersPerDescriptor];
+        var layout = LayoutOf(DescriptorSize);
+        var perDescriptor = PartitionInfoDescriptor.SizeFor(layout) / 8;
+        if (Descriptors.Count > MaxDescriptorsFor(DescriptorSize))
+            throw new InvalidOperationException($"{Descriptors.Count} descriptors of {DescriptorSize} bytes do not fit x3..x17 (at most {MaxDescriptorsFor(DescriptorSize)})");
+        var args = new ulong[2 + Descriptors.Count * perDescriptor];
         args[1] = LastIndex | ((ulong)CurrentIndex << 16) | ((ulong)Tag << 32) | ((ulong)DescriptorSize << 48);
         for (var i = 0; i < Descriptors.Count; i++)
-        {
-            var (word0, lo, hi) = Descriptors[i].ToRegisters();
-            var at = 2 + i * RegistersPerDescriptor;
-            (args[at], args[at + 1], args[at + 2]) = (word0, lo, hi);
-        }
+            Descriptors[i].ToRegisters(layout).CopyTo(args, 2 + i * perDescriptor);
         return Regs.Frame(FunctionId, args);
     }
 
     /// <summary>
     /// Decodes the answer to a call that asked from <paramref name="startIndex"/> (the answer carries
-    /// current index - start index + 1 descriptors); null when the frame is not such an answer.
+    /// current index - start index + 1 descriptors, in the layout its x2 descriptor size names); null when the frame
+    /// is not such an answer.
     /// </summary>
     public static PartitionInfoGetRegsAnswer? Decode(in SmcFrame frame, ushort startIndex)
     {
         if (frame.FunctionId != FfaFunctions.Id64(FfaFunction.Success)) return null;
         var x2 = frame[2];
-        ushort last = (ushort)x2, current = (ushort)(x2 >> 16);
+        ushort last = (ushort)x2, current = (ushort)(x2 >> 16), size = (ushort)(x2 >> 48);
         var count = current - startIndex + 1;
-        if (current > last || count < 1 || count > MaxDescriptors) return null;
+        if (current > last || count < 1 || count > MaxDescriptorsFor(size)) return null;
+        var perDescriptor = PartitionInfoDescriptor.SizeFor(LayoutOf(size)) / 8;
         var descriptors = new PartitionInfoDescriptor[count];
+        var registers = new ulong[perDescriptor];
         for (var i = 0; i < count; i++)
         {
-            var at = 3 + i * RegistersPerDescriptor;
-            descriptors[i] = PartitionInfoDescriptor.FromRegisters(frame[at], frame[at + 1], frame[at + 2]);
+            for (var r = 0; r < perDescriptor; r++) registers[r] = frame[3 + i * perDescriptor + r];
+            descriptors[i] = PartitionInfoDescriptor.FromRegisters(registers);
         }
-        return new PartitionInfoGetRegsAnswer(last, current, (ushort)(x2 >> 32), (ushort)(x2 >> 48), descriptors);
+        return new PartitionInfoGetRegsAnswer(last, current, (ushort)(x2 >> 32), size, descriptors);
     }
 }

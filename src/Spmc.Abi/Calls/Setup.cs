@@ -16,25 +16,51 @@ public static class SetupCallRules
         "DEN0077 v1.3 §13.3 tables 13.12, 13.14; Hafnium ffa_features_feature");
 }
 
-/// <summary>
-/// FFA_VERSION (DEN0077 v1.3 §13.2; named VersionCall beside System.Version): w1 = the caller's version. Bit 31 is
-/// checked by the SPMC, not here: FFA_VERSION refuses with a bare NOT_SUPPORTED in w0, never FFA_ERROR.
-/// </summary>
-public sealed record VersionCall(uint Requested) : IFfaCall<VersionCall>
+/// <summary>The version query type of FFA_VERSION (DEN0077 v1.3 table 13.4: w2 bits[1:0]).</summary>
+public enum VersionQuery
 {
+    /// <summary>b'00: negotiate the version in w1 (the only form before v1.3, where w2 was SBZ).</summary>
+    Negotiate = 0,
+    /// <summary>b'01: which compatible version does the callee implement? No negotiation.</summary>
+    Compatible = 1,
+    /// <summary>b'10: which version was negotiated for me? w1 is SBZ.</summary>
+    Negotiated = 2,
+    /// <summary>b'11: reserved; answered with SMCCC INVALID_PARAMETER.</summary>
+    Reserved = 3,
+}
+
+/// <summary>
+/// FFA_VERSION (DEN0077 v1.3 §13.2; named VersionCall beside System.Version): w1 = the caller's version, w2 = the
+/// input flags (v1.3: bits[1:0] the query type, bits[31:2] SBZ; before v1.3 all of w2 was SBZ). Bit 31 and the
+/// query type are checked by the SPMC, not here: FFA_VERSION answers bare SMCCC values in w0, never FFA_ERROR.
+/// </summary>
+public sealed record VersionCall(uint Requested, uint Flags = 0) : IFfaCall<VersionCall>
+{
+    /// <summary>w2 bits[1:0]: the version query type.</summary>
+    public const uint QueryTypeMask = 0x3;
+
+    /// <summary>SMCCC INVALID_PARAMETER (-3) as FFA_VERSION answers it in w0 (DEN0077 v1.3 table 13.6).</summary>
+    public const uint SmcccInvalidParameter = 0xFFFF_FFFD;
+
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.Version);
 
     /// <summary>The requested version; null when bit 31 is set (not a version).</summary>
     public FfaVersion? Version => FfaVersion.Decode(Requested);
 
-    public static ParseResult<VersionCall> Decode(in SmcFrame frame) => new VersionCall(frame.W(1));
-    public SmcFrame Encode() => Regs.Frame(FunctionId, Requested);
+    /// <summary>The v1.3 query type (w2 bits[1:0]); w2 bits[31:2] are SBZ and ignored.</summary>
+    public VersionQuery Query => (VersionQuery)(Flags & QueryTypeMask);
 
-    /// <summary>The answer to FFA_VERSION: w0 = the callee's version, bare (not wrapped in FFA_SUCCESS).</summary>
+    public static ParseResult<VersionCall> Decode(in SmcFrame frame) => new VersionCall(frame.W(1), frame.W(2));
+    public SmcFrame Encode() => Regs.Frame(FunctionId, Requested, Flags);
+
+    /// <summary>The answer to FFA_VERSION: w0 = a version (the callee's, or the Null version 0.0), bare (not wrapped in FFA_SUCCESS); w1..w7 MBZ.</summary>
     public static SmcFrame Answer(FfaVersion version) => SmcFrame.From(version.Encoded);
 
     /// <summary>The refusal of FFA_VERSION: w0 = NOT_SUPPORTED (-1) as a bare value, the other registers zero.</summary>
     public static SmcFrame NotSupportedAnswer() => SmcFrame.From(FfaError.NotSupported.Encoded());
+
+    /// <summary>The v1.3 refusal of a malformed FFA_VERSION: w0 = SMCCC INVALID_PARAMETER (-3), bare; the other registers zero.</summary>
+    public static SmcFrame InvalidParameterAnswer() => SmcFrame.From(SmcccInvalidParameter);
 }
 
 /// <summary>

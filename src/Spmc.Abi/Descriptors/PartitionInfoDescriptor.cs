@@ -26,40 +26,53 @@ public enum PartitionProperties : uint
     Smc64CpuCycles = 1u << 13,
 }
 
-/// <summary>Rules of the partition information descriptor (DEN0077 v1.0 table 8.25, v1.1 table 13.37).</summary>
+/// <summary>Rules of the partition information descriptor (DEN0077 v1.0 table 8.25, v1.1 table 13.37, v1.3 table 6.1).</summary>
 public static class PartitionInfoRules
 {
     public static readonly Rule Truncated = new("partition-info-desc.truncated", FfaError.InvalidParameters,
-        "a partition information descriptor is 8 bytes in v1.0 and 24 from v1.1",
-        "DEN0077 v1.0 table 8.25, v1.1 table 13.37");
+        "a partition information descriptor is 8 bytes in v1.0, 24 from v1.1 and 48 from v1.3",
+        "DEN0077 v1.0 table 8.25, v1.1 table 13.37, v1.3 ALP4 table 6.1");
 }
 
 /// <summary>
-/// Partition information descriptor: 8 bytes in v1.0 (ID, execution-context count, properties) and 24 bytes
-/// from v1.1 (adds the UUID). The layout follows the caller's negotiated version.
+/// Partition information descriptor: 8 bytes in v1.0 (ID, execution-context count, properties), 24 bytes from v1.1
+/// (adds the protocol UUID) and 48 bytes from v1.3 (adds the image UUID, the partition's FF-A version and four
+/// reserved bytes; DEN0077 v1.3 table 6.1). The layout follows the caller's negotiated version.
 /// </summary>
-public readonly record struct PartitionInfoDescriptor(ushort Id, ushort ExecutionContexts, PartitionProperties Properties, FfaUuid Uuid)
+public readonly record struct PartitionInfoDescriptor(ushort Id, ushort ExecutionContexts, PartitionProperties Properties, FfaUuid Uuid,
+    FfaUuid ImageUuid = default, FfaVersion PartitionVersion = default)
 {
     public const int SizeV1_0 = 8;
     public const int SizeV1_1 = 24;
+    public const int SizeV1_3 = 48;
 
-    /// <summary>Field offsets (DEN0077 v1.1 table 13.37).</summary>
+    /// <summary>Field offsets (DEN0077 v1.1 table 13.37, v1.3 table 6.1).</summary>
     public static class Offsets
     {
         public const int Id = 0;
         public const int ExecutionContexts = 2;
         public const int Properties = 4;
-        /// <summary>v1.1+: the 16-byte UUID.</summary>
+        /// <summary>v1.1+: the 16-byte protocol UUID.</summary>
         public const int Uuid = 8;
+        /// <summary>v1.3+: the 16-byte image UUID (Nil when the partition names none).</summary>
+        public const int ImageUuid = 24;
+        /// <summary>v1.3+: the partition's FF-A version (bit 31 MBZ), then four reserved (MBZ) bytes.</summary>
+        public const int PartitionVersion = 40;
     }
 
-    public static int SizeFor(FfaVersion layout) => layout < FfaVersion.V1_1 ? SizeV1_0 : SizeV1_1;
+    public static int SizeFor(FfaVersion layout) =>
+        layout < FfaVersion.V1_1 ? SizeV1_0 : layout < FfaVersion.V1_3 ? SizeV1_1 : SizeV1_3;
 
-    /// <summary>Properties bits defined at a version; the rest are reserved and written as zero.</summary>
+    /// <summary>
+    /// Properties bits defined at a version; the rest are reserved and written as zero. Bits[5:4] (the ID type) are
+    /// always zero here (PE endpoints). v1.2 adds bits 9/10 (REQ2), v1.3 bits 11 (live activation), 12 (rendezvous)
+    /// and 13 (SMC64 CPU-cycle IDs).
+    /// </summary>
     public static PartitionProperties DefinedAt(FfaVersion version) =>
         version < FfaVersion.V1_1 ? (PartitionProperties)0x7
         : version < FfaVersion.V1_2 ? (PartitionProperties)0x1FF & ~(PartitionProperties)0x30
-        : (PartitionProperties)0x7FF & ~(PartitionProperties)0x30;
+        : version < FfaVersion.V1_3 ? (PartitionProperties)0x7FF & ~(PartitionProperties)0x30
+        : (PartitionProperties)0x3FFF & ~(PartitionProperties)0x30;
 
     public void Write(Span<byte> destination, FfaVersion layout)
     {
@@ -70,6 +83,9 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
         BinaryPrimitives.WriteUInt16LittleEndian(destination[Offsets.ExecutionContexts..], ExecutionContexts);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.Properties..], (uint)Properties);
         if (size >= SizeV1_1) Uuid.WriteTo(destination[Offsets.Uuid..]);
+        if (size < SizeV1_3) return;
+        ImageUuid.WriteTo(destination[Offsets.ImageUuid..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[Offsets.PartitionVersion..], PartitionVersion.Encoded);
     }
 
     public static ParseResult<PartitionInfoDescriptor> Read(ReadOnlySpan<byte> source, FfaVersion layout)
@@ -77,11 +93,14 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
         var size = SizeFor(layout);
         if (source.Length < size)
             return PartitionInfoRules.Truncated.Reject($"partition info descriptor: {source.Length} bytes, need {size}");
+        var v1_3 = size >= SizeV1_3;
         return new PartitionInfoDescriptor(
             BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.Id..]),
             BinaryPrimitives.ReadUInt16LittleEndian(source[Offsets.ExecutionContexts..]),
             (PartitionProperties)BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.Properties..]),
-            size >= SizeV1_1 ? FfaUuid.FromBytes(source[Offsets.Uuid..]) : FfaUuid.Nil);
+            size >= SizeV1_1 ? FfaUuid.FromBytes(source[Offsets.Uuid..]) : FfaUuid.Nil,
+            v1_3 ? FfaUuid.FromBytes(source[Offsets.ImageUuid..]) : FfaUuid.Nil,
+            v1_3 ? FfaVersion.Decode(BinaryPrimitives.ReadUInt32LittleEndian(source[Offsets.PartitionVersion..])) ?? default : default);
     }
 
     /// <summary>
@@ -96,7 +115,28 @@ public readonly record struct PartitionInfoDescriptor(ushort Id, ushort Executio
         return (word0, lo, hi);
     }
 
+    /// <summary>
+    /// The descriptor in the layout of <paramref name="layout"/> as FFA_PARTITION_INFO_GET_REGS registers: three for
+    /// 24 bytes (v1.1/v1.2), six for 48 bytes (v1.3, table 13.41: word0, protocol UUID lo/hi, image UUID lo/hi,
+    /// then the partition's version in bits[30:0] with bits[63:31] MBZ). Eight little-endian bytes per register.
+    /// </summary>
+    public ulong[] ToRegisters(FfaVersion layout)
+    {
+        var (word0, lo, hi) = ToRegisters();
+        if (SizeFor(layout) < SizeV1_3) return [word0, lo, hi];
+        var (imageLo, imageHi) = ImageUuid.ToRegisters64();
+        return [word0, lo, hi, imageLo, imageHi, PartitionVersion.Encoded];
+    }
+
     public static PartitionInfoDescriptor FromRegisters(ulong word0, ulong uuidLo, ulong uuidHi) =>
         new((ushort)(word0 >> (8 * Offsets.Id)), (ushort)(word0 >> (8 * Offsets.ExecutionContexts)),
             (PartitionProperties)(uint)(word0 >> (8 * Offsets.Properties)), FfaUuid.FromRegisters64(uuidLo, uuidHi));
+
+    /// <summary>The inverse of <see cref="ToRegisters(FfaVersion)"/>: three registers (24 bytes) or six (48 bytes).</summary>
+    public static PartitionInfoDescriptor FromRegisters(ReadOnlySpan<ulong> registers)
+    {
+        var d = FromRegisters(registers[0], registers[1], registers[2]);
+        return registers.Length < 6 ? d
+            : d with { ImageUuid = FfaUuid.FromRegisters64(registers[3], registers[4]), PartitionVersion = FfaVersion.Decode((uint)registers[5]) ?? default };
+    }
 }

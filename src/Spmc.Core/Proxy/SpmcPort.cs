@@ -1,3 +1,4 @@
+using Spmc.Abi.Calls;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -101,7 +102,12 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
             function = info?.Name ?? $"FF-A 0x{fid.Canonical:X8}";
             // An SMC32 FFA_VERSION answers a bare version (or NOT_SUPPORTED, -1) in w0, not a function ID.
             result = FfaFunctions.NameOf((uint)x0) ?? (info?.Function == FfaFunction.Version && !fid.Is64Bit
-                ? (uint)x0 == uint.MaxValue ? "NOT_SUPPORTED" : $"version {FfaVersion.Decode((uint)x0)}"
+                ? (uint)x0 switch
+                {
+                    uint.MaxValue => "NOT_SUPPORTED",
+                    VersionCall.SmcccInvalidParameter => "INVALID_PARAMETER", // SMCCC -3 (v1.3 query type or bit 31)
+                    _ => $"version {FfaVersion.Decode((uint)x0)}",
+                }
                 : $"0x{x0:X}");
         }
         return new Decoded(function, fid.Is64Bit ? "SMC64" : "SMC32", result, answer.Error?.Name(), answer.Reason, answer.Rule, hops,

@@ -122,6 +122,35 @@ public class DiscoveryCallTests
         Assert.Null(PartitionInfoGetRegsAnswer.Decode(Frame(0xC400_0061, 0, 9ul | (2ul << 16)), 3)); // current below start
     }
 
+    private static PartitionInfoDescriptor DescriptorV1_3(int i) =>
+        Descriptor(i) with { ImageUuid = i % 2 == 0 ? FfaUuid.Nil : Example, PartitionVersion = FfaVersion.V1_3 };
+
+    [Fact]
+    public void PartitionInfoGetRegsAnswer_V1_3_PacksSixRegistersPerDescriptor_TwoPerCall()
+    {
+        Assert.Equal(5, PartitionInfoGetRegsAnswer.MaxDescriptorsFor(24));
+        Assert.Equal(2, PartitionInfoGetRegsAnswer.MaxDescriptorsFor(48));
+        var answer = new PartitionInfoGetRegsAnswer(3, 1, 0, 48, [DescriptorV1_3(0), DescriptorV1_3(1)]);
+        var frame = answer.Encode();
+        Assert.Equal(0xC400_0061ul, frame[0]);
+        Assert.Equal(3ul | (1ul << 16) | (48ul << 48), frame[2]);
+        Assert.Equal(0x8001ul | (1ul << 16) | (0x100ul << 32), frame[3]);
+        Assert.Equal(0xc2c1b2b1a4a3a2a1ul, frame[4]);
+        Assert.Equal(0ul, frame[6]);                                 // image UUID of the first: Nil
+        Assert.Equal(0x0001_0003ul, frame[8]);                        // its FF-A version
+        Assert.Equal(0x8002ul | (2ul << 16) | (0x101ul << 32), frame[9]);
+        Assert.Equal(0xc2c1b2b1a4a3a2a1ul, frame[12]);                // image UUID of the second
+        Assert.Equal(0x0001_0003ul, frame[14]);
+        for (var i = 15; i < Registers.Count; i++) Assert.Equal(0ul, frame[i]);
+
+        var decoded = PartitionInfoGetRegsAnswer.Decode(frame, 0)!;
+        Assert.Equal(48, decoded.DescriptorSize);
+        Assert.Equal(new[] { DescriptorV1_3(0), DescriptorV1_3(1) }, decoded.Descriptors);
+        Assert.Throws<InvalidOperationException>(() =>
+            new PartitionInfoGetRegsAnswer(3, 2, 0, 48, [.. Enumerable.Range(0, 3).Select(DescriptorV1_3)]).Encode());
+        Assert.Null(PartitionInfoGetRegsAnswer.Decode(Frame(0xC400_0061, 0, 9ul | (2ul << 16) | (48ul << 48)), 0)); // three of 48 bytes
+    }
+
     [Fact]
     public void PartitionInfoGetRegsAnswer_MoreThanFiveDescriptors_CannotBeEncoded() =>
         Assert.Throws<InvalidOperationException>(() =>

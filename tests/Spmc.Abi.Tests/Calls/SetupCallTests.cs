@@ -34,17 +34,34 @@ public class SetupCallTests
     }
 
     [Fact]
-    public void Version_ReadsOnlyW1()
+    public void Version_ReadsW1AndW2_AsSmc32Words_AndNothingElse()
     {
-        var decoded = VersionCall.Decode(Frame(0x8400_0063, 0xFFFF_FFFF_0001_0001, 0x55));
-        Assert.Equal(new VersionCall(0x0001_0001), decoded.Value);
+        var decoded = VersionCall.Decode(Frame(0x8400_0063, 0xFFFF_FFFF_0001_0001, 0xAAAA_0000_0000_0055, 0x77, 0x88));
+        Assert.Equal(new VersionCall(0x0001_0001, 0x55), decoded.Value);
+    }
+
+    [Theory]
+    [InlineData(0u, VersionQuery.Negotiate)]
+    [InlineData(1u, VersionQuery.Compatible)]
+    [InlineData(2u, VersionQuery.Negotiated)]
+    [InlineData(3u, VersionQuery.Reserved)]
+    [InlineData(0xFFFF_FFFCu, VersionQuery.Negotiate)] // bits[31:2] are SBZ: not part of the query type
+    [InlineData(0x8000_0006u, VersionQuery.Negotiated)]
+    public void Version_QueryType_IsW2Bits1To0(uint flags, VersionQuery query)
+    {
+        var call = new VersionCall(0x0001_0003, flags);
+        Assert.Equal(query, call.Query);
+        AssertFrame(call.Encode(), 0x8400_0063, 0x0001_0003, flags);
+        Assert.Equal(call, VersionCall.Decode(call.Encode()).Value);
     }
 
     [Fact]
     public void Version_Answers_AreBareValuesInW0()
     {
         AssertFrame(VersionCall.Answer(FfaVersion.V1_1), 0x0001_0001);
+        AssertFrame(VersionCall.Answer(new FfaVersion(0, 0)), 0);
         AssertFrame(VersionCall.NotSupportedAnswer(), 0xFFFF_FFFF);
+        AssertFrame(VersionCall.InvalidParameterAnswer(), 0xFFFF_FFFD); // SMCCC INVALID_PARAMETER (-3)
     }
 
     [Theory]

@@ -7,6 +7,14 @@ namespace Spmc.Core.Tests.Abi;
 /// <summary>FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): descriptors in x3..x17, never through RX.</summary>
 public class PartitionInfoGetRegsTests
 {
+    /// <summary>The default system with the host at 1.2: the answers v1.3 must not change.</summary>
+    private static TestSystem At1_2()
+    {
+        var sys = TestSystem.Default();
+        sys.Negotiate(Host, Ffa.V1_2);
+        return sys;
+    }
+
     private static ulong X2(int last, int current, int tag = 0, int size = 24) =>
         (uint)last | ((ulong)current << 16) | ((ulong)tag << 32) | ((ulong)size << 48);
 
@@ -22,7 +30,7 @@ public class PartitionInfoGetRegsTests
     [Fact]
     public void PartitionInfoGetRegs_NilUuid_PacksEveryEntry()
     {
-        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        var o = Expect.Success64(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
         Assert.Equal("FFA_PARTITION_INFO_GET_REGS", o.Decoded.Function);
         Assert.Equal("SMC64", o.Decoded.Width);
         Assert.Equal(X2(last: 3, current: 3), o.Frame[2]);
@@ -36,7 +44,7 @@ public class PartitionInfoGetRegsTests
     [Fact]
     public void PartitionInfoGetRegs_SpecificUuid_HasAZeroUuid()
     {
-        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(MemorySpUuid)));
+        var o = Expect.Success64(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(MemorySpUuid)));
         Assert.Equal(X2(last: 0, current: 0), o.Frame[2]);
         AssertEntry(o, 0, MemorySp, 1, DefaultSpProperties, null);
         for (var i = 6; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
@@ -46,6 +54,7 @@ public class PartitionInfoGetRegsTests
     public void PartitionInfoGetRegs_MoreThanFiveEntries_Paginate()
     {
         var sys = TestSystem.FromJson(Many(7));
+        sys.Negotiate(Host, Ffa.V1_2);
         var first = Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
         Assert.Equal(X2(last: 6, current: 4), first.Frame[2]);
         for (var i = 0; i < 5; i++)
@@ -63,7 +72,7 @@ public class PartitionInfoGetRegsTests
     [Fact]
     public void PartitionInfoGetRegs_StartInTheMiddle_ReturnsFromThere()
     {
-        var o = Expect.Success64(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 2)));
+        var o = Expect.Success64(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start: 2)));
         Assert.Equal(X2(last: 3, current: 3), o.Frame[2]);
         AssertEntry(o, 0, Notifier, 2, DefaultSpProperties, NotifierUuid1);
         AssertEntry(o, 1, Notifier, 2, DefaultSpProperties, NotifierUuid2);
@@ -75,24 +84,24 @@ public class PartitionInfoGetRegsTests
     [InlineData(1, 1)]
     [InlineData(0, 0xFFFF)]
     public void PartitionInfoGetRegs_NonZeroTag_IsRetry(ushort start, ushort tag) =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start, tag)), Err.Retry, "partition-info-get-regs.tag-not-current");
+        Expect.Error(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start, tag)), Err.Retry, "partition-info-get-regs.tag-not-current");
 
     [Theory]
     [InlineData(4)]
     [InlineData(0xFFFF)]
     public void PartitionInfoGetRegs_StartIndexNotBelowTheCount_IsInvalid(ushort start) =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start)), Err.InvalidParameters, "partition-info-get-regs.start-index");
+        Expect.Error(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil, start)), Err.InvalidParameters, "partition-info-get-regs.start-index");
 
     [Fact]
     public void PartitionInfoGetRegs_UnknownUuid_IsInvalid() =>
-        Expect.Error(TestSystem.Default().Call(Host, Ffa.PartitionInfoGetRegs(UnknownUuid)), Err.InvalidParameters, "partition-info-get-regs.unknown-uuid");
+        Expect.Error(At1_2().Call(Host, Ffa.PartitionInfoGetRegs(UnknownUuid)), Err.InvalidParameters, "partition-info-get-regs.unknown-uuid");
 
     [Fact]
     public void PartitionInfoGetRegs_UpperBitsOfX3_AreInvalid()
     {
         var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
         frame[3] = 0x1_0000_0000;
-        Expect.Error(TestSystem.Default().Call(Host, frame), Err.InvalidParameters, "partition-info-get-regs.x3-high-mbz");
+        Expect.Error(At1_2().Call(Host, frame), Err.InvalidParameters, "partition-info-get-regs.x3-high-mbz");
     }
 
     [Theory]
@@ -114,7 +123,7 @@ public class PartitionInfoGetRegsTests
     {
         var frame = Ffa.PartitionInfoGetRegs(Uuid.Nil);
         frame[0] = 0x8400_008B;
-        Expect.Error(TestSystem.Default().Call(Host, frame), Err.NotSupported, "dispatch.undefined-width");
+        Expect.Error(At1_2().Call(Host, frame), Err.NotSupported, "dispatch.undefined-width");
     }
 
     [Fact]
@@ -128,7 +137,7 @@ public class PartitionInfoGetRegsTests
     [Fact]
     public void PartitionInfoGetRegs_DoesNotUseRx()
     {
-        var sys = TestSystem.Default();
+        var sys = At1_2();
         Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));   // no RX mapped
         sys.Map(Host, HostMemory, HostMemory + 0x1000);
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)));         // RX now full
@@ -141,7 +150,7 @@ public class PartitionInfoGetRegsTests
     {
         var frame = Ffa.PartitionInfoGetRegs(EchoUuid);
         for (var i = 4; i < 18; i++) frame[i] = 0xFEED_0000_0000_0000ul | (uint)i;
-        var o = Expect.Success64(TestSystem.Default().Call(Host, frame));
+        var o = Expect.Success64(At1_2().Call(Host, frame));
         for (var i = 6; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
     }
 }

@@ -10,10 +10,11 @@ public class PartitionInfoGetTests
 {
     private const ulong HostRx = HostMemory + 0x1000;
 
-    private static TestSystem DefaultMapped(uint? version = null)
+    /// <summary>The default system with the host's RX/TX mapped, the host at <paramref name="version"/> (1.2 unless given: the answers v1.3 must not change).</summary>
+    private static TestSystem DefaultMapped(uint version = Ffa.V1_2)
     {
         var sys = TestSystem.Default();
-        if (version is { } v) sys.Negotiate(Host, v);
+        sys.Negotiate(Host, version);
         sys.Map(Host, HostMemory, HostRx);
         return sys;
     }
@@ -87,6 +88,7 @@ public class PartitionInfoGetTests
     public void PartitionInfoGet_CountOnly_NeedsNoRxBuffer()
     {
         var sys = TestSystem.Default();
+        sys.Negotiate(Host, Ffa.V1_2);
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGetCount(Uuid.Nil)), w2: 4, w3: 0);
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGetCount(NotifierUuid1)), w2: 1, w3: 0);
         Assert.Null(sys.Endpoint(Host).Mailbox);
@@ -226,6 +228,7 @@ public class PartitionInfoGetTests
     public void PartitionInfoGet_DescriptorsFillingRxExactlyFit()
     {
         var sys = TestSystem.FromJson(Many(170)); // 170 * 24 = 4080 <= 4096
+        sys.Negotiate(Host, Ffa.V1_2);
         sys.Map(Host, HostMemory, HostRx);
         var o = Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil), reads: TestSystem.ReadBack(HostRx, 4096)), w2: 170, w3: 24);
         var rx = o.Reads[0].Data!;
@@ -242,6 +245,7 @@ public class PartitionInfoGetTests
         Expect.Success(sys.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), w2: 43); // one per partition
 
         var big = TestSystem.FromJson(Many(172, rxtxMaxPages: 2));
+        big.Negotiate(Host, Ffa.V1_2);
         big.Map(Host, HostMemory, HostMemory + 0x2000, 2);
         Expect.Success(big.Call(Host, Ffa.PartitionInfoGet(Uuid.Nil)), w2: 172);
     }

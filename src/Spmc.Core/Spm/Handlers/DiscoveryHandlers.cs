@@ -22,23 +22,37 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
     /// below v1.2 get one entry per partition (its first matching UUID); v1.2+ callers one per matching UUID.
     /// The UUID field is filled only for nil-UUID queries (Hafnium, TFTF). Properties: the normal world never
     /// sees the "send" bits; bits a caller's version does not define are cleared.
+    /// A v1.3 caller of a v1.3 SPMC (DEN0077 v1.3 §6.2, table 6.1) also gets each partition's image UUID and its
+    /// FF-A version (the one in force for it), and may query by image UUID: that matches one entry per partition
+    /// ("the count is 1", §6.2.2) whose protocol UUID field holds the partition's first protocol UUID (the text
+    /// fills the field for image-UUID queries and leaves the choice open).
     /// </summary>
     private List<PartitionInfoDescriptor> PartitionInfo(FfaUuid uuid, Endpoint caller)
     {
         var result = new List<PartitionInfoDescriptor>();
         var mask = PartitionInfoDescriptor.DefinedAt(caller.Version);
         if (!caller.IsSecure) mask &= ~(PartitionProperties.DirectRequestSend | PartitionProperties.DirectRequest2Send);
+        var v1_3 = IsV1_3(caller);
         foreach (var sp in _config.Partitions)
         {
+            var descriptor = new PartitionInfoDescriptor(sp.Id, sp.ExecutionContexts, sp.Properties & mask, FfaUuid.Nil);
+            if (v1_3) descriptor = descriptor with { ImageUuid = sp.ImageUuid, PartitionVersion = spmc.FindEndpoint(sp.Id)?.Version ?? sp.Version };
+            var matched = false;
             foreach (var service in sp.Uuids)
             {
                 if (!uuid.IsNil && service != uuid) continue;
-                result.Add(new PartitionInfoDescriptor(sp.Id, sp.ExecutionContexts, sp.Properties & mask, uuid.IsNil ? service : FfaUuid.Nil));
+                matched = true;
+                result.Add(descriptor with { Uuid = uuid.IsNil ? service : FfaUuid.Nil });
                 if (caller.Version < FfaVersion.V1_2) break;
             }
+            if (!matched && v1_3 && !uuid.IsNil && sp.ImageUuid == uuid && sp.Uuids.Count > 0)
+                result.Add(descriptor with { Uuid = sp.Uuids[0] });
         }
         return result;
     }
+
+    /// <summary>The v1.3 discovery rules apply: the caller's version (and so the SPMC's) is 1.3.</summary>
+    private bool IsV1_3(Endpoint caller) => caller.Version >= FfaVersion.V1_3 && _config.Version >= FfaVersion.V1_3;
 
     /// <summary>
     /// FFA_PARTITION_INFO_GET: w1..w4 = UUID, w5 bit0 = count only (bits[31:1] checked by the decoder). Hafnium
@@ -79,9 +93,10 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
             return c.Reject(DiscoveryRules.InfoGetRegsStartIndex, $"start index {start} is not below the count {entries.Count}");
 
         var last = entries.Count - 1;
-        var current = Math.Min(last, start + PartitionInfoGetRegsAnswer.MaxDescriptors - 1);
-        var answer = new PartitionInfoGetRegsAnswer((ushort)last, (ushort)current, tag, PartitionInfoDescriptor.SizeV1_1,
-            entries.GetRange(start, current - start + 1));
+        // v1.2: 24-byte descriptors, five per call; v1.3 (table 13.41): 48-byte descriptors in six registers, two per call.
+        var size = (ushort)(IsV1_3(c.Caller) ? PartitionInfoDescriptor.SizeV1_3 : PartitionInfoDescriptor.SizeV1_1);
+        var current = Math.Min(last, start + PartitionInfoGetRegsAnswer.MaxDescriptorsFor(size) - 1);
+        var answer = new PartitionInfoGetRegsAnswer((ushort)last, (ushort)current, tag, size, entries.GetRange(start, current - start + 1));
         return new FfaAnswer(answer.Encode());
     }
 }

@@ -24,12 +24,14 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
     }
 
     /// <summary>
-    /// FFA_VERSION (DEN0077 §13.2): answers the SPMC's own version in w0, or a bare NOT_SUPPORTED (-1) in w0,
+    /// FFA_VERSION (DEN0077 §13.2). A v1.3 request of a v1.3 SPMC follows the v1.3 rules (<see cref="VersionV1_3"/>);
+    /// every other request gets today's answer: the SPMC's own version in w0, or a bare NOT_SUPPORTED (-1) in w0,
     /// never FFA_ERROR. Hafnium refuses a minor above its own rather than downgrading, and refuses a different
     /// version once other ABIs were used.
     /// </summary>
     private FfaAnswer Negotiate(Call c, VersionCall call)
     {
+        if (SpeaksV1_3(c.Caller, call)) return VersionV1_3(c, call);
         if (call.Version is not { } version)
             return Refuse(SetupRules.VersionBit31, $"requested version 0x{call.Requested:X8} has bit 31 set");
         if (!version.IsCompatibleWith(_config.Version))
@@ -41,6 +43,64 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
         c.Caller.VersionNegotiated = true;
         return new FfaAnswer(VersionCall.Answer(_config.Version));
     }
+
+    /// <summary>
+    /// Whether a request gets the v1.3 rules: the SPMC implements 1.3 and the caller speaks it — it names a query type
+    /// in w2[1:0] (a 1.0–1.2 caller writes w2 as zero: SBZ), or asks for 1.3 or later in w1, or has negotiated 1.3
+    /// (a VM by an earlier FFA_VERSION; a partition by its manifest, I0203). A VM that never called FFA_VERSION is
+    /// not taken for a 1.3 caller, so a 1.2 kernel's first FFA_VERSION(1.2) gets the answer it always got.
+    /// </summary>
+    private bool SpeaksV1_3(Endpoint caller, VersionCall call) =>
+        _config.Version >= FfaVersion.V1_3
+        && (call.Query != VersionQuery.Negotiate
+            || call.Version is { } v && v >= FfaVersion.V1_3
+            || (caller.VersionNegotiated || caller.IsSecure) && caller.Version >= FfaVersion.V1_3);
+
+    /// <summary>
+    /// FFA_VERSION at v1.3 (§13.2.2, tables 13.4–13.6): a reserved query type or bit 31 set → SMCCC INVALID_PARAMETER
+    /// (-3) in w0; b'10 → the negotiated version (w1 SBZ, ignored); b'01 → a compatible version, else the closest
+    /// incompatible one, without negotiating; b'00 → negotiation by <see cref="VersionNegotiation.Negotiate"/>: the
+    /// Null version while the Framework is in use by the caller (D0212), downgrades permitted otherwise (I0211: this
+    /// SPMC's choice, as Hafnium permits renegotiation before use). w1..w7 are MBZ in every answer (table 13.5).
+    /// </summary>
+    private FfaAnswer VersionV1_3(Call c, VersionCall call)
+    {
+        if (call.Query == VersionQuery.Reserved)
+            return InvalidParameter(SetupRules.VersionQueryTypeReserved, $"w2 = 0x{call.Flags:X8}: query type b'11 is reserved");
+        if (call.Version is not { } version)
+            return InvalidParameter(SetupRules.VersionBit31InvalidParameter, $"w1 = 0x{call.Requested:X8} has bit 31 set");
+
+        FfaVersion[] implemented = [_config.Version];
+        switch (call.Query)
+        {
+            case VersionQuery.Negotiated:
+                return new FfaAnswer(VersionCall.Answer(c.Caller.Version));
+            case VersionQuery.Compatible:
+                var found = VersionNegotiation.Discover(implemented, version)!.Value;
+                return new FfaAnswer(VersionCall.Answer(found), Note: VersionNegotiation.Compatible(implemented, version) is null
+                    ? $"FFA_VERSION: no version compatible with {version} is implemented; w0 is the closest incompatible one ({found})" : null);
+        }
+
+        var inUse = FrameworkUse.Reasons(spmc.State, c.Caller);
+        var outcome = VersionNegotiation.Negotiate(implemented, version, c.Caller.Version, inUse.Count > 0, downgradeAllowed: true);
+        switch (outcome.Refusal)
+        {
+            case VersionRefusal.NoCompatibleVersion:
+                return new FfaAnswer(VersionCall.Answer(outcome.Output!.Value), SetupRules.VersionNoCompatible.Reject(
+                    $"FFA_VERSION: requested {version} is not compatible with this SPMC's {_config.Version}; w0 = {outcome.Output}, the closest incompatible version; the negotiated version stays {c.Caller.Version}"));
+            case VersionRefusal.InUse:
+                return new FfaAnswer(VersionCall.Answer(VersionNegotiation.Null), SetupRules.VersionInUse.Reject(
+                    $"FFA_VERSION: the Framework is in use by {EndpointId.Format(c.Caller.Id)} ({string.Join("; ", inUse)}); w0 = the Null version, the negotiated version stays {c.Caller.Version}"));
+        }
+        c.Caller.Version = outcome.NegotiatedAfter;
+        c.Caller.VersionNegotiated = true;
+        return new FfaAnswer(VersionCall.Answer(outcome.Output!.Value));
+    }
+
+    /// <summary>A v1.3 refusal of a malformed FFA_VERSION: SMCCC INVALID_PARAMETER (-3) as a bare value in w0.</summary>
+    private static FfaAnswer InvalidParameter(Rule rule, string reason) =>
+        new(VersionCall.InvalidParameterAnswer(), rule.Reject($"FFA_VERSION: {reason}"),
+            "FFA_VERSION answers SMCCC codes in w0: 0xFFFFFFFD is SMCCC INVALID_PARAMETER (-3), not an FFA_ERROR");
 
     /// <summary>A refusal of FFA_VERSION: NOT_SUPPORTED as a bare value in w0, the rule in the answer's rejection.</summary>
     private static FfaAnswer Refuse(Rule rule, string reason) =>

@@ -19,6 +19,19 @@ public static class SetupRules
         "once the caller has made another FF-A call, FFA_VERSION may only repeat the version in force",
         "DEN0077 v1.3 §13.2.2.1; Hafnium api_ffa_version (ffa_version_negotiated, handler.c)");
 
+    public static readonly Rule VersionQueryTypeReserved = new("version.query-type-reserved", FfaError.InvalidParameters,
+        "v1.3: the version query type (w2 bits[1:0]) must be 0, 1 or 2; b'11 is answered with SMCCC INVALID_PARAMETER (-3) as a bare value in w0",
+        "DEN0077 v1.3 ALP4 §13.2.2 R0198, tables 13.4 and 13.6");
+    public static readonly Rule VersionBit31InvalidParameter = new("version.bit31-invalid-parameter", FfaError.InvalidParameters,
+        "v1.3: the input version must have bit 31 clear, for every query type; answered with SMCCC INVALID_PARAMETER (-3) as a bare value in w0 (1.0-1.2 requests keep version.bit31-set)",
+        "DEN0077 v1.3 ALP4 §13.2.2.1, §13.2.2.2 R0229, table 13.6");
+    public static readonly Rule VersionNoCompatible = new("version.no-compatible-version", FfaError.NotSupported,
+        "v1.3: a negotiation needs a version compatible with the input; otherwise w0 is the SPMC's closest incompatible version (the highest below the input, else the lowest above) and the negotiated version is unchanged",
+        "DEN0077 v1.3 ALP4 §13.2.2.1 and its outcome table (rows 7-10), S0231");
+    public static readonly Rule VersionInUse = new("version.in-use", FfaError.Denied,
+        "v1.3: a negotiation while the Framework is in use by the caller (RX/TX mapped, notifications bound or pending, memory not reclaimed, calls outstanding) is answered with the Null version (w0 = 0) and the negotiated version is unchanged",
+        "DEN0077 v1.3 ALP4 §13.2.2.1 D0212, S0231 is_version_negotiable");
+
     public static readonly Rule FeaturesNotFfaFunction = new("features.not-ffa-function", FfaError.NotSupported,
         "a queried function ID must be an FF-A function ID, in a width FF-A defines for it (no SVE hint or other stray bits)",
         "DEN0077 v1.3 §13.3 table 13.12; Hafnium ffa_features_function default case");
