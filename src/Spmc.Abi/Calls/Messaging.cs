@@ -81,6 +81,22 @@ internal static class Payloads
     public static ulong[] Fit(IReadOnlyList<ulong> values, int count, bool is64) =>
         [.. values.Take(count).Select(v => is64 ? v : (uint)v)];
 
+    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> hold the same values, missing ones read as zero (x8..x17 not given = zero).</summary>
+    public static bool SameOrZero(IReadOnlyList<ulong> a, IReadOnlyList<ulong> b)
+    {
+        for (var i = 0; i < Math.Max(a.Count, b.Count); i++)
+            if ((i < a.Count ? a[i] : 0) != (i < b.Count ? b[i] : 0)) return false;
+        return true;
+    }
+
+    /// <summary>A hash consistent with <see cref="SameOrZero"/>: trailing zeros do not count.</summary>
+    public static int HashOrZero(IReadOnlyList<ulong> values)
+    {
+        var n = values.Count;
+        while (n > 0 && values[n - 1] == 0) n--;
+        return Hash([.. values.Take(n)]);
+    }
+
     public static int Hash(IReadOnlyList<ulong> values)
     {
         var hash = new HashCode();
@@ -92,7 +108,8 @@ internal static class Payloads
 /// <summary>
 /// FFA_MSG_SEND_DIRECT_REQ_32/64 (DEN0077 v1.2 table 16.6; v1.3 §15.2 table 15.7): w1 = sender &lt;&lt; 16 |
 /// receiver, w2 = flags (MBZ for a partition message, see <see cref="DirectMessageFlags"/>), payload w3..w7 (x3..x7
-/// for SMC64). The FF-A 1.3 payload in x8..x17 is not read.
+/// for SMC64). An SMC64 request also carries x8..x17 (<see cref="Extended"/>): FF-A 1.3 payload (table 15.7),
+/// forwarded to the receiver only when sender and receiver are both above 1.2 (table 8.2).
 /// </summary>
 public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IReadOnlyList<ulong> Payload, bool Is64 = false)
     : IFfaCall<DirectReq>, IDirectRequest
@@ -107,6 +124,15 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
     /// <summary>x1 bits[63:32] of an SMC64 request, kept as sent: the SPMC hands the receiver the caller's x1 unchanged, as Hafnium does (api_ffa_dir_msg_value).</summary>
     public uint X1High { get; init; }
 
+    /// <summary>x8..x17, the registers FF-A 1.3 adds to an SMC64 request.</summary>
+    public const int ExtendedCount = 10;
+
+    /// <summary>x8..x17 of an SMC64 request as sent (empty for SMC32).</summary>
+    public IReadOnlyList<ulong> Extended { get; init; } = [];
+
+    /// <summary>True when any of x8..x17 is not zero.</summary>
+    public bool HasExtendedPayload => Extended.Any(v => v != 0);
+
     public static ParseResult<DirectReq> Decode(in SmcFrame frame)
     {
         var x2 = Regs.Arg(frame, 2);
@@ -117,6 +143,7 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
         return new DirectReq(EndpointId.Sender(x1), EndpointId.Receiver(x1), flags, Payloads.Read(frame, 3, PayloadCount), frame.Is64)
         {
             X1High = (uint)(x1 >> 32),
+            Extended = frame.Is64 ? Payloads.Read(frame, 8, ExtendedCount) : [],
         };
     }
 
@@ -124,6 +151,7 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
     {
         var frame = Regs.Frame(FunctionId, (Is64 ? (ulong)X1High << 32 : 0) | EndpointId.Pack(Sender, Receiver), Flags);
         Payloads.Write(ref frame, 3, Payload, PayloadCount, Is64);
+        if (Is64) Payloads.Write(ref frame, 8, Extended, ExtendedCount, Is64);
         return frame;
     }
 
@@ -131,16 +159,24 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
     public IFfaCall Response(IReadOnlyList<ulong> payload) =>
         new DirectResp(Receiver, Sender, 0, Payloads.Fit(payload, PayloadCount, Is64), Is64);
 
-    public bool Equals(DirectReq? other) => other is not null && Sender == other.Sender && Receiver == other.Receiver &&
-        Flags == other.Flags && Is64 == other.Is64 && X1High == other.X1High && Payload.SequenceEqual(other.Payload);
+    /// <summary>
+    /// As <see cref="Response(IReadOnlyList{ulong})"/>, with <paramref name="extended"/> in x8..x17 of an SMC64
+    /// response (FF-A 1.3; ignored for an SMC32 request).
+    /// </summary>
+    public DirectResp Response(IReadOnlyList<ulong> payload, IReadOnlyList<ulong> extended) =>
+        new(Receiver, Sender, 0, Payloads.Fit(payload, PayloadCount, Is64), Is64) { Extended = Is64 ? Payloads.Fit(extended, ExtendedCount, true) : [] };
 
-    public override int GetHashCode() => HashCode.Combine(Sender, Receiver, Flags, Is64, X1High, Payloads.Hash(Payload));
+    public bool Equals(DirectReq? other) => other is not null && Sender == other.Sender && Receiver == other.Receiver &&
+        Flags == other.Flags && Is64 == other.Is64 && X1High == other.X1High && Payload.SequenceEqual(other.Payload) &&
+        Payloads.SameOrZero(Extended, other.Extended);
+
+    public override int GetHashCode() => HashCode.Combine(Sender, Receiver, Flags, Is64, X1High, Payloads.Hash(Payload), Payloads.HashOrZero(Extended));
 }
 
 /// <summary>
 /// FFA_MSG_SEND_DIRECT_RESP_32/64 (DEN0077 v1.3 §15.3 table 15.11): w1 = sender &lt;&lt; 16 | receiver, w2 = flags
 /// (MBZ for a partition message), payload w3..w7 (x3..x7 for SMC64). For SMC64 the record also carries x8..x17
-/// (<see cref="Extended"/>), which a v1.2 responder must leave zero.
+/// (<see cref="Extended"/>), which a v1.2 responder must leave zero and an FF-A 1.3 one may use (table 15.11).
 /// </summary>
 public sealed record DirectResp(ushort Sender, ushort Receiver, uint Flags, IReadOnlyList<ulong> Payload, bool Is64 = false)
     : IFfaCall<DirectResp>
@@ -190,7 +226,17 @@ public sealed record DirectResp(ushort Sender, ushort Receiver, uint Flags, IRea
     /// The response as the SPMC hands it to the requester: w2 cleared for a partition message (Hafnium
     /// api_ffa_dir_msg_value) and x8..x17 dropped (a v1.2 response carries w3..w7 only).
     /// </summary>
-    public DirectResp Forwarded() => IsFramework ? this with { Extended = [] } : this with { Flags = 0, X2High = 0, Extended = [] };
+    public DirectResp Forwarded() => Forwarded(keepExtended: false);
+
+    /// <summary>
+    /// As <see cref="Forwarded()"/>, keeping x8..x17 when <paramref name="keepExtended"/> (FF-A 1.3 table 8.2:
+    /// both sides above 1.2 and both frames SMC64).
+    /// </summary>
+    public DirectResp Forwarded(bool keepExtended)
+    {
+        var extended = keepExtended && Is64 ? Extended : [];
+        return IsFramework ? this with { Extended = extended } : this with { Flags = 0, X2High = 0, Extended = extended };
+    }
 
     /// <summary>The response with every value cut to 32 bits, as the sender of a 32-bit request receives it (Hafnium api_ffa_value_copy32).</summary>
     public DirectResp As32BitValues() => this with { X2High = 0, Payload = Payloads.Fit(Payload, PayloadCount, is64: false), Extended = [] };

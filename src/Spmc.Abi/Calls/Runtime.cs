@@ -12,6 +12,9 @@ public static class RuntimeCallRules
         "FFA_MSG_WAIT: w1 and w3..w7 are reserved (MBZ)", "DEN0077 v1.3 table 14.3; Hafnium api_ffa_msg_wait");
     public static readonly Rule YieldReservedMbz = new("yield.reserved-mbz", FfaError.InvalidParameters,
         "FFA_YIELD: w4..w7 are reserved (MBZ)", "DEN0077 v1.3 table 14.9; Hafnium api_yield");
+    public static readonly Rule AbortReservedMbz = new("abort.reserved-mbz", FfaError.InvalidParameters,
+        "FFA_ABORT: w1/x1 and w3..w7 (x3..x7) are reserved and must be zero",
+        "DEN0077 v1.3 table 13.73 (SBZ); Hafnium api_ffa_abort refuses non-zero x1, x3..x7 with INVALID_PARAMETERS");
 }
 
 /// <summary>
@@ -26,9 +29,27 @@ public static class TargetInfo
 }
 
 /// <summary>
+/// FFA_ABORT_32/64 (DEN0077 v1.3 §13.14, table 13.73; new in 1.3): an SP's execution context enters the aborted
+/// state after a fatal error. w1 SBZ, w2/x2 an IMPLEMENTATION DEFINED code, w3..w7 SBZ. The call never completes.
+/// </summary>
+public sealed record Abort(ulong Code = 0, bool Is64 = false) : IFfaCall<Abort>
+{
+    public uint FunctionId => Regs.Id(FfaFunction.Abort, Is64);
+
+    public static ParseResult<Abort> Decode(in SmcFrame frame)
+    {
+        if ((Regs.MustBeZero(frame, 1, 1, RuntimeCallRules.AbortReservedMbz) ?? Regs.MustBeZero(frame, 3, 7, RuntimeCallRules.AbortReservedMbz)) is { } reserved)
+            return reserved;
+        return new Abort(Regs.Arg(frame, 2), frame.Is64);
+    }
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, 0, Is64 ? Code : (uint)Code);
+}
+
+/// <summary>
 /// FFA_MSG_WAIT (DEN0077 v1.3 table 14.3): w2 = flags (v1.2: bit 0 keeps the RX buffer; before v1.2 MBZ), w1 and
 /// w3..w7 MBZ. Also the return value a scheduler gets when the partition it ran with FFA_RUN waits again (all zero).
-/// <see cref="Is64"/> is the FF-A 1.3 SMC64 form; this SPMC implements the SMC32 one.
+/// <see cref="Is64"/> is the FF-A 1.3 SMC64 form (0xC400006B), which this SPMC takes from 1.3 callers.
 /// </summary>
 public sealed record MsgWait(uint Flags = 0, bool Is64 = false) : IFfaCall<MsgWait>
 {
@@ -84,6 +105,13 @@ public sealed record Run(ushort Target, ushort Vcpu, bool Is64 = false) : IFfaCa
     }
 
     public SmcFrame Encode() => Regs.Frame(FunctionId, TargetInfo.Pack(Target, Vcpu));
+}
+
+/// <summary>FFA_SUCCESS with no result values, of either width (FFA_SUCCESS_64 answers an SMC64 run-time call, table 12.7).</summary>
+public static class RuntimeAnswers
+{
+    /// <summary>FFA_SUCCESS_32 or FFA_SUCCESS_64 with every result register zero.</summary>
+    public static SmcFrame Success(bool is64) => Regs.Frame(Regs.Id(FfaFunction.Success, is64));
 }
 
 /// <summary>

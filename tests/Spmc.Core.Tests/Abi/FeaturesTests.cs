@@ -105,11 +105,40 @@ public class FeaturesTests
     [InlineData(0x8400_00F0ul, "features.not-ffa-function")] // undefined FF-A number
     [InlineData(0xC400_0063ul, "features.not-ffa-function")] // FFA_VERSION has no SMC64 form
     [InlineData(0x8400_008Bul, "features.not-ffa-function")] // PARTITION_INFO_GET_REGS has no SMC32 form
-    [InlineData(0xC400_0060ul, "dispatch.not-implemented")]  // FFA_ERROR_64 is v1.3
     [InlineData(0x8401_0063ul, "features.not-ffa-function")] // the SVE hint is not part of an ID to query
     [InlineData(0xFFFF_FFFFul, "features.not-ffa-function")]
     public void Features_UnknownOrUnimplementedFunction_IsNotSupported(ulong fid, string rule) =>
         Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(fid)), Err.NotSupported, rule);
+
+    [Theory]
+    [InlineData(0xC400_0060ul)] // FFA_ERROR_64
+    [InlineData(0xC400_0062ul)] // FFA_INTERRUPT_64
+    [InlineData(0xC400_006Bul)] // FFA_MSG_WAIT_64
+    [InlineData(0xC400_006Cul)] // FFA_YIELD_64
+    [InlineData(0xC400_006Dul)] // FFA_RUN_64
+    public void Features_Smc64CpuCycleIds_AreReportedTo13CallersOnly(ulong fid)
+    {
+        var sys = TestSystem.Default();
+        // MSG_WAIT and YIELD are the partitions' (dispatch.secure-only for the host); RUN, INTERRUPT, ERROR anyone's.
+        var spOnly = fid is 0xC400_006Bul or 0xC400_006Cul;
+        if (spOnly) Expect.Error(sys.Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.secure-only");
+        else Expect.Success(sys.Call(Host, Ffa.Features(fid)));
+        Expect.Success(sys.Call(Echo, Ffa.Features(fid)));
+        // 1.0-1.2 callers: NOT_SUPPORTED as before.
+        Expect.Error(TestSystem.DefaultAt("1.2").Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.newer-than-spmc");
+        var at12 = TestSystem.Default();
+        at12.Negotiate(Host, 0x1_0002);
+        Expect.Error(at12.Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.newer-than-caller");
+    }
+
+    [Theory]
+    [InlineData(0x8400_007Cul)] // FFA_NORMAL_WORLD_RESUME: the SPMC sends it to the SPMD, no one calls it here
+    [InlineData(0xC400_007Cul)]
+    public void Features_NormalWorldResume_IsNotImplemented(ulong fid)
+    {
+        Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(fid)), Err.NotSupported, "dispatch.not-implemented");
+        Expect.Error(TestSystem.Default().Call(Echo, Ffa.Features(fid)), Err.NotSupported, "dispatch.not-implemented");
+    }
 
     [Fact]
     public void Features_IgnoresInputPropertiesForFunctions() =>

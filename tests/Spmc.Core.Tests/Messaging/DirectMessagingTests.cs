@@ -1,3 +1,4 @@
+using Spmc.Abi.Smccc;
 using Spmc.Core.Spm.Runtime;
 using Spmc.Core.Systems;
 using Spmc.Core.Tests.Support;
@@ -240,11 +241,25 @@ public sealed class DirectMessagingTests
     public void PartitionWithoutBehaviour_IsBusy()
     {
         var sys = Props();
+        sys.Negotiate(Host, 0x1_0002); // 1.0-1.2 callers: BUSY as before FF-A 1.3
+        sys.Negotiate(1, 0x1_0002);
         sys.Fails(Host, Req(Host, 0x8004), Err.Busy, "direct-req.receiver-off");
         sys.Fails(Host, Req(Host, 0x8004), Err.Busy, "direct-req.receiver-off", vcpu: 1);
         sys.Fails(Host, Req2(Host, 0x8004), Err.Busy, "direct-req.receiver-off");
         sys.Fails(1, Req(1, 0x8004), Err.Busy, "direct-req.receiver-off");
         Assert.All(sys.State.Partitions.Single(p => p.Config.Id == 0x8004).Contexts, c => Assert.Equal(ContextState.Off, c.State));
+    }
+
+    [Fact]
+    public void PartitionWithoutBehaviour_IsNotReady_ForA13Caller()
+    {
+        // FF-A 1.3 R0069: no context of the receiver has booted (its lifecycle is "starting").
+        var sys = Props();
+        sys.Fails(Host, Req(Host, 0x8004), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, Req(Host, 0x8004, smc64: true), Err.NotReady, "direct-req.not-ready", vcpu: 1);
+        sys.Fails(Host, Req2(Host, 0x8004), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, RunFrame(0x8004), Err.NotReady, "run.not-ready");
+        sys.Fails(Host, SmcFrame.From(Run64, W1(0x8004, 0)), Err.NotReady, "run.not-ready");
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace Spmc.Core.Tests.Messaging;
 public static class Dm
 {
     public const ulong Req32 = 0x8400_006F, Req64 = 0xC400_006F, Resp32 = 0x8400_0070, Resp64 = 0xC400_0070,
-        Req2Id = 0xC400_008D, Resp2Id = 0xC400_008E, MsgWait = 0x8400_006B, Yield = 0x8400_006C, Run = 0x8400_006D, Interrupt = 0x8400_0062;
+        Req2Id = 0xC400_008D, Resp2Id = 0xC400_008E, MsgWait = 0x8400_006B, Yield = 0x8400_006C, Run = 0x8400_006D, Interrupt = 0x8400_0062,
+        MsgWait64 = 0xC400_006B, Yield64 = 0xC400_006C, Run64 = 0xC400_006D, Interrupt64 = 0xC400_0062, Abort32 = 0x8400_0090, Abort64 = 0xC400_0090;
 
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
@@ -48,7 +49,16 @@ public static class Dm
 
     public static SmcFrame Wait() => SmcFrame.From(MsgWait);
     public static SmcFrame YieldFrame(ulong w2 = 0, ulong w3 = 0) => SmcFrame.From(Yield, 0, w2, w3);
-    public static SmcFrame RunFrame(ushort id, ushort vcpu = 0) => SmcFrame.From(Run, W1(id, vcpu));
+    public static SmcFrame RunFrame(ushort id, ushort vcpu = 0, bool smc64 = false) => SmcFrame.From(smc64 ? Run64 : Run, W1(id, vcpu));
+
+    /// <summary>FFA_ABORT_32/64: w2 = an IMPLEMENTATION DEFINED code, the rest zero.</summary>
+    public static SmcFrame AbortFrame(ulong code = 0, bool smc64 = false) => SmcFrame.From(smc64 ? Abort64 : Abort32, 0, code);
+
+    /// <summary>REQ_64 with x3..x17 all set (FF-A 1.3 payload).</summary>
+    public static SmcFrame Req64Full(ushort sender, ushort receiver, ulong[] payload) => Req(sender, receiver, smc64: true, payload: payload);
+
+    /// <summary>RESP_64 with x3..x17 all set (FF-A 1.3 payload).</summary>
+    public static SmcFrame Resp64Full(ushort sender, ushort receiver, ulong[] payload) => Resp(sender, receiver, smc64: true, payload: payload);
 
     /// <summary>Every partition's contexts, for "nothing changed" checks.</summary>
     public static string Contexts(this TestSystem sys) => Contexts(sys.System);

@@ -12,9 +12,9 @@ public sealed class RemotePartitionTests
     private const ushort Host = 0, Echo = 0x8001, Remote = 0x8004;
     private const string RemoteUuid = "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a44";
 
-    private static string Json(uint timeoutMs, int contexts = 1) => $$"""
+    private static string Json(uint timeoutMs, int contexts = 1, string version = "1.3") => $$"""
         {
-          "spmc": { "remoteTimeoutMs": {{timeoutMs}} },
+          "spmc": { "remoteTimeoutMs": {{timeoutMs}}, "version": "{{version}}" },
           "proxy": "passthrough",
           "vms": [ { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
           "partitions": [
@@ -29,7 +29,7 @@ public sealed class RemotePartitionTests
         """;
 
     /// <summary>Long enough that no test but the timeout ones ever hits it.</summary>
-    private static TestSystem Sys(uint timeoutMs = 60_000, int contexts = 1) => TestSystem.FromJson(Json(timeoutMs, contexts));
+    private static TestSystem Sys(uint timeoutMs = 60_000, int contexts = 1, string version = "1.3") => TestSystem.FromJson(Json(timeoutMs, contexts, version));
 
     private static ContextView Ctx(TestSystem sys, int index = 0) =>
         sys.State.Partitions.Single(p => p.Config.Id == Remote).Contexts[index];
@@ -46,10 +46,13 @@ public sealed class RemotePartitionTests
         return (client, wait);
     }
 
-    [Fact]
-    public void NotAttached_RequestIsBusy_AndRunIsInvalid()
+    [Theory]
+    [InlineData("1.2", false)] // a 1.2 SPMC
+    [InlineData("1.3", true)]  // a 1.3 SPMC, the host negotiated 1.2
+    public void NotAttached_RequestIsBusy_AndRunIsInvalid(string version, bool negotiate12)
     {
-        var sys = Sys();
+        var sys = Sys(version: version);
+        if (negotiate12) sys.Negotiate(Host, 0x1_0002);
         sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
         sys.Fails(Host, Req2(Host, Remote), Err.Busy, "direct-req.receiver-off");
         sys.Fails(Host, RunFrame(Remote), Err.InvalidParameters, "run.not-booted");
@@ -58,9 +61,23 @@ public sealed class RemotePartitionTests
     }
 
     [Fact]
-    public void AttachedButNotBooted_IsBusy()
+    public void NotAttached_IsNotReady_ForA13Caller()
     {
         var sys = Sys();
+        sys.Fails(Host, Req(Host, Remote), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, Req(Host, Remote, smc64: true), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, Req2(Host, Remote), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, RunFrame(Remote), Err.NotReady, "run.not-ready");
+        sys.Fails(Host, RunFrame(Remote, smc64: true), Err.NotReady, "run.not-ready");
+        using var client = sys.System.Attach(Remote); // attached, not booted: still starting
+        sys.Fails(Host, Req(Host, Remote), Err.NotReady, "direct-req.not-ready");
+        sys.Fails(Host, RunFrame(Remote), Err.NotReady, "run.not-ready");
+    }
+
+    [Fact]
+    public void AttachedButNotBooted_IsBusy()
+    {
+        var sys = Sys(version: "1.2");
         using var client = sys.System.Attach(Remote);
         Assert.True(sys.State.Partitions.Single(p => p.Config.Id == Remote).Attached);
         sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
@@ -261,13 +278,34 @@ public sealed class RemotePartitionTests
         var host = sys.System.CallAsync(Host, Req2(Host, Remote));
         await Done(wait);
         var yield = client.CallAsync(0, YieldFrame());
-        Answer(await Done(host), Yield);
-        var run = sys.System.CallAsync(Host, RunFrame(Remote));
+        Answer(await Done(host), Yield64); // the 1.3 host sent an SMC64 request: the SMC64 FFA_YIELD (S0188)
+        // S0188: the REQ2 is resumed with FFA_RUN_64 only.
+        sys.Fails(Host, RunFrame(Remote), Err.Denied, "run.smc64-required");
+        var run = sys.System.CallAsync(Host, RunFrame(Remote, smc64: true));
         Expect.Success(await Done(yield));
         var payload = Enumerable.Range(0, 14).Select(i => 0xF000_0000_0000_0000ul | (uint)i).ToArray();
         _ = client.CallAsync(0, Resp2(Remote, Host, payload));
         var answer = Answer(await Done(run), Resp2Id);
         Assert.Equal(payload, Enumerable.Range(4, 14).Select(i => answer.Frame[i]));
+    }
+
+    [Fact]
+    public async Task Yield_DuringReq2_At12_Run32StillResumesIt_WithANote()
+    {
+        var sys = Sys();
+        sys.Negotiate(Host, 0x1_0002);
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var host = sys.System.CallAsync(Host, Req2(Host, Remote));
+        await Done(wait);
+        var yield = client.CallAsync(0, YieldFrame());
+        Answer(await Done(host), Yield); // a 1.2 host: FFA_YIELD_32 as before
+        var run = sys.System.CallAsync(Host, RunFrame(Remote));
+        Expect.Success(await Done(yield));
+        _ = client.CallAsync(0, Resp2(Remote, Host, 7));
+        var answer = Answer(await Done(run), Resp2Id);
+        Assert.Equal(7ul, answer.Frame[4]);
+        Assert.Contains(answer.Decoded.Notes!, n => n.Contains("S0188"));
     }
 
     [Fact]
@@ -356,7 +394,7 @@ public sealed class RemotePartitionTests
         Expect.Error(await Done(host), Err.Aborted, "runtime.detached");
         Assert.Equal(ContextState.Off, Ctx(sys).State);
         Assert.False(sys.State.Partitions.Single(p => p.Config.Id == Remote).Attached);
-        sys.Fails(Host, Req(Host, Remote), Err.Busy, "direct-req.receiver-off");
+        sys.Fails(Host, Req(Host, Remote), Err.NotReady, "direct-req.not-ready"); // starting again (1.3 host)
         Assert.Throws<ConflictException>(() => { _ = client.CallAsync(0, Wait()); });
 
         // A new client can attach and run it.

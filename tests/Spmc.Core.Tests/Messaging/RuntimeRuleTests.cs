@@ -176,8 +176,10 @@ public sealed class RuntimeRuleTests
     public void AbortedContext_RequestIsAborted_AndRunIsAborted()
     {
         var spmc = Manager(Support.Manifests.DefaultPassthroughJson);
-        var ctx = spmc.State.Endpoints[Echo].Runtime!.Contexts[0];
+        var runtime = spmc.State.Endpoints[Echo].Runtime!;
+        var ctx = runtime.Contexts[0];
         ctx.State = ContextState.Aborted;
+        runtime.Lifecycle = PartitionLifecycle.Aborted;
         Refused(spmc.Handle(new FfaRequest(Host, 0, Req(Host, Echo))), Err.Aborted, "direct-req.receiver-aborted");
         Refused(spmc.Handle(new FfaRequest(Host, 0, RunFrame(Echo))), Err.Aborted, "run.aborted");
         Assert.Equal(ContextState.Aborted, ctx.State);

@@ -13,6 +13,7 @@ public sealed record Err(string Name, ulong Code)
     public static readonly Err Denied = new("DENIED", 0xFFFF_FFFA);
     public static readonly Err Retry = new("RETRY", 0xFFFF_FFF9);
     public static readonly Err Aborted = new("ABORTED", 0xFFFF_FFF8);
+    public static readonly Err NotReady = new("NOT_READY", 0xFFFF_FFF6);
 
     public override string ToString() => Name;
 }

@@ -67,14 +67,28 @@ internal static class Message
     public static FfaAnswer Wait(IPartitionCpu sp) => sp.Call(new MsgWait());
 }
 
-/// <summary>`echo`: answers every direct request with the same payload (REQ → RESP, REQ2 → RESP2, same width).</summary>
+/// <summary>
+/// `echo`: answers every direct request with the same payload (REQ → RESP, REQ2 → RESP2, same width; an SMC64
+/// REQ's x8..x17 too, as the SPMC delivered them). One command: a REQ with w3 = <see cref="AbortCommand"/> makes
+/// an FF-A 1.3 echo partition call FFA_ABORT (same width, w2 = the request's w4), which never completes; an older
+/// one echoes it like any other payload.
+/// </summary>
 public sealed class EchoBehaviour : IPartitionBehaviour
 {
+    /// <summary>w3 of a direct request that asks the echo partition to abort (FF-A 1.3 FFA_ABORT).</summary>
+    public const uint AbortCommand = 0xFFA0_AB07;
+
     public string Name => Behaviours.Echo;
 
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
+        if (request is DirectReq { } req && req.Payload[0] == AbortCommand && sp.Version >= FfaVersion.V1_3)
+        {
+            // FFA_ABORT does not complete: the SPMC answers the sender ABORTED and the partition never runs again.
+            if (sp.Call(new Abort(req.Payload[1], req.Is64)).Error is null) return;
+        }
+        if (request is DirectReq { Is64: true } req64) { sp.Call(req64.Response(req64.Payload, req64.Extended)); return; }
         Message.Respond(sp, request, [.. request.Payload]);
     }
 }

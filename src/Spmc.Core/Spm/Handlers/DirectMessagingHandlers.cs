@@ -2,6 +2,7 @@ using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
+using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Spm.Runtime;
 
@@ -80,16 +81,31 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
             return c.Reject(DirectMessagingRules.NoContext, $"vCPU {c.Request.Vcpu} has no execution context in {EndpointId.Format(receiver)} ({runtime.Contexts.Length})");
         var ctx = runtime.Contexts[index];
         // 8. Its state.
-        if (NotReady(ctx, runtime, c.Caller.Id) is { } notReady) return c.Reject(notReady);
+        if (Unavailable(ctx, runtime, c) is { } notReady) return c.Reject(notReady);
 
-        // Delivered as sent (Hafnium api_ffa_dir_msg_value): REQ w0..w7 with w2 cleared, REQ2 x0..x17.
-        var delivered = request is DirectReq req ? (req with { Flags = 0 }).Encode() : request.Encode();
+        // Delivered as sent (Hafnium api_ffa_dir_msg_value): REQ w0..w7 with w2 cleared, REQ2 x0..x17. x8..x17 of
+        // REQ_64 are payload only when sender and receiver are both above 1.2 (FF-A 1.3 table 8.2); else zero.
+        var above12 = c.Caller.Version >= FfaVersion.V1_3;
+        string? note = null;
+        SmcFrame delivered;
+        if (request is DirectReq req)
+        {
+            var forward = above12 && target.Version >= FfaVersion.V1_3;
+            if (req.HasExtendedPayload && !forward)
+                note = !above12
+                    ? $"x8..x17 are not payload from an FF-A {c.Caller.Version} sender (FF-A 1.3 table 8.2: SBZ/preserved): {EndpointId.Format(receiver)} sees them as zero"
+                    : $"{EndpointId.Format(receiver)} uses FF-A {target.Version}: it ignores x8..x17 (FF-A 1.3 table 8.2), they are not forwarded";
+            delivered = (req with { Flags = 0, Extended = forward ? req.Extended : [] }).Encode();
+        }
+        else delivered = request.Encode();
 
         var waiter = new Waiter(c.Caller.Id, c.Request.Vcpu, $"{c.Request.Name} to {EndpointId.Format(receiver)}");
         ctx.State = ContextState.Running;
         ctx.Reason = req2 ? RunReason.DirectRequest2 : RunReason.DirectRequest;
-        ctx.Request = new ActiveRequest(sender, c.Caller.Id, c.Request.Is64, req2, framework);
+        ctx.Request = new ActiveRequest(sender, c.Caller.Id, c.Request.Is64, req2, framework) { SenderAbove12 = above12, Note = note };
         ctx.Resumer = waiter;
+        ctx.LenderIs64 = c.Request.Is64 && above12;
+        ctx.Smc64Run = false;
         if (CallerContext(c) is { State: ContextState.Running } mine)
         {
             mine.State = ContextState.Blocked;
@@ -98,15 +114,25 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         return scheduler.Deliver(target, ctx, delivered, waiter);
     }
 
-    /// <summary>Why a context cannot take a direct request now, as Hafnium answers it (null when it is waiting).</summary>
-    private Rejection? NotReady(PartitionContext ctx, PartitionRuntime runtime, ushort caller)
+    /// <summary>
+    /// Why a context cannot take a direct request now, as Hafnium answers it (null when it is waiting). FF-A 1.3
+    /// lifecycle first: an aborted receiver answers ABORTED to every sender (Hafnium); one with no booted context
+    /// answers NOT_READY to a 1.3 sender (R0069), BUSY to older ones as before.
+    /// </summary>
+    private Rejection? Unavailable(PartitionContext ctx, PartitionRuntime runtime, Call c)
     {
+        var caller = c.Caller.Id;
         var who = $"{EndpointId.Format(ctx.Partition)} context {ctx.Index}";
+        if (runtime.Lifecycle == PartitionLifecycle.Aborted)
+            return DirectMessagingRules.ReceiverAborted.Reject($"{EndpointId.Format(ctx.Partition)} aborted (it called FFA_ABORT)");
+        if (c.Caller.Version >= FfaVersion.V1_3 && !runtime.Available)
+            return DirectMessagingRules.ReceiverNotReady.Reject(
+                $"{EndpointId.Format(ctx.Partition)} is {runtime.Lifecycle.ToString().ToLowerInvariant()}: no context has booted (driven by {runtime.Driver})");
         return ctx.State switch
         {
             ContextState.Waiting => null,
             ContextState.Off => DirectMessagingRules.ReceiverOff.Reject($"{who} is not running: it is driven by {runtime.Driver}"),
-            ContextState.Aborted => DirectMessagingRules.ReceiverAborted.Reject($"{who} aborted (its client detached while it held cycles)"),
+            ContextState.Aborted => DirectMessagingRules.ReceiverAborted.Reject($"{who} aborted"),
             ContextState.Blocked when InCallChain(ctx, caller) =>
                 DirectMessagingRules.CallChain.Reject($"{who} is waiting in a call chain that {EndpointId.Format(caller)} is part of"),
             _ => DirectMessagingRules.ReceiverBusy.Reject($"{who} is {ctx.State.ToString().ToLowerInvariant()}, not waiting for a message"),
@@ -141,8 +167,10 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var framework = resp is { IsFramework: true };
         if (resp is { IsFramework: false, Flags: not 0 })
             return c.Reject(DirectMessagingRules.RespW2Mbz, $"w2 must be zero for a partition message (w2 = 0x{resp.X2:X})");
-        // v1.2: RESP carries w3..w7 only; x8..x17 must be zero (Hafnium api_ffa_msg_send_direct_resp).
-        if (resp is { Is64: true, HasExtendedPayload: true } && c.Caller.Version >= FfaVersion.V1_2)
+        // v1.2: RESP carries w3..w7 only; x8..x17 must be zero (Hafnium api_ffa_msg_send_direct_resp). FF-A 1.3
+        // responders may fill them (table 15.11).
+        var responder13 = c.Caller.Version >= FfaVersion.V1_3;
+        if (resp is { Is64: true, HasExtendedPayload: true } && c.Caller.Version >= FfaVersion.V1_2 && !responder13)
             return c.Reject(DirectMessagingRules.RespExtendedMbz, "x8..x17 must be zero in a direct response (use RESP2 for a longer payload)");
         if (RuntimeHandlers.DriverOnly(c) is { } notDriver) return c.Reject(notDriver);
 
@@ -160,13 +188,27 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
                 $"a {(active.Req2 ? "REQ2" : "REQ")} request must be answered with {(active.Req2 ? "FFA_MSG_SEND_DIRECT_RESP2" : "FFA_MSG_SEND_DIRECT_RESP")}");
         if (active.Framework != framework)
             return c.Reject(DirectMessagingRules.RespFrameworkMismatch, "a framework request needs a framework response and a partition request a partition one");
+        // Table 15.11: RESP_32 completes a request of either width, RESP_64 only an SMC64 one.
+        string? note = null;
+        if (resp is { Is64: true } && !active.Is64)
+        {
+            if (responder13)
+                return c.Reject(DirectMessagingRules.RespSmc64ForSmc32, $"the request from {EndpointId.Format(active.Sender)} was SMC32: answer it with FFA_MSG_SEND_DIRECT_RESP_32 (0x84000070)");
+            note = "FF-A 1.3 table 15.11: an SMC64 response completes only an SMC64 request; the values are cut to 32 bits";
+        }
 
         // The answer the requester sees: the response with w1 = responder | requester (both checked above), w2 cleared
-        // for a partition message, RESP2's x2/x3 zero; a 32-bit request gets 32-bit values.
+        // for a partition message, RESP2's x2/x3 zero; a 32-bit request gets 32-bit values. x8..x17 of RESP_64 reach
+        // the requester when responder and requester are above 1.2 and the request was SMC64 (table 8.2).
+        var keep = responder13 && active.SenderAbove12 && active.Is64;
+        if (resp is { Is64: true, HasExtendedPayload: true } && responder13 && !keep)
+            note = Notes.Join(note, active.Is64
+                ? $"x8..x17 of the response are not forwarded: {EndpointId.Format(active.Sender)} uses FF-A 1.2 or earlier (FF-A 1.3 table 8.2)"
+                : null);
         var answer = resp is null ? response.Encode()
-            : (active.Is64 ? resp.Forwarded() : resp.Forwarded().As32BitValues()).Encode();
+            : (active.Is64 ? resp.Forwarded(keep) : resp.Forwarded().As32BitValues()).Encode();
 
-        ctx.Request = null;
+        ctx.Request = active with { Note = Notes.Join(active.Note, note) };
         ctx.Reason = null;
         scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
         if (ctx.State == ContextState.Preempted)
@@ -177,9 +219,12 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         else
         {
             ctx.State = ContextState.Waiting;
-            ctx.Resumer?.Complete(new FfaAnswer(answer));
-            ctx.Resumer = null;
+            RuntimeHandlers.CompleteLender(ctx, new FfaAnswer(answer));
         }
+        ctx.Request = null;
+        ctx.LenderIs64 = ctx.Smc64Run = false;
+        ctx.LenderNote = null;
+        ctx.Parked64 = c.Request.Is64 && responder13;
         return RuntimeHandlers.Park(c, ctx);
     }
 }

@@ -52,8 +52,11 @@ public static class DirectMessagingRules
         "the receiving context has booted (a built-in behaviour, or an attached client that called FFA_MSG_WAIT)",
         "Hafnium api_ffa_msg_send_direct_req (VCPU_STATE_OFF: BUSY)");
     public static readonly Rule ReceiverAborted = new("direct-req.receiver-aborted", FfaError.Aborted,
-        "the receiving context has not aborted (its client detached while it held cycles)",
-        "DEN0077 v1.2 ABORTED; Hafnium api_ffa_msg_send_direct_req (VCPU_STATE_ABORTED without lifecycle support)");
+        "the receiver has not called FFA_ABORT (every caller, as in Hafnium)",
+        "DEN0077 v1.3 §15.2 errors (ABORTED); Hafnium api_ffa_msg_send_direct_req (VCPU_STATE_ABORTED without lifecycle support)");
+    public static readonly Rule ReceiverNotReady = new("direct-req.not-ready", FfaError.NotReady,
+        "for an FF-A 1.3 sender, the receiver is available: one of its contexts has booted (waiting, running, preempted or blocked)",
+        "DEN0077 v1.3 §7.2.1 R0069 (NOT_READY); Spmc: older senders keep direct-req.receiver-off (BUSY)");
     public static readonly Rule CallChain = new("direct-req.call-chain", FfaError.Denied,
         "a request does not go to a context waiting in a call chain the caller is part of",
         "DEN0077 v1.2 run-time model (call chains); Hafnium ffa_cpu_cycles_check_runtime_state_transition");
@@ -71,8 +74,8 @@ public static class DirectMessagingRules
         "FFA_MSG_SEND_DIRECT_RESP: w2 bits[31:0] are zero for a partition message (bit 31 set marks a framework message)",
         "DEN0077 v1.3 table 15.11; Hafnium api_ffa_msg_send_direct_resp_validate_args");
     public static readonly Rule RespExtendedMbz = new("direct-resp.x8-x17-mbz", FfaError.InvalidParameters,
-        "from an FF-A 1.2 responder, FFA_MSG_SEND_DIRECT_RESP_64 leaves x8..x17 zero (RESP2 carries a longer payload)",
-        "DEN0077 v1.2 §11.2; Hafnium api_ffa_msg_send_direct_resp_validate_args (api_extended_args_are_zero)");
+        "from an FF-A 1.2 responder, FFA_MSG_SEND_DIRECT_RESP_64 leaves x8..x17 zero (RESP2 carries a longer payload; 1.3 responders may use them)",
+        "DEN0077 v1.2 §11.2, v1.3 table 8.2 (MBZ for a 1.2 receiver); Hafnium api_ffa_msg_send_direct_resp_validate_args (api_extended_args_are_zero)");
 
     // ---- responses: the run-time model (Hafnium api_ffa_msg_send_direct_resp_validate_ongoing_request) ----
     public static readonly Rule RespNoRequest = new("direct-resp.no-request", FfaError.Denied,
@@ -82,6 +85,9 @@ public static class DirectMessagingRules
     public static readonly Rule RespWrongAbi = new("direct-resp.wrong-abi", FfaError.Denied,
         "FFA_MSG_SEND_DIRECT_REQ is answered with FFA_MSG_SEND_DIRECT_RESP, REQ2 with RESP2",
         "Hafnium api_ffa_msg_send_direct_resp_validate_ongoing_request");
+    public static readonly Rule RespSmc64ForSmc32 = new("direct-resp.smc64-for-smc32", FfaError.Denied,
+        "from an FF-A 1.3 responder, FFA_MSG_SEND_DIRECT_RESP_64 completes only an SMC64 request (RESP_32 completes either width)",
+        "DEN0077 v1.3 table 15.11; DENIED as Hafnium api_ffa_msg_send_direct_resp_validate_ongoing_request refuses a response of the wrong ABI");
     public static readonly Rule RespFrameworkMismatch = new("direct-resp.framework-mismatch", FfaError.Denied,
         "a framework request needs a framework response and a partition request a partition one",
         "Hafnium api_ffa_msg_send_direct_resp_validate_ongoing_request (framework request); Spmc also refuses a framework answer to a partition request");

@@ -62,6 +62,9 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
         me.State = RetrieveState.NotRetrieved;
         if (zero && last)
             foreach (var k in share.Constituents) _memory.Clear(k.Address, k.ByteLength);
+        // The sender aborted (FF-A 1.3 FFA_ABORT): the last relinquish completes the reclaim for it.
+        if (AbortedPartitionMemory.ReclaimIfDeferred(spmc, share))
+            return new FfaAnswer(FfaAnswer.Success32().Frame, null, $"{EndpointId.Format(share.Sender)} aborted: handle 0x{share.Handle:X} is reclaimed for it now that no borrower holds it");
         return FfaAnswer.Success32();
     }
 

@@ -76,6 +76,9 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         if (request.Receivers.Any(r => r.CompositeOffset != 0))
             return c.Reject(MemoryRetrieveRules.CompositeOffsetNonZero, "a retrieve request must give composite offset 0 (the handle names the memory)");
         if (MemoryChecks.ShareFor(_shares, new MemoryHandle(request.Handle), RetrieveHandle, out var share) is { } unknown) return c.Reject(unknown);
+        // The sender aborted (FF-A 1.3): the memory waits to be reclaimed, no one retrieves it (Hafnium b902a4d6).
+        if (share.DeferredReclaim)
+            return c.Reject(RuntimeRules.RetrieveDeferredReclaim, $"{EndpointId.Format(share.Sender)} aborted; handle 0x{share.Handle:X} is reclaimed once its borrowers relinquish it");
         if (total != request.ReceiversOffset + request.Receivers.Count * request.EmadSize)
             return c.Reject(MemoryRetrieveRules.LengthMismatch,
                 $"length {total} is not the header plus {request.Receivers.Count} receivers ({request.ReceiversOffset + request.Receivers.Count * request.EmadSize})");

@@ -1,4 +1,5 @@
 using Spmc.Abi.Calls;
+using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
@@ -6,6 +7,7 @@ using Spmc.Core.Calls;
 using Spmc.Core.Proxy;
 using Spmc.Core.Spm.Behaviours;
 using Spmc.Core.Spm.Runtime;
+using Spmc.Core.Spm.Shares;
 
 namespace Spmc.Core.Spm.Handlers;
 
@@ -19,14 +21,23 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
 {
     private readonly Dictionary<ushort, Endpoint> _endpoints = spmc.State.Endpoints;
 
-    // The SMC64 forms of FFA_MSG_WAIT, FFA_YIELD, FFA_RUN and FFA_INTERRUPT (FF-A 1.3) are not registered.
+    /// <summary>
+    /// Both widths of the CPU-cycle ABIs: the SMC64 IDs (FF-A 1.3 I0184) are FF-A 1.3 functions, so dispatch
+    /// answers NOT_SUPPORTED to 1.0–1.2 callers and FFA_FEATURES reports them to 1.3 callers only.
+    /// FFA_NORMAL_WORLD_RESUME is not registered in either width: the SPMC sends it to the SPMD, no caller of
+    /// this SPMC invokes it (Hafnium's FFA_FEATURES does not list it either).
+    /// </summary>
     public void Register(HandlerTable table)
     {
-        table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall);
-        table.Register<Yield>(FfaFunction.Yield, Callers.SecurePartitions, YieldCall);
-        table.Register<Run>(FfaFunction.Run, Callers.Any, RunCall);
-        // A return value, like FFA_SUCCESS and FFA_ERROR: refused whatever its registers, so not decoded.
-        table.Register(FfaFunction.Interrupt, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value (the partition was preempted), not a call"));
+        table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall, smc64: true);
+        table.Register<Yield>(FfaFunction.Yield, Callers.SecurePartitions, YieldCall, smc64: true);
+        table.Register<Run>(FfaFunction.Run, Callers.Any, RunCall, smc64: true);
+        // Return values, like FFA_SUCCESS and FFA_ERROR_32 (PartitionManager): refused whatever their registers.
+        table.Register(FfaFunction.Interrupt, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value (the partition was preempted), not a call"),
+            smc64: true);
+        table.Register(FfaFunction.Error, Callers.Any, c => c.Reject(DispatchRules.ReturnValue, "a return value, not a call"), smc32: false, smc64: true);
+        // FFA_ABORT is FF-A 1.3 and SP-only: a VM or a 1.0-1.2 SP gets NOT_SUPPORTED from dispatch (Hafnium 103efb4a).
+        table.Register<Abort>(FfaFunction.Abort, Callers.SecurePartitions, AbortCall, smc64: true);
     }
 
     /// <summary>Only what runs the partition may use the run-time ABIs; anyone else playing the SP gets DENIED.</summary>
@@ -60,10 +71,13 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         switch (ctx.State)
         {
             case ContextState.Off:
-                break; // boot complete
+                // Boot complete: the partition becomes available (FF-A 1.3 R0085, starting → waiting).
+                if (c.Caller.Runtime!.Lifecycle == PartitionLifecycle.Starting) c.Caller.Runtime.Lifecycle = PartitionLifecycle.Started;
+                break;
             case ContextState.Running when ctx.Reason == RunReason.Run:
-                // The FFA_RUN caller gets its cycles back (Hafnium ffa_msg_wait_complete: func = FFA_MSG_WAIT_32).
-                ctx.Resumer?.Complete(new FfaAnswer(new MsgWait().Encode()));
+                // The FFA_RUN caller gets its cycles back (Hafnium ffa_msg_wait_complete: func = FFA_MSG_WAIT_32);
+                // an FF-A 1.3 scheduler that used FFA_RUN_64 gets FFA_MSG_WAIT_64 (S0188: it keeps SMC64).
+                CompleteLender(ctx, new FfaAnswer(new MsgWait(Is64: ctx.LenderIs64).Encode()));
                 break;
             case ContextState.Running:
                 return c.Reject(RuntimeRules.MsgWaitHandlingRequest, $"context {ctx.Index} is handling a direct request from {EndpointId.Format(ctx.Request!.Sender)}: answer it with a direct response");
@@ -73,6 +87,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         ctx.State = ContextState.Waiting;
         ctx.Reason = null;
         ctx.Resumer = null;
+        ctx.LenderIs64 = ctx.Smc64Run = false;
+        ctx.Parked64 = call.Is64;
         // Hafnium api_ffa_msg_wait_rx_release: waiting hands the RX buffer back unless the caller keeps it.
         if (!retain && c.Caller.Mailbox is { State: RxState.Full } mailbox && !spmc.RxFullNotificationPending(c.Caller.Id))
             mailbox.State = RxState.Empty;
@@ -90,8 +106,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         if (ctx.State != ContextState.Running)
             return c.Reject(RuntimeRules.YieldNotRunning, $"context {ctx.Index} is {ctx.State.ToString().ToLowerInvariant()}: only a running context can yield");
         ctx.State = ContextState.Blocked;
-        ctx.Resumer?.Complete(new FfaAnswer(new Yield(c.Caller.Id, (ushort)ctx.Index, call.Timeout).Encode()));
-        ctx.Resumer = null;
+        CompleteLender(ctx, new FfaAnswer(new Yield(c.Caller.Id, (ushort)ctx.Index, call.Timeout, ctx.LenderIs64).Encode()));
+        ctx.Parked64 = call.Is64;
         return Park(c, ctx);
     }
 
@@ -107,6 +123,13 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         if (id == c.Caller.Id) return c.Reject(RuntimeRules.RunSelf, "a partition cannot run itself");
         var ctx = runtime.Contexts[vcpu];
         var who = $"{EndpointId.Format(id)} context {vcpu}";
+        var v13 = c.Caller.Version >= FfaVersion.V1_3;
+        // Lifecycle (FF-A 1.3 §7): an aborted partition answers ABORTED to every caller (Hafnium api_ffa_run: a vCPU
+        // in VCPU_STATE_ABORTED without lifecycle support); one not yet available answers NOT_READY to 1.3 callers (R0069).
+        if (runtime.Lifecycle == PartitionLifecycle.Aborted)
+            return c.Reject(RuntimeRules.RunAborted, $"{EndpointId.Format(id)} aborted (it called FFA_ABORT)");
+        if (v13 && !runtime.Available)
+            return c.Reject(RuntimeRules.RunNotReady, $"{EndpointId.Format(id)} is {runtime.Lifecycle.ToString().ToLowerInvariant()}: no context has booted (driven by {runtime.Driver})");
         // An SP may only resume another SP's preempted or blocked context (ffa_cpu_cycles_run_checks).
         if (c.Caller.IsSecure && ctx.State is not (ContextState.Preempted or ContextState.Blocked))
             return c.Reject(RuntimeRules.RunSpResumesOnly, $"{who} is {ctx.State.ToString().ToLowerInvariant()}; an SP may only resume a preempted or blocked context");
@@ -122,28 +145,69 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 return c.Reject(RuntimeRules.RunNotBooted, $"{who} is not booted: it is driven by {runtime.Driver}");
             case ContextState.Blocked when ctx.WaitingFor is { } other:
                 return c.Reject(RuntimeRules.RunAwaitingResponse, $"{who} waits for the answer to its own direct request to {EndpointId.Format(other)}");
+        }
+
+        // S0188: an SMC64 direct request (REQ_64, REQ2) is resumed with FFA_RUN_64 until its response, and a
+        // scheduler that used FFA_RUN_64 keeps it until the context waits. The text says "must" and names no error:
+        // DENIED, as Hafnium refuses a run-time transition it does not allow (ffa_cpu_cycles_check_runtime_state_transition).
+        // A 1.0-1.2 scheduler cannot use FFA_RUN_64: it keeps today's answer, with a note.
+        string? s0188 = null;
+        if (!call.Is64 && ctx.State is ContextState.Blocked or ContextState.Preempted && (ctx.Request is { Is64: true } || ctx.Smc64Run))
+        {
+            var why = ctx.Request is { Is64: true } r
+                ? $"{who} is handling an SMC64 direct request ({(r.Req2 ? "REQ2" : "REQ_64")}) from {EndpointId.Format(r.Sender)}"
+                : $"{who} was run with FFA_RUN_64 and has not waited since";
+            if (v13) return c.Reject(RuntimeRules.RunSmc64Required, $"{why}: resume it with FFA_RUN_64 (0xC400006D) until it {(ctx.Request is null ? "calls FFA_MSG_WAIT" : "responds")} (S0188)");
+            s0188 = $"S0188 (FF-A 1.3): {why}; an FF-A 1.3 scheduler must resume it with FFA_RUN_64";
+        }
+        var lender64 = call.Is64 && v13;
+
+        switch (ctx.State)
+        {
             case ContextState.Waiting:
                 ctx.State = ContextState.Running;
                 ctx.Reason = RunReason.Run;
                 ctx.Resumer = waiter;
-                return Deliver(target, ctx, new Run(id, vcpu).Encode(), waiter);
+                ctx.LenderIs64 = ctx.Smc64Run = lender64;
+                // The SP is resumed with FFA_RUN_64 when it waited with FFA_MSG_WAIT_64, or when the scheduler used
+                // FFA_RUN_64 and its manifest declares the SMC64 CPU-cycle IDs (partition properties bit 13).
+                var run64 = ctx.Parked64 || (lender64 && target.Partition!.Properties.HasFlag(PartitionProperties.Smc64CpuCycles));
+                return Deliver(target, ctx, new Run(id, vcpu, run64).Encode(), waiter);
             case ContextState.Blocked:
-                // The SP's FFA_YIELD returns FFA_SUCCESS when it is resumed.
+                // The SP's FFA_YIELD returns FFA_SUCCESS when it is resumed (FFA_SUCCESS_64 after FFA_YIELD_64).
                 ctx.State = ContextState.Running;
                 ctx.Resumer = waiter;
-                Unpark(ctx, FfaAnswer.Success32());
+                ctx.LenderIs64 = lender64;
+                ctx.Smc64Run |= lender64;
+                ctx.LenderNote = s0188;
+                Unpark(ctx, new FfaAnswer(RuntimeAnswers.Success(ctx.Parked64)));
                 return FfaAnswer.Pending(waiter);
             default: // Preempted
                 if (ctx.HeldAnswer is { } held)
                 {
                     ctx.HeldAnswer = null;
                     ctx.State = ContextState.Waiting;
-                    return new FfaAnswer(held, null, $"{who} had answered while preempted");
+                    return new FfaAnswer(held, null, Notes.Join($"{who} had answered while preempted", s0188));
                 }
                 ctx.State = ContextState.Running;
                 ctx.Resumer = waiter;
+                ctx.LenderIs64 = lender64;
+                ctx.Smc64Run |= lender64;
+                ctx.LenderNote = s0188;
                 return FfaAnswer.Pending(waiter);
         }
+    }
+
+    /// <summary>
+    /// Gives the lender of <paramref name="ctx"/>'s cycles its answer, with the notes kept for it (the request's,
+    /// an S0188 one), and forgets the lender.
+    /// </summary>
+    internal static void CompleteLender(PartitionContext ctx, FfaAnswer answer)
+    {
+        var note = Notes.Join(ctx.Request?.Note, ctx.LenderNote);
+        ctx.LenderNote = null;
+        ctx.Resumer?.Complete(note is null ? answer : answer with { Note = Notes.Join(answer.Note, note) });
+        ctx.Resumer = null;
     }
 
     private static PartitionContext? Context(Call c) =>
@@ -172,7 +236,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             }
         }
         else Unpark(ctx, new FfaAnswer(delivered));
-        return waiter.Completed ? waiter.Result!.Value with { Note = note } : FfaAnswer.Pending(waiter);
+        return waiter.Completed ? waiter.Result!.Value with { Note = Notes.Join(waiter.Result!.Value.Note, note) } : FfaAnswer.Pending(waiter);
     }
 
     private static void Unpark(PartitionContext ctx, FfaAnswer answer)
@@ -208,11 +272,12 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             {
                 if (!ReferenceEquals(ctx.Resumer, waiter)) continue;
                 ctx.State = ContextState.Preempted;
-                ctx.Resumer = null;
                 ReleaseCaller(waiter.Caller, e.Id);
-                // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted.
-                waiter.Complete(new FfaAnswer(new Interrupt().Encode(), null,
-                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; FFA_RUN (w1 = 0x{TargetInfo.Pack(e.Id, (ushort)ctx.Index):X}) resumes it"));
+                // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted; an FF-A 1.3
+                // lender that used an SMC64 ID gets FFA_INTERRUPT_64 (I0187, S0188).
+                var run = ctx.LenderIs64 ? "FFA_RUN_64" : "FFA_RUN";
+                CompleteLender(ctx, new FfaAnswer(new Interrupt(Is64: ctx.LenderIs64).Encode(), null,
+                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; {run} (w1 = 0x{TargetInfo.Pack(e.Id, (ushort)ctx.Index):X}) resumes it"));
             }
         }
         if (!waiter.Completed) waiter.Complete(FfaAnswer.Fail(RuntimeRules.WaiterOrphaned.Reject($"{waiter.What}: nothing holds this call any more")));
@@ -231,7 +296,11 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             }
     }
 
-    /// <summary>A client takes over a remote partition; its contexts boot when it calls FFA_MSG_WAIT.</summary>
+    /// <summary>
+    /// A client takes over a remote partition; its contexts boot when it calls FFA_MSG_WAIT. An aborted partition
+    /// stays aborted: Hafnium's abort action for a partition without lifecycle support keeps it in the aborted
+    /// state for good (cpu_cycles.c ffa_cpu_cycles_abort, ACTION_IMP_DEF), and there is no restart to attach to.
+    /// </summary>
     public void Attach(ushort id)
     {
         var e = spmc.FindEndpoint(id);
@@ -239,25 +308,70 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         if (!r.IsRemote)
             throw new ConflictException($"partition: {EndpointId.Format(id)} is driven by {r.Driver}; only partitions with behaviour 'remote' can be attached");
         if (r.Attached) throw new ConflictException($"partition: {EndpointId.Format(id)} already has a client attached");
+        if (r.Lifecycle == PartitionLifecycle.Aborted)
+            throw new ConflictException($"partition: {EndpointId.Format(id)} called FFA_ABORT and stays aborted (no lifecycle support: it is never restarted); create the system again to reset it");
         r.Attached = true;
+        r.Lifecycle = PartitionLifecycle.Starting;
         foreach (var ctx in r.Contexts) Reset(ctx);
     }
 
-    /// <summary>The client went away: whoever waits on the partition gets ABORTED, and the partition is off again.</summary>
+    /// <summary>
+    /// The client went away: whoever waits on the partition gets ABORTED, and the partition is off again (still
+    /// aborted if it called FFA_ABORT).
+    /// </summary>
     public void Detach(ushort id)
     {
         if (spmc.FindEndpoint(id)?.Runtime is not { IsRemote: true, Attached: true } r) return;
         r.Attached = false;
+        var aborted = r.Lifecycle == PartitionLifecycle.Aborted;
         foreach (var ctx in r.Contexts)
         {
             if (ctx.Resumer is { } lender)
             {
                 ReleaseCaller(lender.Caller, id);
-                lender.Complete(FfaAnswer.Fail(RuntimeRules.Detached.Reject($"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles")));
+                CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject($"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles")));
             }
             Unpark(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject("detached")));
             Reset(ctx);
+            if (aborted) ctx.State = ContextState.Aborted;
         }
+        if (!aborted) r.Lifecycle = PartitionLifecycle.Starting;
+    }
+
+    /// <summary>
+    /// FFA_ABORT_32/64 (FF-A 1.3 §13.14, §7.2.4): the calling SP's execution contexts enter the aborted state and
+    /// the call never completes. As Hafnium's ffa_partition_abort for a partition without lifecycle support: the
+    /// whole partition aborts and stays aborted; whoever lent it cycles (a direct request's sender, an FFA_RUN
+    /// caller) gets ABORTED; its memory is relinquished and reclaimed for it (<see cref="AbortedPartitionMemory"/>).
+    /// </summary>
+    private FfaAnswer AbortCall(Call c, Abort call)
+    {
+        if (DriverOnly(c) is { } notDriver) return c.Reject(notDriver);
+        if (Context(c) is not { } mine) return c.Reject(RuntimeRules.VcpuNotAContext, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
+        var id = c.Caller.Id;
+        var runtime = c.Caller.Runtime!;
+        runtime.Lifecycle = PartitionLifecycle.Aborted;
+        var code = $"code 0x{call.Code:X}";
+        var memory = AbortedPartitionMemory.Release(spmc, id);
+        foreach (var ctx in runtime.Contexts)
+        {
+            if (ctx.Resumer is { } lender)
+            {
+                ReleaseCaller(lender.Caller, id);
+                CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.LenderAborted.Reject(
+                    $"{EndpointId.Format(id)} context {ctx.Index} called FFA_ABORT ({code}) while it held the cycles; {memory}")));
+            }
+            // The partition's other calls will never be resumed either.
+            if (ctx != mine) Unpark(ctx, FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject($"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index}")));
+            Reset(ctx);
+            ctx.State = ContextState.Aborted;
+        }
+        var note = $"{EndpointId.Format(id)} aborted ({code}): FFA_RUN and direct requests to it now answer ABORTED; {memory}";
+        if (runtime.Builtin is not null) return new FfaAnswer(new SmcFrame(), null, note);
+        // An attached client's FFA_ABORT never completes: it is answered only when the client detaches.
+        var waiter = new Waiter(id, c.Request.Vcpu, $"FFA_ABORT of {EndpointId.Format(id)} context {mine.Index} (never completes)", parked: true);
+        mine.Parked = waiter;
+        return FfaAnswer.Pending(waiter);
     }
 
     /// <summary>Answers every waiting call with ABORTED (the system is going away).</summary>
@@ -284,6 +398,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         ctx.Parked = null;
         ctx.HeldAnswer = null;
         ctx.WaitingFor = null;
+        ctx.LenderIs64 = ctx.Smc64Run = ctx.Parked64 = false;
+        ctx.LenderNote = null;
     }
 
     /// <summary>What a built-in behaviour runs on: calls as its partition through the SPMC, memory under its rules.</summary>
@@ -318,5 +434,15 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             spmc.Memory.Write(address, data);
             return true;
         }
+    }
+}
+
+/// <summary>Joins the diagnostics of an answer (FfaAnswer.Note) into one.</summary>
+internal static class Notes
+{
+    public static string? Join(params string?[] notes)
+    {
+        var present = notes.Where(n => !string.IsNullOrEmpty(n)).ToArray();
+        return present.Length == 0 ? null : string.Join("; ", present);
     }
 }

@@ -29,6 +29,17 @@ public static class RuntimeRules
     public static readonly Rule SystemDeleted = new("runtime.system-deleted", FfaError.Aborted,
         "every call still waiting ends ABORTED when its system is deleted", "Spmc: system lifetime");
 
+    // ---- FFA_ABORT (FF-A 1.3; Hafnium api_ffa_abort, ffa_partition_abort) ----
+    public static readonly Rule LenderAborted = new("abort.lender-aborted", FfaError.Aborted,
+        "whoever lent cycles to a partition that calls FFA_ABORT (a direct request's sender, an FFA_RUN caller) gets ABORTED",
+        "DEN0077 v1.3 §7.2.4, table 14.14 (ABORTED); Hafnium abort_action_process (to_ret = FFA_ERROR(ABORTED))");
+    public static readonly Rule PartitionAborted = new("abort.partition-aborted", FfaError.Aborted,
+        "the other parked calls of a partition that called FFA_ABORT (its other contexts' FFA_MSG_WAIT) end ABORTED: they are never resumed",
+        "Spmc: a remote client's calls on the other vCPUs would otherwise wait for ever (Hafnium aborts every context of a partition without lifecycle support)");
+    public static readonly Rule RetrieveDeferredReclaim = new("abort.retrieve-deferred-reclaim", FfaError.Denied,
+        "memory lent or shared by a partition that aborted cannot be retrieved: it is reclaimed once its borrowers relinquish it",
+        "DEN0077 v1.3 §7.2.4 (resources forcibly reclaimed); Hafnium ffa_partition_retrieve_request (deferred_reclaim_pending: DENIED, b902a4d6)");
+
     // ---- FFA_MSG_WAIT (Hafnium api_ffa_msg_wait) ----
     public static readonly Rule MsgWaitFlagsReserved = new("msg-wait.flags-reserved", FfaError.InvalidParameters,
         "from an FF-A 1.2 caller, FFA_MSG_WAIT w2 bits[31:1] are reserved (MBZ); bit 0 keeps the RX buffer",
@@ -57,7 +68,14 @@ public static class RuntimeRules
     public static readonly Rule RunAlreadyRunning = new("run.already-running", FfaError.Busy,
         "the target context is not already running", "Hafnium api_ffa_run");
     public static readonly Rule RunAborted = new("run.aborted", FfaError.Aborted,
-        "an aborted context cannot run", "DEN0077 v1.3 table 14.13 (ABORTED); Hafnium api_ffa_run");
+        "a partition that called FFA_ABORT cannot run (every caller, as in Hafnium)",
+        "DEN0077 v1.3 table 14.14 (ABORTED); Hafnium api_ffa_run (VCPU_STATE_ABORTED without lifecycle support)");
+    public static readonly Rule RunNotReady = new("run.not-ready", FfaError.NotReady,
+        "for an FF-A 1.3 caller, the target partition is available: one of its contexts has booted (waiting, running, preempted or blocked)",
+        "DEN0077 v1.3 §7.2.1 R0069, table 14.14 (NOT_READY); Spmc: older callers keep run.not-booted");
+    public static readonly Rule RunSmc64Required = new("run.smc64-required", FfaError.Denied,
+        "an FF-A 1.3 scheduler resumes a context handling an SMC64 direct request (REQ_64, REQ2), or one it ran with FFA_RUN_64, with FFA_RUN_64 until it responds or waits",
+        "DEN0077 v1.3 §11.1.2 S0188 (\"must\", no error named): DENIED as Hafnium ffa_cpu_cycles_check_runtime_state_transition refuses a transition; 1.0-1.2 schedulers get a note");
     public static readonly Rule RunNotBooted = new("run.not-booted", FfaError.InvalidParameters,
         "the target context has booted", "Hafnium api_ffa_run");
     public static readonly Rule RunAwaitingResponse = new("run.awaiting-response", FfaError.Busy,

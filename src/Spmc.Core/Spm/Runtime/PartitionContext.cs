@@ -17,23 +17,30 @@ public enum ContextState
     Blocked,
     /// <summary>Interrupted by the normal world (here: a remote partition that did not answer within the timeout).</summary>
     Preempted,
-    /// <summary>Its client went away while it held cycles; it cannot run again until a client attaches.</summary>
+    /// <summary>Its partition called FFA_ABORT (FF-A 1.3): it never runs again (see <see cref="PartitionLifecycle.Aborted"/>).</summary>
     Aborted,
 }
 
 /// <summary>
 /// A partition's lifecycle state (FF-A 1.3 §7: Starting, Stopping and Aborted are new in 1.3). Whole-partition
-/// states; the per-context run-time states are <see cref="ContextState"/>.
+/// states; the per-context run-time states are <see cref="ContextState"/>. Transitions (docs/ffa-1.3-runtime.md):
+/// a built-in behaviour is Started from boot; a remote partition or one with no behaviour is Starting until a
+/// context ends its boot with FFA_MSG_WAIT, and Starting again when its client detaches; FFA_ABORT makes it
+/// Aborted for good (Hafnium keeps a partition without lifecycle support aborted). Stopping is never entered:
+/// this SPMC sends no partition stop requests (§18.9).
 /// </summary>
 public enum PartitionLifecycle
 {
-    /// <summary>Booted (or not yet started by a client): the run-time states of its contexts apply.</summary>
+    /// <summary>Booted: the run-time states of its contexts apply.</summary>
     Started,
-    /// <summary>Being started: it has not finished initialising.</summary>
+    /// <summary>
+    /// Not yet available (§7.2.2 created / §7.2.5 starting): no client attached, or its client has not called
+    /// FFA_MSG_WAIT yet. FF-A 1.3 callers get NOT_READY from FFA_RUN and direct requests (R0069).
+    /// </summary>
     Starting,
-    /// <summary>Being stopped.</summary>
+    /// <summary>Being stopped (never entered here: no partition stop requests).</summary>
     Stopping,
-    /// <summary>It called FFA_ABORT (FF-A 1.3): requests to it end with ABORTED.</summary>
+    /// <summary>It called FFA_ABORT (FF-A 1.3): FFA_RUN and direct requests to it end with ABORTED.</summary>
     Aborted,
 }
 
@@ -46,7 +53,14 @@ public enum RunReason
 }
 
 /// <summary>A direct request an execution context is handling: who sent it and how it must be answered.</summary>
-public sealed record ActiveRequest(ushort Sender, ushort Caller, bool Is64, bool Req2, bool Framework);
+public sealed record ActiveRequest(ushort Sender, ushort Caller, bool Is64, bool Req2, bool Framework)
+{
+    /// <summary>The sender negotiated FF-A 1.3 or later: x8..x17 of an SMC64 response reach it (table 8.2).</summary>
+    public bool SenderAbove12 { get; init; }
+
+    /// <summary>A diagnostic for the sender, added to the answer it eventually gets (e.g. x8..x17 it sent that were not forwarded).</summary>
+    public string? Note { get; init; }
+}
 
 /// <summary>One execution context (vCPU) of a secure partition, as the SPMC tracks it.</summary>
 public sealed class PartitionContext(ushort partition, int index)
@@ -74,6 +88,21 @@ public sealed class PartitionContext(ushort partition, int index)
 
     /// <summary>Set while this context waits for the answer to a direct request it sent (call chain).</summary>
     public ushort? WaitingFor { get; set; }
+
+    /// <summary>
+    /// The call that lent this context its cycles (a direct request or FFA_RUN) used an SMC64 ID from an FF-A 1.3
+    /// caller: the run-time answers it gets (FFA_MSG_WAIT, FFA_YIELD, FFA_INTERRUPT) are the SMC64 forms (S0188, I0187).
+    /// </summary>
+    public bool LenderIs64 { get; set; }
+
+    /// <summary>An FF-A 1.3 scheduler ran this context with SMC64 FFA_RUN: it keeps SMC64 FFA_RUN until the context waits (S0188).</summary>
+    public bool Smc64Run { get; set; }
+
+    /// <summary>The context's last FFA_MSG_WAIT or FFA_YIELD used the SMC64 ID: it is resumed with SMC64 frames.</summary>
+    public bool Parked64 { get; set; }
+
+    /// <summary>A diagnostic for the lender (e.g. an FFA_RUN that broke S0188), added to the answer it eventually gets.</summary>
+    public string? LenderNote { get; set; }
 }
 
 /// <summary>A secure partition's run-time state: its execution contexts and what drives them.</summary>
@@ -87,6 +116,7 @@ public sealed class PartitionRuntime
         // A built-in behaviour boots at once and waits for messages, as an SP ends its boot with FFA_MSG_WAIT.
         if (builtin is not null)
             foreach (var ctx in Contexts) ctx.State = ContextState.Waiting;
+        else Lifecycle = PartitionLifecycle.Starting;
     }
 
     /// <summary>The built-in behaviour that runs this partition, or null.</summary>
@@ -103,6 +133,14 @@ public sealed class PartitionRuntime
     public bool Attached { get; set; }
 
     public PartitionContext[] Contexts { get; }
+
+    /// <summary>
+    /// FF-A 1.3 R0069: a partition is available when one of its contexts is waiting, running, preempted or
+    /// blocked; otherwise (none booted, or aborted) partners get NOT_READY or ABORTED.
+    /// </summary>
+    [JsonIgnore]
+    public bool Available => Lifecycle != PartitionLifecycle.Aborted &&
+        Contexts.Any(c => c.State is ContextState.Waiting or ContextState.Running or ContextState.Preempted or ContextState.Blocked);
 
     /// <summary>Who runs it, for reasons and views.</summary>
     public string Driver => Builtin is not null ? $"its '{Builtin.Name}' behaviour"

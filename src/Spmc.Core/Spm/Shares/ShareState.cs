@@ -71,6 +71,12 @@ public sealed class ShareState
     public int Received { get; set; }
     public int Fragments { get; set; }
 
+    /// <summary>
+    /// The sender aborted (FF-A 1.3 FFA_ABORT) while borrowers still held the memory: no one may retrieve it any
+    /// more, and the SPMC reclaims it for the sender when the last borrower relinquishes (Hafnium deferred_reclaim_pending).
+    /// </summary>
+    public bool DeferredReclaim { get; set; }
+
     /// <summary>A hypervisor retrieve (ID 0, receiver count 0) being delivered in fragments.</summary>
     public ResponseInProgress? HypervisorResponse { get; set; }
 
