@@ -47,6 +47,8 @@ public class DescriptorRulesTests
         ["relinquish-desc.endpoints-truncated"] = () => MemoryRelinquishDescriptor.Read(WithU32(new byte[17], 12, 1)).Rejection,
         ["partition-info-desc.truncated"] = () => PartitionInfoDescriptor.Read(new byte[PartitionInfoDescriptor.SizeV1_1 - 1], FfaVersion.V1_2).Rejection,
         ["msg-header.truncated"] = () => IndirectMessageHeader.Read(new byte[IndirectMessageHeader.SizeV1_1 - 1], FfaVersion.V1_1).Rejection,
+        ["ns-res-info-desc.truncated"] = () => ResourceInfoDescriptor.Read(new byte[ResourceInfoDescriptor.HeaderSize - 1]).Rejection,
+        ["ns-res-info-desc.entry-size"] = () => ResourceInfoDescriptor.Read(new byte[ResourceInfoDescriptor.HeaderSize]).Rejection,
     };
 
     public static TheoryData<string> TestedRules() => new(Inputs.Keys);

@@ -14,19 +14,27 @@ namespace Spmc.Abi.Calls;
 
 /// <summary>
 /// FFA_NOTIFICATION_BITMAP_CREATE (DEN0077 v1.3 §16.1 table 16.3): w1[15:0] = VM ID (w1[31:16] reserved, kept in
-/// <see cref="ReservedW1"/>), w2 = its vCPU count.
+/// <see cref="ReservedW1"/>), w2 = its vCPU count, w3 = the notification count (FF-A 1.3: bits[8:0] = i, the number
+/// of SP notifications requested beyond the first 64; bits[31:9] reserved, SBZ). Callers before 1.3 leave w3
+/// reserved; the record keeps all of it in <see cref="W3"/>.
 /// </summary>
-public sealed record NotificationBitmapCreate(ushort VmId, uint VcpuCount, ushort ReservedW1 = 0) : IFfaCall<NotificationBitmapCreate>
+public sealed record NotificationBitmapCreate(ushort VmId, uint VcpuCount, ushort ReservedW1 = 0, uint W3 = 0) : IFfaCall<NotificationBitmapCreate>
 {
+    /// <summary>w3 bits[8:0]: extra notifications requested (FF-A 1.3 table 16.3).</summary>
+    public const uint ExtraCountMask = 0x1FF;
+
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.NotificationBitmapCreate);
 
     /// <summary>All of w1 as the caller wrote it.</summary>
     public uint W1 => ((uint)ReservedW1 << 16) | VmId;
 
-    public static ParseResult<NotificationBitmapCreate> Decode(in SmcFrame frame) =>
-        new NotificationBitmapCreate(EndpointId.Receiver(frame.W(1)), frame.W(2), EndpointId.Sender(frame.W(1)));
+    /// <summary>w3 bits[8:0]: the SP notifications requested beyond the first 64 (total = i + 64).</summary>
+    public int ExtraNotifications => (int)(W3 & ExtraCountMask);
 
-    public SmcFrame Encode() => Regs.Frame(FunctionId, W1, VcpuCount);
+    public static ParseResult<NotificationBitmapCreate> Decode(in SmcFrame frame) =>
+        new NotificationBitmapCreate(EndpointId.Receiver(frame.W(1)), frame.W(2), EndpointId.Sender(frame.W(1)), frame.W(3));
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, W1, VcpuCount, W3);
 }
 
 /// <summary>
@@ -198,4 +206,190 @@ public sealed record NotificationInfoGetAnswer(IReadOnlyList<ushort> Endpoints, 
         for (var i = 0; i < count; i++) ids[i] = (ushort)(Regs.Arg(frame, 3 + i / perRegister) >> (16 * (i % perRegister)));
         return new NotificationInfoGetAnswer(ids, (flags & MoreFlag) != 0, frame.Is64);
     }
+}
+
+/// <summary>
+/// A notification bitmap of up to 384 notifications (FF-A 1.3 "extended notifications", §10 and tables 16.29..16.42):
+/// bit i is bit (i % 64) of word i / 64, as the SMC64 ABIs carry it in x(3 + i/64) (or x(9 + i/64) for GET2's VM
+/// bitmap). The 32-bit ABIs carry word 0 only (w3/w4 = its halves); a plain <see cref="ulong"/> converts to it.
+/// </summary>
+public readonly record struct NotificationBits(ulong W0, ulong W1, ulong W2, ulong W3, ulong W4, ulong W5)
+{
+    /// <summary>Words in a bitmap (x3..x8), notifications before 1.3, and the most FF-A 1.3 allows.</summary>
+    public const int WordCount = 6, BaseCount = 64, MaxCount = 384;
+
+    public static NotificationBits None => default;
+
+    /// <summary>Notifications 0..63, as the 32-bit ABIs carry them.</summary>
+    public static implicit operator NotificationBits(ulong low) => new(low, 0, 0, 0, 0, 0);
+
+    public ulong this[int word] => word switch
+    {
+        0 => W0,
+        1 => W1,
+        2 => W2,
+        3 => W3,
+        4 => W4,
+        5 => W5,
+        _ => throw new ArgumentOutOfRangeException(nameof(word)),
+    };
+
+    /// <summary>Bits 0..63 (what FFA_NOTIFICATION_GET returns).</summary>
+    public ulong Low => W0;
+
+    public bool IsEmpty => (W0 | W1 | W2 | W3 | W4 | W5) == 0;
+
+    /// <summary>The bitmap from registers <paramref name="first"/>..<paramref name="first"/>+5 of an SMC64 frame.</summary>
+    public static NotificationBits FromRegisters(in SmcFrame frame, int first) =>
+        new(frame[first], frame[first + 1], frame[first + 2], frame[first + 3], frame[first + 4], frame[first + 5]);
+
+    /// <summary>The six words, lowest first (for an encoder).</summary>
+    public ulong[] Words() => [W0, W1, W2, W3, W4, W5];
+
+    /// <summary>Notifications 0..<paramref name="count"/>-1 all set.</summary>
+    public static NotificationBits Below(int count)
+    {
+        var words = new ulong[WordCount];
+        for (var w = 0; w < WordCount; w++)
+        {
+            var bits = Math.Clamp(count - 64 * w, 0, 64);
+            words[w] = bits == 64 ? ulong.MaxValue : (1ul << bits) - 1;
+        }
+        return new(words[0], words[1], words[2], words[3], words[4], words[5]);
+    }
+
+    public static NotificationBits operator &(NotificationBits a, NotificationBits b) =>
+        new(a.W0 & b.W0, a.W1 & b.W1, a.W2 & b.W2, a.W3 & b.W3, a.W4 & b.W4, a.W5 & b.W5);
+
+    public static NotificationBits operator |(NotificationBits a, NotificationBits b) =>
+        new(a.W0 | b.W0, a.W1 | b.W1, a.W2 | b.W2, a.W3 | b.W3, a.W4 | b.W4, a.W5 | b.W5);
+
+    public static NotificationBits operator ~(NotificationBits a) => new(~a.W0, ~a.W1, ~a.W2, ~a.W3, ~a.W4, ~a.W5);
+
+    /// <summary>The set notifications, lowest first.</summary>
+    public IEnumerable<int> Bits()
+    {
+        for (var w = 0; w < WordCount; w++)
+            for (var rest = this[w]; rest != 0; rest &= rest - 1)
+                yield return 64 * w + System.Numerics.BitOperations.TrailingZeroCount(rest);
+    }
+
+    /// <summary>The lowest set notification at or above <paramref name="count"/>, or null: the first one a receiver with <paramref name="count"/> notifications does not have.</summary>
+    public int? FirstAtOrAbove(int count)
+    {
+        foreach (var bit in (this & ~Below(count)).Bits()) return bit;
+        return null;
+    }
+
+    /// <summary>Hex, as one number: "0x5" for low bits only, else the words from the highest set one down, 16 digits each after the first.</summary>
+    public override string ToString()
+    {
+        var top = WordCount - 1;
+        while (top > 0 && this[top] == 0) top--;
+        var text = new System.Text.StringBuilder($"0x{this[top]:X}");
+        for (var w = top - 1; w >= 0; w--) text.Append('_').Append(this[w].ToString("X16"));
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// FFA_FEATURES feature ID 0x4, "Notification features" (DEN0077 v1.3 table 13.14): w2 bit 0 = per-vCPU notifications
+/// not supported for VM notifications, bit 1 = not supported for SP notifications, bits[10:2] = VM notifications
+/// supported beyond 64 (MBZ at the non-secure physical instance), bits[19:11] = SP notifications beyond 64,
+/// bits[31:20] MBZ.
+/// </summary>
+public sealed record NotificationFeatures(bool NoPerVcpuForVms, bool NoPerVcpuForSps, int ExtraVmNotifications, int ExtraSpNotifications)
+{
+    public const byte FeatureId = 0x4;
+    public const int VmCountShift = 2, SpCountShift = 11;
+    public const uint CountMask = 0x1FF;
+
+    public uint Encode() => (NoPerVcpuForVms ? 1u : 0) | (NoPerVcpuForSps ? 2u : 0)
+        | (((uint)ExtraVmNotifications & CountMask) << VmCountShift) | (((uint)ExtraSpNotifications & CountMask) << SpCountShift);
+
+    public static NotificationFeatures Decode(uint w2) => new((w2 & 1) != 0, (w2 & 2) != 0,
+        (int)((w2 >> VmCountShift) & CountMask), (int)((w2 >> SpCountShift) & CountMask));
+}
+
+/// <summary>
+/// FFA_NOTIFICATION_BIND2 (DEN0077 v1.3 §16.7 table 16.29; SMC64 only): w1 = sender[31:16] | receiver[15:0], x2 =
+/// flags (bit 0 per-vCPU, bits[63:1] reserved), x3..x8 = the bitmap (<see cref="NotificationBits"/>); x9..x17 SBZ.
+/// </summary>
+public sealed record NotificationBind2(ushort Sender, ushort Receiver, ulong Flags, NotificationBits Bitmap) : IFfaCall<NotificationBind2>
+{
+    public uint FunctionId => FfaFunctions.Id64(FfaFunction.NotificationBind2);
+    public bool PerVcpu => (Flags & NotificationBind.PerVcpuFlag) != 0;
+
+    public static ParseResult<NotificationBind2> Decode(in SmcFrame frame) =>
+        new NotificationBind2(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)), frame[2], NotificationBits.FromRegisters(frame, 3));
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, [EndpointId.Pack(Sender, Receiver), Flags, .. Bitmap.Words()]);
+}
+
+/// <summary>
+/// FFA_NOTIFICATION_UNBIND2 (DEN0077 v1.3 §16.8 table 16.33; SMC64 only): w1 = sender[31:16] | receiver[15:0], x2
+/// reserved (SBZ, kept in <see cref="ReservedX2"/>), x3..x8 = the bitmap; x9..x17 SBZ.
+/// </summary>
+public sealed record NotificationUnbind2(ushort Sender, ushort Receiver, NotificationBits Bitmap, ulong ReservedX2 = 0) : IFfaCall<NotificationUnbind2>
+{
+    public uint FunctionId => FfaFunctions.Id64(FfaFunction.NotificationUnbind2);
+
+    public static ParseResult<NotificationUnbind2> Decode(in SmcFrame frame) =>
+        new NotificationUnbind2(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)), NotificationBits.FromRegisters(frame, 3), frame[2]);
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, [EndpointId.Pack(Sender, Receiver), ReservedX2, .. Bitmap.Words()]);
+}
+
+/// <summary>
+/// FFA_NOTIFICATION_SET2 (DEN0077 v1.3 §16.9 table 16.37; SMC64 only): w1 = sender[31:16] | receiver[15:0], x2 =
+/// flags (bit 0 per-vCPU, bit 1 delay the schedule-receiver interrupt, bits[15:2] reserved MBZ, bits[63:16] the
+/// receiver vCPU ID), x3..x8 = the bitmap; x9..x17 SBZ.
+/// </summary>
+public sealed record NotificationSet2(ushort Sender, ushort Receiver, ulong Flags, NotificationBits Bitmap) : IFfaCall<NotificationSet2>
+{
+    public uint FunctionId => FfaFunctions.Id64(FfaFunction.NotificationSet2);
+    public bool PerVcpu => (Flags & NotificationSet.PerVcpuFlag) != 0;
+    public bool DelaySri => (Flags & NotificationSet.DelaySriFlag) != 0;
+
+    /// <summary>x2 bits[63:16], the vCPU a per-vCPU notification is for.</summary>
+    public ulong Vcpu => Flags >> 16;
+
+    public static ParseResult<NotificationSet2> Decode(in SmcFrame frame) =>
+        new NotificationSet2(EndpointId.Sender(frame.W(1)), EndpointId.Receiver(frame.W(1)), frame[2], NotificationBits.FromRegisters(frame, 3));
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, [EndpointId.Pack(Sender, Receiver), Flags, .. Bitmap.Words()]);
+}
+
+/// <summary>
+/// FFA_NOTIFICATION_GET2 (DEN0077 v1.3 §16.10 table 16.41; SMC64 only): w1 = vCPU[31:16] | receiver[15:0], x2 =
+/// which bitmaps (as FFA_NOTIFICATION_GET's w2; bits[63:4] reserved), and masks of notifications NOT to retrieve:
+/// x3..x8 from SPs, x9..x14 from VMs, x15 the SPM framework bitmap, x16 the hypervisor framework bitmap; x17 SBZ.
+/// </summary>
+public sealed record NotificationGet2(ushort Receiver, ushort Vcpu, ulong Flags, NotificationBits KeepFromSps = default,
+    NotificationBits KeepFromVms = default, ulong KeepSpm = 0, ulong KeepHypervisor = 0) : IFfaCall<NotificationGet2>
+{
+    public uint FunctionId => FfaFunctions.Id64(FfaFunction.NotificationGet2);
+
+    public static ParseResult<NotificationGet2> Decode(in SmcFrame frame) =>
+        new NotificationGet2(EndpointId.Receiver(frame.W(1)), EndpointId.Sender(frame.W(1)), frame[2],
+            NotificationBits.FromRegisters(frame, 3), NotificationBits.FromRegisters(frame, 9), frame[15], frame[16]);
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId,
+        [EndpointId.Pack(Vcpu, Receiver), Flags, .. KeepFromSps.Words(), .. KeepFromVms.Words(), KeepSpm, KeepHypervisor]);
+}
+
+/// <summary>
+/// The FFA_SUCCESS64 answer to FFA_NOTIFICATION_GET2 (DEN0077 v1.3 table 16.42): x2 = 0, x3..x8 = pending from SPs,
+/// x9..x14 = from VMs, x15 = the SPM framework bitmap, x16 = the hypervisor framework bitmap, x17 = 0.
+/// </summary>
+public sealed record NotificationGet2Answer(NotificationBits FromSps, NotificationBits FromVms, ulong Spm, ulong Hypervisor)
+{
+    public uint FunctionId => FfaFunctions.Id64(FfaFunction.Success);
+
+    public SmcFrame Encode() => Regs.Frame(FunctionId, [0, 0, .. FromSps.Words(), .. FromVms.Words(), Spm, Hypervisor]);
+
+    /// <summary>The answer in <paramref name="frame"/>; null when it is not an FFA_SUCCESS64.</summary>
+    public static NotificationGet2Answer? Decode(in SmcFrame frame) =>
+        frame.FunctionId != FfaFunctions.Id64(FfaFunction.Success) ? null : new NotificationGet2Answer(
+            NotificationBits.FromRegisters(frame, 3), NotificationBits.FromRegisters(frame, 9), frame[15], frame[16]);
 }

@@ -55,6 +55,7 @@ public sealed class PartitionManager : ISecureWorld
         _notifications.Register(_table);
         new IndirectMessagingHandlers(_spmc, _notifications).Register(_table);
         new DirectMessagingHandlers(_spmc, _runtime).Register(_table);
+        new ResourceHandlers(_spmc).Register(_table);
         _runtime.Register(_table);
     }
 

@@ -25,6 +25,9 @@ public sealed class SpmcState
     /// <summary>Notification state per receiver, made on first use.</summary>
     public Dictionary<ushort, NotificationRecord> Notifications { get; init; } = [];
 
+    /// <summary>The FFA_NS_RES_INFO_GET retrieval in progress, if any (at most one, DEN0077 v1.3 R0274).</summary>
+    public Handlers.NsResInfoRetrieval? NsResInfo { get; set; }
+
     /// <summary>Events raised by the call being handled; the owning system takes them after each call.</summary>
     public List<SystemEvent> Events { get; init; } = [];
 

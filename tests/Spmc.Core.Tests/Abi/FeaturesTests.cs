@@ -199,7 +199,6 @@ public class FeaturesTests
 
     [Theory]
     [InlineData(0ul)]
-    [InlineData(4ul)]   // notification features (v1.3)
     [InlineData(0xFFul)]
     public void Features_UnknownFeatureId_IsNotSupported(ulong feature)
     {

@@ -19,6 +19,9 @@ public static class NotificationBitmapCreateRules
         $"{Create}; Spmc: VMs come from the manifest (Hafnium gives any VM ID a slot, NO_MEMORY when none is left)");
     public static readonly Rule AlreadyCreated = new("notification-bitmap-create.already-created", FfaError.Denied,
         "a VM's notification bitmap is created once (until destroyed)", $"{Create}; Hafnium ffa_notifications_bitmap_create");
+    public static readonly Rule CountTooLarge = new("notification-bitmap-create.count-too-large", FfaError.NoMemory,
+        "a 1.3 caller may ask for at most 320 notifications beyond 64 (w3[8:0] <= 320, 384 in all)",
+        "DEN0077 v1.3 ALP4 table 16.3/16.5 (NO_MEMORY: not enough memory for the bitmap) and table 13.14 (0 <= i <= 320)");
 }
 
 /// <summary>The SPMC's rules for FFA_NOTIFICATION_BITMAP_DESTROY (Hafnium ffa_notifications_bitmap_destroy).</summary>
@@ -86,6 +89,12 @@ public static class NotificationBindRules
     public static readonly Rule NotEnabled = new("notification-bind.not-enabled", FfaError.NotSupported,
         "the receiver must have notifications enabled (a partition from its manifest, a VM by its bitmap)",
         $"{Bind}; Hafnium api_ffa_notification_update_bindings (vm_locked_are_notifications_enabled)");
+    public static readonly Rule ExceedsCount = new("notification-bind.exceeds-count", FfaError.InvalidParameters,
+        "BIND2/UNBIND2: every selected notification must be below the receiver's notification count",
+        "DEN0077 v1.3 ALP4 tables 16.30/16.34 (a notification set that exceeds the supported number of notifications)");
+    public static readonly Rule SenderAborted = new("notification-bind.sender-aborted", FfaError.Aborted,
+        "FF-A 1.3 callers: the sender partition must not have aborted",
+        "DEN0077 v1.3 ALP4 tables 16.13/16.17/16.30/16.34 (ABORTED: sender partition has aborted)");
     public static readonly Rule UnknownSender = new("notification-bind.unknown-sender", FfaError.InvalidParameters,
         "a partition named as sender must be one of this system (BIND only)",
         "DEN0077 v1.2 FFA_NOTIFICATION_BIND; Hafnium api_ffa_notification_update_bindings");
@@ -142,6 +151,12 @@ public static class NotificationSetRules
     public static readonly Rule NotEnabled = new("notification-set.not-enabled", FfaError.Denied,
         "the receiver must have notifications enabled (a partition from its manifest, a VM by its bitmap)",
         $"{Set}; Hafnium api_ffa_notification_set (vm_locked_are_notifications_enabled)");
+    public static readonly Rule ReceiverAborted = new("notification-set.receiver-aborted", FfaError.Aborted,
+        "FF-A 1.3 callers: the receiver partition must not have aborted",
+        "DEN0077 v1.3 ALP4 tables 16.21/16.38 (ABORTED: receiver partition has aborted)");
+    public static readonly Rule ExceedsCount = new("notification-set.exceeds-count", FfaError.InvalidParameters,
+        "SET2: every selected notification must be below the receiver's notification count",
+        "DEN0077 v1.3 ALP4 table 16.38 (a notification set that exceeds the supported number of notifications)");
     public static readonly Rule NotBoundToSender = new("notification-set.not-bound-to-sender", FfaError.Denied,
         "every selected notification must be bound to the sender",
         $"{Set}; Hafnium api_ffa_notification_set (vm_notifications_validate_binding)");
@@ -165,6 +180,12 @@ public static class NotificationGetRules
         $"{Get}; Spmc: Hafnium api_ffa_notification_get CHECK-fails (panics) for a VM it has no record of");
     public static readonly Rule Vcpu = new("notification-get.vcpu", FfaError.InvalidParameters,
         "w1[31:16], the vCPU ID, must be below the receiver's vCPU count", $"{Get}; Hafnium api_ffa_notification_get");
+    public static readonly Rule NoBitmap = new("notification-get.no-bitmap", FfaError.InvalidParameters,
+        "GET2: x2 must select at least one bitmap",
+        "DEN0077 v1.3 ALP4 table 16.43 (empty notification bitmap specified); Spmc: GET2 takes no bitmap, so we read it as no bitmap selected");
+    public static readonly Rule ExceedsCount = new("notification-get.exceeds-count", FfaError.InvalidParameters,
+        "GET2: a mask of a selected bitmap must name only notifications below the receiver's count",
+        "DEN0077 v1.3 ALP4 tables 16.41/16.43 (mask bits of unimplemented notifications MBZ; notification set exceeds the supported number)");
 }
 
 /// <summary>The SPMC's rule for FFA_NOTIFICATION_INFO_GET (Hafnium api_ffa_notification_info_get).</summary>

@@ -143,6 +143,9 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
             Features.MeiFeature when c.FromNormalWorld =>
                 c.Reject(SetupRules.MeiSecureOnly, "MEI (feature 3) is reported to secure partitions only"),
             Features.MeiFeature => FfaAnswer.Success32(w2: ManagedExitInterrupt),
+            // FF-A 1.3 table 13.14: notification features, for 1.3 callers of a 1.3 SPMC (older ones: unknown feature).
+            NotificationFeatures.FeatureId when _config.Version >= FfaVersion.V1_3 && c.Caller.Version >= FfaVersion.V1_3 =>
+                FfaAnswer.Success32(w2: NotificationHandlers.FeatureBits(c.FromNormalWorld)),
             _ => c.Reject(SetupRules.UnknownFeature, $"feature ID {feature} is not supported"),
         };
     }

@@ -1,6 +1,8 @@
+using Spmc.Abi.Calls;
+
 namespace Spmc.Core.Spm.Notifications;
 
-/// <summary>Notification <paramref name="Notification"/> (0..63) of a receiver is bound to <paramref name="Sender"/>.</summary>
+/// <summary>Notification <paramref name="Notification"/> (0..383) of a receiver is bound to <paramref name="Sender"/>.</summary>
 public sealed record NotificationBindingView(int Notification, ushort Sender);
 
 /// <summary>
@@ -10,7 +12,10 @@ public sealed record NotificationBindingView(int Notification, ushort Sender);
 /// bits are kept separately for senders that are SPs and senders that are VMs. <see cref="PendingFramework"/>:
 /// bit 0 = "RX buffer full" set by the SPM (message from an SP), bit 32 = the same set for the hypervisor (message
 /// from a VM). The <c>Reported*</c> bitmaps are the pending bits FFA_NOTIFICATION_INFO_GET already reported, which
-/// it will not report again until they are retrieved and set anew.
+/// it will not report again until they are retrieved and set anew. FF-A 1.3 extended notifications:
+/// <see cref="Count"/> is how many notifications each bitmap holds (64 unless extended), and
+/// <see cref="AllPendingFromSps"/>/<see cref="AllPendingFromVms"/> are the whole bitmaps (the <c>PendingFrom*</c>
+/// values are their notifications 0..63).
 /// </summary>
 public sealed record NotificationView(
     ushort Receiver,
@@ -23,4 +28,7 @@ public sealed record NotificationView(
     ulong PendingFramework,
     ulong ReportedFromSps,
     ulong ReportedFromVms,
-    ulong ReportedFramework);
+    ulong ReportedFramework,
+    int Count = NotificationBits.BaseCount,
+    NotificationBits AllPendingFromSps = default,
+    NotificationBits AllPendingFromVms = default);
