@@ -437,12 +437,12 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     }
 }
 
-/// <summary>Joins the diagnostics of an answer (FfaAnswer.Note) into one.</summary>
+/// <summary>Joins the diagnostics of an answer (FfaAnswer.Note); each stays its own line of decoded.notes.</summary>
 internal static class Notes
 {
     public static string? Join(params string?[] notes)
     {
         var present = notes.Where(n => !string.IsNullOrEmpty(n)).ToArray();
-        return present.Length == 0 ? null : string.Join("; ", present);
+        return present.Length == 0 ? null : string.Join("\n", present);
     }
 }
