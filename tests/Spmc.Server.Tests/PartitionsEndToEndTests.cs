@@ -312,7 +312,29 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
         Assert.Equal("remote", runtime.GetProperty("driver").GetString());
         Assert.False(runtime.GetProperty("attached").GetBoolean());
         Assert.Equal("off", runtime.GetProperty("contexts")[0].GetProperty("state").GetString());
+        Assert.Equal("starting", runtime.GetProperty("lifecycle").GetString()); // no client has booted it yet
         var host = state.GetProperty("notifications").EnumerateArray().Single(n => n.GetProperty("receiver").GetString() == "0x0000");
         Assert.Equal("0x8001", host.GetProperty("boundToSps").GetProperty("2").GetString());
+        Assert.Equal(64, host.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task RestState_ShowsExtendedNotificationsAbove63_AsOneHexNumber()
+    {
+        // A 1.3 host creates its bitmap with 64 extra notifications; the SP binds and sets notification 100 (SET2).
+        const ulong BitmapCreate13 = 0x8400007D, Bind2 = 0xC4000094, Set2 = 0xC4000096;
+        var system = await factory.NewSystemAsync(RemoteManifest.Replace("\"version\": \"1.2\"", "\"version\": \"1.3\"", StringComparison.Ordinal));
+        Assert.Equal(Success32, (await Call(system, Host, BitmapCreate13, 0, 1, 64)).X[0]);
+        var bind = await Call(system, Host, Bind2, 0x8001_0000, 0, 0, 1UL << 36);
+        Assert.True(bind.X[0] == Success32, bind.Decoded.Reason);
+        await using var sp = await RemotePartition.AttachAsync(new GrpcChannelHolder(factory.Channel), system, 0x8001);
+        var set = await sp.CallAsync([Set2, 0x8001_0000, 0, 0, 1UL << 36]);
+        Assert.True(set.X[0] == Success32, set.Decoded.Reason);
+
+        var state = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(factory.CreateClient(), $"/api/v1/systems/{system}/state");
+        var host = state.GetProperty("notifications").EnumerateArray().Single(n => n.GetProperty("receiver").GetString() == "0x0000");
+        Assert.Equal(128, host.GetProperty("count").GetInt32());
+        Assert.Equal("0x8001", host.GetProperty("boundToSps").GetProperty("100").GetString());
+        Assert.Equal("0x10000000000000000000000000", host.GetProperty("pendingFromSps").GetString());
     }
 }

@@ -243,6 +243,16 @@ public readonly record struct NotificationBits(ulong W0, ulong W1, ulong W2, ulo
     public static NotificationBits FromRegisters(in SmcFrame frame, int first) =>
         new(frame[first], frame[first + 1], frame[first + 2], frame[first + 3], frame[first + 4], frame[first + 5]);
 
+    /// <summary>The bitmap as one hexadecimal number ("0x1" is notification 0), as wide as its highest set word.</summary>
+    public string ToHex()
+    {
+        var top = WordCount - 1;
+        while (top > 0 && this[top] == 0) top--;
+        var text = new System.Text.StringBuilder($"0x{this[top]:X}");
+        for (var w = top - 1; w >= 0; w--) text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{this[w]:X16}");
+        return text.ToString();
+    }
+
     /// <summary>The six words, lowest first (for an encoder).</summary>
     public ulong[] Words() => [W0, W1, W2, W3, W4, W5];
 

@@ -217,5 +217,6 @@ public sealed partial class SimulatedSystem
     }
 
     private static PartitionView View(PartitionConfig p, PartitionRuntime r) => new(p, p.Properties, r.Builtin?.Name ?? (r.IsRemote ? "remote" : "none"), r.Attached,
-        r.Contexts.Select(c => new ContextView(c.Index, c.State, c.Reason, c.Request?.Sender, c.Request?.Req2 ?? false, c.HeldAnswer is not null, c.WaitingFor)).ToList());
+        r.Contexts.Select(c => new ContextView(c.Index, c.State, c.Reason, c.Request?.Sender, c.Request?.Req2 ?? false, c.HeldAnswer is not null, c.WaitingFor)).ToList(),
+        r.Lifecycle);
 }

@@ -53,7 +53,7 @@ public sealed record MailboxView(ulong Tx, ulong Rx, uint Pages, RxState State);
 public sealed record EndpointView(ushort Id, bool Secure, string Name, int Vcpus, FfaVersion Version, bool VersionNegotiated, bool VersionLocked, MailboxView? Mailbox);
 
 public sealed record PartitionView(PartitionConfig Config, PartitionProperties Properties, string Driver, bool Attached,
-    IReadOnlyList<ContextView> Contexts);
+    IReadOnlyList<ContextView> Contexts, PartitionLifecycle Lifecycle = PartitionLifecycle.Started);
 
 /// <summary>One execution context of a partition: its run-time state and, while it handles one, the request's sender.</summary>
 public sealed record ContextView(int Index, ContextState State, RunReason? Reason, ushort? RequestFrom, bool Req2, bool AnswerHeld, ushort? WaitingFor);

@@ -104,14 +104,20 @@ public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion,
     IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy, IReadOnlyList<PartitionRuntimeDto> Runtime,
     IReadOnlyList<NotificationStateDto> Notifications);
 
-/// <summary>What runs a partition and the state of each execution context (off, waiting, running, blocked, preempted, aborted).</summary>
-public sealed record PartitionRuntimeDto(string Id, string Driver, bool Attached, IReadOnlyList<ContextDto> Contexts);
+/// <summary>
+/// What runs a partition, the state of each execution context (off, waiting, running, blocked, preempted, aborted) and
+/// the partition's lifecycle state (FF-A 1.3: started, starting, stopping, aborted).
+/// </summary>
+public sealed record PartitionRuntimeDto(string Id, string Driver, bool Attached, IReadOnlyList<ContextDto> Contexts, string Lifecycle);
 
 public sealed record ContextDto(int Index, string State, string? RunningFor, string? RequestFrom, bool AnswerHeld, string? WaitingFor);
 
-/// <summary>An endpoint's notifications: bindings (bit → sender) and pending bitmaps (hex).</summary>
+/// <summary>
+/// An endpoint's notifications: bindings (bit → sender), pending bitmaps (hex, bit n = notification n, up to 384 bits
+/// with FF-A 1.3 extended notifications) and how many notifications each bitmap holds (64 unless extended).
+/// </summary>
 public sealed record NotificationStateDto(string Receiver, bool Enabled, IReadOnlyDictionary<string, string> BoundToSps,
-    IReadOnlyDictionary<string, string> BoundToVms, string PendingFromSps, string PendingFromVms, string PendingFramework);
+    IReadOnlyDictionary<string, string> BoundToVms, string PendingFromSps, string PendingFromVms, string PendingFramework, int Count);
 
 public sealed record Stage2RangeDto(string Base, string Size, string State);
 

@@ -102,11 +102,12 @@ public static class RestMapping
             p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null,
         s.Partitions.Select(p => new PartitionRuntimeDto(Id(p.Config.Id), p.Driver, p.Attached,
             p.Contexts.Select(c => new ContextDto(c.Index, c.State.ToString().ToLowerInvariant(), c.Reason?.ToString(),
-                c.RequestFrom is { } f ? Id(f) : null, c.AnswerHeld, c.WaitingFor is { } w ? Id(w) : null)).ToList())).ToList(),
+                c.RequestFrom is { } f ? Id(f) : null, c.AnswerHeld, c.WaitingFor is { } w ? Id(w) : null)).ToList(),
+            p.Lifecycle.ToString().ToLowerInvariant())).ToList(),
         s.Notifications.Where(n => n.Enabled || n.PendingFramework != 0).Select(n => new NotificationStateDto(Id(n.Receiver), n.Enabled,
             n.BoundToSps.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
             n.BoundToVms.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
-            Hex(n.PendingFromSps), Hex(n.PendingFromVms), Hex(n.PendingFramework))).ToList());
+            n.AllPendingFromSps.ToHex(), n.AllPendingFromVms.ToHex(), Hex(n.PendingFramework), n.Count)).ToList());
 
     private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 

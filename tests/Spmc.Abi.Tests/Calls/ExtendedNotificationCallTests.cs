@@ -126,4 +126,12 @@ public class ExtendedNotificationCallTests
         Assert.Equal(answer, NotificationGet2Answer.Decode(frame));
         Assert.Null(NotificationGet2Answer.Decode(SmcFrame.From(0x8400_0061)));
     }
+
+    [Theory]
+    [InlineData(0ul, 0ul, 0ul, "0x0")]
+    [InlineData(0x20ul, 0ul, 0ul, "0x20")]
+    [InlineData(1ul, 0x10ul, 0ul, "0x100000000000000001")]
+    [InlineData(0ul, 0ul, 0xABul, "0xAB00000000000000000000000000000000")]
+    public void ToHex_IsOneNumber_AsWideAsItsHighestWord(ulong w0, ulong w1, ulong w2, string hex) =>
+        Assert.Equal(hex, new NotificationBits(w0, w1, w2, 0, 0, 0).ToHex());
 }
