@@ -428,7 +428,7 @@ public class VersionV1_3Tests
     [Fact]
     public void DocExamples_HoldOnTheDefaultSystem()
     {
-        // docs/ffa-1.3-setup.md: the server's default manifest (pkvm-7.4 host; SPs at 1.3 call the SPMC directly).
+        // docs/ffa-1.3.md: the server's default manifest (pkvm-7.4 host; SPs at 1.3 call the SPMC directly).
         var sys = TestSystem.FromJson(DefaultJson);
         Accepted(sys.Call(Echo, Version(0, 2)), V1_3);
         Accepted(sys.Call(Echo, Version(0x0001_0001, 1)), V1_3);

@@ -9,7 +9,7 @@ using static Spmc.Core.Tests.Messaging.Dm;
 namespace Spmc.Core.Tests.Messaging;
 
 /// <summary>
-/// The FF-A 1.3 run-time model (docs/ffa-1.3-runtime.md): the SMC64 CPU-cycle IDs, S0188, the direct-messaging
+/// The FF-A 1.3 run-time model (docs/ffa-1.3.md): the SMC64 CPU-cycle IDs, S0188, the direct-messaging
 /// width rules (tables 15.11 and 8.2), FFA_ABORT and the lifecycle — each at 1.3 and unchanged for 1.2 callers.
 /// </summary>
 public sealed class Runtime13Tests

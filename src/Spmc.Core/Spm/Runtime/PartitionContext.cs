@@ -23,7 +23,7 @@ public enum ContextState
 
 /// <summary>
 /// A partition's lifecycle state (FF-A 1.3 §7: Starting, Stopping and Aborted are new in 1.3). Whole-partition
-/// states; the per-context run-time states are <see cref="ContextState"/>. Transitions (docs/ffa-1.3-runtime.md):
+/// states; the per-context run-time states are <see cref="ContextState"/>. Transitions (docs/ffa-1.3.md):
 /// a built-in behaviour is Started from boot; a remote partition or one with no behaviour is Starting until a
 /// context ends its boot with FFA_MSG_WAIT, and Starting again when its client detaches; FFA_ABORT makes it
 /// Aborted for good (Hafnium keeps a partition without lifecycle support aborted). Stopping is never entered:
