@@ -282,6 +282,24 @@ public sealed class RestApiTests(SpmcFactory factory) : IClassFixture<SpmcFactor
     }
 
     [Fact]
+    public async Task Swagger_CreateSystemExamples_CreateSystems()
+    {
+        var doc = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        var examples = doc.GetProperty("paths").GetProperty("/api/v1/systems").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        Assert.True(examples.TryGetProperty("ffa-1.3-poison", out _));
+        foreach (var example in examples.EnumerateObject())
+        {
+            var body = example.Value.GetProperty("value");
+            var id = body.GetProperty("id").GetString()!;
+            await _client.DeleteAsync($"/api/v1/systems/{id}");
+            var created = await _client.PostAsync("/api/v1/systems", Json(body.GetRawText()));
+            Assert.True(created.StatusCode == HttpStatusCode.Created, $"{example.Name}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/api/v1/systems/{id}")).StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task GarbageBodies_NeverProduce500()
     {
         var system = await factory.NewSystemAsync();

@@ -71,6 +71,17 @@ public static class Swagger
                     "executionContexts":1,"properties":{"directRequestReceive":true,"directRequest2Receive":true},
                     "memory":[{"base":"0x60000000","size":"0x100000"}]}]}}
                 """),
+            ("ffa-1.3-poison", "FF-A 1.3 from the host (passthrough), SMC32 answers poison x8..x17 (docs/registers.md)",
+                """
+                {"id":"v13","manifest":{
+                  "spmc":{"version":"1.3","registers":"poison"},
+                  "proxy":"passthrough",
+                  "vms":[{"id":"0x0","name":"host","memory":[{"base":"0x80000000","size":"0x1000000"}]}],
+                  "partitions":[{"id":"0x8001","name":"echo","behaviour":"echo","uuids":["7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a01"],
+                    "imageUuid":"7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4aee",
+                    "properties":{"directRequestReceive":true,"smc64CpuCycles":true},
+                    "memory":[{"base":"0x60000000","size":"0x100000"}]}]}}
+                """),
         ],
         ["WriteMemory"] = [("hello", "Write \"Hello\"", """{"data":"SGVsbG8="}""")],
     };
