@@ -223,6 +223,26 @@ public class ExtendedNotificationTests
     }
 
     [Fact]
+    public void ASpRenegotiating_Has_TheNotificationCountOfItsNewVersion()
+    {
+        // The notifier SP (manifest 1.3) renegotiates 1.2: 64 notifications, as FFA_FEATURES(0x4) no longer tells it more.
+        var sys = TestSystem.Default();
+        Expect.Success(sys.Call(Notifier, Nf.Bind(Echo, Notifier, 1)));   // its record exists, sized at 1.3
+        Assert.Equal(384, sys.Notifications(Notifier).Count);
+        Expect.Success(sys.Call(Notifier, Nf.Unbind(Echo, Notifier, 1)));
+        Assert.Equal(0x0001_0003ul, sys.Call(Notifier, Ffa.Version(0x0001_0002)).Frame[0]);
+        Assert.Equal(64, sys.Notifications(Notifier).Count);
+        Refused(sys, Echo, Nf13.Set2(Echo, Notifier, Nf13.Bits(300)), Err.InvalidParameters, "notification-set.exceeds-count");
+
+        // SP 0x8002 (manifest 1.1) of a 1.3 SPMC negotiates 1.3: the 384 notifications FFA_FEATURES(0x4) promises.
+        var rich = TestSystem.FromJson(WithSpmcVersion(Rich, "1.3"));
+        Assert.Equal(0x0001_0003ul, rich.Call(0x8002, Ffa.Version(0x0001_0003)).Frame[0]);
+        Expect.Success(rich.Call(0x8002, Ffa.Features(Nf13.NotificationFeature)), w2: Nf13.FeaturesToSps);
+        Expect.Success(rich.Call(0x8002, Nf13.Bind2(0x8001, 0x8002, Nf13.Bits(300))));
+        Assert.Equal(384, rich.Notifications(0x8002).Count);
+    }
+
+    [Fact]
     public void Bind2_From12Caller_IsNotSupported()
     {
         var sys = TestSystem.Default();

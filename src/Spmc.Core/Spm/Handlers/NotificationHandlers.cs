@@ -86,11 +86,19 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// A fresh record: an SP of manifest version 1.3 under a 1.3 SPMC gets 384 notifications per bitmap (the SPMC
-    /// sizes SPs' bitmaps, DEN0077 v1.3 §10.3 rule 5; our manifests carry no count, so it gives the most), others 64.
+    /// A fresh record: an SP gets <see cref="PartitionCount"/> notifications per bitmap; a VM 64 until
+    /// FFA_NOTIFICATION_BITMAP_CREATE sizes its bitmap.
     /// </summary>
     private NotificationRecord NewRecord(Endpoint endpoint) => new(endpoint.Id, NotificationsSupported(endpoint), endpoint.Vcpus,
-        _config.Version >= FfaVersion.V1_3 && endpoint.Partition?.Version >= FfaVersion.V1_3 ? NotificationBits.MaxCount : NotificationBits.BaseCount);
+        endpoint.Partition is null ? NotificationBits.BaseCount : PartitionCount(_config, endpoint));
+
+    /// <summary>
+    /// Notifications per bitmap of an SP: 384 when it and the SPMC are at 1.3 (the SPMC sizes SPs' bitmaps, DEN0077
+    /// v1.3 §10.3 rule 5; our manifests carry no count, so it gives the most), else 64. The SP's version in force
+    /// counts, not its manifest's, so the count agrees with what FFA_FEATURES(0x4) tells it after a renegotiation.
+    /// </summary>
+    public static int PartitionCount(SystemConfig config, Endpoint sp) =>
+        config.Version >= FfaVersion.V1_3 && sp.Version >= FfaVersion.V1_3 ? NotificationBits.MaxCount : NotificationBits.BaseCount;
 
     /// <summary>An SP receives notifications when its manifest says so and it is v1.1 or later; VMs once their bitmap exists.</summary>
     private static bool NotificationsSupported(Endpoint endpoint) =>

@@ -94,6 +94,10 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
         }
         c.Caller.Version = outcome.NegotiatedAfter;
         c.Caller.VersionNegotiated = true;
+        // An SP's notification count follows its version (384 at 1.3, 64 before). A negotiation succeeds only while
+        // no notification of the SP is bound or pending (D0212), so its bitmaps are empty and may be resized.
+        if (c.Caller.Partition is not null && spmc.State.Notifications.TryGetValue(c.Caller.Id, out var notifications))
+            notifications.Count = NotificationHandlers.PartitionCount(_config, c.Caller);
         return new FfaAnswer(VersionCall.Answer(outcome.Output!.Value));
     }
 
