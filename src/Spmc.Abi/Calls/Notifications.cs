@@ -244,12 +244,13 @@ public readonly record struct NotificationBits(ulong W0, ulong W1, ulong W2, ulo
         new(frame[first], frame[first + 1], frame[first + 2], frame[first + 3], frame[first + 4], frame[first + 5]);
 
     /// <summary>The bitmap as one hexadecimal number ("0x1" is notification 0), as wide as its highest set word.</summary>
-    public string ToHex()
+    /// <param name="separator">Written between 64-bit words ("_" in reasons, for reading).</param>
+    public string ToHex(string separator = "")
     {
         var top = WordCount - 1;
         while (top > 0 && this[top] == 0) top--;
         var text = new System.Text.StringBuilder($"0x{this[top]:X}");
-        for (var w = top - 1; w >= 0; w--) text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{this[w]:X16}");
+        for (var w = top - 1; w >= 0; w--) text.Append(separator).Append(this[w].ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
         return text.ToString();
     }
 
@@ -292,14 +293,7 @@ public readonly record struct NotificationBits(ulong W0, ulong W1, ulong W2, ulo
     }
 
     /// <summary>Hex, as one number: "0x5" for low bits only, else the words from the highest set one down, 16 digits each after the first.</summary>
-    public override string ToString()
-    {
-        var top = WordCount - 1;
-        while (top > 0 && this[top] == 0) top--;
-        var text = new System.Text.StringBuilder($"0x{this[top]:X}");
-        for (var w = top - 1; w >= 0; w--) text.Append('_').Append(this[w].ToString("X16"));
-        return text.ToString();
-    }
+    public override string ToString() => ToHex("_");
 }
 
 /// <summary>
