@@ -17,12 +17,12 @@ public sealed class Runtime13Tests
     private const ushort Host = 0, Echo = 0x8001, Remote = 0x8004;
 
     /// <summary>A host, the echo SP, and a remote SP (at <paramref name="spVersion"/>, default: the SPMC's).</summary>
-    private static TestSystem Sys(string version = "1.3", string? spVersion = null, int contexts = 1)
+    private static TestSystem Sys(string version = "1.3", string? spVersion = null, int contexts = 1, uint timeoutMs = 60_000)
     {
         var sp = spVersion is null ? "" : $"\"version\": \"{spVersion}\", ";
         return TestSystem.FromJson($$"""
             {
-              "spmc": { "remoteTimeoutMs": 60000, "version": "{{version}}" },
+              "spmc": { "remoteTimeoutMs": {{timeoutMs}}, "version": "{{version}}" },
               "proxy": "passthrough",
               "vms": [ { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
               "partitions": [
@@ -365,6 +365,25 @@ public sealed class Runtime13Tests
         Assert.Equal(ContextState.Aborted, Ctx(sys).State);
         Assert.Throws<ConflictException>(() => sys.System.Attach(Remote));
         sys.Fails(Host, Req(Host, Remote), Err.Aborted, "direct-req.receiver-aborted");
+    }
+
+    [Fact]
+    public async Task AnswerHeldWhilePreempted_KeepsItsNote_ForTheRunThatCollectsIt()
+    {
+        var sys = Sys(timeoutMs: 50);
+        sys.Negotiate(Host, 0x1_0002);
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var host = sys.System.CallAsync(Host, Req(Host, Remote, smc64: true, payload: 1));
+        await Done(wait);
+        Answer(await Done(host), Interrupt);
+        // The 1.3 responder fills x8..x17 the 1.2 host will not get; its answer is held until the next FFA_RUN.
+        _ = client.CallAsync(0, Resp64Full(Remote, Host, Full));
+        Assert.True(Ctx(sys).AnswerHeld);
+        var run = Answer(await Done(sys.System.CallAsync(Host, RunFrame(Remote))), Resp64);
+        Assert.All(Regs(run.Frame, 8, 10), v => Assert.Equal(0ul, v));
+        Assert.True(HasNote(run, "had answered while preempted"), run.Decoded.ToString());
+        Assert.True(HasNote(run, "x8..x17 of the response are not forwarded"), run.Decoded.ToString());
     }
 
     [Fact]

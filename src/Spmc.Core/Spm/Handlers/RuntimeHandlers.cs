@@ -187,7 +187,9 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 {
                     ctx.HeldAnswer = null;
                     ctx.State = ContextState.Waiting;
-                    return new FfaAnswer(held, null, Notes.Join($"{who} had answered while preempted", s0188));
+                    var heldNote = ctx.LenderNote;
+                    ctx.LenderNote = null;
+                    return new FfaAnswer(held, null, Notes.Join($"{who} had answered while preempted", heldNote, s0188));
                 }
                 ctx.State = ContextState.Running;
                 ctx.Resumer = waiter;
