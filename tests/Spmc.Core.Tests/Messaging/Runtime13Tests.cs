@@ -368,6 +368,66 @@ public sealed class Runtime13Tests
     }
 
     [Fact]
+    public async Task RemoteAbort_OnAContextWhoseMsgWaitIsParked_EndsThatCall()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        // The client aborts on the vCPU whose FFA_MSG_WAIT is still parked: that call is never resumed either.
+        var abort = client.CallAsync(0, AbortFrame(0x3));
+        Expect.Error(await Done(wait), Err.Aborted, "abort.partition-aborted");
+        Assert.False(abort.IsCompleted);
+        Assert.Equal(ContextState.Aborted, Ctx(sys).State);
+    }
+
+    /// <summary>Remote 0x8004 (2 contexts, sends direct requests) and remote 0x8005, both at 1.3.</summary>
+    private static TestSystem TwoRemotes() => TestSystem.FromJson("""
+        {
+          "spmc": { "remoteTimeoutMs": 60000, "version": "1.3" },
+          "proxy": "passthrough",
+          "vms": [ { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
+          "partitions": [
+            { "id": "0x8004", "name": "a", "behaviour": "remote", "executionContexts": 2, "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a44" ],
+              "properties": { "directRequestReceive": true, "directRequestSend": true },
+              "memory": [ { "base": "0x60400000", "size": "0x100000" } ] },
+            { "id": "0x8005", "name": "b", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a45" ],
+              "properties": { "directRequestReceive": true },
+              "memory": [ { "base": "0x60800000", "size": "0x100000" } ] }
+          ]
+        }
+        """);
+
+    [Fact]
+    public async Task RemoteAbort_WhileItsOwnRequestIsOutstanding_EndsThatRequest_AndItsReceiverAnswersNoOne()
+    {
+        const ushort A = Remote, B = 0x8005;
+        var sys = TwoRemotes();
+        using var a = sys.System.Attach(A);
+        using var b = sys.System.Attach(B);
+        var waitA = a.CallAsync(0, Wait());
+        var waitB = b.CallAsync(0, Wait());
+        var host = sys.System.CallAsync(Host, Req(Host, A));
+        await Done(waitA);
+        // Host → A → B: A's context 0 is blocked in the call chain, waiting for B.
+        var aToB = a.CallAsync(0, Req(A, B, payload: 1));
+        Assert.Equal(1ul, (await Done(waitB)).Frame[3]);
+
+        // A aborts on its other context: its request to B ends now, it will never run to take the answer.
+        var abort = a.CallAsync(1, AbortFrame(0x9));
+        Expect.Error(await Done(host), Err.Aborted, "abort.lender-aborted");
+        Expect.Error(await Done(aToB), Err.Aborted, "abort.partition-aborted");
+        Assert.False(abort.IsCompleted);
+
+        // B's late answer goes to no one; B waits again and serves the next request.
+        var bWait = b.CallAsync(0, Resp(B, A, payload: 2));
+        Assert.Equal(ContextState.Waiting, sys.State.Partitions.Single(p => p.Config.Id == B).Contexts[0].State);
+        var hostToB = sys.System.CallAsync(Host, Req(Host, B, payload: 5));
+        Assert.Equal(5ul, (await Done(bWait)).Frame[3]);
+        _ = b.CallAsync(0, Resp(B, Host, payload: 6));
+        Assert.Equal(6ul, Answer(await Done(hostToB), Resp32).Frame[3]);
+    }
+
+    [Fact]
     public async Task AnswerHeldWhilePreempted_KeepsItsNote_ForTheRunThatCollectsIt()
     {
         var sys = Sys(timeoutMs: 50);
