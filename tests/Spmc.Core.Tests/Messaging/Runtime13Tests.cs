@@ -447,6 +447,29 @@ public sealed class Runtime13Tests
     }
 
     [Fact]
+    public async Task RunTimeState_Serialises_WithTheLifecycleAndSmc64Tracking()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var host = sys.System.CallAsync(Host, Req(Host, Remote, smc64: true, payload: 1));
+        await Done(wait);
+        Expect.Error(sys.Call(Host, Req(Host, Echo, payload: EchoBehaviour.AbortCommand)), Err.Aborted, "abort.lender-aborted");
+
+        using var doc = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize(sys.System.SpmcState));
+        var endpoints = doc.RootElement.GetProperty("Endpoints");
+        Assert.Equal((int)PartitionLifecycle.Aborted, endpoints.GetProperty(Echo.ToString()).GetProperty("Runtime").GetProperty("Lifecycle").GetInt32());
+        var remote = endpoints.GetProperty(Remote.ToString()).GetProperty("Runtime");
+        Assert.Equal((int)PartitionLifecycle.Started, remote.GetProperty("Lifecycle").GetInt32());
+        var ctx = remote.GetProperty("Contexts")[0];
+        Assert.True(ctx.GetProperty("LenderIs64").GetBoolean());
+        Assert.False(ctx.GetProperty("Smc64Run").GetBoolean());
+        Assert.True(ctx.GetProperty("Request").GetProperty("Is64").GetBoolean());
+        Assert.True(ctx.GetProperty("Request").GetProperty("SenderAbove12").GetBoolean());
+        Assert.False(host.IsCompleted);
+    }
+
+    [Fact]
     public async Task RemoteAbort_DuringAnFfaRun_TheSchedulerGetsAborted()
     {
         var sys = Sys();
