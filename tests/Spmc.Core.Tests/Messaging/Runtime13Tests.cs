@@ -17,12 +17,12 @@ public sealed class Runtime13Tests
     private const ushort Host = 0, Echo = 0x8001, Remote = 0x8004;
 
     /// <summary>A host, the echo SP, and a remote SP (at <paramref name="spVersion"/>, default: the SPMC's).</summary>
-    private static TestSystem Sys(string version = "1.3", string? spVersion = null, int contexts = 1)
+    private static TestSystem Sys(string version = "1.3", string? spVersion = null, int contexts = 1, uint timeoutMs = 60_000)
     {
         var sp = spVersion is null ? "" : $"\"version\": \"{spVersion}\", ";
         return TestSystem.FromJson($$"""
             {
-              "spmc": { "remoteTimeoutMs": 60000, "version": "{{version}}" },
+              "spmc": { "remoteTimeoutMs": {{timeoutMs}}, "version": "{{version}}" },
               "proxy": "passthrough",
               "vms": [ { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
               "partitions": [
@@ -365,6 +365,108 @@ public sealed class Runtime13Tests
         Assert.Equal(ContextState.Aborted, Ctx(sys).State);
         Assert.Throws<ConflictException>(() => sys.System.Attach(Remote));
         sys.Fails(Host, Req(Host, Remote), Err.Aborted, "direct-req.receiver-aborted");
+    }
+
+    [Fact]
+    public async Task RemoteAbort_OnAContextWhoseMsgWaitIsParked_EndsThatCall()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        // The client aborts on the vCPU whose FFA_MSG_WAIT is still parked: that call is never resumed either.
+        var abort = client.CallAsync(0, AbortFrame(0x3));
+        Expect.Error(await Done(wait), Err.Aborted, "abort.partition-aborted");
+        Assert.False(abort.IsCompleted);
+        Assert.Equal(ContextState.Aborted, Ctx(sys).State);
+    }
+
+    /// <summary>Remote 0x8004 (2 contexts, sends direct requests) and remote 0x8005, both at 1.3.</summary>
+    private static TestSystem TwoRemotes() => TestSystem.FromJson("""
+        {
+          "spmc": { "remoteTimeoutMs": 60000, "version": "1.3" },
+          "proxy": "passthrough",
+          "vms": [ { "id": 0, "name": "host", "vcpus": 2, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
+          "partitions": [
+            { "id": "0x8004", "name": "a", "behaviour": "remote", "executionContexts": 2, "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a44" ],
+              "properties": { "directRequestReceive": true, "directRequestSend": true },
+              "memory": [ { "base": "0x60400000", "size": "0x100000" } ] },
+            { "id": "0x8005", "name": "b", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a45" ],
+              "properties": { "directRequestReceive": true },
+              "memory": [ { "base": "0x60800000", "size": "0x100000" } ] }
+          ]
+        }
+        """);
+
+    [Fact]
+    public async Task RemoteAbort_WhileItsOwnRequestIsOutstanding_EndsThatRequest_AndItsReceiverAnswersNoOne()
+    {
+        const ushort A = Remote, B = 0x8005;
+        var sys = TwoRemotes();
+        using var a = sys.System.Attach(A);
+        using var b = sys.System.Attach(B);
+        var waitA = a.CallAsync(0, Wait());
+        var waitB = b.CallAsync(0, Wait());
+        var host = sys.System.CallAsync(Host, Req(Host, A));
+        await Done(waitA);
+        // Host → A → B: A's context 0 is blocked in the call chain, waiting for B.
+        var aToB = a.CallAsync(0, Req(A, B, payload: 1));
+        Assert.Equal(1ul, (await Done(waitB)).Frame[3]);
+
+        // A aborts on its other context: its request to B ends now, it will never run to take the answer.
+        var abort = a.CallAsync(1, AbortFrame(0x9));
+        Expect.Error(await Done(host), Err.Aborted, "abort.lender-aborted");
+        Expect.Error(await Done(aToB), Err.Aborted, "abort.partition-aborted");
+        Assert.False(abort.IsCompleted);
+
+        // B's late answer goes to no one; B waits again and serves the next request.
+        var bWait = b.CallAsync(0, Resp(B, A, payload: 2));
+        Assert.Equal(ContextState.Waiting, sys.State.Partitions.Single(p => p.Config.Id == B).Contexts[0].State);
+        var hostToB = sys.System.CallAsync(Host, Req(Host, B, payload: 5));
+        Assert.Equal(5ul, (await Done(bWait)).Frame[3]);
+        _ = b.CallAsync(0, Resp(B, Host, payload: 6));
+        Assert.Equal(6ul, Answer(await Done(hostToB), Resp32).Frame[3]);
+    }
+
+    [Fact]
+    public async Task AnswerHeldWhilePreempted_KeepsItsNote_ForTheRunThatCollectsIt()
+    {
+        var sys = Sys(timeoutMs: 50);
+        sys.Negotiate(Host, 0x1_0002);
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var host = sys.System.CallAsync(Host, Req(Host, Remote, smc64: true, payload: 1));
+        await Done(wait);
+        Answer(await Done(host), Interrupt);
+        // The 1.3 responder fills x8..x17 the 1.2 host will not get; its answer is held until the next FFA_RUN.
+        _ = client.CallAsync(0, Resp64Full(Remote, Host, Full));
+        Assert.True(Ctx(sys).AnswerHeld);
+        var run = Answer(await Done(sys.System.CallAsync(Host, RunFrame(Remote))), Resp64);
+        Assert.All(Regs(run.Frame, 8, 10), v => Assert.Equal(0ul, v));
+        Assert.True(HasNote(run, "had answered while preempted"), run.Decoded.ToString());
+        Assert.True(HasNote(run, "x8..x17 of the response are not forwarded"), run.Decoded.ToString());
+    }
+
+    [Fact]
+    public async Task RunTimeState_Serialises_WithTheLifecycleAndSmc64Tracking()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        var host = sys.System.CallAsync(Host, Req(Host, Remote, smc64: true, payload: 1));
+        await Done(wait);
+        Expect.Error(sys.Call(Host, Req(Host, Echo, payload: EchoBehaviour.AbortCommand)), Err.Aborted, "abort.lender-aborted");
+
+        using var doc = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize(sys.System.SpmcState));
+        var endpoints = doc.RootElement.GetProperty("Endpoints");
+        Assert.Equal((int)PartitionLifecycle.Aborted, endpoints.GetProperty(Echo.ToString()).GetProperty("Runtime").GetProperty("Lifecycle").GetInt32());
+        var remote = endpoints.GetProperty(Remote.ToString()).GetProperty("Runtime");
+        Assert.Equal((int)PartitionLifecycle.Started, remote.GetProperty("Lifecycle").GetInt32());
+        var ctx = remote.GetProperty("Contexts")[0];
+        Assert.True(ctx.GetProperty("LenderIs64").GetBoolean());
+        Assert.False(ctx.GetProperty("Smc64Run").GetBoolean());
+        Assert.True(ctx.GetProperty("Request").GetProperty("Is64").GetBoolean());
+        Assert.True(ctx.GetProperty("Request").GetProperty("SenderAbove12").GetBoolean());
+        Assert.False(host.IsCompleted);
     }
 
     [Fact]

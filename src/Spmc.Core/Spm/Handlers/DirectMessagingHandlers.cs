@@ -213,8 +213,10 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
         if (ctx.State == ContextState.Preempted)
         {
-            // The requester was told FFA_INTERRUPT; it gets this answer when it resumes the context with FFA_RUN.
+            // The requester was told FFA_INTERRUPT (with the request's note); it gets this answer, and the
+            // response's note, when it resumes the context with FFA_RUN.
             ctx.HeldAnswer = answer;
+            ctx.LenderNote = note;
         }
         else
         {
@@ -223,7 +225,6 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         }
         ctx.Request = null;
         ctx.LenderIs64 = ctx.Smc64Run = false;
-        ctx.LenderNote = null;
         ctx.Parked64 = c.Request.Is64 && responder13;
         return RuntimeHandlers.Park(c, ctx);
     }

@@ -187,7 +187,9 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 {
                     ctx.HeldAnswer = null;
                     ctx.State = ContextState.Waiting;
-                    return new FfaAnswer(held, null, Notes.Join($"{who} had answered while preempted", s0188));
+                    var heldNote = ctx.LenderNote;
+                    ctx.LenderNote = null;
+                    return new FfaAnswer(held, null, Notes.Join($"{who} had answered while preempted", heldNote, s0188));
                 }
                 ctx.State = ContextState.Running;
                 ctx.Resumer = waiter;
@@ -342,7 +344,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     /// FFA_ABORT_32/64 (FF-A 1.3 §13.14, §7.2.4): the calling SP's execution contexts enter the aborted state and
     /// the call never completes. As Hafnium's ffa_partition_abort for a partition without lifecycle support: the
     /// whole partition aborts and stays aborted; whoever lent it cycles (a direct request's sender, an FFA_RUN
-    /// caller) gets ABORTED; its memory is relinquished and reclaimed for it (<see cref="AbortedPartitionMemory"/>).
+    /// caller) gets ABORTED, and so do its own outstanding calls (parked ones, requests it sent down a call chain);
+    /// its memory is relinquished and reclaimed for it (<see cref="AbortedPartitionMemory"/>).
     /// </summary>
     private FfaAnswer AbortCall(Call c, Abort call)
     {
@@ -361,10 +364,25 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.LenderAborted.Reject(
                     $"{EndpointId.Format(id)} context {ctx.Index} called FFA_ABORT ({code}) while it held the cycles; {memory}")));
             }
-            // The partition's other calls will never be resumed either.
-            if (ctx != mine) Unpark(ctx, FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject($"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index}")));
+            // The partition's parked calls will never be resumed either (on the aborting context too: a client may
+            // abort on a vCPU whose FFA_MSG_WAIT is still parked).
+            Unpark(ctx, FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject($"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index}")));
             Reset(ctx);
             ctx.State = ContextState.Aborted;
+        }
+        // Its own calls into other partitions (a direct request it sent in a call chain, an FFA_RUN of another SP)
+        // end now: it will never run to take their answers. Whoever handles them answers no one.
+        foreach (var e in _endpoints.Values)
+        {
+            if (e.Id == id || e.Runtime is null) continue;
+            foreach (var ctx in e.Runtime.Contexts)
+                if (ctx.Resumer is { } sent && sent.Caller == id)
+                {
+                    ctx.Resumer = null;
+                    ctx.LenderNote = null;
+                    sent.Complete(FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject(
+                        $"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index} while {EndpointId.Format(e.Id)} context {ctx.Index} held the cycles of this call; its answer goes to no one")));
+                }
         }
         var note = $"{EndpointId.Format(id)} aborted ({code}): FFA_RUN and direct requests to it now answer ABORTED; {memory}";
         if (runtime.Builtin is not null) return new FfaAnswer(new SmcFrame(), null, note);

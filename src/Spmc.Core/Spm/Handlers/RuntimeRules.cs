@@ -34,8 +34,8 @@ public static class RuntimeRules
         "whoever lent cycles to a partition that calls FFA_ABORT (a direct request's sender, an FFA_RUN caller) gets ABORTED",
         "DEN0077 v1.3 §7.2.4, table 14.14 (ABORTED); Hafnium abort_action_process (to_ret = FFA_ERROR(ABORTED))");
     public static readonly Rule PartitionAborted = new("abort.partition-aborted", FfaError.Aborted,
-        "the other parked calls of a partition that called FFA_ABORT (its other contexts' FFA_MSG_WAIT) end ABORTED: they are never resumed",
-        "Spmc: a remote client's calls on the other vCPUs would otherwise wait for ever (Hafnium aborts every context of a partition without lifecycle support)");
+        "the other outstanding calls of a partition that called FFA_ABORT end ABORTED: its parked calls (FFA_MSG_WAIT, on any context) are never resumed, and the direct requests or FFA_RUN it sent into other partitions are never answered to it",
+        "Spmc: a remote client's calls would otherwise wait for ever, or take an answer on a partition that never runs again (Hafnium aborts every context of a partition without lifecycle support)");
     public static readonly Rule RetrieveDeferredReclaim = new("abort.retrieve-deferred-reclaim", FfaError.Denied,
         "memory lent or shared by a partition that aborted cannot be retrieved: it is reclaimed once its borrowers relinquish it",
         "DEN0077 v1.3 §7.2.4 (resources forcibly reclaimed); Hafnium ffa_partition_retrieve_request (deferred_reclaim_pending: DENIED, b902a4d6)");

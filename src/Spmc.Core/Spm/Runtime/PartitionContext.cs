@@ -101,7 +101,10 @@ public sealed class PartitionContext(ushort partition, int index)
     /// <summary>The context's last FFA_MSG_WAIT or FFA_YIELD used the SMC64 ID: it is resumed with SMC64 frames.</summary>
     public bool Parked64 { get; set; }
 
-    /// <summary>A diagnostic for the lender (e.g. an FFA_RUN that broke S0188), added to the answer it eventually gets.</summary>
+    /// <summary>
+    /// A diagnostic for the lender (e.g. an FFA_RUN that broke S0188), added to the answer it eventually gets; while
+    /// <see cref="HeldAnswer"/> is set, the response's diagnostic, for the FFA_RUN that collects it.
+    /// </summary>
     public string? LenderNote { get; set; }
 }
 
