@@ -22,6 +22,9 @@ public static class DispatchRules
         "the function is the hypervisor's (ID 0) only", "DEN0077 v1.2 table 13.38; Hafnium ffa_notifications_is_bitmap_access_valid, vm_is_primary");
     public static readonly Rule SecureOnly = new("dispatch.secure-only", FfaError.NotSupported,
         "the function is valid at the secure virtual instance only (secure partitions)", "DEN0077 v1.2 table 13.53; Hafnium api_ffa_features");
+    public static readonly Rule CallerAborted = new("dispatch.caller-aborted", FfaError.Aborted,
+        "a partition that called FFA_ABORT never runs again: any call made as it (by its client on another vCPU, or a test) answers ABORTED",
+        "DEN0077 v1.3 §7 (an aborted partition's contexts do not run); Hafnium never schedules an aborted vCPU (VCPU_STATE_ABORTED)");
     public static readonly Rule ReturnValue = new("dispatch.return-value", FfaError.NotSupported,
         "FFA_SUCCESS, FFA_ERROR, FFA_INTERRUPT and FFA_MEM_RETRIEVE_RESP are return values, not calls", "DEN0077 v1.2 §13.1");
 }

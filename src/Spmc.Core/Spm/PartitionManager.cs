@@ -86,6 +86,9 @@ public sealed class PartitionManager : ISecureWorld
         if (!_table.TryGet(info.Function, fid.Is64Bit, out var handler))
             return call.Reject(DispatchRules.NotImplemented, HandlerTable.NotImplementedReason(info, fid.Is64Bit));
 
+        if (endpoint.Runtime is { Lifecycle: PartitionLifecycle.Aborted })
+            return call.Reject(DispatchRules.CallerAborted, $"{EndpointId.Format(endpoint.Id)} called FFA_ABORT: it does not run any more");
+
         // Hafnium marks the version negotiated after any handled FF-A call but FFA_VERSION (handler.c).
         if (info.Function != FfaFunction.Version) endpoint.VersionLocked = true;
 

@@ -380,6 +380,22 @@ public sealed class Runtime13Tests
         Assert.Equal(ContextState.Aborted, Ctx(sys).State);
     }
 
+    [Fact]
+    public async Task AnAbortedPartition_AnswersEveryCallMadeAsIt_WithAborted()
+    {
+        var sys = Sys();
+        var (client, wait) = Boot(sys);
+        using var attached = client;
+        _ = client.CallAsync(0, AbortFrame(0x3));
+        await Done(wait);
+        var before = sys.Contexts();
+        // Its client on another call, and a frame sent as it by anyone: it never runs again (Hafnium VCPU_STATE_ABORTED).
+        Expect.Error(await Done(client.CallAsync(0, SmcFrame.From(0x8400_0069))), Err.Aborted, "dispatch.caller-aborted");
+        Expect.Error(sys.Call(Remote, SmcFrame.From(0xC400_0066, 0x6040_0000, 0x6040_1000, 1)), Err.Aborted, "dispatch.caller-aborted");
+        Assert.Equal(before, sys.Contexts());
+        Assert.Null(sys.Endpoint(Remote).Mailbox);
+    }
+
     /// <summary>Remote 0x8004 (2 contexts, sends direct requests) and remote 0x8005, both at 1.3.</summary>
     private static TestSystem TwoRemotes() => TestSystem.FromJson("""
         {

@@ -466,10 +466,10 @@ public class ExtendedNotificationTests
     {
         var spmc = Manager(WithSpmcVersion(DefaultPassthroughJson, "1.2"));
         Assert.Null(Run(spmc, Notifier, Nf.Bind(Host, Notifier, 1)).Rejection);
-        Abort(spmc, Notifier);
         Abort(spmc, Echo);
-        Assert.Null(Run(spmc, Host, Nf.Set(Host, Notifier, 1)).Rejection);
-        Assert.Null(Run(spmc, Notifier, Nf.Bind(Echo, Notifier, 2)).Rejection);
+        Assert.Null(Run(spmc, Notifier, Nf.Bind(Echo, Notifier, 2)).Rejection); // naming an aborted sender
+        Abort(spmc, Notifier);
+        Assert.Null(Run(spmc, Host, Nf.Set(Host, Notifier, 1)).Rejection);     // to an aborted receiver
 
         // A 1.2 caller of a 1.3 SPMC too.
         var mixed = Manager(DefaultPassthroughJson);
