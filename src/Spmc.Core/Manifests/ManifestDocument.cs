@@ -12,6 +12,8 @@ public sealed class ManifestDocument
     public SpmcSection? Spmc { get; set; }
     /// <summary>Hypervisor proxy profile between the normal world and the SPMC.</summary>
     public string? Proxy { get; set; }
+    /// <summary>Options of a pKVM proxy profile (the host kernel's page size, a built-in FF-A driver).</summary>
+    public ProxyOptionsSection? ProxyOptions { get; set; }
     public List<VmSection>? Vms { get; set; }
     public List<PartitionSection>? Partitions { get; set; }
 
@@ -58,6 +60,18 @@ public sealed class ManifestDocument
         public bool Notifications { get; set; }
         /// <summary>FF-A 1.3 (partition properties bit 13): the partition uses the SMC64 CPU-cycle management IDs.</summary>
         public bool Smc64CpuCycles { get; set; }
+        /// <summary>The partition subscribes to VM created messages (Hafnium vm-availability-messages bit 0; properties bit 6).</summary>
+        public bool VmCreatedMessages { get; set; }
+        /// <summary>The partition subscribes to VM destroyed messages (Hafnium vm-availability-messages bit 1; properties bit 7).</summary>
+        public bool VmDestroyedMessages { get; set; }
+    }
+
+    public sealed class ProxyOptionsSection
+    {
+        /// <summary>The host kernel's page size in bytes: 4096 (default) or 16384 (4 FF-A pages per kernel page).</summary>
+        [JsonConverter(typeof(RawNumberConverter))] public string? PageSize { get; set; }
+        /// <summary>The host's arm_ffa driver is built in and probes before pKVM installs its traps (boot-order failure).</summary>
+        public bool FfaDriverBuiltIn { get; set; }
     }
 
     public sealed class RegionSection

@@ -63,6 +63,19 @@ public static class ManifestValidator
         var proxy = doc.Proxy ?? ProxyProfiles.Default;
         if (!ProxyProfiles.IsKnown(proxy))
             errors.Add($"proxy: unknown profile '{proxy}' (known: {string.Join(", ", ProxyProfiles.Known)})");
+        ProxyOptions? proxyOptions = null;
+        if (doc.ProxyOptions is { } po)
+        {
+            var pageSize = ProxyOptions.Page4K;
+            if (po.PageSize is not null && TryNumber(po.PageSize, "proxyOptions.pageSize", errors, out var ps))
+            {
+                if (ps is not (ProxyOptions.Page4K or ProxyOptions.Page16K)) errors.Add($"proxyOptions.pageSize: {ps} is not 4096 or 16384");
+                else pageSize = (uint)ps;
+            }
+            if (ProxyProfiles.HostMemoryNeeded(proxy) is null && (pageSize != ProxyOptions.Page4K || po.FfaDriverBuiltIn))
+                errors.Add($"proxyOptions: pageSize and ffaDriverBuiltIn apply to the pKVM profiles only, not '{proxy}'");
+            proxyOptions = new ProxyOptions(pageSize, po.FfaDriverBuiltIn);
+        }
 
         var ids = new Dictionary<ushort, string>();
         var regions = new List<(MemoryRange Range, string Path)>();
@@ -141,7 +154,10 @@ public static class ManifestValidator
 
             var props = sp.Properties ?? new ManifestDocument.PropertiesSection();
             var caps = new PartitionCapabilities(props.DirectRequestReceive, props.DirectRequestSend, props.DirectRequest2Receive,
-                props.DirectRequest2Send, props.IndirectMessaging, props.Notifications, props.Smc64CpuCycles);
+                props.DirectRequest2Send, props.IndirectMessaging, props.Notifications, props.Smc64CpuCycles,
+                props.VmCreatedMessages, props.VmDestroyedMessages);
+            if ((caps.VmCreatedMessages || caps.VmDestroyedMessages) && !caps.DirectRequestReceive)
+                errors.Add($"{path}.properties: VM availability messages are direct requests: they need directRequestReceive");
             if (caps.Smc64CpuCycles && spVersion < FfaVersion.V1_3)
                 errors.Add($"{path}.properties: smc64CpuCycles (the SMC64 CPU-cycle IDs) needs FF-A 1.3, the partition is at {spVersion}");
             if (!caps.DirectRequestReceive && !caps.DirectRequestSend && !caps.DirectRequest2Receive && !caps.DirectRequest2Send && !caps.IndirectMessaging)
@@ -171,7 +187,7 @@ public static class ManifestValidator
                        $"(the hypervisor takes its RX/TX pages from the top of it); {(host is null ? "there is no VM 0" : $"VM 0 has {host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) / 1024} KiB")}");
 
         if (errors.Count > 0) throw new InvalidRequestException("invalid manifest: " + string.Join("; ", errors));
-        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers);
+        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers, proxyOptions);
     }
 
     private static IReadOnlyList<MemoryRange> ParseRegions(List<ManifestDocument.RegionSection>? docs, string owner, List<string> errors,
@@ -250,6 +266,9 @@ public static class ManifestValidator
             Registers = config.Registers.ToString().ToLowerInvariant(),
         },
         Proxy = config.ProxyProfile,
+        ProxyOptions = config.ProxyOptions is { } o
+            ? new ManifestDocument.ProxyOptionsSection { PageSize = o.PageSize.ToString(), FfaDriverBuiltIn = o.FfaDriverBuiltIn }
+            : null,
         Vms = config.Vms.Select(vm => new ManifestDocument.VmSection
         {
             Id = $"0x{vm.Id:X4}",
@@ -274,6 +293,8 @@ public static class ManifestValidator
                 IndirectMessaging = sp.Capabilities.IndirectMessaging,
                 Notifications = sp.Capabilities.Notifications,
                 Smc64CpuCycles = sp.Capabilities.Smc64CpuCycles,
+                VmCreatedMessages = sp.Capabilities.VmCreatedMessages,
+                VmDestroyedMessages = sp.Capabilities.VmDestroyedMessages,
             },
             Memory = Regions(sp.Memory),
             Behaviour = sp.Behaviour,

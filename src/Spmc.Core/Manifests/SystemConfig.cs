@@ -22,7 +22,9 @@ public sealed record PartitionCapabilities(
     bool DirectRequest2Send,
     bool IndirectMessaging,
     bool Notifications,
-    bool Smc64CpuCycles = false);
+    bool Smc64CpuCycles = false,
+    bool VmCreatedMessages = false,
+    bool VmDestroyedMessages = false);
 
 /// <summary>A secure partition as its manifest declares it.</summary>
 public sealed record PartitionConfig(
@@ -67,9 +69,23 @@ public sealed record SystemConfig(
     IReadOnlyList<VmConfig> Vms,
     IReadOnlyList<PartitionConfig> Partitions,
     uint RemoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs,
-    RegisterContract Registers = RegisterContract.Smccc)
+    RegisterContract Registers = RegisterContract.Smccc,
+    ProxyOptions? ProxyOptions = null)
 {
     public const uint DefaultRemoteTimeoutMs = 5000;
+
+    /// <summary>The proxy options in force (defaults when the manifest names none).</summary>
+    public ProxyOptions Proxy => ProxyOptions ?? Manifests.ProxyOptions.Default;
+}
+
+/// <summary>
+/// Options of a pKVM proxy profile: the host kernel's page size (4 KiB, or 16 KiB = 4 FF-A pages per kernel page) and
+/// whether the host's arm_ffa driver is built in, so it probes the secure world before pKVM installs its traps.
+/// </summary>
+public sealed record ProxyOptions(uint PageSize = ProxyOptions.Page4K, bool FfaDriverBuiltIn = false)
+{
+    public const uint Page4K = 4096, Page16K = 16384;
+    public static readonly ProxyOptions Default = new();
 }
 
 /// <summary>

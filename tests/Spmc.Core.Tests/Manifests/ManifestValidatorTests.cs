@@ -288,6 +288,42 @@ public class ManifestValidatorTests
     }
 
     [Fact]
+    public void ProxyOptions_AreParsedForAPkvmProfile_AndRoundTrip()
+    {
+        var config = ManifestValidator.Validate(WithProxyOptions("pkvm-7.4", """{ "pageSize": "0x4000", "ffaDriverBuiltIn": true }"""));
+        Assert.Equal(new ProxyOptions(16384, true), config.Proxy);
+        var again = ManifestValidator.Validate(ManifestValidator.ToDocument(config));
+        Assert.Equal(config.Proxy, again.Proxy);
+        Assert.Equal(ProxyOptions.Default, ManifestValidator.Validate(Support.Manifests.DefaultJson).Proxy);
+    }
+
+    [Theory]
+    [InlineData("pkvm-7.4", """{ "pageSize": 8192 }""", "proxyOptions.pageSize", "4096 or 16384")]
+    [InlineData("pkvm-7.4", """{ "pageSize": "x" }""", "proxyOptions.pageSize", "not a number")]
+    [InlineData("passthrough", """{ "pageSize": 16384 }""", "proxyOptions", "pKVM profiles only")]
+    [InlineData("passthrough", """{ "ffaDriverBuiltIn": true }""", "proxyOptions", "pKVM profiles only")]
+    public void BadProxyOptions_AreRejected(string proxy, string options, string field, string fragment) =>
+        FailsNaming(WithProxyOptions(proxy, options), field, fragment);
+
+    private static string WithProxyOptions(string proxy, string options)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(Support.Manifests.DefaultJson)!.AsObject();
+        node["proxy"] = proxy;
+        node["proxyOptions"] = System.Text.Json.Nodes.JsonNode.Parse(options);
+        return node.ToJsonString();
+    }
+
+    [Fact]
+    public void VmAvailabilitySubscriptions_AreParsed_AndNeedDirectRequestReceive()
+    {
+        var config = ManifestValidator.Validate(OneSp(properties: """{ "directRequestReceive": true, "vmCreatedMessages": true, "vmDestroyedMessages": true }"""));
+        var caps = Assert.Single(config.Partitions).Capabilities;
+        Assert.True(caps.VmCreatedMessages && caps.VmDestroyedMessages);
+        Assert.True(ManifestValidator.ToDocument(config).Partitions![0].Properties!.VmDestroyedMessages);
+        FailsNaming(OneSp(properties: """{ "directRequestSend": true, "vmCreatedMessages": true }"""), "partitions[0].properties", "directRequestReceive");
+    }
+
+    [Fact]
     public void PartitionVersionAboveSpmc_IsRejected() =>
         FailsNaming(OneSp(", \"version\": \"1.2\"", top: """ "spmc": { "version": "1.1" }, """), "partitions[0].version", "above");
 
