@@ -104,19 +104,45 @@ public class PartitionInfoGetRegsTests
         Expect.Error(At1_2().Call(Host, frame), Err.InvalidParameters, "partition-info-get-regs.x3-high-mbz");
     }
 
+    /// <summary>
+    /// Hafnium api_ffa_partition_info_get_regs has no caller-version gate: a v1.0 or v1.1 caller is answered, with
+    /// one entry per partition (api_ffa_fill_partitions_info_array: several UUIDs per partition are v1.2). Hafnium
+    /// HEAD packs 48-byte entries for every caller (4e80e890); here a 1.0-1.2 caller keeps the 24-byte entries a 1.2
+    /// SPMC (Hafnium before 4e80e890) gives it, from a 1.2 and a 1.3 SPMC alike (issue 13).
+    /// </summary>
     [Theory]
-    [InlineData(Ffa.V1_1)]
-    [InlineData(Ffa.V1_0)]
-    public void PartitionInfoGetRegs_PreV1_2Caller_IsNotSupported(uint version)
+    [InlineData(Ffa.V1_1, "1.3")]
+    [InlineData(Ffa.V1_0, "1.3")]
+    [InlineData(Ffa.V1_1, "1.2")]
+    [InlineData(Ffa.V1_0, "1.2")]
+    public void PartitionInfoGetRegs_PreV1_2Caller_GetsOneEntryPerPartition_In24Bytes(uint version, string spmc)
     {
-        var sys = TestSystem.Default();
+        var sys = spmc == "1.3" ? TestSystem.Default() : TestSystem.DefaultAt(spmc);
         sys.Negotiate(Host, version);
-        Expect.Error(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported, "dispatch.newer-than-caller");
+        var o = Expect.Success64(sys.Call(Host, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+        Assert.Equal(X2(last: 2, current: 2), o.Frame[2]);
+        (ushort Id, ushort Contexts, string Uuid)[] expected = [(Echo, 1, EchoUuid), (MemorySp, 1, MemorySpUuid), (Notifier, 2, NotifierUuid1)];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].Id | (ulong)expected[i].Contexts << 16, o.Frame[3 + i * 3] & 0xFFFF_FFFF);
+            var (lo, hi) = Uuid.Words64(expected[i].Uuid);
+            Assert.Equal(lo, o.Frame[4 + i * 3]);
+            Assert.Equal(hi, o.Frame[5 + i * 3]);
+        }
+        for (var i = 12; i < 18; i++) Assert.Equal(0ul, o.Frame[i]);
     }
 
     [Fact]
-    public void PartitionInfoGetRegs_PreV1_2Partition_IsNotSupported() =>
-        Expect.Error(TestSystem.Rich().Call(Sp11, Ffa.PartitionInfoGetRegs(Uuid.Nil)), Err.NotSupported, "dispatch.newer-than-caller");
+    public void PartitionInfoGetRegs_PreV1_2Partitions_AreAnswered()
+    {
+        var sys = TestSystem.Rich();
+        foreach (var caller in new[] { Sp11, Sp10 })
+        {
+            var o = Expect.Success64(sys.Call(caller, Ffa.PartitionInfoGetRegs(Uuid.Nil)));
+            Assert.Equal(X2(last: 2, current: 2), o.Frame[2]);
+            Assert.Equal((ulong)Sp10 | 2ul << 16, o.Frame[9] & 0xFFFF_FFFF);
+        }
+    }
 
     [Fact]
     public void PartitionInfoGetRegs_Smc32Form_IsNotSupported()

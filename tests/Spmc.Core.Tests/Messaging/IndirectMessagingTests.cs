@@ -261,7 +261,8 @@ public class IndirectMessagingTests
         var sys = Mapped();
         Expect.Success(sys.Call(Host, Nf.BitmapCreate(Vm1))); // known to the SPMC, but no buffers
         Expect.Error(sys.Call(Host, Nf.MsgSend2(senderVm: Vm1)), Err.Denied, "msg-send2.no-tx-buffer");
-        Expect.Error(sys.Call(0x8003, Nf.MsgSend2()), Err.NotSupported, "dispatch.newer-than-caller"); // a v1.0 partition does not have the ABI at all
+        // A v1.0 partition reaches the handler (Hafnium has no dispatch gate): no TX buffer comes before its version.
+        Expect.Error(sys.Call(0x8003, Nf.MsgSend2()), Err.Denied, "msg-send2.no-tx-buffer");
         var noBuffers = TestSystem.Rich();
         noBuffers.Map(Sp11, Tx(Sp11), Rx(Sp11));
         Expect.Error(noBuffers.Call(Sp12, Nf.MsgSend2()), Err.Denied, "msg-send2.no-tx-buffer");
@@ -309,6 +310,20 @@ public class IndirectMessagingTests
         var sys = Mapped();
         sys.Map(0x8003, Tx(0x8003), Rx(0x8003));
         Refused(sys, Sp12, Nf.Message(Sp12, 0x8003, Payload), Err.Denied, "msg-send2.receiver-version", 0x8003);
+    }
+
+    /// <summary>
+    /// Hafnium api_ffa_msg_send2: a v1.0 sender is refused by ffa_indirect_msg_is_supported (DENIED), after the
+    /// header and receiver checks; there is no NOT_SUPPORTED for the caller's version before the handler.
+    /// </summary>
+    [Fact]
+    public void SenderPartitionAtV1_0_IsDenied_AfterTheHeaderChecks()
+    {
+        var sys = Mapped();
+        sys.Map(0x8003, Tx(0x8003), Rx(0x8003));
+        Refused(sys, 0x8003, Nf.Message(Sp12, Sp11, Payload), Err.InvalidParameters, "msg-send2.header-sender", Sp11);
+        Refused(sys, 0x8003, Nf.Message(0x8003, 0x8009, Payload), Err.InvalidParameters, "msg-send2.unknown-receiver", Sp12);
+        Refused(sys, 0x8003, Nf.Message(0x8003, Sp12, Payload), Err.Denied, "msg-send2.sender-version", Sp12);
     }
 
     [Fact]
@@ -433,12 +448,15 @@ public class IndirectMessagingTests
     }
 
     [Fact]
-    public void Features_MsgSend2_IsReportedFromV1_1()
+    public void Features_MsgSend2_IsReportedByAV1_1Spmc_ToEveryCaller()
     {
         var sys = TestSystem.Rich();
         Expect.Success(sys.Call(Host, Ffa.Features(0x8400_0086)), w2: 0);
         Expect.Success(sys.Call(Sp11, Ffa.Features(0x8400_0086)), w2: 0);
-        Expect.Error(sys.Call(0x8003, Ffa.Features(0x8400_0086)), Err.NotSupported, "dispatch.newer-than-caller");
+        // Hafnium ffa_features_function: FFA_VERSION_COMPILED >= 1.1 only, so a v1.0 partition is told it exists too.
+        Expect.Success(sys.Call(0x8003, Ffa.Features(0x8400_0086)), w2: 0);
+        var old = TestSystem.FromJson("""{ "spmc": { "version": "1.0" }, "vms": [ { "id": 0, "name": "host" } ] }""");
+        Expect.Error(old.Call(Host, Ffa.Features(0x8400_0086)), Err.NotSupported, "dispatch.newer-than-spmc");
         Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0086)), Err.NotSupported, "features.not-ffa-function");
     }
 }

@@ -151,9 +151,18 @@ public class BindUnbindTests
         Refused(sys, Host, Nf.Bind(Sp12, Vm1, 1), Err.NotSupported, "notification-bind.receiver-version");
     }
 
+    /// <summary>
+    /// Hafnium api_ffa_notification_update_bindings: a v1.0 partition binding for itself reaches the handler and is
+    /// refused by the receiver's version (NOT_SUPPORTED), after the pair and bitmap checks; UNBIND the same.
+    /// </summary>
     [Fact]
-    public void Bind_ByAV1_0Partition_IsNotSupported() =>
-        Refused(Nf.Rich(), 0x8003, Nf.Bind(Sp12, 0x8003, 1), Err.NotSupported, "dispatch.newer-than-caller");
+    public void Bind_ByAV1_0Partition_IsNotSupported_ByTheReceiversVersion()
+    {
+        Refused(Nf.Rich(), 0x8003, Nf.Bind(Sp12, Sp11, 1), Err.InvalidParameters, "notification-bind.sp-not-receiver");
+        Refused(Nf.Rich(), 0x8003, Nf.Bind(Sp12, 0x8003, 0), Err.InvalidParameters, "notification-bind.empty-bitmap");
+        Refused(Nf.Rich(), 0x8003, Nf.Bind(Sp12, 0x8003, 1), Err.NotSupported, "notification-bind.receiver-version");
+        Refused(Nf.Rich(), 0x8003, Nf.Unbind(Sp12, 0x8003, 1), Err.NotSupported, "notification-bind.receiver-version");
+    }
 
     [Fact]
     public void Bind_ByAPartitionWithoutNotificationSupport_IsNotSupported()

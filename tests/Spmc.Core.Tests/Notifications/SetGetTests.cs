@@ -271,9 +271,18 @@ public class SetGetTests
         {
             Expect.Success(sys.Call(Host, Ffa.Features(fid)), w2: 0);
             Expect.Success(sys.Call(Sp12, Ffa.Features(fid)), w2: 0);
-            Expect.Error(sys.Call(0x8003, Ffa.Features(fid)), Err.NotSupported, "dispatch.newer-than-caller"); // a v1.0 partition
+            // Hafnium ffa_features_function gates them on FFA_VERSION_COMPILED only: a v1.0 partition is told too.
+            Expect.Success(sys.Call(0x8003, Ffa.Features(fid)), w2: 0);
         }
-        foreach (var fid in new ulong[] { 0x8400_007D, 0x8400_007E, 0x8400_0083, 0xC400_0083 })
+        // BITMAP_CREATE/DESTROY: the same v1.1 group, reported to everyone, though only ID 0 may call them.
+        foreach (var fid in new ulong[] { 0x8400_007D, 0x8400_007E })
+        {
+            Expect.Success(sys.Call(Host, Ffa.Features(fid)), w2: 0);
+            Expect.Success(sys.Call(Vm1, Ffa.Features(fid)), w2: 0);
+            Expect.Success(sys.Call(Sp12, Ffa.Features(fid)), w2: 0);
+        }
+        // INFO_GET: reported to the primary scheduler only (vm_is_primary).
+        foreach (var fid in new ulong[] { 0x8400_0083, 0xC400_0083 })
         {
             Expect.Success(sys.Call(Host, Ffa.Features(fid)), w2: 0);
             Expect.Error(sys.Call(Vm1, Ffa.Features(fid)), Err.NotSupported, "dispatch.hypervisor-only");
@@ -282,11 +291,19 @@ public class SetGetTests
         Expect.Error(sys.Call(Host, Ffa.Features(0xC400_0081)), Err.NotSupported, "features.not-ffa-function"); // no SMC64 form
     }
 
+    /// <summary>
+    /// Hafnium api_ffa_notification_set / api_ffa_notification_get check no caller version (only BIND/UNBIND check
+    /// the receiver's): a v1.0 partition signals a notification a v1.2 receiver bound to it, and gets its own bitmaps
+    /// (empty: a v1.0 partition cannot declare notifications).
+    /// </summary>
     [Fact]
-    public void NotificationAbis_FromAV1_0Partition_AreNotSupported()
+    public void NotificationAbis_FromAV1_0Partition_WorkAsForAnyPartition()
     {
         var sys = Nf.Rich();
-        Expect.Error(sys.Call(0x8003, Nf.Set(0x8003, Sp12, 1)), Err.NotSupported, "dispatch.newer-than-caller");
-        Expect.Error(sys.Call(0x8003, Nf.Get(0x8003, Nf.FromSps)), Err.NotSupported, "dispatch.newer-than-caller");
+        Expect.Error(sys.Call(0x8003, Nf.Set(0x8003, Sp12, 1)), Err.Denied, "notification-set.not-bound-to-sender");
+        Expect.Success(sys.Call(Sp12, Nf.Bind(0x8003, Sp12, 1)));
+        Expect.Success(sys.Call(0x8003, Nf.Set(0x8003, Sp12, 1)));
+        Expect.Success(sys.Call(Sp12, Nf.Get(Sp12, Nf.FromSps)), w2: 1, w3: 0);
+        Expect.Success(sys.Call(0x8003, Nf.Get(0x8003, Nf.FromSps)), w2: 0, w3: 0);
     }
 }

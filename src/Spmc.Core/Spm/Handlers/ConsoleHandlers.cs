@@ -9,9 +9,10 @@ internal sealed class ConsoleHandlers(SpmcContext spmc)
 {
     public void Register(HandlerTable table) =>
         // The spec reserves it for secure endpoints (pKVM cites DEN0077 1.2 table 13.53 when blocking it);
-        // Hafnium would also log for the normal world. Hafnium serves partitions below v1.2 too (with the
-        // 6-register limit), so the ABI is not gated by the caller's version.
-        table.Register<ConsoleLog>(FfaFunction.ConsoleLog, Callers.SecurePartitions, Log, smc32: true, smc64: true, servesOlderCallers: true);
+        // Hafnium would also log for the normal world, and its FFA_FEATURES reports it to every caller of a 1.2+
+        // SPMC. Hafnium serves partitions below v1.2 too (with the 6-register limit).
+        table.Register<ConsoleLog>(FfaFunction.ConsoleLog, Callers.SecurePartitions, Log, smc32: true, smc64: true,
+            reportedTo: Callers.Any);
 
     /// <summary>
     /// w1 = character count; characters packed little-endian from w2: SMC32 carries up to 24 (w2..w7), SMC64

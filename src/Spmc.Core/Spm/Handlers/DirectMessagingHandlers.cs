@@ -20,8 +20,8 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
     {
         table.Register<DirectReq>(FfaFunction.MsgSendDirectReq, Callers.Any, DirectRequest, smc64: true);
         table.Register<DirectResp>(FfaFunction.MsgSendDirectResp, Callers.Any, (c, resp) => DirectResponse(c, resp, resp.Sender, resp.Receiver), smc64: true);
-        table.Register<DirectReq2>(FfaFunction.MsgSendDirectReq2, Callers.Any, DirectRequest, smc32: false, smc64: true,
-            servesOlderCallers: true); // a pre-1.2 sender gets DENIED from the capability check (spmc-behaviour.md §9 step 6)
+        // A pre-1.2 sender gets DENIED from the capability check (spmc-behaviour.md §9 step 6).
+        table.Register<DirectReq2>(FfaFunction.MsgSendDirectReq2, Callers.Any, DirectRequest, smc32: false, smc64: true);
         table.Register<DirectResp2>(FfaFunction.MsgSendDirectResp2, Callers.Any, (c, resp) => DirectResponse(c, resp, resp.Sender, resp.Receiver),
             smc32: false, smc64: true);
     }

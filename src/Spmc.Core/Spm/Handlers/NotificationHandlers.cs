@@ -48,9 +48,10 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     public void Register(HandlerTable table)
     {
         // Only the hypervisor creates and destroys VMs' bitmaps: others get NOT_SUPPORTED from the Callers gate, as
-        // from Hafnium's ffa_notifications_is_bitmap_access_valid.
-        table.Register<NotificationBitmapCreate>(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate);
-        table.Register<NotificationBitmapDestroy>(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy);
+        // from Hafnium's ffa_notifications_is_bitmap_access_valid. FFA_FEATURES reports them to every caller
+        // (Hafnium ffa_features_function checks only its compiled version).
+        table.Register<NotificationBitmapCreate>(FfaFunction.NotificationBitmapCreate, Callers.Hypervisor, BitmapCreate, reportedTo: Callers.Any);
+        table.Register<NotificationBitmapDestroy>(FfaFunction.NotificationBitmapDestroy, Callers.Hypervisor, BitmapDestroy, reportedTo: Callers.Any);
         table.Register<NotificationBind>(FfaFunction.NotificationBind, Callers.Any, Bind);
         table.Register<NotificationUnbind>(FfaFunction.NotificationUnbind, Callers.Any, Unbind);
         table.Register<NotificationSet>(FfaFunction.NotificationSet, Callers.Any, Set);

@@ -29,7 +29,8 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     /// </summary>
     public void Register(HandlerTable table)
     {
-        table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall, smc64: true);
+        // Hafnium's FFA_FEATURES reports FFA_MSG_WAIT to every caller (the normal world included); so do we, at both widths.
+        table.Register<MsgWait>(FfaFunction.MsgWait, Callers.SecurePartitions, MsgWaitCall, smc64: true, reportedTo: Callers.Any);
         table.Register<Yield>(FfaFunction.Yield, Callers.SecurePartitions, YieldCall, smc64: true);
         table.Register<Run>(FfaFunction.Run, Callers.Any, RunCall, smc64: true);
         // Return values, like FFA_SUCCESS and FFA_ERROR_32 (PartitionManager): refused whatever their registers.

@@ -110,7 +110,13 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
     private static FfaAnswer Refuse(Rule rule, string reason) =>
         new(VersionCall.NotSupportedAnswer(), rule.Reject($"FFA_VERSION: {reason}"));
 
-    /// <summary>FFA_FEATURES (DEN0077 §13.3): w1 = function ID (bit 31 set) or feature ID; w2 = input properties.</summary>
+    /// <summary>
+    /// FFA_FEATURES (DEN0077 §13.3): w1 = function ID (bit 31 set) or feature ID; w2 = input properties. As Hafnium's
+    /// api_ffa_features, the answer depends on the SPMC's own version and what it implements, and on the caller's
+    /// identity where Hafnium checks it (<see cref="HandlerTable.Unreported"/>); the caller's version matters only
+    /// for RXTX_MAP's w2, MEM_RETRIEVE_REQ's input and ABORT, and for the ABIs and feature after FF-A 1.2, which
+    /// 1.0-1.2 callers never get (issue 13: they get what a 1.2 SPMC answers).
+    /// </summary>
     private FfaAnswer Query(Call c, Features call)
     {
         if (!call.IsFunctionQuery) return Feature(c, call.FeatureId);
@@ -121,21 +127,24 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
         if (info is null || info.Since(fid.Is64Bit) is not { } since)
             return c.Reject(SetupRules.FeaturesNotFfaFunction, $"0x{query:X8} is not an FF-A function ID");
         var name = info.WidthName(fid.Is64Bit);
-        // The availability rules are dispatch's: FFA_FEATURES reports what a call of that function would meet.
         if (!table.TryGet(info.Function, fid.Is64Bit, out var handler))
             return c.Reject(DispatchRules.NotImplemented, $"{name}: {HandlerTable.NotImplementedReason(info, fid.Is64Bit)}");
-        if (table.Unavailable(c.Caller, handler, since) is { } why)
+        if (table.Unreported(c.Caller, handler, since) is { } why)
             return c.Reject(why.Prefixed(name));
         // Hafnium ignores input properties for every function but FFA_MEM_RETRIEVE_REQ.
         if (handler.Feature is not null) return handler.Feature(c, call.InputProperties);
         return FfaAnswer.Success32(w2: handler.Properties?.Invoke(c) ?? 0);
     }
 
-    /// <summary>Feature IDs (bit 31 clear); the decoder has checked bits[30:8] and the input properties (Hafnium: NOT_SUPPORTED).</summary>
+    /// <summary>
+    /// Feature IDs (bit 31 clear); the decoder has checked bits[30:8] and the input properties (Hafnium: NOT_SUPPORTED).
+    /// Hafnium ffa_features_feature: NPI, SRI and MEI need FFA_VERSION_COMPILED ≥ 1.2, then the caller's identity;
+    /// no feature ID looks at the caller's version. Feature 4 (FF-A 1.3) needs a 1.3 SPMC and, here, a 1.3 caller.
+    /// </summary>
     private FfaAnswer Feature(Call c, byte feature)
     {
-        if (_config.Version < FfaVersion.V1_1 || c.Caller.Version < FfaVersion.V1_1)
-            return c.Reject(SetupRules.FeatureIdBeforeV1_1, "feature IDs are defined from FF-A 1.1");
+        if (feature is Features.NpiFeature or Features.SriFeature or Features.MeiFeature && _config.Version < FfaVersion.V1_2)
+            return c.Reject(SetupRules.FeatureIdSpmcBeforeV1_2, $"feature ID {feature}: this SPMC implements FF-A {_config.Version}; NPI, SRI and MEI are reported from 1.2");
         return feature switch
         {
             Features.NpiFeature when c.FromNormalWorld =>
@@ -147,9 +156,13 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
             Features.MeiFeature when c.FromNormalWorld =>
                 c.Reject(SetupRules.MeiSecureOnly, "MEI (feature 3) is reported to secure partitions only"),
             Features.MeiFeature => FfaAnswer.Success32(w2: ManagedExitInterrupt),
-            // FF-A 1.3 table 13.14: notification features, for 1.3 callers of a 1.3 SPMC (older ones: unknown feature).
+            // FF-A 1.3 table 13.14: notification features. Hafnium answers any caller of a 1.3 SPMC; a 1.0-1.2 caller
+            // here gets what a 1.2 SPMC answers (issue 13): an unknown feature.
             NotificationFeatures.FeatureId when _config.Version >= FfaVersion.V1_3 && c.Caller.Version >= FfaVersion.V1_3 =>
                 FfaAnswer.Success32(w2: NotificationHandlers.FeatureBits(c.FromNormalWorld)),
+            NotificationFeatures.FeatureId => c.Reject(SetupRules.UnknownFeature, _config.Version < FfaVersion.V1_3
+                ? $"feature ID {feature} (notification features) is FF-A 1.3; this SPMC implements {_config.Version}"
+                : $"feature ID {feature} (notification features) is FF-A 1.3; the caller uses {c.Caller.Version} and gets what a 1.2 SPMC answers"),
             _ => c.Reject(SetupRules.UnknownFeature, $"feature ID {feature} is not supported"),
         };
     }

@@ -35,9 +35,9 @@ public static class SetupRules
     public static readonly Rule FeaturesNotFfaFunction = new("features.not-ffa-function", FfaError.NotSupported,
         "a queried function ID must be an FF-A function ID, in a width FF-A defines for it (no SVE hint or other stray bits)",
         "DEN0077 v1.3 §13.3 table 13.12; Hafnium ffa_features_function default case");
-    public static readonly Rule FeatureIdBeforeV1_1 = new("features.feature-id-before-v1-1", FfaError.NotSupported,
-        "feature IDs exist from FF-A 1.1: the SPMC and the caller must both be at 1.1 or later",
-        "DEN0077 v1.1 §13.3 (feature IDs are new in v1.1); Spmc: Hafnium only checks its own compiled version");
+    public static readonly Rule FeatureIdSpmcBeforeV1_2 = new("features.feature-id-spmc-before-v1-2", FfaError.NotSupported,
+        "NPI, SRI and MEI (feature IDs 1-3) are reported by an SPMC at FF-A 1.2 or later, whatever the caller's version",
+        "Hafnium ffa_features_feature (FFA_VERSION_1_2 > FFA_VERSION_COMPILED)");
     public static readonly Rule NpiSecureOnly = new("features.npi-secure-only", FfaError.NotSupported,
         "the notification pending interrupt (feature 1) is reported to secure partitions only",
         "DEN0077 v1.3 table 13.14; Hafnium ffa_features_feature");
@@ -48,6 +48,6 @@ public static class SetupRules
         "the managed exit interrupt (feature 3) is reported to secure partitions only",
         "DEN0077 v1.3 table 13.14; Hafnium ffa_features_feature");
     public static readonly Rule UnknownFeature = new("features.unknown-feature", FfaError.NotSupported,
-        "the feature ID must be one this SPMC implements (1 NPI, 2 SRI, 3 MEI)",
+        "the feature ID must be one this SPMC implements (1 NPI, 2 SRI, 3 MEI; 4 notification features for a 1.3 caller of a 1.3 SPMC)",
         "DEN0077 v1.3 table 13.14; Hafnium ffa_features_feature default case");
 }
