@@ -114,6 +114,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
             Pending = new byte[total],
             Received = fragment,
             Fragments = 1,
+            FragmentConstituents = [(fragment - (int)compositeOffset - CompositeMemoryRegion.HeaderSize) / MemoryRegionConstituent.Size],
         };
         bytes.CopyTo(share.Pending, 0);
         _shares[share.Handle] = share;
@@ -209,6 +210,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         _memory.Read(mailbox.Tx, pending.AsSpan(share.Received, (int)length));
         share.Received += (int)length;
         share.Fragments++;
+        share.FragmentConstituents.Add((int)length / MemoryRegionConstituent.Size);
         if (share.Received < pending.Length) return FragRx(c, share);
         var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0);
         return CompleteSend(c, share, head.Value!.CompositeOffset);
