@@ -141,11 +141,115 @@ public class HypervisorRetrieveTests
         Assert.True(s.CanWrite(Host, HostPage(3)));
     }
 
-    [Fact]
-    public void HypervisorRetrieve_LongerThanTheHeader_IsInvalid()
+    /// <summary>
+    /// Hafnium has no length rule on the hypervisor path (api_ffa_mem_retrieve_req): a request longer than the header
+    /// is answered (before issue 14 Spmc refused it with mem-hyp-retrieve.length), and a shorter one reads the rest
+    /// of the header as zero from Hafnium's wiped staging buffer.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(16)]
+    public void HypervisorRetrieve_OfAnyLength_IsClassifiedByItsReceiverCount(int length)
     {
         var (s, h) = TwoReceiverShare();
-        var request = SharingDescriptors.Padded(SharingDescriptors.HypervisorRetrieve(h), 16);
-        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.length");
+        var request = SharingDescriptors.Padded(SharingDescriptors.HypervisorRetrieve(h), 16)[..length];
+        var (first, response) = s.Retrieve(Host, request, h);
+        SharingExpect.Answer(first, MemIds.RetrieveResp);
+        Assert.Equal(2, SharingDescriptors.ParseResponse(response!).Receivers.Count);
+    }
+
+    /// <summary>The high byte of the v1.1 attributes and the v1.1 reserved bytes 36..47 are not among the fields Hafnium checks.</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    public void HypervisorRetrieve_BytesHafniumDoesNotRead_MayBeNonZero(int offset)
+    {
+        var (s, h) = TwoReceiverShare();
+        var request = SharingDescriptors.HypervisorRetrieve(h);
+        request[offset] = 0x5A;
+        SharingExpect.Answer(s.Retrieve(Host, request, h).First, MemIds.RetrieveResp);
+    }
+
+    /// <summary>A v1.0 hypervisor: the v1.0 header's fields only — bytes 24..27 are reserved there, 32..47 are past it.</summary>
+    private static (SharingSystem S, ulong Handle) V10HostShare()
+    {
+        var s = SharingSystem.Default(map: false);
+        Assert.Equal(0x1_0003UL, s.Call(Host, 0x8400_0063, 0x1_0000).Frame[0]);
+        s.MapDefault(Host);
+        s.MapDefault(Sp1);
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], [(HostPage(0), 2)], 0x2F, layout: MemoryDescriptorLayout.V1_0);
+        return (s, s.SendOk(Host, SendOp.Share, d));
+    }
+
+    [Theory]
+    [InlineData(24, 32u)] // v1.1's EMAD size: v1.0 reserved_1, not checked
+    [InlineData(32, 48u)] // v1.1's receivers offset: past the v1.0 header
+    public void HypervisorRetrieve_FromAV10Caller_ChecksTheV10HeaderOnly(int offset, uint value)
+    {
+        var (s, h) = V10HostShare();
+        var request = SharingDescriptors.WithU32(SharingDescriptors.HypervisorRetrieve(h), offset, value);
+        var (first, response) = s.Retrieve(Host, request, h);
+        SharingExpect.Answer(first, MemIds.RetrieveResp);
+        var r = SharingDescriptors.ParseResponse(response!, v1_0: true);
+        Assert.Equal(Sp1, r.Receivers.Single().Access.Endpoint);
+        Assert.Equal(2u, r.Composite!.TotalPageCount);
+    }
+
+    [Fact]
+    public void HypervisorRetrieve_FromAV10Caller_WithATag_IsInvalid()
+    {
+        var (s, h) = V10HostShare();
+        var request = SharingDescriptors.WithU64(SharingDescriptors.HypervisorRetrieve(h), 16, 1);
+        Expect.Error(s.RetrieveRaw(Host, request), Err.InvalidParameters, "mem-hyp-retrieve.fields-not-zero");
+    }
+
+    /// <summary>
+    /// The response keeps the sender's fragments (Hafnium ffa_hypervisor_retrieve_response_init): a v1.2+ host that
+    /// sent 16-byte EMADs and a full first page gets its first fragment back with a 32-byte EMAD, 16 bytes more than
+    /// its RX holds. Hafnium CHECKs (panics); Spmc answers ABORTED and changes nothing.
+    /// </summary>
+    [Fact]
+    public void HypervisorRetrieve_FirstFragmentLargerThanRx_IsAborted()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], Enumerable.Range(0, 300).Select(i => (HostPage(2 * i), 1u)), 0x2F,
+            layout: MemoryDescriptorLayout.V1_1);
+        var answers = s.SendFragments(Host, SendOp.Share.Id(), d, 4096);
+        var h = SharingSystem.Handle(Expect.Success(answers[^1]));
+        var before = s.State.Memory;
+        Expect.Error(s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h)), Err.Aborted, "mem-hyp-retrieve.fragment-exceeds-rx");
+        Assert.Equal(before, s.State.Memory);
+        Assert.NotEqual(Spmc.Core.Spm.RxState.Full, s.Test.Endpoint(Host).Mailbox!.State);
+        Assert.False(s.State.Shares[0].HypervisorRetrieveInProgress);
+        Expect.Success(s.Reclaim(Host, h));
+    }
+
+    /// <summary>
+    /// Fragment by fragment as sent (Hafnium ffa_memory_retrieve_continue for ID 0): a share sent as 1024 + 2048 + 624
+    /// bytes is answered as 1024 + 2048 + 624 bytes, whatever the RX size; a FRAG_RX naming another sender in
+    /// w4[31:16] is refused, and state is unchanged by it.
+    /// </summary>
+    [Fact]
+    public void HypervisorRetrieve_IsCutWhereTheSenderCutIt_AndFragRxMustNameTheSender()
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Host, [(Sp1, Perm.RW)], Enumerable.Range(0, 225).Select(i => (HostPage(2 * i), 1u)), 0x2F);
+        Assert.Equal(3696, d.Length);
+        var answers = s.SendFragments(Host, SendOp.Share.Id(), d, 1024, 2048, 624);
+        var h = SharingSystem.Handle(Expect.Success(answers[^1]));
+
+        var first = s.RetrieveRaw(Host, SharingDescriptors.HypervisorRetrieve(h));
+        Assert.Equal([MemIds.RetrieveResp, 3696UL, 1024UL], first.Frame.ToArray()[..3]);
+        Expect.Success(s.Call(Host, MemIds.RxRelease));
+        Expect.Error(s.Call(Host, MemIds.FragRx, (uint)h, h >> 32, 1024, 1UL << 16), Err.InvalidParameters, "mem-frag-rx.w4-not-sender");
+        Assert.True(s.State.Shares[0].HypervisorRetrieveInProgress);
+        var second = s.CallReadingRx(Host, null, MemIds.FragRx, (uint)h, h >> 32, 1024, 0);
+        Assert.Equal(2048UL, second.Frame[3]);
+        Expect.Success(s.Call(Host, MemIds.RxRelease));
+        var third = s.CallReadingRx(Host, null, MemIds.FragRx, (uint)h, h >> 32, 3072, 0);
+        Assert.Equal(624UL, third.Frame[3]);
+        var whole = first.Reads[0].Data![..1024].Concat(second.Reads[0].Data![..2048]).Concat(third.Reads[0].Data![..624]).ToArray();
+        Assert.Equal(d.Skip(96).ToArray(), whole.Skip(96).ToArray()); // the constituents, in order
+        Assert.False(s.State.Shares[0].HypervisorRetrieveInProgress);
     }
 }

@@ -241,6 +241,63 @@ public class MemSendTests
         Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-send.no-sp-receiver");
     }
 
+    /// <summary>
+    /// Hafnium's ffa_memory_is_send_valid accepts a normal-world SHARE with several receivers whatever their world
+    /// (its "!is_sender_sp &amp;&amp; multiple_borrower" case), so a SHARE to two VMs and no SP is accepted — modelled
+    /// as Hafnium does it (before issue 14 Spmc answered DENIED, mem-send.no-sp-receiver). The SPMC keeps the record;
+    /// the host reclaims it and gets its page back.
+    /// </summary>
+    [Fact]
+    public void Share_ToSeveralVmsOnly_IsAccepted_AsHafniumDoes()
+    {
+        var s = SharingSystem.Rich();
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        var d = SharingDescriptors.Send(Host, [(Support.Manifests.Vm1, Perm.RW), (Support.Manifests.Vm2, Perm.RO)], [(0x8008_0000, 1)], 0x2F);
+        var h = s.SendOk(Host, SendOp.Share, d);
+        Assert.Equal([Support.Manifests.Vm1, Support.Manifests.Vm2], Assert.Single(s.State.Shares).Receivers.Select(r => r.Id));
+        Expect.Success(s.Reclaim(Host, h));
+        Assert.Empty(s.State.Shares);
+        Assert.True(s.CanWrite(Host, 0x8008_0000));
+    }
+
+    /// <summary>
+    /// The direction (ffa_memory_is_send_valid, DENIED) is checked in api_ffa_mem_send's receiver loop, before
+    /// ffa_memory_send_validate's permission checks: a send that is wrong both ways is DENIED, and nothing is recorded.
+    /// </summary>
+    [Theory]
+    [InlineData(SendOp.Share, Perm.RW | Perm.X)]  // instruction access given by the sender
+    [InlineData(SendOp.Lend, 0x3)]                 // reserved data access
+    [InlineData(SendOp.Donate, Perm.RW)]           // data access given to a DONATE
+    public void Send_SpToVm_WithBadPermissions_IsDeniedForItsDirection(SendOp op, byte perm)
+    {
+        var s = SharingSystem.Default();
+        var d = SharingDescriptors.Send(Sp1, [(Host, perm)], [(Sp1Page(0), 1)], op.ValidAttributes());
+        Expect.Error(s.Send(Sp1, op, d), Err.Denied, "mem-send.sp-to-nwd");
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Theory]
+    [InlineData(SendOp.Lend)]
+    [InlineData(SendOp.Donate)]
+    public void Send_HostToVm_LendOrDonate_WithBadPermissions_IsDeniedForItsDirection(SendOp op)
+    {
+        var s = SharingSystem.Rich();
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        var d = SharingDescriptors.Send(Host, [(Support.Manifests.Vm1, Perm.RW | Perm.X)], [(0x8008_0000, 1)], op.ValidAttributes());
+        Expect.Error(s.Send(Host, op, d), Err.Denied, "mem-send.nwd-lend-to-vm");
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Fact]
+    public void Share_HostToOneVm_WithoutDataAccess_IsDeniedForItsDirection()
+    {
+        var s = SharingSystem.Rich();
+        s.Map(Host, 0x8000_0000, 0x8000_1000);
+        var d = SharingDescriptors.Send(Host, [(Support.Manifests.Vm1, Perm.None)], [(0x8008_0000, 1)], 0x2F);
+        Expect.Error(s.Send(Host, SendOp.Share, d), Err.Denied, "mem-send.no-sp-receiver");
+        Assert.Empty(s.State.Shares);
+    }
+
     [Fact]
     public void Lend_ToVmAndSp_IsDenied_WhileShareToVmAndSp_Succeeds()
     {

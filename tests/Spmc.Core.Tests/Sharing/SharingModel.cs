@@ -141,13 +141,16 @@ internal sealed class SharingModel
 
         if (op == SendOp.Donate && receivers.Count != 1) broken.Add((Err.InvalidParameters, "donate needs one receiver"));
         if (receivers.Any(r => r.Id == sender)) broken.Add((Err.InvalidParameters, "receiver is the sender"));
+        if (receivers.Any(r => r.Id == actor)) broken.Add((Err.InvalidParameters, "receiver is the caller")); // Hafnium api_ffa_mem_send: to == from
         if (receivers.Select(r => r.Id).Distinct().Count() != receivers.Count) broken.Add((Err.InvalidParameters, "duplicate receiver"));
 
         if (IsSp(actor) ? sender != actor : IsSp(sender) || (sender != actor && actor != 0))
             broken.Add((Err.Denied, "sender field is not the caller"));
-        if (IsSp(sender) && receivers.Any(r => !IsSp(r.Id))) broken.Add((Err.Denied, "SP to normal world"));
-        if (!IsSp(sender) && receivers.Any(r => !IsSp(r.Id)) && op != SendOp.Share) broken.Add((Err.Denied, "NWd lend/donate to a VM"));
-        if (!IsSp(sender) && !receivers.Any(r => IsSp(r.Id))) broken.Add((Err.Denied, "NWd to NWd only"));
+        // Direction by the caller's world (Hafnium ffa_memory_is_send_valid): a SHARE from the NWd to several receivers
+        // may name VMs only; to one receiver it names an SP.
+        if (IsSp(actor) && receivers.Any(r => !IsSp(r.Id))) broken.Add((Err.Denied, "SP to normal world"));
+        if (!IsSp(actor) && receivers.Any(r => !IsSp(r.Id)) && op != SendOp.Share) broken.Add((Err.Denied, "NWd lend/donate to a VM"));
+        if (!IsSp(actor) && receivers.Count == 1 && !IsSp(receivers[0].Id)) broken.Add((Err.Denied, "NWd to NWd, one receiver"));
 
         if (ranges.Count == 2 && ranges[0].Address < ranges[1].Address + ranges[1].Pages * SharingWorld.PageSize &&
             ranges[1].Address < ranges[0].Address + ranges[0].Pages * SharingWorld.PageSize)

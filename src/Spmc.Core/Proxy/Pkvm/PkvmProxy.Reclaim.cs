@@ -13,6 +13,10 @@ public sealed partial class PkvmProxy
     /// a hypervisor retrieve request (sender 0, the handle, everything else zero) from its TX, the descriptor
     /// pulled from its RX (FFA_MEM_FRAG_RX for the rest) into the descriptor buffer, then FFA_MEM_RECLAIM; on
     /// success the constituents the SPMC described go SHARED_OWNED → OWNED. The host's buffers are not needed.
+    /// The request is sizeof(struct ffa_mem_region) whatever version was negotiated (32 in 6.3, 48 from 6.10, so 48
+    /// from a hyp at 1.0 too); the SPMC tells it apart by its receiver count and answers in the hyp's version's
+    /// layout, cut where the host cut its send, which is how this loop reads it: one FFA_MEM_FRAG_RX per remaining
+    /// fragment, w4 = 0 (the host, the sender of everything it reclaims).
     /// </summary>
     private Reply DoFfaMemReclaim(HostCall c)
     {

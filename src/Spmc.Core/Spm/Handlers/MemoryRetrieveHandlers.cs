@@ -67,11 +67,14 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Reject(MemoryRetrieveRules.RxBusy, busy);
 
         var bytes = _memory.Read(mailbox.Tx, total);
+        // Hafnium copies the request into a zero-filled staging buffer and calls it a hypervisor retrieve request when
+        // its receiver count (byte 28, the same offset in the v1.0 and v1.1+ headers) is 0, whatever its length
+        // (api_ffa_mem_retrieve_req, is_ffa_hypervisor_retrieve_request).
+        if (Staged(bytes, MemoryTransactionDescriptor.Offsets.ReceiverCount, 4) == 0) return HypervisorRetrieve(c, bytes);
         var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, c.Caller.Version < FfaVersion.V1_1);
         if (!parsed.Ok) return c.Reject(parsed.Rejection!);
         var request = parsed.Value!;
         if (MemoryChecks.LayoutError(request, c.Caller, MemoryRetrieveRules.EmadSize) is { } layoutError) return c.Reject(layoutError);
-        if (request.Receivers.Count == 0) return HypervisorRetrieve(c, request, total);
 
         if (request.Receivers.Any(r => r.CompositeOffset != 0))
             return c.Reject(MemoryRetrieveRules.CompositeOffsetNonZero, "a retrieve request must give composite offset 0 (the handle names the memory)");
@@ -245,31 +248,78 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// The hypervisor retrieve request (FF-A v1.2 §17.4.3; pKVM before every reclaim): ID 0, no receivers,
-    /// every field zero but the handle. Answered with the whole transaction as sent; changes no state.
+    /// A little-endian field of a request as Hafnium reads it from its zero-filled staging buffer: bytes past the
+    /// request's length read as zero.
     /// </summary>
-    private FfaAnswer HypervisorRetrieve(Call c, MemoryTransactionDescriptor request, int total)
+    private static ulong Staged(byte[] request, int offset, int size)
+    {
+        ulong value = 0;
+        for (var i = size - 1; i >= 0; i--) value = (value << 8) | (offset + i < request.Length ? request[offset + i] : 0u);
+        return value;
+    }
+
+    /// <summary>
+    /// The hypervisor retrieve request (FF-A v1.2 §17.4.3; pKVM before every reclaim): ID 0, no receivers, every
+    /// field of the caller's version's header zero but the handle (Hafnium
+    /// api_ffa_memory_hypervisor_retrieve_request_validate: v1.0 — sender, attributes, flags, tag; v1.1+ — also the
+    /// receiver descriptor size and offset). The length is not checked beyond fitting TX: a 48-byte request from a
+    /// v1.0 caller (pKVM from 6.10) passes, bytes 32..47 unread; a 32-byte one from a v1.1+ caller reads them as 0.
+    /// Answered with the whole transaction as sent, in the caller's layout, cut where the sender cut it; changes no
+    /// state but the delivery in progress.
+    /// </summary>
+    private FfaAnswer HypervisorRetrieve(Call c, byte[] request)
     {
         if (!c.FromHypervisor) return c.Reject(MemoryHypervisorRetrieveRules.NotHypervisor, "a retrieve request with no receivers is the hypervisor's (ID 0) only");
-        if (request.Sender != 0 || request.Attributes.Value != 0 || request.Flags.Value != 0 || request.Tag != 0 ||
-            (request.Layout != MemoryDescriptorLayout.V1_0 && (request.EmadSize != 0 || request.ReceiversOffset != 0)))
+        var v1_0 = c.Caller.Version < FfaVersion.V1_1;
+        var set = new List<string>();
+        if (Staged(request, MemoryTransactionDescriptor.Offsets.Sender, 2) != 0) set.Add("sender");
+        // Hafnium's attributes bit-fields are the low byte in both layouts (the v1.1 high byte is not looked at).
+        if (Staged(request, MemoryTransactionDescriptor.Offsets.Attributes, 1) != 0) set.Add("attributes");
+        if (Staged(request, MemoryTransactionDescriptor.Offsets.Flags, 4) != 0) set.Add("flags");
+        if (Staged(request, MemoryTransactionDescriptor.Offsets.Tag, 8) != 0) set.Add("tag");
+        if (!v1_0 && Staged(request, MemoryTransactionDescriptor.Offsets.EmadSize, 4) != 0) set.Add("receiver descriptor size");
+        if (!v1_0 && Staged(request, MemoryTransactionDescriptor.Offsets.ReceiversOffset, 4) != 0) set.Add("receivers offset");
+        if (set.Count > 0)
             return c.Reject(MemoryHypervisorRetrieveRules.FieldsNotZero,
-                "a hypervisor retrieve request must be zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)");
-        if (total != request.Layout.HeaderSize())
-            return c.Reject(MemoryHypervisorRetrieveRules.Length, $"a hypervisor retrieve request is the {request.Layout.HeaderSize()}-byte header alone, not {total} bytes");
-        if (MemoryChecks.ShareFor(_shares, new MemoryHandle(request.Handle), HypervisorRetrieveHandle, out var share) is { } unknown) return c.Reject(unknown);
+                $"a hypervisor retrieve request must be zero but for its handle; in the v{(v1_0 ? "1.0" : "1.1+")} header of a {c.Caller.Version} caller these are not: {string.Join(", ", set)}");
+        var handle = new MemoryHandle(Staged(request, MemoryTransactionDescriptor.Offsets.Handle, 8));
+        if (MemoryChecks.ShareFor(_shares, handle, HypervisorRetrieveHandle, out var share) is { } unknown) return c.Reject(unknown);
         if (share.HypervisorResponse is not null)
             return c.Reject(MemoryHypervisorRetrieveRules.InProgress,
                 $"a hypervisor retrieve of handle 0x{share.Handle:X} is in progress (pull its fragments with FFA_MEM_FRAG_RX)");
 
+        // Header and one EMAD per receiver with the sender's permissions, the sender's flags with the transaction
+        // type, tag 0, one composite after the EMADs; then the constituents of the sender's fragments, one by one.
         var layout = MemoryDescriptorLayouts.For(c.Caller.Version);
-        var d = new MemoryTransactionDescriptor(share.Sender, share.Attributes, MemoryTransactionFlags.OfType(share.Type), share.Handle, 0,
-            share.Receivers.Select(r => new EndpointMemoryAccess(r.Sent, 0, r.ImplementationDefined)).ToList(),
+        var d = new MemoryTransactionDescriptor(share.Sender, share.Attributes, MemoryTransactionFlags.OfType(share.Type, share.Flags.Value),
+            share.Handle, 0, share.Receivers.Select(r => new EndpointMemoryAccess(r.Sent, 0, r.ImplementationDefined)).ToList(),
             new CompositeMemoryRegion((uint)share.TotalPages, share.Constituents));
-        var response = new ResponseInProgress { Bytes = d.ToBytes(layout), Delivered = 0 };
-        var first = NextFragment(c.Caller, response);
+        var constituentsAt = d.CompositeOffsetIn(layout) + CompositeMemoryRegion.HeaderSize;
+        var lengths = share.FragmentConstituents.Select((n, i) => (i == 0 ? constituentsAt : 0) + n * MemoryRegionConstituent.Size).ToList();
+        var response = new ResponseInProgress { Bytes = d.ToBytes(layout), Delivered = 0, FragmentLengths = lengths };
+        if (HypervisorFragmentError(c, share, lengths[0]) is { } tooBig) return c.Reject(tooBig);
+        var first = DeliverHypervisorFragment(c.Caller, response);
         share.HypervisorResponse = response.Complete ? null : response;
         return RetrieveResp(response.Bytes.Length, first);
+    }
+
+    /// <summary>
+    /// A fragment of a hypervisor retrieve response is one fragment of the sender's, which may not fit the
+    /// hypervisor's RX (a sender with a bigger TX, or 16-byte EMADs from a v1.2 sender answered with 32-byte ones).
+    /// </summary>
+    private static Rejection? HypervisorFragmentError(Call c, ShareState share, int length) =>
+        length <= c.Caller.Mailbox!.Size ? null
+            : MemoryHypervisorRetrieveRules.FragmentExceedsRx.Reject(
+                $"handle 0x{share.Handle:X}: the {length}-byte fragment, as {EndpointId.Format(share.Sender)} sent it, does not fit the {c.Caller.Mailbox.Size}-byte RX of {EndpointId.Format(c.Caller.Id)} (Hafnium would panic)");
+
+    /// <summary>Writes the next fragment of a hypervisor retrieve response, as the sender cut it, into RX; returns its length.</summary>
+    private int DeliverHypervisorFragment(Endpoint caller, ResponseInProgress response)
+    {
+        var length = response.FragmentLengths![response.NextFragment];
+        spmc.FillRx(caller, response.Bytes.AsSpan(response.Delivered, length));
+        response.Delivered += length;
+        response.NextFragment++;
+        return length;
     }
 
     /// <summary>
@@ -284,29 +334,36 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         if (w4Sender != 0 && c.Caller.IsSecure) return c.Reject(MemoryFragRxRules.SpNamesSender, "w4[31:16] must be 0 for a secure partition");
         if (SpmcContext.RxBusyReason(c.Caller) is { } busy) return c.Reject(MemoryFragRxRules.RxBusy, busy);
         if (MemoryChecks.ShareFor(_shares, handle, FragRxHandle, out var share) is { } unknown) return c.Reject(unknown);
+
+        // The continuation of a hypervisor retrieve: ID 0, one in progress, w4[31:16] a VM ID, which must be the
+        // transaction's sender; each call returns exactly one of the sender's fragments (Hafnium ffa_memory_retrieve_continue).
+        if (c.FromHypervisor && share.HypervisorResponse is { } hypervisor && EndpointId.IsVm(w4Sender))
+        {
+            if (w4Sender != share.Sender)
+                return c.Reject(MemoryFragRxRules.W4NotSender,
+                    $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X} ({EndpointId.Format(share.Sender)}): a hypervisor retrieve names the sender");
+            if (offset != (ulong)hypervisor.Delivered)
+                return c.Reject(MemoryFragRxRules.WrongOffset, $"fragment offset {offset} is not the {hypervisor.Delivered} bytes already delivered");
+            if (HypervisorFragmentError(c, share, hypervisor.FragmentLengths![hypervisor.NextFragment]) is { } tooBig) return c.Reject(tooBig);
+            var fragment = DeliverHypervisorFragment(c.Caller, hypervisor);
+            // Fully pulled: the hypervisor may retrieve the handle again (ffa_memory_retrieve_complete_from_hyp).
+            if (hypervisor.Complete) share.HypervisorResponse = null;
+            return new FfaAnswer(new MemFragTx(handle, (uint)fragment).Encode());
+        }
+
         if (w4Sender != 0 && w4Sender != share.Sender)
             return c.Reject(MemoryFragRxRules.W4NotSender, $"w4[31:16] = {EndpointId.Format(w4Sender)} is not the sender of handle 0x{handle.Value:X}");
-
-        ShareReceiver? me = null;
-        var response = c.FromHypervisor ? share.HypervisorResponse : null;
-        if (response is null)
-        {
-            me = share.Receiver(c.Caller.Id) ??
+        var me = share.Receiver(c.Caller.Id) ??
                  (c.FromHypervisor ? share.Receivers.FirstOrDefault(r => EndpointId.IsVm(r.Id) && r.Response is not null) : null);
-            if (me is null) return c.Reject(MemoryFragRxRules.NotAReceiver, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle.Value:X}");
-            response = me.Response;
-        }
+        if (me is null) return c.Reject(MemoryFragRxRules.NotAReceiver, $"{EndpointId.Format(c.Caller.Id)} is not a receiver of handle 0x{handle.Value:X}");
+        var response = me.Response;
         if (response is null)
             return c.Reject(MemoryFragRxRules.NoResponse, $"no retrieve response of handle 0x{handle.Value:X} is being delivered to {EndpointId.Format(c.Caller.Id)}");
         if (offset != (ulong)response.Delivered)
             return c.Reject(MemoryFragRxRules.WrongOffset, $"fragment offset {offset} is not the {response.Delivered} bytes already delivered");
 
         var length = NextFragment(c.Caller, response);
-        if (response.Complete)
-        {
-            if (me is null) share.HypervisorResponse = null;
-            else FinishRetrieve(share, me);
-        }
+        if (response.Complete) FinishRetrieve(share, me);
         return new FfaAnswer(new MemFragTx(handle, (uint)length).Encode());
     }
 

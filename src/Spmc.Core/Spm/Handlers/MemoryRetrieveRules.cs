@@ -124,10 +124,8 @@ public static class MemoryHypervisorRetrieveRules
         "a retrieve request with no receivers is the hypervisor's (ID 0) only",
         "DEN0077 v1.2 §17.4.3; Spmc: Hafnium asserts instead of answering");
     public static readonly Rule FieldsNotZero = new("mem-hyp-retrieve.fields-not-zero", FfaError.InvalidParameters,
-        "a hypervisor retrieve request is zero but for its handle (sender, attributes, flags, tag, receiver descriptor size and offset)",
+        "a hypervisor retrieve request is zero but for its handle: sender, attributes, flags, tag (v1.0 header), and the receiver descriptor size and offset (v1.1+); the length is not checked",
         "DEN0077 v1.2 §17.4.3; Hafnium api_ffa_memory_hypervisor_retrieve_request_validate");
-    public static readonly Rule Length = new("mem-hyp-retrieve.length", FfaError.InvalidParameters,
-        "a hypervisor retrieve request is the header alone", "DEN0077 v1.2 §17.4.3; Hafnium is_ffa_hypervisor_retrieve_request");
     public static readonly Rule HandleHypervisorAllocated = new("mem-hyp-retrieve.handle-hypervisor-allocated", FfaError.InvalidParameters,
         "the handle must be one the SPMC allocated (bit 63 clear)", "Hafnium api_ffa_memory_hypervisor_retrieve_request_validate");
     public static readonly Rule UnknownHandle = new("mem-hyp-retrieve.unknown-handle", FfaError.InvalidParameters,
@@ -137,6 +135,9 @@ public static class MemoryHypervisorRetrieveRules
     public static readonly Rule InProgress = new("mem-hyp-retrieve.in-progress", FfaError.Denied,
         "one hypervisor retrieve of a handle at a time: pull its fragments with FFA_MEM_FRAG_RX first",
         "Hafnium ffa_hypervisor_retrieve_request");
+    public static readonly Rule FragmentExceedsRx = new("mem-hyp-retrieve.fragment-exceeds-rx", FfaError.Aborted,
+        "each fragment of the response is one of the sender's fragments and must fit the hypervisor's RX",
+        "Hafnium ffa_hypervisor_retrieve_request, ffa_memory_retrieve_continue (a CHECK: Hafnium panics; Spmc answers ABORTED)");
 }
 
 /// <summary>
@@ -159,7 +160,8 @@ public static class MemoryFragRxRules
     public static readonly Rule HandleIncomplete = new("mem-frag-rx.handle-incomplete", FfaError.InvalidParameters,
         "the transaction must be completely sent (every fragment received)", "Hafnium ffa_memory_retrieve_continue");
     public static readonly Rule W4NotSender = new("mem-frag-rx.w4-not-sender", FfaError.InvalidParameters,
-        "a non-zero w4[31:16] must name the transaction's sender", "Hafnium ffa_memory_retrieve_continue");
+        "w4[31:16] must name the transaction's sender: always for the hypervisor pulling its retrieve, when non-zero otherwise",
+        "Hafnium ffa_memory_retrieve_continue");
     public static readonly Rule NotAReceiver = new("mem-frag-rx.not-a-receiver", FfaError.InvalidParameters,
         "the caller must be a receiver of the transaction (or the hypervisor pulling a VM's or its own response)",
         "Hafnium ffa_memory_retrieve_continue");

@@ -94,6 +94,9 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         if (op == MemoryOperation.Donate && d.Receivers.Count != 1)
             return c.Reject(MemorySendRules.DonateOneReceiver, $"FFA_MEM_DONATE needs exactly one receiver, got {d.Receivers.Count}");
 
+        // Hafnium api_ffa_mem_send: each receiver's identity and direction (ffa_memory_is_send_valid, DENIED) before
+        // ffa_memory_send_validate's sender and permission checks.
+        if (DirectionError(c, d, op) is { } directionError) return c.Reject(directionError);
         if (SenderError(c, d.Sender) is { } senderError) return c.Reject(senderError);
         if (ReceiversError(d, op) is { } receiverError) return c.Reject(receiverError);
         if (MemoryChecks.AttributesError(d.Attributes, op, d.Receivers.Count, forRetrieve: false) is { } attrError) return c.Reject(attrError);
@@ -114,6 +117,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
             Pending = new byte[total],
             Received = fragment,
             Fragments = 1,
+            FragmentConstituents = [(fragment - (int)compositeOffset - CompositeMemoryRegion.HeaderSize) / MemoryRegionConstituent.Size],
         };
         bytes.CopyTo(share.Pending, 0);
         _shares[share.Handle] = share;
@@ -138,21 +142,44 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     }
 
     /// <summary>
-    /// Receivers and their permissions (Hafnium ffa_memory_send_validate): known, not the sender, not repeated;
-    /// direction SP→SP or NWd→SP (a SHARE from the NWd may add VMs); data access RO/RW for SHARE and LEND,
-    /// unspecified for DONATE; instruction access always unspecified from the sender.
+    /// Each receiver in turn (Hafnium api_ffa_mem_send's receiver loop): not the caller or the sender, known (both
+    /// INVALID_PARAMETERS), then the direction (ffa_memory_is_send_valid, DENIED), judged by the caller's world:
+    /// an SP sends to SPs only; the normal world LENDs and DONATEs to SPs only and SHAREs with one SP, or with several
+    /// receivers of either world — Hafnium accepts a SHARE to several normal-world VMs and no SP, and so do we.
     /// </summary>
-    private Rejection? ReceiversError(MemoryTransactionDescriptor d, MemoryOperation op)
+    private Rejection? DirectionError(Call c, MemoryTransactionDescriptor d, MemoryOperation op)
+    {
+        var multiple = d.Receivers.Count > 1;
+        for (var i = 0; i < d.Receivers.Count; i++)
+        {
+            var id = d.Receivers[i].Access.Endpoint;
+            var who = $"receiver {i} ({EndpointId.Format(id)})";
+            if (id == d.Sender || id == c.Caller.Id) return MemorySendRules.ReceiverIsSender.Reject($"{who} is the {(id == d.Sender ? "sender" : "caller")}");
+            if (spmc.FindEndpoint(id) is null) return MemorySendRules.ReceiverUnknown.Reject($"{who} is not an endpoint of this system");
+            if (EndpointId.IsSecure(id)) continue;
+            if (c.Caller.IsSecure)
+                return MemorySendRules.SpToNormalWorld.Reject($"{who}: a secure partition cannot send memory to the normal world");
+            if (op != MemoryOperation.Share)
+                return MemorySendRules.NormalWorldLendToVm.Reject(
+                    $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
+            if (!multiple)
+                return MemorySendRules.NoSecureReceiver.Reject($"{who}: a normal-world SHARE with one receiver goes to a secure partition (VM to VM does not go through the SPMC)");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Receivers and their permissions (Hafnium ffa_memory_send_validate): not repeated; data access RO/RW for
+    /// SHARE and LEND, unspecified for DONATE; instruction access always unspecified from the sender.
+    /// </summary>
+    private static Rejection? ReceiversError(MemoryTransactionDescriptor d, MemoryOperation op)
     {
         var seen = new HashSet<ushort>();
-        var anySp = false;
         for (var i = 0; i < d.Receivers.Count; i++)
         {
             var a = d.Receivers[i].Access;
             var who = $"receiver {i} ({EndpointId.Format(a.Endpoint)})";
-            if (a.Endpoint == d.Sender) return MemorySendRules.ReceiverIsSender.Reject($"{who} is the sender");
             if (!seen.Add(a.Endpoint)) return MemorySendRules.ReceiverDuplicate.Reject($"{who} is listed twice");
-            if (spmc.FindEndpoint(a.Endpoint) is null) return MemorySendRules.ReceiverUnknown.Reject($"{who} is not an endpoint of this system");
             if (a.ReservedBitsSet)
                 return MemorySendRules.ReceiverReservedBits.Reject($"{who}: reserved permission or flag bits are set (0x{a.Permissions:X2}/0x{a.Flags:X2})");
             if (a.Data == DataAccess.Reserved || a.Instruction == InstructionAccess.Reserved)
@@ -165,16 +192,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
                 return MemorySendRules.DonateDataAccess.Reject($"{who}: DONATE must leave data access unspecified (the receiver chooses)");
             if (a.Flags != 0)
                 return MemorySendRules.ReceiverFlags.Reject($"{who}: access descriptor flags must be zero in a send (0x{a.Flags:X2})");
-            var receiverSecure = EndpointId.IsSecure(a.Endpoint);
-            anySp |= receiverSecure;
-            if (EndpointId.IsSecure(d.Sender) && !receiverSecure)
-                return MemorySendRules.SpToNormalWorld.Reject($"{who}: a secure partition cannot send memory to the normal world");
-            if (!EndpointId.IsSecure(d.Sender) && !receiverSecure && op != MemoryOperation.Share)
-                return MemorySendRules.NormalWorldLendToVm.Reject(
-                    $"{who}: a normal-world {(op == MemoryOperation.Lend ? "LEND" : "DONATE")} through the SPMC must go to secure partitions only");
         }
-        if (!anySp)
-            return MemorySendRules.NoSecureReceiver.Reject("normal world to normal world transactions do not go through the SPMC: name at least one secure partition");
         return null;
     }
 
@@ -209,6 +227,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         _memory.Read(mailbox.Tx, pending.AsSpan(share.Received, (int)length));
         share.Received += (int)length;
         share.Fragments++;
+        share.FragmentConstituents.Add((int)length / MemoryRegionConstituent.Size);
         if (share.Received < pending.Length) return FragRx(c, share);
         var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0);
         return CompleteSend(c, share, head.Value!.CompositeOffset);

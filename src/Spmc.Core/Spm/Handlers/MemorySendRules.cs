@@ -78,7 +78,7 @@ public static class MemorySendRules
     public static readonly Rule SenderUnknown = new("mem-send.sender-unknown", FfaError.Denied,
         "the sender must be an endpoint of this system", "Spmc: VMs are known from the manifest");
     public static readonly Rule ReceiverIsSender = new("mem-send.receiver-is-sender", FfaError.InvalidParameters,
-        "a receiver cannot be the sender", "Hafnium ffa_memory_send_validate");
+        "a receiver cannot be the sender or the caller", "Hafnium api_ffa_mem_send (to == from), ffa_memory_send_validate");
     public static readonly Rule ReceiverDuplicate = new("mem-send.receiver-duplicate", FfaError.InvalidParameters,
         "each receiver is listed once", "Hafnium ffa_memory_send_validate");
     public static readonly Rule ReceiverUnknown = new("mem-send.receiver-unknown", FfaError.InvalidParameters,
@@ -102,7 +102,8 @@ public static class MemorySendRules
         "a normal-world LEND or DONATE through the SPMC goes to secure partitions only (a SHARE may add VMs)",
         "Hafnium api_ffa_mem_send, ffa_memory_is_send_valid");
     public static readonly Rule NoSecureReceiver = new("mem-send.no-sp-receiver", FfaError.Denied,
-        "a send through the SPMC names at least one secure partition", "Hafnium api_ffa_mem_send, ffa_memory_is_send_valid");
+        "a normal-world SHARE to one receiver goes to a secure partition (a SHARE to several receivers may name VMs only)",
+        "Hafnium api_ffa_mem_send, ffa_memory_is_send_valid");
     public static readonly Rule ShareStatesExhausted = new("mem-send.share-states-exhausted", FfaError.NoMemory,
         $"at most {MemorySendHandlers.MaxShareStates} transactions are outstanding (Hafnium's limit)", "Hafnium MAX_MEM_SHARES (platform.gni), share_state_allocate");
 

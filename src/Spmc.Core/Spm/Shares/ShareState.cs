@@ -27,6 +27,16 @@ public sealed class ResponseInProgress
     public required byte[] Bytes { get; init; }
     public required int Delivered { get; set; }
     public bool Complete => Delivered >= Bytes.Length;
+
+    /// <summary>
+    /// A hypervisor retrieve response only: the length of each fragment, cut where the sender cut its descriptor
+    /// (Hafnium ffa_hypervisor_retrieve_response_init, ffa_memory_retrieve_continue); null for a borrower's
+    /// response, which is cut at the borrower's RX size.
+    /// </summary>
+    public IReadOnlyList<int>? FragmentLengths { get; init; }
+
+    /// <summary>The index of the next fragment to deliver (Hafnium hypervisor_fragment_count).</summary>
+    public int NextFragment { get; set; }
 }
 
 /// <summary>One receiver of a transaction: what the sender granted, and its retrieve state.</summary>
@@ -70,6 +80,12 @@ public sealed class ShareState
     public byte[]? Pending { get; set; }
     public int Received { get; set; }
     public int Fragments { get; set; }
+
+    /// <summary>
+    /// The number of constituents in each fragment the sender sent (Hafnium fragment_constituent_counts): the
+    /// first fragment's are those after the composite header, each FFA_MEM_FRAG_TX's are its length / 16.
+    /// </summary>
+    public List<int> FragmentConstituents { get; init; } = [];
 
     /// <summary>
     /// The sender aborted (FF-A 1.3 FFA_ABORT) while borrowers still held the memory: no one may retrieve it any
