@@ -26,6 +26,8 @@ public sealed class ManifestDocument
         [JsonConverter(typeof(RawNumberConverter))] public string? RemoteTimeoutMs { get; set; }
         /// <summary>The register contract of SMC32 answers: "smccc" (default) or "poison" (see docs/registers.md).</summary>
         public string? Registers { get; set; }
+        /// <summary>Compatibility switches for known client defects, e.g. "arm-ffa-emad-reserved".</summary>
+        public List<string>? Compat { get; set; }
     }
 
     public sealed class VmSection

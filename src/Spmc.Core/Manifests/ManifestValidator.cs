@@ -33,6 +33,7 @@ public static class ManifestValidator
         uint rxtxMaxPages = 1;
         var remoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs;
         var registers = RegisterContract.Smccc;
+        var compat = CompatSwitches.None;
 
         if (doc.Spmc is { } spmc)
         {
@@ -57,6 +58,16 @@ public static class ManifestValidator
                 RegisterContract? parsed = spmc.Registers switch { "smccc" => RegisterContract.Smccc, "poison" => RegisterContract.Poison, _ => null };
                 if (parsed is { } contract) registers = contract;
                 else errors.Add($"spmc.registers: '{Truncate(spmc.Registers)}' is not a register contract (expected smccc or poison)");
+            }
+            if (spmc.Compat is { } switches)
+            {
+                if (switches.Count > CompatNames.Count) errors.Add($"spmc.compat: {switches.Count} entries, at most {CompatNames.Count}");
+                else
+                    for (var i = 0; i < switches.Count; i++)
+                    {
+                        if (switches[i] is { } name && CompatNames.TryGetValue(name, out var flag)) compat |= flag;
+                        else errors.Add($"spmc.compat[{i}]: '{Truncate(switches[i] ?? "null")}' is not a compatibility switch (known: {string.Join(", ", CompatNames.Keys)})");
+                    }
             }
         }
 
@@ -187,7 +198,7 @@ public static class ManifestValidator
                        $"(the hypervisor takes its RX/TX pages from the top of it); {(host is null ? "there is no VM 0" : $"VM 0 has {host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) / 1024} KiB")}");
 
         if (errors.Count > 0) throw new InvalidRequestException("invalid manifest: " + string.Join("; ", errors));
-        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers, proxyOptions);
+        return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers, proxyOptions, compat);
     }
 
     private static IReadOnlyList<MemoryRange> ParseRegions(List<ManifestDocument.RegionSection>? docs, string owner, List<string> errors,
@@ -245,6 +256,12 @@ public static class ManifestValidator
         else ids[id] = field;
     }
 
+    /// <summary>The manifest names of <see cref="CompatSwitches"/>.</summary>
+    private static readonly Dictionary<string, CompatSwitches> CompatNames = new(StringComparer.Ordinal)
+    {
+        ["arm-ffa-emad-reserved"] = CompatSwitches.ArmFfaEmadReserved,
+    };
+
     private static string Truncate(string text) => text.Length > MaxNameLength ? text[..MaxNameLength] + "..." : text;
 
     private static string CheckName(string? name, string field, List<string> errors)
@@ -264,6 +281,8 @@ public static class ManifestValidator
             RxtxMaxPages = config.RxTxMaxPages.ToString(),
             RemoteTimeoutMs = config.RemoteTimeoutMs.ToString(),
             Registers = config.Registers.ToString().ToLowerInvariant(),
+            Compat = config.Compat == CompatSwitches.None ? null
+                : CompatNames.Where(n => config.Compat.HasFlag(n.Value)).Select(n => n.Key).ToList(),
         },
         Proxy = config.ProxyProfile,
         ProxyOptions = config.ProxyOptions is { } o

@@ -70,12 +70,28 @@ public sealed record SystemConfig(
     IReadOnlyList<PartitionConfig> Partitions,
     uint RemoteTimeoutMs = SystemConfig.DefaultRemoteTimeoutMs,
     RegisterContract Registers = RegisterContract.Smccc,
-    ProxyOptions? ProxyOptions = null)
+    ProxyOptions? ProxyOptions = null,
+    CompatSwitches Compat = CompatSwitches.None)
 {
     public const uint DefaultRemoteTimeoutMs = 5000;
 
     /// <summary>The proxy options in force (defaults when the manifest names none).</summary>
     public ProxyOptions Proxy => ProxyOptions ?? Manifests.ProxyOptions.Default;
+}
+
+/// <summary>
+/// Compatibility switches (manifest <c>spmc.compat</c>): known defects of real clients the SPMC accepts instead of
+/// refusing them as Hafnium does, for users testing old kernels.
+/// </summary>
+[Flags]
+public enum CompatSwitches
+{
+    None = 0,
+    /// <summary>
+    /// "arm-ffa-emad-reserved": non-zero bytes 8..15 of a 16-byte (FF-A 1.0/1.1) EMAD in a memory send are ignored — the
+    /// Linux arm_ffa defect of 11fb1a82, fixed by 3383ffb7 (CVE-2026-68401).
+    /// </summary>
+    ArmFfaEmadReserved = 1,
 }
 
 /// <summary>

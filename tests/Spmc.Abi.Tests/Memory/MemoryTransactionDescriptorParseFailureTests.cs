@@ -120,6 +120,32 @@ public class MemoryTransactionDescriptorParseFailureTests
         { "v1.2 constituent 1 reserved", WithByte(ShareV1_2, 124, 1), false, "constituent.reserved-mbz" },
     };
 
+    [Theory]
+    [InlineData(true, 40)]  // v1.0: EMAD 32..47, reserved 40..47
+    [InlineData(false, 56)] // v1.1: EMAD 48..63, reserved 56..63
+    public void LegacyEmadReservedBytes_NameTheLinuxDefect_AndTheSwitchAcceptsThem(bool v1_0, int reservedAt)
+    {
+        var bytes = WithByte(v1_0 ? ShareV1_0 : ShareV1_1, reservedAt + 3, 0xA5); // stale TX bytes
+        var refused = MemoryTransactionDescriptor.Read(bytes, v1_0);
+        Assert.Equal("mem-desc.emad-reserved-mbz", refused.Rejection!.Rule);
+        Assert.Contains("3383ffb7", refused.Rejection.Reason, StringComparison.Ordinal);
+        Assert.Contains("arm-ffa-emad-reserved", refused.Rejection.Reason, StringComparison.Ordinal);
+
+        var accepted = MemoryTransactionDescriptor.Read(bytes, v1_0, acceptEmadReserved: true);
+        Assert.True(accepted.Ok);
+        var clean = MemoryTransactionDescriptor.Read(v1_0 ? ShareV1_0 : ShareV1_1, v1_0).Value!;
+        Assert.Equal(0ul, accepted.Value!.Receivers[0].Reserved);
+        Assert.Equal(clean.Receivers[0], accepted.Value.Receivers[0]);
+    }
+
+    [Fact]
+    public void V1_2EmadReservedBytes_AreRefused_EvenWithTheSwitch()
+    {
+        var result = MemoryTransactionDescriptor.Read(WithByte(ShareV1_2, 72, 1), false, acceptEmadReserved: true);
+        Assert.Equal("mem-desc.emad-reserved-mbz", result.Rejection!.Rule);
+        Assert.DoesNotContain("3383ffb7", result.Rejection.Reason, StringComparison.Ordinal);
+    }
+
     private static byte[] TwoReceivers(MemoryDescriptorLayout layout) =>
         (SampleShare() with
         {

@@ -288,6 +288,23 @@ public class ManifestValidatorTests
     }
 
     [Fact]
+    public void CompatSwitches_AreParsed_AndRoundTrip()
+    {
+        var config = ManifestValidator.Validate("""{ "spmc": { "compat": [ "arm-ffa-emad-reserved" ] } }""");
+        Assert.Equal(CompatSwitches.ArmFfaEmadReserved, config.Compat);
+        Assert.Equal(["arm-ffa-emad-reserved"], ManifestValidator.ToDocument(config).Spmc!.Compat!);
+        Assert.Equal(CompatSwitches.None, ManifestValidator.Validate("{}").Compat);
+        Assert.Null(ManifestValidator.ToDocument(ManifestValidator.Validate("{}")).Spmc!.Compat);
+    }
+
+    [Theory]
+    [InlineData("""[ "emad" ]""", "spmc.compat[0]", "arm-ffa-emad-reserved")]
+    [InlineData("""[ null ]""", "spmc.compat[0]", "not a compatibility switch")]
+    [InlineData("""[ "arm-ffa-emad-reserved", "arm-ffa-emad-reserved" ]""", "spmc.compat", "at most 1")]
+    public void BadCompatSwitches_AreRejected(string list, string field, string fragment) =>
+        FailsNaming($$"""{ "spmc": { "compat": {{list}} } }""", field, fragment);
+
+    [Fact]
     public void ProxyOptions_AreParsedForAPkvmProfile_AndRoundTrip()
     {
         var config = ManifestValidator.Validate(WithProxyOptions("pkvm-7.4", """{ "pageSize": "0x4000", "ffaDriverBuiltIn": true }"""));

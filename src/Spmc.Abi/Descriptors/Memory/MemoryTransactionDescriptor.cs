@@ -57,8 +57,17 @@ public static class MemoryDescriptorRules
         "every EMAD (count x size from the receivers offset) lies inside the buffer",
         "DEN0077 v1.1 table 10.20; Hafnium ffa_memory_region_get_receiver");
     public static readonly Rule EmadReservedMbz = new("mem-desc.emad-reserved-mbz", FfaError.InvalidParameters,
-        "an EMAD's reserved word (bytes 8..15 of a 16-byte EMAD, 24..31 of a 32-byte one) is MBZ",
-        "DEN0077 v1.1 table 10.16; Hafnium ffa_memory_region_sanity_check");
+        "an EMAD's reserved word (bytes 8..15 of a 16-byte EMAD, 24..31 of a 32-byte one) is MBZ; non-zero bytes 8..15 at FF-A 1.0/1.1 are the known Linux arm_ffa defect, which the system's compat switch 'arm-ffa-emad-reserved' accepts",
+        "DEN0077 v1.1 table 10.16; Hafnium ffa_memory_region_sanity_check; Linux arm_ffa 11fb1a82 (defect), 3383ffb7 (fix, CVE-2026-68401)");
+
+    /// <summary>
+    /// Why a 16-byte (v1.0/v1.1) EMAD's reserved bytes are not zero, when a Linux driver sent it: its
+    /// ffa_setup_and_transmit writes bytes 0..7 and 24..31 of Linux's 32-byte struct, so bytes 8..15 keep stale TX bytes.
+    /// </summary>
+    public const string LinuxEmadDefect =
+        "the known Linux arm_ffa defect at FF-A 1.0/1.1: ffa_setup_and_transmit leaves EMAD bytes 8..15 unwritten " +
+        "(11fb1a82, fixed by 3383ffb7, CVE-2026-68401: kernels 6.18.0-6.18.41 and 6.19-7.1.5); " +
+        "a system with spmc.compat [\"arm-ffa-emad-reserved\"] accepts it";
 }
 
 /// <summary>
@@ -163,8 +172,10 @@ public sealed record MemoryTransactionDescriptor(
     /// <summary>
     /// Reads the header and the EMADs from <paramref name="buffer"/> (a first fragment is enough), in the v1.0
     /// layout or the v1.1+ one (which tells its EMAD size itself). The composite is not read.
+    /// <paramref name="acceptEmadReserved"/>: non-zero reserved bytes 8..15 of 16-byte EMADs are read as zero instead of
+    /// refused (the compatibility switch for the Linux arm_ffa defect, <see cref="MemoryDescriptorRules.LinuxEmadDefect"/>).
     /// </summary>
-    public static ParseResult<MemoryTransactionDescriptor> ReadHeader(ReadOnlySpan<byte> buffer, bool v1_0Layout)
+    public static ParseResult<MemoryTransactionDescriptor> ReadHeader(ReadOnlySpan<byte> buffer, bool v1_0Layout, bool acceptEmadReserved = false)
     {
         var layout = v1_0Layout ? MemoryDescriptorLayout.V1_0 : MemoryDescriptorLayout.V1_1;
         var headerSize = layout.HeaderSize();
@@ -218,7 +229,15 @@ public sealed record MemoryTransactionDescriptor(
         for (var i = 0; i < count; i++)
         {
             var emad = EndpointMemoryAccess.Read(buffer[(int)(offset + i * emadSize)..], (int)emadSize);
-            if (emad.Reserved != 0) return MemoryDescriptorRules.EmadReservedMbz.Reject($"receiver {i}: reserved bytes are not zero");
+            if (emad.Reserved != 0)
+            {
+                var legacy = emadSize == EndpointMemoryAccess.SizeV1_0;
+                if (legacy && acceptEmadReserved) emad = emad with { Reserved = 0 };
+                else
+                    return MemoryDescriptorRules.EmadReservedMbz.Reject(legacy
+                        ? $"receiver {i}: reserved bytes 8..15 are 0x{emad.Reserved:X16}, not zero: likely {MemoryDescriptorRules.LinuxEmadDefect}"
+                        : $"receiver {i}: reserved bytes are not zero");
+            }
             receivers[i] = emad;
         }
 
@@ -231,9 +250,9 @@ public sealed record MemoryTransactionDescriptor(
     }
 
     /// <summary>Reads a whole descriptor: header, EMADs and, when the first EMAD names one, the composite with its constituents.</summary>
-    public static ParseResult<MemoryTransactionDescriptor> Read(ReadOnlySpan<byte> buffer, bool v1_0Layout)
+    public static ParseResult<MemoryTransactionDescriptor> Read(ReadOnlySpan<byte> buffer, bool v1_0Layout, bool acceptEmadReserved = false)
     {
-        var head = ReadHeader(buffer, v1_0Layout);
+        var head = ReadHeader(buffer, v1_0Layout, acceptEmadReserved);
         if (!head.Ok || head.Value!.CompositeOffset == 0) return head;
         var composite = CompositeMemoryRegion.Read(buffer, head.Value.CompositeOffset);
         if (!composite.Ok) return composite.Rejection!;

@@ -5,6 +5,7 @@ using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Spm.Shares;
 
@@ -22,6 +23,9 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     private readonly PhysicalMemory _memory = spmc.Memory;
     private readonly MemoryMap _map = spmc.Map;
     private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
+
+    /// <summary>The system accepts the Linux arm_ffa EMAD defect (manifest spmc.compat "arm-ffa-emad-reserved").</summary>
+    private bool AcceptEmadReserved => spmc.Config.Compat.HasFlag(CompatSwitches.ArmFfaEmadReserved);
 
     public void Register(HandlerTable table)
     {
@@ -59,7 +63,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
 
         var bytes = _memory.Read(mailbox.Tx, fragment);
         var v10 = c.Caller.Version < FfaVersion.V1_1;
-        var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, v10);
+        var parsed = MemoryTransactionDescriptor.ReadHeader(bytes, v10, AcceptEmadReserved);
         if (!parsed.Ok) return c.Reject(parsed.Rejection!);
         var d = parsed.Value!;
         if (MemoryChecks.LayoutError(d, c.Caller, MemorySendRules.EmadSize) is { } layoutError) return c.Reject(layoutError);
@@ -229,7 +233,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         share.Fragments++;
         share.FragmentConstituents.Add((int)length / MemoryRegionConstituent.Size);
         if (share.Received < pending.Length) return FragRx(c, share);
-        var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0);
+        var head = MemoryTransactionDescriptor.ReadHeader(pending, share.SenderLayout == MemoryDescriptorLayout.V1_0, AcceptEmadReserved);
         return CompleteSend(c, share, head.Value!.CompositeOffset);
     }
 
