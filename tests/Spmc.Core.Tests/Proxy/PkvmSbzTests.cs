@@ -1,5 +1,6 @@
 using Spmc.Abi.Smccc;
 using Spmc.Core.Proxy.Pkvm;
+using Spmc.Core.Tests.Support;
 using static Spmc.Core.Tests.Proxy.PkvmAssert;
 using static Spmc.Core.Tests.Proxy.ProxyHarness;
 
@@ -167,5 +168,23 @@ public sealed class PkvmSbzTests
         Ok(h, h.Call(RxTxMap, T, R, 1, 0xDEAD, 0, 0, 0, 0x88), 0, RxTxMap, T, R, 1, 0xDEAD, 0, 0, 0, 0x88);
         h.Spmc.Mark();
         Passed(h.Call(IdGet, 0x11, 0x22), SpmcMock.Default(F(IdGet)));
+    }
+
+    /// <summary>docs/pkvm.md's example on the default system (pkvm-7.4, SPMC 1.3): x4 of RXTX_MAP_64 at 1.2; x8 only matters at 1.2.</summary>
+    [Fact]
+    public void DefaultSystem_DocExample_RxTxMapX4Refused_X8AcceptedAfterNegotiating11()
+    {
+        var sys = TestSystem.FromJson(Support.Manifests.DefaultJson);
+        Assert.Equal(0x1_0002UL, sys.Call(0, F(Version, 0x1_0002)).Frame[0]);
+        var o = sys.Call(0, F(RxTxMap, 0x8000_1000, 0x8000_0000, 1, 0xDEAD));
+        Assert.Equal([0x8400_0060, 0, 0xFFFF_FFFF_FFFF_FFFE], o.Frame.ToArray()[..3]);
+        Assert.Equal(Rule, o.Decoded.Rule);
+        Assert.Empty(o.Decoded.Hops!);
+        Assert.Equal("pKVM: FFA_RXTX_MAP_64: x4 = 0xDEAD must be zero: the ABI leaves x4.. unused, checked up to x17 (an SMC64 call with hyp_ffa_version 1.2)",
+            o.Decoded.Reason);
+
+        var at11 = TestSystem.FromJson(Support.Manifests.DefaultJson);
+        Assert.Equal(0x1_0001UL, at11.Call(0, F(Version, 0x1_0001)).Frame[0]);
+        Assert.Equal(0x8400_0061UL, at11.Call(0, With(F(RxTxMap, 0x8000_1000, 0x8000_0000, 1), 8, 0xDEAD)).Frame[0]);
     }
 }

@@ -299,7 +299,7 @@ public sealed record PkvmProfile
     {
         Name = "pkvm-7.4",
         Layer = "L7.4 (analogdevicesinc/linux 0aa3b20b)",
-        Summary = "notifications: BITMAP_CREATE/DESTROY, BIND, UNBIND, SET, GET checked at EL2 then forwarded; INFO_GET passes",
+        Summary = "notifications: BITMAP_CREATE/DESTROY, BIND, UNBIND, SET, GET checked at EL2 then forwarded; INFO_GET passes; unused registers SBZ (x7, x17 for SMC64 at 1.2)",
         NotificationsAtEl2 = true,                // 5224e6f0, 85e44f7e, 69fde06e, e3ba9aec, 88180874
         DenyList = DenyL7_4.ToFrozenSet(),        // 0aa3b20b: notifications off the deny list
         StrictSbz = true,                         // 3e9df0b0 (as quoted in review of v7 7/7; its call sites were not read)
