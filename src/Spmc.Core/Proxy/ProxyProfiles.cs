@@ -43,13 +43,10 @@ public static class ProxyProfiles
         var total = host?.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) ?? 0;
         if (host is null || total < needed)
             return $"proxy: profile '{name}' needs a host VM (ID 0) with at least {needed / 1024} KiB of memory, its highest region at least " +
-                   $"{2 * options.PageSize / 1024} KiB (the hypervisor takes its RX/TX pages from the top of it); " +
+                   $"{(options.FfaDriverBuiltIn ? 4 : 2) * options.PageSize / 1024} KiB (the hypervisor takes its RX/TX pages from the top of it); " +
                    (host is null ? "there is no VM 0" : $"VM 0 has {total / 1024} KiB");
         return PkvmLayout.Of(host, options).Problem is { } problem ? $"proxy: profile '{name}' {problem}" : null;
     }
-
-    /// <summary>A pKVM profile by name at the manifest's page size (null for passthrough or an unknown name).</summary>
-    public static PkvmProfile? Pkvm(string name, ProxyOptions options) => PkvmProfile.Find(name)?.ForPageSize(options.PageSize);
 
     public static IHypervisorProxy Create(string name, ProxyContext context) => name switch
     {
