@@ -192,10 +192,8 @@ public static class ManifestValidator
         }
 
         // A pKVM proxy takes its own RX/TX pages from the top of the host's (VM 0's) highest memory region.
-        if (ProxyProfiles.HostMemoryNeeded(proxy) is { } needed && vms.FirstOrDefault(v => v.Id == EndpointId.Hypervisor) is var host &&
-            (host is null || host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) < needed || host.Memory.MaxBy(r => r.Base).Size < 2 * PageSize))
-            errors.Add($"proxy: profile '{proxy}' needs a host VM (ID 0) with at least {needed / 1024} KiB of memory, its highest region at least 8 KiB " +
-                       $"(the hypervisor takes its RX/TX pages from the top of it); {(host is null ? "there is no VM 0" : $"VM 0 has {host.Memory.Aggregate(0UL, (sum, r) => sum + r.Size) / 1024} KiB")}");
+        if (ProxyProfiles.HostMemoryProblem(proxy, proxyOptions ?? ProxyOptions.Default, vms.FirstOrDefault(v => v.Id == EndpointId.Hypervisor)) is { } hostProblem)
+            errors.Add(hostProblem);
 
         if (errors.Count > 0) throw new InvalidRequestException("invalid manifest: " + string.Join("; ", errors));
         return new SystemConfig(spmcId, version, rxtxMaxPages, proxy, vms, partitions, remoteTimeoutMs, registers, proxyOptions, compat);

@@ -102,7 +102,8 @@ public sealed partial class PkvmCaseTests
     {
         uint[] ids = [0xC400_006F, 0xC400_0070, 0x8400_0065, 0x8400_0069, 0x8400_006D, 0x8400_0086, 0xC400_0083, 0x8400_008C, 0xC400_0077];
         var data = new TheoryData<string, uint>();
-        foreach (var p in Profiles.AllNames)
+        // Releases without 3e9df0b0's strict SBZ checks: under 7.4 junk in unused registers is refused (PkvmSbzTests).
+        foreach (var p in Profiles.AllNames.Where(n => !PkvmProfile.Find(n)!.StrictSbz))
             foreach (var id in ids) data.Add(p, id);
         return data;
     }

@@ -77,13 +77,16 @@ public sealed class ProxyHarness
     public PhysicalMemory Memory { get; }
     public PkvmProxy Proxy { get; }
 
-    public static ProxyHarness Create(string profile, Action<SpmcMock>? beforeBoot = null) =>
-        Create(PkvmProfile.Find(profile) ?? throw new ArgumentException(profile), beforeBoot);
+    public static ProxyHarness Create(string profile, Action<SpmcMock>? beforeBoot = null, ProxyOptions? options = null) =>
+        Create(PkvmProfile.Find(profile) ?? throw new ArgumentException(profile), beforeBoot, options);
 
-    /// <summary>Boots the proxy against a fresh mock (the boot frames are recorded, then marked as seen).</summary>
-    public static ProxyHarness Create(PkvmProfile profile, Action<SpmcMock>? beforeBoot = null)
+    /// <summary>
+    /// Boots the proxy against a fresh mock (the boot frames are recorded, then marked as seen), with the manifest's
+    /// proxyOptions replaced by <paramref name="options"/> when given (16K pages, a built-in arm_ffa).
+    /// </summary>
+    public static ProxyHarness Create(PkvmProfile profile, Action<SpmcMock>? beforeBoot = null, ProxyOptions? options = null)
     {
-        var config = ManifestValidator.Validate(Manifest(profile.Name));
+        var config = ManifestValidator.Validate(Manifest(profile.Name)) with { ProxyOptions = options };
         var memory = new PhysicalMemory();
         var spmc = new SpmcMock();
         beforeBoot?.Invoke(spmc);

@@ -30,11 +30,14 @@ public readonly record struct Stage2Page(Stage2State State, string Label);
 /// </summary>
 public sealed class HostStage2
 {
-    public const ulong PageSize = PkvmProxy.PageSize;
     private readonly RangeMap<Stage2Page> _map = new();
 
-    public HostStage2(SystemConfig config, ulong hypTx, ulong hypRx)
+    /// <summary>The stage-2 granule: the host kernel's PAGE_SIZE (4 KiB, or 16 KiB on a 16K-page host).</summary>
+    public ulong PageSize { get; }
+
+    public HostStage2(SystemConfig config, ulong hypTx, ulong hypRx, ulong pageSize = FfaPage.Size)
     {
+        PageSize = pageSize;
         foreach (var vm in config.Vms)
             foreach (var r in vm.Memory)
                 _map.Set(r.Base, r.End, vm.Id == PkvmProxy.HostId ? Owned : new Stage2Page(Stage2State.Guest, $"guest {EndpointId.Format(vm.Id)}"));

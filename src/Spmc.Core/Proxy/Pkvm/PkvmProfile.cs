@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Proxy.Pkvm;
 
@@ -146,6 +147,44 @@ public sealed record PkvmProfile
     /// </summary>
     public required int DescriptorBufferBytes { get; init; }
 
+    /// <summary>
+    /// 3e9df0b0 "Enforce strict SBZ checks in the FF-A proxy" (L7.4): the host's registers after the last one an ABI
+    /// defines, up to x7 (x17 for an SMC64 call once hyp_ffa_version ≥ 1.2), must be zero, else INVALID_PARAMETERS at EL2.
+    /// </summary>
+    public bool StrictSbz { get; init; }
+
+    /// <summary>
+    /// FFA_MSG_SEND_DIRECT_REQ (both widths) and DIRECT_REQ2 handled at EL2 (do_ffa_direct_msg of the unmerged
+    /// "Support FF-A direct messaging interfaces" series): source endpoint must be the host, REQ's w2 must be 0, then
+    /// x0..x17 forwarded. Upstream passes REQ through and denies REQ2.
+    /// </summary>
+    public bool DirectMessagesAtEl2 { get; init; }
+
+    /// <summary>False for a profile of patches not merged in any tree (opt-in only, never a default).</summary>
+    public bool Merged { get; init; } = true;
+
+    /// <summary>
+    /// PAGE_SIZE of the host kernel: 4096 in every release entry; <see cref="ForPageSize"/> makes the 16K variant a
+    /// manifest asks for (proxyOptions.pageSize). Every PAGE_SIZE rule of ffa.c reads it: RXTX_MAP's w3 (PAGE_SIZE/4096)
+    /// and alignment, the hyp's own TX/RX (one kernel page each), fragment and partition-info bounds, the post-init
+    /// minimum-buffer check, constituent alignment and the stage-2 granule, and the reclaim fragment bound.
+    /// </summary>
+    public uint PageSize { get; init; } = FfaPage.Size;
+
+    /// <summary>PAGE_SIZE / FFA_PAGE_SIZE: the FF-A pages in one kernel page (the w3 of every RXTX_MAP pKVM accepts or makes).</summary>
+    public uint FfaPagesPerPage => PageSize / FfaPage.Size;
+
+    /// <summary>
+    /// This release on a kernel with <paramref name="pageSize"/>-byte pages: the page size, and the descriptor buffer
+    /// rounded up to whole kernel pages (hyp_ffa_proxy_pages: DIV_ROUND_UP(desc_max, PAGE_SIZE) pages — 9 × 4K = 36864
+    /// bytes become 3 × 16K = 49152).
+    /// </summary>
+    public PkvmProfile ForPageSize(uint pageSize) => pageSize == PageSize ? this : this with
+    {
+        PageSize = pageSize,
+        DescriptorBufferBytes = (int)((DescriptorBufferBytes + pageSize - 1) / pageSize * pageSize),
+    };
+
     public override string ToString() => $"{Name} ({Layer})";
 
     // ---- Function IDs of the deny lists (FFA_SMC_32(n) = 0x84000000|n, FFA_SMC_64(n) = 0xC4000000|n) ----
@@ -170,7 +209,7 @@ public sealed record PkvmProfile
     /// <summary>L7.4: the notification calls leave the deny list (5224e6f0 … 0aa3b20b).</summary>
     private static readonly uint[] DenyL7_4 = [.. DenyL1_2.Except(Notifications)];
 
-    private const int DescriptorBuffer2048 = 9 * PkvmProxy.PageSize;
+    private const int DescriptorBuffer2048 = 9 * FfaPage.Size;
 
     /// <summary>pkvm-6.3: the FF-A 1.0 proxy with memory sharing (~v6.3–v6.9).</summary>
     public static readonly PkvmProfile Pkvm6_3 = new()
@@ -260,17 +299,35 @@ public sealed record PkvmProfile
     {
         Name = "pkvm-7.4",
         Layer = "L7.4 (analogdevicesinc/linux 0aa3b20b)",
-        Summary = "notifications: BITMAP_CREATE/DESTROY, BIND, UNBIND, SET, GET checked at EL2 then forwarded; INFO_GET passes",
+        Summary = "notifications: BITMAP_CREATE/DESTROY, BIND, UNBIND, SET, GET checked at EL2 then forwarded; INFO_GET passes; unused registers SBZ (x7, x17 for SMC64 at 1.2)",
         NotificationsAtEl2 = true,                // 5224e6f0, 85e44f7e, 69fde06e, e3ba9aec, 88180874
         DenyList = DenyL7_4.ToFrozenSet(),        // 0aa3b20b: notifications off the deny list
-        // 3e9df0b0 "Enforce strict SBZ checks" could not be read: its checks are not modelled.
+        StrictSbz = true,                         // 3e9df0b0 (as quoted in review of v7 7/7; its call sites were not read)
     };
 
-    /// <summary>Every modelled release, oldest first: the one place profiles are listed.</summary>
+    /// <summary>
+    /// pkvm-next: 7.4 plus the unmerged host direct-messaging series ("KVM: arm64: Support FF-A direct messaging
+    /// interfaces", Per Larsen / Sebastian Ene; v7 of 30 Aug 2026 pending, checks as read in v6 of 1 May 2026).
+    /// Opt-in only: no kernel tree has it.
+    /// </summary>
+    public static readonly PkvmProfile PkvmNext = Pkvm7_4 with
+    {
+        Name = "pkvm-next",
+        Layer = "unmerged: direct-messaging series v7 (Aug 2026), checks as read in v6 (May 2026), on top of L7.4",
+        Summary = "7.4 + host DIRECT_REQ/REQ2 checked at EL2 (source endpoint 0, REQ w2 = 0) and forwarded with x0..x17; REQ2/RESP2 off the deny list. NOT MERGED",
+        DirectMessagesAtEl2 = true,               // v6 1/2 do_ffa_direct_msg, 2/2 REQ2
+        DenyList = DenyL7_4.Except([0xC400_008Du, 0xC400_008Eu]).ToFrozenSet(), // v6 2/2: REQ2 and RESP2 off the deny list
+        Merged = false,
+    };
+
+    /// <summary>Every merged release, oldest first: the one place releases are listed.</summary>
     public static IReadOnlyList<PkvmProfile> All { get; } = [Pkvm6_3, Pkvm6_10, Pkvm6_18, Pkvm7_2, Pkvm7_4];
 
-    public static PkvmProfile? Find(string name) => All.FirstOrDefault(p => p.Name == name);
+    /// <summary>Profiles of unmerged series, selectable by name only (never a default, not in <see cref="All"/>).</summary>
+    public static IReadOnlyList<PkvmProfile> Unmerged { get; } = [PkvmNext];
 
-    /// <summary>The host memory (VM 0) a pKVM profile needs: the two proxy pages come from its highest region.</summary>
+    public static PkvmProfile? Find(string name) => All.Concat(Unmerged).FirstOrDefault(p => p.Name == name);
+
+    /// <summary>The host memory (VM 0) a pKVM profile needs with 4K pages: the two proxy pages come from its highest region.</summary>
     public const ulong MinHostMemory = 64 * 1024;
 }

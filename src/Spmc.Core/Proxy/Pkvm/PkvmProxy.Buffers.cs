@@ -16,7 +16,7 @@ public sealed partial class PkvmProxy
         var host = new RxTxMap(c.U64(1), c.U64(2), c.U32(3));
         ulong tx = host.Tx, rx = host.Rx;
         var pages = host.PageCount;
-        const uint expected = PageSize / FfaPage.Size; // PAGE_SIZE / FFA_PAGE_SIZE
+        var expected = _p.FfaPagesPerPage; // PAGE_SIZE / FFA_PAGE_SIZE: 1, or 4 on a 16K-page host
         if (pages != expected)
             return Err(PkvmRules.RxTxMapPageCount, $"FFA_RXTX_MAP page count {pages} is not PAGE_SIZE/4096 ({expected})");
         if (tx % PageSize != 0 || rx % PageSize != 0)

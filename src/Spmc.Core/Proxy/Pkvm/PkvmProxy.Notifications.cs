@@ -10,7 +10,7 @@ public sealed partial class PkvmProxy
     /// <summary>
     /// BITMAP_CREATE/DESTROY: w1 (the VM ID) must be 0. BIND: receiver w1[15:0] = 0, flags w2 ≤ 1. UNBIND: w2 = 0,
     /// receiver 0. SET: sender w1[31:16] = 0, w2[15:2] = 0. GET: receiver 0, w2[31:4] = 0. Then the host's x0..x17
-    /// go to the SPMC unmodified and its x0..x17 come back. (3e9df0b0's stricter SBZ checks could not be read.)
+    /// go to the SPMC unmodified and its x0..x17 come back. 3e9df0b0's unused-register checks run before (PkvmProxy.Sbz).
     /// </summary>
     private Reply DoFfaNotification(HostCall c)
     {

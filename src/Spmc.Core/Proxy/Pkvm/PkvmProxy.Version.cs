@@ -78,7 +78,7 @@ public sealed partial class PkvmProxy
                    (_p.MasksMinBufferSize ? $"w2 & 3 = {field} is no minimum buffer size (-EINVAL)"
                        : $"this release switches on the whole w2, which is no minimum buffer size (-EINVAL; the & 3 mask came with 3f595291)"));
         if (minimum > PageSize)
-            return (PkvmRules.PostInitMinBufferAbovePage, $"hyp_ffa_post_init: the SPMC's minimum RX/TX size {minimum / 1024}K exceeds PAGE_SIZE (4K) (-EOPNOTSUPP)");
+            return (PkvmRules.PostInitMinBufferAbovePage, $"hyp_ffa_post_init: the SPMC's minimum RX/TX size {minimum / 1024}K exceeds PAGE_SIZE ({PageSize / 1024}K) (-EOPNOTSUPP)");
         return null;
     }
 

@@ -27,7 +27,9 @@ internal static class Fid
         NotificationBitmapCreate = Smc32 | (ushort)FfaFunction.NotificationBitmapCreate,
         NotificationBitmapDestroy = Smc32 | (ushort)FfaFunction.NotificationBitmapDestroy,
         NotificationBind = Smc32 | (ushort)FfaFunction.NotificationBind, NotificationUnbind = Smc32 | (ushort)FfaFunction.NotificationUnbind,
-        NotificationSet = Smc32 | (ushort)FfaFunction.NotificationSet, NotificationGet = Smc32 | (ushort)FfaFunction.NotificationGet;
+        NotificationSet = Smc32 | (ushort)FfaFunction.NotificationSet, NotificationGet = Smc32 | (ushort)FfaFunction.NotificationGet,
+        DirectReq32 = Smc32 | (ushort)FfaFunction.MsgSendDirectReq, DirectReq64 = Smc64 | (ushort)FfaFunction.MsgSendDirectReq,
+        DirectReq2 = Smc64 | (ushort)FfaFunction.MsgSendDirectReq2;
 
     public static string Name(uint id) => FfaFunctions.NameOf(id) ?? $"0x{id:X8}";
 }
@@ -47,9 +49,6 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>HOST_FFA_ID: the host shares ID 0 with the hypervisor at the non-secure physical FF-A instance.</summary>
     public const ushort HostId = 0;
 
-    /// <summary>PAGE_SIZE of the modelled kernel: a 4 KiB kernel, so one FF-A page; KVM_FFA_MBOX_NR_PAGES is 1.</summary>
-    public const int PageSize = FfaPage.Size;
-
     private const ulong SmcccNotSupported = SmcccFunctionId.NotSupported;
 
     private readonly PkvmProfile _p;
@@ -58,33 +57,42 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     private readonly ulong _hypTx, _hypRx;
     private readonly List<string> _bootNotes = [];
     private readonly string? _initFailure;
+    private readonly BuiltInDriverProbe? _builtInProbe;
     private uint _hypVersion;
     private bool _negotiated;
     private ulong? _hostTx, _hostRx;
 
     /// <summary>
-    /// Takes the top two pages of VM 0's highest memory region (TX, then RX) as the hypervisor's FF-A buffers and
-    /// runs hyp_ffa_init against the SPMC of <paramref name="context"/> (those calls are not shown as hops).
+    /// Takes the top two kernel pages of VM 0's highest memory region (TX, then RX; <see cref="PkvmLayout"/>) as the
+    /// hypervisor's FF-A buffers and runs hyp_ffa_init against the SPMC of <paramref name="context"/> (those calls are
+    /// not shown as hops). The release is taken at the manifest's page size (proxyOptions.pageSize). With
+    /// proxyOptions.ffaDriverBuiltIn the host's arm_ffa driver probes the SPMC first, before pKVM is up.
     /// </summary>
     public PkvmProxy(PkvmProfile profile, ProxyContext context)
     {
-        _p = profile;
+        var options = context.Config.Proxy;
+        _p = profile.ForPageSize(options.PageSize);
         _memory = context.Memory;
         var host = context.Config.Vms.FirstOrDefault(v => v.Id == HostId)
             ?? throw new InvalidRequestException($"proxy: profile '{profile.Name}' needs a host VM with ID 0");
-        var top = host.Memory.Count > 0 ? host.Memory.MaxBy(r => r.Base).End : 0;
-        if (top < 2 * PageSize || host.Memory.MaxBy(r => r.Base).Size < 2 * PageSize)
-            throw new InvalidRequestException($"proxy: profile '{profile.Name}' needs host memory for the hypervisor's RX/TX pages");
-        (_hypTx, _hypRx) = (top - 2 * PageSize, top - PageSize);
+        var (layout, problem) = PkvmLayout.Of(host, options);
+        if (layout is null) throw new InvalidRequestException($"proxy: profile '{profile.Name}' {problem}");
+        (_hypTx, _hypRx) = (layout.HypTx, layout.HypRx);
 
+        // A built-in arm_ffa (rootfs_initcall) probes before kvm_arm_init runs __pkvm_init: its SMCs reach EL3 directly.
+        if (layout.DriverTx is { } driverTx && layout.DriverRx is { } driverRx)
+            _builtInProbe = ProbeBeforePkvm(context.Spmc, driverTx, driverRx);
         _initFailure = HypFfaInit(context.Spmc);
-        if (_initFailure is null) _stage2 = new HostStage2(context.Config, _hypTx, _hypRx);
+        if (_initFailure is null) _stage2 = new HostStage2(context.Config, _hypTx, _hypRx, _p.PageSize);
     }
 
     public string Profile => _p.Name;
 
-    /// <summary>The release this proxy models.</summary>
+    /// <summary>The release this proxy models, at the host's page size (<see cref="PkvmProfile.PageSize"/>).</summary>
     public PkvmProfile Settings => _p;
+
+    /// <summary>PAGE_SIZE of the modelled host kernel: 4096, or 16384 (4 FF-A pages) with proxyOptions.pageSize 16384.</summary>
+    public uint PageSize => _p.PageSize;
 
     /// <summary>hyp_ffa_version, the version the proxy speaks to the SPMC (and the layout of descriptors).</summary>
     public uint HypVersion => _hypVersion;
@@ -113,11 +121,15 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         var c = new HostCall(request, spmc, funcId);
         // kvm_host_ffa_handler: nothing but FFA_VERSION until has_version_negotiated (6.10+), PASS IDs and undefined ones included.
         if (_p.NegotiatesVersion && funcId != Fid.Version && !_negotiated)
+        {
+            if (_builtInProbe is not null) c.Notes.Add(BuiltInDriverNote());
             return Finish(c, Err(PkvmRules.VersionNotNegotiated,
                 $"{Fid.Name(funcId)} before the host negotiated a version: only FFA_VERSION (0x84000063) is allowed until then"));
+        }
 
-        if (Route(funcId) is { } handler) return handler(c);
-        if (!_p.DenyList.Contains(funcId)) return Pass(c);
+        // 3e9df0b0 (7.4): each handler, and the forwarding path, first checks the call's unused registers.
+        if (Route(funcId) is { } handler) return SbzRefusal(c) is { } sbz ? Finish(c, sbz) : handler(c);
+        if (!_p.DenyList.Contains(funcId)) return SbzRefusal(c) is { } refused ? Finish(c, refused) : Pass(c);
         return Finish(c, Err(PkvmRules.DenyList, $"{Fid.Name(funcId)} is on pKVM's deny list (ffa_call_supported)"));
     }
 
@@ -135,6 +147,7 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         Fid.PartitionInfoGet when _p.PartitionInfoAtEl2 => c => Finish(c, DoFfaPartGet(c)),
         Fid.NotificationBitmapCreate or Fid.NotificationBitmapDestroy or Fid.NotificationBind or Fid.NotificationUnbind
             or Fid.NotificationSet or Fid.NotificationGet when _p.NotificationsAtEl2 => c => Finish(c, DoFfaNotification(c)),
+        Fid.DirectReq32 or Fid.DirectReq64 or Fid.DirectReq2 when _p.DirectMessagesAtEl2 => c => Finish(c, DoFfaDirectMsg(c)),
         _ => null,
     };
 
@@ -176,6 +189,10 @@ public sealed partial class PkvmProxy : IHypervisorProxy
         get
         {
             var notes = new List<string> { $"{_p.Layer}: {_p.Summary}" };
+            if (_p.PageSize != FfaPage.Size)
+                notes.Add($"host PAGE_SIZE {_p.PageSize / 1024}K: RXTX_MAP takes {_p.FfaPagesPerPage} FF-A pages, the hyp's own TX/RX are {_p.PageSize / 1024} KiB each, " +
+                          $"fragments and partition info up to {_p.PageSize} bytes");
+            if (_builtInProbe is { } probe) notes.Add(probe.Summary);
             notes.AddRange(_bootNotes);
             if (_initFailure is null)
                 notes.Add($"descriptor buffer (ffa_desc_buf) {_p.DescriptorBufferBytes} bytes: a longer share or retrieved descriptor is NO_MEMORY");

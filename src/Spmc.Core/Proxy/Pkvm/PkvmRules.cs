@@ -27,6 +27,12 @@ public static class PkvmRules
         "a guest's SMC (FF-A included; all but SMCCC_VERSION) answers SMCCC NOT_SUPPORTED: upstream pKVM proxies no FF-A for guests",
         "Linux arch/arm64/kvm/hypercalls.c (KVM's SMCCC handler); the guest proxy kvm_guest_ffa_handler is Android Common Kernel only");
 
+    public static readonly Rule StrictSbz = new("pkvm.sbz.unused-register-not-zero", FfaError.InvalidParameters,
+        "the host's registers after the last one the ABI defines (FF-A 1.2 tables), up to x7 — x17 for an SMC64 call once " +
+        "hyp_ffa_version ≥ 1.2 — must be zero; refused at EL2 (no EL3 call)",
+        $"{FfaC} ffa_check_unused_args_sbz, 3e9df0b0 \"Enforce strict SBZ checks in the FF-A proxy\" (kvm-arm64/ffa-7.4), " +
+        "as quoted in review of v7 7/7; its per-ABI call sites were not verified: the first register per ABI is from the FF-A tables");
+
     // ---- FFA_VERSION (do_ffa_version) and hyp_ffa_post_init ---------------------------------------------------------
 
     public static readonly Rule VersionMajor = new("pkvm.version.major-not-1", FfaError.NotSupported,
@@ -226,6 +232,19 @@ public static class PkvmRules
     public static readonly Rule ReclaimRangesBeyondLength = new("pkvm.mem-reclaim.ranges-beyond-length", FfaError.Aborted,
         "FFA_MEM_RECLAIM: the SPMC's composite must not claim more constituents (addr_range_cnt) than its total length holds",
         $"{Reclaim}; 8c6db30d (7.2+)");
+
+    // ---- Direct messages (pkvm-next only: the unmerged host direct-messaging series, checks as read in v6) ----------
+
+    private const string DirectSeries = $"{FfaC} do_ffa_direct_msg of the unmerged series \"KVM: arm64: Support FF-A direct messaging interfaces\" " +
+        "(v6 1 May 2026 read; v7 30 Aug 2026 pending); pkvm-next only";
+
+    public static readonly Rule DirectSourceNotHost = new("pkvm.direct-req.source-not-host", FfaError.InvalidParameters,
+        "FFA_MSG_SEND_DIRECT_REQ/REQ2: the source endpoint (w1[31:16]) must be the host (0)",
+        $"{DirectSeries} (FFA_SRC_ENDPOINT_MASK)");
+
+    public static readonly Rule DirectReqFlags = new("pkvm.direct-req.w2-not-zero", FfaError.InvalidParameters,
+        "FFA_MSG_SEND_DIRECT_REQ: w2 (flags) must be 0, which keeps framework messages from the host (REQ2 carries a UUID there)",
+        DirectSeries);
 
     // ---- Notifications (7.4: checked at EL2, then forwarded as the host made them) -------------------------------------
 
