@@ -80,8 +80,11 @@ public sealed class EchoBehaviour : IPartitionBehaviour
 
     public string Name => Behaviours.Echo;
 
+    private readonly VmAvailabilityStates _vms = new();
+
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
+        if (_vms.TryAnswer(sp, delivered)) return;
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         if (request is DirectReq { } req && req.Payload[0] == AbortCommand && sp.Version >= FfaVersion.V1_3)
         {
@@ -102,8 +105,11 @@ public sealed class NotifierBehaviour : IPartitionBehaviour
 {
     public string Name => Behaviours.Notifier;
 
+    private readonly VmAvailabilityStates _vms = new();
+
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
+        if (_vms.TryAnswer(sp, delivered)) return;
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         var payload = request.Payload;
         var receiver = (ushort)payload[0];
