@@ -173,6 +173,8 @@ public static class ManifestValidator
                 if (!Behaviours.Names.Contains(sp.Behaviour))
                     errors.Add($"{path}.behaviour: unknown behaviour '{(sp.Behaviour.Length > MaxNameLength ? sp.Behaviour[..MaxNameLength] + "..." : sp.Behaviour)}' (known: {string.Join(", ", Behaviours.Names)})");
                 else behaviour = sp.Behaviour;
+                if (behaviour == Behaviours.Relay && !(caps.DirectRequestReceive && caps.DirectRequestSend))
+                    errors.Add($"{path}.behaviour: 'relay' forwards direct requests: it needs directRequestReceive and directRequestSend");
                 if (behaviour == Behaviours.Memory && !(sp.Memory is { Count: > 0 }))
                     errors.Add($"{path}.behaviour: 'memory' needs a memory region (it maps its RX/TX in the last two pages of the first one)");
             }

@@ -42,8 +42,8 @@ public interface IPartitionBehaviour
 /// <summary>The behaviour names a manifest may give a partition.</summary>
 public static class Behaviours
 {
-    public const string Echo = "echo", Memory = "memory", Notifier = "notifier", Remote = "remote";
-    public static readonly IReadOnlyList<string> Names = [Echo, Memory, Notifier, Remote];
+    public const string Echo = "echo", Memory = "memory", Notifier = "notifier", Relay = "relay", Remote = "remote";
+    public static readonly IReadOnlyList<string> Names = [Echo, Memory, Notifier, Relay, Remote];
 
     /// <summary>The built-in behaviour for a name; null for "remote" and for no behaviour.</summary>
     public static IPartitionBehaviour? Create(string? name) => name switch
@@ -51,6 +51,7 @@ public static class Behaviours
         Echo => new EchoBehaviour(),
         Memory => new MemoryBehaviour(),
         Notifier => new NotifierBehaviour(),
+        Relay => new RelayBehaviour(),
         _ => null,
     };
 }

@@ -217,6 +217,7 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var answer = resp is null ? response.Encode()
             : (active.Is64 ? resp.Forwarded(keep) : resp.Forwarded().As32BitValues()).Encode();
 
+        var lender = ctx.Resumer;
         ctx.Request = active with { Note = Notes.Join(active.Note, note) };
         ctx.Reason = null;
         scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
@@ -235,6 +236,9 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         ctx.Request = null;
         ctx.LenderIs64 = ctx.Smc64Run = false;
         ctx.Parked64 = c.Request.Is64 && responder13;
-        return RuntimeHandlers.Park(c, ctx);
+        var parked = RuntimeHandlers.Park(c, ctx);
+        // A built-in requester blocked in a call chain (`relay`) continues now that it has its answer.
+        if (ctx.State == ContextState.Waiting && lender is not null) scheduler.Resume(lender);
+        return parked;
     }
 }
