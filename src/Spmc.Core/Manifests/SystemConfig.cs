@@ -3,8 +3,12 @@ using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Manifests;
 
-/// <summary>A physical address range [Base, Base + Size), both 4 KiB aligned.</summary>
-public readonly record struct MemoryRange(ulong Base, ulong Size)
+/// <summary>
+/// A physical address range [Base, Base + Size), both 4 KiB aligned. A manifest region may also say that its owner
+/// has read-only access (<see cref="ReadOnly"/>) and that it is device memory (<see cref="Device"/>), as Hafnium's
+/// memory-regions attributes and device-regions do.
+/// </summary>
+public readonly record struct MemoryRange(ulong Base, ulong Size, bool ReadOnly = false, bool Device = false)
 {
     public ulong End => Base + Size;
     public bool Overlaps(MemoryRange other) => Base < other.End && other.Base < End;
