@@ -22,8 +22,15 @@ public enum PageUse
 /// </summary>
 public readonly record struct PageState(ushort Owner, bool Secure, PageUse Use, ulong? Share = null, bool ReadOnly = false, bool Device = false);
 
-/// <summary>What the pages of a range are, as the memory-sharing rules ask it (Hafnium ffa_memory_send_validate's mode checks).</summary>
-public readonly record struct RangeAttributes(bool AnyReadOnly, bool AnyDevice, bool AllDevice);
+/// <summary>
+/// What the pages of a range are, as the memory-sharing rules ask it (Hafnium ffa_send_check_transition's mode checks).
+/// <see cref="Uniform"/> is false when the range mixes read-only and read-write, or device and normal, pages (Hafnium
+/// constituents_get_mode: differing modes, DENIED).
+/// </summary>
+public readonly record struct RangeAttributes(bool AnyReadOnly, bool AnyDevice, bool AllDevice, bool AllReadOnly = false)
+{
+    public bool Uniform => AnyReadOnly == AllReadOnly && AnyDevice == AllDevice;
+}
 
 /// <summary>What an endpoint may do with a page.</summary>
 public enum PageAccess
@@ -115,23 +122,24 @@ public sealed class MemoryMap
     }
 
     /// <summary>
-    /// Whether any page of [address, address + length) is read-only or device memory, and whether all are device
-    /// memory (pages outside every region count as neither). For the memory-sharing rules: Hafnium refuses to give a
+    /// Whether any page of [address, address + length) is read-only or device memory, and whether all are (pages
+    /// outside every region count as neither). For the memory-sharing rules: Hafnium refuses to give a
     /// receiver more access than the sender has (RO memory sent with RW: DENIED), to zero RO memory (DENIED), to send
     /// device memory other than by LEND to one borrower (DENIED), and Normal attributes for device memory (DENIED).
     /// </summary>
     public RangeAttributes AttributesOf(ulong address, ulong length)
     {
-        bool anyRo = false, anyDevice = false, allDevice = length > 0 && address <= ulong.MaxValue - length;
+        bool anyRo = false, anyDevice = false, allDevice = length > 0 && address <= ulong.MaxValue - length, allRo = allDevice;
         if (!allDevice) return default;
         foreach (var s in _map.Segments(address, address + length))
         {
-            if (!s.HasValue) { allDevice = false; continue; }
+            if (!s.HasValue) { allDevice = allRo = false; continue; }
             anyRo |= s.Value.ReadOnly;
             anyDevice |= s.Value.Device;
             allDevice &= s.Value.Device;
+            allRo &= s.Value.ReadOnly;
         }
-        return new RangeAttributes(anyRo, anyDevice, allDevice);
+        return new RangeAttributes(anyRo, anyDevice, allDevice, allRo);
     }
 
     /// <summary>Puts [address, address + length) into (or, with null, out of) a memory transaction, keeping owner and use.</summary>

@@ -77,10 +77,13 @@ public sealed class MemoryAttributesTests
     {
         var map = new MemoryMap(Config());
         Assert.Equal(new RangeAttributes(false, false, false), map.AttributesOf(HostRw, 0x2000));
-        Assert.Equal(new RangeAttributes(true, false, false), map.AttributesOf(HostRo, 0x1000));
+        Assert.Equal(new RangeAttributes(true, false, false, true), map.AttributesOf(HostRo, 0x1000));
         Assert.Equal(new RangeAttributes(false, true, true), map.AttributesOf(HostDevice, 0x1000));
-        Assert.Equal(new RangeAttributes(true, true, true), map.AttributesOf(SpRoDevice, 0x4000));
-        // A range running from normal into device memory: some device pages, not all.
-        Assert.Equal(new RangeAttributes(true, true, false), map.AttributesOf(SpRo, 0x10_4000));
+        Assert.Equal(new RangeAttributes(true, true, true, true), map.AttributesOf(SpRoDevice, 0x4000));
+        Assert.True(map.AttributesOf(SpRoDevice, 0x4000).Uniform);
+        // A range running from read-only normal into read-only device memory: some device pages, not all — mixed modes.
+        var mixed = map.AttributesOf(SpRo, 0x10_4000);
+        Assert.Equal(new RangeAttributes(true, true, false, false), mixed); // the gap between the regions is no memory
+        Assert.False(mixed.Uniform);
     }
 }
