@@ -80,6 +80,10 @@ public sealed class ManifestDocument
     {
         [JsonConverter(typeof(RawNumberConverter))] public string? Base { get; set; }
         [JsonConverter(typeof(RawNumberConverter))] public string? Size { get; set; }
+        /// <summary>The owner's access: "rw" (default) or "ro" (Hafnium memory-regions attributes: read-only).</summary>
+        public string? Access { get; set; }
+        /// <summary>Device memory (Hafnium device-regions) rather than normal memory.</summary>
+        public bool? Device { get; set; }
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)

@@ -184,8 +184,12 @@ public static class ManifestValidator
                 if (!Behaviours.Names.Contains(sp.Behaviour))
                     errors.Add($"{path}.behaviour: unknown behaviour '{(sp.Behaviour.Length > MaxNameLength ? sp.Behaviour[..MaxNameLength] + "..." : sp.Behaviour)}' (known: {string.Join(", ", Behaviours.Names)})");
                 else behaviour = sp.Behaviour;
+                if (behaviour == Behaviours.Relay && !(caps.DirectRequestReceive && caps.DirectRequestSend))
+                    errors.Add($"{path}.behaviour: 'relay' forwards direct requests: it needs directRequestReceive and directRequestSend");
                 if (behaviour == Behaviours.Memory && !(sp.Memory is { Count: > 0 }))
                     errors.Add($"{path}.behaviour: 'memory' needs a memory region (it maps its RX/TX in the last two pages of the first one)");
+                else if (behaviour == Behaviours.Memory && sp.Memory![0] is { } first && (first.Access == "ro" || first.Device == true))
+                    errors.Add($"{path}.behaviour: 'memory' maps its RX/TX in its first region, which must be normal read-write memory");
             }
 
             partitions.Add(new PartitionConfig(id, name, uuids, contexts, spVersion, caps, ParseRegions(sp.Memory, path, errors, regions), behaviour, imageUuid));
@@ -216,7 +220,13 @@ public static class ManifestValidator
             if (@base % PageSize != 0) { errors.Add($"{path}.base: 0x{@base:X} is not 4 KiB aligned"); continue; }
             if (size == 0 || size % PageSize != 0) { errors.Add($"{path}.size: 0x{size:X} is not a non-zero multiple of 4 KiB"); continue; }
             if (@base > ulong.MaxValue - size) { errors.Add($"{path}: 0x{@base:X} + 0x{size:X} overflows the 64-bit address space"); continue; }
-            var range = new MemoryRange(@base, size);
+            var readOnly = false;
+            if (doc.Access is not null)
+            {
+                if (doc.Access is not ("rw" or "ro")) { errors.Add($"{path}.access: '{Truncate(doc.Access)}' is not an access (expected rw or ro)"); continue; }
+                readOnly = doc.Access == "ro";
+            }
+            var range = new MemoryRange(@base, size, readOnly, doc.Device ?? false);
             var clash = all.FirstOrDefault(x => x.Range.Overlaps(range));
             if (clash.Path is not null) { errors.Add($"{path}: {range} overlaps {clash.Path} ({clash.Range})"); continue; }
             all.Add((range, path));
@@ -319,5 +329,11 @@ public static class ManifestValidator
     };
 
     private static List<ManifestDocument.RegionSection> Regions(IEnumerable<MemoryRange> ranges) =>
-        ranges.Select(r => new ManifestDocument.RegionSection { Base = $"0x{r.Base:X}", Size = $"0x{r.Size:X}" }).ToList();
+        ranges.Select(r => new ManifestDocument.RegionSection
+        {
+            Base = $"0x{r.Base:X}",
+            Size = $"0x{r.Size:X}",
+            Access = r.ReadOnly ? "ro" : null,
+            Device = r.Device ? true : null,
+        }).ToList();
 }

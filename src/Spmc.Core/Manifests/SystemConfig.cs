@@ -3,8 +3,12 @@ using Spmc.Abi.Ffa;
 
 namespace Spmc.Core.Manifests;
 
-/// <summary>A physical address range [Base, Base + Size), both 4 KiB aligned.</summary>
-public readonly record struct MemoryRange(ulong Base, ulong Size)
+/// <summary>
+/// A physical address range [Base, Base + Size), both 4 KiB aligned. A manifest region may also say that its owner
+/// has read-only access (<see cref="ReadOnly"/>) and that it is device memory (<see cref="Device"/>), as Hafnium's
+/// memory-regions attributes and device-regions do.
+/// </summary>
+public readonly record struct MemoryRange(ulong Base, ulong Size, bool ReadOnly = false, bool Device = false)
 {
     public ulong End => Base + Size;
     public bool Overlaps(MemoryRange other) => Base < other.End && other.Base < End;
@@ -40,8 +44,9 @@ public sealed record PartitionConfig(
 {
     /// <summary>
     /// The properties word as the SPMC reports it, before per-caller masking: messaging bits from the
-    /// manifest, indirect/notification bits only for v1.1+ partitions, REQ2 bits only for v1.2+ ones, and
-    /// AArch64 always (Hafnium `api_ffa_fill_partition_info`).
+    /// manifest, indirect/notification bits only for v1.1+ partitions, REQ2 bits only for v1.2+ ones, the VM
+    /// availability subscriptions (bits 6/7: discovery reports them to normal-world callers only), and AArch64
+    /// always (Hafnium `api_ffa_fill_partition_info`, `api_ffa_partitions_info_get_properties`).
     /// </summary>
     public PartitionProperties Properties
     {
@@ -55,6 +60,8 @@ public sealed record PartitionConfig(
             if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Receive) p |= PartitionProperties.DirectRequest2Receive;
             if (Version >= FfaVersion.V1_2 && Capabilities.DirectRequest2Send) p |= PartitionProperties.DirectRequest2Send;
             if (Version >= FfaVersion.V1_3 && Capabilities.Smc64CpuCycles) p |= PartitionProperties.Smc64CpuCycles;
+            if (Capabilities.DirectRequestReceive && Capabilities.VmCreatedMessages) p |= PartitionProperties.VmCreatedMessages;
+            if (Capabilities.DirectRequestReceive && Capabilities.VmDestroyedMessages) p |= PartitionProperties.VmDestroyedMessages;
             return p;
         }
     }

@@ -17,9 +17,20 @@ public enum PageUse
 /// <summary>
 /// The state of a run of pages: who owns it, which world it belongs to, what it is used for, and the memory
 /// transaction (handle) it is shared, lent or donated in, if any. At most one transaction covers a page,
-/// because only exclusively owned pages can be sent.
+/// because only exclusively owned pages can be sent. <see cref="ReadOnly"/> and <see cref="Device"/> come from the
+/// manifest region and stay with the pages (the owner's stage-2 attributes, in Hafnium's terms).
 /// </summary>
-public readonly record struct PageState(ushort Owner, bool Secure, PageUse Use, ulong? Share = null);
+public readonly record struct PageState(ushort Owner, bool Secure, PageUse Use, ulong? Share = null, bool ReadOnly = false, bool Device = false);
+
+/// <summary>
+/// What the pages of a range are, as the memory-sharing rules ask it (Hafnium ffa_send_check_transition's mode checks).
+/// <see cref="Uniform"/> is false when the range mixes read-only and read-write, or device and normal, pages (Hafnium
+/// constituents_get_mode: differing modes, DENIED).
+/// </summary>
+public readonly record struct RangeAttributes(bool AnyReadOnly, bool AnyDevice, bool AllDevice, bool AllReadOnly = false)
+{
+    public bool Uniform => AnyReadOnly == AllReadOnly && AnyDevice == AllDevice;
+}
 
 /// <summary>What an endpoint may do with a page.</summary>
 public enum PageAccess
@@ -50,9 +61,9 @@ public sealed class MemoryMap
     {
         _spmcId = config.SpmcId;
         foreach (var vm in config.Vms)
-            foreach (var r in vm.Memory) _map.Set(r.Base, r.End, new PageState(vm.Id, false, PageUse.Owned));
+            foreach (var r in vm.Memory) _map.Set(r.Base, r.End, new PageState(vm.Id, false, PageUse.Owned, ReadOnly: r.ReadOnly, Device: r.Device));
         foreach (var sp in config.Partitions)
-            foreach (var r in sp.Memory) _map.Set(r.Base, r.End, new PageState(sp.Id, true, PageUse.Owned));
+            foreach (var r in sp.Memory) _map.Set(r.Base, r.End, new PageState(sp.Id, true, PageUse.Owned, ReadOnly: r.ReadOnly, Device: r.Device));
     }
 
     public IReadOnlyList<RangeMap<PageState>.Entry> Entries => _map.Entries;
@@ -81,6 +92,8 @@ public sealed class MemoryMap
             }
             if (state.Owner != endpoint)
                 return $"{where} belongs to {EndpointId.Format(state.Owner)}, not {EndpointId.Format(endpoint)}";
+            if (write && state.ReadOnly)
+                return $"{where} is read-only memory of {EndpointId.Format(endpoint)} (its manifest region says access \"ro\")";
             // Hafnium maps an SP's RX buffer read-only in its stage 2 (api_vm_configure_pages).
             if (write && state.Secure && state.Use == PageUse.RxBuffer)
                 return $"{where} is {EndpointId.Format(endpoint)}'s RX buffer, mapped read-only for its owner";
@@ -106,6 +119,27 @@ public sealed class MemoryMap
             if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Whether any page of [address, address + length) is read-only or device memory, and whether all are (pages
+    /// outside every region count as neither). For the memory-sharing rules: Hafnium refuses to give a
+    /// receiver more access than the sender has (RO memory sent with RW: DENIED), to zero RO memory (DENIED), to send
+    /// device memory other than by LEND to one borrower (DENIED), and Normal attributes for device memory (DENIED).
+    /// </summary>
+    public RangeAttributes AttributesOf(ulong address, ulong length)
+    {
+        bool anyRo = false, anyDevice = false, allDevice = length > 0 && address <= ulong.MaxValue - length, allRo = allDevice;
+        if (!allDevice) return default;
+        foreach (var s in _map.Segments(address, address + length))
+        {
+            if (!s.HasValue) { allDevice = allRo = false; continue; }
+            anyRo |= s.Value.ReadOnly;
+            anyDevice |= s.Value.Device;
+            allDevice &= s.Value.Device;
+            allRo &= s.Value.ReadOnly;
+        }
+        return new RangeAttributes(anyRo, anyDevice, allDevice, allRo);
     }
 
     /// <summary>Puts [address, address + length) into (or, with null, out of) a memory transaction, keeping owner and use.</summary>

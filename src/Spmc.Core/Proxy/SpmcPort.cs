@@ -25,11 +25,28 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
 
     public RegisterContract Contract { get; } = contract;
 
+    /// <summary>
+    /// Where in <see cref="Recording"/> a hop was recorded whose answer is pending (a direct request or FFA_RUN to an
+    /// attached partition), with its request: the caller of the port fills it in with <see cref="CompleteHop"/>.
+    /// </summary>
+    public List<(int Index, FfaRequest Request)>? PendingHops { get; set; }
+
     public FfaAnswer Handle(FfaRequest request)
     {
         var answer = Dispatch(request);
-        Recording?.Add(new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer)));
+        if (Recording is { } hops)
+        {
+            if (answer.IsPending) PendingHops?.Add((hops.Count, request));
+            hops.Add(new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer)));
+        }
         return answer;
+    }
+
+    /// <summary>The hop of <paramref name="request"/> as answered at last by <paramref name="final"/> (completed for the hop's own width).</summary>
+    public Hop CompleteHop(FfaRequest request, FfaAnswer final)
+    {
+        var answer = Complete(final with { Wait = null }, request.Args, request.FunctionId);
+        return new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer));
     }
 
     private FfaAnswer Dispatch(FfaRequest request)

@@ -62,6 +62,7 @@ public sealed partial class SimulatedSystem
         FfaRequest request;
         FfaAnswer answer;
         List<Hop>? hops;
+        List<(int Index, FfaRequest Request)>? pendingHops;
         lock (_gate)
         {
             if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
@@ -77,7 +78,7 @@ public sealed partial class SimulatedSystem
 
             foreach (var w in writes) _memory.Write(w.Address, w.Data);
             request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
-            (answer, hops) = Dispatch(request);
+            (answer, hops, pendingHops) = Dispatch(request);
             _calls++;
             if (answer.Wait is null) return Finish(call, request, answer, hops);
         }
@@ -105,6 +106,10 @@ public sealed partial class SimulatedSystem
         {
             // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
             // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
+            // The hop that lent the cycles was recorded while its answer was pending: it shows the real answer now,
+            // in its place (a proxy's own later hops, if any, keep their order after it).
+            if (hops is not null && pendingHops is { Count: > 0 })
+                foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
             final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
             return Finish(call, request, final, hops);
         }
@@ -129,18 +134,21 @@ public sealed partial class SimulatedSystem
     /// A VM's SMC goes through the hypervisor proxy, which decides every register the VM gets back; a secure
     /// partition's goes straight into the secure world's port. Hops the proxy made are recorded.
     /// </summary>
-    private (FfaAnswer Answer, List<Hop>? Hops) Dispatch(FfaRequest request)
+    private (FfaAnswer Answer, List<Hop>? Hops, List<(int Index, FfaRequest Request)>? PendingHops) Dispatch(FfaRequest request)
     {
-        if (!EndpointId.IsVm(request.Caller)) return (_port.Handle(request), null);
+        if (!EndpointId.IsVm(request.Caller)) return (_port.Handle(request), null, null);
         var hops = new List<Hop>();
+        var pending = new List<(int, FfaRequest)>();
         _port.Recording = hops;
+        _port.PendingHops = pending;
         try
         {
-            return (_proxy.Forward(request, _port), hops);
+            return (_proxy.Forward(request, _port), hops, pending);
         }
         finally
         {
             _port.Recording = null;
+            _port.PendingHops = null;
         }
     }
 

@@ -42,8 +42,8 @@ public interface IPartitionBehaviour
 /// <summary>The behaviour names a manifest may give a partition.</summary>
 public static class Behaviours
 {
-    public const string Echo = "echo", Memory = "memory", Notifier = "notifier", Remote = "remote";
-    public static readonly IReadOnlyList<string> Names = [Echo, Memory, Notifier, Remote];
+    public const string Echo = "echo", Memory = "memory", Notifier = "notifier", Relay = "relay", Remote = "remote";
+    public static readonly IReadOnlyList<string> Names = [Echo, Memory, Notifier, Relay, Remote];
 
     /// <summary>The built-in behaviour for a name; null for "remote" and for no behaviour.</summary>
     public static IPartitionBehaviour? Create(string? name) => name switch
@@ -51,6 +51,7 @@ public static class Behaviours
         Echo => new EchoBehaviour(),
         Memory => new MemoryBehaviour(),
         Notifier => new NotifierBehaviour(),
+        Relay => new RelayBehaviour(),
         _ => null,
     };
 }
@@ -80,8 +81,11 @@ public sealed class EchoBehaviour : IPartitionBehaviour
 
     public string Name => Behaviours.Echo;
 
+    private readonly VmAvailabilityStates _vms = new();
+
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
+        if (_vms.TryAnswer(sp, delivered)) return;
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         if (request is DirectReq { } req && req.Payload[0] == AbortCommand && sp.Version >= FfaVersion.V1_3)
         {
@@ -102,8 +106,11 @@ public sealed class NotifierBehaviour : IPartitionBehaviour
 {
     public string Name => Behaviours.Notifier;
 
+    private readonly VmAvailabilityStates _vms = new();
+
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
+        if (_vms.TryAnswer(sp, delivered)) return;
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         var payload = request.Payload;
         var receiver = (ushort)payload[0];

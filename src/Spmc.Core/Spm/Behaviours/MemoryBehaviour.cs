@@ -29,8 +29,11 @@ public sealed class MemoryBehaviour : IPartitionBehaviour
 
     public string Name => Behaviours.Memory;
 
+    private readonly VmAvailabilityStates _vms = new();
+
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {
+        if (_vms.TryAnswer(sp, delivered)) return;
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         var r = Handle(sp, request);
         Message.Respond(sp, request, r.Status, r.Step, r.Pages, (uint)r.Mismatch, r.Mismatch >> 32);

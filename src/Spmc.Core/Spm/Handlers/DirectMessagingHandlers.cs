@@ -4,6 +4,7 @@ using Spmc.Abi.Ffa;
 using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Spm.Behaviours;
 using Spmc.Core.Spm.Runtime;
 
 namespace Spmc.Core.Spm.Handlers;
@@ -34,15 +35,22 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var receiver = request.Receiver;
         var framework = request is DirectReq { IsFramework: true };
 
-        // 2. Framework messages: VM availability messages need a subscribed SP; nothing here subscribes.
+        // 2. Framework messages (Hafnium ffa_direct_msg_handle_framework_msg, check_vm_availability_message): a VM
+        // availability message (func 4 created, 6 destroyed; VM ID in w5[15:0]) goes to an SP subscribed to that
+        // message, then takes the checks of any direct request; every other function is the SPMD's.
         if (request is DirectReq { IsFramework: true } message)
         {
             var type = DirectMessageFlags.Type(message.Flags);
             if (c.Caller.IsSecure) return c.Reject(DirectMessagingRules.FrameworkFromSp, "secure partitions cannot send framework messages");
-            return type is 4 or 6
-                ? c.Reject(DirectMessagingRules.FrameworkNotSubscribed,
-                    $"framework message type {type} (VM {(type == 4 ? "created" : "destroyed")}): {EndpointId.Format(receiver)} does not subscribe to VM availability messages")
-                : c.Reject(DirectMessagingRules.FrameworkSpmdOnly, $"framework message type {type} is sent by the SPMD only");
+            if (type is not (VmAvailability.Created or VmAvailability.Destroyed))
+                return c.Reject(DirectMessagingRules.FrameworkSpmdOnly, $"framework message type {type} is sent by the SPMD only");
+            var what = $"framework message type {type} (VM {(type == VmAvailability.Created ? "created" : "destroyed")})";
+            if (spmc.FindEndpoint(receiver)?.Partition is not { } subscriber)
+                return c.Reject(DirectMessagingRules.ReceiverUnknown, $"{what}: receiver {EndpointId.Format(receiver)} is not a partition of this system");
+            var subscribed = type == VmAvailability.Created ? subscriber.Capabilities.VmCreatedMessages : subscriber.Capabilities.VmDestroyedMessages;
+            if (!subscribed)
+                return c.Reject(DirectMessagingRules.FrameworkNotSubscribed,
+                    $"{what}: {EndpointId.Format(receiver)} does not subscribe to VM {(type == VmAvailability.Created ? "created" : "destroyed")} messages (manifest properties vm{(type == VmAvailability.Created ? "Created" : "Destroyed")}Messages)");
         }
         // 3. Valid pairs (ffa_direct_msg_is_direct_request_valid).
         if (!EndpointId.IsSecure(receiver))
@@ -95,7 +103,8 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
                 note = !above12
                     ? $"x8..x17 are not payload from an FF-A {c.Caller.Version} sender (FF-A 1.3 table 8.2: SBZ/preserved): {EndpointId.Format(receiver)} sees them as zero"
                     : $"{EndpointId.Format(receiver)} uses FF-A {target.Version}: it ignores x8..x17 (FF-A 1.3 table 8.2), they are not forwarded";
-            delivered = (req with { Flags = 0, Extended = forward ? req.Extended : [] }).Encode();
+            // A framework message keeps its w2 (bit 31 and the function): the receiver reads what it is from there.
+            delivered = (req with { Flags = framework ? req.Flags : 0, Extended = forward ? req.Extended : [] }).Encode();
         }
         else delivered = request.Encode();
 
@@ -208,6 +217,7 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var answer = resp is null ? response.Encode()
             : (active.Is64 ? resp.Forwarded(keep) : resp.Forwarded().As32BitValues()).Encode();
 
+        var lender = ctx.Resumer;
         ctx.Request = active with { Note = Notes.Join(active.Note, note) };
         ctx.Reason = null;
         scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
@@ -226,6 +236,9 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         ctx.Request = null;
         ctx.LenderIs64 = ctx.Smc64Run = false;
         ctx.Parked64 = c.Request.Is64 && responder13;
-        return RuntimeHandlers.Park(c, ctx);
+        var parked = RuntimeHandlers.Park(c, ctx);
+        // A built-in requester blocked in a call chain (`relay`) continues now that it has its answer.
+        if (ctx.State == ContextState.Waiting && lender is not null) scheduler.Resume(lender);
+        return parked;
     }
 }

@@ -13,8 +13,8 @@ public static class DirectMessagingRules
     public static readonly Rule FrameworkFromSp = new("direct-req.framework-from-sp", FfaError.InvalidParameters,
         "secure partitions cannot send framework messages", "DEN0077 v1.2 framework messages; Hafnium ffa_direct_msg_handle_framework_msg");
     public static readonly Rule FrameworkNotSubscribed = new("direct-req.framework-not-subscribed", FfaError.InvalidParameters,
-        "a VM availability message (type 4 created, 6 destroyed) goes to a partition subscribed to it; none here subscribes",
-        "DEN0077 v1.2 VM availability messages; Hafnium ffa_direct_msg_handle_framework_msg");
+        "a VM availability message (type 4 created, 6 destroyed) goes to a partition whose manifest subscribes to that message (vmCreatedMessages, vmDestroyedMessages)",
+        "DEN0077 v1.2 VM availability messages; Hafnium check_vm_availability_message");
     public static readonly Rule FrameworkSpmdOnly = new("direct-req.framework-spmd-only", FfaError.InvalidParameters,
         "framework messages other than VM availability come from the SPMD only", "DEN0077 v1.2 framework messages; Hafnium ffa_direct_msg_handle_framework_msg");
 

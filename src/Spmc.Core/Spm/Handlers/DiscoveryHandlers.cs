@@ -21,7 +21,8 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
     /// The descriptors a caller gets for a UUID, in manifest order. A nil UUID matches every service. Callers
     /// below v1.2 get one entry per partition (its first matching UUID); v1.2+ callers one per matching UUID.
     /// The UUID field is filled only for nil-UUID queries (Hafnium, TFTF). Properties: the normal world never
-    /// sees the "send" bits; bits a caller's version does not define are cleared.
+    /// sees the "send" bits, and only the normal world sees the VM availability bits 6/7 (Hafnium
+    /// api_ffa_partitions_info_get_properties); bits a caller's version does not define are cleared.
     /// A v1.3 caller of a v1.3 SPMC (DEN0077 v1.3 §6.2, table 6.1) also gets each partition's image UUID and its
     /// FF-A version (the one in force for it), and may query by image UUID: that matches one entry per partition
     /// ("the count is 1", §6.2.2) whose protocol UUID field holds the partition's first protocol UUID (the text
@@ -32,6 +33,7 @@ internal sealed class DiscoveryHandlers(SpmcContext spmc)
         var result = new List<PartitionInfoDescriptor>();
         var mask = PartitionInfoDescriptor.DefinedAt(caller.Version);
         if (!caller.IsSecure) mask &= ~(PartitionProperties.DirectRequestSend | PartitionProperties.DirectRequest2Send);
+        else mask &= ~(PartitionProperties.VmCreatedMessages | PartitionProperties.VmDestroyedMessages);
         var v1_3 = IsV1_3(caller);
         foreach (var sp in _config.Partitions)
         {

@@ -229,9 +229,10 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             var cpu = new BehaviourCpu(dispatcher, spmc, target, ctx.Index);
             behaviour.Run(cpu, delivered);
             note = cpu.Trace.Count == 0 ? null : $"{EndpointId.Format(target.Id)} '{behaviour.Name}' ran: {string.Join("; ", cpu.Trace)}";
-            if (!waiter.Completed)
+            if (!waiter.Completed && !(behaviour is IResumableBehaviour && ctx.State == ContextState.Blocked))
             {
-                // A behaviour always gives its cycles back; if one did not, do not leave the caller hanging.
+                // A behaviour always gives its cycles back (a resumable one may first wait, blocked in a call chain:
+                // Resume continues it); if one did not, do not leave the caller hanging.
                 ctx.State = ContextState.Waiting;
                 ctx.Request = null;
                 ctx.Resumer = null;
@@ -240,6 +241,16 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         }
         else Unpark(ctx, new FfaAnswer(delivered));
         return waiter.Completed ? waiter.Result!.Value with { Note = Notes.Join(waiter.Result!.Value.Note, note) } : FfaAnswer.Pending(waiter);
+    }
+
+    /// <summary>
+    /// A built-in behaviour's call that was answered later (it lent its cycles to an attached partition, which has
+    /// now given them back): the behaviour continues from there (<see cref="IResumableBehaviour.Resume"/>).
+    /// </summary>
+    internal void Resume(Waiter lender)
+    {
+        if (!lender.Completed || spmc.FindEndpoint(lender.Caller) is not { Runtime.Builtin: IResumableBehaviour behaviour } partition) return;
+        behaviour.Resume(new BehaviourCpu(dispatcher, spmc, partition, (int)lender.Vcpu), lender.Result!.Value);
     }
 
     private static void Unpark(PartitionContext ctx, FfaAnswer answer)
