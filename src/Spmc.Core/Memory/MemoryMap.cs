@@ -142,6 +142,31 @@ public sealed class MemoryMap
         return new RangeAttributes(anyRo, anyDevice, allDevice, allRo);
     }
 
+    /// <summary>
+    /// The mode of <paramref name="owner"/>'s own pages across several ranges (the constituents of a memory
+    /// transaction), as Hafnium's constituents_get_mode reads the sender's stage 2 over every constituent. Pages
+    /// that are not <paramref name="owner"/>'s are left out: the ownership rule judges those. With no page of the
+    /// owner's, the answer is uniform and has neither attribute.
+    /// </summary>
+    public RangeAttributes AttributesOf(ushort owner, IEnumerable<(ulong Address, ulong Length)> ranges)
+    {
+        bool any = false, anyRo = false, anyDevice = false, allRo = true, allDevice = true;
+        foreach (var (address, length) in ranges)
+        {
+            if (length == 0 || address > ulong.MaxValue - length) continue;
+            foreach (var s in _map.Segments(address, address + length))
+            {
+                if (!s.HasValue || s.Value.Owner != owner) continue;
+                any = true;
+                anyRo |= s.Value.ReadOnly;
+                anyDevice |= s.Value.Device;
+                allRo &= s.Value.ReadOnly;
+                allDevice &= s.Value.Device;
+            }
+        }
+        return any ? new RangeAttributes(anyRo, anyDevice, allDevice, allRo) : default;
+    }
+
     /// <summary>Puts [address, address + length) into (or, with null, out of) a memory transaction, keeping owner and use.</summary>
     public void SetShare(ulong address, ulong length, ulong? handle)
     {
@@ -149,21 +174,30 @@ public sealed class MemoryMap
             if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Share = handle });
     }
 
-    /// <summary>Gives [address, address + length) to a new owner (FFA_MEM_DONATE), out of any transaction.</summary>
-    public void SetOwner(ulong address, ulong length, ushort owner)
+    /// <summary>
+    /// Gives [address, address + length) to a new owner (FFA_MEM_DONATE), out of any transaction. The pages stay
+    /// device memory if they were; whether they are read-only is now <paramref name="readOnly"/>: Hafnium maps them
+    /// in the new owner's stage 2 with the data access it retrieved them with (ffa_partition_retrieve_request:
+    /// ffa_memory_permissions_to_mode(granted permissions, sender_orig_mode) keeps only MM_MODE_D of the sender's mode).
+    /// </summary>
+    public void SetOwner(ulong address, ulong length, ushort owner, bool readOnly)
     {
         foreach (var s in _map.Segments(address, address + length).ToList())
-            if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Owner = owner, Share = null });
+            if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Owner = owner, Share = null, ReadOnly = readOnly });
     }
 
     /// <summary>True when the page at <paramref name="address"/> is secure memory (an SP's region).</summary>
     public bool IsSecure(ulong address) => _map.TryGet(address, out var state) && state.Secure;
 
-    /// <summary>Marks pages as an RX or TX buffer (or back to plain memory); they must be owned by the same endpoint.</summary>
+    /// <summary>
+    /// Marks pages as an RX or TX buffer (or back to plain memory); they must be owned by the same endpoint. Each
+    /// page keeps its own attributes (a normal-world buffer may span read-only and read-write regions).
+    /// </summary>
     public void SetUse(ulong address, ulong length, PageUse use)
     {
-        if (!_map.TryGet(address, out var state)) throw new InvalidOperationException($"0x{address:X} is not mapped");
-        _map.Set(address, address + length, state with { Use = use });
+        if (!_map.TryGet(address, out _)) throw new InvalidOperationException($"0x{address:X} is not mapped");
+        foreach (var s in _map.Segments(address, address + length).ToList())
+            if (s.HasValue) _map.Set(s.Start, s.End, s.Value with { Use = use });
     }
 
     public bool TryGetState(ulong address, out PageState state) => _map.TryGet(address, out state);

@@ -58,4 +58,8 @@ public sealed record PartitionView(PartitionConfig Config, PartitionProperties P
 /// <summary>One execution context of a partition: its run-time state and, while it handles one, the request's sender.</summary>
 public sealed record ContextView(int Index, ContextState State, RunReason? Reason, ushort? RequestFrom, bool Req2, bool AnswerHeld, ushort? WaitingFor);
 
-public sealed record MemoryRegionView(ulong Base, ulong Size, ushort Owner, bool Secure, PageUse Use, ulong? Share);
+/// <summary>
+/// A run of pages of one state. <see cref="ReadOnly"/> and <see cref="Device"/> are the owner's attributes (manifest
+/// "access": "ro" and "device": true; a donation gives the new owner the access it retrieved and keeps "device").
+/// </summary>
+public sealed record MemoryRegionView(ulong Base, ulong Size, ushort Owner, bool Secure, PageUse Use, ulong? Share, bool ReadOnly = false, bool Device = false);

@@ -142,7 +142,7 @@ public static class ProtoMapping
         state.Partitions.Add(s.Partitions.Select(p => ToProto(p.Config)));
         foreach (var m in s.Memory)
         {
-            var range = new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use) };
+            var range = new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use), Access = m.ReadOnly ? "ro" : "rw", Device = m.Device };
             if (m.Share is { } handle) range.ShareHandle = handle;
             state.Memory.Add(range);
         }

@@ -86,7 +86,8 @@ public sealed record MailboxDto(string Tx, string Rx, uint Pages, string State);
 public sealed record EndpointStateDto(string Id, string Kind, string Name, int Vcpus, string FfaVersion, bool VersionNegotiated,
     bool VersionLocked, MailboxDto? Mailbox);
 
-public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use, string? Share);
+/// <summary>A run of pages of one state; <c>access</c> is "rw" or "ro" and <c>device</c> marks device memory (as in the manifest).</summary>
+public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use, string? Share, string Access, bool Device);
 
 public sealed record ShareReceiverDto(string Id, string SentDataAccess, string SentInstructionAccess, string State, string GrantedDataAccess,
     string GrantedInstructionAccess, int Retrievals);

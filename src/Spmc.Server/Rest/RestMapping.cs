@@ -87,7 +87,7 @@ public static class RestMapping
             e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null)).ToList(),
         s.Partitions.Select(p => ToDto(p.Config)).ToList(),
         s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use),
-            m.Share is { } h ? Hex(h) : null)).ToList(),
+            m.Share is { } h ? Hex(h) : null, m.ReadOnly ? "ro" : "rw", m.Device)).ToList(),
         s.ResidentPages,
         s.Console.Select(l => new ConsoleLineDto(l.Sequence, Id(l.Endpoint), l.Text)).ToList(),
         s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value),

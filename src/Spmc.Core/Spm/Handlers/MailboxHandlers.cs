@@ -66,13 +66,30 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
         var notOwned = owner.IsSecure ? MailboxRules.SpBufferNotOwned : MailboxRules.VmBufferNotOwned;
         if (_map.WhyNotOwnedExclusively(owner.Id, tx, size) is { } txWhy)
             return c.Reject(notOwned, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively: {txWhy}");
+        if (owner.IsSecure && SpBufferModeError(owner.Id, "TX", tx, size, needWrite: true) is { } txMode) return c.Reject(txMode);
         if (_map.WhyNotOwnedExclusively(owner.Id, rx, size) is { } rxWhy)
             return c.Reject(notOwned, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
+        if (owner.IsSecure && SpBufferModeError(owner.Id, "RX", rx, size, needWrite: false) is { } rxMode) return c.Reject(rxMode);
 
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
         owner.Mailbox = new Mailbox { Tx = tx, Rx = rx, Pages = pages };
         return FfaAnswer.Success32();
+    }
+
+    /// <summary>
+    /// A partition's buffer and its stage-2 mode (Hafnium api_vm_configure_pages, TX then RX): one mode over the range,
+    /// and for TX write access. Normal-world buffers are checked against the other world's table only, so they are not.
+    /// </summary>
+    private Abi.Rules.Rejection? SpBufferModeError(ushort owner, string which, ulong address, ulong size, bool needWrite)
+    {
+        var mode = _map.AttributesOf(owner, [(address, size)]);
+        var where = $"{which} 0x{address:X}..0x{address + size - 1:X}";
+        if (!mode.Uniform)
+            return MailboxRules.SpBufferMixedModes.Reject($"{where} spans pages of different modes ({(mode.AnyReadOnly != mode.AllReadOnly ? "read-only and read-write" : "device and normal memory")})");
+        if (needWrite && mode.AllReadOnly)
+            return MailboxRules.SpTxReadOnly.Reject($"{where} is read-only memory of {EndpointId.Format(owner)} (manifest \"access\": \"ro\"); a TX buffer must be writable");
+        return null;
     }
 
     /// <summary>FFA_RXTX_UNMAP: w1[31:16] = the VM whose pair to unmap (hypervisor only; 0 = the caller's own).</summary>

@@ -43,6 +43,12 @@ public static class MailboxRules
     public static readonly Rule SpBufferNotOwned = new("rxtx-map.sp-buffer-not-owned", FfaError.InvalidParameters,
         "a partition's buffers must be memory it owns exclusively",
         "DEN0077 v1.3 table 13.27; Hafnium api_vm_configure_pages (stage-2 mode check)");
+    public static readonly Rule SpBufferMixedModes = new("rxtx-map.sp-buffer-mixed-modes", FfaError.InvalidParameters,
+        "each of a partition's buffers lies in pages of one mode: not read-only next to read-write, nor device next to normal memory",
+        "Hafnium api_vm_configure_pages (vm_mem_get_mode over the TX, then the RX range)");
+    public static readonly Rule SpTxReadOnly = new("rxtx-map.sp-tx-read-only", FfaError.InvalidParameters,
+        "a partition's TX buffer must be memory it may write (its RX only needs to be readable, which all its memory is)",
+        "Hafnium api_vm_configure_pages (TX needs MM_MODE_R and MM_MODE_W, RX MM_MODE_R)");
 
     public static readonly Rule UnmapIdNotHypervisor = new("rxtx-unmap.id-not-hypervisor", FfaError.InvalidParameters,
         "only the hypervisor (ID 0) may name a VM in w1[31:16]; other callers pass 0",

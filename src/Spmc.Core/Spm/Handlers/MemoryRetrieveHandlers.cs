@@ -101,6 +101,12 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         var mine = request.Receivers.First(r => r.Access.Endpoint == me.Id);
         var (grant, grantError) = Grant(mine, me, share, request);
         if (grantError is not null) return c.Reject(grantError);
+        // After the access list, before the retriever's transition (Hafnium ffa_partition_retrieve_request): Normal is
+        // more permissive than Device, so device memory is retrieved as Device or with the type left unspecified.
+        if (request.Attributes.Type == MemoryType.Normal && (share.Attributes.Type == MemoryType.Device || SentDeviceMemory(share)))
+            return c.Reject(MemoryRetrieveRules.DeviceAsNormal, share.Attributes.Type == MemoryType.Device
+                ? $"attributes {request.Attributes}: handle 0x{share.Handle:X} was sent as Device memory; retrieve it as Device or leave the type unspecified"
+                : $"attributes {request.Attributes}: handle 0x{share.Handle:X} is device memory of {EndpointId.Format(share.Sender)}; retrieve it as Device or leave the type unspecified");
         if (me.HoldsMemory)
             return c.Reject(MemoryRetrieveRules.AlreadyRetrieved, $"{EndpointId.Format(me.Id)} already retrieved handle 0x{share.Handle:X} (relinquish it first)");
 
@@ -238,12 +244,23 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         return length;
     }
 
-    /// <summary>The whole response was delivered: a DONATE now changes owner and the handle is freed (Hafnium).</summary>
+    /// <summary>
+    /// Whether the transaction's pages are device memory (the sender's mode, Hafnium sender_orig_mode &amp; MM_MODE_D):
+    /// a send never mixes device and normal pages, and the pages keep the attribute while they are in it.
+    /// </summary>
+    private bool SentDeviceMemory(ShareState share) =>
+        share.Constituents.Count > 0 && _map.TryGetState(share.Constituents[0].Address, out var page) && page.Device;
+
+    /// <summary>
+    /// The whole response was delivered: a DONATE now changes owner and the handle is freed (Hafnium). The new owner
+    /// may write the pages unless it retrieved them read-only, whatever the donor's access was: Hafnium maps them
+    /// with the granted permissions and keeps only the device attribute of the donor's mode.
+    /// </summary>
     private void FinishRetrieve(ShareState share, ShareReceiver me)
     {
         me.Response = null;
         if (share.Operation != MemoryOperation.Donate) return;
-        foreach (var k in share.Constituents) _map.SetOwner(k.Address, k.ByteLength, me.Id);
+        foreach (var k in share.Constituents) _map.SetOwner(k.Address, k.ByteLength, me.Id, readOnly: me.GrantedData == DataAccess.ReadOnly);
         _shares.Remove(share.Handle);
     }
 

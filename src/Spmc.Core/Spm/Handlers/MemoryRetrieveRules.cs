@@ -109,6 +109,9 @@ public static class MemoryRetrieveRules
     public static readonly Rule ImplementationDefinedMismatch = new("mem-retrieve.impdef-mismatch", FfaError.InvalidParameters,
         "with v1.2 descriptors on both sides, the implementation-defined value is the sender's",
         "DEN0077 v1.2 endpoint memory access descriptor; Hafnium ffa_memory_retrieve_validate_memory_access_list");
+    public static readonly Rule DeviceAsNormal = new("mem-retrieve.device-as-normal", FfaError.Denied,
+        "device memory (the sender's pages, or a send with the Device type) cannot be retrieved with the Normal memory type",
+        "Hafnium ffa_partition_retrieve_request (attributes.type Normal with sender_orig_mode & MM_MODE_D, or a Device send)");
     public static readonly Rule AlreadyRetrieved = new("mem-retrieve.already-retrieved", FfaError.Denied,
         "a borrower retrieves a transaction once until it relinquishes it", "Hafnium ffa_retrieve_check_transition");
 }

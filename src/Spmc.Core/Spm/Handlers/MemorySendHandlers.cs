@@ -284,9 +284,48 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         for (var j = 1; j < sorted.Count; j++)
             if (sorted[j - 1].k.Address + sorted[j - 1].k.ByteLength > sorted[j].k.Address)
                 return MemorySendRules.ConstituentsOverlap.Reject($"constituents {sorted[j - 1].i} and {sorted[j].i} overlap");
+        if (ModeError(list, share) is { } modeError) return modeError;
         for (var i = 0; i < list.Count; i++)
             if (_map.WhyNotOwnedExclusively(share.Sender, list[i].Address, list[i].ByteLength) is { } why)
                 return MemorySendRules.NotOwnedExclusively.Reject($"constituent {i}: {EndpointId.Format(share.Sender)} does not own it exclusively: {why}");
+        return AccessError(list, share);
+    }
+
+    /// <summary>
+    /// The sender's mode over every constituent (Hafnium ffa_send_check_transition, before the ownership check):
+    /// one mode for all pages (constituents_get_mode), device memory not sent as Normal, and only lent to one borrower.
+    /// Only the sender's own pages count; pages it does not own fail the ownership check that follows.
+    /// </summary>
+    private Rejection? ModeError(IReadOnlyList<MemoryRegionConstituent> list, ShareState share)
+    {
+        var mode = _map.AttributesOf(share.Sender, list.Select(k => (k.Address, k.ByteLength)));
+        var sender = EndpointId.Format(share.Sender);
+        if (!mode.Uniform)
+            return MemorySendRules.MixedModes.Reject(mode.AnyReadOnly != mode.AllReadOnly
+                ? $"the constituents mix read-only and read-write pages of {sender} (its manifest regions' \"access\")"
+                : $"the constituents mix device and normal memory of {sender} (its manifest regions' \"device\")");
+        if (!mode.AllDevice) return null;
+        if (share.Attributes.Type == MemoryType.Normal)
+            return MemorySendRules.DeviceAsNormal.Reject($"attributes {share.Attributes}: the pages are device memory of {sender}, which cannot be sent as Normal memory");
+        if (share.Operation != MemoryOperation.Lend || share.Receivers.Count != 1)
+            return MemorySendRules.DeviceNotSingleLend.Reject(
+                $"the pages are device memory of {sender}: only FFA_MEM_LEND to one borrower may send them, not {share.Name} to {share.Receivers.Count} receiver(s)");
+        return null;
+    }
+
+    /// <summary>
+    /// What a read-only mode forbids, after the ownership check (Hafnium ffa_send_check_transition): zeroing, and
+    /// giving any receiver read-write access (DONATE leaves the access unspecified and passes).
+    /// </summary>
+    private Rejection? AccessError(IReadOnlyList<MemoryRegionConstituent> list, ShareState share)
+    {
+        if (!_map.AttributesOf(share.Sender, list.Select(k => (k.Address, k.ByteLength))).AllReadOnly) return null;
+        var sender = EndpointId.Format(share.Sender);
+        if (share.Flags.Has(MemoryTransactionFlags.ZeroMemory))
+            return MemorySendRules.ZeroReadOnly.Reject($"flags bit 0 asks to zero pages {sender} may only read (manifest \"access\": \"ro\")");
+        if (share.Receivers.FirstOrDefault(r => r.Sent.Data == DataAccess.ReadWrite) is { } rw)
+            return MemorySendRules.ReadWriteOverReadOnly.Reject(
+                $"receiver {EndpointId.Format(rw.Id)} is given RW access to pages {sender} may only read (manifest \"access\": \"ro\"): give RO");
         return null;
     }
 }

@@ -119,9 +119,28 @@ public static class MemorySendRules
         "the composite's total page count is the sum of its constituents' page counts", "Hafnium ffa_memory_send_complete");
     public static readonly Rule ConstituentsOverlap = new("mem-send.constituents-overlap", FfaError.InvalidParameters,
         "constituents must not overlap", "Hafnium ffa_memory_check_overlap");
+
+    // ffa_send_check_transition, in its order: the sender's mode over every constituent, its memory type, ownership,
+    // then what the mode allows (zeroing, each receiver's access). The mode is the manifest region's
+    // "access" (ro/rw) and "device" of the sender's pages.
+    public static readonly Rule MixedModes = new("mem-send.mixed-modes", FfaError.Denied,
+        "every page the sender sends has the same mode: not read-only next to read-write, nor device next to normal memory",
+        "Hafnium ffa_send_check_transition → constituents_get_mode");
+    public static readonly Rule DeviceAsNormal = new("mem-send.device-as-normal", FfaError.Denied,
+        "device memory cannot be sent with the Normal memory type (device is the stricter type)",
+        "Hafnium ffa_send_check_transition (attributes.type Normal with MM_MODE_D)");
+    public static readonly Rule DeviceNotSingleLend = new("mem-send.device-not-single-lend", FfaError.Denied,
+        "device memory can only be lent, to exactly one borrower (no SHARE, no DONATE, no multi-borrower LEND)",
+        "Hafnium ffa_send_check_transition (MM_MODE_D and not a LEND with receiver_count 1)");
     public static readonly Rule NotOwnedExclusively = new("mem-send.not-owned-exclusively", FfaError.Denied,
         "the sender must own every page exclusively: mapped, its own, not an RX/TX buffer, in no other transaction",
-        "Hafnium ffa_send_check_transition");
+        "Hafnium ffa_send_check_transition (state_mask of the sender's mode)");
+    public static readonly Rule ZeroReadOnly = new("mem-send.zero-read-only", FfaError.Denied,
+        "memory the sender may only read cannot be zeroed (flags bit 0 on read-only pages)",
+        "Hafnium ffa_send_check_transition (no MM_MODE_W and clear)");
+    public static readonly Rule ReadWriteOverReadOnly = new("mem-send.rw-over-ro", FfaError.Denied,
+        "a receiver cannot be given read-write access to pages the sender may only read",
+        "Hafnium ffa_send_check_transition (required_from_mode of each receiver's permissions)");
 }
 
 /// <summary>The SPMC's rules for FFA_MEM_FRAG_TX (DEN0077 v1.2 §13.31; Hafnium api_ffa_mem_frag_tx, ffa_memory_send_continue).</summary>
