@@ -179,6 +179,20 @@ public sealed class MemPageModeTests
     }
 
     [Fact]
+    public void Reclaim_ZeroingReadOnlyMemory_IsDenied_ThenAPlainReclaimWorks()
+    {
+        // Hafnium ffa_memory_reclaim → ffa_retrieve_check_update: clearing needs write in the sender's original mode.
+        var s = System();
+        var handle = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(Host, [(MemorySp, Perm.RO)], [(HostRo, 1)]));
+        var before = Snapshot(s);
+        Expect.Error(s.Reclaim(Host, handle, flags: 1), Err.Denied, "mem-reclaim.zero-read-only");
+        Assert.Equal(before, Snapshot(s));
+        Assert.Single(s.State.Shares);
+        Expect.Success(s.Reclaim(Host, handle));
+        Assert.Empty(s.State.Shares);
+    }
+
+    [Fact]
     public void Send_ReadOnlyRules_ComeAfterOwnership()
     {
         // The zero and access checks follow the state-mask check: read-only pages already shared fail on ownership.

@@ -49,4 +49,7 @@ public static class MemoryReclaimRules
         "only the sender reclaims (the hypervisor for a VM's transaction)", "Hafnium ffa_memory_reclaim");
     public static readonly Rule StillHeld = new("mem-reclaim.still-held", FfaError.Denied,
         "every borrower must have relinquished the memory first", "DEN0077 v1.2 §13.25; Hafnium ffa_memory_reclaim");
+    public static readonly Rule ZeroReadOnly = new("mem-reclaim.zero-read-only", FfaError.Denied,
+        "memory that is read-only to its sender cannot be zeroed on reclaim (flags bit 0)",
+        "Hafnium ffa_memory_reclaim → ffa_retrieve_check_update (clear without write in the sender's original mode: DENIED)");
 }
