@@ -304,6 +304,18 @@ public class UndeclaredVmTests
         Assert.Equal([1, 2, 3, 4], sys.Peek(0x6000_1000 + 40, 4));
     }
 
+    [Fact]
+    public void DocExample_BitmapForAnUndeclaredVm_OnTheDefaultPassthroughSystem()
+    {
+        // docs/api.md "Normal-world VMs known on demand".
+        var sys = TestSystem.Default();
+        Expect.Success(sys.Call(Host, Ffa.Frame(0x8400_007D, 5, 2)));
+        Assert.True(sys.Endpoint(Vm5).Learned);
+        Assert.True(sys.Notifications(Vm5).Enabled);
+        Expect.Success(sys.Call(Host, Ffa.Frame(0x8400_007E, 5)));
+        Assert.False(Has(sys, Vm5));
+    }
+
     // ---- the state view ------------------------------------------------------------------------------------------
 
     [Fact]
