@@ -122,6 +122,27 @@ public sealed class MemoryMap
     }
 
     /// <summary>
+    /// Null when every page of [address, address + length) is normal-world (non-secure) memory of the system that is
+    /// not an RX/TX buffer and in no memory transaction, whichever VM's manifest region holds it, else why not. For
+    /// VMs the manifest does not declare: Hafnium's SPMC keeps one table for the whole normal world.
+    /// </summary>
+    public string? WhyNotFreeNormalWorld(ulong address, ulong length)
+    {
+        if (length == 0) return "the range is empty";
+        if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
+        foreach (var s in _map.Segments(address, address + length))
+        {
+            var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
+            if (!s.HasValue) return $"{where} is not memory of this system";
+            var v = s.Value;
+            if (v.Secure) return $"{where} is secure memory of {EndpointId.Format(v.Owner)}, not normal-world memory";
+            if (v.Use != PageUse.Owned) return $"{where} is an RX/TX buffer already ({(v.Use == PageUse.RxBuffer ? "RX" : "TX")}, in {EndpointId.Format(v.Owner)}'s region)";
+            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Whether any page of [address, address + length) is read-only or device memory, and whether all are (pages
     /// outside every region count as neither). For the memory-sharing rules: Hafnium refuses to give a
     /// receiver more access than the sender has (RO memory sent with RW: DENIED), to zero RO memory (DENIED), to send

@@ -52,4 +52,12 @@ public sealed class Endpoint
     public PartitionRuntime? Runtime { get; init; }
 
     public bool IsSecure => EndpointId.IsSecure(Id);
+
+    /// <summary>
+    /// True for a normal-world VM the manifest does not declare, whose record the SPMC created when the hypervisor
+    /// named it (forwarded FFA_RXTX_MAP or FFA_NOTIFICATION_BITMAP_CREATE: Hafnium `ffa_vm_find_locked_create`). It
+    /// lives while its RX/TX pair is mapped or its notification bitmap exists (`ffa_vm_nwd_free`), never calls itself
+    /// (Hafnium only ever sees ID 0 from the normal world) and owns no memory of its own.
+    /// </summary>
+    public bool Learned { get; init; }
 }

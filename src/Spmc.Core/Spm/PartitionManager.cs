@@ -75,6 +75,10 @@ public sealed class PartitionManager : ISecureWorld
     {
         if (!_spmc.State.Endpoints.TryGetValue(request.Caller, out var endpoint))
             return FfaAnswer.Fail(DispatchRules.UnknownCaller.Reject($"{request.Name}: caller {EndpointId.Format(request.Caller)} is not an endpoint of this system"));
+        // A VM the SPMC learned from the hypervisor never calls itself: Hafnium only ever sees ID 0 from the normal world.
+        if (endpoint.Learned)
+            return FfaAnswer.Fail(DispatchRules.UnknownCaller.Reject(
+                $"{request.Name}: caller {EndpointId.Format(request.Caller)} is not declared in the manifest; the SPMC knows it only through the hypervisor (ID 0), which calls on its behalf"));
 
         var call = new Call(request, endpoint);
         var fid = request.FunctionId;

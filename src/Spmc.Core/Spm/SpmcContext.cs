@@ -46,8 +46,9 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
 
     /// <summary>
     /// The endpoints Hafnium's SPMC has a record of (`ffa_vm_find_locked`): every SP, the hypervisor (ID 0, Hafnium's
-    /// "other world" VM), and another VM only while its notification bitmap exists or the hypervisor has forwarded its
-    /// RX/TX pair (`ffa_vm_nwd_alloc`/`ffa_vm_nwd_free`). Unlike Hafnium we know VMs from the manifest only.
+    /// "other world" VM), and another VM only while its notification bitmap exists or its RX/TX pair is mapped
+    /// (`ffa_vm_nwd_alloc`/`ffa_vm_nwd_free`). A declared VM without either has no record, as in Hafnium; an
+    /// undeclared one (<see cref="Endpoint.Learned"/>) is in <see cref="SpmcState.Endpoints"/> only while it has one.
     /// </summary>
     public Endpoint? KnownToSpmc(ushort id)
     {
@@ -56,6 +57,69 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
         var created = State.Notifications.TryGetValue(id, out var record) && record.Enabled;
         return created || endpoint.Mailbox is not null ? endpoint : null;
     }
+
+    /// <summary>
+    /// How many normal-world VM records the SPMC holds at most: Hafnium's `max_vms`, the size of its `nwd_vms` table,
+    /// 16 on its SPMC test platforms (hafnium-project-reference BUILD.gn: secure_aem_v8a_fvp_vhe, secure_qemu_aarch64).
+    /// The hypervisor (ID 0) is not in that table and does not count.
+    /// </summary>
+    public const int MaxVmRecords = 16;
+
+    /// <summary>
+    /// The normal-world VM records held now: every VM but ID 0 that <see cref="KnownToSpmc"/> — declared or learned —
+    /// because Hafnium would hold a `nwd_vms` slot for each of them.
+    /// </summary>
+    public int VmRecordCount => State.Endpoints.Values.Count(e => !e.IsSecure && e.Id != EndpointId.Hypervisor && KnownToSpmc(e.Id) is not null);
+
+    /// <summary>
+    /// Hafnium `ffa_vm_find_locked_create` / `ffa_vm_nwd_alloc` for a VM ID other than 0: the VM's record if the SPMC
+    /// has one; else, when a slot is free, the declared VM's endpoint or — for an undeclared VM — a new
+    /// <see cref="Endpoint.Learned"/> endpoint that is <b>not yet added</b>: the caller adds it with <see cref="Learn"/>
+    /// once the call succeeds, so that an error leaves the state unchanged (Hafnium keeps a slot it took even when the
+    /// map then fails; we do not model that leak). Null when all <see cref="MaxVmRecords"/> slots are taken.
+    /// </summary>
+    public Endpoint? VmRecordFor(ushort id)
+    {
+        if (KnownToSpmc(id) is { } known) return known;
+        if (VmRecordCount >= MaxVmRecords) return null;
+        if (FindEndpoint(id) is { } declared) return declared;
+        // Hafnium's slot: vCPU count MAX_CPUS (here the hypervisor's), the other world's boot-time (compiled) version.
+        return new Endpoint
+        {
+            Id = id,
+            Name = $"vm-{id:x4}",
+            Vcpus = FindEndpoint(EndpointId.Hypervisor)?.Vcpus ?? 1,
+            Version = Config.Version,
+            Learned = true,
+        };
+    }
+
+    /// <summary>Adds an endpoint <see cref="VmRecordFor"/> made (no-op for one already in the state).</summary>
+    public void Learn(Endpoint endpoint) => State.Endpoints.TryAdd(endpoint.Id, endpoint);
+
+    /// <summary>
+    /// Hafnium `ffa_vm_nwd_free`: a learned VM whose RX/TX pair is unmapped and whose notification bitmap is destroyed
+    /// loses its record and disappears from the state (its notification record with it). Declared VMs stay endpoints;
+    /// their record is the <see cref="KnownToSpmc"/> view.
+    /// </summary>
+    public void ForgetIfUnused(Endpoint endpoint)
+    {
+        if (!endpoint.Learned || KnownToSpmc(endpoint.Id) is not null) return;
+        State.Endpoints.Remove(endpoint.Id);
+        State.Notifications.Remove(endpoint.Id);
+    }
+
+    /// <summary>
+    /// Null when <paramref name="owner"/> may use [address, address + length) as its own exclusively (an RX/TX buffer,
+    /// or pages it sends), else why not. A declared endpoint must own the pages in the memory map. An undeclared VM
+    /// owns nothing of its own: its memory is normal-world memory the hypervisor vouches for, i.e. any non-secure page
+    /// of the system not in a transaction and not an RX/TX buffer — Hafnium checks every normal-world page against
+    /// one table (the other world's), whichever VM the hypervisor names.
+    /// </summary>
+    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length) =>
+        !EndpointId.IsSecure(owner) && Config.Vms.All(v => v.Id != owner)
+            ? Map.WhyNotFreeNormalWorld(address, length)
+            : Map.WhyNotOwnedExclusively(owner, address, length);
 
     /// <summary>True while an "RX buffer full" framework notification is pending for the endpoint (blocks FFA_RX_RELEASE).</summary>
     public bool RxFullNotificationPending(ushort id) =>

@@ -207,7 +207,7 @@ public sealed partial class SimulatedSystem
         {
             return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
                 _spmc.State.Endpoints.Values.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
-                    e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null)).ToList(),
+                    e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null, e.Learned)).ToList(),
                 Config.Partitions.Select(p => View(p, _spmc.FindEndpoint(p.Id)!.Runtime!)).ToList(),
                 _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use, e.Value.Share,
                     e.Value.ReadOnly, e.Value.Device)).ToList(),

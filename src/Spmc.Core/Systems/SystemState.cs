@@ -50,7 +50,12 @@ public sealed record ShareReceiverView(ushort Id, MemoryAccessPermissions Sent, 
 
 public sealed record MailboxView(ulong Tx, ulong Rx, uint Pages, RxState State);
 
-public sealed record EndpointView(ushort Id, bool Secure, string Name, int Vcpus, FfaVersion Version, bool VersionNegotiated, bool VersionLocked, MailboxView? Mailbox);
+/// <summary>
+/// One endpoint. <see cref="Learned"/>: a normal-world VM the manifest does not declare, known to the SPMC while the
+/// hypervisor keeps its RX/TX pair mapped or its notification bitmap created (false for declared endpoints).
+/// </summary>
+public sealed record EndpointView(ushort Id, bool Secure, string Name, int Vcpus, FfaVersion Version, bool VersionNegotiated, bool VersionLocked, MailboxView? Mailbox,
+    bool Learned = false);
 
 public sealed record PartitionView(PartitionConfig Config, PartitionProperties Properties, string Driver, bool Attached,
     IReadOnlyList<ContextView> Contexts, PartitionLifecycle Lifecycle = PartitionLifecycle.Started);

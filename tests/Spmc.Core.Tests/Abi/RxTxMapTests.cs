@@ -263,7 +263,7 @@ public class RxTxMapTests
     [Theory]
     [InlineData(0x0000, "rxtx-map.forward-not-a-vm")]   // the hypervisor itself
     [InlineData(0x8001, "rxtx-map.forward-not-a-vm")]   // a partition
-    [InlineData(0x0005, "rxtx-map.forward-unknown-vm")] // a VM this system does not have
+    [InlineData(0x7FFF, "rxtx-map.forward-not-a-vm")]   // the invalid ID (an undeclared VM is created: UndeclaredVmTests)
     public void RxTxMap_Forwarded_ForAnEndpointThatIsNotAKnownVm_IsInvalid(ushort id, string rule)
     {
         var sys = RichWithHostBuffers();

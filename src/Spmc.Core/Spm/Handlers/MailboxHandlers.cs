@@ -37,10 +37,13 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
             var parsed = EndpointRxTxDescriptor.Read(_memory.Read(hypMailbox.Tx, hypMailbox.Size));
             if (!parsed.Ok) return c.Reject(parsed.Rejection!.Prefixed("forwarded map"));
             var desc = parsed.Value!;
-            if (!EndpointId.IsVm(desc.EndpointId) || desc.EndpointId == EndpointId.Hypervisor)
+            if (!EndpointId.IsVm(desc.EndpointId) || desc.EndpointId is EndpointId.Hypervisor or EndpointId.Invalid)
                 return c.Reject(MailboxRules.ForwardNotAVm, $"forwarded map: endpoint {EndpointId.Format(desc.EndpointId)} is not a VM the hypervisor can forward for");
-            if (spmc.FindEndpoint(desc.EndpointId) is not { } vm)
-                return c.Reject(MailboxRules.ForwardUnknownVm, $"forwarded map: VM {EndpointId.Format(desc.EndpointId)} is not in this system");
+            // Hafnium api_ffa_rxtx_map → ffa_vm_find_locked_create: the VM's record, made on demand for any VM ID
+            // (declared or not); DENIED when every nwd_vms slot is taken. A new record is added only on success.
+            if (spmc.VmRecordFor(desc.EndpointId) is not { } vm)
+                return c.Reject(MailboxRules.ForwardNoVmSlot,
+                    $"forwarded map: the SPMC holds {SpmcContext.MaxVmRecords} normal-world VM records already (Hafnium's max_vms); VM {EndpointId.Format(desc.EndpointId)} gets none");
             if (desc.Rx.Constituents.Count != 1 || desc.Tx.Constituents.Count != 1)
                 return c.Reject(MailboxRules.ForwardOneConstituent, "forwarded map: RX and TX must each be one contiguous constituent");
             if (desc.Rx.Constituents[0].PageCount != desc.Tx.Constituents[0].PageCount)
@@ -64,16 +67,18 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
         // Normal-world buffers outside the NWd's memory are DENIED; an SP's own buffers that it does not own
         // exclusively are INVALID_PARAMETERS (Hafnium: stage-2 mode check for SPs, NWd table check otherwise).
         var notOwned = owner.IsSecure ? MailboxRules.SpBufferNotOwned : MailboxRules.VmBufferNotOwned;
-        if (_map.WhyNotOwnedExclusively(owner.Id, tx, size) is { } txWhy)
+        // An undeclared VM's buffers may be any free normal-world memory (SpmcContext.WhyNotOwnedExclusively).
+        if (spmc.WhyNotOwnedExclusively(owner.Id, tx, size) is { } txWhy)
             return c.Reject(notOwned, $"TX 0x{tx:X}..0x{tx + size - 1:X} is not memory {who} owns exclusively: {txWhy}");
         if (owner.IsSecure && SpBufferModeError(owner.Id, "TX", tx, size, needWrite: true) is { } txMode) return c.Reject(txMode);
-        if (_map.WhyNotOwnedExclusively(owner.Id, rx, size) is { } rxWhy)
+        if (spmc.WhyNotOwnedExclusively(owner.Id, rx, size) is { } rxWhy)
             return c.Reject(notOwned, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
         if (owner.IsSecure && SpBufferModeError(owner.Id, "RX", rx, size, needWrite: false) is { } rxMode) return c.Reject(rxMode);
 
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
         owner.Mailbox = new Mailbox { Tx = tx, Rx = rx, Pages = pages };
+        spmc.Learn(owner);
         return FfaAnswer.Success32();
     }
 
@@ -109,6 +114,8 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
         _map.SetUse(mailbox.Tx, size, PageUse.Owned);
         _map.SetUse(mailbox.Rx, size, PageUse.Owned);
         target.Mailbox = null;
+        // Hafnium ffa_vm_nwd_free: the record goes once its bitmap is destroyed too.
+        spmc.ForgetIfUnused(target);
         return FfaAnswer.Success32();
     }
 

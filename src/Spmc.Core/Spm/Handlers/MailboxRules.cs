@@ -11,11 +11,11 @@ public static class MailboxRules
         "a forwarded map needs the hypervisor's own TX buffer mapped, holding the endpoint RX/TX descriptor",
         "DEN0077 v1.3 §13.6 table 13.26; Hafnium api_get_rxtx_description");
     public static readonly Rule ForwardNotAVm = new("rxtx-map.forward-not-a-vm", FfaError.InvalidParameters,
-        "a forwarded map must be for a VM other than the hypervisor itself",
+        "a forwarded map must be for a VM other than the hypervisor itself and not the invalid ID 0x7FFF (Spmc is stricter: Hafnium does not check the ID)",
         "DEN0077 v1.3 table 13.27 (invalid endpoint ID in the endpoint RX/TX descriptor); Hafnium api_get_rxtx_description");
-    public static readonly Rule ForwardUnknownVm = new("rxtx-map.forward-unknown-vm", FfaError.InvalidParameters,
-        "a forwarded map must be for a VM of this system",
-        "DEN0077 v1.3 table 13.27; Spmc: VMs come from the manifest (Hafnium creates their record on demand)");
+    public static readonly Rule ForwardNoVmSlot = new("rxtx-map.forward-no-vm-slot", FfaError.Denied,
+        "a forwarded map for a VM the SPMC has no record of needs a free VM record (at most 16, Hafnium's max_vms)",
+        "Hafnium api_ffa_rxtx_map (ffa_vm_find_locked_create, src/ffa/spmc/vm.c ffa_vm_nwd_alloc); hafnium-project-reference max_vms = 16");
     public static readonly Rule ForwardOneConstituent = new("rxtx-map.forward-one-constituent", FfaError.InvalidParameters,
         "each buffer of a forwarded map must be one contiguous constituent",
         "DEN0077 v1.3 table 13.27 (invalid composite in the endpoint RX/TX descriptor); Hafnium api_get_rxtx_description reads one");

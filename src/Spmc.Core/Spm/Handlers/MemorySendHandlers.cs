@@ -131,7 +131,9 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
 
     /// <summary>
     /// The descriptor's sender: an SP must name itself; a VM must name itself, except the hypervisor (ID 0),
-    /// which may send for any VM of the system. The normal world can never name an SP (Hafnium: DENIED).
+    /// which may send for any VM — declared or not, with or without a record: Hafnium's `from` is always the other
+    /// world and ffa_memory_send_validate only checks the sender is not secure. The normal world can never name an SP
+    /// (Hafnium: DENIED).
     /// </summary>
     private Rejection? SenderError(Call c, ushort sender)
     {
@@ -142,12 +144,12 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         if (sender != c.Caller.Id && !c.FromHypervisor)
             return MemorySendRules.SenderNotCaller.Reject(
                 $"sender {EndpointId.Format(sender)} in the descriptor is not the caller {EndpointId.Format(c.Caller.Id)} (only the hypervisor sends for other VMs)");
-        return spmc.FindEndpoint(sender) is null ? MemorySendRules.SenderUnknown.Reject($"sender {EndpointId.Format(sender)} is not an endpoint of this system") : null;
+        return null;
     }
 
     /// <summary>
-    /// Each receiver in turn (Hafnium api_ffa_mem_send's receiver loop): not the caller or the sender, known (both
-    /// INVALID_PARAMETERS), then the direction (ffa_memory_is_send_valid, DENIED), judged by the caller's world:
+    /// Each receiver in turn (Hafnium api_ffa_mem_send's receiver loop): not the caller or the sender, an SP of this
+    /// system (both INVALID_PARAMETERS; a VM receiver is not looked up, so any VM ID passes, declared or not), then the direction (ffa_memory_is_send_valid, DENIED), judged by the caller's world:
     /// an SP sends to SPs only; the normal world LENDs and DONATEs to SPs only and SHAREs with one SP, or with several
     /// receivers of either world — Hafnium accepts a SHARE to several normal-world VMs and no SP, and so do we.
     /// </summary>
@@ -159,7 +161,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
             var id = d.Receivers[i].Access.Endpoint;
             var who = $"receiver {i} ({EndpointId.Format(id)})";
             if (id == d.Sender || id == c.Caller.Id) return MemorySendRules.ReceiverIsSender.Reject($"{who} is the {(id == d.Sender ? "sender" : "caller")}");
-            if (spmc.FindEndpoint(id) is null) return MemorySendRules.ReceiverUnknown.Reject($"{who} is not an endpoint of this system");
+            if (EndpointId.IsSecure(id) && spmc.FindEndpoint(id) is null) return MemorySendRules.ReceiverUnknown.Reject($"{who} is not a partition of this system");
             if (EndpointId.IsSecure(id)) continue;
             if (c.Caller.IsSecure)
                 return MemorySendRules.SpToNormalWorld.Reject($"{who}: a secure partition cannot send memory to the normal world");
@@ -286,7 +288,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
                 return MemorySendRules.ConstituentsOverlap.Reject($"constituents {sorted[j - 1].i} and {sorted[j].i} overlap");
         if (ModeError(list, share) is { } modeError) return modeError;
         for (var i = 0; i < list.Count; i++)
-            if (_map.WhyNotOwnedExclusively(share.Sender, list[i].Address, list[i].ByteLength) is { } why)
+            if (spmc.WhyNotOwnedExclusively(share.Sender, list[i].Address, list[i].ByteLength) is { } why)
                 return MemorySendRules.NotOwnedExclusively.Reject($"constituent {i}: {EndpointId.Format(share.Sender)} does not own it exclusively: {why}");
         return AccessError(list, share);
     }

@@ -75,14 +75,13 @@ public static class MemorySendRules
         "Hafnium api_ffa_mem_send (sender ID check)");
     public static readonly Rule NormalWorldSendsAsSp = new("mem-send.nwd-sender-is-sp", FfaError.Denied,
         "the normal world cannot name a secure partition as the sender", "Hafnium api_ffa_mem_send (sender ID check)");
-    public static readonly Rule SenderUnknown = new("mem-send.sender-unknown", FfaError.Denied,
-        "the sender must be an endpoint of this system", "Spmc: VMs are known from the manifest");
     public static readonly Rule ReceiverIsSender = new("mem-send.receiver-is-sender", FfaError.InvalidParameters,
         "a receiver cannot be the sender or the caller", "Hafnium api_ffa_mem_send (to == from), ffa_memory_send_validate");
     public static readonly Rule ReceiverDuplicate = new("mem-send.receiver-duplicate", FfaError.InvalidParameters,
         "each receiver is listed once", "Hafnium ffa_memory_send_validate");
     public static readonly Rule ReceiverUnknown = new("mem-send.receiver-unknown", FfaError.InvalidParameters,
-        "each receiver must be an endpoint of this system", "Hafnium api_ffa_mem_send (receiver ID check)");
+        "each secure receiver must be a partition of this system (a VM receiver is not looked up: any VM ID, declared or not)",
+        "Hafnium api_ffa_mem_send (vm_find of each receiver: NULL is an error for secure IDs only)");
     public static readonly Rule ReceiverReservedBits = new("mem-send.receiver-reserved-bits", FfaError.InvalidParameters,
         "the reserved bits of a receiver's permissions and flags must be zero", "Hafnium ffa_memory_region_sanity_check");
     public static readonly Rule PermissionReserved = new("mem-send.permission-reserved", FfaError.InvalidParameters,

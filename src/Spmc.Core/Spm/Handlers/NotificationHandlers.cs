@@ -151,16 +151,24 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
     {
         var id = call.VmId;
         var vcpus = (ushort)call.VcpuCount;
-        if (!EndpointId.IsVm(id)) return c.Reject(NotificationBitmapCreateRules.NotAVm, $"w1[15:0] = {Id(id)} is not a VM ID");
-        // Hafnium would give any VM ID a slot; this simulator knows VMs from the manifest only.
-        if (spmc.FindEndpoint(id) is not { } vm) return c.Reject(NotificationBitmapCreateRules.UnknownVm, $"VM {Id(id)} is not in this system");
-        var record = NotificationsOf(vm);
-        if (record.Enabled) return c.Reject(NotificationBitmapCreateRules.AlreadyCreated, $"the notification bitmap of {Id(id)} already exists");
+        // 0x7FFF is Hafnium's free-slot sentinel (it would "find" a free slot); we refuse it as no VM's ID.
+        if (!EndpointId.IsVm(id) || id == EndpointId.Invalid)
+            return c.Reject(NotificationBitmapCreateRules.NotAVm, $"w1[15:0] = {Id(id)} is not a VM ID");
+        // ID 0 is the hypervisor's own record; any other VM ID gets an nwd_vms slot on demand (Hafnium
+        // ffa_vm_nwd_alloc), declared or not — NO_MEMORY when every slot is taken. A new record is added on success.
+        var vm = id == EndpointId.Hypervisor ? c.Caller : spmc.VmRecordFor(id);
+        if (vm is null)
+            return c.Reject(NotificationBitmapCreateRules.NoVmSlot,
+                $"the SPMC holds {SpmcContext.MaxVmRecords} normal-world VM records already (Hafnium's max_vms); VM {Id(id)} gets none");
+        if (_notifications.TryGetValue(id, out var existing) && existing.Enabled)
+            return c.Reject(NotificationBitmapCreateRules.AlreadyCreated, $"the notification bitmap of {Id(id)} already exists");
         var extended = Speaks13(c);
         var extra = extended ? call.ExtraNotifications : 0;
         if (extra > MaxExtraNotifications)
             return c.Reject(NotificationBitmapCreateRules.CountTooLarge,
                 $"w3[8:0] = {extra} extra notifications ({extra + 64} in all): this SPMC holds at most {MaxExtraNotifications} (384 in all)");
+        spmc.Learn(vm);
+        var record = NotificationsOf(vm);
         record.Enabled = true;
         record.Count = NotificationBits.BaseCount + extra;
         if (id != EndpointId.Hypervisor) record.Vcpus = vcpus;
@@ -187,6 +195,8 @@ internal sealed class NotificationHandlers(SpmcContext spmc)
         record.Count = NotificationBits.BaseCount;
         record.FromSps.UnbindAll();
         record.FromVms.UnbindAll();
+        // Hafnium ffa_vm_nwd_free: the record goes once its RX/TX pair is unmapped too.
+        spmc.ForgetIfUnused(vm);
         return FfaAnswer.Success32();
     }
 

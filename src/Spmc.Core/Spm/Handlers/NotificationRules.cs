@@ -13,10 +13,10 @@ public static class NotificationBitmapCreateRules
     private const string Create = "DEN0077 v1.2 FFA_NOTIFICATION_BITMAP_CREATE";
 
     public static readonly Rule NotAVm = new("notification-bitmap-create.not-a-vm", FfaError.InvalidParameters,
-        "w1[15:0] must be a VM ID", $"{Create}; Hafnium ffa_notifications_is_bitmap_access_valid");
-    public static readonly Rule UnknownVm = new("notification-bitmap-create.unknown-vm", FfaError.InvalidParameters,
-        "the VM must be one of this system",
-        $"{Create}; Spmc: VMs come from the manifest (Hafnium gives any VM ID a slot, NO_MEMORY when none is left)");
+        "w1[15:0] must be a VM ID, and not 0x7FFF (the invalid ID, Hafnium's free-slot sentinel)", $"{Create}; Hafnium ffa_notifications_is_bitmap_access_valid");
+    public static readonly Rule NoVmSlot = new("notification-bitmap-create.no-vm-slot", FfaError.NoMemory,
+        "a VM the SPMC has no record of needs a free VM record (at most 16, Hafnium's max_vms)",
+        $"{Create}; Hafnium ffa_notifications_bitmap_create (ffa_vm_nwd_alloc, src/ffa/spmc/vm.c); hafnium-project-reference max_vms = 16");
     public static readonly Rule AlreadyCreated = new("notification-bitmap-create.already-created", FfaError.Denied,
         "a VM's notification bitmap is created once (until destroyed)", $"{Create}; Hafnium ffa_notifications_bitmap_create");
     public static readonly Rule CountTooLarge = new("notification-bitmap-create.count-too-large", FfaError.NoMemory,
