@@ -319,6 +319,18 @@ public sealed class PartitionsEndToEndTests(SpmcFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task RestState_MarksAVmTheSpmcLearned()
+    {
+        // The hypervisor creates the bitmap of VM 5, which the manifest does not declare (Hafnium ffa_vm_nwd_alloc).
+        var system = await factory.NewSystemAsync(RemoteManifest);
+        Assert.Equal(Success32, (await Call(system, Host, BitmapCreate, 5, 1)).X[0]);
+        var state = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(factory.CreateClient(), $"/api/v1/systems/{system}/state");
+        var endpoints = state.GetProperty("endpoints").EnumerateArray().ToList();
+        Assert.True(endpoints.Single(e => e.GetProperty("id").GetString() == "0x0005").GetProperty("learned").GetBoolean());
+        Assert.False(endpoints.Single(e => e.GetProperty("id").GetString() == "0x0000").GetProperty("learned").GetBoolean());
+    }
+
+    [Fact]
     public async Task RestState_ShowsExtendedNotificationsAbove63_AsOneHexNumber()
     {
         // A 1.3 host creates its bitmap with 64 extra notifications; the SP binds and sets notification 100 (SET2).

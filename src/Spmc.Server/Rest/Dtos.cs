@@ -83,8 +83,9 @@ public sealed class MemoryWriteBodyDto
 
 public sealed record MailboxDto(string Tx, string Rx, uint Pages, string State);
 
+/// <summary>An endpoint as the SPMC holds it; <c>learned</c> marks a VM the SPMC learned when the hypervisor named it (not in the manifest).</summary>
 public sealed record EndpointStateDto(string Id, string Kind, string Name, int Vcpus, string FfaVersion, bool VersionNegotiated,
-    bool VersionLocked, MailboxDto? Mailbox);
+    bool VersionLocked, MailboxDto? Mailbox, bool Learned);
 
 /// <summary>A run of pages of one state; <c>access</c> is "rw" or "ro" and <c>device</c> marks device memory (as in the manifest).</summary>
 public sealed record OwnedRangeDto(string Base, string Size, string Owner, bool Secure, string Use, string? Share, string Access, bool Device);

@@ -84,7 +84,7 @@ public static class RestMapping
     public static SystemStateDto ToDto(SystemState s) => new(s.Id, Id(s.SpmcId), s.Version.ToString(), s.ProxyProfile, s.Calls,
         s.Endpoints.Select(e => new EndpointStateDto(Id(e.Id), e.Secure ? "sp" : "vm", e.Name, e.Vcpus, e.Version.ToString(),
             e.VersionNegotiated, e.VersionLocked,
-            e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null)).ToList(),
+            e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null, e.Learned)).ToList(),
         s.Partitions.Select(p => ToDto(p.Config)).ToList(),
         s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use),
             m.Share is { } h ? Hex(h) : null, m.ReadOnly ? "ro" : "rw", m.Device)).ToList(),
