@@ -169,7 +169,18 @@ public sealed class MemoryMap
     /// that are not <paramref name="owner"/>'s are left out: the ownership rule judges those. With no page of the
     /// owner's, the answer is uniform and has neither attribute.
     /// </summary>
-    public RangeAttributes AttributesOf(ushort owner, IEnumerable<(ulong Address, ulong Length)> ranges)
+    public RangeAttributes AttributesOf(ushort owner, IEnumerable<(ulong Address, ulong Length)> ranges) =>
+        AttributesWhere(ranges, page => page.Owner == owner);
+
+    /// <summary>
+    /// The mode of the normal-world pages across several ranges, whoever's manifest region holds them: what an
+    /// undeclared VM sends is judged by the one normal-world table, as Hafnium does (see <see cref="WhyNotFreeNormalWorld"/>).
+    /// Secure pages are left out: the ownership rule judges those.
+    /// </summary>
+    public RangeAttributes AttributesOfNormalWorld(IEnumerable<(ulong Address, ulong Length)> ranges) =>
+        AttributesWhere(ranges, page => !page.Secure);
+
+    private RangeAttributes AttributesWhere(IEnumerable<(ulong Address, ulong Length)> ranges, Func<PageState, bool> counts)
     {
         bool any = false, anyRo = false, anyDevice = false, allRo = true, allDevice = true;
         foreach (var (address, length) in ranges)
@@ -177,7 +188,7 @@ public sealed class MemoryMap
             if (length == 0 || address > ulong.MaxValue - length) continue;
             foreach (var s in _map.Segments(address, address + length))
             {
-                if (!s.HasValue || s.Value.Owner != owner) continue;
+                if (!s.HasValue || !counts(s.Value)) continue;
                 any = true;
                 anyRo |= s.Value.ReadOnly;
                 anyDevice |= s.Value.Device;

@@ -117,9 +117,20 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
     /// one table (the other world's), whichever VM the hypervisor names.
     /// </summary>
     public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length) =>
-        !EndpointId.IsSecure(owner) && Config.Vms.All(v => v.Id != owner)
+        IsUndeclaredVm(owner)
             ? Map.WhyNotFreeNormalWorld(address, length)
             : Map.WhyNotOwnedExclusively(owner, address, length);
+
+    /// <summary>
+    /// The sender's mode over the pages it sends (read-only, device), for the memory-sharing rules: a declared
+    /// endpoint's own pages; for an undeclared VM, the normal-world pages it may send under
+    /// <see cref="WhyNotOwnedExclusively"/> keep the attributes of the region that holds them, so the device and
+    /// read-only rules judge them as they would for the region's declared owner.
+    /// </summary>
+    public RangeAttributes SenderModeOf(ushort sender, IEnumerable<(ulong Address, ulong Length)> ranges) =>
+        IsUndeclaredVm(sender) ? Map.AttributesOfNormalWorld(ranges) : Map.AttributesOf(sender, ranges);
+
+    private bool IsUndeclaredVm(ushort id) => !EndpointId.IsSecure(id) && Config.Vms.All(v => v.Id != id);
 
     /// <summary>True while an "RX buffer full" framework notification is pending for the endpoint (blocks FFA_RX_RELEASE).</summary>
     public bool RxFullNotificationPending(ushort id) =>

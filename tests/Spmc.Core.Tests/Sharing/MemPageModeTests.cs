@@ -192,6 +192,36 @@ public sealed class MemPageModeTests
         Assert.Empty(s.State.Shares);
     }
 
+    // ---- 5. an undeclared VM's pages keep their region's mode --------------------------------------------
+
+    [Fact]
+    public void Send_ByTheHypervisorForAnUndeclaredVm_JudgesThePagesModes_AsForTheirDeclaredOwner()
+    {
+        // Hafnium checks whatever VM the hypervisor names against one normal-world table, in which the NS device
+        // regions are device memory (other_world.c maps them MM_MODE_D): the device and read-only rules apply to
+        // an undeclared VM's pages as to the host's. Before, only the sender's own pages were looked at, and an
+        // undeclared VM owns none, so these passed.
+        const ushort vm5 = 0x0005;
+        var s = System();
+        var before = Snapshot(s);
+        SmcOutcome ForVm5(SendOp op, (ushort, byte)[] receivers, (ulong, uint)[] pages, ushort attributes = 0, uint flags = 0) =>
+            s.Send(Host, op, SharingDescriptors.Send(vm5, receivers, pages, attributes, flags));
+        Expect.Error(ForVm5(SendOp.Lend, [(MemorySp, Perm.RO)], [(HostRw, 1), (HostRo, 1)]), Err.Denied, "mem-send.mixed-modes");
+        Expect.Error(ForVm5(SendOp.Share, [(MemorySp, Perm.RW)], [(HostDevice, 1)], NormalWb), Err.Denied, "mem-send.device-as-normal");
+        Expect.Error(ForVm5(SendOp.Share, [(MemorySp, Perm.RW)], [(HostDevice, 1)], DeviceNgnrne), Err.Denied, "mem-send.device-not-single-lend");
+        Expect.Error(ForVm5(SendOp.Lend, [(MemorySp, Perm.RW)], [(HostRo, 1)]), Err.Denied, "mem-send.rw-over-ro");
+        Expect.Error(ForVm5(SendOp.Lend, [(MemorySp, Perm.RO)], [(HostRo, 1)], flags: 1), Err.Denied, "mem-send.zero-read-only");
+        Unchanged(s, before);
+
+        // Read-only pages lent read-only pass; zeroing them on reclaim does not.
+        var handle = s.SendOk(Host, SendOp.Lend, SharingDescriptors.Send(vm5, [(MemorySp, Perm.RO)], [(HostRo, 1)]));
+        var lent = Snapshot(s);
+        Expect.Error(s.Reclaim(Host, handle, flags: 1), Err.Denied, "mem-reclaim.zero-read-only");
+        Assert.Equal(lent, Snapshot(s));
+        Expect.Success(s.Reclaim(Host, handle));
+        Unchanged(s, before);
+    }
+
     [Fact]
     public void Send_ReadOnlyRules_ComeAfterOwnership()
     {

@@ -83,7 +83,7 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
         var holders = share.Receivers.Where(r => r.HoldsMemory).Select(r => EndpointId.Format(r.Id)).ToList();
         if (holders.Count > 0)
             return c.Reject(MemoryReclaimRules.StillHeld, $"handle 0x{handle.Value:X} is still held by {string.Join(", ", holders)} (they must relinquish first)");
-        if (call.Zero && _map.AttributesOf(share.Sender, share.Constituents.Select(k => (k.Address, k.ByteLength))).AnyReadOnly)
+        if (call.Zero && spmc.SenderModeOf(share.Sender, share.Constituents.Select(k => (k.Address, k.ByteLength))).AnyReadOnly)
             return c.Reject(MemoryReclaimRules.ZeroReadOnly, $"handle 0x{handle.Value:X}: some pages are read-only to {EndpointId.Format(share.Sender)}, so they cannot be zeroed");
 
         foreach (var k in share.Constituents)

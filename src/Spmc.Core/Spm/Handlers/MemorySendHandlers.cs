@@ -296,11 +296,11 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     /// <summary>
     /// The sender's mode over every constituent (Hafnium ffa_send_check_transition, before the ownership check):
     /// one mode for all pages (constituents_get_mode), device memory not sent as Normal, and only lent to one borrower.
-    /// Only the sender's own pages count; pages it does not own fail the ownership check that follows.
+    /// Only the sender's own pages count (an undeclared VM's: any normal-world page, SpmcContext.SenderModeOf); pages it does not own fail the ownership check that follows.
     /// </summary>
     private Rejection? ModeError(IReadOnlyList<MemoryRegionConstituent> list, ShareState share)
     {
-        var mode = _map.AttributesOf(share.Sender, list.Select(k => (k.Address, k.ByteLength)));
+        var mode = spmc.SenderModeOf(share.Sender, list.Select(k => (k.Address, k.ByteLength)));
         var sender = EndpointId.Format(share.Sender);
         if (!mode.Uniform)
             return MemorySendRules.MixedModes.Reject(mode.AnyReadOnly != mode.AllReadOnly
@@ -321,7 +321,7 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
     /// </summary>
     private Rejection? AccessError(IReadOnlyList<MemoryRegionConstituent> list, ShareState share)
     {
-        if (!_map.AttributesOf(share.Sender, list.Select(k => (k.Address, k.ByteLength))).AllReadOnly) return null;
+        if (!spmc.SenderModeOf(share.Sender, list.Select(k => (k.Address, k.ByteLength))).AllReadOnly) return null;
         var sender = EndpointId.Format(share.Sender);
         if (share.Flags.Has(MemoryTransactionFlags.ZeroMemory))
             return MemorySendRules.ZeroReadOnly.Reject($"flags bit 0 asks to zero pages {sender} may only read (manifest \"access\": \"ro\")");
