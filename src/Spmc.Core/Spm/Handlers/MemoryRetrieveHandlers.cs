@@ -322,7 +322,7 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
 
     /// <summary>
     /// A fragment of a hypervisor retrieve response is one fragment of the sender's, which may not fit the
-    /// hypervisor's RX (a sender with a bigger TX, or 16-byte EMADs from a v1.2 sender answered with 32-byte ones).
+    /// hypervisor's RX (a sender with a bigger TX, or a v1.0/v1.1 sender's 16-byte EMADs answered to a v1.2+ hypervisor with 32-byte ones).
     /// </summary>
     private static Rejection? HypervisorFragmentError(Call c, ShareState share, int length) =>
         length <= c.Caller.Mailbox!.Size ? null
