@@ -96,6 +96,60 @@ public sealed class RelayTests
         Assert.Equal(1ul, sys.Call(Host, Req(Host, Relay, payload: [Echo, 1])).Frame[3]);
     }
 
+    /// <summary>
+    /// The companion's client goes away (or the companion calls FFA_ABORT) while the relay is blocked on it: the
+    /// relay's forward ends ABORTED, so it must continue and answer the host with that error, and take requests
+    /// again — not stay blocked with the host's call hanging until its timeout.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TargetDetachesOrAborts_TheRelayAnswersTheError_AndIsNotStuck(bool abort)
+    {
+        var sys = Sys();
+        var client = sys.System.Attach(Companion);
+        var boot = client.CallAsync(0, Wait());
+        var host = sys.System.CallAsync(Host, Req(Host, Relay, payload: [Companion, 0xA]));
+        await boot.WaitAsync(Limit);
+        Assert.Equal(ContextState.Blocked, Ctx(sys, Relay).State);
+
+        if (abort) _ = client.CallAsync(0, AbortFrame());
+        else client.Dispose();
+
+        var answer = await host.WaitAsync(Limit);
+        Assert.Equal(Resp32, answer.Frame[0]);
+        Assert.Equal(W1(Relay, Host), answer.Frame[1]);
+        Assert.Equal(ErrorId, answer.Frame[3]);
+        Assert.Equal(0xFFFF_FFF8ul, answer.Frame[5]); // ABORTED
+        Assert.Equal(ContextState.Waiting, Ctx(sys, Relay).State);
+        Assert.Null(Ctx(sys, Relay).WaitingFor);
+        Assert.Equal(1ul, sys.Call(Host, Req(Host, Relay, payload: [Echo, 1])).Frame[3]);
+        if (abort) client.Dispose();
+    }
+
+    /// <summary>
+    /// The host gives up waiting (remote timeout) while the relay is blocked: the relay is preempted, the host gets
+    /// FFA_INTERRUPT; the companion's later answer is held for the relay, and the host's FFA_RUN collects it.
+    /// </summary>
+    [Fact]
+    public async Task HostTimesOut_TheRelayIsPreempted_AndFfaRunCollectsTheAnswer()
+    {
+        var sys = TestSystem.FromJson(ExampleManifests.Json("blocked-relay.json").Replace("\"remoteTimeoutMs\": 60000", "\"remoteTimeoutMs\": 200"));
+        using var client = sys.System.Attach(Companion);
+        var boot = client.CallAsync(0, Wait());
+        var host = sys.System.CallAsync(Host, Req(Host, Relay, payload: [Companion, 0xA]));
+        await boot.WaitAsync(Limit);
+        Assert.Equal(Interrupt, (await host.WaitAsync(Limit)).Frame[0]);
+        Assert.Equal(ContextState.Preempted, Ctx(sys, Relay).State);
+
+        _ = client.CallAsync(0, Resp(Companion, Relay, payload: [7, 8]));
+        var run = await sys.System.CallAsync(Host, RunFrame(Relay)).WaitAsync(Limit);
+        Assert.Equal(Resp32, run.Frame[0]);
+        Assert.Equal([7ul, 8], Enumerable.Range(3, 2).Select(i => run.Frame[i]));
+        Assert.Equal(ContextState.Waiting, Ctx(sys, Relay).State);
+        Assert.Equal(1ul, sys.Call(Host, Req(Host, Relay, payload: [Echo, 1])).Frame[3]);
+    }
+
     [Fact]
     public void Manifest_RelayNeedsDirectRequestSend()
     {

@@ -344,6 +344,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             {
                 ReleaseCaller(lender.Caller, id);
                 CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject($"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles")));
+                Resume(lender); // a built-in requester blocked in the call chain (`relay`) continues with that error
             }
             Unpark(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject("detached")));
             Reset(ctx);
@@ -375,6 +376,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ReleaseCaller(lender.Caller, id);
                 CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.LenderAborted.Reject(
                     $"{EndpointId.Format(id)} context {ctx.Index} called FFA_ABORT ({code}) while it held the cycles; {memory}")));
+                Resume(lender); // a built-in requester blocked in the call chain (`relay`) continues with that error
             }
             // The partition's parked calls will never be resumed either (on the aborting context too: a client may
             // abort on a vCPU whose FFA_MSG_WAIT is still parked).
