@@ -111,7 +111,8 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var waiter = new Waiter(c.Caller.Id, c.Request.Vcpu, $"{c.Request.Name} to {EndpointId.Format(receiver)}");
         ctx.State = ContextState.Running;
         ctx.Reason = req2 ? RunReason.DirectRequest2 : RunReason.DirectRequest;
-        ctx.Request = new ActiveRequest(sender, c.Caller.Id, c.Request.Is64, req2, framework) { SenderAbove12 = above12, Note = note };
+        ctx.Request = new ActiveRequest(sender, c.Caller.Id, c.Request.Is64, req2, framework)
+        { SenderAbove12 = above12, Note = note, CallerVcpu = c.Request.Vcpu };
         ctx.Resumer = waiter;
         ctx.LenderIs64 = c.Request.Is64 && above12;
         ctx.Smc64Run = false;
@@ -220,7 +221,7 @@ internal sealed class DirectMessagingHandlers(SpmcContext spmc, RuntimeHandlers 
         var lender = ctx.Resumer;
         ctx.Request = active with { Note = Notes.Join(active.Note, note) };
         ctx.Reason = null;
-        scheduler.ReleaseCaller(active.Caller, c.Caller.Id);
+        scheduler.ReleaseCaller(active.Caller, active.CallerVcpu, c.Caller.Id);
         if (ctx.State == ContextState.Preempted)
         {
             // The requester was told FFA_INTERRUPT (with the request's note); it gets this answer, and the

@@ -286,7 +286,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             {
                 if (!ReferenceEquals(ctx.Resumer, waiter)) continue;
                 ctx.State = ContextState.Preempted;
-                ReleaseCaller(waiter.Caller, e.Id);
+                ReleaseCaller(waiter.Caller, waiter.Vcpu, e.Id);
                 // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted; an FF-A 1.3
                 // lender that used an SMC64 ID gets FFA_INTERRUPT_64 (I0187, S0188).
                 var run = ctx.LenderIs64 ? "FFA_RUN_64" : "FFA_RUN";
@@ -299,15 +299,18 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     }
 
     /// <summary>An SP that sent a direct request runs again once it is answered.</summary>
-    internal void ReleaseCaller(ushort caller, ushort answeredBy)
+    /// <summary>
+    /// The SP <paramref name="caller"/>'s context that sent a request on <paramref name="vcpu"/> (the one
+    /// DirectMessagingHandlers blocked: its only context, or the one of that vCPU) runs again once
+    /// <paramref name="answeredBy"/> answers it. Its other contexts waiting on the same partition stay blocked.
+    /// </summary>
+    internal void ReleaseCaller(ushort caller, uint vcpu, ushort answeredBy)
     {
         if (spmc.FindEndpoint(caller)?.Runtime is not { } r) return;
-        foreach (var ctx in r.Contexts)
-            if (ctx.WaitingFor == answeredBy)
-            {
-                ctx.WaitingFor = null;
-                if (ctx.State == ContextState.Blocked) ctx.State = ContextState.Running;
-            }
+        var ctx = r.Contexts[r.Contexts.Length == 1 ? 0 : (int)Math.Min(vcpu, (uint)r.Contexts.Length - 1)];
+        if (ctx.WaitingFor != answeredBy) return;
+        ctx.WaitingFor = null;
+        if (ctx.State == ContextState.Blocked) ctx.State = ContextState.Running;
     }
 
     /// <summary>
@@ -342,7 +345,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         {
             if (ctx.Resumer is { } lender)
             {
-                ReleaseCaller(lender.Caller, id);
+                ReleaseCaller(lender.Caller, lender.Vcpu, id);
                 CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.Detached.Reject($"{EndpointId.Format(id)} context {ctx.Index}: its client detached while it held the cycles")));
                 Resume(lender); // a built-in requester blocked in the call chain (`relay`) continues with that error
             }
@@ -373,7 +376,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         {
             if (ctx.Resumer is { } lender)
             {
-                ReleaseCaller(lender.Caller, id);
+                ReleaseCaller(lender.Caller, lender.Vcpu, id);
                 CompleteLender(ctx, FfaAnswer.Fail(RuntimeRules.LenderAborted.Reject(
                     $"{EndpointId.Format(id)} context {ctx.Index} called FFA_ABORT ({code}) while it held the cycles; {memory}")));
                 Resume(lender); // a built-in requester blocked in the call chain (`relay`) continues with that error

@@ -58,6 +58,9 @@ public sealed record ActiveRequest(ushort Sender, ushort Caller, bool Is64, bool
     /// <summary>The sender negotiated FF-A 1.3 or later: x8..x17 of an SMC64 response reach it (table 8.2).</summary>
     public bool SenderAbove12 { get; init; }
 
+    /// <summary>The vCPU the caller sent the request on: an SP caller's context on it waits for the response.</summary>
+    public uint CallerVcpu { get; init; }
+
     /// <summary>A diagnostic for the sender, added to the answer it eventually gets (e.g. x8..x17 it sent that were not forwarded).</summary>
     public string? Note { get; init; }
 }
