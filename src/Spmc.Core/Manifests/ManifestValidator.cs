@@ -182,7 +182,7 @@ public static class ManifestValidator
             if (sp.Behaviour is not null)
             {
                 if (!Behaviours.Names.Contains(sp.Behaviour))
-                    errors.Add($"{path}.behaviour: unknown behaviour '{(sp.Behaviour.Length > MaxNameLength ? sp.Behaviour[..MaxNameLength] + "..." : sp.Behaviour)}' (known: {string.Join(", ", Behaviours.Names)})");
+                    errors.Add($"{path}.behaviour: unknown behaviour '{Truncate(sp.Behaviour)}' (known: {string.Join(", ", Behaviours.Names)})");
                 else behaviour = sp.Behaviour;
                 if (behaviour == Behaviours.Relay && !(caps.DirectRequestReceive && caps.DirectRequestSend))
                     errors.Add($"{path}.behaviour: 'relay' forwards direct requests: it needs directRequestReceive and directRequestSend");
