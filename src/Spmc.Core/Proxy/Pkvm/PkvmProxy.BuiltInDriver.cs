@@ -13,8 +13,8 @@ namespace Spmc.Core.Proxy.Pkvm;
 /// </summary>
 public sealed partial class PkvmProxy
 {
-    /// <summary>What the driver's probe left behind at the SPMC: its version answer and its own RX/TX pages, if mapped.</summary>
-    private sealed record BuiltInDriverProbe(uint Requested, ulong VersionAnswer, ulong Tx, ulong Rx, bool Mapped, string Summary);
+    /// <summary>The driver's probe: the version it asked EL3 for, and what it did (the boot note).</summary>
+    private sealed record BuiltInDriverProbe(uint Requested, string Summary);
 
     /// <summary>
     /// ffa_init of the same kernel's arm_ffa, straight to the SPMC as ID 0 (not shown as hops): FFA_VERSION(the FF-A version
@@ -33,7 +33,7 @@ public sealed partial class PkvmProxy
             return answer;
         }
         var version = Call(new VersionCall(requested)).Frame[0];
-        BuiltInDriverProbe Done(bool mapped) => new(requested, version, tx, rx, mapped,
+        BuiltInDriverProbe Done(bool mapped) => new(requested,
             $"boot (proxyOptions.ffaDriverBuiltIn): the built-in arm_ffa probed at rootfs_initcall, before kvm_arm_init installed pKVM's SMC traps, " +
             $"so these went to EL3 directly as ID 0: {string.Join(", ", steps)}" +
             (mapped ? $"; the SPMC now holds the driver's own TX 0x{tx:X} / RX 0x{rx:X} ({_p.FfaPagesPerPage} FF-A page{(_p.FfaPagesPerPage == 1 ? "" : "s")} each) as ID 0's buffers" : ""));
