@@ -27,7 +27,8 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
 
     /// <summary>
     /// Where in <see cref="Recording"/> a hop was recorded whose answer is pending (a direct request or FFA_RUN to an
-    /// attached partition), with its request: the caller of the port fills it in with <see cref="CompleteHop"/>.
+    /// attached partition), with its request: the caller of the port fills it in with <see cref="CompleteHop"/>. Created
+    /// by the first such hop while recording (most calls have none), cleared by the caller with <see cref="Recording"/>.
     /// </summary>
     public List<(int Index, FfaRequest Request)>? PendingHops { get; set; }
 
@@ -36,7 +37,7 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
         var answer = Dispatch(request);
         if (Recording is { } hops)
         {
-            if (answer.IsPending) PendingHops?.Add((hops.Count, request));
+            if (answer.IsPending) (PendingHops ??= []).Add((hops.Count, request));
             hops.Add(new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer)));
         }
         return answer;

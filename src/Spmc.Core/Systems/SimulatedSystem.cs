@@ -138,12 +138,11 @@ public sealed partial class SimulatedSystem
     {
         if (!EndpointId.IsVm(request.Caller)) return (_port.Handle(request), null, null);
         var hops = new List<Hop>();
-        var pending = new List<(int, FfaRequest)>();
         _port.Recording = hops;
-        _port.PendingHops = pending;
         try
         {
-            return (_proxy.Forward(request, _port), hops, pending);
+            var answer = _proxy.Forward(request, _port);
+            return (answer, hops, _port.PendingHops);
         }
         finally
         {
