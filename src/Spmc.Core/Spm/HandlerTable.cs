@@ -50,7 +50,12 @@ internal sealed class HandlerTable(FfaVersion spmcVersion)
 
     private readonly Dictionary<(FfaFunction, bool), Handler> _handlers = [];
 
-    public bool TryGet(FfaFunction function, bool is64, out Handler handler) => _handlers.TryGetValue((function, is64), out handler!);
+    /// <summary>
+    /// Null and the handler when this SPMC implements <paramref name="info"/> in the width called, else the
+    /// <see cref="DispatchRules.NotImplemented"/> rejection saying why: to calls and to FFA_FEATURES alike.
+    /// </summary>
+    public Rejection? Find(FfaFunctionInfo info, bool is64, out Handler handler) =>
+        _handlers.TryGetValue((info.Function, is64), out handler!) ? null : DispatchRules.NotImplemented.Reject(NotImplementedReason(info, is64));
 
     /// <summary>
     /// Registers an ABI. <paramref name="reportedTo"/>: whom FFA_FEATURES reports it to, when that differs from who
@@ -110,7 +115,7 @@ internal sealed class HandlerTable(FfaVersion spmcVersion)
         _ => null,
     };
 
-    public static string NotImplementedReason(FfaFunctionInfo info, bool is64) => info.Function switch
+    private static string NotImplementedReason(FfaFunctionInfo info, bool is64) => info.Function switch
     {
         FfaFunction.RxTxMap when !is64 => "only the SMC64 form is implemented (as in Hafnium)",
         FfaFunction.MsgSend or FfaFunction.MsgPoll => "the v1.0 indirect messaging ABIs are not implemented (use FFA_MSG_SEND2)",

@@ -87,8 +87,7 @@ public sealed class PartitionManager : ISecureWorld
             return call.Reject(DispatchRules.UndefinedFunction, $"function number 0x{fid.Number:X2} is not defined by FF-A");
         if (info.Since(fid.Is64Bit) is not { } since)
             return call.Reject(DispatchRules.UndefinedWidth, $"FF-A defines no SMC{(fid.Is64Bit ? 64 : 32)} form of {info.Name}");
-        if (!_table.TryGet(info.Function, fid.Is64Bit, out var handler))
-            return call.Reject(DispatchRules.NotImplemented, HandlerTable.NotImplementedReason(info, fid.Is64Bit));
+        if (_table.Find(info, fid.Is64Bit, out var handler) is { } unimplemented) return call.Reject(unimplemented);
 
         if (endpoint.Runtime is { Lifecycle: PartitionLifecycle.Aborted })
             return call.Reject(DispatchRules.CallerAborted, $"{EndpointId.Format(endpoint.Id)} called FFA_ABORT: it does not run any more");

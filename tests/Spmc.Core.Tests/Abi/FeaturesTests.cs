@@ -40,6 +40,20 @@ public class FeaturesTests
     public void Features_RxTxMap32_IsNotSupported() =>
         Expect.Error(TestSystem.Default().Call(Host, Ffa.Features(0x8400_0066)), Err.NotSupported, "dispatch.not-implemented");
 
+    /// <summary>A call and an FFA_FEATURES query of a function this SPMC does not implement say the same why.</summary>
+    [Fact]
+    public void NotImplemented_GivesOneReason_ToTheCallAndToFeatures()
+    {
+        var sys = TestSystem.Default();
+        const string Why = "FFA_MSG_SEND: the v1.0 indirect messaging ABIs are not implemented (use FFA_MSG_SEND2)";
+        var query = Expect.Error(sys.Call(Echo, Ffa.Features(0x8400_006E)), Err.NotSupported, "dispatch.not-implemented");
+        Assert.Equal($"FFA_FEATURES: {Why}", query.Decoded.Reason);
+        var frame = new SmcFrame();
+        frame[0] = 0x8400_006E;
+        var call = Expect.Error(sys.Call(Echo, frame), Err.NotSupported, "dispatch.not-implemented");
+        Assert.Equal(Why, call.Decoded.Reason);
+    }
+
     [Fact]
     public void Features_RxTxMap64_ReportsMaxPagesToV1_2Callers()
     {

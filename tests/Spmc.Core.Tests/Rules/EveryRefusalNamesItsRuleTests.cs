@@ -9,9 +9,9 @@ using Spmc.Core.Tests.Support;
 namespace Spmc.Core.Tests.Rules;
 
 /// <summary>
-/// One rejection shape: whatever the frame, an error answer names a rule of the catalogue (and so do the hops a
-/// proxy made), and a success names none. Seeded random frames over every FF-A function number, both widths,
-/// from the host, a VM and a partition, through the pKVM 7.4 and passthrough proxies.
+/// One rejection shape: whatever the frame, an error answer names a rule of the catalogue and says why (and so do
+/// the hops a proxy made), and a success names none. Seeded random frames over every FF-A function number, both
+/// widths, from the host, a VM and a partition, through the pKVM 7.4 and passthrough proxies.
 /// </summary>
 public class EveryRefusalNamesItsRuleTests
 {
@@ -45,7 +45,11 @@ public class EveryRefusalNamesItsRuleTests
     private static void Check(Decoded decoded, SmcFrame frame)
     {
         if (decoded.Error is null) Assert.Null(decoded.Rule);
-        else Assert.True(decoded.Rule is { } rule && Catalogue.Contains(rule), $"{frame}: {decoded.Error} with rule '{decoded.Rule}' ({decoded.Reason})");
+        else
+        {
+            Assert.True(decoded.Rule is { } rule && Catalogue.Contains(rule), $"{frame}: {decoded.Error} with rule '{decoded.Rule}' ({decoded.Reason})");
+            Assert.False(string.IsNullOrWhiteSpace(decoded.Reason), $"{frame}: {decoded.Error} by '{decoded.Rule}' gives no reason");
+        }
         foreach (var hop in decoded.Hops ?? []) Check(hop.Decoded, hop.Request);
     }
 }

@@ -127,8 +127,7 @@ internal sealed class SetupHandlers(SpmcContext spmc, HandlerTable table)
         if (info is null || info.Since(fid.Is64Bit) is not { } since)
             return c.Reject(SetupRules.FeaturesNotFfaFunction, $"0x{query:X8} is not an FF-A function ID");
         var name = info.WidthName(fid.Is64Bit);
-        if (!table.TryGet(info.Function, fid.Is64Bit, out var handler))
-            return c.Reject(DispatchRules.NotImplemented, $"{name}: {HandlerTable.NotImplementedReason(info, fid.Is64Bit)}");
+        if (table.Find(info, fid.Is64Bit, out var handler) is { } unimplemented) return c.Reject(unimplemented.Prefixed(name));
         if (table.Unreported(c.Caller, handler, since) is { } why)
             return c.Reject(why.Prefixed(name));
         // Hafnium ignores input properties for every function but FFA_MEM_RETRIEVE_REQ.

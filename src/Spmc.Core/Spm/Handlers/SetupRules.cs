@@ -5,7 +5,8 @@ namespace Spmc.Core.Spm.Handlers;
 
 /// <summary>
 /// Rules the SPMC applies to FFA_VERSION and FFA_FEATURES (Hafnium api_ffa_version, api_ffa_features). FFA_VERSION
-/// answers its refusals with a bare NOT_SUPPORTED (-1) in w0, never FFA_ERROR; its rules name why.
+/// answers its refusals with a bare value in w0, never FFA_ERROR: NOT_SUPPORTED (-1); for a v1.3 request SMCCC
+/// INVALID_PARAMETER (-3), the closest incompatible version or the Null version. Its rules name why.
 /// </summary>
 public static class SetupRules
 {
