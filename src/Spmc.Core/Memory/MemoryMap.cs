@@ -148,20 +148,8 @@ public sealed class MemoryMap
     /// receiver more access than the sender has (RO memory sent with RW: DENIED), to zero RO memory (DENIED), to send
     /// device memory other than by LEND to one borrower (DENIED), and Normal attributes for device memory (DENIED).
     /// </summary>
-    public RangeAttributes AttributesOf(ulong address, ulong length)
-    {
-        bool anyRo = false, anyDevice = false, allDevice = length > 0 && address <= ulong.MaxValue - length, allRo = allDevice;
-        if (!allDevice) return default;
-        foreach (var s in _map.Segments(address, address + length))
-        {
-            if (!s.HasValue) { allDevice = allRo = false; continue; }
-            anyRo |= s.Value.ReadOnly;
-            anyDevice |= s.Value.Device;
-            allDevice &= s.Value.Device;
-            allRo &= s.Value.ReadOnly;
-        }
-        return new RangeAttributes(anyRo, anyDevice, allDevice, allRo);
-    }
+    public RangeAttributes AttributesOf(ulong address, ulong length) =>
+        AttributesWhere([(address, length)], s => s.HasValue ? (s.Value.ReadOnly, s.Value.Device) : (false, false));
 
     /// <summary>
     /// The mode of <paramref name="owner"/>'s own pages across several ranges (the constituents of a memory
@@ -170,7 +158,7 @@ public sealed class MemoryMap
     /// owner's, the answer is uniform and has neither attribute.
     /// </summary>
     public RangeAttributes AttributesOf(ushort owner, IEnumerable<(ulong Address, ulong Length)> ranges) =>
-        AttributesWhere(ranges, page => page.Owner == owner);
+        AttributesWhere(ranges, s => s.HasValue && s.Value.Owner == owner ? (s.Value.ReadOnly, s.Value.Device) : null);
 
     /// <summary>
     /// The mode of the normal-world pages across several ranges, whoever's manifest region holds them: what an
@@ -178,9 +166,14 @@ public sealed class MemoryMap
     /// Secure pages are left out: the ownership rule judges those.
     /// </summary>
     public RangeAttributes AttributesOfNormalWorld(IEnumerable<(ulong Address, ulong Length)> ranges) =>
-        AttributesWhere(ranges, page => !page.Secure);
+        AttributesWhere(ranges, s => s.HasValue && !s.Value.Secure ? (s.Value.ReadOnly, s.Value.Device) : null);
 
-    private RangeAttributes AttributesWhere(IEnumerable<(ulong Address, ulong Length)> ranges, Func<PageState, bool> counts)
+    /// <summary>
+    /// The shared loop of the AttributesOf variants: <paramref name="mode"/> gives a segment's (read-only, device)
+    /// attributes, or null to leave the segment out. Empty or overflowing ranges count for nothing.
+    /// </summary>
+    private RangeAttributes AttributesWhere(IEnumerable<(ulong Address, ulong Length)> ranges,
+        Func<RangeMap<PageState>.Segment, (bool ReadOnly, bool Device)?> mode)
     {
         bool any = false, anyRo = false, anyDevice = false, allRo = true, allDevice = true;
         foreach (var (address, length) in ranges)
@@ -188,12 +181,12 @@ public sealed class MemoryMap
             if (length == 0 || address > ulong.MaxValue - length) continue;
             foreach (var s in _map.Segments(address, address + length))
             {
-                if (!s.HasValue || !counts(s.Value)) continue;
+                if (mode(s) is not var (readOnly, device)) continue;
                 any = true;
-                anyRo |= s.Value.ReadOnly;
-                anyDevice |= s.Value.Device;
-                allRo &= s.Value.ReadOnly;
-                allDevice &= s.Value.Device;
+                anyRo |= readOnly;
+                anyDevice |= device;
+                allRo &= readOnly;
+                allDevice &= device;
             }
         }
         return any ? new RangeAttributes(anyRo, anyDevice, allDevice, allRo) : default;
