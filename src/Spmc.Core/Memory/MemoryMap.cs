@@ -105,28 +105,30 @@ public sealed class MemoryMap
     /// Null when <paramref name="owner"/> owns every page of [address, address + length) and uses them for nothing else
     /// (not an RX/TX buffer, in no memory transaction), else why not.
     /// </summary>
-    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length)
-    {
-        if (length == 0) return "the range is empty";
-        if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
-        foreach (var s in _map.Segments(address, address + length))
-        {
-            var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
-            if (!s.HasValue) return $"{where} is not memory of this system";
-            var v = s.Value;
-            if (v.Owner != owner) return $"{where} belongs to {EndpointId.Format(v.Owner)}";
-            if (v.Use != PageUse.Owned) return $"{where} is {EndpointId.Format(owner)}'s {(v.Use == PageUse.RxBuffer ? "RX" : "TX")} buffer";
-            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
-        }
-        return null;
-    }
+    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length) =>
+        FirstUnfitPage(address, length, (where, v) =>
+            v.Owner != owner ? $"{where} belongs to {EndpointId.Format(v.Owner)}"
+            : v.Use != PageUse.Owned ? $"{where} is {EndpointId.Format(owner)}'s {BufferName(v.Use)} buffer"
+            : v.Share is { } h ? $"{where} is already in memory transaction 0x{h:X}"
+            : null);
 
     /// <summary>
     /// Null when every page of [address, address + length) is normal-world (non-secure) memory of the system that is
     /// not an RX/TX buffer and in no memory transaction, whichever VM's manifest region holds it, else why not. For
     /// VMs the manifest does not declare: Hafnium's SPMC keeps one table for the whole normal world.
     /// </summary>
-    public string? WhyNotFreeNormalWorld(ulong address, ulong length)
+    public string? WhyNotFreeNormalWorld(ulong address, ulong length) =>
+        FirstUnfitPage(address, length, (where, v) =>
+            v.Secure ? $"{where} is secure memory of {EndpointId.Format(v.Owner)}, not normal-world memory"
+            : v.Use != PageUse.Owned ? $"{where} is an RX/TX buffer already ({BufferName(v.Use)}, in {EndpointId.Format(v.Owner)}'s region)"
+            : v.Share is { } h ? $"{where} is already in memory transaction 0x{h:X}"
+            : null);
+
+    /// <summary>
+    /// The shared walk of the WhyNot checks: refuses an empty or overflowing range and pages outside every region,
+    /// then asks <paramref name="unfit"/> (given the segment's "0xA..0xB" and state) about each segment in turn.
+    /// </summary>
+    private string? FirstUnfitPage(ulong address, ulong length, Func<string, PageState, string?> unfit)
     {
         if (length == 0) return "the range is empty";
         if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
@@ -134,13 +136,12 @@ public sealed class MemoryMap
         {
             var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
             if (!s.HasValue) return $"{where} is not memory of this system";
-            var v = s.Value;
-            if (v.Secure) return $"{where} is secure memory of {EndpointId.Format(v.Owner)}, not normal-world memory";
-            if (v.Use != PageUse.Owned) return $"{where} is an RX/TX buffer already ({(v.Use == PageUse.RxBuffer ? "RX" : "TX")}, in {EndpointId.Format(v.Owner)}'s region)";
-            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
+            if (unfit(where, s.Value) is { } why) return why;
         }
         return null;
     }
+
+    private static string BufferName(PageUse use) => use == PageUse.RxBuffer ? "RX" : "TX";
 
     /// <summary>
     /// Whether any page of [address, address + length) is read-only or device memory, and whether all are (pages
