@@ -105,28 +105,30 @@ public sealed class MemoryMap
     /// Null when <paramref name="owner"/> owns every page of [address, address + length) and uses them for nothing else
     /// (not an RX/TX buffer, in no memory transaction), else why not.
     /// </summary>
-    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length)
-    {
-        if (length == 0) return "the range is empty";
-        if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
-        foreach (var s in _map.Segments(address, address + length))
-        {
-            var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
-            if (!s.HasValue) return $"{where} is not memory of this system";
-            var v = s.Value;
-            if (v.Owner != owner) return $"{where} belongs to {EndpointId.Format(v.Owner)}";
-            if (v.Use != PageUse.Owned) return $"{where} is {EndpointId.Format(owner)}'s {(v.Use == PageUse.RxBuffer ? "RX" : "TX")} buffer";
-            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
-        }
-        return null;
-    }
+    public string? WhyNotOwnedExclusively(ushort owner, ulong address, ulong length) =>
+        FirstUnfitPage(address, length, (where, v) =>
+            v.Owner != owner ? $"{where} belongs to {EndpointId.Format(v.Owner)}"
+            : v.Use != PageUse.Owned ? $"{where} is {EndpointId.Format(owner)}'s {BufferName(v.Use)} buffer"
+            : v.Share is { } h ? $"{where} is already in memory transaction 0x{h:X}"
+            : null);
 
     /// <summary>
     /// Null when every page of [address, address + length) is normal-world (non-secure) memory of the system that is
     /// not an RX/TX buffer and in no memory transaction, whichever VM's manifest region holds it, else why not. For
     /// VMs the manifest does not declare: Hafnium's SPMC keeps one table for the whole normal world.
     /// </summary>
-    public string? WhyNotFreeNormalWorld(ulong address, ulong length)
+    public string? WhyNotFreeNormalWorld(ulong address, ulong length) =>
+        FirstUnfitPage(address, length, (where, v) =>
+            v.Secure ? $"{where} is secure memory of {EndpointId.Format(v.Owner)}, not normal-world memory"
+            : v.Use != PageUse.Owned ? $"{where} is an RX/TX buffer already ({BufferName(v.Use)}, in {EndpointId.Format(v.Owner)}'s region)"
+            : v.Share is { } h ? $"{where} is already in memory transaction 0x{h:X}"
+            : null);
+
+    /// <summary>
+    /// The shared walk of the WhyNot checks: refuses an empty or overflowing range and pages outside every region,
+    /// then asks <paramref name="unfit"/> (given the segment's "0xA..0xB" and state) about each segment in turn.
+    /// </summary>
+    private string? FirstUnfitPage(ulong address, ulong length, Func<string, PageState, string?> unfit)
     {
         if (length == 0) return "the range is empty";
         if (address > ulong.MaxValue - length) return $"0x{address:X} + 0x{length:X} overflows the address space";
@@ -134,13 +136,12 @@ public sealed class MemoryMap
         {
             var where = $"0x{s.Start:X}..0x{s.End - 1:X}";
             if (!s.HasValue) return $"{where} is not memory of this system";
-            var v = s.Value;
-            if (v.Secure) return $"{where} is secure memory of {EndpointId.Format(v.Owner)}, not normal-world memory";
-            if (v.Use != PageUse.Owned) return $"{where} is an RX/TX buffer already ({(v.Use == PageUse.RxBuffer ? "RX" : "TX")}, in {EndpointId.Format(v.Owner)}'s region)";
-            if (v.Share is { } h) return $"{where} is already in memory transaction 0x{h:X}";
+            if (unfit(where, s.Value) is { } why) return why;
         }
         return null;
     }
+
+    private static string BufferName(PageUse use) => use == PageUse.RxBuffer ? "RX" : "TX";
 
     /// <summary>
     /// Whether any page of [address, address + length) is read-only or device memory, and whether all are (pages
@@ -148,20 +149,8 @@ public sealed class MemoryMap
     /// receiver more access than the sender has (RO memory sent with RW: DENIED), to zero RO memory (DENIED), to send
     /// device memory other than by LEND to one borrower (DENIED), and Normal attributes for device memory (DENIED).
     /// </summary>
-    public RangeAttributes AttributesOf(ulong address, ulong length)
-    {
-        bool anyRo = false, anyDevice = false, allDevice = length > 0 && address <= ulong.MaxValue - length, allRo = allDevice;
-        if (!allDevice) return default;
-        foreach (var s in _map.Segments(address, address + length))
-        {
-            if (!s.HasValue) { allDevice = allRo = false; continue; }
-            anyRo |= s.Value.ReadOnly;
-            anyDevice |= s.Value.Device;
-            allDevice &= s.Value.Device;
-            allRo &= s.Value.ReadOnly;
-        }
-        return new RangeAttributes(anyRo, anyDevice, allDevice, allRo);
-    }
+    public RangeAttributes AttributesOf(ulong address, ulong length) =>
+        AttributesWhere([(address, length)], s => s.HasValue ? (s.Value.ReadOnly, s.Value.Device) : (false, false));
 
     /// <summary>
     /// The mode of <paramref name="owner"/>'s own pages across several ranges (the constituents of a memory
@@ -170,7 +159,7 @@ public sealed class MemoryMap
     /// owner's, the answer is uniform and has neither attribute.
     /// </summary>
     public RangeAttributes AttributesOf(ushort owner, IEnumerable<(ulong Address, ulong Length)> ranges) =>
-        AttributesWhere(ranges, page => page.Owner == owner);
+        AttributesWhere(ranges, s => s.HasValue && s.Value.Owner == owner ? (s.Value.ReadOnly, s.Value.Device) : null);
 
     /// <summary>
     /// The mode of the normal-world pages across several ranges, whoever's manifest region holds them: what an
@@ -178,9 +167,14 @@ public sealed class MemoryMap
     /// Secure pages are left out: the ownership rule judges those.
     /// </summary>
     public RangeAttributes AttributesOfNormalWorld(IEnumerable<(ulong Address, ulong Length)> ranges) =>
-        AttributesWhere(ranges, page => !page.Secure);
+        AttributesWhere(ranges, s => s.HasValue && !s.Value.Secure ? (s.Value.ReadOnly, s.Value.Device) : null);
 
-    private RangeAttributes AttributesWhere(IEnumerable<(ulong Address, ulong Length)> ranges, Func<PageState, bool> counts)
+    /// <summary>
+    /// The shared loop of the AttributesOf variants: <paramref name="mode"/> gives a segment's (read-only, device)
+    /// attributes, or null to leave the segment out. Empty or overflowing ranges count for nothing.
+    /// </summary>
+    private RangeAttributes AttributesWhere(IEnumerable<(ulong Address, ulong Length)> ranges,
+        Func<RangeMap<PageState>.Segment, (bool ReadOnly, bool Device)?> mode)
     {
         bool any = false, anyRo = false, anyDevice = false, allRo = true, allDevice = true;
         foreach (var (address, length) in ranges)
@@ -188,12 +182,12 @@ public sealed class MemoryMap
             if (length == 0 || address > ulong.MaxValue - length) continue;
             foreach (var s in _map.Segments(address, address + length))
             {
-                if (!s.HasValue || !counts(s.Value)) continue;
+                if (mode(s) is not var (readOnly, device)) continue;
                 any = true;
-                anyRo |= s.Value.ReadOnly;
-                anyDevice |= s.Value.Device;
-                allRo &= s.Value.ReadOnly;
-                allDevice &= s.Value.Device;
+                anyRo |= readOnly;
+                anyDevice |= device;
+                allRo &= readOnly;
+                allDevice &= device;
             }
         }
         return any ? new RangeAttributes(anyRo, anyDevice, allDevice, allRo) : default;

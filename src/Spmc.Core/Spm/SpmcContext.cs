@@ -130,6 +130,16 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
     public RangeAttributes SenderModeOf(ushort sender, IEnumerable<(ulong Address, ulong Length)> ranges) =>
         IsUndeclaredVm(sender) ? Map.AttributesOfNormalWorld(ranges) : Map.AttributesOf(sender, ranges);
 
+    /// <summary>
+    /// Ends a transaction the sender takes back (FFA_MEM_RECLAIM, also on an aborted sender's behalf): its pages
+    /// leave it, keeping owner and use, and its handle is forgotten. Zeroing, if asked, is the caller's.
+    /// </summary>
+    public void Reclaim(Shares.ShareState share)
+    {
+        foreach (var k in share.Constituents) Map.SetShare(k.Address, k.ByteLength, null);
+        State.Shares.Remove(share.Handle);
+    }
+
     private bool IsUndeclaredVm(ushort id) => !EndpointId.IsSecure(id) && Config.Vms.All(v => v.Id != id);
 
     /// <summary>True while an "RX buffer full" framework notification is pending for the endpoint (blocks FFA_RX_RELEASE).</summary>

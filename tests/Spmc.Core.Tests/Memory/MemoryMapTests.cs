@@ -104,6 +104,25 @@ public class MemoryMapTests
     }
 
     [Fact]
+    public void WhyNotFreeNormalWorld_TakesAnyFreeNonSecurePage()
+    {
+        var map = Map();
+        // Whichever VM's region holds the pages: one normal-world table.
+        Assert.Null(map.WhyNotFreeNormalWorld(HostMemory, 0x2000));
+        Assert.Null(map.WhyNotFreeNormalWorld(Vm1Memory, 0x1000));
+        Assert.Equal($"0x{Sp12Memory:X}..0x{Sp12Memory + 0xFFF:X} is secure memory of 0x8001, not normal-world memory",
+            map.WhyNotFreeNormalWorld(Sp12Memory, 0x1000));
+        map.SetUse(Vm1Memory, 0x1000, PageUse.RxBuffer);
+        Assert.Equal($"0x{Vm1Memory:X}..0x{Vm1Memory + 0xFFF:X} is an RX/TX buffer already (RX, in 0x0001's region)",
+            map.WhyNotFreeNormalWorld(Vm1Memory, 0x2000));
+        map.SetShare(HostMemory + 0x1000, 0x1000, 9);
+        Assert.Contains("is already in memory transaction 0x9", map.WhyNotFreeNormalWorld(HostMemory, 0x2000));
+        Assert.Contains("not memory of this system", map.WhyNotFreeNormalWorld(Unowned, 0x1000));
+        Assert.Equal("the range is empty", map.WhyNotFreeNormalWorld(HostMemory, 0));
+        Assert.Contains("overflows", map.WhyNotFreeNormalWorld(ulong.MaxValue - 0xFFF, 0x2000));
+    }
+
+    [Fact]
     public void Entries_ReflectTheManifestRegions()
     {
         var map = Map();

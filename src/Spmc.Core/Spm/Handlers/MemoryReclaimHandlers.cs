@@ -11,7 +11,6 @@ namespace Spmc.Core.Spm.Handlers;
 internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
 {
     private readonly PhysicalMemory _memory = spmc.Memory;
-    private readonly MemoryMap _map = spmc.Map;
     private readonly SortedDictionary<ulong, ShareState> _shares = spmc.State.Shares;
 
     private static readonly HandleRules RelinquishHandle =
@@ -86,12 +85,9 @@ internal sealed class MemoryReclaimHandlers(SpmcContext spmc)
         if (call.Zero && spmc.SenderModeOf(share.Sender, share.Constituents.Select(k => (k.Address, k.ByteLength))).AnyReadOnly)
             return c.Reject(MemoryReclaimRules.ZeroReadOnly, $"handle 0x{handle.Value:X}: some pages are read-only to {EndpointId.Format(share.Sender)}, so they cannot be zeroed");
 
-        foreach (var k in share.Constituents)
-        {
-            _map.SetShare(k.Address, k.ByteLength, null);
-            if (call.Zero) _memory.Clear(k.Address, k.ByteLength);
-        }
-        _shares.Remove(handle);
+        if (call.Zero)
+            foreach (var k in share.Constituents) _memory.Clear(k.Address, k.ByteLength);
+        spmc.Reclaim(share);
         return FfaAnswer.Success32();
     }
 }

@@ -28,7 +28,7 @@ internal static class AbortedPartitionMemory
             {
                 if (!share.SendingComplete) { shares.Remove(share.Handle); dropped.Add(Hex(share.Handle)); continue; }
                 if (share.Receivers.Any(r => r.HoldsMemory)) { share.DeferredReclaim = true; deferred.Add(Hex(share.Handle)); }
-                else { Reclaim(spmc, share); reclaimed.Add(Hex(share.Handle)); }
+                else { spmc.Reclaim(share); reclaimed.Add(Hex(share.Handle)); }
                 continue;
             }
             if (share.Receiver(partition) is { HoldsMemory: true } me)
@@ -54,15 +54,8 @@ internal static class AbortedPartitionMemory
     public static bool ReclaimIfDeferred(SpmcContext spmc, ShareState share)
     {
         if (!share.DeferredReclaim || share.Receivers.Any(r => r.HoldsMemory)) return false;
-        Reclaim(spmc, share);
+        spmc.Reclaim(share);
         return true;
-    }
-
-    /// <summary>As FFA_MEM_RECLAIM without zeroing: the pages leave the transaction and the handle is forgotten.</summary>
-    private static void Reclaim(SpmcContext spmc, ShareState share)
-    {
-        foreach (var k in share.Constituents) spmc.Map.SetShare(k.Address, k.ByteLength, null);
-        spmc.State.Shares.Remove(share.Handle);
     }
 
     private static string Hex(ulong handle) => $"0x{handle:X}";
