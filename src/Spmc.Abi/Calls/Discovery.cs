@@ -76,12 +76,6 @@ public sealed record PartitionInfoGetRegs(FfaUuid Uuid, ushort StartIndex = 0, u
 public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort CurrentIndex, ushort Tag, ushort DescriptorSize,
     IReadOnlyList<PartitionInfoDescriptor> Descriptors)
 {
-    /// <summary>Registers per 24-byte (v1.1/v1.2) descriptor.</summary>
-    public const int RegistersPerDescriptor = 3;
-
-    /// <summary>x3..x17: 15 registers, five 24-byte descriptors.</summary>
-    public const int MaxDescriptors = 5;
-
     /// <summary>x3..x17: the registers that carry descriptors.</summary>
     public const int PayloadRegisters = 15;
 
