@@ -26,7 +26,7 @@ public sealed record NotificationBitmapCreate(ushort VmId, uint VcpuCount, ushor
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.NotificationBitmapCreate);
 
     /// <summary>All of w1 as the caller wrote it.</summary>
-    public uint W1 => ((uint)ReservedW1 << 16) | VmId;
+    public uint W1 => EndpointId.Pack(ReservedW1, VmId);
 
     /// <summary>w3 bits[8:0]: the SP notifications requested beyond the first 64 (total = i + 64).</summary>
     public int ExtraNotifications => (int)(W3 & ExtraCountMask);
@@ -46,7 +46,7 @@ public sealed record NotificationBitmapDestroy(ushort VmId, ushort ReservedW1 = 
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.NotificationBitmapDestroy);
 
     /// <summary>All of w1 as the caller wrote it.</summary>
-    public uint W1 => ((uint)ReservedW1 << 16) | VmId;
+    public uint W1 => EndpointId.Pack(ReservedW1, VmId);
 
     public static ParseResult<NotificationBitmapDestroy> Decode(in SmcFrame frame) =>
         new NotificationBitmapDestroy(EndpointId.Receiver(frame.W(1)), EndpointId.Sender(frame.W(1)));
