@@ -85,14 +85,16 @@ public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort Current
     private static FfaVersion LayoutOf(ushort descriptorSize) =>
         descriptorSize >= PartitionInfoDescriptor.SizeV1_3 ? FfaVersion.V1_3 : FfaVersion.V1_1;
 
+    /// <summary>Registers one descriptor of that layout takes: three of 24 bytes, six of 48.</summary>
+    private static int RegistersPerDescriptor(ushort descriptorSize) => PartitionInfoDescriptor.SizeFor(LayoutOf(descriptorSize)) / 8;
+
     /// <summary>How many descriptors of <paramref name="descriptorSize"/> bytes fit x3..x17: five of 24 bytes, two of 48.</summary>
-    public static int MaxDescriptorsFor(ushort descriptorSize) =>
-        PayloadRegisters / (PartitionInfoDescriptor.SizeFor(LayoutOf(descriptorSize)) / 8);
+    public static int MaxDescriptorsFor(ushort descriptorSize) => PayloadRegisters / RegistersPerDescriptor(descriptorSize);
 
     public SmcFrame Encode()
     {
         var layout = LayoutOf(DescriptorSize);
-        var perDescriptor = PartitionInfoDescriptor.SizeFor(layout) / 8;
+        var perDescriptor = RegistersPerDescriptor(DescriptorSize);
         if (Descriptors.Count > MaxDescriptorsFor(DescriptorSize))
             throw new InvalidOperationException($"{Descriptors.Count} descriptors of {DescriptorSize} bytes do not fit x3..x17 (at most {MaxDescriptorsFor(DescriptorSize)})");
         var args = new ulong[2 + Descriptors.Count * perDescriptor];
@@ -114,7 +116,7 @@ public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort Current
         ushort last = (ushort)x2, current = (ushort)(x2 >> 16), size = (ushort)(x2 >> 48);
         var count = current - startIndex + 1;
         if (current > last || count < 1 || count > MaxDescriptorsFor(size)) return null;
-        var perDescriptor = PartitionInfoDescriptor.SizeFor(LayoutOf(size)) / 8;
+        var perDescriptor = RegistersPerDescriptor(size);
         var descriptors = new PartitionInfoDescriptor[count];
         var registers = new ulong[perDescriptor];
         for (var i = 0; i < count; i++)
