@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Spmc.Abi.Calls;
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Smccc;
@@ -41,6 +42,17 @@ public class ResourceInfoDescriptorTests
     {
         Assert.Equal("ns-res-info-desc.truncated", ResourceInfoDescriptor.Read(SampleBytes[..15]).Rejection!.Rule);
         Assert.Equal("ns-res-info-desc.truncated", ResourceInfoDescriptor.Read(SampleBytes[..47]).Rejection!.Rule);
+    }
+
+    [Fact]
+    public void Read_ACountOrOffsetNearTheTopOfU32_IsTruncated_NotWrapped()
+    {
+        var hugeCount = SampleBytes.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(hugeCount.AsSpan(4), uint.MaxValue);
+        Assert.Equal("ns-res-info-desc.truncated", ResourceInfoDescriptor.Read(hugeCount).Rejection!.Rule);
+        var hugeOffset = SampleBytes.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(hugeOffset.AsSpan(8), 0xFFFF_FFF0u);
+        Assert.Equal("ns-res-info-desc.truncated", ResourceInfoDescriptor.Read(hugeOffset).Rejection!.Rule);
     }
 
     [Theory]

@@ -76,12 +76,6 @@ public sealed record PartitionInfoGetRegs(FfaUuid Uuid, ushort StartIndex = 0, u
 public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort CurrentIndex, ushort Tag, ushort DescriptorSize,
     IReadOnlyList<PartitionInfoDescriptor> Descriptors)
 {
-    /// <summary>Registers per 24-byte (v1.1/v1.2) descriptor.</summary>
-    public const int RegistersPerDescriptor = 3;
-
-    /// <summary>x3..x17: 15 registers, five 24-byte descriptors.</summary>
-    public const int MaxDescriptors = 5;
-
     /// <summary>x3..x17: the registers that carry descriptors.</summary>
     public const int PayloadRegisters = 15;
 
@@ -91,14 +85,16 @@ public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort Current
     private static FfaVersion LayoutOf(ushort descriptorSize) =>
         descriptorSize >= PartitionInfoDescriptor.SizeV1_3 ? FfaVersion.V1_3 : FfaVersion.V1_1;
 
+    /// <summary>Registers one descriptor of that layout takes: three of 24 bytes, six of 48.</summary>
+    private static int RegistersPerDescriptor(ushort descriptorSize) => PartitionInfoDescriptor.SizeFor(LayoutOf(descriptorSize)) / 8;
+
     /// <summary>How many descriptors of <paramref name="descriptorSize"/> bytes fit x3..x17: five of 24 bytes, two of 48.</summary>
-    public static int MaxDescriptorsFor(ushort descriptorSize) =>
-        PayloadRegisters / (PartitionInfoDescriptor.SizeFor(LayoutOf(descriptorSize)) / 8);
+    public static int MaxDescriptorsFor(ushort descriptorSize) => PayloadRegisters / RegistersPerDescriptor(descriptorSize);
 
     public SmcFrame Encode()
     {
         var layout = LayoutOf(DescriptorSize);
-        var perDescriptor = PartitionInfoDescriptor.SizeFor(layout) / 8;
+        var perDescriptor = RegistersPerDescriptor(DescriptorSize);
         if (Descriptors.Count > MaxDescriptorsFor(DescriptorSize))
             throw new InvalidOperationException($"{Descriptors.Count} descriptors of {DescriptorSize} bytes do not fit x3..x17 (at most {MaxDescriptorsFor(DescriptorSize)})");
         var args = new ulong[2 + Descriptors.Count * perDescriptor];
@@ -120,7 +116,7 @@ public sealed record PartitionInfoGetRegsAnswer(ushort LastIndex, ushort Current
         ushort last = (ushort)x2, current = (ushort)(x2 >> 16), size = (ushort)(x2 >> 48);
         var count = current - startIndex + 1;
         if (current > last || count < 1 || count > MaxDescriptorsFor(size)) return null;
-        var perDescriptor = PartitionInfoDescriptor.SizeFor(LayoutOf(size)) / 8;
+        var perDescriptor = RegistersPerDescriptor(size);
         var descriptors = new PartitionInfoDescriptor[count];
         var registers = new ulong[perDescriptor];
         for (var i = 0; i < count; i++)

@@ -156,8 +156,7 @@ public sealed record DirectReq(ushort Sender, ushort Receiver, uint Flags, IRead
     }
 
     /// <summary>FFA_MSG_SEND_DIRECT_RESP of this request's width, from <see cref="Receiver"/> to <see cref="Sender"/>.</summary>
-    public IFfaCall Response(IReadOnlyList<ulong> payload) =>
-        new DirectResp(Receiver, Sender, 0, Payloads.Fit(payload, PayloadCount, Is64), Is64);
+    public IFfaCall Response(IReadOnlyList<ulong> payload) => Response(payload, []);
 
     /// <summary>
     /// As <see cref="Response(IReadOnlyList{ulong})"/>, with <paramref name="extended"/> in x8..x17 of an SMC64

@@ -4,13 +4,15 @@ using Spmc.Abi.Smccc;
 
 namespace Spmc.Abi.Calls;
 
-// The notification ABIs of FF-A v1.1 and later (DEN0077 v1.3 chapter 16, §16.1..§16.6 and §16.11). All but
-// INFO_GET exist as SMC32 only: their decoders read w1..w4 whatever the width bit of the function ID says.
+// The notification ABIs of FF-A v1.1 and later (DEN0077 v1.3 chapter 16, §16.1..§16.11). The v1.1 ABIs but
+// INFO_GET exist as SMC32 only: their decoders read w1..w4 whatever the width bit of the function ID says. The
+// FF-A 1.3 extended ABIs (BIND2, UNBIND2, SET2, GET2; §16.7..§16.10) exist as SMC64 only and read x2 onwards whole.
 //
 // These decoders check no reserved (MBZ) bits: the SPMC's handlers (Spmc.Core NotificationHandlers) check their
 // flags and IDs in Hafnium's order, with register and state checks interleaved, so an MBZ rejection here would
-// change which rule fails first. Reserved bits are kept in the records instead (ReservedW1, ReservedW2, the flag
-// words whole), so that a caller that does check them — the SPMC, or a pKVM release — reads them from the record.
+// change which rule fails first. Reserved bits are kept in the records instead (ReservedW1, ReservedW2, ReservedX2,
+// the flag words whole), so that a caller that does check them — the SPMC, or a pKVM release — reads them from the
+// record.
 
 /// <summary>
 /// FFA_NOTIFICATION_BITMAP_CREATE (DEN0077 v1.3 §16.1 table 16.3): w1[15:0] = VM ID (w1[31:16] reserved, kept in
@@ -26,7 +28,7 @@ public sealed record NotificationBitmapCreate(ushort VmId, uint VcpuCount, ushor
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.NotificationBitmapCreate);
 
     /// <summary>All of w1 as the caller wrote it.</summary>
-    public uint W1 => ((uint)ReservedW1 << 16) | VmId;
+    public uint W1 => EndpointId.Pack(ReservedW1, VmId);
 
     /// <summary>w3 bits[8:0]: the SP notifications requested beyond the first 64 (total = i + 64).</summary>
     public int ExtraNotifications => (int)(W3 & ExtraCountMask);
@@ -46,7 +48,7 @@ public sealed record NotificationBitmapDestroy(ushort VmId, ushort ReservedW1 = 
     public uint FunctionId => FfaFunctions.Id32(FfaFunction.NotificationBitmapDestroy);
 
     /// <summary>All of w1 as the caller wrote it.</summary>
-    public uint W1 => ((uint)ReservedW1 << 16) | VmId;
+    public uint W1 => EndpointId.Pack(ReservedW1, VmId);
 
     public static ParseResult<NotificationBitmapDestroy> Decode(in SmcFrame frame) =>
         new NotificationBitmapDestroy(EndpointId.Receiver(frame.W(1)), EndpointId.Sender(frame.W(1)));

@@ -96,7 +96,7 @@ public sealed record ResourceInfoDescriptor(IReadOnlyList<AddressMapDescriptor> 
         var offset = BinaryPrimitives.ReadUInt32LittleEndian(buffer[Offsets.ArrayOffset..]);
         if (entrySize != AddressMapDescriptor.Size || offset < HeaderSize || offset % 16 != 0)
             return ResourceInfoRules.EntrySize.Reject($"resource information descriptor: AMD size {entrySize} at offset {offset}");
-        if ((ulong)offset + (ulong)count * AddressMapDescriptor.Size > (ulong)buffer.Length)
+        if (!Bounds.Fits(offset, (ulong)count * AddressMapDescriptor.Size, buffer.Length))
             return ResourceInfoRules.Truncated.Reject($"resource information descriptor: {count} AMDs at offset {offset} do not fit {buffer.Length} bytes");
         var regions = new AddressMapDescriptor[count];
         for (var i = 0; i < regions.Length; i++) regions[i] = AddressMapDescriptor.Read(buffer[(int)(offset + i * AddressMapDescriptor.Size)..]);

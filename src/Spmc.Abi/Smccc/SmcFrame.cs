@@ -50,7 +50,7 @@ public struct SmcFrame
     public readonly uint FunctionId => (uint)_x[0];
 
     /// <summary>True for the SMC64 calling convention (function ID bit 30): arguments are x1..x17, else w1..w7.</summary>
-    public readonly bool Is64 => (FunctionId & 0x4000_0000) != 0;
+    public readonly bool Is64 => new SmcccFunctionId(FunctionId).Is64Bit;
 
     /// <summary>The 32-bit view of register <paramref name="index"/> (wN).</summary>
     public readonly uint W(int index) => (uint)_x[index];
