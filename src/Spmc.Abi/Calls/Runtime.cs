@@ -108,12 +108,6 @@ public sealed record Run(ushort Target, ushort Vcpu, bool Is64 = false) : IFfaCa
 }
 
 /// <summary>FFA_SUCCESS with no result values, of either width (FFA_SUCCESS_64 answers an SMC64 run-time call, table 12.7).</summary>
-public static class RuntimeAnswers
-{
-    /// <summary>FFA_SUCCESS_32 or FFA_SUCCESS_64 with every result register zero.</summary>
-    public static SmcFrame Success(bool is64) => Regs.Frame(Regs.Id(FfaFunction.Success, is64));
-}
-
 /// <summary>
 /// FFA_INTERRUPT (DEN0077 v1.3 table 14.17), a return value: w1 = target info of the preempted context (zero when
 /// the SPMC returns it to the normal world, as Hafnium does), w2 = interrupt ID. <see cref="Is64"/> is the FF-A 1.3

@@ -52,8 +52,8 @@ public class Runtime13CallTests
         Assert.Equal(0xC400_006Dul, new Run(0x8001, 0, Is64: true).Encode()[0]);
         Assert.Equal(0xC400_0062ul, new Interrupt(Is64: true).Encode()[0]);
         Assert.True(Ok(Run.Decode(SmcFrame.From(0xC400_006D, 0x8001_0001))).Is64);
-        Assert.Equal(0xC400_0061ul, RuntimeAnswers.Success(is64: true)[0]);
-        Assert.Equal(0x8400_0061ul, RuntimeAnswers.Success(is64: false)[0]);
+        Assert.Equal(0xC400_0061ul, new Success(is64: true).Encode()[0]);
+        Assert.Equal(0x8400_0061ul, new Success(is64: false).Encode()[0]);
     }
 
     [Fact]

@@ -181,7 +181,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ctx.LenderIs64 = lender64;
                 ctx.Smc64Run |= lender64;
                 ctx.LenderNote = s0188;
-                Unpark(ctx, new FfaAnswer(RuntimeAnswers.Success(ctx.Parked64)));
+                Unpark(ctx, new FfaAnswer(new Success(ctx.Parked64).Encode()));
                 return FfaAnswer.Pending(waiter);
             default: // Preempted
                 if (ctx.HeldAnswer is { } held)
