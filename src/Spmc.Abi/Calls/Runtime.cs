@@ -107,7 +107,6 @@ public sealed record Run(ushort Target, ushort Vcpu, bool Is64 = false) : IFfaCa
     public SmcFrame Encode() => Regs.Frame(FunctionId, TargetInfo.Pack(Target, Vcpu));
 }
 
-/// <summary>FFA_SUCCESS with no result values, of either width (FFA_SUCCESS_64 answers an SMC64 run-time call, table 12.7).</summary>
 /// <summary>
 /// FFA_INTERRUPT (DEN0077 v1.3 table 14.17), a return value: w1 = target info of the preempted context (zero when
 /// the SPMC returns it to the normal world, as Hafnium does), w2 = interrupt ID. <see cref="Is64"/> is the FF-A 1.3
