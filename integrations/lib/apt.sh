@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Sourced by the integrations' build scripts: installs host packages and downloads Debian packages (arm64
+# binaries, source packages) through a private apt configuration, so the machine's own source lists and
+# architectures are left as they were. Everything it downloads lands in the cache ($SPMC_CACHE).
+
+SPMC_CACHE="${SPMC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spmc}"
+spmc_apt_dir="$SPMC_CACHE/apt"
+spmc_apt_updated=""
+
+# Installs host packages that are missing (as root, or through sudo). apt waits for a held dpkg lock.
+spmc_apt_install() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing host packages: ${missing[*]}" >&2
+  if [ -z "$spmc_apt_updated" ]; then
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || return 1
+    spmc_apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2
+}
+
+# The private configuration: bookworm, its updates, security and backports; binary (amd64, arm64) and source.
+spmc_apt_opts() {
+  printf '%s\n' -o "Dir::Etc::sourcelist=$spmc_apt_dir/sources.list" -o "Dir::Etc::sourceparts=/dev/null" \
+    -o "Dir::State::Lists=$spmc_apt_dir/lists" -o "Dir::Cache::Archives=$spmc_apt_dir/archives" \
+    -o "Dir::State::status=$spmc_apt_dir/status" \
+    -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64" -o "Debug::NoLocking=1" \
+    -o "APT::Sandbox::User=root"
+}
+
+# Refreshes the private lists when they are missing or older than a day.
+spmc_apt_private_update() {
+  mkdir -p "$spmc_apt_dir/lists/partial" "$spmc_apt_dir/archives/partial"
+  touch "$spmc_apt_dir/status"
+  cat > "$spmc_apt_dir/sources.list" <<'LIST'
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
+LIST
+  local stamp="$spmc_apt_dir/lists/.updated"
+  if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+    # shellcheck disable=SC2046
+    apt-get $(spmc_apt_opts) update -qq >&2 || return 1
+    touch "$stamp"
+  fi
+}
+
+# Runs apt-get (download, source --download-only, ...) or apt-cache with the private configuration.
+spmc_apt_get() { spmc_apt_private_update || return 1; apt-get $(spmc_apt_opts) "$@"; }
+spmc_apt_cache() { spmc_apt_private_update || return 1; apt-cache $(spmc_apt_opts) "$@"; }
