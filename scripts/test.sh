@@ -4,6 +4,8 @@
 # `dotnet format --verify-no-changes` checks the style (.editorconfig): a difference counts as one failure.
 # Container tests need a Docker engine: scripts/docker-setup.sh
 # installs and starts one when it can; under CI (CI=true) failing to do so is a failure, never a skip.
+# VMM tests need the C client, QEMU with the forwarder and the guest kernels: scripts/vmm-setup.sh builds them
+# (cached in ~/.cache/spmc); SPMC_VMM_TESTS=0 skips that set-up (and so those tests) outside CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,20 @@ if [ -x scripts/docker-setup.sh ]; then
     failed_setup=1
   else
     echo "NOTE: no usable Docker engine here; container tests were NOT run (they run under CI=true)." >&2
+  fi
+fi
+
+if [ "${SPMC_VMM_TESTS:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
+  echo "NOTE: SPMC_VMM_TESTS=0: the C client, QEMU and guest tests were NOT run." >&2
+elif vmm_env=$(scripts/vmm-setup.sh); then
+  eval "$vmm_env"
+else
+  eval "$vmm_env"   # what did build still runs
+  if [ "${CI:-}" = "true" ]; then
+    echo "vmm-setup failed under CI: the VMM tests it could not prepare count as a failure" >&2
+    failed_setup=$((failed_setup + 1))
+  else
+    echo "NOTE: vmm-setup failed (see above): the VMM tests it could not prepare were NOT run." >&2
   fi
 fi
 
