@@ -48,6 +48,11 @@ void spmc_client_free(struct spmc_client *c);
 
 /* The last error of this client in words (transport failure, HTTP status and body, parse error). */
 const char *spmc_client_error(const struct spmc_client *c);
+/* The reason Spmc gave for the first refused read of the last spmc_smc ("" if none was refused). */
+const char *spmc_client_refusal(const struct spmc_client *c);
+/* The system ID and caller this client was made for. */
+const char *spmc_client_system(const struct spmc_client *c);
+uint16_t spmc_client_caller(const struct spmc_client *c);
 
 /* A range of memory sent with a call (written as the caller before it) or read back after it. */
 struct spmc_range {
