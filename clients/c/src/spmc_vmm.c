@@ -22,6 +22,7 @@
 #define MAX_SHARE_PAGES 65536u    /* pages tracked for one transaction (256 MiB) */
 #define MAX_DESC_BYTES (1u << 20) /* a memory transaction descriptor, all fragments */
 #define MAX_TRACKED 128u          /* transactions tracked (Spmc allows 100 outstanding) */
+#define MAX_RANGES 16u            /* writes, and reads, Spmc takes with one SMC */
 
 #define FFA_ERROR 0x84000060u
 #define FFA_SUCCESS_32 0x84000061u
@@ -593,15 +594,43 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
         vlog(v, "spmc: out of memory preparing function 0x%x", (unsigned)f);
         goto fail;
     }
-    if (spmc_smc(v->client, vcpu, conduit, x, c.w, c.nw, c.r, c.nr) < 0) {
+    /* Spmc takes at most 16 writes and 16 reads with one SMC: the rest go through its memory API, the
+     * writes before the SMC and the reads after it, which is the same for the guest (its vCPU is stopped). */
+    for (i = MAX_RANGES; i < c.nw; i++) {
+        if (spmc_mem_write(v->client, spmc_client_caller(v->client), c.w[i].address, c.w[i].data,
+                           c.w[i].length) < 0) {
+            vlog(v, "spmc: write of 0x%llx+0x%x before function 0x%x failed: %s",
+                 (unsigned long long)c.w[i].address, (unsigned)c.w[i].length, (unsigned)f,
+                 spmc_client_error(v->client));
+        }
+    }
+    if (spmc_smc(v->client, vcpu, conduit, x, c.w, c.nw < MAX_RANGES ? c.nw : MAX_RANGES, c.r,
+                 c.nr < MAX_RANGES ? c.nr : MAX_RANGES) < 0) {
         vlog(v, "spmc: function 0x%x not forwarded: %s", (unsigned)f, spmc_client_error(v->client));
         goto fail;
+    }
+    for (i = MAX_RANGES; i < c.nr; i++) {
+        if (c.rkind[i] == RK_RECLAIM && !is_success(x[0])) {
+            continue;
+        }
+        if (spmc_mem_read(v->client, spmc_client_caller(v->client), c.r[i].address, c.r[i].data,
+                          c.r[i].length) == 0) {
+            c.r[i].ok = true;
+        } else {
+            vlog(v, "spmc: read of 0x%llx+0x%x after function 0x%x failed: %s", (unsigned long long)c.r[i].address,
+                 (unsigned)c.r[i].length, (unsigned)f, spmc_client_error(v->client));
+            c.r[i].ok = true; /* logged already */
+            c.r[i].length = 0;
+        }
     }
 
     /* Copy the reads back. */
     for (i = 0; i < c.nr; i++) {
         struct spmc_range *rg = &c.r[i];
         if (c.rkind[i] == RK_RECLAIM && !is_success(x[0])) {
+            continue;
+        }
+        if (rg->ok && rg->length == 0) {
             continue;
         }
         if (!rg->ok) {
