@@ -47,6 +47,7 @@ struct sbuf {
 struct spmc_client {
     char *host;       /* without brackets */
     char *port;
+    char hostport[300]; /* for messages: host:port, IPv6 in brackets */
     char *prefix;     /* path before /api/v1, no trailing slash, may be "" */
     char *system;
     char *token;
@@ -604,6 +605,8 @@ struct spmc_client *spmc_client_new(const struct spmc_config *cfg, char *err, si
         put_err(err, errlen, "spmc: out of memory");
         return NULL;
     }
+    snprintf(c->hostport, sizeof c->hostport, "%s%s%s:%s", strchr(c->host, ':') ? "[" : "", c->host,
+             strchr(c->host, ':') ? "]" : "", c->port);
     {
         size_t n = strlen(c->prefix);
         while (n > 0 && c->prefix[n - 1] == '/') {
@@ -722,7 +725,7 @@ static int http_connect(struct spmc_client *c, long long deadline)
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(c->host, c->port, &hints, &res);
     if (rc != 0) {
-        set_err(c, "spmc: cannot resolve %s:%s: %s", c->host, c->port, gai_strerror(rc));
+        set_err(c, "spmc: cannot resolve %s: %s", c->hostport, gai_strerror(rc));
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -734,7 +737,7 @@ static int http_connect(struct spmc_client *c, long long deadline)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        set_err(c, "spmc: cannot connect to %s:%s: %s", c->host, c->port, strerror(last));
+        set_err(c, "spmc: cannot connect to %s: %s", c->hostport, strerror(last));
     }
     return fd;
 }
@@ -759,7 +762,7 @@ static int send_all(struct spmc_client *c, int fd, const char *p, size_t n, long
             pfd.revents = 0;
             r = poll(&pfd, 1, remaining(deadline));
             if (r == 0) {
-                set_err(c, "spmc: timed out sending to %s:%s", c->host, c->port);
+                set_err(c, "spmc: timed out sending to %s", c->hostport);
                 return -1;
             }
             if (r < 0 && errno != EINTR) {
@@ -768,7 +771,7 @@ static int send_all(struct spmc_client *c, int fd, const char *p, size_t n, long
             }
             continue;
         }
-        set_err(c, "spmc: send to %s:%s: %s", c->host, c->port, strerror(errno));
+        set_err(c, "spmc: send to %s: %s", c->hostport, strerror(errno));
         return -1;
     }
     return 0;
@@ -899,7 +902,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         ssize_t got;
         int pr;
         if (r->len >= SPMC_MAX_RESPONSE) {
-            set_err(c, "spmc: answer from %s:%s exceeds %u MiB, refused", c->host, c->port,
+            set_err(c, "spmc: answer from %s exceeds %u MiB, refused", c->hostport,
                     SPMC_MAX_RESPONSE >> 20);
             goto out;
         }
@@ -932,7 +935,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
             continue;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            set_err(c, "spmc: receive from %s:%s: %s", c->host, c->port, strerror(errno));
+            set_err(c, "spmc: receive from %s: %s", c->hostport, strerror(errno));
             goto out;
         }
         pfd.fd = fd;
@@ -940,7 +943,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         pfd.revents = 0;
         pr = poll(&pfd, 1, remaining(deadline));
         if (pr == 0) {
-            set_err(c, "spmc: timed out after %d ms waiting for %s:%s", c->timeout_ms, c->host, c->port);
+            set_err(c, "spmc: timed out after %d ms waiting for %s", c->timeout_ms, c->hostport);
             goto out;
         }
         if (pr < 0 && errno != EINTR) {
@@ -950,7 +953,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
     }
 
     if (r->len < 12 || strncmp(r->p, "HTTP/1.", 7) != 0 || !(hend = strstr(r->p, "\r\n\r\n"))) {
-        set_err(c, "spmc: malformed HTTP answer from %s:%s (%zu bytes)", c->host, c->port, r->len);
+        set_err(c, "spmc: malformed HTTP answer from %s (%zu bytes)", c->hostport, r->len);
         goto out;
     }
     c->status = atoi(r->p + 9);

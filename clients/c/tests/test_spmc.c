@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -622,7 +624,11 @@ static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
     if (st.shares_tracked != 1) {
         FAIL("%u shares tracked, want 1", st.shares_tracked);
     }
-    if (memory_sp(t, handle, 1, 0x3C, 0xC3, FRAG_N) < 0) {
+    /* the guest changes every page after the share: all must be pushed before the direct request */
+    for (i = 0; i < FRAG_N; i++) {
+        memset(gpa(t, addr[i]), 0x3D, PAGE);
+    }
+    if (memory_sp(t, handle, 1, 0x3D, 0xC3, FRAG_N) < 0) {
         return -1;
     }
     for (i = 0; i < FRAG_N; i++) {
@@ -643,6 +649,207 @@ static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
     return ffa_fini(t);
 }
 
+/* A descriptor in a separate buffer (x3/x4): Spmc refuses it (INVALID_PARAMETERS, as Hafnium); the VMM
+ * must pass the answer through and track nothing. */
+static int case_separate_buffer(struct test *t, const char *proxy, uint32_t version)
+{
+    uint8_t d[512];
+    uint64_t addr[1] = { SHARE_BASE }, buf = 0x40020000ull;
+    uint32_t pages[1] = { 1 }, len;
+    struct spmc_vmm_stats st;
+    uint64_t r;
+    if (sys_up(t, proxy) < 0 || ffa_init(t, version) < 0) {
+        return -1;
+    }
+    len = build_desc(d, version, false, MEMORY_ID, addr, pages, 1);
+    memcpy(gpa(t, buf), d, len);
+    r = ffa(t, FFA_MEM_SHARE_32, len, len, buf, 1, 0, 0, 0);
+    if (r != FFA_ERROR || (uint32_t)t->x[2] != 0xFFFFFFFEu) {
+        FAIL("answered 0x%llx w2=0x%llx, want FFA_ERROR/INVALID_PARAMETERS", (unsigned long long)r,
+             (unsigned long long)t->x[2]);
+    }
+    spmc_vmm_stats(t->vmm, &st);
+    if (st.shares_tracked != 0) {
+        FAIL("%u shares tracked after a refused send", st.shares_tracked);
+    }
+    return ffa_fini(t);
+}
+
+/* A read the caller may not make comes back refused with a reason; the call itself succeeds. */
+static int case_refused_read(struct test *t, const char *proxy, uint32_t version)
+{
+    struct spmc_client *c;
+    char err[256];
+    uint8_t buf[16];
+    uint64_t x[SPMC_NREGS] = { FFA_VERSION, version };
+    struct spmc_range rd = { 0x60000000ull, sizeof buf, buf, true };
+    int rc = 0;
+    if (sys_up(t, proxy) < 0) {
+        return -1;
+    }
+    c = client_for(t, t->sysid, err, sizeof err);
+    if (!c) {
+        FAIL("client: %s", err);
+    }
+    if (spmc_smc(c, 0, SPMC_CONDUIT_HVC, x, NULL, 0, &rd, 1) < 0) {
+        snprintf(t->why, sizeof t->why, "spmc_smc: %s", spmc_client_error(c));
+        rc = -1;
+    } else if (rd.ok || !spmc_client_refusal(c)[0]) {
+        snprintf(t->why, sizeof t->why, "read of the echo partition's memory not refused");
+        rc = -1;
+    }
+    spmc_client_free(c);
+    return rc;
+}
+
+/* A one-shot HTTP server in a child process: answers the first request with `answer` (or never, if NULL). */
+static pid_t fake_server(const char *answer, int *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    pid_t pid;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(0x7f000001u);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    pid = fork();
+    if (pid == 0) {
+        char buf[8192];
+        size_t got = 0;
+        int cfd = accept(fd, NULL, NULL);
+        while (cfd >= 0 && got < sizeof buf - 1) {
+            ssize_t n = read(cfd, buf + got, sizeof buf - 1 - got);
+            if (n <= 0) {
+                break;
+            }
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n") && strstr(strstr(buf, "\r\n\r\n"), "}")) {
+                break;
+            }
+        }
+        if (answer && cfd >= 0) {
+            size_t off = 0, n = strlen(answer);
+            while (off < n) {
+                ssize_t w = write(cfd, answer + off, n - off);
+                if (w <= 0) {
+                    break;
+                }
+                off += (size_t)w;
+            }
+        } else {
+            sleep(5);
+        }
+        _exit(0);
+    }
+    close(fd);
+    return pid;
+}
+
+/* Drives the HTTP and JSON layers against canned answers (no Spmc needed). */
+static int case_http_edge_cases(struct test *t, const char *proxy, uint32_t version)
+{
+    static const char *const part1 = "{\"x\":[\"0x84000061\",";
+    static const char *const part2 =
+        " \"1\",\"0x2\",\"0x3\",\"0x4\",\"0x5\",\"0x6\",\"0x7\",\"0x8\",\"0x9\",\"0xa\",\"0xb\",\"0xc\","
+        "\"0xd\",\"0xe\",\"0xf\",\"0x10\",\"0x11\"],\"reads\":[{\"address\":\"0x40000000\",\"data\":\"\\u002B/8=\"}],"
+        "\"decoded\":{\"a\":[1,2,{\"b\":null}],\"c\":true,\"s\":\"q\\\"}\"}}";
+    char chunked[1024];
+    static const char *const garbage = "HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\n{\"x\":[1,";
+    static const char *const truncated = "HTTP/1.0 200 OK\r\nContent-Length: 90\r\n\r\n{\"x\":[1,";
+    static const char *const busy = "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nbusy now";
+    struct {
+        const char *answer;
+        const char *want; /* NULL: success */
+    } steps[] = { { chunked, NULL }, { garbage, "18 registers" }, { truncated, "truncated" }, { busy, "503" }, { NULL, "timed out" } };
+    size_t k;
+    (void)proxy;
+    (void)version;
+    snprintf(chunked, sizeof chunked,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+             "%zx\r\n%s\r\n%zX;ext=1\r\n%s\r\n0\r\n\r\n", strlen(part1), part1, strlen(part2), part2);
+    for (k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        int port = 0, rc, status;
+        char url[64], err[256];
+        uint8_t data[2] = { 0, 0 };
+        struct spmc_range rd = { 0x40000000ull, 2, data, false };
+        uint64_t x[SPMC_NREGS] = { FFA_VERSION };
+        struct spmc_config cfg;
+        struct spmc_client *c;
+        pid_t pid = fake_server(steps[k].answer, &port);
+        if (pid < 0) {
+            FAIL("fake server: cannot listen");
+        }
+        snprintf(url, sizeof url, "http://localhost:%d", port);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = url;
+        cfg.system = "s";
+        cfg.timeout_ms = 400;
+        c = spmc_client_new(&cfg, err, sizeof err);
+        rc = c ? spmc_smc(c, 0, SPMC_CONDUIT_HVC, x, NULL, 0, &rd, 1) : -1;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (!c) {
+            FAIL("client: %s", err);
+        }
+        if (!steps[k].want && (rc != 0 || x[0] != 0x84000061u || x[1] != 1 || x[17] != 0x11 || !rd.ok ||
+                               data[0] != 0xFB || data[1] != 0xFF)) {
+            snprintf(t->why, sizeof t->why, "step %zu: rc %d x0 0x%llx x17 0x%llx read %d %02x%02x: %s", k, rc,
+                     (unsigned long long)x[0], (unsigned long long)x[17], rd.ok, data[0], data[1],
+                     spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        if (steps[k].want && (rc == 0 || !strstr(spmc_client_error(c), steps[k].want))) {
+            snprintf(t->why, sizeof t->why, "step %zu: want an error with '%s', got rc %d: %s", k, steps[k].want, rc,
+                     spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        spmc_client_free(c);
+    }
+    return 0;
+}
+
+static int case_bad_urls(struct test *t, const char *proxy, uint32_t version)
+{
+    static const char *const bad[] = { "https://127.0.0.1:1", "127.0.0.1:80", "http://", "http://[::1", "http://h:x" };
+    static const char *const good[] = { "http://127.0.0.1:5080", "http://[::1]:5080/", "http://localhost",
+                                        "http://spmc.example:80/prefix" };
+    struct spmc_config cfg;
+    char err[256];
+    size_t k;
+    (void)proxy;
+    (void)version;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.system = "default";
+    for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct spmc_client *c;
+        cfg.url = bad[k];
+        err[0] = '\0';
+        c = spmc_client_new(&cfg, err, sizeof err);
+        if (c || !err[0]) {
+            spmc_client_free(c);
+            FAIL("URL %s accepted", bad[k]);
+        }
+    }
+    for (k = 0; k < sizeof good / sizeof good[0]; k++) {
+        struct spmc_client *c;
+        cfg.url = good[k];
+        c = spmc_client_new(&cfg, err, sizeof err);
+        if (!c) {
+            FAIL("URL %s refused: %s", good[k], err);
+        }
+        spmc_client_free(c);
+    }
+    return 0;
+}
+
 struct tcase {
     const char *name;
     int (*fn)(struct test *t, const char *proxy, uint32_t version);
@@ -653,8 +860,12 @@ struct tcase {
 static const struct tcase cases[] = {
     { "smc_version_passthrough", case_smc_version, "passthrough", 0x10001 },
     { "smc_version_pkvm", case_smc_version, "pkvm-7.4", 0x10001 },
+    { "bad_urls", case_bad_urls, NULL, 0 },
+    { "http_edge_cases", case_http_edge_cases, NULL, 0 },
     { "unreachable_server", case_unreachable, NULL, 0 },
     { "unknown_system", case_unknown_system, NULL, 0 },
+    { "refused_read", case_refused_read, "passthrough", 0x10001 },
+    { "separate_buffer_refused", case_separate_buffer, "passthrough", 0x10001 },
     { "partition_info_v10_passthrough", case_partition_info, "passthrough", 0x10000 },
     { "partition_info_v10_pkvm", case_partition_info, "pkvm-7.4", 0x10000 },
     { "partition_info_v11_passthrough", case_partition_info, "passthrough", 0x10001 },
