@@ -619,7 +619,7 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
         } else {
             vlog(v, "spmc: read of 0x%llx+0x%x after function 0x%x failed: %s", (unsigned long long)c.r[i].address,
                  (unsigned)c.r[i].length, (unsigned)f, spmc_client_error(v->client));
-            c.r[i].ok = true; /* logged already */
+            c.r[i].ok = true; /* logged already: length 0 tells the copy-back below to skip it */
             c.r[i].length = 0;
         }
     }
@@ -694,12 +694,16 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
     if (reclaim && is_success(x[0])) {
         txn_remove(v, reclaim);
     }
-    (void)new_txn;
     call_free(&c);
     return 0;
 
 fail:
-    if (new_txn && sending) {
+    if (sending) {
+        /* Spmc did not take this fragment: the guest sees an error, and the send is not followed further */
+        if (!new_txn) {
+            vlog(v, "spmc: memory transaction 0x%llx dropped after a failed fragment",
+                 (unsigned long long)sending->handle);
+        }
         txn_remove(v, sending);
     }
     call_free(&c);

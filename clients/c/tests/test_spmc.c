@@ -593,7 +593,7 @@ static int case_lend(struct test *t, const char *proxy, uint32_t version)
 
 #define FRAG_N 300u
 
-static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
+static int frag_send(struct test *t, const char *proxy, uint32_t version, bool lend)
 {
     static uint64_t addr[FRAG_N];
     static uint32_t pages[FRAG_N];
@@ -614,8 +614,8 @@ static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
         pages[i] = 1;
         memset(gpa(t, addr[i]), 0x3C, PAGE);
     }
-    len = build_desc(d, version, false, MEMORY_ID, addr, pages, FRAG_N);
-    rc = mem_send(t, false, d, len, PAGE, &handle);
+    len = build_desc(d, version, lend, MEMORY_ID, addr, pages, FRAG_N);
+    rc = mem_send(t, lend, d, len, PAGE, &handle);
     free(d);
     if (rc < 0) {
         return -1;
@@ -624,11 +624,30 @@ static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
     if (st.shares_tracked != 1) {
         FAIL("%u shares tracked, want 1", st.shares_tracked);
     }
-    /* the guest changes every page after the share: all must be pushed before the direct request */
-    for (i = 0; i < FRAG_N; i++) {
-        memset(gpa(t, addr[i]), 0x3D, PAGE);
+    if (lend) {
+        if (memory_sp(t, handle, 2, 0x3C, 0xC3, FRAG_N) < 0) {
+            return -1;
+        }
+        for (i = 0; i < FRAG_N; i++) {
+            if (!all_bytes(gpa(t, addr[i]), PAGE, 0x3C)) {
+                FAIL("lent page 0x%llx changed before the reclaim", (unsigned long long)addr[i]);
+            }
+        }
+    } else {
+        /* the guest changes every page after the share: all must be pushed before the direct request */
+        for (i = 0; i < FRAG_N; i++) {
+            memset(gpa(t, addr[i]), 0x3D, PAGE);
+        }
+        if (memory_sp(t, handle, 1, 0x3D, 0xC3, FRAG_N) < 0) {
+            return -1;
+        }
+        for (i = 0; i < FRAG_N; i++) {
+            if (!all_bytes(gpa(t, addr[i]), PAGE, 0xC3)) {
+                FAIL("shared page 0x%llx does not show 0xC3 after the direct request", (unsigned long long)addr[i]);
+            }
+        }
     }
-    if (memory_sp(t, handle, 1, 0x3D, 0xC3, FRAG_N) < 0) {
+    if (reclaim(t, handle) < 0) {
         return -1;
     }
     for (i = 0; i < FRAG_N; i++) {
@@ -636,11 +655,8 @@ static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
             FAIL("page 0x%llx does not show the partition's 0xC3", (unsigned long long)addr[i]);
         }
         if (gpa(t, addr[i] + PAGE)[0] != 0) {
-            FAIL("page 0x%llx (not shared) was written", (unsigned long long)addr[i] + PAGE);
+            FAIL("page 0x%llx (not sent) was written", (unsigned long long)addr[i] + PAGE);
         }
-    }
-    if (reclaim(t, handle) < 0) {
-        return -1;
     }
     spmc_vmm_stats(t->vmm, &st);
     if (st.shares_tracked != 0) {
@@ -850,6 +866,16 @@ static int case_bad_urls(struct test *t, const char *proxy, uint32_t version)
     return 0;
 }
 
+static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
+{
+    return frag_send(t, proxy, version, false);
+}
+
+static int case_frag_lend(struct test *t, const char *proxy, uint32_t version)
+{
+    return frag_send(t, proxy, version, true);
+}
+
 struct tcase {
     const char *name;
     int (*fn)(struct test *t, const char *proxy, uint32_t version);
@@ -886,6 +912,8 @@ static const struct tcase cases[] = {
     { "frag_share_v10_pkvm", case_frag_share, "pkvm-7.4", 0x10000 },
     { "frag_share_v11_passthrough", case_frag_share, "passthrough", 0x10001 },
     { "frag_share_v11_pkvm", case_frag_share, "pkvm-7.4", 0x10001 },
+    { "frag_lend_v11_passthrough", case_frag_lend, "passthrough", 0x10001 },
+    { "frag_lend_v11_pkvm", case_frag_lend, "pkvm-7.4", 0x10001 },
 };
 
 #define NCASES (sizeof cases / sizeof cases[0])
