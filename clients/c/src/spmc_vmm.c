@@ -54,6 +54,7 @@ struct span {
 struct spans {
     struct span *v;
     size_t n, cap;
+    size_t sealed; /* spans before this index are not extended (they were pushed already) */
     uint64_t pages;
 };
 
@@ -320,7 +321,7 @@ static void sync_spans(struct spmc_vmm *v, struct call *c, const struct spans *s
 
 static bool spans_add(struct spans *s, uint64_t addr, uint32_t pages)
 {
-    if (s->n && s->v[s->n - 1].addr + (uint64_t)s->v[s->n - 1].pages * PAGE == addr &&
+    if (s->n > s->sealed && s->v[s->n - 1].addr + (uint64_t)s->v[s->n - 1].pages * PAGE == addr &&
         s->v[s->n - 1].pages + pages >= pages && s->v[s->n - 1].pages + pages <= 0x7fffffffu) {
         s->v[s->n - 1].pages += pages;
         s->pages += pages;
@@ -429,10 +430,10 @@ static void txn_append(struct spmc_vmm *v, struct call *c, struct txn *t, const 
         return;
     }
     t->got += len;
+    t->pages.sealed = before;
     txn_parse(v, t);
     if (!t->bad) {
-        /* the last span may have grown; re-push it entirely if it did (harmless) */
-        sync_spans(v, c, &t->pages, before ? before - 1 : 0, true, 0, false);
+        sync_spans(v, c, &t->pages, before, true, 0, false);
     }
 }
 

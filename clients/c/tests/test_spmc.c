@@ -591,13 +591,13 @@ static int case_lend(struct test *t, const char *proxy, uint32_t version)
     return ffa_fini(t);
 }
 
-#define FRAG_N 300u
+#define FRAG_MAX 600u
 
-static int frag_send(struct test *t, const char *proxy, uint32_t version, bool lend)
+static int frag_send(struct test *t, const char *proxy, uint32_t version, bool lend, uint32_t nconst, uint32_t stride)
 {
-    static uint64_t addr[FRAG_N];
-    static uint32_t pages[FRAG_N];
-    uint8_t *d = malloc(128 + 16 * FRAG_N);
+    static uint64_t addr[FRAG_MAX];
+    static uint32_t pages[FRAG_MAX];
+    uint8_t *d = malloc(128 + 16 * FRAG_MAX);
     uint64_t handle;
     uint32_t len, i;
     struct spmc_vmm_stats st;
@@ -609,12 +609,12 @@ static int frag_send(struct test *t, const char *proxy, uint32_t version, bool l
         free(d);
         return -1;
     }
-    for (i = 0; i < FRAG_N; i++) {
-        addr[i] = FRAG_BASE + (uint64_t)i * 2 * PAGE; /* every other page: no two are contiguous */
+    for (i = 0; i < nconst; i++) {
+        addr[i] = FRAG_BASE + (uint64_t)i * stride * PAGE; /* stride 2: no two are contiguous */
         pages[i] = 1;
         memset(gpa(t, addr[i]), 0x3C, PAGE);
     }
-    len = build_desc(d, version, lend, MEMORY_ID, addr, pages, FRAG_N);
+    len = build_desc(d, version, lend, MEMORY_ID, addr, pages, nconst);
     rc = mem_send(t, lend, d, len, PAGE, &handle);
     free(d);
     if (rc < 0) {
@@ -625,23 +625,23 @@ static int frag_send(struct test *t, const char *proxy, uint32_t version, bool l
         FAIL("%u shares tracked, want 1", st.shares_tracked);
     }
     if (lend) {
-        if (memory_sp(t, handle, 2, 0x3C, 0xC3, FRAG_N) < 0) {
+        if (memory_sp(t, handle, 2, 0x3C, 0xC3, nconst) < 0) {
             return -1;
         }
-        for (i = 0; i < FRAG_N; i++) {
+        for (i = 0; i < nconst; i++) {
             if (!all_bytes(gpa(t, addr[i]), PAGE, 0x3C)) {
                 FAIL("lent page 0x%llx changed before the reclaim", (unsigned long long)addr[i]);
             }
         }
     } else {
         /* the guest changes every page after the share: all must be pushed before the direct request */
-        for (i = 0; i < FRAG_N; i++) {
+        for (i = 0; i < nconst; i++) {
             memset(gpa(t, addr[i]), 0x3D, PAGE);
         }
-        if (memory_sp(t, handle, 1, 0x3D, 0xC3, FRAG_N) < 0) {
+        if (memory_sp(t, handle, 1, 0x3D, 0xC3, nconst) < 0) {
             return -1;
         }
-        for (i = 0; i < FRAG_N; i++) {
+        for (i = 0; i < nconst; i++) {
             if (!all_bytes(gpa(t, addr[i]), PAGE, 0xC3)) {
                 FAIL("shared page 0x%llx does not show 0xC3 after the direct request", (unsigned long long)addr[i]);
             }
@@ -650,11 +650,11 @@ static int frag_send(struct test *t, const char *proxy, uint32_t version, bool l
     if (reclaim(t, handle) < 0) {
         return -1;
     }
-    for (i = 0; i < FRAG_N; i++) {
+    for (i = 0; i < nconst; i++) {
         if (!all_bytes(gpa(t, addr[i]), PAGE, 0xC3)) {
             FAIL("page 0x%llx does not show the partition's 0xC3", (unsigned long long)addr[i]);
         }
-        if (gpa(t, addr[i] + PAGE)[0] != 0) {
+        if (stride > 1 && gpa(t, addr[i] + PAGE)[0] != 0) {
             FAIL("page 0x%llx (not sent) was written", (unsigned long long)addr[i] + PAGE);
         }
     }
@@ -868,12 +868,18 @@ static int case_bad_urls(struct test *t, const char *proxy, uint32_t version)
 
 static int case_frag_share(struct test *t, const char *proxy, uint32_t version)
 {
-    return frag_send(t, proxy, version, false);
+    return frag_send(t, proxy, version, false, 300, 2);
+}
+
+/* 600 adjacent single-page constituents in three fragments: merged into ranges, cut at 1 MiB */
+static int case_frag_share_contiguous(struct test *t, const char *proxy, uint32_t version)
+{
+    return frag_send(t, proxy, version, false, 600, 1);
 }
 
 static int case_frag_lend(struct test *t, const char *proxy, uint32_t version)
 {
-    return frag_send(t, proxy, version, true);
+    return frag_send(t, proxy, version, true, 300, 2);
 }
 
 struct tcase {
@@ -912,6 +918,8 @@ static const struct tcase cases[] = {
     { "frag_share_v10_pkvm", case_frag_share, "pkvm-7.4", 0x10000 },
     { "frag_share_v11_passthrough", case_frag_share, "passthrough", 0x10001 },
     { "frag_share_v11_pkvm", case_frag_share, "pkvm-7.4", 0x10001 },
+    { "frag_share_contiguous_v11_passthrough", case_frag_share_contiguous, "passthrough", 0x10001 },
+    { "frag_share_contiguous_v11_pkvm", case_frag_share_contiguous, "pkvm-7.4", 0x10001 },
     { "frag_lend_v11_passthrough", case_frag_lend, "passthrough", 0x10001 },
     { "frag_lend_v11_pkvm", case_frag_lend, "pkvm-7.4", 0x10001 },
 };
