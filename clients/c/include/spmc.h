@@ -28,7 +28,8 @@ extern "C" {
 
 /* Configuration. spmc_config_from_env() fills it from SPMC_URL (e.g. "http://127.0.0.1:5080"; unset means
  * forwarding is off), SPMC_SYSTEM (default "default"), SPMC_TOKEN (optional; sent as
- * "Authorization: Bearer <token>") and SPMC_CALLER (the endpoint ID the guest calls as, default 0x0). */
+ * "Authorization: Bearer <token>"), SPMC_CALLER (the endpoint ID the guest calls as, default 0x0) and
+ * SPMC_TIMEOUT_MS (per request, default 30000). */
 struct spmc_config {
     const char *url;      /* http://host:port, no path; IPv4, IPv6 in brackets, or a host name */
     const char *system;   /* system ID */

@@ -530,7 +530,7 @@ bool spmc_config_from_env(struct spmc_config *cfg)
     cfg->system = system && *system ? system : "default";
     cfg->token = token && *token ? token : NULL;
     cfg->caller = caller && *caller ? (uint16_t)strtoul(caller, NULL, 0) : 0;
-    cfg->timeout_ms = 0;
+    cfg->timeout_ms = getenv("SPMC_TIMEOUT_MS") ? atoi(getenv("SPMC_TIMEOUT_MS")) : 0;
     return true;
 }
 
