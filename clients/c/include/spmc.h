@@ -28,7 +28,8 @@ extern "C" {
 
 /* Configuration. spmc_config_from_env() fills it from SPMC_URL (e.g. "http://127.0.0.1:5080"; unset means
  * forwarding is off), SPMC_SYSTEM (default "default"), SPMC_TOKEN (optional; sent as
- * "Authorization: Bearer <token>") and SPMC_CALLER (the endpoint ID the guest calls as, default 0x0). */
+ * "Authorization: Bearer <token>"), SPMC_CALLER (the endpoint ID the guest calls as, default 0x0) and
+ * SPMC_TIMEOUT_MS (per request, default 30000). */
 struct spmc_config {
     const char *url;      /* http://host:port, no path; IPv4, IPv6 in brackets, or a host name */
     const char *system;   /* system ID */
@@ -48,6 +49,11 @@ void spmc_client_free(struct spmc_client *c);
 
 /* The last error of this client in words (transport failure, HTTP status and body, parse error). */
 const char *spmc_client_error(const struct spmc_client *c);
+/* The reason Spmc gave for the first refused read of the last spmc_smc ("" if none was refused). */
+const char *spmc_client_refusal(const struct spmc_client *c);
+/* The system ID and caller this client was made for. */
+const char *spmc_client_system(const struct spmc_client *c);
+uint16_t spmc_client_caller(const struct spmc_client *c);
 
 /* A range of memory sent with a call (written as the caller before it) or read back after it. */
 struct spmc_range {
@@ -61,6 +67,7 @@ enum spmc_conduit { SPMC_CONDUIT_SMC = 0, SPMC_CONDUIT_HVC = 1 };
 
 /* One SMC: POST /api/v1/systems/{system}/smc with caller, vcpu, conduit, x[0..17], writes and reads.
  * On success x[] holds the answer's 18 registers and each read is filled (ok = true) or marked refused.
+ * Spmc takes at most 16 writes and 16 reads, each at most 1 MiB (a larger one is refused here).
  * Returns 0, or -1 with spmc_client_error() set (x[] untouched). */
 int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, uint64_t x[SPMC_NREGS],
              const struct spmc_range *writes, size_t nwrites, struct spmc_range *reads, size_t nreads);
@@ -97,17 +104,25 @@ bool spmc_vmm_is_ffa(uint64_t function_id);
 #define SPMC_SMCCC_VERSION_1_2 0x10002u
 
 /* Forwards one FF-A call made by the guest on `vcpu`: x[] in, the answer out. Never fails towards the guest:
- * if Spmc cannot be reached or refuses the request, x[] becomes FFA_ERROR_32 / NOT_SUPPORTED and the reason
- * goes to the log callback. Memory synchronisation (the rule):
- *  1. RX/TX: after a successful FFA_RXTX_MAP the buffers are remembered (FFA_RXTX_UNMAP forgets them); every
- *     later call carries the TX pages as writes and reads the RX pages back into the guest.
- *  2. FFA_MEM_SHARE/LEND/DONATE (and FFA_MEM_FRAG_TX fragments): the descriptor is collected from TX (or
- *     the separate buffer named in x3/x4); with the call that completes it, every constituent page is
- *     written to Spmc before the call runs.
+ * if Spmc cannot be reached or refuses the request, x[] becomes FFA_ERROR_32 / NOT_SUPPORTED (x2 =
+ * 0xFFFFFFFF, the rest zero) and the reason goes to the log callback. Memory synchronisation (the rule):
+ *  1. RX/TX: after a successful FFA_RXTX_MAP (32/64) the buffers are remembered (a successful FFA_RXTX_UNMAP
+ *     forgets them); every later call carries the TX pages as writes and reads the RX pages back into the
+ *     guest.
+ *  2. FFA_MEM_SHARE/LEND/DONATE (32/64) and their FFA_MEM_FRAG_TX fragments: the descriptor is collected
+ *     from TX (or from the separate buffer named in x3/x4), in the layout of the FF-A version the guest
+ *     negotiated (1.0: EMADs at 32; 1.1+: EMAD size at 24, offset at 32); each constituent's pages are
+ *     written to Spmc with the call that carries that constituent, before the call runs (for a descriptor
+ *     in one fragment: with the call itself).
  *  3. A completed SHARE's pages are written before and read back after every call that can run a
  *     partition (FFA_MSG_SEND_DIRECT_REQ 32/64, REQ2, FFA_MSG_SEND2, FFA_RUN).
  *  4. A successful FFA_MEM_RECLAIM reads the pages of its handle back (SHARE and LEND) and forgets it;
- *     DONATE is forgotten when it completes.
+ *     DONATE is forgotten when it completes. A LEND's pages are not synced in between (the lender has no
+ *     access to them).
+ * Spmc takes at most 16 writes and 16 reads of at most 1 MiB each with one SMC: ranges are cut at 1 MiB and
+ * any beyond 16 go through its memory API (PUT before the SMC, GET after it). At most 4096 shared pages are
+ * synced per call and 65536 tracked per transaction; beyond that a log line says what is not synced. A read
+ * Spmc refuses is logged and the guest's copy left as it was.
  * Returns 0 when Spmc answered, -1 when x[] was set to the local error. */
 int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit conduit, uint64_t x[SPMC_NREGS]);
 
