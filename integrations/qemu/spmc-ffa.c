@@ -73,7 +73,9 @@ static int spmc_ffa_write(void *opaque, uint64_t gpa, const void *buf,
 static void spmc_ffa_log(void *opaque, const char *message)
 {
     if (spmc_ffa.logged < SPMC_FFA_LOG_LIMIT) {
-        warn_report("spmc: %s", message);
+        /* libspmc's messages name it already */
+        warn_report("%s%s", g_str_has_prefix(message, "spmc") ? "" : "spmc: ",
+                    message);
     } else if (spmc_ffa.logged == SPMC_FFA_LOG_LIMIT) {
         warn_report("spmc: further messages suppressed");
     }
