@@ -38,7 +38,9 @@ shopt -s nullglob
 lib_sources=("$client_dir"/src/*.c)
 shopt -u nullglob
 lib_header=$client_dir/include/spmc.h
-[ ${#lib_sources[@]} -gt 0 ] && [ -f "$lib_header" ] || { log "no libspmc in $client_dir (src/*.c, include/spmc.h)"; exit 1; }
+if [ ${#lib_sources[@]} -eq 0 ] || [ ! -f "$lib_header" ]; then
+  log "no libspmc in $client_dir (src/*.c, include/spmc.h)"; exit 1
+fi
 
 # The newest QEMU 7.2 source package in bookworm (+ updates, security).
 debver=${SPMC_QEMU_DEBVER:-$(spmc_apt_cache showsrc qemu | sed -n 's/^Version: \(1:7\.2[^ ]*\)$/\1/p' | sort -V | tail -1)}
