@@ -104,6 +104,13 @@ struct call {
 
 enum read_kind { RK_RX = 0, RK_SHARE = 1, RK_RECLAIM = 2 };
 
+/* The client's last error without its own "spmc: " prefix, to quote inside a log line that has one. */
+static const char *client_reason(const struct spmc_vmm *v)
+{
+    const char *e = spmc_client_error(v->client);
+    return strncmp(e, "spmc: ", 6) == 0 ? e + 6 : e;
+}
+
 static void vlog(struct spmc_vmm *v, const char *fmt, ...) SPMC_PRINTF(2, 3);
 static void vlog(struct spmc_vmm *v, const char *fmt, ...)
 {
@@ -602,12 +609,12 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
                            c.w[i].length) < 0) {
             vlog(v, "spmc: write of 0x%llx+0x%x before function 0x%x failed: %s",
                  (unsigned long long)c.w[i].address, (unsigned)c.w[i].length, (unsigned)f,
-                 spmc_client_error(v->client));
+                 client_reason(v));
         }
     }
     if (spmc_smc(v->client, vcpu, conduit, x, c.w, c.nw < MAX_RANGES ? c.nw : MAX_RANGES, c.r,
                  c.nr < MAX_RANGES ? c.nr : MAX_RANGES) < 0) {
-        vlog(v, "spmc: function 0x%x not forwarded: %s", (unsigned)f, spmc_client_error(v->client));
+        vlog(v, "spmc: function 0x%x not forwarded: %s", (unsigned)f, client_reason(v));
         goto fail;
     }
     for (i = MAX_RANGES; i < c.nr; i++) {
@@ -619,7 +626,7 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
             c.r[i].ok = true;
         } else {
             vlog(v, "spmc: read of 0x%llx+0x%x after function 0x%x failed: %s", (unsigned long long)c.r[i].address,
-                 (unsigned)c.r[i].length, (unsigned)f, spmc_client_error(v->client));
+                 (unsigned)c.r[i].length, (unsigned)f, client_reason(v));
             c.r[i].ok = true; /* logged already: length 0 tells the copy-back below to skip it */
             c.r[i].length = 0;
         }
