@@ -72,7 +72,7 @@ if [ "$mode" = check ]; then
 fi
 
 # --- Host tools. kbuild's own programs (fixdep, modpost) are amd64 and come from linux-kbuild's .deb. ---
-spmc_apt_install gcc-12-aarch64-linux-gnu binutils-aarch64-linux-gnu bc cpio make xz-utils libelf1
+spmc_apt_install gcc-12-aarch64-linux-gnu binutils-aarch64-linux-gnu bc cpio make xz-utils
 CC=aarch64-linux-gnu-gcc-12
 STRIP=aarch64-linux-gnu-strip
 NM=aarch64-linux-gnu-nm
