@@ -166,6 +166,8 @@ K
   log "$s: building ffa_spmc_test"
   nice -n 10 "${mk[@]}" "M=$work/test" "KBUILD_EXTRA_SYMBOLS=$work/ffa/Module.symvers" modules >&2
 
+  $NM -u "$work/test/ffa_spmc_test.ko" | grep -q ' ffa_driver_register$' ||
+    die "ffa_spmc_test.ko does not call the driver's ffa_driver_register (built against the header's stub?)"
   local ko mods=()
   for ko in "$work"/ffa/*.ko "$work/test/ffa_spmc_test.ko"; do
     check_symbols "$ko" "$hdr/Module.symvers" "$work/ffa/Module.symvers"
