@@ -36,22 +36,28 @@ debs="$root/debs"
 mkdir -p "$debs"
 
 # --- Versions: follow Debian's metapackage, so a new kernel ABI (a security upload) is picked up. ---
-declare -A V ABI KBUILD BB
-bb_ver="$(spmc_apt_cache policy busybox-static:arm64 | awk '/Candidate:/ {print $2}')"
+# Three apt-cache runs (each loads the private lists, about a second): candidates, metapackages, headers.
+declare -A V ABI KBUILD
+# `show` records, one line each: "<Version> <the first Depends>".
+records() { awk '/^Version:/ {v=$2} /^Depends:/ {d=substr($0, 10)} /^$/ {if (v) print v, d; v=""; d=""} END {if (v) print v, d}'; }
+cand="$(spmc_apt_cache policy busybox-static:arm64 linux-image-arm64:arm64 | awk '/^[^ ]/ {p=$1} /Candidate:/ {print p, $2}')"
+bb_ver="$(awk '$1 == "busybox-static:arm64:" {print $2}' <<<"$cand")"
+v61="$(awk '$1 == "linux-image-arm64:arm64:" {print $2}' <<<"$cand")"
 [ -n "$bb_ver" ] && [ "$bb_ver" != "(none)" ] || die "busybox-static:arm64 not found"
-for s in "${all_series[@]}"; do
-  case "$s" in
-    6.1) v="$(spmc_apt_cache policy linux-image-arm64:arm64 | awk '/Candidate:/ {print $2}')" ;;
-    6.12) v="$(spmc_apt_cache show linux-image-arm64:arm64/bookworm-backports | awk '/^Version:/ {print $2; exit}')" ;;
-  esac
-  [ -n "$v" ] || die "no linux-image-arm64:arm64 for $s"
-  abi="$(spmc_apt_cache show "linux-image-arm64:arm64=$v" |
-    sed -n 's/^Depends:.*linux-image-\([^ ,]*\)-arm64 .*/\1/p' | head -n1)"
-  case "$abi" in "$s".*) ;; *) die "metapackage $v names kernel ABI '$abi', not a $s one" ;; esac
-  kb="$(spmc_apt_cache show "linux-headers-$abi-arm64:arm64=$v" | sed -n 's/^Depends:.*\(linux-kbuild-[^ ,]*\).*/\1/p' | head -n1)"
-  [ -n "$kb" ] || die "linux-headers-$abi-arm64 $v: no linux-kbuild dependency"
-  V[$s]="$v" ABI[$s]="$abi" KBUILD[$s]="$kb"
-done
+[ -n "$v61" ] && [ "$v61" != "(none)" ] || die "linux-image-arm64:arm64 not found"
+# 6.1: apt's candidate (bookworm or bookworm-security); 6.12: bookworm-backports' metapackage.
+while read -r v deps; do
+  abi="$(sed -n 's/.*linux-image-\([^ ,]*\)-arm64 .*/\1/p' <<<"$deps")"
+  case "$abi" in 6.1.*) s=6.1 ;; 6.12.*) s=6.12 ;; *) die "metapackage $v names kernel ABI '$abi'" ;; esac
+  V[$s]="$v" ABI[$s]="$abi"
+done < <(spmc_apt_cache show "linux-image-arm64:arm64=$v61" linux-image-arm64:arm64/bookworm-backports | records)
+for s in "${all_series[@]}"; do [ -n "${V[$s]:-}" ] || die "no linux-image-arm64:arm64 for $s"; done
+while read -r v deps; do
+  kb="$(grep -o 'linux-kbuild-[^ ,]*' <<<"$deps" | head -n1)"
+  for s in "${all_series[@]}"; do [ "$v" = "${V[$s]}" ] && KBUILD[$s]="$kb"; done
+done < <(spmc_apt_cache show "linux-headers-${ABI[6.1]}-arm64:arm64=${V[6.1]}" \
+  "linux-headers-${ABI[6.12]}-arm64:arm64=${V[6.12]}" | records)
+for s in "${all_series[@]}"; do [ -n "${KBUILD[$s]:-}" ] || die "linux-headers-${ABI[$s]}-arm64 ${V[$s]}: no linux-kbuild"; done
 
 versions() { # the inputs of one series, as written to versions.txt
   local s="$1"
