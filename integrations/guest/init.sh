@@ -41,7 +41,9 @@ list_devices() {
 }
 list_devices ffa-device
 
-insmod /lib/modules/ffa_spmc_test.ko
+# Parameters for the test module from the kernel command line (ffa_spmc_test.NAME=VALUE), as modprobe would.
+# shellcheck disable=SC2046
+insmod /lib/modules/ffa_spmc_test.ko $(tr ' ' '\n' < /proc/cmdline | sed -n 's/^ffa_spmc_test\.//p')
 say "insmod ffa_spmc_test rc=$?"
 klog | grep -E '^ffa-spmc-test: '
 # After binding: under FF-A 1.0 the driver learns each UUID only when a driver asks for it.

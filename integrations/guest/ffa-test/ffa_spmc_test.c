@@ -29,6 +29,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uuid.h>
 #include <linux/version.h>
 #include <generated/utsrelease.h>
@@ -52,6 +53,10 @@ MODULE_PARM_DESC(frag_pages, "pages in the fragmented share (each its own consti
 static unsigned int probe_wait_ms = 5000;
 module_param(probe_wait_ms, uint, 0444);
 MODULE_PARM_DESC(probe_wait_ms, "how long to wait for both partitions to be probed");
+
+static char *wrong_check = "";
+module_param(wrong_check, charp, 0444);
+MODULE_PARM_DESC(wrong_check, "a memory step whose check byte is deliberately wrong (tests the failure path)");
 
 static const struct ffa_device_id spmc_test_ids[] = {
 	{ .uuid = UUID_INIT(0x7a3f2b1c, 0x5d4e, 0x4f60, 0x8a, 0x9b, 0x0c, 0x1d, 0x2e, 0x3f, 0x4a, 0x01) },
@@ -302,6 +307,8 @@ static void step_memory(const char *step, bool lend, unsigned int npages, bool s
 		.data0 = lower_32_bits(handle), .data1 = upper_32_bits(handle),
 		.data2 = lend ? MEM_TYPE_LEND : MEM_TYPE_SHARE, .data3 = MEM_BYTE(fill), .data4 = MEM_BYTE(written),
 	};
+	if (!strcmp(wrong_check, step))
+		d.data3 = MEM_BYTE((u8)~fill);
 	rc = mem_dev->ops->msg_ops->sync_send_receive(mem_dev, &d);
 	if (rc) {
 		snprintf(reason, sizeof(reason), "direct request to memory rc=%d", rc);
