@@ -12,7 +12,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib/apt.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/apt.sh
 source "$here/../lib/apt.sh"
 
 log() { echo "guest: $*" >&2; }
@@ -147,13 +147,13 @@ check_symbols() {
 }
 
 build_series() {
-  local s="$1" abi="${ABI[$1]}" kdir ddir hdr bb work dst t0
+  local s="$1" abi="${ABI[$1]}" kdir ddir hdr bb work t0
   t0=$SECONDS
   kdir="$(prepare_kernel "$s")"
   ddir="$(prepare_driver "$s")"
   hdr="$kdir/root/usr/src/linux-headers-$abi-arm64"
   work="$out/$s.work"
-  rm -rf "$work" "$out/$s"; mkdir -p "$work/ffa" "$work/test" "$work/initrd"
+  rm -rf "${work:?}" "${out:?}/$s"; mkdir -p "$work/ffa" "$work/test" "$work/initrd"
 
   # The driver, unmodified, with its own Makefile; Debian leaves CONFIG_ARM_FFA_TRANSPORT unset, so this Kbuild
   # sets what its Kconfig would have and tells <linux/arm_ffa.h> that the transport is (reachable as) a module.

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of Spmc's guest initramfs: loads the kernel's FF-A driver (built out of tree), lists the partitions it
 # found, runs the test module and powers off. Every line meant for a parser starts with "=== " or with
 # "ffa-spmc-test: "; see README.md for the contract.
