@@ -17,7 +17,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 klog() { dmesg | sed 's/^\[[^]]*\] //'; }
 
 say "spmc-guest: kernel $(uname -r)"
-say "spmc-guest: uptime $(uptime_s)s"
+say "spmc-guest: uptime start $(uptime_s) s"
 [ -r /proc/device-tree/psci/method ] && say "spmc-guest: psci method $(tr -d '\0' < /proc/device-tree/psci/method)"
 klog | grep -i -E 'psci|smccc' | sed 's/^/=== dmesg: /'
 
@@ -49,6 +49,6 @@ say "insmod ffa_spmc_test rc=$?"
 klog | grep -E '^ffa-spmc-test: '
 # After binding: under FF-A 1.0 the driver learns each UUID only when a driver asks for it.
 list_devices ffa-device-bound
-say "spmc-guest: uptime $(uptime_s)s"
+say "spmc-guest: uptime end $(uptime_s) s"
 say "spmc-guest: done"
 poweroff -f
