@@ -37,7 +37,7 @@ trap 'rm -f "$log_file"' EXIT
 start=$SECONDS
 set +e
 # The serial console goes to stdout and, through tee, to a file that decides the exit status.
-timeout --foreground -k 10 "$limit" "$qemu" -M virt -cpu max -smp 1 -m 256M -nographic -no-reboot -nic none \
+timeout --foreground -k 10 "$limit" "$qemu" -M virt,gic-version=3 -cpu max -smp 1 -m 256M -nographic -no-reboot -nic none \
   -kernel "$dir/$series/vmlinuz" -initrd "$dir/$series/initrd.cpio.gz" \
   -append "console=ttyAMA0 panic=-1 quiet loglevel=6$append" "${extra[@]}" </dev/null | tee "$log_file"
 rc=${PIPESTATUS[0]}
