@@ -1127,7 +1127,7 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
             if (!a || !j_u64(a, e, &addr)) {
                 continue;
             }
-            if (idx >= nreads || reads[idx].address != addr) {
+            if (idx >= nreads || reads[idx].address != addr || reads[idx].ok) {
                 for (idx = 0; idx < nreads; idx++) {
                     if (reads[idx].address == addr && !reads[idx].ok) {
                         break;
@@ -1138,9 +1138,13 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
                 }
             }
             if (d && *d == '"') {
+                /* a data string cut off or of another length than asked: this read is refused (the
+                 * registers still stand: the call ran) */
                 const char *dend = j_skip_string(d, e);
-                long n;
-                if (memchr(d + 1, '\\', (size_t)(dend - d)) != NULL) {
+                long n = -1;
+                if (!dend) {
+                    n = -1;
+                } else if (memchr(d + 1, '\\', (size_t)(dend - d - 1)) != NULL) {
                     size_t raw = (size_t)(dend - d);
                     free(scratch);
                     scratch = malloc(raw + 1);
@@ -1154,12 +1158,17 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
                 } else {
                     n = b64_decode(d + 1, (size_t)(dend - d - 2), reads[idx].data, reads[idx].length);
                 }
-                if (n != (long)reads[idx].length) {
-                    set_err(c, "spmc: read at 0x%llx: bad data (%ld of %u bytes)", (unsigned long long)addr, n,
-                            (unsigned)reads[idx].length);
-                    goto out;
+                if (n == (long)reads[idx].length) {
+                    reads[idx].ok = true;
+                } else if (!c->refusal[0]) {
+                    if (n < 0) {
+                        snprintf(c->refusal, sizeof c->refusal, "read at 0x%llx: bad data in the answer",
+                                 (unsigned long long)addr);
+                    } else {
+                        snprintf(c->refusal, sizeof c->refusal, "read at 0x%llx: answer has %ld of %u bytes",
+                                 (unsigned long long)addr, n, (unsigned)reads[idx].length);
+                    }
                 }
-                reads[idx].ok = true;
             } else if (!c->refusal[0]) {
                 const char *er = j_member(el, e, "error");
                 if (!er || j_string(er, e, c->refusal, sizeof c->refusal) < 0) {

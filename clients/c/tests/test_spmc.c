@@ -832,6 +832,81 @@ static int case_http_edge_cases(struct test *t, const char *proxy, uint32_t vers
     return 0;
 }
 
+/* A hostile or broken server: a read whose data string is cut off, a read with fewer bytes than asked
+ * (the call's registers still count: the read is refused, not the call) and JSON nested too deep. */
+static int case_http_hostile_answers(struct test *t, const char *proxy, uint32_t version)
+{
+    static const char *const regs =
+        "{\"x\":[\"0x84000061\",\"0x1\",\"0x2\",\"0x3\",\"0x4\",\"0x5\",\"0x6\",\"0x7\",\"0x8\",\"0x9\",\"0xa\","
+        "\"0xb\",\"0xc\",\"0xd\",\"0xe\",\"0xf\",\"0x10\",\"0x11\"]";
+    char bodies[3][4096], answers[3][4200];
+    struct {
+        const char *want_refusal; /* rc 0, the read refused with this in the reason; NULL: rc -1 */
+        const char *want_error;
+    } steps[] = { { "0x40000000", NULL }, { "1 of 2", NULL }, { NULL, "18 registers" } };
+    size_t k;
+    (void)proxy;
+    (void)version;
+    snprintf(bodies[0], sizeof bodies[0], "%s,\"reads\":[{\"address\":\"0x40000000\",\"data\":\"+/8=", regs);
+    snprintf(bodies[1], sizeof bodies[1], "%s,\"reads\":[{\"address\":\"0x40000000\",\"data\":\"+w==\"}]}", regs);
+    {
+        size_t n = 0, i;
+        n += (size_t)snprintf(bodies[2], sizeof bodies[2], "{\"decoded\":");
+        for (i = 0; i < 1000; i++) {
+            bodies[2][n++] = '[';
+        }
+        for (i = 0; i < 1000; i++) {
+            bodies[2][n++] = ']';
+        }
+        snprintf(bodies[2] + n, sizeof bodies[2] - n, ",%s}", regs + 1);
+    }
+    for (k = 0; k < 3; k++) {
+        snprintf(answers[k], sizeof answers[k], "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+                 strlen(bodies[k]), bodies[k]);
+    }
+    for (k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        int port = 0, rc, status;
+        char url[64], err[256];
+        uint8_t data[2] = { 0, 0 };
+        struct spmc_range rd = { 0x40000000ull, 2, data, false };
+        uint64_t x[SPMC_NREGS] = { FFA_VERSION };
+        struct spmc_config cfg;
+        struct spmc_client *c;
+        pid_t pid = fake_server(answers[k], &port);
+        if (pid < 0) {
+            FAIL("fake server: cannot listen");
+        }
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = url;
+        cfg.system = "s";
+        cfg.timeout_ms = 2000;
+        c = spmc_client_new(&cfg, err, sizeof err);
+        rc = c ? spmc_smc(c, 0, SPMC_CONDUIT_HVC, x, NULL, 0, &rd, 1) : -1;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (!c) {
+            FAIL("client: %s", err);
+        }
+        if (steps[k].want_refusal &&
+            (rc != 0 || x[0] != 0x84000061u || x[17] != 0x11 || rd.ok ||
+             !strstr(spmc_client_refusal(c), steps[k].want_refusal))) {
+            snprintf(t->why, sizeof t->why, "step %zu: rc %d x0 0x%llx read ok %d, refusal '%s': %s", k, rc,
+                     (unsigned long long)x[0], rd.ok, spmc_client_refusal(c), spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        if (steps[k].want_error && (rc == 0 || !strstr(spmc_client_error(c), steps[k].want_error))) {
+            snprintf(t->why, sizeof t->why, "step %zu: want an error with '%s', got rc %d: %s", k,
+                     steps[k].want_error, rc, spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        spmc_client_free(c);
+    }
+    return 0;
+}
+
 static int case_bad_urls(struct test *t, const char *proxy, uint32_t version)
 {
     static const char *const bad[] = { "https://127.0.0.1:1", "127.0.0.1:80", "http://", "http://[::1", "http://h:x" };
@@ -894,6 +969,7 @@ static const struct tcase cases[] = {
     { "smc_version_pkvm", case_smc_version, "pkvm-7.4", 0x10001 },
     { "bad_urls", case_bad_urls, NULL, 0 },
     { "http_edge_cases", case_http_edge_cases, NULL, 0 },
+    { "http_hostile_answers", case_http_hostile_answers, NULL, 0 },
     { "unreachable_server", case_unreachable, NULL, 0 },
     { "unknown_system", case_unknown_system, NULL, 0 },
     { "refused_read", case_refused_read, "passthrough", 0x10001 },
