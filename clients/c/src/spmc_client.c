@@ -851,7 +851,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
     struct sbuf *r = &c->resp;
     struct sbuf head = { NULL, 0, 0, false };
     const char *hend, *v;
-    size_t vlen, hlen;
+    size_t vlen, hlen, scan;
     int fd, rc = -1;
     bool host_v6 = strchr(c->host, ':') != NULL;
 
@@ -897,6 +897,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
     /* Read until EOF, or until Content-Length bytes of body have come. */
     sb_reset(r);
     hlen = 0;
+    scan = 0;
     for (;;) {
         struct pollfd pfd;
         ssize_t got;
@@ -914,11 +915,13 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         if (got > 0) {
             r->len += (size_t)got;
             r->p[r->len] = '\0';
-            if (!hlen) {
-                const char *hh = strstr(r->p, "\r\n\r\n");
-                if (hh) {
-                    hlen = (size_t)(hh - r->p) + 4;
+            /* look for the end of the header in the new bytes only (and the 3 before them): a server
+             * that never ends its header must not cost a scan of the whole answer per read */
+            while (!hlen && scan + 4 <= r->len) {
+                if (memcmp(r->p + scan, "\r\n\r\n", 4) == 0) {
+                    hlen = scan + 4;
                 }
+                scan++;
             }
             if (hlen) {
                 v = find_header(r->p, r->p + hlen, "Content-Length", &vlen);
@@ -952,12 +955,12 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         }
     }
 
-    if (r->len < 12 || strncmp(r->p, "HTTP/1.", 7) != 0 || !(hend = strstr(r->p, "\r\n\r\n"))) {
+    if (r->len < 12 || strncmp(r->p, "HTTP/1.", 7) != 0 || !hlen) {
         set_err(c, "spmc: malformed HTTP answer from %s (%zu bytes)", c->hostport, r->len);
         goto out;
     }
     c->status = atoi(r->p + 9);
-    hlen = (size_t)(hend - r->p) + 4;
+    hend = r->p + hlen - 4;
     c->body = r->p + hlen;
     c->body_len = r->len - hlen;
     v = find_header(r->p, hend, "Content-Length", &vlen);
