@@ -11,6 +11,7 @@ public sealed class CClientTests(LiveSpmc spmc)
     public static readonly string[] Cases =
     [
         "smc_version_passthrough", "smc_version_pkvm", "bad_urls", "http_edge_cases", "http_hostile_answers",
+        "hostile_guest_passthrough",
         "unreachable_server", "unknown_system", "refused_read", "separate_buffer_refused",
         "partition_info_v10_passthrough", "partition_info_v10_pkvm", "partition_info_v11_passthrough", "partition_info_v11_pkvm",
         "echo_passthrough", "echo_pkvm",

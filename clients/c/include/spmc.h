@@ -85,7 +85,9 @@ int spmc_mem_write(struct spmc_client *c, uint16_t as, uint64_t address, const v
 
 /* ---- Forwarding a guest's FF-A calls ---- */
 
-/* Guest-physical memory access supplied by the VMM: 0 on success, non-zero if the range is not guest RAM. */
+/* Guest-physical memory access supplied by the VMM: 0 on success, non-zero if the range is not guest RAM.
+ * The guest names the addresses, so the VMM must check the whole range; libspmc never passes one that
+ * reaches 2^64 (gpa + len does not wrap). */
 typedef int (*spmc_gpa_read_fn)(void *opaque, uint64_t gpa, void *buf, size_t len);
 typedef int (*spmc_gpa_write_fn)(void *opaque, uint64_t gpa, const void *buf, size_t len);
 /* Optional: one line of diagnostics (a refused read, a share the VMM could not parse). */

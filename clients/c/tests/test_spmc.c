@@ -55,6 +55,7 @@ struct test {
     uint64_t x[SPMC_NREGS];
     char why[600];
     char lastlog[400];
+    bool wrapped; /* a callback got a range that runs past 2^64 */
 };
 
 static int g_seq;
@@ -62,6 +63,9 @@ static int g_seq;
 static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
     struct test *t = opaque;
+    if (len > UINT64_MAX - gpa) {
+        t->wrapped = true; /* a VMM checking gpa + len <= end would be fooled */
+    }
     if (gpa < RAM_BASE || gpa - RAM_BASE > RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE)) {
         return -1;
     }
@@ -72,6 +76,9 @@ static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 static int ram_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
 {
     struct test *t = opaque;
+    if (len > UINT64_MAX - gpa) {
+        t->wrapped = true; /* a VMM checking gpa + len <= end would be fooled */
+    }
     if (gpa < RAM_BASE || gpa - RAM_BASE > RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE)) {
         return -1;
     }
@@ -148,6 +155,7 @@ static int sys_up(struct test *t, const char *proxy)
     }
     free(m);
     c = client_for(t, t->sysid, err, sizeof err);
+    t->wrapped = false;
     t->vmm = c ? spmc_vmm_new(c, ram_read, ram_write, log_line, t) : NULL;
     if (!t->vmm) {
         FAIL("vmm: %s", err);
@@ -665,6 +673,53 @@ static int frag_send(struct test *t, const char *proxy, uint32_t version, bool l
     return ffa_fini(t);
 }
 
+/* A hostile guest: constituents and a descriptor buffer that run past 2^64 (none may reach the VMM's
+ * callbacks as a wrapping range), offsets and counts out of the descriptor, fragments longer than TX.
+ * Spmc refuses each; the VMM must pass the answers through, track nothing and keep working. */
+static int case_hostile_guest(struct test *t, const char *proxy, uint32_t version)
+{
+    uint8_t d[512];
+    uint64_t addr[3] = { 0xFFFFFFFFFFFFF000ull, 0, 0xFFFFFFFFFFFFE000ull };
+    uint32_t pages[3] = { 1, 1, 4 }, len;
+    struct spmc_vmm_stats st;
+    uint64_t r;
+    if (sys_up(t, proxy) < 0 || ffa_init(t, version) < 0) {
+        return -1;
+    }
+    len = build_desc(d, version, false, MEMORY_ID, addr, pages, 3);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    /* the descriptor in a buffer at the top of the address space */
+    ffa(t, FFA_MEM_SHARE_32 | 0x40000000u, len, len, 0xFFFFFFFFFFFFF000ull, 2, 0, 0, 0);
+    /* EMAD and composite offsets far out, a huge constituent count */
+    len = build_desc(d, version, false, MEMORY_ID, addr, pages, 1);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 32, 0xFFFFFFF0u);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 48 + 4, 0xFFFFFFF0u);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 64 + 4, 0xFFFFFFFFu); /* composite at 64: its count */
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    /* a fragment longer than TX, a total beyond any descriptor, a FRAG_TX for no transaction */
+    ffa(t, FFA_MEM_SHARE_32, 8192, 8192, 0, 0, 0, 0, 0);
+    ffa(t, FFA_MEM_SHARE_32, 0xFFFFFFFFu, len, 0, 0, 0, 0, 0);
+    ffa(t, FFA_MEM_FRAG_TX, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0, 0, 0, 0);
+    if (t->wrapped) {
+        FAIL("a guest-memory callback got a range running past 2^64");
+    }
+    spmc_vmm_stats(t->vmm, &st);
+    if (st.shares_tracked != 0) {
+        FAIL("%u shares tracked after refused sends", st.shares_tracked);
+    }
+    r = ffa(t, FFA_DIRECT_REQ_64, ECHO_ID, 0, 0x1111, 0x2222, 0x3333, 0x4444, 0x5555);
+    if (r != FFA_DIRECT_RESP_64 || t->x[3] != 0x1111) {
+        FAIL("echo after the hostile calls answered 0x%llx", (unsigned long long)r);
+    }
+    return ffa_fini(t);
+}
+
 /* A descriptor in a separate buffer (x3/x4): Spmc refuses it (INVALID_PARAMETERS, as Hafnium); the VMM
  * must pass the answer through and track nothing. */
 static int case_separate_buffer(struct test *t, const char *proxy, uint32_t version)
@@ -970,6 +1025,7 @@ static const struct tcase cases[] = {
     { "bad_urls", case_bad_urls, NULL, 0 },
     { "http_edge_cases", case_http_edge_cases, NULL, 0 },
     { "http_hostile_answers", case_http_hostile_answers, NULL, 0 },
+    { "hostile_guest_passthrough", case_hostile_guest, "passthrough", 0x10001 },
     { "unreachable_server", case_unreachable, NULL, 0 },
     { "unknown_system", case_unknown_system, NULL, 0 },
     { "refused_read", case_refused_read, "passthrough", 0x10001 },
