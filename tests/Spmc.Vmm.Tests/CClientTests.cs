@@ -10,7 +10,8 @@ public sealed class CClientTests(LiveSpmc spmc)
     /// <summary>Every case of test_spmc (a test below fails when its --list differs, so none goes unrun).</summary>
     public static readonly string[] Cases =
     [
-        "smc_version_passthrough", "smc_version_pkvm", "bad_urls", "http_edge_cases",
+        "smc_version_passthrough", "smc_version_pkvm", "bad_urls", "http_edge_cases", "http_hostile_answers",
+        "hostile_guest_passthrough",
         "unreachable_server", "unknown_system", "refused_read", "separate_buffer_refused",
         "partition_info_v10_passthrough", "partition_info_v10_pkvm", "partition_info_v11_passthrough", "partition_info_v11_pkvm",
         "echo_passthrough", "echo_pkvm",

@@ -66,7 +66,9 @@ struct spmc_range {
 enum spmc_conduit { SPMC_CONDUIT_SMC = 0, SPMC_CONDUIT_HVC = 1 };
 
 /* One SMC: POST /api/v1/systems/{system}/smc with caller, vcpu, conduit, x[0..17], writes and reads.
- * On success x[] holds the answer's 18 registers and each read is filled (ok = true) or marked refused.
+ * On success x[] holds the answer's 18 registers and each read is filled (ok = true) or marked refused;
+ * a read whose data is missing, malformed or of another length than asked counts as refused (the call
+ * itself ran, so its registers still stand). spmc_client_refusal() gives the first reason.
  * Spmc takes at most 16 writes and 16 reads, each at most 1 MiB (a larger one is refused here).
  * Returns 0, or -1 with spmc_client_error() set (x[] untouched). */
 int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, uint64_t x[SPMC_NREGS],
@@ -83,7 +85,9 @@ int spmc_mem_write(struct spmc_client *c, uint16_t as, uint64_t address, const v
 
 /* ---- Forwarding a guest's FF-A calls ---- */
 
-/* Guest-physical memory access supplied by the VMM: 0 on success, non-zero if the range is not guest RAM. */
+/* Guest-physical memory access supplied by the VMM: 0 on success, non-zero if the range is not guest RAM.
+ * The guest names the addresses, so the VMM must check the whole range; libspmc never passes one that
+ * reaches 2^64 (gpa + len does not wrap). */
 typedef int (*spmc_gpa_read_fn)(void *opaque, uint64_t gpa, void *buf, size_t len);
 typedef int (*spmc_gpa_write_fn)(void *opaque, uint64_t gpa, const void *buf, size_t len);
 /* Optional: one line of diagnostics (a refused read, a share the VMM could not parse). */

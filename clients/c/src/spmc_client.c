@@ -851,7 +851,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
     struct sbuf *r = &c->resp;
     struct sbuf head = { NULL, 0, 0, false };
     const char *hend, *v;
-    size_t vlen, hlen;
+    size_t vlen, hlen, scan;
     int fd, rc = -1;
     bool host_v6 = strchr(c->host, ':') != NULL;
 
@@ -897,6 +897,7 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
     /* Read until EOF, or until Content-Length bytes of body have come. */
     sb_reset(r);
     hlen = 0;
+    scan = 0;
     for (;;) {
         struct pollfd pfd;
         ssize_t got;
@@ -914,11 +915,13 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         if (got > 0) {
             r->len += (size_t)got;
             r->p[r->len] = '\0';
-            if (!hlen) {
-                const char *hh = strstr(r->p, "\r\n\r\n");
-                if (hh) {
-                    hlen = (size_t)(hh - r->p) + 4;
+            /* look for the end of the header in the new bytes only (and the 3 before them): a server
+             * that never ends its header must not cost a scan of the whole answer per read */
+            while (!hlen && scan + 4 <= r->len) {
+                if (memcmp(r->p + scan, "\r\n\r\n", 4) == 0) {
+                    hlen = scan + 4;
                 }
+                scan++;
             }
             if (hlen) {
                 v = find_header(r->p, r->p + hlen, "Content-Length", &vlen);
@@ -952,12 +955,12 @@ static int http_request(struct spmc_client *c, const char *method, const char *p
         }
     }
 
-    if (r->len < 12 || strncmp(r->p, "HTTP/1.", 7) != 0 || !(hend = strstr(r->p, "\r\n\r\n"))) {
+    if (r->len < 12 || strncmp(r->p, "HTTP/1.", 7) != 0 || !hlen) {
         set_err(c, "spmc: malformed HTTP answer from %s (%zu bytes)", c->hostport, r->len);
         goto out;
     }
     c->status = atoi(r->p + 9);
-    hlen = (size_t)(hend - r->p) + 4;
+    hend = r->p + hlen - 4;
     c->body = r->p + hlen;
     c->body_len = r->len - hlen;
     v = find_header(r->p, hend, "Content-Length", &vlen);
@@ -1127,7 +1130,7 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
             if (!a || !j_u64(a, e, &addr)) {
                 continue;
             }
-            if (idx >= nreads || reads[idx].address != addr) {
+            if (idx >= nreads || reads[idx].address != addr || reads[idx].ok) {
                 for (idx = 0; idx < nreads; idx++) {
                     if (reads[idx].address == addr && !reads[idx].ok) {
                         break;
@@ -1138,9 +1141,13 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
                 }
             }
             if (d && *d == '"') {
+                /* a data string cut off or of another length than asked: this read is refused (the
+                 * registers still stand: the call ran) */
                 const char *dend = j_skip_string(d, e);
-                long n;
-                if (memchr(d + 1, '\\', (size_t)(dend - d)) != NULL) {
+                long n = -1;
+                if (!dend) {
+                    n = -1;
+                } else if (memchr(d + 1, '\\', (size_t)(dend - d - 1)) != NULL) {
                     size_t raw = (size_t)(dend - d);
                     free(scratch);
                     scratch = malloc(raw + 1);
@@ -1154,12 +1161,17 @@ int spmc_smc(struct spmc_client *c, uint32_t vcpu, enum spmc_conduit conduit, ui
                 } else {
                     n = b64_decode(d + 1, (size_t)(dend - d - 2), reads[idx].data, reads[idx].length);
                 }
-                if (n != (long)reads[idx].length) {
-                    set_err(c, "spmc: read at 0x%llx: bad data (%ld of %u bytes)", (unsigned long long)addr, n,
-                            (unsigned)reads[idx].length);
-                    goto out;
+                if (n == (long)reads[idx].length) {
+                    reads[idx].ok = true;
+                } else if (!c->refusal[0]) {
+                    if (n < 0) {
+                        snprintf(c->refusal, sizeof c->refusal, "read at 0x%llx: bad data in the answer",
+                                 (unsigned long long)addr);
+                    } else {
+                        snprintf(c->refusal, sizeof c->refusal, "read at 0x%llx: answer has %ld of %u bytes",
+                                 (unsigned long long)addr, n, (unsigned)reads[idx].length);
+                    }
                 }
-                reads[idx].ok = true;
             } else if (!c->refusal[0]) {
                 const char *er = j_member(el, e, "error");
                 if (!er || j_string(er, e, c->refusal, sizeof c->refusal) < 0) {

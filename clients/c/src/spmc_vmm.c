@@ -135,6 +135,13 @@ static uint64_t rd64(const uint8_t *p)
     return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32);
 }
 
+/* True when [addr, addr+len) stays below 2^64: a guest may name any address, and a range that wraps would
+ * pass a VMM's `gpa + len <= end` check with a small end. */
+static bool range_ok(uint64_t addr, uint64_t len)
+{
+    return len <= UINT64_MAX - addr;
+}
+
 bool spmc_vmm_is_ffa(uint64_t function_id)
 {
     uint64_t f = function_id & ~(uint64_t)0x10000u;
@@ -225,7 +232,7 @@ static struct spmc_range *call_add(struct call *c, bool write, uint64_t addr, ui
     struct spmc_range **arr = write ? &c->w : &c->r;
     size_t *n = write ? &c->nw : &c->nr, *cap = write ? &c->capw : &c->capr;
     struct spmc_range *rg;
-    if (c->oom) {
+    if (c->oom || !range_ok(addr, len)) {
         return NULL;
     }
     if (*n == *cap) {
@@ -400,6 +407,12 @@ static void txn_parse(struct spmc_vmm *v, struct txn *t)
         if (pages == 0) {
             continue;
         }
+        if (!range_ok(addr, (uint64_t)pages * PAGE)) {
+            vlog(v, "spmc: constituent 0x%llx of %u pages reaches 2^64: the transaction's "
+                 "pages are not synced", (unsigned long long)addr, (unsigned)pages);
+            t->bad = true;
+            return;
+        }
         if (t->pages.pages + pages > MAX_SHARE_PAGES || t->pages.pages + pages < pages) {
             vlog(v, "spmc: transaction of more than %u pages: the rest is not tracked", MAX_SHARE_PAGES);
             t->next = t->count;
@@ -450,7 +463,7 @@ static const uint8_t *fragment_source(struct spmc_vmm *v, const uint8_t *txcopy,
 {
     *use_guest = false;
     if (buf_addr) {
-        if (len > (uint64_t)buf_pages * PAGE) {
+        if (len > (uint64_t)buf_pages * PAGE || !range_ok(buf_addr, (uint64_t)buf_pages * PAGE)) {
             return NULL;
         }
         *use_guest = true;
@@ -665,7 +678,7 @@ int spmc_vmm_forward(struct spmc_vmm *v, uint32_t vcpu, enum spmc_conduit condui
             tx &= 0xffffffffu;
             rx &= 0xffffffffu;
         }
-        if (tx && rx && pages && pages <= CHUNK_PAGES) {
+        if (tx && rx && pages && range_ok(tx, pages * PAGE) && range_ok(rx, pages * PAGE)) {
             v->mapped = true;
             v->tx = tx;
             v->rx = rx;

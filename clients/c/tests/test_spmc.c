@@ -55,6 +55,7 @@ struct test {
     uint64_t x[SPMC_NREGS];
     char why[600];
     char lastlog[400];
+    bool wrapped; /* a callback got a range that runs past 2^64 */
 };
 
 static int g_seq;
@@ -62,6 +63,9 @@ static int g_seq;
 static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
     struct test *t = opaque;
+    if (len > UINT64_MAX - gpa) {
+        t->wrapped = true; /* a VMM checking gpa + len <= end would be fooled */
+    }
     if (gpa < RAM_BASE || gpa - RAM_BASE > RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE)) {
         return -1;
     }
@@ -72,6 +76,9 @@ static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 static int ram_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
 {
     struct test *t = opaque;
+    if (len > UINT64_MAX - gpa) {
+        t->wrapped = true; /* a VMM checking gpa + len <= end would be fooled */
+    }
     if (gpa < RAM_BASE || gpa - RAM_BASE > RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE)) {
         return -1;
     }
@@ -148,6 +155,7 @@ static int sys_up(struct test *t, const char *proxy)
     }
     free(m);
     c = client_for(t, t->sysid, err, sizeof err);
+    t->wrapped = false;
     t->vmm = c ? spmc_vmm_new(c, ram_read, ram_write, log_line, t) : NULL;
     if (!t->vmm) {
         FAIL("vmm: %s", err);
@@ -665,6 +673,53 @@ static int frag_send(struct test *t, const char *proxy, uint32_t version, bool l
     return ffa_fini(t);
 }
 
+/* A hostile guest: constituents and a descriptor buffer that run past 2^64 (none may reach the VMM's
+ * callbacks as a wrapping range), offsets and counts out of the descriptor, fragments longer than TX.
+ * Spmc refuses each; the VMM must pass the answers through, track nothing and keep working. */
+static int case_hostile_guest(struct test *t, const char *proxy, uint32_t version)
+{
+    uint8_t d[512];
+    uint64_t addr[3] = { 0xFFFFFFFFFFFFF000ull, 0, 0xFFFFFFFFFFFFE000ull };
+    uint32_t pages[3] = { 1, 1, 4 }, len;
+    struct spmc_vmm_stats st;
+    uint64_t r;
+    if (sys_up(t, proxy) < 0 || ffa_init(t, version) < 0) {
+        return -1;
+    }
+    len = build_desc(d, version, false, MEMORY_ID, addr, pages, 3);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    /* the descriptor in a buffer at the top of the address space */
+    ffa(t, FFA_MEM_SHARE_32 | 0x40000000u, len, len, 0xFFFFFFFFFFFFF000ull, 2, 0, 0, 0);
+    /* EMAD and composite offsets far out, a huge constituent count */
+    len = build_desc(d, version, false, MEMORY_ID, addr, pages, 1);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 32, 0xFFFFFFF0u);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 48 + 4, 0xFFFFFFF0u);
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    memcpy(gpa(t, TX_ADDR), d, len);
+    put32(gpa(t, TX_ADDR) + 64 + 4, 0xFFFFFFFFu); /* composite at 64: its count */
+    ffa(t, FFA_MEM_SHARE_32, len, len, 0, 0, 0, 0, 0);
+    /* a fragment longer than TX, a total beyond any descriptor, a FRAG_TX for no transaction */
+    ffa(t, FFA_MEM_SHARE_32, 8192, 8192, 0, 0, 0, 0, 0);
+    ffa(t, FFA_MEM_SHARE_32, 0xFFFFFFFFu, len, 0, 0, 0, 0, 0);
+    ffa(t, FFA_MEM_FRAG_TX, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0, 0, 0, 0);
+    if (t->wrapped) {
+        FAIL("a guest-memory callback got a range running past 2^64");
+    }
+    spmc_vmm_stats(t->vmm, &st);
+    if (st.shares_tracked != 0) {
+        FAIL("%u shares tracked after refused sends", st.shares_tracked);
+    }
+    r = ffa(t, FFA_DIRECT_REQ_64, ECHO_ID, 0, 0x1111, 0x2222, 0x3333, 0x4444, 0x5555);
+    if (r != FFA_DIRECT_RESP_64 || t->x[3] != 0x1111) {
+        FAIL("echo after the hostile calls answered 0x%llx", (unsigned long long)r);
+    }
+    return ffa_fini(t);
+}
+
 /* A descriptor in a separate buffer (x3/x4): Spmc refuses it (INVALID_PARAMETERS, as Hafnium); the VMM
  * must pass the answer through and track nothing. */
 static int case_separate_buffer(struct test *t, const char *proxy, uint32_t version)
@@ -832,6 +887,81 @@ static int case_http_edge_cases(struct test *t, const char *proxy, uint32_t vers
     return 0;
 }
 
+/* A hostile or broken server: a read whose data string is cut off, a read with fewer bytes than asked
+ * (the call's registers still count: the read is refused, not the call) and JSON nested too deep. */
+static int case_http_hostile_answers(struct test *t, const char *proxy, uint32_t version)
+{
+    static const char *const regs =
+        "{\"x\":[\"0x84000061\",\"0x1\",\"0x2\",\"0x3\",\"0x4\",\"0x5\",\"0x6\",\"0x7\",\"0x8\",\"0x9\",\"0xa\","
+        "\"0xb\",\"0xc\",\"0xd\",\"0xe\",\"0xf\",\"0x10\",\"0x11\"]";
+    char bodies[3][4096], answers[3][4200];
+    struct {
+        const char *want_refusal; /* rc 0, the read refused with this in the reason; NULL: rc -1 */
+        const char *want_error;
+    } steps[] = { { "0x40000000", NULL }, { "1 of 2", NULL }, { NULL, "18 registers" } };
+    size_t k;
+    (void)proxy;
+    (void)version;
+    snprintf(bodies[0], sizeof bodies[0], "%s,\"reads\":[{\"address\":\"0x40000000\",\"data\":\"+/8=", regs);
+    snprintf(bodies[1], sizeof bodies[1], "%s,\"reads\":[{\"address\":\"0x40000000\",\"data\":\"+w==\"}]}", regs);
+    {
+        size_t n = 0, i;
+        n += (size_t)snprintf(bodies[2], sizeof bodies[2], "{\"decoded\":");
+        for (i = 0; i < 1000; i++) {
+            bodies[2][n++] = '[';
+        }
+        for (i = 0; i < 1000; i++) {
+            bodies[2][n++] = ']';
+        }
+        snprintf(bodies[2] + n, sizeof bodies[2] - n, ",%s}", regs + 1);
+    }
+    for (k = 0; k < 3; k++) {
+        snprintf(answers[k], sizeof answers[k], "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+                 strlen(bodies[k]), bodies[k]);
+    }
+    for (k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        int port = 0, rc, status;
+        char url[64], err[256];
+        uint8_t data[2] = { 0, 0 };
+        struct spmc_range rd = { 0x40000000ull, 2, data, false };
+        uint64_t x[SPMC_NREGS] = { FFA_VERSION };
+        struct spmc_config cfg;
+        struct spmc_client *c;
+        pid_t pid = fake_server(answers[k], &port);
+        if (pid < 0) {
+            FAIL("fake server: cannot listen");
+        }
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = url;
+        cfg.system = "s";
+        cfg.timeout_ms = 2000;
+        c = spmc_client_new(&cfg, err, sizeof err);
+        rc = c ? spmc_smc(c, 0, SPMC_CONDUIT_HVC, x, NULL, 0, &rd, 1) : -1;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (!c) {
+            FAIL("client: %s", err);
+        }
+        if (steps[k].want_refusal &&
+            (rc != 0 || x[0] != 0x84000061u || x[17] != 0x11 || rd.ok ||
+             !strstr(spmc_client_refusal(c), steps[k].want_refusal))) {
+            snprintf(t->why, sizeof t->why, "step %zu: rc %d x0 0x%llx read ok %d, refusal '%s': %s", k, rc,
+                     (unsigned long long)x[0], rd.ok, spmc_client_refusal(c), spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        if (steps[k].want_error && (rc == 0 || !strstr(spmc_client_error(c), steps[k].want_error))) {
+            snprintf(t->why, sizeof t->why, "step %zu: want an error with '%s', got rc %d: %s", k,
+                     steps[k].want_error, rc, spmc_client_error(c));
+            spmc_client_free(c);
+            return -1;
+        }
+        spmc_client_free(c);
+    }
+    return 0;
+}
+
 static int case_bad_urls(struct test *t, const char *proxy, uint32_t version)
 {
     static const char *const bad[] = { "https://127.0.0.1:1", "127.0.0.1:80", "http://", "http://[::1", "http://h:x" };
@@ -894,6 +1024,8 @@ static const struct tcase cases[] = {
     { "smc_version_pkvm", case_smc_version, "pkvm-7.4", 0x10001 },
     { "bad_urls", case_bad_urls, NULL, 0 },
     { "http_edge_cases", case_http_edge_cases, NULL, 0 },
+    { "http_hostile_answers", case_http_hostile_answers, NULL, 0 },
+    { "hostile_guest_passthrough", case_hostile_guest, "passthrough", 0x10001 },
     { "unreachable_server", case_unreachable, NULL, 0 },
     { "unknown_system", case_unknown_system, NULL, 0 },
     { "refused_read", case_refused_read, "passthrough", 0x10001 },
