@@ -51,10 +51,13 @@ spmc_apt_private_update() {
     if cmp -s "$list.tmp" "$list"; then rm -f "$list.tmp"; else mv "$list.tmp" "$list"; rm -f "$stamp"; fi
     [ "${SPMC_APT_REFRESH:-}" = 1 ] && rm -f "$stamp"
     [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ] || exit 0
+    # After a failed refresh, the next ten minutes use the lists as they are (one build asks apt several times).
+    [ -n "$(find "$stamp.failed" -mmin -10 2>/dev/null)" ] && [ "${SPMC_APT_REFRESH:-}" != 1 ] && exit 0
     # shellcheck disable=SC2046
     if apt-get $(spmc_apt_opts) --error-on=any -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update -qq >&2; then
-      touch "$stamp"
+      touch "$stamp"; rm -f "$stamp.failed"
     elif compgen -G "$spmc_apt_dir/lists/*_Packages*" >/dev/null; then
+      touch "$stamp.failed"
       echo "apt: the archive could not be reached: using the package lists of $(date -r "$stamp" '+%F %R' 2>/dev/null || echo 'an earlier run')" >&2
     else
       echo "apt: the archive could not be reached and there are no package lists in $spmc_apt_dir/lists" >&2
