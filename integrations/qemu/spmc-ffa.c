@@ -118,6 +118,7 @@ bool spmc_ffa_handle_call(ARMCPU *cpu)
         return false;
     }
 
+    /* SMCCC: the function ID is W0; the upper half of X0 does not count. */
     switch ((uint32_t)env->xregs[0]) {
     case SPMC_FFA_SMCCC_VERSION:
         env->xregs[0] = SPMC_SMCCC_VERSION_1_2;
@@ -129,13 +130,14 @@ bool spmc_ffa_handle_call(ARMCPU *cpu)
         }
         return false;
     }
-    if (!spmc_vmm_is_ffa(env->xregs[0])) {
+    if (!spmc_vmm_is_ffa((uint32_t)env->xregs[0])) {
         return false;
     }
 
     for (i = 0; i < SPMC_NREGS; i++) {
         x[i] = env->xregs[i];
     }
+    x[0] = (uint32_t)x[0];
     spmc_ffa.cs = CPU(cpu);
     start = g_get_monotonic_time();
     spmc_vmm_forward(spmc_ffa.vmm, CPU(cpu)->cpu_index,
