@@ -90,7 +90,8 @@ fetch() {
   f="$(compgen -G "$debs/${pkg}_${ver//:/%3a}_*.deb" | head -n1 || true)"
   if [ -z "$f" ]; then
     log "downloading $1=$ver"
-    (cd "$debs" && spmc_apt_get download -q "$1=$ver" >&2)
+    (cd "$debs" && spmc_apt_get download -q "$1=$ver" >&2) ||
+      die "cannot download $1=$ver: if the archive has a newer upload (a security update), rerun with SPMC_APT_REFRESH=1"
     f="$(compgen -G "$debs/${pkg}_${ver//:/%3a}_*.deb" | head -n1 || true)"
     [ -n "$f" ] || die "download of $1=$ver left no .deb"
   fi
@@ -204,6 +205,15 @@ K
   log "$s: built in $((SECONDS - t0)) s: $out/$s ($(du -sh "$out/$s" | cut -f1))"
 }
 
+# Runs that share the cache take turns: a build removes and rewrites its work directories and the kernel trees.
+# A series another run finished while this one waited is then found cached.
+for s in "${series[@]}"; do
+  [ -f "$out/$s/.done" ] && continue
+  exec 9>"$root/.lock"
+  log "taking $root/.lock (one build at a time)"
+  flock -w 3600 9 || die "another build holds $root/.lock"
+  break
+done
 for s in "${series[@]}"; do
   if [ -f "$out/$s/.done" ]; then log "$s: cached in $out/$s"; else build_series "$s"; fi
 done

@@ -31,26 +31,39 @@ spmc_apt_opts() {
     -o "APT::Sandbox::User=root"
 }
 
-# Refreshes the private lists when they are missing or older than a day.
+# Refreshes the private lists when they are missing or older than a day (now, with SPMC_APT_REFRESH=1). Runs
+# that share the cache take turns (apt's own locking is off here). When the archive cannot be reached but lists
+# are there, they are used as they are, so a run whose artefacts are cached needs no network.
 spmc_apt_private_update() {
   mkdir -p "$spmc_apt_dir/lists/partial" "$spmc_apt_dir/archives/partial"
   touch "$spmc_apt_dir/status"
-  cat > "$spmc_apt_dir/sources.list" <<'LIST'
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
-LIST
-  local stamp="$spmc_apt_dir/lists/.updated"
-  if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+  local list="$spmc_apt_dir/sources.list" stamp="$spmc_apt_dir/lists/.updated" s
+  (
+    flock -w 900 8 || { echo "apt: $spmc_apt_dir/.lock is held by another run" >&2; exit 1; }
+    {
+      for s in bookworm bookworm-updates bookworm-backports; do
+        printf 'deb%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian %s main\n' \
+          "" "$s" -src "$s"
+      done
+      printf 'deb%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main\n' \
+        "" -src
+    } > "$list.tmp"
+    if cmp -s "$list.tmp" "$list"; then rm -f "$list.tmp"; else mv "$list.tmp" "$list"; rm -f "$stamp"; fi
+    [ "${SPMC_APT_REFRESH:-}" = 1 ] && rm -f "$stamp"
+    [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ] || exit 0
+    # After a failed refresh, the next ten minutes use the lists as they are (one build asks apt several times).
+    [ -n "$(find "$stamp.failed" -mmin -10 2>/dev/null)" ] && [ "${SPMC_APT_REFRESH:-}" != 1 ] && exit 0
     # shellcheck disable=SC2046
-    apt-get $(spmc_apt_opts) update -qq >&2 || return 1
-    touch "$stamp"
-  fi
+    if apt-get $(spmc_apt_opts) --error-on=any -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update -qq >&2; then
+      touch "$stamp"; rm -f "$stamp.failed"
+    elif compgen -G "$spmc_apt_dir/lists/*_Packages*" >/dev/null; then
+      touch "$stamp.failed"
+      echo "apt: the archive could not be reached: using the package lists of $(date -r "$stamp" '+%F %R' 2>/dev/null || echo 'an earlier run')" >&2
+    else
+      echo "apt: the archive could not be reached and there are no package lists in $spmc_apt_dir/lists" >&2
+      exit 1
+    fi
+  ) 8>"$spmc_apt_dir/.lock"
 }
 
 # Runs apt-get (download, source --download-only, ...) or apt-cache with the private configuration.

@@ -69,6 +69,8 @@ fi
 mkdir -p "$SPMC_CACHE/qemu"
 exec 9>"$SPMC_CACHE/qemu/.lock"
 flock -w 3600 9 || { log "another build holds $SPMC_CACHE/qemu/.lock"; exit 1; }
+# Another run may have built it while this one waited.
+[ -x "$out" ] && { log "built by another run: $out"; echo "$out"; exit 0; }
 
 start=$(date +%s)
 spmc_apt_install dpkg-dev xz-utils patch gcc binutils pkg-config python3 meson ninja-build \

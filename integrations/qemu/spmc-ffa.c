@@ -32,7 +32,8 @@ static struct {
     bool initialised;
     struct spmc_vmm *vmm;   /* NULL: forwarding is off */
     CPUState *cs;           /* the caller of the call being forwarded */
-    unsigned logged;
+    unsigned logged;        /* messages in the current window */
+    int64_t log_window;     /* when it started (monotonic, us) */
 } spmc_ffa;
 
 /* True when [gpa, gpa + len) is guest RAM in one piece. */
@@ -70,14 +71,28 @@ static int spmc_ffa_write(void *opaque, uint64_t gpa, const void *buf,
            != MEMTX_OK;
 }
 
+/*
+ * At most SPMC_FFA_LOG_LIMIT messages a minute: a guest that keeps failing
+ * cannot flood stderr, and a problem that starts later is still reported.
+ */
 static void spmc_ffa_log(void *opaque, const char *message)
 {
+    int64_t now = g_get_monotonic_time();
+
+    if (now - spmc_ffa.log_window >= 60 * G_USEC_PER_SEC) {
+        if (spmc_ffa.logged > SPMC_FFA_LOG_LIMIT) {
+            warn_report("spmc: %u messages suppressed in the last minute",
+                        spmc_ffa.logged - SPMC_FFA_LOG_LIMIT);
+        }
+        spmc_ffa.log_window = now;
+        spmc_ffa.logged = 0;
+    }
     if (spmc_ffa.logged < SPMC_FFA_LOG_LIMIT) {
         /* libspmc's messages name it already */
         warn_report("%s%s", g_str_has_prefix(message, "spmc") ? "" : "spmc: ",
                     message);
     } else if (spmc_ffa.logged == SPMC_FFA_LOG_LIMIT) {
-        warn_report("spmc: further messages suppressed");
+        warn_report("spmc: further messages suppressed for a minute");
     }
     spmc_ffa.logged++;
 }
@@ -118,6 +133,7 @@ bool spmc_ffa_handle_call(ARMCPU *cpu)
         return false;
     }
 
+    /* SMCCC: the function ID is W0; the upper half of X0 does not count. */
     switch ((uint32_t)env->xregs[0]) {
     case SPMC_FFA_SMCCC_VERSION:
         env->xregs[0] = SPMC_SMCCC_VERSION_1_2;
@@ -129,13 +145,14 @@ bool spmc_ffa_handle_call(ARMCPU *cpu)
         }
         return false;
     }
-    if (!spmc_vmm_is_ffa(env->xregs[0])) {
+    if (!spmc_vmm_is_ffa((uint32_t)env->xregs[0])) {
         return false;
     }
 
     for (i = 0; i < SPMC_NREGS; i++) {
         x[i] = env->xregs[i];
     }
+    x[0] = (uint32_t)x[0];
     spmc_ffa.cs = CPU(cpu);
     start = g_get_monotonic_time();
     spmc_vmm_forward(spmc_ffa.vmm, CPU(cpu)->cpu_index,
