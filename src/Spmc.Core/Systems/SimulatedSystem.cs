@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
@@ -30,11 +31,14 @@ public sealed partial class SimulatedSystem
     private readonly SpmcPort _port;
     private readonly IHypervisorProxy _proxy;
     private long _calls;
+    private long _sequence;
+    private readonly ISystemObserver[] _observers;
 
-    public SimulatedSystem(string id, SystemConfig config)
+    public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null)
     {
         Id = id;
         Config = config;
+        _observers = observers is null ? [] : [.. observers];
         _map = new MemoryMap(config);
         _spmc = new PartitionManager(config, _memory, _map);
         _port = new SpmcPort(_spmc, config.Registers);
@@ -59,6 +63,7 @@ public sealed partial class SimulatedSystem
 
     internal async Task<SmcOutcome> CallCoreAsync(SmcCall call, bool fromDriver, CancellationToken cancel)
     {
+        var started = Stopwatch.GetTimestamp();
         FfaRequest request;
         FfaAnswer answer;
         List<Hop>? hops;
@@ -80,7 +85,7 @@ public sealed partial class SimulatedSystem
             request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
             (answer, hops, pendingHops) = Dispatch(request);
             _calls++;
-            if (answer.Wait is null) return Finish(call, request, answer, hops);
+            if (answer.Wait is null) return Finish(call, request, answer, hops, started, fromDriver);
         }
 
         var waiter = answer.Wait;
@@ -111,12 +116,12 @@ public sealed partial class SimulatedSystem
             if (hops is not null && pendingHops is { Count: > 0 })
                 foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
             final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
-            return Finish(call, request, final, hops);
+            return Finish(call, request, final, hops, started, fromDriver);
         }
     }
 
-    /// <summary>Decodes the answer, takes the call's reads, and publishes the events it raised. Under the lock.</summary>
-    private SmcOutcome Finish(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops)
+    /// <summary>Decodes the answer, takes the call's reads, publishes the events it raised and tells the observers. Under the lock.</summary>
+    private SmcOutcome Finish(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops, long started, bool fromDriver)
     {
         var reads = call.Reads ?? [];
         var results = new List<MemoryReadResult>(reads.Count);
@@ -127,7 +132,20 @@ public sealed partial class SimulatedSystem
                 : new MemoryReadResult(r.Address, null, $"{EndpointId.Format(call.Caller)} may not read: {denied}"));
         }
         var events = PublishEvents();
-        return new SmcOutcome(answer.Frame, SpmcPort.Decode(request, answer, hops), results, events.Count == 0 ? null : events);
+        var outcome = new SmcOutcome(answer.Frame, SpmcPort.Decode(request, answer, hops), results, events.Count == 0 ? null : events);
+        if (_observers.Length > 0)
+        {
+            var record = new CallRecord(++_sequence, call, outcome, Stopwatch.GetElapsedTime(started), fromDriver);
+            foreach (var o in _observers) o.OnCall(this, record);
+        }
+        else _sequence++;
+        return outcome;
+    }
+
+    private void ObserveMemory(ushort asEndpoint, ulong address, bool write, byte[] data)
+    {
+        var record = new MemoryAccessRecord(++_sequence, asEndpoint, address, write, data);
+        foreach (var o in _observers) o.OnMemoryAccess(this, record);
     }
 
     /// <summary>
@@ -158,7 +176,9 @@ public sealed partial class SimulatedSystem
         {
             CheckActor(asEndpoint);
             CheckTransfer(asEndpoint, address, length, write: false, "read");
-            return _memory.Read(address, length);
+            var data = _memory.Read(address, length);
+            ObserveMemory(asEndpoint, address, write: false, data);
+            return data;
         }
     }
 
@@ -170,6 +190,8 @@ public sealed partial class SimulatedSystem
             CheckActor(asEndpoint);
             CheckTransfer(asEndpoint, address, data.Length, write: true, "write");
             _memory.Write(address, data);
+            if (_observers.Length > 0) ObserveMemory(asEndpoint, address, write: true, data.ToArray());
+            else _sequence++;
         }
     }
 

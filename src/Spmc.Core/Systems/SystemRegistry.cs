@@ -6,10 +6,12 @@ namespace Spmc.Core.Systems;
 
 /// <summary>
 /// The systems one service hosts, each isolated. Creation validates the manifest; IDs are given by the user
-/// or allocated in order ("sys-1", "sys-2", ...).
+/// or allocated in order ("sys-1", "sys-2", ...). Every system tells the registry's observers what it does.
 /// </summary>
-public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems)
+public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems, IEnumerable<ISystemObserver>? observers = null)
 {
+    private readonly ISystemObserver[] _observers = observers is null ? [] : [.. observers];
+
     public const int DefaultMaxSystems = 1000;
     private readonly ConcurrentDictionary<string, SimulatedSystem> _systems = new(StringComparer.Ordinal);
     private readonly Lock _createGate = new();
@@ -29,8 +31,9 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
             if (_systems.Count >= maxSystems) throw new QuotaExceededException($"this service already hosts {maxSystems} systems; delete one first");
             if (string.IsNullOrEmpty(id))
                 do id = $"sys-{++_nextId}"; while (_systems.ContainsKey(id));
-            var system = new SimulatedSystem(id, config);
+            var system = new SimulatedSystem(id, config, _observers);
             if (!_systems.TryAdd(id, system)) throw new ConflictException($"id: a system '{id}' already exists");
+            foreach (var o in _observers) o.OnCreated(system);
             return system;
         }
     }
@@ -44,5 +47,6 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
     {
         if (!_systems.TryRemove(id ?? "", out var removed)) throw new NotFoundException($"system '{id}' does not exist");
         removed.Shutdown();
+        foreach (var o in _observers) o.OnDeleted(removed);
     }
 }

@@ -11,7 +11,8 @@ public static class HostingExtensions
     {
         builder.Services.AddOptions<SpmcOptions>().Bind(builder.Configuration.GetSection(SpmcOptions.Section))
             .Validate(o => o.MaxSystems > 0, "Spmc:MaxSystems must be positive");
-        builder.Services.AddSingleton(sp => new SystemRegistry(sp.GetRequiredService<IOptions<SpmcOptions>>().Value.MaxSystems));
+        builder.Services.AddSingleton(sp => new SystemRegistry(sp.GetRequiredService<IOptions<SpmcOptions>>().Value.MaxSystems,
+            sp.GetServices<ISystemObserver>()));
         builder.Services.AddSingleton<StartupSystems>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupSystems>());
         return builder;

@@ -1,0 +1,31 @@
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Systems;
+
+/// <summary>
+/// What one SMC did, as observers see it once it completed: the call as made (registers, memory writes and reads
+/// asked for), the outcome (answer, decoded view with hops, reads, events), and how long it took from arrival to
+/// answer (including any wait for a remote partition). <see cref="Sequence"/> orders calls and API memory
+/// accesses of one system as it applied them (1, 2, ...). The elapsed time is measured, never used to decide an
+/// answer. <see cref="FromAttachedPartition"/>: made by a client playing a remote partition (PartitionHost.Attach).
+/// </summary>
+public sealed record CallRecord(long Sequence, SmcCall Call, SmcOutcome Outcome, TimeSpan Elapsed, bool FromAttachedPartition);
+
+/// <summary>A memory read or write through the API (not an SMC's own writes/reads), in the same order as calls.</summary>
+public sealed record MemoryAccessRecord(long Sequence, ushort As, ulong Address, bool Write, byte[] Data);
+
+/// <summary>
+/// Sees every system of a registry: its creation, each completed call and API memory access (in the order the
+/// system applied them, under the system's lock: keep it short and never call back into the system), and its
+/// deletion. Logging, metrics and traces hang off this; none of them can change an answer.
+/// </summary>
+public interface ISystemObserver
+{
+    void OnCreated(SimulatedSystem system) { }
+
+    void OnCall(SimulatedSystem system, CallRecord record);
+
+    void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) { }
+
+    void OnDeleted(SimulatedSystem system) { }
+}
