@@ -27,9 +27,9 @@ fi
 if [ "${SPMC_VMM_TESTS:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
   echo "NOTE: SPMC_VMM_TESTS=0: the C client, QEMU and guest tests were NOT run." >&2
 elif vmm_env=$(scripts/vmm-setup.sh); then
-  eval "$vmm_env"
+  eval "$(grep -E '^export SPMC_[A-Z_]+=' <<<"$vmm_env")"   # only its %q-quoted exports, nothing else it printed
 else
-  eval "$vmm_env"   # what did build still runs
+  eval "$(grep -E '^export SPMC_[A-Z_]+=' <<<"$vmm_env")"   # what did build still runs
   if [ "${CI:-}" = "true" ]; then
     echo "vmm-setup failed under CI: the VMM tests it could not prepare count as a failure" >&2
     failed_setup=$((failed_setup + 1))
