@@ -16,7 +16,7 @@ part() {
   local name=$1 variable=$2 seconds=$3; shift 3
   local log=".ci/out/vmm-$name.log" start=$SECONDS out
   echo "vmm-setup: $name ..." >&2
-  if out=$(timeout "$seconds" "$@" 2>"$log" | tail -n 1) && [ -n "$out" ] && [ -e "$out" ]; then
+  if out=$(timeout -k 30 "$seconds" "$@" 2>"$log" | tail -n 1) && [ -n "$out" ] && [ -e "$out" ]; then
     echo "vmm-setup: $name ready in $((SECONDS - start)) s: $out" >&2
     printf 'export %s=%q\n' "$variable" "$out"
   else

@@ -87,7 +87,8 @@ public static class Run
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            // Bounded too: a process stuck in the kernel (D state) must not hang the test run.
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
             return new Result(124, stdout.ToString(), stderr + $"\n(killed after {timeout.TotalSeconds} s)", watch.Elapsed);
         }
         process.WaitForExit(); // drains the redirected streams
