@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
@@ -50,13 +51,16 @@ public static class TraceWriter
         return text.ToString();
     }
 
+    // Readable text (→, ') in reasons and notes; traces are data files, never embedded in HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     internal static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture);
     internal static string Id(ushort id) => "0x" + id.ToString("X4", CultureInfo.InvariantCulture);
 
     private static string Format(Action<Utf8JsonWriter> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) write(w);
         return Utf8.GetString(buffer.WrittenSpan);
     }
 
