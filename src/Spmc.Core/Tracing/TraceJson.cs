@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -59,9 +60,23 @@ public static class TraceWriter
 
     private static string Format(Action<Utf8JsonWriter> write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions)) write(w);
         return Utf8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Appends the header's line and "\n" as UTF-8 (for writers that go straight to a stream).</summary>
+    internal static void AppendHeaderLine(ArrayBufferWriter<byte> buffer, TraceHeader header)
+    {
+        Utf8.GetBytes(FormatHeader(header), buffer);
+        buffer.Write("\n"u8);
+    }
+
+    /// <summary>Appends one entry's line and "\n" as UTF-8, without an intermediate string.</summary>
+    internal static void AppendEntryLine(ArrayBufferWriter<byte> buffer, TraceEntry entry)
+    {
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) WriteEntry(w, entry);
+        buffer.Write("\n"u8);
     }
 
     private static void WriteEntry(Utf8JsonWriter w, TraceEntry entry)

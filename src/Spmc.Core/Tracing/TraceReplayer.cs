@@ -33,7 +33,7 @@ public sealed record ReplayDifference(long Seq, TraceEntry Expected, SmcOutcome?
     public string Describe()
     {
         var text = new StringBuilder();
-        text.Append("seq ").Append(Seq).Append(": ").AppendLine(string.Join(", ", Fields) + " differ");
+        text.Append("seq ").Append(Seq).Append(" differs in ").AppendLine(string.Join(", ", Fields));
         switch (Expected)
         {
             case SmcTraceEntry s:

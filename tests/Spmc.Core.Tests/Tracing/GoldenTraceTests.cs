@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Spmc.Core.Tracing;
+using Xunit.Abstractions;
 
 namespace Spmc.Core.Tests.Tracing;
 
@@ -7,7 +8,7 @@ namespace Spmc.Core.Tests.Tracing;
 /// The golden traces replay green: any behaviour change shows as a trace diff. <c>SPMC_GOLDEN_REGENERATE=1</c>
 /// (scripts/golden.sh) rewrites them from <see cref="GoldenFlows"/> instead.
 /// </summary>
-public sealed class GoldenTraceTests
+public sealed class GoldenTraceTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Names => [.. GoldenFlows.All.Select(f => f.Name)];
 
@@ -56,13 +57,14 @@ public sealed class GoldenTraceTests
 
         var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(string.Join('\n', lines)));
 
+        output.WriteLine(result.ToString());
         Assert.False(result.Identical);
         var diff = result.FirstDifference!;
         Assert.Equal(seq, diff.Seq);
         Assert.Equal(["x4"], diff.Fields);
         Assert.Equal(0x22ul, diff.Actual!.Frame[4]);
         var text = diff.Describe();
-        Assert.Contains($"seq {seq}: x4 differ", text, StringComparison.Ordinal);
+        Assert.Contains($"seq {seq} differs in x4", text, StringComparison.Ordinal);
         Assert.Contains("FFA_MSG_SEND_DIRECT_REQ", text, StringComparison.Ordinal);
         Assert.Contains("x4=0x23", text, StringComparison.Ordinal);
         Assert.Contains("x4=0x22", text, StringComparison.Ordinal);

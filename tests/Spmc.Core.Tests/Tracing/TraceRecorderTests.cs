@@ -178,6 +178,27 @@ public sealed class TraceRecorderTests
     }
 
     [Fact]
+    public void Recording_WithASmallQueue_UnderABurst_IsStillComplete()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"spmc-trace-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var recorder = new TraceRecorder(new TraceRecorderOptions { RecordingQueue = 2 });
+            var (registry, system) = Create(recorder, "burst");
+            recorder.StartRecording(system, path);
+            for (var i = 0; i < 300; i++) Version(system);
+            registry.Delete("burst");
+
+            var trace = TraceReader.ReadFile(path);
+            Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), trace.Entries.Select(e => e.Seq));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Recording_StoppedEarly_KeepsWhatCameBefore()
     {
         var path = Path.Combine(Path.GetTempPath(), $"spmc-trace-{Guid.NewGuid():N}.jsonl");
