@@ -1,3 +1,4 @@
+using CsCheck;
 using Spmc.Core.Tracing;
 
 namespace Spmc.Core.Tests.Tracing;
@@ -55,4 +56,28 @@ public sealed class TraceFormatTests
 
     private const string Header = "{\"format\":\"spmc-trace\",\"version\":1,\"system\":\"s\",\"manifest\":{}}";
     private const string Mem2 = "{\"type\":\"memory\",\"seq\":2,\"op\":\"write\",\"as\":\"0x0\",\"address\":\"0x10\",\"data\":\"ab\"}";
+}
+
+/// <summary>Damaged traces: whatever the damage, the reader answers with a <see cref="TraceFormatException"/> naming a line, never anything else.</summary>
+public sealed class TraceReaderDamageTests
+{
+    [Fact]
+    public void AnyTruncationOrByteFlip_IsParsedOrRefusedByLine()
+    {
+        var text = File.ReadAllText(GoldenFlows.PathOf("notification-round"));
+        const string Alphabet = "{}[]\":,0x19aF \n-ntrue";
+        Gen.Select(Gen.Int[0, text.Length - 1], Gen.Int[0, Alphabet.Length - 1], Gen.Bool)
+            .Sample((at, c, truncate) =>
+            {
+                var damaged = truncate ? text[..at] : text[..at] + Alphabet[c] + text[(at + 1)..];
+                try
+                {
+                    TraceReader.Parse(damaged);
+                }
+                catch (TraceFormatException e)
+                {
+                    Assert.InRange(e.Line, 1, text.Count(ch => ch == '\n') + 2);
+                }
+            }, iter: 2000);
+    }
 }
