@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Spmc.Core.Calls;
+using Spmc.Core.Manifests;
 using Spmc.Core.Systems;
 
 namespace Spmc.Core.Tracing;
@@ -22,7 +23,11 @@ public static class TraceFormat
 public sealed record TraceHeader(string System, JsonElement Manifest)
 {
     /// <summary>The header of a live system: its ID and canonical manifest.</summary>
-    public static TraceHeader For(SimulatedSystem system) => throw new NotImplementedException();
+    public static TraceHeader For(SimulatedSystem system)
+    {
+        using var doc = JsonDocument.Parse(ManifestValidator.ToDocument(system.Config).ToJson());
+        return new TraceHeader(system.Id, doc.RootElement.Clone());
+    }
 }
 
 /// <summary>One line after the header, in the system's order (<see cref="Seq"/> 1, 2, ...; gaps where the ring dropped entries).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Spmc.Core.Systems;
 
 namespace Spmc.Core.Tracing;
@@ -33,43 +34,128 @@ public sealed record TraceSnapshot(TraceHeader Header, IReadOnlyList<TraceEntry>
 /// </summary>
 public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISystemObserver, IAsyncDisposable
 {
-    public TraceRecorderOptions Options { get; } = options ?? new TraceRecorderOptions();
+    /// <summary>How long deleting a system waits for its recording to reach the disk.</summary>
+    public static readonly TimeSpan FlushOnDeleteTimeout = TimeSpan.FromSeconds(5);
 
-    public void OnCreated(SimulatedSystem system) => throw new NotImplementedException();
+    private readonly ConditionalWeakTable<SimulatedSystem, SystemTrace> _traces = new();
 
-    public void OnCall(SimulatedSystem system, CallRecord record) => throw new NotImplementedException();
+    public TraceRecorderOptions Options { get; } = Validated(options ?? new TraceRecorderOptions());
 
-    public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) => throw new NotImplementedException();
+    public void OnCreated(SimulatedSystem system) => TraceOf(system);
 
-    public void OnDeleted(SimulatedSystem system) => throw new NotImplementedException();
+    public void OnCall(SimulatedSystem system, CallRecord record) => TraceOf(system).Add(SmcTraceEntry.From(record));
 
-    /// <summary>The ring's entries with a sequence above <paramref name="afterSeq"/> (0: all kept). Unknown system: <see cref="NotFoundException"/>.</summary>
-    public TraceSnapshot Snapshot(SimulatedSystem system, long afterSeq = 0) => throw new NotImplementedException();
+    public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) => TraceOf(system).Add(MemoryTraceEntry.From(record));
+
+    public void OnDeleted(SimulatedSystem system)
+    {
+        if (!_traces.TryGetValue(system, out var trace)) return;
+        var recording = trace.Close(TraceEndReason.SystemDeleted, $"system '{system.Id}' was deleted");
+        if (recording is null) return;
+        try
+        {
+            recording.Writer.Wait(FlushOnDeleteTimeout);
+        }
+        catch (AggregateException)
+        {
+            // The writer's own failure is kept in the recording; deletion goes on.
+        }
+    }
+
+    /// <summary>The ring's entries with a sequence above <paramref name="afterSeq"/> (0: all kept).</summary>
+    public TraceSnapshot Snapshot(SimulatedSystem system, long afterSeq = 0) => TraceOf(system).Snapshot(afterSeq);
 
     /// <summary>
     /// The kept entries after <paramref name="afterSeq"/>, then every new entry as it happens, until
     /// <paramref name="cancel"/> fires (the stream just ends) or the system is deleted / the follower lags
     /// (the stream's last item is a <see cref="TraceEnd"/>). The header is <see cref="Snapshot"/>'s or <see cref="TraceHeader.For"/>.
     /// </summary>
-    public IAsyncEnumerable<TraceEntry> Follow(SimulatedSystem system, long afterSeq = 0, CancellationToken cancel = default) =>
-        throw new NotImplementedException();
+    public async IAsyncEnumerable<TraceEntry> Follow(SimulatedSystem system, long afterSeq = 0,
+        [EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        var trace = TraceOf(system);
+        var (kept, follower) = trace.Subscribe(afterSeq, Options.FollowerBuffer);
+        try
+        {
+            foreach (var e in kept)
+            {
+                if (cancel.IsCancellationRequested) yield break;
+                yield return e;
+            }
+            var reader = follower.Channel.Reader;
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await reader.WaitToReadAsync(cancel).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    more = false;
+                }
+                if (!more || cancel.IsCancellationRequested) break;
+                while (reader.TryRead(out var e)) yield return e;
+            }
+            if (!cancel.IsCancellationRequested && follower.End is { } end) yield return end;
+        }
+        finally
+        {
+            trace.Unsubscribe(follower);
+        }
+    }
 
     /// <summary>
     /// Appends the system's trace to <paramref name="path"/> (created or truncated): the header, the entries the ring
     /// still holds (all of them when called right after creation), then every new entry. A background writer
-    /// drains a bounded queue and flushes after each line; the file is flushed and closed when the system is
-    /// deleted, on <see cref="StopRecordingAsync"/> or on dispose. One recording per system:
-    /// a second call is a <see cref="ConflictException"/>. I/O errors opening the file surface here (IOException,
-    /// UnauthorizedAccessException).
+    /// drains a bounded queue and flushes whenever the queue is empty (so at most the entries still queued are
+    /// not yet on disk); the file is flushed and closed when the system is deleted (deletion waits for it, up to
+    /// <see cref="FlushOnDeleteTimeout"/>), on <see cref="StopRecordingAsync"/> or on dispose. If the disk falls
+    /// more than <see cref="TraceRecorderOptions.RecordingQueue"/> entries behind, the recording stops with an
+    /// <c>end</c> line (reason recording-lagged). One recording per system: a second call is a
+    /// <see cref="ConflictException"/>. I/O errors opening the file surface here (IOException, UnauthorizedAccessException).
     /// </summary>
-    public void StartRecording(SimulatedSystem system, string path) => throw new NotImplementedException();
+    public void StartRecording(SimulatedSystem system, string path) => TraceOf(system).StartRecording(path, Options.RecordingQueue);
 
     /// <summary>True while <paramref name="system"/> is being recorded; <paramref name="path"/> is the file.</summary>
-    public bool IsRecording(SimulatedSystem system, out string? path) => throw new NotImplementedException();
+    public bool IsRecording(SimulatedSystem system, out string? path)
+    {
+        path = _traces.TryGetValue(system, out var trace) ? trace.RecordingPath : null;
+        return path is not null;
+    }
 
     /// <summary>Stops a recording: the queued entries are written, the file flushed and closed. No-op when not recording.</summary>
-    public Task StopRecordingAsync(SimulatedSystem system) => throw new NotImplementedException();
+    public async Task StopRecordingAsync(SimulatedSystem system)
+    {
+        if (_traces.TryGetValue(system, out var trace) && trace.StopRecording() is { } recording)
+            await recording.Writer.ConfigureAwait(false);
+    }
 
     /// <summary>Flushes and closes every recording and ends every follower.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    public async ValueTask DisposeAsync()
+    {
+        var writers = new List<Task>();
+        foreach (var (system, trace) in _traces)
+            if (trace.Close(TraceEndReason.SystemDeleted, $"the service is stopping; system '{system.Id}' is gone") is { } r)
+                writers.Add(r.Writer);
+        try
+        {
+            await Task.WhenAll(writers).WaitAsync(FlushOnDeleteTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            // Nothing more can be done for those files at shutdown.
+        }
+    }
+
+    private SystemTrace TraceOf(SimulatedSystem system) => _traces.GetValue(system, s => new SystemTrace(s, Options));
+
+    private static TraceRecorderOptions Validated(TraceRecorderOptions o)
+    {
+        if (o.Capacity < 1) throw new ArgumentOutOfRangeException(nameof(o), $"Capacity: {o.Capacity} must be at least 1");
+        if (o.MaxBytes < 1) throw new ArgumentOutOfRangeException(nameof(o), $"MaxBytes: {o.MaxBytes} must be at least 1");
+        if (o.FollowerBuffer < 1) throw new ArgumentOutOfRangeException(nameof(o), $"FollowerBuffer: {o.FollowerBuffer} must be at least 1");
+        if (o.RecordingQueue < 1) throw new ArgumentOutOfRangeException(nameof(o), $"RecordingQueue: {o.RecordingQueue} must be at least 1");
+        return o;
+    }
 }
