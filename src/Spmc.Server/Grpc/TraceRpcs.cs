@@ -13,7 +13,8 @@ public sealed partial class SystemsService
 {
     /// <summary>
     /// The header (sequence 0), then the ring's entries after <c>after</c>; with <c>follow</c>, each new entry until the
-    /// client cancels or the system is deleted: the last message is then the trace's "end" line and the status OK.
+    /// client cancels, the service stops (status OK) or the system is deleted: the last message is then the trace's
+    /// "end" line and the status OK.
     /// A follower that fell behind gets the "end" line (lagged) and ResourceExhausted.
     /// </summary>
     public override async Task Trace(TraceRequest request, IServerStreamWriter<V1.TraceEntry> responseStream, ServerCallContext context)
@@ -32,18 +33,19 @@ public sealed partial class SystemsService
         }
 
         await responseStream.WriteAsync(new V1.TraceEntry { Sequence = 0, Json = TraceWriter.FormatHeader(TraceHeader.For(system)) }, cancel);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, traces.Stopping);
         try
         {
-            await foreach (var entry in traces.Recorder.Follow(system, after, cancel))
+            await foreach (var entry in traces.Recorder.Follow(system, after, linked.Token))
             {
                 await responseStream.WriteAsync(new V1.TraceEntry { Sequence = entry.Seq, Json = TraceWriter.FormatEntry(entry) }, cancel);
                 if (entry is TraceEnd { Reason: not TraceEndReason.SystemDeleted } end)
                     throw new RpcException(new Status(StatusCode.ResourceExhausted, $"trace follower ended: {end.Message}"));
             }
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            // The client cancelled.
+            // The client cancelled, or the service is stopping (the stream ends OK).
         }
     }
 

@@ -28,8 +28,11 @@ public sealed class TracesOptions
 }
 
 /// <summary>The host's side of traces: the one recorder, where recordings go, and creating a system that records.</summary>
-public sealed class Traces(TraceRecorder recorder, SystemRegistry registry, IOptions<SpmcOptions> options)
+public sealed class Traces(TraceRecorder recorder, SystemRegistry registry, IOptions<SpmcOptions> options, IHostApplicationLifetime lifetime)
 {
+    /// <summary>Fires when the host begins to stop: followers end then, so they do not hold the shutdown for its timeout.</summary>
+    public CancellationToken Stopping => lifetime.ApplicationStopping;
+
     public TraceRecorder Recorder => recorder;
 
     public TracesOptions Options => options.Value.Traces;

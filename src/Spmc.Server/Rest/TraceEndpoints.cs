@@ -47,7 +47,8 @@ public static class TraceEndpoints
         }
 
         // Follow: the header now (so the client knows it is live), then each entry as it comes, flushed per line.
-        var cancel = http.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, traces.Stopping);
+        var cancel = linked.Token;
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try
         {
@@ -57,7 +58,7 @@ public static class TraceEndpoints
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            // The client went away: nothing more to say.
+            // The client went away or the service is stopping: the stream just ends.
         }
     }
 
