@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Spmc.Core.Systems;
 
@@ -30,9 +31,15 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         }
     }
 
+    /// <summary>
+    /// Under the system's lock, so entries arrive one at a time and in order. Followers get a non-blocking post; a
+    /// recording is lossless, so when its queue is full the call waits for the disk (up to
+    /// <see cref="Recording.StallTimeout"/>, then the recording stops with recording-lagged).
+    /// </summary>
     public void Add(TraceEntry entry)
     {
         var size = EstimateBytes(entry);
+        Recording? recording;
         lock (_gate)
         {
             if (_closed) return;
@@ -45,8 +52,9 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
             }
             _lastSeq = entry.Seq;
             foreach (var f in _followers) f.Post(entry);
-            _recording?.Post(entry);
+            recording = _recording;
         }
+        recording?.Post(entry);
     }
 
     public TraceSnapshot Snapshot(long afterSeq)
@@ -114,15 +122,20 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
     private List<TraceEntry> Kept(long afterSeq) => _ring.Where(e => e.Entry.Seq > afterSeq).Select(e => e.Entry).ToList();
 
     /// <summary>About the entry's JSON size: fixed parts plus two hex digits per byte of memory.</summary>
-    internal static long EstimateBytes(TraceEntry entry) => entry switch
+    internal static long EstimateBytes(TraceEntry entry)
     {
-        SmcTraceEntry s => 1200 + 1100L * (s.Outcome.Decoded.Hops?.Count ?? 0) + 200L * (s.Outcome.Events?.Count ?? 0)
-            + (s.Call.Writes ?? []).Sum(w => 40L + 2L * w.Data.Length) + 40L * (s.Call.Reads?.Count ?? 0)
-            + s.Outcome.Reads.Sum(r => 80L + 2L * (r.Data?.Length ?? 0) + (r.Error?.Length ?? 0))
-            + (s.Outcome.Decoded.Reason?.Length ?? 0) + (s.Outcome.Decoded.Notes ?? []).Sum(n => (long)n.Length),
-        MemoryTraceEntry m => 100 + 2L * m.Data.Length,
-        _ => 100,
-    };
+        if (entry is MemoryTraceEntry m) return 100 + 2L * m.Data.Length;
+        if (entry is not SmcTraceEntry s) return 100;
+        var decoded = s.Outcome.Decoded;
+        long bytes = 1200 + 1100L * (decoded.Hops?.Count ?? 0) + 200L * (s.Outcome.Events?.Count ?? 0) + (decoded.Reason?.Length ?? 0);
+        if (s.Call.Writes is { } writes)
+            foreach (var w in writes) bytes += 40 + 2L * w.Data.Length;
+        bytes += 40L * (s.Call.Reads?.Count ?? 0);
+        foreach (var r in s.Outcome.Reads) bytes += 80 + 2L * (r.Data?.Length ?? 0) + (r.Error?.Length ?? 0);
+        if (decoded.Notes is { } notes)
+            foreach (var n in notes) bytes += n.Length;
+        return bytes;
+    }
 
     /// <summary>A bounded queue of entries for one reader; when it fills, the reader is cut off with a <see cref="TraceEnd"/>.</summary>
     internal sealed class Subscriber(int capacity, TraceEndReason lagReason, string lagMessage)
@@ -132,11 +145,14 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
 
         public TraceEnd? End { get; private set; }
         public long LastPosted { get; set; }
+        private volatile bool _stopped;
 
-        /// <summary>Under the trace's lock.</summary>
+        public bool Stopped => _stopped;
+
+        /// <summary>Under the trace's lock (a recording's: under the system's lock).</summary>
         public void Post(TraceEntry entry)
         {
-            if (End is not null) return;
+            if (End is not null || _stopped) return;
             if (Channel.Writer.TryWrite(entry)) LastPosted = entry.Seq;
             else Finish(lagReason, $"{lagMessage} ({LastPosted})");
         }
@@ -147,17 +163,25 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
             Channel.Writer.TryComplete();
         }
 
-        public void Complete() => Channel.Writer.TryComplete();
+        /// <summary>Ends the stream normally (a stopped recording): no end line.</summary>
+        public void Complete()
+        {
+            _stopped = true;
+            Channel.Writer.TryComplete();
+        }
     }
 
     /// <summary>A file being written by a background task from a bounded queue.</summary>
     internal sealed class Recording
     {
+        /// <summary>How long a call waits for room in a full recording queue before the recording gives up.</summary>
+        public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(2);
+
         public Recording(string path, FileStream stream, TraceHeader header, List<TraceEntry> kept, int queue)
         {
             Path = path;
             Subscriber = new Subscriber(queue, TraceEndReason.RecordingLagged,
-                "the recording's write queue filled (the disk is too slow); the recording stops after this seq");
+                $"the recording's write queue stayed full for {StallTimeout.TotalSeconds:0} s (the disk is too slow); the recording stops after this seq");
             Subscriber.LastPosted = kept.Count > 0 ? kept[^1].Seq : 0;
             Writer = Task.Run(() => WriteAsync(stream, header, kept));
         }
@@ -166,23 +190,56 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         public Subscriber Subscriber { get; }
         public Task Writer { get; }
 
-        public void Post(TraceEntry entry) => Subscriber.Post(entry);
+        /// <summary>Queues the entry; when the queue is full, waits for the writer (bounded), so a recording is complete.</summary>
+        public void Post(TraceEntry entry)
+        {
+            if (Subscriber.End is not null || Subscriber.Stopped) return;
+            var writer = Subscriber.Channel.Writer;
+            if (writer.TryWrite(entry))
+            {
+                Subscriber.LastPosted = entry.Seq;
+                return;
+            }
+            try
+            {
+                if (writer.WaitToWriteAsync().AsTask().Wait(StallTimeout) && writer.TryWrite(entry))
+                {
+                    Subscriber.LastPosted = entry.Seq;
+                    return;
+                }
+            }
+            catch (AggregateException)
+            {
+                // The channel was completed meanwhile (the recording is stopping).
+            }
+            Subscriber.Post(entry); // full or closed: ends the recording with recording-lagged
+        }
 
         private async Task WriteAsync(FileStream stream, TraceHeader header, List<TraceEntry> kept)
         {
-            await using var writer = new StreamWriter(stream, TraceWriter.Utf8, 1 << 16);
-            writer.NewLine = "\n";
-            await writer.WriteLineAsync(TraceWriter.FormatHeader(header)).ConfigureAwait(false);
-            foreach (var e in kept) await writer.WriteLineAsync(TraceWriter.FormatEntry(e)).ConfigureAwait(false);
-            await writer.FlushAsync().ConfigureAwait(false);
+            await using var file = stream;
+            var buffer = new ArrayBufferWriter<byte>(1 << 16);
+            TraceWriter.AppendHeaderLine(buffer, header);
+            foreach (var e in kept) TraceWriter.AppendEntryLine(buffer, e);
+            await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+            await file.FlushAsync().ConfigureAwait(false);
             var reader = Subscriber.Channel.Reader;
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var e)) await writer.WriteLineAsync(TraceWriter.FormatEntry(e)).ConfigureAwait(false);
-                await writer.FlushAsync().ConfigureAwait(false);
+                while (reader.TryRead(out var e))
+                {
+                    buffer.ResetWrittenCount();
+                    TraceWriter.AppendEntryLine(buffer, e);
+                    await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+                }
+                await file.FlushAsync().ConfigureAwait(false);
             }
             if (Subscriber.End is { Reason: TraceEndReason.RecordingLagged } end)
-                await writer.WriteLineAsync(TraceWriter.FormatEntry(end)).ConfigureAwait(false);
+            {
+                buffer.ResetWrittenCount();
+                TraceWriter.AppendEntryLine(buffer, end);
+                await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+            }
         }
     }
 }

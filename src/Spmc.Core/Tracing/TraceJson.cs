@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
@@ -50,14 +52,31 @@ public static class TraceWriter
         return text.ToString();
     }
 
+    // Readable text (→, ') in reasons and notes; traces are data files, never embedded in HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     internal static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture);
     internal static string Id(ushort id) => "0x" + id.ToString("X4", CultureInfo.InvariantCulture);
 
     private static string Format(Action<Utf8JsonWriter> write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) write(w);
         return Utf8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Appends the header's line and "\n" as UTF-8 (for writers that go straight to a stream).</summary>
+    internal static void AppendHeaderLine(ArrayBufferWriter<byte> buffer, TraceHeader header)
+    {
+        Utf8.GetBytes(FormatHeader(header), buffer);
+        buffer.Write("\n"u8);
+    }
+
+    /// <summary>Appends one entry's line and "\n" as UTF-8, without an intermediate string.</summary>
+    internal static void AppendEntryLine(ArrayBufferWriter<byte> buffer, TraceEntry entry)
+    {
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) WriteEntry(w, entry);
+        buffer.Write("\n"u8);
     }
 
     private static void WriteEntry(Utf8JsonWriter w, TraceEntry entry)
