@@ -21,9 +21,9 @@ public static class TraceEndpoints
             .WithSummary("The system's trace as JSON Lines: the header, then the ring's entries after ?after=N; ?follow=true streams new ones.");
         app.MapPost("/api/v1/replay", Replay)
             .Accepts<string>(NdJson)
-            .Produces<ReplayReportDto>().ProducesProblem(400).ProducesProblem(413)
+            .Produces<ReplayReportDto>().Produces<string>(200, "text/plain").ProducesProblem(400).ProducesProblem(413)
             .WithTags("Traces").WithName("Replay")
-            .WithSummary("Replay a trace (the body, JSON Lines) on a fresh system; report the first difference, both sides decoded.");
+            .WithSummary("Replay a trace (the body, JSON Lines) on a fresh system; report the first difference, both sides decoded (?format=text: as text).");
         return app;
     }
 
@@ -68,15 +68,22 @@ public static class TraceEndpoints
         await response.Body.FlushAsync(cancel);
     }
 
-    private static async Task<ReplayReportDto> Replay(HttpRequest http, Traces traces)
+    private static async Task<IResult> Replay(HttpRequest http, string? format, Traces traces)
     {
+        var text = format?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "json" => false,
+            "text" => true,
+            _ => throw new InvalidRequestException($"format: '{format}' is neither json nor text"),
+        };
         if (http.ContentType is { } type && type.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
             throw new InvalidRequestException($"body: content type '{type}' is not a trace (send the file as the body: curl --data-binary @FILE)");
         var limit = traces.Options.MaxReplayBytes;
-        var text = await ReadBounded(http, limit);
-        if (string.IsNullOrWhiteSpace(text)) throw new InvalidRequestException("body: required (a trace in JSON Lines)");
-        var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(text), http.HttpContext.RequestAborted);
-        return TraceMapping.ToDto(result);
+        var body = await ReadBounded(http, limit);
+        if (string.IsNullOrWhiteSpace(body)) throw new InvalidRequestException("body: required (a trace in JSON Lines)");
+        var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(body), http.HttpContext.RequestAborted);
+        http.HttpContext.Response.Headers["X-Spmc-Replay-Identical"] = result.Identical ? "true" : "false";
+        return text ? Results.Text(result.ToString().TrimEnd() + "\n", "text/plain; charset=utf-8") : Results.Ok(TraceMapping.ToDto(result));
     }
 
     /// <summary>Reads the body as UTF-8, refusing (413) anything above <paramref name="limit"/> bytes before holding it all.</summary>

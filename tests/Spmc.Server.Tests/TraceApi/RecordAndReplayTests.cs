@@ -84,6 +84,10 @@ public sealed class RecordAndReplayTests(TraceFactory factory) : IClassFixture<T
         Assert.Equal("0x8000", difference.GetProperty("actual").GetProperty("x")[2].GetString());
         Assert.Equal("FFA_SPM_ID_GET", difference.GetProperty("actual").Decoded("function"));
         Assert.False(string.IsNullOrWhiteSpace(difference.GetProperty("description").GetString()));
+
+        var text = await _client.PostAsync("/api/v1/replay?format=text", Trace(string.Join('\n', lines) + "\n"));
+        Assert.Equal(["false"], text.Headers.GetValues("X-Spmc-Replay-Identical"));
+        Assert.Contains($"seq {seq} differs in x2", await text.Content.ReadAsStringAsync());
     }
 
     [Theory]
