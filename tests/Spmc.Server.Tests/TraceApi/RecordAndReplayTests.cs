@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace Spmc.Server.Tests.TraceApi;
 
@@ -45,6 +47,29 @@ public sealed class RecordAndReplayTests(TraceFactory factory) : IClassFixture<T
         var plainInfo = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/systems/{plain}");
         Assert.Equal(JsonValueKind.Null, plainInfo.GetProperty("recording").ValueKind);
         Assert.False(File.Exists(Path.Combine(factory.TraceDirectory, plain + ".jsonl")));
+    }
+
+    [Fact]
+    public async Task Record_WhereNoDirectoryCanBe_Is400NamingRecord_AndLeavesNoSystem()
+    {
+        var blocker = Path.Combine(factory.TraceDirectory + "-file");
+        await File.WriteAllTextAsync(blocker, "a file where the directory should be");
+        try
+        {
+            using var host = factory.WithWebHostBuilder(b => b.ConfigureAppConfiguration(c =>
+                c.AddInMemoryCollection(new Dictionary<string, string?> { ["Spmc:Traces:Directory"] = blocker })));
+            using var client = host.CreateClient();
+            var body = new JsonObject { ["id"] = "no-dir", ["manifest"] = JsonNode.Parse(SpmcFactory.PassthroughManifest), ["record"] = true };
+            var (status, detail) = await (await client.PostAsync("/api/v1/systems",
+                new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"))).ProblemAsync();
+            Assert.Equal(400, status);
+            Assert.StartsWith("record:", detail);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/systems/no-dir")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
     }
 
     private static async Task<string> ReadSharedAsync(string path)
