@@ -8,6 +8,7 @@ builder.AddSpmcDomain();
 builder.AddSpmcGrpc();
 builder.AddSpmcRest();
 builder.AddSpmcHealth();
+builder.AddSpmcTraces();
 
 var app = builder.Build();
 

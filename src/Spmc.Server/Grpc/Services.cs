@@ -2,6 +2,7 @@ using global::Grpc.Core;
 using Google.Protobuf;
 using Spmc.Core;
 using Spmc.Core.Systems;
+using Spmc.Server.Hosting;
 using Spmc.V1;
 
 namespace Spmc.Server.Grpc;
@@ -39,19 +40,26 @@ public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcG
 }
 
 /// <summary>spmc.v1.Systems: create, read, list and delete simulated systems.</summary>
-public sealed class SystemsService(SystemRegistry registry) : Systems.SystemsBase
+public sealed partial class SystemsService(SystemRegistry registry, Traces traces) : Systems.SystemsBase
 {
     public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapping.ToProto(registry.Create(request.Id, request.ManifestJson)));
+        Task.FromResult(Info(traces.Create(request.Id, request.ManifestJson, request.Record)));
 
     public override Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapping.ToProto(registry.Get(request.Id)));
+        Task.FromResult(Info(registry.Get(request.Id)));
 
     public override Task<ListSystemsResponse> List(ListSystemsRequest request, ServerCallContext context)
     {
         var response = new ListSystemsResponse();
-        response.Systems.Add(registry.List().Select(ProtoMapping.ToProto));
+        response.Systems.Add(registry.List().Select(Info));
         return Task.FromResult(response);
+    }
+
+    private SystemInfo Info(SimulatedSystem system)
+    {
+        var info = ProtoMapping.ToProto(system);
+        info.Recording = traces.RecordingOf(system) ?? "";
+        return info;
     }
 
     public override Task<DeleteSystemResponse> Delete(DeleteSystemRequest request, ServerCallContext context)

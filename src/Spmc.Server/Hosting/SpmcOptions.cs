@@ -14,4 +14,7 @@ public sealed class SpmcOptions
 
     /// <summary>The most systems one service hosts at once.</summary>
     public int MaxSystems { get; set; } = 1000;
+
+    /// <summary>Trace ring, followers, recordings and replay (section "Spmc:Traces").</summary>
+    public TracesOptions Traces { get; set; } = new();
 }

@@ -61,6 +61,8 @@ public sealed class CreateSystemDto
     public string? Id { get; set; }
     /// <summary>The system manifest (see README "Manifests").</summary>
     public JsonElement? Manifest { get; set; }
+    /// <summary>Record every call to {Spmc:Traces:Directory}/{id}.jsonl (the trace format, docs/traces.md).</summary>
+    public bool? Record { get; set; }
 }
 
 public sealed record RegionDto(string Base, string Size);
@@ -70,8 +72,9 @@ public sealed record VmDto(string Id, string Name, int Vcpus, IReadOnlyList<Regi
 public sealed record PartitionDto(string Id, string Name, IReadOnlyList<string> Uuids, int ExecutionContexts, string FfaVersion,
     string Properties, IReadOnlyList<string> PropertyNames, IReadOnlyList<RegionDto> Memory, string? Behaviour);
 
+/// <summary>A system's configuration; <c>recording</c> is the file its trace is recorded to (null when it is not).</summary>
 public sealed record SystemDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, IReadOnlyList<VmDto> Vms,
-    IReadOnlyList<PartitionDto> Partitions, JsonElement Manifest);
+    IReadOnlyList<PartitionDto> Partitions, JsonElement Manifest, string? Recording = null);
 
 public sealed record MemoryDto(string Address, int Length, string Data);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Spmc.Core;
 using Spmc.Core.Systems;
+using Spmc.Server.Hosting;
 
 namespace Spmc.Server.Rest;
 
@@ -34,20 +35,20 @@ public static class RestApi
         app.UseSpmcSwagger();
 
         var systems = app.MapGroup("/api/v1/systems").WithTags("Systems");
-        systems.MapGet("/", (SystemRegistry r) => r.List().Select(RestMapping.ToDto))
+        systems.MapGet("/", (SystemRegistry r, Traces t) => r.List().Select(s => ToDto(s, t)))
             .WithName("ListSystems").WithSummary("List the simulated systems.");
-        systems.MapPost("/", async (HttpRequest http, SystemRegistry r) =>
+        systems.MapPost("/", async (HttpRequest http, Traces t) =>
             {
                 var body = await ReadBody<CreateSystemDto>(http);
                 if (body.Manifest is not { ValueKind: JsonValueKind.Object } manifest)
                     throw new InvalidRequestException("manifest: required (a JSON object)");
-                var system = r.Create(body.Id, manifest.GetRawText());
-                return Results.Created($"/api/v1/systems/{system.Id}", RestMapping.ToDto(system));
+                var system = t.Create(body.Id, manifest.GetRawText(), body.Record ?? false);
+                return Results.Created($"/api/v1/systems/{system.Id}", ToDto(system, t));
             })
             .Accepts<CreateSystemDto>("application/json")
             .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
             .WithName("CreateSystem").WithSummary("Create a system from a manifest.");
-        systems.MapGet("/{id}", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id)))
+        systems.MapGet("/{id}", (string id, SystemRegistry r, Traces t) => ToDto(r.Get(id), t))
             .ProducesProblem(404).WithName("GetSystem").WithSummary("Read one system's configuration.");
         systems.MapDelete("/{id}", (string id, SystemRegistry r) => { r.Delete(id); return Results.NoContent(); })
             .Produces(204).ProducesProblem(404).WithName("DeleteSystem").WithSummary("Delete a system and everything in it.");
@@ -86,8 +87,11 @@ public static class RestApi
         systems.MapGet("/{id}/state", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id).GetState()))
             .Produces<SystemStateDto>().ProducesProblem(404)
             .WithTags("Inspector").WithName("GetState").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
+        app.MapSpmcTraces();
         return app;
     }
+
+    private static SystemDto ToDto(SimulatedSystem system, Traces traces) => RestMapping.ToDto(system) with { Recording = traces.RecordingOf(system) };
 
     private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerDefaults.Web)
     {
