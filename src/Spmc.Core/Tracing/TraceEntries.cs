@@ -11,7 +11,7 @@ public static class TraceFormat
     public const string Name = "spmc-trace";
     public const int Version = 1;
     /// <summary>The media type of a trace (JSON Lines, UTF-8).</summary>
-    public const string MediaType = "application/jsonl";
+    public const string MediaType = "application/x-ndjson";
 }
 
 /// <summary>

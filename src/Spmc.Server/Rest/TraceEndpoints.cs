@@ -11,7 +11,7 @@ namespace Spmc.Server.Rest;
 public static class TraceEndpoints
 {
     /// <summary>The media type of an exported trace (JSON Lines).</summary>
-    public const string NdJson = "application/x-ndjson";
+    public const string NdJson = Spmc.Core.Tracing.TraceFormat.MediaType;
 
     public static WebApplication MapSpmcTraces(this WebApplication app)
     {
