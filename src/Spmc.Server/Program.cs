@@ -8,6 +8,7 @@ builder.AddSpmcDomain();
 builder.AddSpmcGrpc();
 builder.AddSpmcRest();
 builder.AddSpmcHealth();
+builder.AddSpmcTelemetry();
 
 var app = builder.Build();
 
@@ -15,6 +16,7 @@ app.UseSpmcErrors();
 app.MapSpmcGrpc();
 app.MapSpmcRest();
 app.MapSpmcHealth();
+app.MapSpmcTelemetry();
 
 app.Run();
 
