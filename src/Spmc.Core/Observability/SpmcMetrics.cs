@@ -63,6 +63,9 @@ public sealed class SpmcMetrics : ISystemObserver, IDisposable
         if (_duration.Enabled) _duration.Record(record.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("function", function));
     }
 
+    /// <summary>Shows <paramref name="method"/> in <c>spmc.streams</c> (at 0) before its first stream opens.</summary>
+    public void DeclareStream(string method) => _streams.GetOrAdd(method, static _ => new StrongBox<long>());
+
     /// <summary>A gRPC stream of <paramref name="method"/> is open until the returned scope is disposed.</summary>
     public StreamScope OpenStream(string method)
     {

@@ -27,7 +27,12 @@ public static class TelemetryExtensions
         builder.Services.Configure<TelemetryOptions>(section);
         var options = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
 
-        builder.Services.AddSingleton(sp => new SpmcMetrics(sp.GetRequiredService<IMeterFactory>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var metrics = new SpmcMetrics(sp.GetRequiredService<IMeterFactory>());
+            foreach (var method in StreamCountingInterceptor.KnownStreams) metrics.DeclareStream(method);
+            return metrics;
+        });
         builder.Services.AddSingleton<ISystemObserver>(sp => sp.GetRequiredService<SpmcMetrics>());
         builder.Services.AddSingleton<ISystemObserver, SmcLogObserver>();
         builder.Services.AddHostedService<ListeningLog>();

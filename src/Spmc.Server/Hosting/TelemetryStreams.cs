@@ -7,6 +7,9 @@ namespace Spmc.Server.Hosting;
 /// <summary>Counts the open server-streaming and duplex gRPC calls (Session, Watch, Attach, ...) for <c>spmc.streams</c>.</summary>
 public sealed class StreamCountingInterceptor(SpmcMetrics metrics) : Interceptor
 {
+    /// <summary>The streams of the API, shown at 0 from the start (others appear when first opened).</summary>
+    public static readonly string[] KnownStreams = ["SmcGateway/Session", "Systems/Watch", "PartitionHost/Attach"];
+
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
         IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {

@@ -102,6 +102,7 @@ public sealed class TelemetryTests : IDisposable
         Assert.True(Value(after, """spmc_call_duration_seconds_count{function="FFA_VERSION"}""") >= 3);
         Assert.True(Value(after, "spmc_systems") >= 2); // "default" and this one
         Assert.Equal(1, Value(after, """spmc_streams{method="SmcGateway/Session"}"""));
+        Assert.Contains("""spmc_streams{method="Systems/Watch"} 0""", after, StringComparison.Ordinal);
         Assert.True(Value(after, "spmc_memory_resident_bytes") >= Value(before, "spmc_memory_resident_bytes") + 4096, after); // the page written
         Assert.Contains("\nspmc_shares_outstanding ", after, StringComparison.Ordinal);
         Assert.Contains("\nspmc_attachments ", after, StringComparison.Ordinal);
