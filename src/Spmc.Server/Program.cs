@@ -9,6 +9,7 @@ builder.AddSpmcGrpc();
 builder.AddSpmcRest();
 builder.AddSpmcHealth();
 builder.AddSpmcTraces();
+builder.AddSpmcTelemetry();
 
 var app = builder.Build();
 
@@ -16,6 +17,7 @@ app.UseSpmcErrors();
 app.MapSpmcGrpc();
 app.MapSpmcRest();
 app.MapSpmcHealth();
+app.MapSpmcTelemetry();
 
 app.Run();
 

@@ -4,6 +4,7 @@ using Spmc.Abi.Rules;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
+using Spmc.Core.Observability;
 using Spmc.Core.Spm;
 
 namespace Spmc.Core.Proxy;
@@ -34,11 +35,15 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
 
     public FfaAnswer Handle(FfaRequest request)
     {
+        // A recorded hop is also a child span of the SMC's (when something listens; a pending one ends when answered).
+        var span = Recording is null ? null : SpmcTelemetry.StartHop(request);
         var answer = Dispatch(request);
         if (Recording is { } hops)
         {
             if (answer.IsPending) (PendingHops ??= []).Add((hops.Count, request));
-            hops.Add(new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer)));
+            var hop = new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer));
+            hops.Add(hop);
+            SpmcTelemetry.EndHop(span, request, hop, answer.IsPending);
         }
         return answer;
     }
@@ -47,7 +52,9 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
     public Hop CompleteHop(FfaRequest request, FfaAnswer final)
     {
         var answer = Complete(final with { Wait = null }, request.Args, request.FunctionId);
-        return new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer));
+        var hop = new Hop(request.Caller, request.Args, answer.Frame, Decode(request, answer));
+        SpmcTelemetry.CompleteHop(request, hop);
+        return hop;
     }
 
     private FfaAnswer Dispatch(FfaRequest request)

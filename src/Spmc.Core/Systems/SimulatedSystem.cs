@@ -4,6 +4,7 @@ using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
+using Spmc.Core.Observability;
 using Spmc.Core.Proxy;
 using Spmc.Core.Spm;
 using Spmc.Core.Spm.Runtime;
@@ -64,6 +65,7 @@ public sealed partial class SimulatedSystem
     internal async Task<SmcOutcome> CallCoreAsync(SmcCall call, bool fromDriver, CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
+        using var span = SpmcTelemetry.StartCall(Id, call, fromDriver);
         FfaRequest request;
         FfaAnswer answer;
         List<Hop>? hops;
@@ -85,7 +87,7 @@ public sealed partial class SimulatedSystem
             request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
             (answer, hops, pendingHops) = Dispatch(request);
             _calls++;
-            if (answer.Wait is null) return Finish(call, request, answer, hops, started, fromDriver);
+            if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
         }
 
         var waiter = answer.Wait;
@@ -116,7 +118,7 @@ public sealed partial class SimulatedSystem
             if (hops is not null && pendingHops is { Count: > 0 })
                 foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
             final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
-            return Finish(call, request, final, hops, started, fromDriver);
+            return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
         }
     }
 

@@ -38,9 +38,9 @@ public sealed class StartupSystems(SystemRegistry registry, IOptions<SpmcOptions
     {
         try
         {
-            var system = registry.Create(id, File.ReadAllText(path));
-            log.LogInformation("System '{Id}' created from {Path}: SPMC 0x{Spmc:X4} at FF-A {Version}, {Vms} VM(s), {Sps} partition(s), proxy {Proxy}",
-                id, path, system.Config.SpmcId, system.Config.Version, system.Config.Vms.Count, system.Config.Partitions.Count, system.Config.ProxyProfile);
+            // The system's own line (SPMC, version, endpoints, proxy) comes from the log observer (category Spmc.Systems).
+            registry.Create(id, File.ReadAllText(path));
+            log.LogInformation("System '{Id}' created from manifest {Path}", id, Path.GetFullPath(path));
         }
         catch (Exception e) when (e is SpmcRequestException or IOException)
         {

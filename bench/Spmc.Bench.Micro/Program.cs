@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Spmc.Bench.Micro.SmcTelemetryBenchmarks).Assembly).Run(args);
