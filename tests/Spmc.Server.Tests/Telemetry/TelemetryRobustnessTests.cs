@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
+using Spmc.Core;
+using Spmc.Core.Calls;
+using Spmc.Core.Observability;
+using Spmc.Core.Systems;
+
+namespace Spmc.Server.Tests.Telemetry;
+
+/// <summary>Spans of calls that fail before an answer, span names clients cannot multiply, gauges under create/delete races.</summary>
+public sealed class TelemetryRobustnessTests : IDisposable
+{
+    private readonly TelemetryFactory _factory = new();
+    private readonly HttpClient _client;
+
+    public TelemetryRobustnessTests() => _client = _factory.CreateClient();
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _factory.Dispose();
+    }
+
+    [Fact]
+    public void Metrics_ASystemDeletedWhileBeingCreated_IsNotCountedForever()
+    {
+        using var metrics = new SpmcMetrics();
+        SystemRegistry? registry = null;
+        // Another request deletes the system between its registration and the metrics' OnCreated.
+        var deleter = new DeleteOnCreate(id => registry!.Delete(id));
+        registry = new SystemRegistry(10, [deleter, metrics]);
+        registry.Create("racy", SpmcFactory.PassthroughManifest);
+        Assert.Empty(registry.List());
+        Assert.Equal(0, Gauge(metrics, SpmcMetrics.Names.Systems));
+    }
+
+    private static long Gauge(SpmcMetrics metrics, string name)
+    {
+        long value = -1;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (ReferenceEquals(i.Meter, metrics.Meter) && i.Name == name) l.EnableMeasurementEvents(i);
+        };
+        listener.SetMeasurementEventCallback<long>((_, v, _, _) => value = v);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value;
+    }
+
+    private sealed class DeleteOnCreate(Action<string> delete) : ISystemObserver
+    {
+        public void OnCreated(SimulatedSystem system) => delete(system.Id);
+
+        public void OnCall(SimulatedSystem system, CallRecord record) { }
+
+        public void OnDeleted(SimulatedSystem system) { }
+    }
+
+    private async Task<Activity> SpanAsync(Func<Activity, bool> match)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            lock (_factory.Spans)
+                if (_factory.Spans.FirstOrDefault(match) is { } found) return found;
+            await Task.Delay(25);
+        }
+        lock (_factory.Spans)
+            throw new Xunit.Sdk.XunitException($"no such span was exported; spans: {string.Join(", ", _factory.Spans.Select(a => a.DisplayName))}");
+    }
+}
