@@ -22,7 +22,8 @@ public static class SpmcTelemetry
     {
         public const string System = "spmc.system", Sequence = "spmc.sequence", Caller = "spmc.caller", Vcpu = "spmc.vcpu",
             Function = "spmc.function", Width = "spmc.width", Result = "spmc.result", Error = "spmc.error", Rule = "spmc.rule",
-            Reason = "spmc.reason", Hops = "spmc.hops", Attached = "spmc.from_attached_partition", Pending = "spmc.pending";
+            Reason = "spmc.reason", Hops = "spmc.hops", Attached = "spmc.from_attached_partition", Pending = "spmc.pending",
+            ErrorType = "error.type";
     }
 
     /// <summary>Starts the span of an SMC (null when nobody listens or samples it).</summary>
@@ -50,6 +51,19 @@ public static class SpmcTelemetry
             if (outcome.Decoded.Hops is { Count: > 0 } hops) activity.SetTag(Tags.Hops, hops.Count);
         }
         return outcome;
+    }
+
+    /// <summary>
+    /// The call ended with <paramref name="error"/> instead of an answer (a refused request, a deleted system, a
+    /// cancellation): its span gets status Error, the exception's type and an exception event, and ends as usual.
+    /// </summary>
+    public static void Fail(Activity? activity, Exception error)
+    {
+        if (activity is null) return;
+        activity.SetStatus(ActivityStatusCode.Error, error.Message);
+        if (!activity.IsAllDataRequested) return;
+        activity.SetTag(Tags.ErrorType, error.GetType().FullName);
+        activity.AddException(error);
     }
 
     /// <summary>Starts the span of a frame the proxy sends to the SPMC, under the SMC's span (null when nobody listens).</summary>
@@ -91,6 +105,17 @@ public static class SpmcTelemetry
         if (!PendingHops.TryGetValue(request, out var activity)) return;
         PendingHops.Remove(request);
         if (activity.IsAllDataRequested) SetAnswer(activity, hop.Decoded);
+        var current = Activity.Current;
+        activity.Stop();
+        Activity.Current = current;
+    }
+
+    /// <summary>The call of a pending hop ended with <paramref name="error"/> before the partition's answer: its span ends too.</summary>
+    public static void AbandonHop(FfaRequest request, Exception error)
+    {
+        if (!PendingHops.TryGetValue(request, out var activity)) return;
+        PendingHops.Remove(request);
+        Fail(activity, error);
         var current = Activity.Current;
         activity.Stop();
         Activity.Current = current;

@@ -23,6 +23,19 @@ public sealed class TelemetryRobustnessTests : IDisposable
     }
 
     [Fact]
+    public async Task Tracing_ACallRefusedByTheSystem_EndsItsSpanMarkedError()
+    {
+        var system = await _factory.NewSystemAsync(SpmcFactory.PassthroughManifest);
+        var response = await _client.PostAsJsonAsync($"/api/v1/systems/{system}/smc", new { caller = "0x7777", x = new[] { "0x84000063", "0x10002" } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+
+        var smc = await SpanAsync(a => a.DisplayName == "smc FFA_VERSION" && Equals(a.GetTagItem("spmc.system"), system));
+        Assert.Equal(ActivityStatusCode.Error, smc.Status);
+        Assert.Equal(typeof(InvalidRequestException).FullName, smc.GetTagItem("error.type"));
+        Assert.Contains(smc.Events, e => e.Name == "exception");
+    }
+
+    [Fact]
     public void Metrics_ASystemDeletedWhileBeingCreated_IsNotCountedForever()
     {
         using var metrics = new SpmcMetrics();
