@@ -23,17 +23,18 @@ public static class SpmcTelemetry
         public const string System = "spmc.system", Sequence = "spmc.sequence", Caller = "spmc.caller", Vcpu = "spmc.vcpu",
             Function = "spmc.function", Width = "spmc.width", Result = "spmc.result", Error = "spmc.error", Rule = "spmc.rule",
             Reason = "spmc.reason", Hops = "spmc.hops", Attached = "spmc.from_attached_partition", Pending = "spmc.pending",
-            ErrorType = "error.type";
+            FunctionId = "spmc.function_id", ErrorType = "error.type";
     }
 
     /// <summary>Starts the span of an SMC (null when nobody listens or samples it).</summary>
     public static Activity? StartCall(string system, SmcCall call, bool fromAttachedPartition)
     {
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity(SpanName("smc ", call.Frame.FunctionId));
+        var activity = Source.StartActivity(SpanName("smc ", call.Frame.FunctionId, out var known));
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Tags.System, system);
+            if (!known) activity.SetTag(Tags.FunctionId, $"0x{call.Frame.FunctionId:X8}");
             activity.SetTag(Tags.Caller, EndpointId.Format(call.Caller));
             activity.SetTag(Tags.Vcpu, call.Vcpu);
             if (fromAttachedPartition) activity.SetTag(Tags.Attached, true);
@@ -70,9 +71,10 @@ public static class SpmcTelemetry
     public static Activity? StartHop(FfaRequest request)
     {
         if (!Source.HasListeners() || Activity.Current is null) return null;
-        var activity = Source.StartActivity(SpanName("hop ", request.Args.FunctionId));
+        var activity = Source.StartActivity(SpanName("hop ", request.Args.FunctionId, out var known));
         if (activity is { IsAllDataRequested: true })
         {
+            if (!known) activity.SetTag(Tags.FunctionId, $"0x{request.Args.FunctionId:X8}");
             activity.SetTag(Tags.Caller, EndpointId.Format(request.Caller));
             activity.SetTag(Tags.Vcpu, request.Vcpu);
         }
@@ -133,6 +135,14 @@ public static class SpmcTelemetry
         activity.SetStatus(ActivityStatusCode.Error, decoded.Error);
     }
 
-    private static string SpanName(string prefix, uint functionId) =>
-        prefix + (functionId == Abi.Smccc.SmcccFunctionId.SmcccVersion ? "SMCCC_VERSION" : FfaFunctions.NameOf(functionId) ?? $"0x{functionId:X8}");
+    /// <summary>
+    /// "smc FFA_VERSION": one name per function of the table; any other ID is "unknown" (its ID is the tag
+    /// <c>spmc.function_id</c>), so clients cannot make span names (which backends index) without bound.
+    /// </summary>
+    private static string SpanName(string prefix, uint functionId, out bool known)
+    {
+        var name = functionId == Abi.Smccc.SmcccFunctionId.SmcccVersion ? "SMCCC_VERSION" : FfaFunctions.NameOf(functionId);
+        known = name is not null;
+        return prefix + (name ?? "unknown");
+    }
 }

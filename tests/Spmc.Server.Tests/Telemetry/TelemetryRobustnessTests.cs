@@ -36,6 +36,20 @@ public sealed class TelemetryRobustnessTests : IDisposable
     }
 
     [Fact]
+    public async Task Tracing_FunctionIdsOutsideTheTable_ShareOneSpanName_WithTheIdAsATag()
+    {
+        var system = await _factory.NewSystemAsync(SpmcFactory.PassthroughManifest);
+        foreach (var id in new[] { "0x12345678", "0x8400FF01" })
+            (await _client.PostAsJsonAsync($"/api/v1/systems/{system}/smc", new { caller = "0x0", x = new[] { id } })).EnsureSuccessStatusCode();
+
+        await SpanAsync(a => Equals(a.GetTagItem("spmc.system"), system) && Equals(a.GetTagItem("spmc.sequence"), 2L));
+        List<Activity> spans;
+        lock (_factory.Spans) spans = [.. _factory.Spans.Where(a => Equals(a.GetTagItem("spmc.system"), system) && a.DisplayName.StartsWith("smc ", StringComparison.Ordinal))];
+        Assert.Equal(["smc unknown", "smc unknown"], spans.Select(s => s.DisplayName));
+        Assert.Equal(["0x12345678", "0x8400FF01"], spans.Select(s => s.GetTagItem("spmc.function_id")));
+    }
+
+    [Fact]
     public void Metrics_ASystemDeletedWhileBeingCreated_IsNotCountedForever()
     {
         using var metrics = new SpmcMetrics();
