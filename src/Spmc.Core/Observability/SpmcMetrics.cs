@@ -47,7 +47,14 @@ public sealed class SpmcMetrics : ISystemObserver, IDisposable
 
     public Meter Meter { get; }
 
-    public void OnCreated(SimulatedSystem system) => _systems.TryAdd(system, 0);
+    public void OnCreated(SimulatedSystem system)
+    {
+        // A delete can run between the registry's add and this call (it does not take the create lock): it has shut the
+        // system down before its OnDeleted, so either that removes the entry or this test sees the shutdown. Otherwise
+        // the deleted system would be counted, and kept in memory, for ever.
+        _systems.TryAdd(system, 0);
+        if (system.IsDeleted) _systems.TryRemove(system, out _);
+    }
 
     public void OnDeleted(SimulatedSystem system) => _systems.TryRemove(system, out _);
 

@@ -22,17 +22,19 @@ public static class SpmcTelemetry
     {
         public const string System = "spmc.system", Sequence = "spmc.sequence", Caller = "spmc.caller", Vcpu = "spmc.vcpu",
             Function = "spmc.function", Width = "spmc.width", Result = "spmc.result", Error = "spmc.error", Rule = "spmc.rule",
-            Reason = "spmc.reason", Hops = "spmc.hops", Attached = "spmc.from_attached_partition", Pending = "spmc.pending";
+            Reason = "spmc.reason", Hops = "spmc.hops", Attached = "spmc.from_attached_partition", Pending = "spmc.pending",
+            FunctionId = "spmc.function_id", ErrorType = "error.type";
     }
 
     /// <summary>Starts the span of an SMC (null when nobody listens or samples it).</summary>
     public static Activity? StartCall(string system, SmcCall call, bool fromAttachedPartition)
     {
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity(SpanName("smc ", call.Frame.FunctionId));
+        var activity = Source.StartActivity(SpanName("smc ", call.Frame.FunctionId, out var known));
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Tags.System, system);
+            if (!known) activity.SetTag(Tags.FunctionId, $"0x{call.Frame.FunctionId:X8}");
             activity.SetTag(Tags.Caller, EndpointId.Format(call.Caller));
             activity.SetTag(Tags.Vcpu, call.Vcpu);
             if (fromAttachedPartition) activity.SetTag(Tags.Attached, true);
@@ -52,13 +54,27 @@ public static class SpmcTelemetry
         return outcome;
     }
 
+    /// <summary>
+    /// The call ended with <paramref name="error"/> instead of an answer (a refused request, a deleted system, a
+    /// cancellation): its span gets status Error, the exception's type and an exception event, and ends as usual.
+    /// </summary>
+    public static void Fail(Activity? activity, Exception error)
+    {
+        if (activity is null) return;
+        activity.SetStatus(ActivityStatusCode.Error, error.Message);
+        if (!activity.IsAllDataRequested) return;
+        activity.SetTag(Tags.ErrorType, error.GetType().FullName);
+        activity.AddException(error);
+    }
+
     /// <summary>Starts the span of a frame the proxy sends to the SPMC, under the SMC's span (null when nobody listens).</summary>
     public static Activity? StartHop(FfaRequest request)
     {
         if (!Source.HasListeners() || Activity.Current is null) return null;
-        var activity = Source.StartActivity(SpanName("hop ", request.Args.FunctionId));
+        var activity = Source.StartActivity(SpanName("hop ", request.Args.FunctionId, out var known));
         if (activity is { IsAllDataRequested: true })
         {
+            if (!known) activity.SetTag(Tags.FunctionId, $"0x{request.Args.FunctionId:X8}");
             activity.SetTag(Tags.Caller, EndpointId.Format(request.Caller));
             activity.SetTag(Tags.Vcpu, request.Vcpu);
         }
@@ -96,6 +112,17 @@ public static class SpmcTelemetry
         Activity.Current = current;
     }
 
+    /// <summary>The call of a pending hop ended with <paramref name="error"/> before the partition's answer: its span ends too.</summary>
+    public static void AbandonHop(FfaRequest request, Exception error)
+    {
+        if (!PendingHops.TryGetValue(request, out var activity)) return;
+        PendingHops.Remove(request);
+        Fail(activity, error);
+        var current = Activity.Current;
+        activity.Stop();
+        Activity.Current = current;
+    }
+
     private static void SetAnswer(Activity activity, Decoded decoded)
     {
         activity.SetTag(Tags.Function, decoded.Function);
@@ -108,6 +135,14 @@ public static class SpmcTelemetry
         activity.SetStatus(ActivityStatusCode.Error, decoded.Error);
     }
 
-    private static string SpanName(string prefix, uint functionId) =>
-        prefix + (functionId == Abi.Smccc.SmcccFunctionId.SmcccVersion ? "SMCCC_VERSION" : FfaFunctions.NameOf(functionId) ?? $"0x{functionId:X8}");
+    /// <summary>
+    /// "smc FFA_VERSION": one name per function of the table; any other ID is "unknown" (its ID is the tag
+    /// <c>spmc.function_id</c>), so clients cannot make span names (which backends index) without bound.
+    /// </summary>
+    private static string SpanName(string prefix, uint functionId, out bool known)
+    {
+        var name = functionId == Abi.Smccc.SmcccFunctionId.SmcccVersion ? "SMCCC_VERSION" : FfaFunctions.NameOf(functionId);
+        known = name is not null;
+        return prefix + (name ?? "unknown");
+    }
 }

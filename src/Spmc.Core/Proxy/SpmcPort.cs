@@ -37,7 +37,17 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
     {
         // A recorded hop is also a child span of the SMC's (when something listens; a pending one ends when answered).
         var span = Recording is null ? null : SpmcTelemetry.StartHop(request);
-        var answer = Dispatch(request);
+        FfaAnswer answer;
+        try
+        {
+            answer = Dispatch(request);
+        }
+        catch (Exception e) when (span is not null)
+        {
+            SpmcTelemetry.Fail(span, e);
+            span.Stop();
+            throw;
+        }
         if (Recording is { } hops)
         {
             if (answer.IsPending) (PendingHops ??= []).Add((hops.Count, request));

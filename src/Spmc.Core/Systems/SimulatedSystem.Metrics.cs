@@ -11,4 +11,10 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate) return new SystemCounts((long)_memory.ResidentPages * Memory.PhysicalMemory.PageSize, _spmc.State.Shares.Count, _attachments.Count);
     }
+
+    /// <summary>The system was deleted (<see cref="Shutdown"/> has run): an observer that hears of its creation late drops it.</summary>
+    public bool IsDeleted
+    {
+        get { lock (_gate) return _shutDown; }
+    }
 }

@@ -69,56 +69,68 @@ public sealed partial class SimulatedSystem
         FfaRequest request;
         FfaAnswer answer;
         List<Hop>? hops;
-        List<(int Index, FfaRequest Request)>? pendingHops;
-        lock (_gate)
+        List<(int Index, FfaRequest Request)>? pendingHops = null;
+        try
         {
-            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
-            var caller = RequireEndpoint(call.Caller, "caller");
-            if (call.Vcpu >= caller.Vcpus)
-                throw new InvalidRequestException($"vcpu: {call.Vcpu} is not below the {caller.Vcpus} vCPU(s) of {EndpointId.Format(caller.Id)} '{caller.Name}'");
-            var writes = call.Writes ?? [];
-            var reads = call.Reads ?? [];
-            if (writes.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"writes: {writes.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
-            if (reads.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"reads: {reads.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
-            for (var i = 0; i < writes.Count; i++) CheckTransfer(call.Caller, writes[i].Address, writes[i].Data.Length, write: true, $"writes[{i}]");
-            for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
-
-            foreach (var w in writes) _memory.Write(w.Address, w.Data);
-            request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
-            (answer, hops, pendingHops) = Dispatch(request);
-            _calls++;
-            if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
-        }
-
-        var waiter = answer.Wait;
-        FfaAnswer final;
-        if (waiter.IsParked)
-        {
-            // A remote partition's own FFA_MSG_WAIT / response / yield: it waits until it is run again (or detaches).
-            final = await waiter.Task.WaitAsync(cancel).ConfigureAwait(false);
-        }
-        else
-        {
-            var timeout = TimeSpan.FromMilliseconds(Config.RemoteTimeoutMs);
-            try
+            lock (_gate)
             {
-                final = await waiter.Task.WaitAsync(timeout, cancel).ConfigureAwait(false);
+                if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
+                var caller = RequireEndpoint(call.Caller, "caller");
+                if (call.Vcpu >= caller.Vcpus)
+                    throw new InvalidRequestException($"vcpu: {call.Vcpu} is not below the {caller.Vcpus} vCPU(s) of {EndpointId.Format(caller.Id)} '{caller.Name}'");
+                var writes = call.Writes ?? [];
+                var reads = call.Reads ?? [];
+                if (writes.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"writes: {writes.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
+                if (reads.Count > SystemLimits.MaxMemoryOpsPerCall) throw new InvalidRequestException($"reads: {reads.Count} entries, at most {SystemLimits.MaxMemoryOpsPerCall}");
+                for (var i = 0; i < writes.Count; i++) CheckTransfer(call.Caller, writes[i].Address, writes[i].Data.Length, write: true, $"writes[{i}]");
+                for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
+
+                foreach (var w in writes) _memory.Write(w.Address, w.Data);
+                request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
+                (answer, hops, pendingHops) = Dispatch(request);
+                _calls++;
+                if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
             }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+
+            var waiter = answer.Wait;
+            FfaAnswer final;
+            if (waiter.IsParked)
             {
-                lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
+                // A remote partition's own FFA_MSG_WAIT / response / yield: it waits until it is run again (or detaches).
+                final = await waiter.Task.WaitAsync(cancel).ConfigureAwait(false);
+            }
+            else
+            {
+                var timeout = TimeSpan.FromMilliseconds(Config.RemoteTimeoutMs);
+                try
+                {
+                    final = await waiter.Task.WaitAsync(timeout, cancel).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+                {
+                    lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
+                }
+            }
+            lock (_gate)
+            {
+                // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
+                // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
+                // The hop that lent the cycles was recorded while its answer was pending: it shows the real answer now,
+                // in its place (a proxy's own later hops, if any, keep their order after it).
+                if (hops is not null && pendingHops is { Count: > 0 })
+                    foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
+                final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
+                return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
             }
         }
-        lock (_gate)
+        catch (Exception e) when (span is not null)
         {
-            // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
-            // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
-            // The hop that lent the cycles was recorded while its answer was pending: it shows the real answer now,
-            // in its place (a proxy's own later hops, if any, keep their order after it).
-            if (hops is not null && pendingHops is { Count: > 0 })
-                foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
-            final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
-            return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
+            // Refused (unknown caller, deleted system, ...) or cancelled: the span ends marked Error, and so does a hop
+            // still waiting for an attached partition's answer (a parked wait is not timed out).
+            SpmcTelemetry.Fail(span, e);
+            if (pendingHops is not null)
+                foreach (var (_, hopRequest) in pendingHops) SpmcTelemetry.AbandonHop(hopRequest, e);
+            throw;
         }
     }
 

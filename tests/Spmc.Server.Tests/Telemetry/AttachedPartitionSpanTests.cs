@@ -65,6 +65,29 @@ public sealed class AttachedPartitionSpanTests : IDisposable
         await attach.RequestStream.CompleteAsync();
     }
 
+    [Fact]
+    public async Task PendingHop_EndsWhenTheSystemIsDeletedBeforeThePartitionAnswers()
+    {
+        var system = await _factory.NewSystemAsync(RemoteManifest);
+        using var attach = new PartitionHost.PartitionHostClient(_channel).Attach();
+        await attach.RequestStream.WriteAsync(new PartitionMessage { Attach = new AttachRequest { SystemId = system, PartitionId = Sp } });
+        Assert.True(await attach.ResponseStream.MoveNext());
+        await attach.RequestStream.WriteAsync(new PartitionMessage { Frame = new SmcRequest { Tag = 1, X = { MsgWait } } });
+        await WhenWaitingAsync(system);
+        var host = new SmcGateway.SmcGatewayClient(_channel).CallAsync(new SmcRequest { SystemId = system, Caller = 0, X = { Req64, Sp, 0, 41, 42 } });
+        await NextAnswerAsync(attach); // the partition has the request and never answers it
+
+        using (var http = _factory.CreateClient())
+            (await http.DeleteAsync($"/api/v1/systems/{system}")).EnsureSuccessStatusCode();
+        await host.ResponseAsync.WaitAsync(Patience); // answered well before the 10 s remote timeout
+
+        var smc = await SpanAsync(a => a.DisplayName == "smc FFA_MSG_SEND_DIRECT_REQ_64" && Equals(a.GetTagItem("spmc.system"), system));
+        var hop = await SpanAsync(a => a.ParentSpanId == smc.SpanId);
+        Assert.Equal(true, hop.GetTagItem("spmc.pending"));
+        Assert.True(hop.Duration > TimeSpan.Zero);
+        Assert.True(hop.StartTimeUtc + hop.Duration <= smc.StartTimeUtc + smc.Duration);
+    }
+
     private async Task<Activity> SpanAsync(Func<Activity, bool> match)
     {
         for (var i = 0; i < 200; i++)

@@ -13,7 +13,8 @@ public sealed class TelemetryFactory : WebApplicationFactory<Program>
 {
     public CapturingLoggerProvider Logs { get; } = new();
 
-    public List<Activity> Spans { get; } = [];
+    /// <summary>The exported spans; lock it to read (the exporter adds under the same lock).</summary>
+    public SpanList Spans { get; } = [];
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -31,6 +32,15 @@ public sealed class TelemetryFactory : WebApplicationFactory<Program>
         var response = await client.PostAsync("/api/v1/systems", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return id;
+    }
+}
+
+/// <summary>A list the in-memory exporter adds to under its own lock, so a test that locks it reads a stable list.</summary>
+public sealed class SpanList : System.Collections.ObjectModel.Collection<Activity>
+{
+    protected override void InsertItem(int index, Activity item)
+    {
+        lock (this) base.InsertItem(index, item);
     }
 }
 
