@@ -45,7 +45,11 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
 
     public void Delete(string id)
     {
-        if (!_systems.TryRemove(id ?? "", out var removed)) throw new NotFoundException($"system '{id}' does not exist");
+        SimulatedSystem? removed;
+        // Under the creation lock: a system is never removed between its creation and its observers' OnCreated,
+        // so every observer sees OnCreated before OnDeleted.
+        lock (_createGate)
+            if (!_systems.TryRemove(id ?? "", out removed)) throw new NotFoundException($"system '{id}' does not exist");
         removed.Shutdown();
         foreach (var o in _observers) o.OnDeleted(removed);
     }
