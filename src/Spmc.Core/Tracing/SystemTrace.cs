@@ -6,7 +6,7 @@ namespace Spmc.Core.Tracing;
 
 /// <summary>
 /// One system's ring, followers and recording. <see cref="Add"/> runs under the system's lock: it only appends
-/// to the ring and posts to bounded channels (never waits). Its own lock orders ring changes and subscriptions,
+/// to the ring and posts to bounded channels (never waits, not even for a recording's disk). Its own lock orders ring changes and subscriptions,
 /// so a follower sees every entry once, with no gap between the kept entries and the live ones.
 /// </summary>
 internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions options)
@@ -32,14 +32,13 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
     }
 
     /// <summary>
-    /// Under the system's lock, so entries arrive one at a time and in order. Followers get a non-blocking post; a
-    /// recording is lossless, so when its queue is full the call waits for the disk (up to
-    /// <see cref="Recording.StallTimeout"/>, then the recording stops with recording-lagged).
+    /// Under the system's lock, so entries arrive one at a time and in order. Followers and a recording get a
+    /// non-blocking post: one whose queue is full (entries or bytes) is cut off with an end line, the call never
+    /// waits for a reader or the disk (a wait here would hold the system's lock and a pool thread).
     /// </summary>
     public void Add(TraceEntry entry)
     {
         var size = EstimateBytes(entry);
-        Recording? recording;
         lock (_gate)
         {
             if (_closed) return;
@@ -51,10 +50,9 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
                 _dropped++;
             }
             _lastSeq = entry.Seq;
-            foreach (var f in _followers) f.Post(entry);
-            recording = _recording;
+            foreach (var f in _followers) f.Post(entry, size);
+            _recording?.Subscriber.Post(entry, size);
         }
-        recording?.Post(entry);
     }
 
     public TraceSnapshot Snapshot(long afterSeq)
@@ -64,8 +62,8 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
 
     public (List<TraceEntry> Kept, Subscriber Follower) Subscribe(long afterSeq, int buffer)
     {
-        var follower = new Subscriber(buffer, TraceEndReason.Lagged,
-            $"the follower fell more than {buffer} entries behind and was cut off; follow again after this seq");
+        var follower = new Subscriber(buffer, options.MaxBytes, TraceEndReason.Lagged,
+            $"the follower fell more than {buffer} entries or {options.MaxBytes} bytes behind and was cut off; follow again after this seq");
         lock (_gate)
         {
             var kept = Kept(afterSeq);
@@ -81,15 +79,18 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         lock (_gate) _followers.Remove(follower);
     }
 
-    public void StartRecording(string path, int queue)
+    public void StartRecording(string path) =>
+        StartRecording(path, () => new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read));
+
+    /// <summary>As <see cref="StartRecording(string)"/> to a stream of the caller's (tests: a disk that stalls).</summary>
+    internal void StartRecording(string path, Func<Stream> open)
     {
         lock (_gate)
         {
             if (_closed) throw new NotFoundException($"system '{system.Id}' was deleted");
             if (_recording is not null) throw new ConflictException($"system '{system.Id}' is already being recorded to '{_recording.Path}'");
             // Opened under the lock so no entry falls between the kept ones and the queue; it is one open call.
-            var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
-            _recording = new Recording(path, stream, Header, Kept(0), queue);
+            _recording = new Recording(path, open(), Header, Kept(0), options.RecordingQueue, options.RecordingMaxBytes);
         }
     }
 
@@ -137,51 +138,73 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         return bytes;
     }
 
-    /// <summary>A bounded queue of entries for one reader; when it fills, the reader is cut off with a <see cref="TraceEnd"/>.</summary>
-    internal sealed class Subscriber(int capacity, TraceEndReason lagReason, string lagMessage)
+    /// <summary>
+    /// A bounded queue of entries for one reader, by count and by (estimated) bytes: when it fills, the reader is cut
+    /// off with a <see cref="TraceEnd"/>. An entry larger than the byte bound still goes into an empty queue.
+    /// </summary>
+    internal sealed class Subscriber(int capacity, long maxBytes, TraceEndReason lagReason, string lagMessage)
     {
-        public Channel<TraceEntry> Channel { get; } = System.Threading.Channels.Channel.CreateBounded<TraceEntry>(
+        private readonly Channel<(TraceEntry Entry, long Bytes)> _channel = Channel.CreateBounded<(TraceEntry, long)>(
             new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        private long _queuedBytes;
+        private volatile bool _stopped;
 
         public TraceEnd? End { get; private set; }
         public long LastPosted { get; set; }
-        private volatile bool _stopped;
-
         public bool Stopped => _stopped;
 
-        /// <summary>Under the trace's lock (a recording's: under the system's lock).</summary>
-        public void Post(TraceEntry entry)
+        /// <summary>Bytes (estimated) queued and not yet read.</summary>
+        public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+        public ValueTask<bool> WaitToReadAsync(CancellationToken cancel = default) => _channel.Reader.WaitToReadAsync(cancel);
+
+        public bool TryRead(out TraceEntry entry)
+        {
+            if (_channel.Reader.TryRead(out var item))
+            {
+                Interlocked.Add(ref _queuedBytes, -item.Bytes);
+                entry = item.Entry;
+                return true;
+            }
+            entry = null!;
+            return false;
+        }
+
+        /// <summary>Under the trace's lock: never waits.</summary>
+        public void Post(TraceEntry entry, long bytes)
         {
             if (End is not null || _stopped) return;
-            if (Channel.Writer.TryWrite(entry)) LastPosted = entry.Seq;
+            var queued = QueuedBytes;
+            if ((queued == 0 || queued + bytes <= maxBytes) && _channel.Writer.TryWrite((entry, bytes)))
+            {
+                Interlocked.Add(ref _queuedBytes, bytes);
+                LastPosted = entry.Seq;
+            }
             else Finish(lagReason, $"{lagMessage} ({LastPosted})");
         }
 
         public void Finish(TraceEndReason reason, string message)
         {
             End ??= new TraceEnd(LastPosted, reason, message);
-            Channel.Writer.TryComplete();
+            _channel.Writer.TryComplete();
         }
 
         /// <summary>Ends the stream normally (a stopped recording): no end line.</summary>
         public void Complete()
         {
             _stopped = true;
-            Channel.Writer.TryComplete();
+            _channel.Writer.TryComplete();
         }
     }
 
-    /// <summary>A file being written by a background task from a bounded queue.</summary>
+    /// <summary>A file being written by a background task from a bounded queue (entries and bytes).</summary>
     internal sealed class Recording
     {
-        /// <summary>How long a call waits for room in a full recording queue before the recording gives up.</summary>
-        public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(2);
-
-        public Recording(string path, FileStream stream, TraceHeader header, List<TraceEntry> kept, int queue)
+        public Recording(string path, Stream stream, TraceHeader header, List<TraceEntry> kept, int queue, long maxBytes)
         {
             Path = path;
-            Subscriber = new Subscriber(queue, TraceEndReason.RecordingLagged,
-                $"the recording's write queue stayed full for {StallTimeout.TotalSeconds:0} s (the disk is too slow); the recording stops after this seq");
+            Subscriber = new Subscriber(queue, maxBytes, TraceEndReason.RecordingLagged,
+                $"the recording's write queue filled ({queue} entries or {maxBytes} bytes: the disk is too slow); the recording stops after this seq");
             Subscriber.LastPosted = kept.Count > 0 ? kept[^1].Seq : 0;
             Writer = Task.Run(() => WriteAsync(stream, header, kept));
         }
@@ -190,32 +213,8 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         public Subscriber Subscriber { get; }
         public Task Writer { get; }
 
-        /// <summary>Queues the entry; when the queue is full, waits for the writer (bounded), so a recording is complete.</summary>
-        public void Post(TraceEntry entry)
-        {
-            if (Subscriber.End is not null || Subscriber.Stopped) return;
-            var writer = Subscriber.Channel.Writer;
-            if (writer.TryWrite(entry))
-            {
-                Subscriber.LastPosted = entry.Seq;
-                return;
-            }
-            try
-            {
-                if (writer.WaitToWriteAsync().AsTask().Wait(StallTimeout) && writer.TryWrite(entry))
-                {
-                    Subscriber.LastPosted = entry.Seq;
-                    return;
-                }
-            }
-            catch (AggregateException)
-            {
-                // The channel was completed meanwhile (the recording is stopping).
-            }
-            Subscriber.Post(entry); // full or closed: ends the recording with recording-lagged
-        }
-
-        private async Task WriteAsync(FileStream stream, TraceHeader header, List<TraceEntry> kept)
+        /// <summary>Writes what is queued in one go (up to about 1 MiB per write), flushing whenever the queue is empty.</summary>
+        private async Task WriteAsync(Stream stream, TraceHeader header, List<TraceEntry> kept)
         {
             await using var file = stream;
             var buffer = new ArrayBufferWriter<byte>(1 << 16);
@@ -223,15 +222,17 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
             foreach (var e in kept) TraceWriter.AppendEntryLine(buffer, e);
             await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
             await file.FlushAsync().ConfigureAwait(false);
-            var reader = Subscriber.Channel.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (await Subscriber.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var e))
+                buffer.ResetWrittenCount();
+                while (Subscriber.TryRead(out var e))
                 {
-                    buffer.ResetWrittenCount();
                     TraceWriter.AppendEntryLine(buffer, e);
+                    if (buffer.WrittenCount < 1 << 20) continue;
                     await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+                    buffer.ResetWrittenCount();
                 }
+                await file.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
                 await file.FlushAsync().ConfigureAwait(false);
             }
             if (Subscriber.End is { Reason: TraceEndReason.RecordingLagged } end)

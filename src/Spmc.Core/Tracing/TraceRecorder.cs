@@ -12,11 +12,17 @@ public sealed class TraceRecorderOptions
     /// <summary>Approximate bytes kept per system (the entries' JSON size); the oldest are dropped first. The newest entry is always kept.</summary>
     public long MaxBytes { get; set; } = 16L << 20;
 
-    /// <summary>Entries buffered per follower; a follower that falls further behind gets a <see cref="TraceEndReason.Lagged"/> end.</summary>
+    /// <summary>
+    /// Entries buffered per follower; a follower that falls further behind (or holds more than <see cref="MaxBytes"/>
+    /// queued) gets a <see cref="TraceEndReason.Lagged"/> end.
+    /// </summary>
     public int FollowerBuffer { get; set; } = 1000;
 
     /// <summary>Entries queued for a recording's file; if the disk falls further behind, the recording ends with <see cref="TraceEndReason.RecordingLagged"/>.</summary>
     public int RecordingQueue { get; set; } = 10_000;
+
+    /// <summary>Approximate bytes (of the entries' JSON) queued for a recording's file; beyond, the recording ends with <see cref="TraceEndReason.RecordingLagged"/>.</summary>
+    public long RecordingMaxBytes { get; set; } = 64L << 20;
 }
 
 /// <summary>What the ring holds for a system now.</summary>
@@ -82,20 +88,19 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
                 if (cancel.IsCancellationRequested) yield break;
                 yield return e;
             }
-            var reader = follower.Channel.Reader;
             while (true)
             {
                 bool more;
                 try
                 {
-                    more = await reader.WaitToReadAsync(cancel).ConfigureAwait(false);
+                    more = await follower.WaitToReadAsync(cancel).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     more = false;
                 }
                 if (!more || cancel.IsCancellationRequested) break;
-                while (reader.TryRead(out var e)) yield return e;
+                while (follower.TryRead(out var e)) yield return e;
             }
             if (!cancel.IsCancellationRequested && follower.End is { } end) yield return end;
         }
@@ -110,12 +115,16 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
     /// still holds (all of them when called right after creation), then every new entry. A background writer
     /// drains a bounded queue and flushes whenever the queue is empty (so at most the entries still queued are
     /// not yet on disk); the file is flushed and closed when the system is deleted (deletion waits for it, up to
-    /// <see cref="FlushOnDeleteTimeout"/>), on <see cref="StopRecordingAsync"/> or on dispose. If the disk falls
-    /// more than <see cref="TraceRecorderOptions.RecordingQueue"/> entries behind, the recording stops with an
-    /// <c>end</c> line (reason recording-lagged). One recording per system: a second call is a
+    /// <see cref="FlushOnDeleteTimeout"/>), on <see cref="StopRecordingAsync"/> or on dispose. A call never waits
+    /// for the disk: if it falls more than <see cref="TraceRecorderOptions.RecordingQueue"/> entries (or
+    /// <see cref="TraceRecorderOptions.RecordingMaxBytes"/>) behind, the recording stops with an <c>end</c> line
+    /// (reason recording-lagged) and the system goes on. One recording per system: a second call is a
     /// <see cref="ConflictException"/>. I/O errors opening the file surface here (IOException, UnauthorizedAccessException).
     /// </summary>
-    public void StartRecording(SimulatedSystem system, string path) => TraceOf(system).StartRecording(path, Options.RecordingQueue);
+    public void StartRecording(SimulatedSystem system, string path) => TraceOf(system).StartRecording(path);
+
+    /// <summary>As <see cref="StartRecording(SimulatedSystem, string)"/> to a stream (tests).</summary>
+    internal void StartRecording(SimulatedSystem system, string path, Func<Stream> open) => TraceOf(system).StartRecording(path, open);
 
     /// <summary>True while <paramref name="system"/> is being recorded; <paramref name="path"/> is the file.</summary>
     public bool IsRecording(SimulatedSystem system, out string? path)
@@ -156,6 +165,7 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
         if (o.MaxBytes < 1) throw new ArgumentOutOfRangeException(nameof(o), $"MaxBytes: {o.MaxBytes} must be at least 1");
         if (o.FollowerBuffer < 1) throw new ArgumentOutOfRangeException(nameof(o), $"FollowerBuffer: {o.FollowerBuffer} must be at least 1");
         if (o.RecordingQueue < 1) throw new ArgumentOutOfRangeException(nameof(o), $"RecordingQueue: {o.RecordingQueue} must be at least 1");
+        if (o.RecordingMaxBytes < 1) throw new ArgumentOutOfRangeException(nameof(o), $"RecordingMaxBytes: {o.RecordingMaxBytes} must be at least 1");
         return o;
     }
 }

@@ -23,6 +23,9 @@ public sealed class TracesOptions
     /// <summary>Entries queued for a recording's file; if the disk falls further behind, the recording ends.</summary>
     public int RecordingQueue { get; set; } = 10_000;
 
+    /// <summary>Approximate bytes (of the entries' JSON) queued for a recording's file; beyond, the recording ends.</summary>
+    public long RecordingMaxBytes { get; set; } = 64L << 20;
+
     /// <summary>The largest trace POST /api/v1/replay accepts (413 beyond). gRPC Replay is bounded by the 8 MiB message size.</summary>
     public long MaxReplayBytes { get; set; } = 64L << 20;
 }
@@ -74,6 +77,7 @@ public static class TracesExtensions
             .Validate(o => o.Traces.RingMaxBytes > 0, "Spmc:Traces:RingMaxBytes must be positive")
             .Validate(o => o.Traces.FollowerBuffer > 0, "Spmc:Traces:FollowerBuffer must be positive")
             .Validate(o => o.Traces.RecordingQueue > 0, "Spmc:Traces:RecordingQueue must be positive")
+            .Validate(o => o.Traces.RecordingMaxBytes > 0, "Spmc:Traces:RecordingMaxBytes must be positive")
             .Validate(o => o.Traces.MaxReplayBytes > 0, "Spmc:Traces:MaxReplayBytes must be positive")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Traces.Directory), "Spmc:Traces:Directory must not be empty");
         builder.Services.AddSingleton(sp =>
@@ -85,6 +89,7 @@ public static class TracesExtensions
                 MaxBytes = o.RingMaxBytes,
                 FollowerBuffer = o.FollowerBuffer,
                 RecordingQueue = o.RecordingQueue,
+                RecordingMaxBytes = o.RecordingMaxBytes,
             });
         });
         builder.Services.AddSingleton<ISystemObserver>(sp => sp.GetRequiredService<TraceRecorder>());

@@ -79,21 +79,21 @@ public static class TraceEndpoints
         if (http.ContentType is { } type && type.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
             throw new InvalidRequestException($"body: content type '{type}' is not a trace (send the file as the body: curl --data-binary @FILE)");
         var limit = traces.Options.MaxReplayBytes;
-        var body = await ReadBounded(http, limit);
-        if (string.IsNullOrWhiteSpace(body)) throw new InvalidRequestException("body: required (a trace in JSON Lines)");
-        var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(body), http.HttpContext.RequestAborted);
+        using var body = await ReadBounded(http, limit);
+        if (body.Length == 0) throw new InvalidRequestException("body: required (a trace in JSON Lines)");
+        var result = await TraceReplayer.ReplayAsync(ParseUtf8(body), http.HttpContext.RequestAborted);
         http.HttpContext.Response.Headers["X-Spmc-Replay-Identical"] = result.Identical ? "true" : "false";
         return text ? Results.Text(result.ToString().TrimEnd() + "\n", "text/plain; charset=utf-8") : Results.Ok(TraceMapping.ToDto(result));
     }
 
-    /// <summary>Reads the body as UTF-8, refusing (413) anything above <paramref name="limit"/> bytes before holding it all.</summary>
-    private static async Task<string> ReadBounded(HttpRequest http, long limit)
+    /// <summary>Reads the body's bytes, refusing (413) anything above <paramref name="limit"/> bytes before holding it all.</summary>
+    private static async Task<MemoryStream> ReadBounded(HttpRequest http, long limit)
     {
         static BadHttpRequestException TooLarge(long limit) =>
             new($"body: the trace is larger than {limit} bytes (Spmc:Traces:MaxReplayBytes)", StatusCodes.Status413PayloadTooLarge);
         if (http.ContentLength > limit) throw TooLarge(limit);
         if (http.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit + 1;
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream(http.ContentLength is { } length ? (int)length : 0);
         var chunk = new byte[81920];
         int n;
         while ((n = await http.Body.ReadAsync(chunk, http.HttpContext.RequestAborted)) > 0)
@@ -101,9 +101,17 @@ public static class TraceEndpoints
             if (buffer.Length + n > limit) throw TooLarge(limit);
             buffer.Write(chunk, 0, n);
         }
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    /// <summary>Parses the trace line by line from the bytes (no copy of the whole body as one string).</summary>
+    private static TraceDocument ParseUtf8(MemoryStream body)
+    {
+        using var reader = new StreamReader(body, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            return TraceReader.Read(reader);
         }
         catch (DecoderFallbackException)
         {

@@ -178,23 +178,100 @@ public sealed class TraceRecorderTests
     }
 
     [Fact]
-    public void Recording_WithASmallQueue_UnderABurst_IsStillComplete()
+    public async Task Recording_OnAStalledDisk_NeverHoldsACall_AndEndsWithRecordingLagged()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"spmc-trace-{Guid.NewGuid():N}.jsonl");
-        try
-        {
-            var recorder = new TraceRecorder(new TraceRecorderOptions { RecordingQueue = 2 });
-            var (registry, system) = Create(recorder, "burst");
-            recorder.StartRecording(system, path);
-            for (var i = 0; i < 300; i++) Version(system);
-            registry.Delete("burst");
+        // A disk that does not answer: the first write blocks until released. Calls must not wait for it (they
+        // run under the system's lock); the recording is cut with an end line once its queue is full.
+        var disk = new StallingStream();
+        var recorder = new TraceRecorder(new TraceRecorderOptions { RecordingQueue = 2 });
+        var (registry, system) = Create(recorder, "stalled");
+        recorder.StartRecording(system, "stalled.jsonl", () => disk);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++) Version(system);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"10 calls took {clock.Elapsed} against a stalled disk");
 
-            var trace = TraceReader.ReadFile(path);
-            Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), trace.Entries.Select(e => e.Seq));
-        }
-        finally
+        disk.Release();
+        registry.Delete("stalled");
+        var trace = TraceReader.Parse(TraceWriter.Utf8.GetString(disk.Written));
+        var end = Assert.IsType<TraceEnd>(trace.Entries[^1]);
+        Assert.Equal(TraceEndReason.RecordingLagged, end.Reason);
+        Assert.Equal(trace.Entries[^2].Seq, end.Seq);
+        Assert.Equal(Enumerable.Range(1, (int)end.Seq).Select(i => (long)i), trace.Entries.SkipLast(1).Select(e => e.Seq));
+        Assert.True(disk.Disposed);
+        var replay = await TraceReplayer.ReplayAsync(trace);
+        Assert.True(replay.Identical, replay.ToString());
+    }
+
+    [Fact]
+    public void Recording_QueueIsBoundedByBytes_NotOnlyByEntries()
+    {
+        var disk = new StallingStream();
+        var recorder = new TraceRecorder(new TraceRecorderOptions { RecordingMaxBytes = 10_000 });
+        var (registry, system) = Create(recorder, "bytes");
+        recorder.StartRecording(system, "bytes.jsonl", () => disk);
+        for (var i = 0; i < 3; i++) system.WriteMemory(Host, 0x8010_0000, new byte[4096]); // ~8 KB of trace each
+        disk.Release();
+        registry.Delete("bytes");
+        var trace = TraceReader.Parse(TraceWriter.Utf8.GetString(disk.Written));
+        Assert.Equal(TraceEndReason.RecordingLagged, Assert.IsType<TraceEnd>(trace.Entries[^1]).Reason);
+        Assert.True(trace.Entries.Count <= 3, $"{trace.Entries.Count} entries: the byte bound did not cut the recording");
+    }
+
+    [Fact]
+    public async Task Follow_ASlowFollower_IsBoundedByBytes_NotOnlyByEntries()
+    {
+        var recorder = new TraceRecorder(new TraceRecorderOptions { MaxBytes = 10_000, FollowerBuffer = 1000 });
+        var (_, system) = Create(recorder);
+        using var cancel = new CancellationTokenSource(Limit);
+        await using var follow = recorder.Follow(system, 0, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        Version(system);
+        Assert.True(await follow.MoveNextAsync()); // subscribed; now it stops reading
+        for (var i = 0; i < 5; i++) system.WriteMemory(Host, 0x8010_0000, new byte[4096]);
+        var seen = new List<TraceEntry>();
+        while (await follow.MoveNextAsync()) seen.Add(follow.Current);
+        Assert.Equal(TraceEndReason.Lagged, Assert.IsType<TraceEnd>(seen[^1]).Reason);
+        Assert.True(seen.Count <= 3, $"{seen.Count} entries buffered for a follower bounded at 10 000 bytes");
+    }
+
+    /// <summary>A stream whose writes block until <see cref="Release"/>, keeping what was written.</summary>
+    private sealed class StallingStream : Stream
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly MemoryStream _data = new();
+
+        public bool Disposed { get; private set; }
+        public byte[] Written
         {
-            File.Delete(path);
+            get
+            {
+                lock (_data) return _data.ToArray();
+            }
+        }
+
+        public void Release() => _released.TrySetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _released.Task.WaitAsync(cancellationToken);
+            lock (_data) _data.Write(buffer.Span);
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _released.Task;
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written.Length;
+        public override long Position { get => Length; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return base.DisposeAsync();
         }
     }
 

@@ -127,6 +127,29 @@ public sealed class RecordAndReplayTests(TraceFactory factory) : IClassFixture<T
     }
 
     [Fact]
+    public async Task Replay_HostileTraces_Are400NamingTheLine()
+    {
+        var header = (await _client.GetStringAsync($"/api/v1/systems/{await factory.NewSystemAsync()}/trace")).Split('\n')[0];
+        string[] bodies =
+        [
+            header + "\n" + new string('[', 100_000) + new string(']', 100_000) + "\n",
+            header + "\n{\"type\":\"memory\",\"seq\":1,\"op\":\"write\",\"as\":\"0x0\",\"address\":\"0x80000000\",\"data\":\"zz\"}\n",
+            header + "\n{\"type\":\"smc\",\"seq\":1,\"caller\":\"0x0\",\"vcpu\":0,\"conduit\":\"smc\",\"x\":[\"0xZZ\"]}\n",
+        ];
+        foreach (var body in bodies)
+        {
+            var (status, detail) = await (await _client.PostAsync("/api/v1/replay", Trace(body))).ProblemAsync();
+            Assert.Equal(400, status);
+            Assert.Contains("trace line 2", detail);
+        }
+        using var notUtf8 = new ByteArrayContent([.. System.Text.Encoding.UTF8.GetBytes(header + "\n"), 0xFF, 0xFE, (byte)'\n']);
+        notUtf8.Headers.ContentType = new("application/x-ndjson");
+        var (utf8Status, utf8Detail) = await (await _client.PostAsync("/api/v1/replay", notUtf8)).ProblemAsync();
+        Assert.Equal(400, utf8Status);
+        Assert.Contains("UTF-8", utf8Detail);
+    }
+
+    [Fact]
     public async Task Replay_AboveTheLimit_Is413()
     {
         var (status, detail) = await (await _client.PostAsync("/api/v1/replay", Trace(new string(' ', TraceFactory.MaxReplayBytes + 1)))).ProblemAsync();
