@@ -20,7 +20,7 @@ public static class TraceEndpoints
             .WithTags("Traces").WithName("GetTrace")
             .WithSummary("The system's trace as JSON Lines: the header, then the ring's entries after ?after=N; ?follow=true streams new ones.");
         app.MapPost("/api/v1/replay", Replay)
-            .Accepts<string>(NdJson)
+            .Accepts<string>(NdJson, "application/jsonl", "application/json", "text/plain", "application/octet-stream")
             .Produces<ReplayReportDto>().Produces<string>(200, "text/plain").ProducesProblem(400).ProducesProblem(413)
             .WithTags("Traces").WithName("Replay")
             .WithSummary("Replay a trace (the body, JSON Lines) on a fresh system; report the first difference, both sides decoded (?format=text: as text).");
