@@ -26,11 +26,12 @@ public static class SystemLimits
 public sealed partial class SimulatedSystem
 {
     private readonly Lock _gate = new();
-    private readonly PhysicalMemory _memory = new();
-    private readonly MemoryMap _map;
-    private readonly PartitionManager _spmc;
-    private readonly SpmcPort _port;
-    private readonly IHypervisorProxy _proxy;
+    // Rebuilt from the config by Reset (under the lock); otherwise set once at creation.
+    private PhysicalMemory _memory = null!;
+    private MemoryMap _map = null!;
+    private PartitionManager _spmc = null!;
+    private SpmcPort _port = null!;
+    private IHypervisorProxy _proxy = null!;
     private long _calls;
     private long _sequence;
     private readonly ISystemObserver[] _observers;
@@ -40,10 +41,17 @@ public sealed partial class SimulatedSystem
         Id = id;
         Config = config;
         _observers = observers is null ? [] : [.. observers];
-        _map = new MemoryMap(config);
-        _spmc = new PartitionManager(config, _memory, _map);
-        _port = new SpmcPort(_spmc, config.Registers);
-        _proxy = ProxyProfiles.Create(config.ProxyProfile, new ProxyContext(config, _memory, _map, _port));
+        Build();
+    }
+
+    /// <summary>Memory, ownership, the SPMC, its port and the proxy as the manifest describes them (the proxy boots here).</summary>
+    private void Build()
+    {
+        _memory = new PhysicalMemory();
+        _map = new MemoryMap(Config);
+        _spmc = new PartitionManager(Config, _memory, _map);
+        _port = new SpmcPort(_spmc, Config.Registers);
+        _proxy = ProxyProfiles.Create(Config.ProxyProfile, new ProxyContext(Config, _memory, _map, _port));
     }
 
     public string Id { get; }
@@ -87,7 +95,9 @@ public sealed partial class SimulatedSystem
 
                 foreach (var w in writes) _memory.Write(w.Address, w.Data);
                 request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
-                (answer, hops, pendingHops) = Dispatch(request);
+                // A fault rule answers at the caller's SMC conduit: a VM's call never reaches the proxy, nothing runs.
+                if (_faults.Inject(request) is { } fault) (answer, hops) = (Injected(request, fault), null);
+                else (answer, hops, pendingHops) = Dispatch(request);
                 _calls++;
                 if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
             }
@@ -256,7 +266,8 @@ public sealed partial class SimulatedSystem
                     s.HypervisorResponse is not null)).ToList(),
                 _proxy.State,
                 _spmc.NotificationViews(),
-                _eventSequence);
+                _eventSequence,
+                _faults.List());
         }
     }
 

@@ -17,7 +17,7 @@ public sealed record MemoryAccessRecord(long Sequence, ushort As, ulong Address,
 /// <summary>
 /// Sees every system of a registry: its creation, each completed call and API memory access (in the order the
 /// system applied them, under the system's lock: keep it short and never call back into the system), and its
-/// deletion. Logging, metrics and traces hang off this; none of them can change an answer.
+/// deletion (and any reset). Logging, metrics and traces hang off this; none of them can change an answer.
 /// </summary>
 public interface ISystemObserver
 {
@@ -28,4 +28,10 @@ public interface ISystemObserver
     void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) { }
 
     void OnDeleted(SimulatedSystem system) { }
+
+    /// <summary>
+    /// The system was reset to its state just after creation (same ID and config; see docs/faults.md). Under the
+    /// system's lock, after the reset and before any later call.
+    /// </summary>
+    void OnReset(SimulatedSystem system) { }
 }

@@ -1,6 +1,7 @@
 using Spmc.Abi.Descriptors;
 using Spmc.Abi.Descriptors.Memory;
 using Spmc.Abi.Ffa;
+using Spmc.Core.Faults;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Proxy;
@@ -27,7 +28,8 @@ public sealed record SystemState(
     IReadOnlyList<ShareView> Shares,
     ProxyStateView? Proxy,
     IReadOnlyList<NotificationView> Notifications,
-    long Events);
+    long Events,
+    IReadOnlyList<FaultRuleView> Faults);
 
 /// <summary>One memory transaction as the inspector shows it.</summary>
 public sealed record ShareView(

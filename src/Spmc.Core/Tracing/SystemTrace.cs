@@ -55,6 +55,20 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         }
     }
 
+    /// <summary>
+    /// The system was reset: the ring drops what it kept (counted as dropped), so what it holds from now on replays
+    /// from the header's manifest. Followers and a recording go on (a recording spanning a reset replays only up to it).
+    /// </summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _dropped += _ring.Count;
+            _ring.Clear();
+            _bytes = 0;
+        }
+    }
+
     public TraceSnapshot Snapshot(long afterSeq)
     {
         lock (_gate) return new TraceSnapshot(Header, Kept(afterSeq), _lastSeq, _dropped);

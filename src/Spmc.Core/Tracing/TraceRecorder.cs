@@ -53,6 +53,12 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
 
     public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) => TraceOf(system).Add(MemoryTraceEntry.From(record));
 
+    /// <summary>A reset empties the system's ring (see <see cref="SystemTrace.Reset"/>).</summary>
+    public void OnReset(SimulatedSystem system)
+    {
+        if (_traces.TryGetValue(system, out var trace)) trace.Reset();
+    }
+
     public void OnDeleted(SimulatedSystem system)
     {
         if (!_traces.TryGetValue(system, out var trace)) return;

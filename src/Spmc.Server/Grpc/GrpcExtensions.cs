@@ -20,6 +20,7 @@ public static class GrpcExtensions
         app.MapGrpcService<MemoryService>();
         app.MapGrpcService<InspectorService>();
         app.MapGrpcService<PartitionHostService>();
+        app.MapGrpcService<FaultsService>();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -188,6 +188,7 @@ public static class ProtoMapping
             state.Proxy = proxy;
         }
         state.Console.Add(s.Console.Select(l => new V1.ConsoleLine { Sequence = (ulong)l.Sequence, Endpoint = l.Endpoint, Text = l.Text }));
+        state.Faults.Add(s.Faults.Select(FaultMapping.ToProto));
         return state;
     }
 

@@ -68,6 +68,12 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         return Task.FromResult(new DeleteSystemResponse());
     }
 
+    public override Task<ResetSystemResponse> Reset(ResetSystemRequest request, ServerCallContext context)
+    {
+        registry.Get(request.Id).Reset();
+        return Task.FromResult(new ResetSystemResponse());
+    }
+
     /// <summary>Subscribes, sends the response headers (so a client knows it is live), then streams events.</summary>
     public override async Task Watch(WatchRequest request, IServerStreamWriter<V1.SystemEvent> responseStream, ServerCallContext context)
     {

@@ -107,7 +107,19 @@ public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion,
     IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
     int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending,
     IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy, IReadOnlyList<PartitionRuntimeDto> Runtime,
-    IReadOnlyList<NotificationStateDto> Notifications);
+    IReadOnlyList<NotificationStateDto> Notifications, IReadOnlyList<FaultRuleDto> Faults);
+
+/// <summary>
+/// A fault rule to add (docs/faults.md): the function (FFA_MEM_SHARE for both widths, FFA_MEM_SHARE_64 or an ID), the
+/// error, optional caller / receiver / handle (hex or decimal strings), and at most one of nth, every, next, probability
+/// (with seed).
+/// </summary>
+public sealed record FaultRuleBodyDto(string? Function, string? Error, string? Caller = null, string? Receiver = null, string? Handle = null,
+    long? Nth = null, long? Every = null, long? Next = null, double? Probability = null, ulong? Seed = null);
+
+/// <summary>A fault rule with its ID and counters: matching calls seen and calls it answered.</summary>
+public sealed record FaultRuleDto(int Id, string Function, string Error, string? Caller, string? Receiver, string? Handle, string When,
+    long? Nth, long? Every, long? Next, double? Probability, ulong? Seed, long Matched, long Hits);
 
 /// <summary>
 /// What runs a partition, the state of each execution context (off, waiting, running, blocked, preempted, aborted) and

@@ -87,6 +87,31 @@ public static class RestApi
         systems.MapGet("/{id}/state", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id).GetState()))
             .Produces<SystemStateDto>().ProducesProblem(404)
             .WithTags("Inspector").WithName("GetState").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
+        systems.MapPost("/{id}/reset", (string id, SystemRegistry r) => { r.Get(id).Reset(); return Results.NoContent(); })
+            .Produces(204).ProducesProblem(404).WithName("ResetSystem")
+            .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
+
+        var faults = systems.MapGroup("/{id}/faults").WithTags("Faults");
+        faults.MapPost("/", async (string id, HttpRequest http, SystemRegistry r) =>
+            {
+                var system = r.Get(id);
+                var rule = RestMapping.ToDto(system.AddFault(RestMapping.ToDomain(await ReadBody<FaultRuleBodyDto>(http))));
+                return Results.Created($"/api/v1/systems/{system.Id}/faults/{rule.Id}", rule);
+            })
+            .Accepts<FaultRuleBodyDto>("application/json")
+            .Produces<FaultRuleDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(404)
+            .WithName("AddFault").WithSummary("Add a fault rule: matching SMCs are answered with an FF-A error, not run.");
+        faults.MapGet("/", (string id, SystemRegistry r) => r.Get(id).ListFaults().Select(RestMapping.ToDto))
+            .Produces<IEnumerable<FaultRuleDto>>().ProducesProblem(404).WithName("ListFaults").WithSummary("The system's fault rules and their hit counts.");
+        faults.MapDelete("/{ruleId}", (string id, string ruleId, SystemRegistry r) =>
+            {
+                var system = r.Get(id);
+                system.RemoveFault(Grpc.FaultMapping.RuleId(Numbers.ParseU64(ruleId, "ruleId")));
+                return Results.NoContent();
+            })
+            .Produces(204).ProducesProblem(400).ProducesProblem(404).WithName("RemoveFault").WithSummary("Remove one fault rule.");
+        faults.MapDelete("/", (string id, SystemRegistry r) => { r.Get(id).ClearFaults(); return Results.NoContent(); })
+            .Produces(204).ProducesProblem(404).WithName("ClearFaults").WithSummary("Remove every fault rule of the system.");
         app.MapSpmcTraces();
         return app;
     }

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core;
 using Spmc.Core.Calls;
+using Spmc.Core.Faults;
 using Spmc.Core.Manifests;
 using Spmc.Core.Systems;
 using Spmc.Server.Grpc;
@@ -107,7 +109,17 @@ public static class RestMapping
         s.Notifications.Where(n => n.Enabled || n.PendingFramework != 0).Select(n => new NotificationStateDto(Id(n.Receiver), n.Enabled,
             n.BoundToSps.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
             n.BoundToVms.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
-            n.AllPendingFromSps.ToHex(), n.AllPendingFromVms.ToHex(), Hex(n.PendingFramework), n.Count)).ToList());
+            n.AllPendingFromSps.ToHex(), n.AllPendingFromVms.ToHex(), Hex(n.PendingFramework), n.Count)).ToList(),
+        s.Faults.Select(ToDto).ToList());
+
+    public static FaultRuleDto ToDto(FaultRuleView v) => new(v.Id, v.Function, v.Error.Name(), v.Caller is { } c ? Id(c) : null,
+        v.Receiver is { } r ? Id(r) : null, v.Handle is { } h ? Hex(h) : null, FaultMapping.WhenName(v.When),
+        v.When == FaultWhen.Nth ? v.Count : null, v.When == FaultWhen.Every ? v.Count : null, v.When == FaultWhen.Next ? v.Count : null,
+        v.Probability, v.Seed, v.Matched, v.Hits);
+
+    public static FaultRuleSpec ToDomain(FaultRuleBodyDto b) => new(b.Function, b.Error,
+        b.Caller is null ? null : Numbers.ParseU64(b.Caller, "caller"), b.Receiver is null ? null : Numbers.ParseU64(b.Receiver, "receiver"),
+        b.Handle is null ? null : Numbers.ParseU64(b.Handle, "handle"), b.Nth, b.Every, b.Next, b.Probability, b.Seed);
 
     private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 

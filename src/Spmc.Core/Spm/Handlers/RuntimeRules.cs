@@ -27,7 +27,7 @@ public static class RuntimeRules
         "the calls waiting on a remote partition (its lenders and its own parked call) end ABORTED when its client detaches",
         "Spmc: PartitionHost.Attach; DEN0077 v1.2 ABORTED for a partition that aborted");
     public static readonly Rule SystemDeleted = new("runtime.system-deleted", FfaError.Aborted,
-        "every call still waiting ends ABORTED when its system is deleted", "Spmc: system lifetime");
+        "every call still waiting ends ABORTED when its system is deleted or reset", "Spmc: system lifetime");
 
     // ---- FFA_ABORT (FF-A 1.3; Hafnium api_ffa_abort, ffa_partition_abort) ----
     public static readonly Rule LenderAborted = new("abort.lender-aborted", FfaError.Aborted,

@@ -1,0 +1,67 @@
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+
+namespace Spmc.Core.Faults;
+
+/// <summary>
+/// A fault rule as a client writes it (REST body, gRPC message), before validation. <see cref="Function"/>: an FF-A
+/// name (<c>FFA_MEM_SHARE</c> matches both widths, <c>FFA_MEM_SHARE_64</c> one) or a function ID (<c>0xC4000073</c>,
+/// one width). <see cref="Caller"/>, <see cref="Receiver"/> (direct requests) and <see cref="Handle"/> (calls with a
+/// handle in w1/w2) narrow the match. At most one of <see cref="Nth"/>, <see cref="Every"/>, <see cref="Next"/> and
+/// <see cref="Probability"/> (with <see cref="Seed"/>) says when a matching call fails; none: every matching call.
+/// <see cref="Error"/>: the FF-A error answered (BUSY, RETRY, NO_MEMORY, ABORTED, NOT_READY, DENIED,
+/// INVALID_PARAMETERS, NOT_SUPPORTED).
+/// </summary>
+public sealed record FaultRuleSpec(
+    string? Function,
+    string? Error,
+    ulong? Caller = null,
+    ulong? Receiver = null,
+    ulong? Handle = null,
+    long? Nth = null,
+    long? Every = null,
+    long? Next = null,
+    double? Probability = null,
+    ulong? Seed = null);
+
+/// <summary>When a rule fails a matching call.</summary>
+public enum FaultWhen
+{
+    /// <summary>Every matching call.</summary>
+    Always,
+
+    /// <summary>Only the n-th matching call.</summary>
+    Nth,
+
+    /// <summary>Every k-th matching call (k, 2k, ...).</summary>
+    Every,
+
+    /// <summary>The first n matching calls after the rule was added (or the system reset).</summary>
+    Next,
+
+    /// <summary>Each matching call with probability p, drawn from the rule's own generator seeded with its seed.</summary>
+    Probability,
+}
+
+/// <summary>A rule as the system reports it: its ID, what it matches, when, the error, and its counters.</summary>
+public sealed record FaultRuleView(
+    int Id,
+    string Function,
+    ushort? Caller,
+    ushort? Receiver,
+    ulong? Handle,
+    FaultWhen When,
+    long? Count,
+    double? Probability,
+    ulong? Seed,
+    FfaError Error,
+    long Matched,
+    long Hits);
+
+/// <summary>The rule every injected answer names in <c>decoded.rule</c>.</summary>
+public static class FaultRules
+{
+    public static readonly Rule Injected = new("fault.injected", FfaError.Busy,
+        "a fault rule added through the API (docs/faults.md) answered this call with its FF-A error (BUSY here only as an example) without running it",
+        "Spmc fault injection: the error is given at the caller's SMC conduit, before the hypervisor proxy or the SPMC sees the call");
+}

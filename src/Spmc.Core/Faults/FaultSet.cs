@@ -1,0 +1,226 @@
+using System.Globalization;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Rules;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Calls;
+
+namespace Spmc.Core.Faults;
+
+/// <summary>
+/// The fault rules of one system, in ID order (1, 2, ... per system; an ID is never reused). Not thread-safe: the
+/// system holds its lock around every use. Every rule whose match (function, caller, receiver, handle) fits a call
+/// counts it and, for a probability rule, draws once; the lowest-ID rule that fires answers the call, so one rule's
+/// count never depends on another's.
+/// </summary>
+public sealed class FaultSet
+{
+    /// <summary>Rules one system may hold.</summary>
+    public const int MaxRules = 64;
+
+    /// <summary>The errors a rule may answer, by their FF-A names.</summary>
+    public static readonly IReadOnlyList<FfaError> Errors =
+    [
+        FfaError.Busy, FfaError.Retry, FfaError.NoMemory, FfaError.Aborted, FfaError.NotReady, FfaError.Denied,
+        FfaError.InvalidParameters, FfaError.NotSupported,
+    ];
+
+    private readonly List<ActiveRule> _rules = [];
+    private int _nextId;
+
+    public int Count => _rules.Count;
+
+    /// <summary>Validates <paramref name="spec"/> (an <see cref="InvalidRequestException"/> names the field) and adds it.</summary>
+    public FaultRuleView Add(FaultRuleSpec spec)
+    {
+        var rule = Validate(spec);
+        if (_rules.Count >= MaxRules)
+            throw new InvalidRequestException($"faults: this system already has {MaxRules} rules, the most it may hold; remove one first");
+        rule.Id = ++_nextId;
+        _rules.Add(rule);
+        return rule.View();
+    }
+
+    public IReadOnlyList<FaultRuleView> List() => _rules.Select(r => r.View()).ToList();
+
+    public bool Remove(int id) => _rules.RemoveAll(r => r.Id == id) > 0;
+
+    public void Clear() => _rules.Clear();
+
+    /// <summary>Every rule starts again as if just added: counters to 0, generators re-seeded (a reset system).</summary>
+    public void Restart()
+    {
+        foreach (var r in _rules) r.Restart();
+    }
+
+    /// <summary>The error to answer <paramref name="request"/> with, if a rule fires for it; counts the call in every matching rule.</summary>
+    public (int Rule, Rejection Rejection)? Inject(FfaRequest request)
+    {
+        if (_rules.Count == 0) return null;
+        ActiveRule? fired = null;
+        foreach (var r in _rules)
+            if (r.Matches(request) && r.Count() && fired is null) fired = r;
+        if (fired is null) return null;
+        fired.Hits++;
+        var name = request.Info?.WidthName(request.Is64) ?? $"0x{request.Args.FunctionId:X8}";
+        return (fired.Id, new Rejection(fired.Error, FaultRules.Injected.Id,
+            $"{name}: fault rule {fired.Id} ({fired.Describe()}) answered {fired.Error.Name()} at the caller's SMC conduit; the call was not run"));
+    }
+
+    private static ActiveRule Validate(FaultRuleSpec s)
+    {
+        var (number, widths) = ParseFunction(s.Function);
+        var function = FfaFunctions.Find(number)!;
+        var error = ParseError(s.Error);
+        var caller = Endpoint(s.Caller, "caller");
+        var receiver = Endpoint(s.Receiver, "receiver");
+        if (receiver is not null && !HasReceiver(number))
+            throw new InvalidRequestException($"receiver: {function.Name} has no receiver in its registers (only FFA_MSG_SEND_DIRECT_REQ and FFA_MSG_SEND_DIRECT_REQ2 do)");
+        if (s.Handle is not null && !HasHandle(number))
+            throw new InvalidRequestException($"handle: {function.Name} has no handle in w1/w2 (FFA_MEM_RECLAIM, FFA_MEM_FRAG_RX, FFA_MEM_FRAG_TX, FFA_MEM_OP_PAUSE and FFA_MEM_OP_RESUME do)");
+
+        var given = new List<string>();
+        if (s.Nth is not null) given.Add("nth");
+        if (s.Every is not null) given.Add("every");
+        if (s.Next is not null) given.Add("next");
+        if (s.Probability is not null) given.Add("probability");
+        if (given.Count > 1) throw new InvalidRequestException($"{given[1]}: a rule has one of nth, every, next and probability (this one has {string.Join(", ", given)})");
+        var when = FaultWhen.Always;
+        long? count = null;
+        if (s.Nth is { } nth) (when, count) = (FaultWhen.Nth, AtLeastOne(nth, "nth"));
+        if (s.Every is { } every) (when, count) = (FaultWhen.Every, AtLeastOne(every, "every"));
+        if (s.Next is { } next) (when, count) = (FaultWhen.Next, AtLeastOne(next, "next"));
+        if (s.Probability is { } p)
+        {
+            if (!(p > 0 && p <= 1)) throw new InvalidRequestException($"probability: {p.ToString(CultureInfo.InvariantCulture)} is outside (0, 1]");
+            if (s.Seed is null) throw new InvalidRequestException("seed: required with probability (the same seed and calls give the same faults)");
+            when = FaultWhen.Probability;
+        }
+        else if (s.Seed is not null) throw new InvalidRequestException("seed: only a probability rule has a seed");
+        return new ActiveRule(number, widths, caller, receiver, s.Handle, when, count, s.Probability, s.Seed, error);
+    }
+
+    private static long AtLeastOne(long value, string field) =>
+        value >= 1 ? value : throw new InvalidRequestException($"{field}: {value} must be at least 1");
+
+    private static ushort? Endpoint(ulong? value, string field) => value switch
+    {
+        null => null,
+        <= 0xFFFF => (ushort)value.Value,
+        _ => throw new InvalidRequestException($"{field}: 0x{value:X} is not a 16-bit endpoint ID"),
+    };
+
+    /// <summary>A name (both widths, or the one its _32/_64 suffix names) or a function ID (its own width).</summary>
+    internal static (ushort Number, Widths Widths) ParseFunction(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) throw new InvalidRequestException("function: required (an FF-A name such as FFA_MEM_SHARE or FFA_MEM_SHARE_64, or a function ID)");
+        var name = text.Trim().ToUpperInvariant();
+        foreach (var info in FfaFunctions.All)
+        {
+            var both = (info.Since32 is not null ? Widths.Smc32 : 0) | (info.Since64 is not null ? Widths.Smc64 : 0);
+            if (name == info.Name) return ((ushort)info.Function, both);
+            if (info.Since32 is not null && info.Since64 is not null)
+            {
+                if (name == info.WidthName(false)) return ((ushort)info.Function, Widths.Smc32);
+                if (name == info.WidthName(true)) return ((ushort)info.Function, Widths.Smc64);
+            }
+        }
+        if (Numbers.TryParseU64(name, out var id) && id <= uint.MaxValue)
+        {
+            var fid = new SmcccFunctionId((uint)id);
+            if (fid.IsFfa && FfaFunctions.Find(fid.Number) is { } info && info.Since(fid.Is64Bit) is not null)
+                return ((ushort)info.Function, fid.Is64Bit ? Widths.Smc64 : Widths.Smc32);
+        }
+        throw new InvalidRequestException($"function: '{text}' is no FF-A function name (FFA_MEM_SHARE, FFA_MEM_SHARE_64, ...) or function ID (0xC4000073)");
+    }
+
+    private static FfaError ParseError(string? text)
+    {
+        var name = text?.Trim().ToUpperInvariant();
+        foreach (var e in Errors)
+            if (e.Name() == name) return e;
+        throw new InvalidRequestException(
+            $"error: {(text is null ? "required" : $"'{text}' is not one of")} {string.Join(", ", Errors.Select(e => e.Name()))}");
+    }
+
+    private static bool HasReceiver(ushort number) =>
+        (FfaFunction)number is FfaFunction.MsgSendDirectReq or FfaFunction.MsgSendDirectReq2;
+
+    private static bool HasHandle(ushort number) =>
+        (FfaFunction)number is FfaFunction.MemReclaim or FfaFunction.MemFragRx or FfaFunction.MemFragTx or FfaFunction.MemOpPause or FfaFunction.MemOpResume;
+
+    [Flags]
+    internal enum Widths
+    {
+        Smc32 = 1,
+        Smc64 = 2,
+    }
+
+    private sealed class ActiveRule(ushort number, Widths widths, ushort? caller, ushort? receiver, ulong? handle, FaultWhen when, long? count,
+        double? probability, ulong? seed, FfaError error)
+    {
+        private ulong _state = seed ?? 0;
+
+        public int Id { get; set; }
+        public FfaError Error => error;
+        public long Matched { get; private set; }
+        public long Hits { get; set; }
+
+        public void Restart() => (Matched, Hits, _state) = (0, 0, seed ?? 0);
+
+        public bool Matches(FfaRequest request)
+        {
+            var fid = request.FunctionId;
+            if (!fid.IsFfa || fid.Number != number || (widths & (fid.Is64Bit ? Widths.Smc64 : Widths.Smc32)) == 0) return false;
+            if (caller is { } c && c != request.Caller) return false;
+            // Direct requests: w1 = sender [31:16] | receiver [15:0]; handle calls: w1 = handle [31:0], w2 = handle [63:32].
+            if (receiver is { } r && r != (ushort)(request.Args[1] & 0xFFFF)) return false;
+            if (handle is { } h && h != ((request.Args[1] & 0xFFFF_FFFF) | (request.Args[2] << 32))) return false;
+            return true;
+        }
+
+        /// <summary>Counts one matching call; true when the rule fails it.</summary>
+        public bool Count()
+        {
+            var n = ++Matched;
+            return when switch
+            {
+                FaultWhen.Nth => n == count,
+                FaultWhen.Every => n % count!.Value == 0,
+                FaultWhen.Next => n <= count,
+                FaultWhen.Probability => Draw() < probability,
+                _ => true,
+            };
+        }
+
+        /// <summary>SplitMix64: one step per matching call, a double in [0, 1) from its top 53 bits.</summary>
+        private double Draw()
+        {
+            var z = _state += 0x9E37_79B9_7F4A_7C15;
+            z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9;
+            z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EB;
+            z ^= z >> 31;
+            return (z >> 11) * (1.0 / (1UL << 53));
+        }
+
+        public string Describe() => when switch
+        {
+            FaultWhen.Nth => $"nth {count}",
+            FaultWhen.Every => $"every {count}",
+            FaultWhen.Next => $"next {count}",
+            FaultWhen.Probability => $"probability {probability!.Value.ToString(CultureInfo.InvariantCulture)}, seed {seed}",
+            _ => "always",
+        };
+
+        public FaultRuleView View()
+        {
+            var info = FfaFunctions.Find(number)!;
+            var function = widths switch
+            {
+                Widths.Smc32 when info.Since64 is not null => info.WidthName(false),
+                Widths.Smc64 when info.Since32 is not null => info.WidthName(true),
+                _ => info.Name,
+            };
+            return new FaultRuleView(Id, function, caller, receiver, handle, when, count, probability, seed, error, Matched, Hits);
+        }
+    }
+}
