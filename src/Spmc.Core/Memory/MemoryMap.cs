@@ -68,6 +68,9 @@ public sealed class MemoryMap
 
     public IReadOnlyList<RangeMap<PageState>.Entry> Entries => _map.Entries;
 
+    /// <summary>Replaces the ownership ranges with a snapshot's (see <see cref="Entries"/>).</summary>
+    public void Load(IEnumerable<RangeMap<PageState>.Entry> entries) => _map.Load(entries);
+
     /// <summary>
     /// Null when <paramref name="endpoint"/> may read (or write) every byte of the range, else the reason. Pages in a
     /// memory transaction are decided by <paramref name="shares"/> (the SPMC's share states).

@@ -14,6 +14,21 @@ public sealed class PhysicalMemory
     /// <summary>Pages that hold data (for the inspector and tests).</summary>
     public int ResidentPages => _pages.Count;
 
+    /// <summary>The resident pages by page number (address / <see cref="PageSize"/>), in address order: copies, for a snapshot.</summary>
+    public IEnumerable<(ulong Page, byte[] Bytes)> ExportPages() =>
+        _pages.OrderBy(p => p.Key).Select(p => (p.Key, (byte[])p.Value.Clone()));
+
+    /// <summary>Replaces every page with <paramref name="pages"/> (page number, <see cref="PageSize"/> bytes each), copied.</summary>
+    public void LoadPages(IEnumerable<(ulong Page, byte[] Bytes)> pages)
+    {
+        _pages.Clear();
+        foreach (var (page, bytes) in pages)
+        {
+            if (bytes.Length != PageSize) throw new ArgumentException($"page 0x{page:X}: {bytes.Length} bytes, not {PageSize}", nameof(pages));
+            _pages[page] = (byte[])bytes.Clone();
+        }
+    }
+
     public void Read(ulong address, Span<byte> destination)
     {
         var done = 0;

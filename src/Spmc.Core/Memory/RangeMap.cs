@@ -20,6 +20,13 @@ public sealed class RangeMap<T> where T : IEquatable<T>
     public int Count => _entries.Count;
     public IReadOnlyList<Entry> Entries => _entries;
 
+    /// <summary>Replaces every entry with <paramref name="entries"/> (sorted, disjoint and coalesced, as <see cref="Entries"/> lists them): a snapshot's restore.</summary>
+    public void Load(IEnumerable<Entry> entries)
+    {
+        _entries.Clear();
+        _entries.AddRange(entries);
+    }
+
     /// <summary>Sets [start, end) to <paramref name="value"/>, replacing whatever covered it.</summary>
     public void Set(ulong start, ulong end, T value)
     {

@@ -51,6 +51,12 @@ public interface IHypervisorProxy
 
     /// <summary>The proxy's state for the inspector (null for a stateless proxy).</summary>
     ProxyStateView? State { get; }
+
+    /// <summary>The proxy's mutable state for a snapshot (null for a stateless proxy).</summary>
+    Snapshots.ProxySnapshot? Export();
+
+    /// <summary>Takes the state of a snapshot <see cref="Export"/> made for the same profile and manifest.</summary>
+    void Load(Snapshots.ProxySnapshot? snapshot);
 }
 
 /// <summary>A trusted remote hypervisor model: frames reach the SPMC unchanged, with the VM's ID as the caller.</summary>
@@ -63,4 +69,11 @@ public sealed class PassthroughProxy : IHypervisorProxy
     public string? HostAccess(ushort vm, ulong address, ulong length, bool write) => null;
 
     public ProxyStateView? State => null;
+
+    public Snapshots.ProxySnapshot? Export() => null;
+
+    public void Load(Snapshots.ProxySnapshot? snapshot)
+    {
+        if (snapshot is not null) throw new InvalidRequestException($"proxy: the snapshot holds '{snapshot.Profile}' state, the system's proxy is passthrough");
+    }
 }

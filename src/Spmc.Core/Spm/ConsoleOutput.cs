@@ -38,6 +38,19 @@ public sealed class ConsoleOutput
     public IReadOnlyDictionary<ushort, string> Pending =>
         _pending.Where(p => p.Value.Length > 0).ToDictionary(p => p.Key, p => p.Value.ToString());
 
+    /// <summary>The log, its line counter and the unfinished lines, for a snapshot.</summary>
+    public Snapshots.ConsoleSnapshot Export() =>
+        new(_sequence, [.. _lines], Pending.OrderBy(p => p.Key).Select(p => new Snapshots.ConsolePending(p.Key, p.Value)).ToList());
+
+    public void Load(Snapshots.ConsoleSnapshot snapshot)
+    {
+        _sequence = snapshot.Sequence;
+        _lines.Clear();
+        foreach (var line in snapshot.Lines) _lines.Enqueue(line);
+        _pending.Clear();
+        foreach (var p in snapshot.Pending) _pending[p.Endpoint] = new StringBuilder(p.Text);
+    }
+
     private void Flush(ushort endpoint, StringBuilder line)
     {
         _lines.Enqueue(new ConsoleLine(++_sequence, endpoint, line.ToString()));

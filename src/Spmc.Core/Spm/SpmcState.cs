@@ -8,8 +8,9 @@ namespace Spmc.Core.Spm;
 /// Everything the SPMC changes as calls arrive, in one place: the endpoints (negotiated versions, mailboxes,
 /// partitions' execution contexts), the memory transactions and the next handle, the notification records, the
 /// events raised by the current call and the console. Plain data: the ABI handlers read and write it, nothing else
-/// holds SPMC state. Serialisable with System.Text.Json (live waiters and behaviours are not part of the
-/// document). Not thread-safe: the owning system serialises calls.
+/// holds SPMC state. Serialisable with System.Text.Json for views; a snapshot goes through
+/// <see cref="Snapshots.SpmcSnapshot"/> instead (it also restores, and carries behaviours' state). Not thread-safe:
+/// the owning system serialises calls.
 /// </summary>
 public sealed class SpmcState
 {

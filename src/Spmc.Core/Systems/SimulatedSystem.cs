@@ -34,6 +34,7 @@ public sealed partial class SimulatedSystem
     private IHypervisorProxy _proxy = null!;
     private long _calls;
     private long _sequence;
+    private int _waiting; // calls that lent their cycles and are not finished yet (a snapshot is refused meanwhile)
     private readonly ISystemObserver[] _observers;
 
     public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null)
@@ -100,37 +101,15 @@ public sealed partial class SimulatedSystem
                 else (answer, hops, pendingHops) = Dispatch(request);
                 _calls++;
                 if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
+                _waiting++;
             }
-
-            var waiter = answer.Wait;
-            FfaAnswer final;
-            if (waiter.IsParked)
+            try
             {
-                // A remote partition's own FFA_MSG_WAIT / response / yield: it waits until it is run again (or detaches).
-                final = await waiter.Task.WaitAsync(cancel).ConfigureAwait(false);
+                return await WaitAndFinishAsync(call, request, answer, hops, pendingHops, started, fromDriver, span, cancel).ConfigureAwait(false);
             }
-            else
+            finally
             {
-                var timeout = TimeSpan.FromMilliseconds(Config.RemoteTimeoutMs);
-                try
-                {
-                    final = await waiter.Task.WaitAsync(timeout, cancel).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-                {
-                    lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
-                }
-            }
-            lock (_gate)
-            {
-                // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
-                // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
-                // The hop that lent the cycles was recorded while its answer was pending: it shows the real answer now,
-                // in its place (a proxy's own later hops, if any, keep their order after it).
-                if (hops is not null && pendingHops is { Count: > 0 })
-                    foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
-                final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
-                return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
+                lock (_gate) _waiting--;
             }
         }
         catch (Exception e) when (span is not null)
@@ -141,6 +120,42 @@ public sealed partial class SimulatedSystem
             if (pendingHops is not null)
                 foreach (var (_, hopRequest) in pendingHops) SpmcTelemetry.AbandonHop(hopRequest, e);
             throw;
+        }
+    }
+
+    /// <summary>The second half of a call that lent its cycles: waits for the answer, then finishes under the lock.</summary>
+    private async Task<SmcOutcome> WaitAndFinishAsync(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops,
+        List<(int Index, FfaRequest Request)>? pendingHops, long started, bool fromDriver, Activity? span, CancellationToken cancel)
+    {
+        var waiter = answer.Wait!;
+        FfaAnswer final;
+        if (waiter.IsParked)
+        {
+            // A remote partition's own FFA_MSG_WAIT / response / yield: it waits until it is run again (or detaches).
+            final = await waiter.Task.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        else
+        {
+            var timeout = TimeSpan.FromMilliseconds(Config.RemoteTimeoutMs);
+            try
+            {
+                final = await waiter.Task.WaitAsync(timeout, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
+            }
+        }
+        lock (_gate)
+        {
+            // A parked call returns the message the partition is resumed with (a REQ2 or REQ_64 after a 32-bit
+            // FFA_MSG_WAIT, say), and a lender the partition's answer: SMC64 ones keep their own width (§11.1.2).
+            // The hop that lent the cycles was recorded while its answer was pending: it shows the real answer now,
+            // in its place (a proxy's own later hops, if any, keep their order after it).
+            if (hops is not null && pendingHops is { Count: > 0 })
+                foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
+            final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
+            return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
         }
     }
 

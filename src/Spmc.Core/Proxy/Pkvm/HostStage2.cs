@@ -48,6 +48,12 @@ public sealed class HostStage2
     private static readonly Stage2Page Owned = new(Stage2State.Owned, "owned");
     private static readonly Stage2Page SharedFfa = new(Stage2State.SharedWithFfa, "shared-owned (FF-A)");
 
+    /// <summary>The ranges as they are (for a snapshot).</summary>
+    public IReadOnlyList<RangeMap<Stage2Page>.Entry> Entries => _map.Entries;
+
+    /// <summary>Replaces the ranges with a snapshot's.</summary>
+    public void Load(IEnumerable<RangeMap<Stage2Page>.Entry> entries) => _map.Load(entries);
+
     public IReadOnlyList<Stage2RangeView> View() => _map.Entries.Select(e => new Stage2RangeView(e.Start, e.Length, e.Value.Label)).ToList();
 
     /// <summary>The state of the page holding <paramref name="address"/>, if it is memory of a VM.</summary>

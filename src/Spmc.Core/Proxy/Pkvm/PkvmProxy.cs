@@ -104,6 +104,19 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>The host stage 2 (null when pKVM did not initialise).</summary>
     public HostStage2? Stage2 => _stage2;
 
+    public Snapshots.ProxySnapshot? Export() =>
+        new(_p.Name, _hypVersion, _negotiated, _hostTx, _hostRx, _stage2?.Entries.Select(e => new Snapshots.Stage2Range(e.Start, e.End, e.Value.State, e.Value.Label)).ToList());
+
+    public void Load(Snapshots.ProxySnapshot? snapshot)
+    {
+        if (snapshot is null || snapshot.Profile != _p.Name)
+            throw new InvalidRequestException($"proxy: the snapshot holds {(snapshot is null ? "no proxy state" : $"'{snapshot.Profile}' state")}, the system's proxy is '{_p.Name}'");
+        if ((snapshot.Stage2 is null) != (_stage2 is null))
+            throw new InvalidRequestException("proxy.stage2: present exactly when pKVM initialised with the snapshot's manifest");
+        (_hypVersion, _negotiated, _hostTx, _hostRx) = (snapshot.HypVersion, snapshot.Negotiated, snapshot.HostTx, snapshot.HostRx);
+        _stage2?.Load(snapshot.Stage2!.Select(r => new RangeMap<Stage2Page>.Entry(r.Start, r.End, new Stage2Page(r.State, r.Label))));
+    }
+
     public FfaAnswer Forward(FfaRequest request, ISecureWorld spmc)
     {
         if (request.Caller != HostId) return Guest(request);

@@ -39,6 +39,13 @@ public interface IPartitionBehaviour
     void Run(IPartitionCpu sp, SmcFrame delivered);
 }
 
+/// <summary>A built-in behaviour's state between messages, saved in and restored from a snapshot.</summary>
+public interface IBehaviourState
+{
+    Snapshots.BehaviourSnapshot Export();
+    void Load(Snapshots.BehaviourSnapshot snapshot);
+}
+
 /// <summary>The behaviour names a manifest may give a partition.</summary>
 public static class Behaviours
 {
@@ -74,8 +81,12 @@ internal static class Message
 /// an FF-A 1.3 echo partition call FFA_ABORT (same width, w2 = the request's w4), which never completes; an older
 /// one echoes it like any other payload.
 /// </summary>
-public sealed class EchoBehaviour : IPartitionBehaviour
+public sealed class EchoBehaviour : IPartitionBehaviour, IBehaviourState
 {
+    public Snapshots.BehaviourSnapshot Export() => new(_vms.Export());
+
+    public void Load(Snapshots.BehaviourSnapshot snapshot) => _vms.Load(snapshot.Vms);
+
     /// <summary>w3 of a direct request that asks the echo partition to abort (FF-A 1.3 FFA_ABORT).</summary>
     public const uint AbortCommand = 0xFFA0_AB07;
 
@@ -102,8 +113,12 @@ public sealed class EchoBehaviour : IPartitionBehaviour
 /// bits[63:32], [3] FFA_NOTIFICATION_SET flags (w2). Answers [0] status (0, or the FF-A error code of the SET),
 /// [1] receiver, [2] and [3] the bitmap as asked.
 /// </summary>
-public sealed class NotifierBehaviour : IPartitionBehaviour
+public sealed class NotifierBehaviour : IPartitionBehaviour, IBehaviourState
 {
+    public Snapshots.BehaviourSnapshot Export() => new(_vms.Export());
+
+    public void Load(Snapshots.BehaviourSnapshot snapshot) => _vms.Load(snapshot.Vms);
+
     public string Name => Behaviours.Notifier;
 
     private readonly VmAvailabilityStates _vms = new();

@@ -20,8 +20,12 @@ namespace Spmc.Core.Spm.Behaviours;
 /// first mismatching byte bits[31:0], [4] its bits[63:32].
 /// It uses its RX/TX pair when one is mapped, else maps the last two pages of its first memory region.
 /// </summary>
-public sealed class MemoryBehaviour : IPartitionBehaviour
+public sealed class MemoryBehaviour : IPartitionBehaviour, IBehaviourState
 {
+    public Snapshots.BehaviourSnapshot Export() => new(_vms.Export());
+
+    public void Load(Snapshots.BehaviourSnapshot snapshot) => _vms.Load(snapshot.Vms);
+
     public const uint StatusOk = 0, StatusMismatch = 1, StatusMalformed = 2;
     // The steps a failure is reported by (response [1]: the function ID of the call that failed).
     private static readonly uint RetrieveStep = FfaFunctions.Id32(FfaFunction.MemRetrieveReq), RelinquishStep = FfaFunctions.Id32(FfaFunction.MemRelinquish),

@@ -25,12 +25,24 @@ public interface IResumableBehaviour : IPartitionBehaviour
 /// gives the cycles back otherwise, [0] the function ID it returned (FFA_ERROR_32, FFA_YIELD …), [1] w1, [2] w2
 /// (the error code) — as Hafnium's test services report a failed forward.
 /// </summary>
-public sealed class RelayBehaviour : IResumableBehaviour
+public sealed class RelayBehaviour : IResumableBehaviour, IBehaviourState
 {
     private readonly VmAvailabilityStates _vms = new();
     private readonly Dictionary<int, IDirectRequest> _held = [];
 
     public string Name => Behaviours.Relay;
+
+    /// <summary>The VM states and, per vCPU, the request held while its forward is pending (as its encoded frame).</summary>
+    public Snapshots.BehaviourSnapshot Export() =>
+        new(_vms.Export(), _held.OrderBy(h => h.Key).Select(h => new Snapshots.HeldRequest(h.Key, h.Value.Encode())).ToList());
+
+    public void Load(Snapshots.BehaviourSnapshot snapshot)
+    {
+        _vms.Load(snapshot.Vms);
+        _held.Clear();
+        foreach (var h in snapshot.Held ?? [])
+            _held[h.Vcpu] = DirectMessages.DecodeRequest(h.Request) ?? throw new InvalidRequestException($"behaviour.held[{h.Vcpu}]: not a direct request");
+    }
 
     public void Run(IPartitionCpu sp, SmcFrame delivered)
     {

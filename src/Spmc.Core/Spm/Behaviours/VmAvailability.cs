@@ -42,6 +42,16 @@ public sealed class VmAvailabilityStates
 
     public VmAvailabilityState this[ushort vm] => _states.GetValueOrDefault(vm);
 
+    /// <summary>Every VM's state but the default (Unavailable), in VM order, for a snapshot.</summary>
+    public IReadOnlyList<Snapshots.VmAvailabilityEntry> Export() =>
+        _states.Where(s => s.Value != VmAvailabilityState.Unavailable).OrderBy(s => s.Key).Select(s => new Snapshots.VmAvailabilityEntry(s.Key, s.Value)).ToList();
+
+    public void Load(IEnumerable<Snapshots.VmAvailabilityEntry> entries)
+    {
+        _states.Clear();
+        foreach (var e in entries) _states[e.Vm] = e.State;
+    }
+
     /// <summary>
     /// Answers <paramref name="delivered"/> when it is a VM availability message and returns true; false for
     /// anything else (the behaviour handles it).

@@ -34,6 +34,9 @@ public class PendingBitmap : IInfoReported
 
     public void MarkReported() => Reported = Pending;
 
+    /// <summary>Restores a snapshot's bits.</summary>
+    public void Load(ulong pending, ulong reported) => (Pending, Reported) = (pending, reported);
+
     /// <summary>FFA_NOTIFICATION_GET: returns the pending bits of <paramref name="selected"/> and clears them (and their reported marks).</summary>
     public ulong Take(ulong selected = ulong.MaxValue)
     {
@@ -100,6 +103,14 @@ public sealed class BoundBitmap : IInfoReported
     }
 
     public void UnbindAll() => Array.Fill(_senders, Unbound);
+
+    /// <summary>Restores a snapshot's bits and bindings (every other bit unbound).</summary>
+    public void Load(NotificationBits pending, NotificationBits reported, IEnumerable<(int Bit, ushort Sender)> bindings)
+    {
+        (Pending, Reported) = (pending, reported);
+        UnbindAll();
+        foreach (var (bit, sender) in bindings) _senders[bit] = sender;
+    }
 
     public IEnumerable<(int Bit, ushort Sender)> Bindings()
     {

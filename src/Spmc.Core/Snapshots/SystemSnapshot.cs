@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Spmc.Abi.Calls;
+using Spmc.Abi.Ffa;
+using Spmc.Abi.Smccc;
+using Spmc.Core.Memory;
+using Spmc.Core.Proxy.Pkvm;
+using Spmc.Core.Spm;
+using Spmc.Core.Spm.Behaviours;
+using Spmc.Core.Spm.Runtime;
+using Spmc.Core.Spm.Shares;
+
+namespace Spmc.Core.Snapshots;
+
+/// <summary>
+/// A system's complete state between calls (docs/snapshots.md): the canonical manifest it was built from, the SPMC's
+/// state, the proxy model's, the memory map's ownership ranges, the resident memory pages and the counters. A new
+/// system built from it (<see cref="Systems.SimulatedSystem.FromSnapshot"/>) answers every following call as the
+/// original does. Deterministic: the same state gives the same document, byte for byte (<see cref="ToJson"/>).
+/// </summary>
+public sealed record SystemSnapshot(
+    int Version,
+    string Manifest,
+    long Calls,
+    long Sequence,
+    long EventSequence,
+    SpmcSnapshot Spmc,
+    ProxySnapshot? Proxy,
+    IReadOnlyList<OwnershipRange> MemoryMap,
+    IReadOnlyList<MemoryPage> Pages)
+{
+    /// <summary>The document version this build writes and reads.</summary>
+    public const int CurrentVersion = 1;
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        RespectRequiredConstructorParameters = true,
+    };
+
+    /// <summary>The JSON form: UTF-8, fields in declaration order, every list in a fixed order (by ID, handle, address).</summary>
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
+
+    /// <summary>Parses the JSON form; a malformed document or another version is an <see cref="InvalidRequestException"/>.</summary>
+    public static SystemSnapshot FromJson(ReadOnlySpan<byte> json)
+    {
+        SystemSnapshot? snapshot;
+        try
+        {
+            snapshot = JsonSerializer.Deserialize<SystemSnapshot>(json, Options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"snapshot: not a snapshot document ({(e.Path is { } p ? $"at {p}: " : "")}{e.Message})");
+        }
+        if (snapshot is null) throw new InvalidRequestException("snapshot: the document is null");
+        if (snapshot.Version != CurrentVersion)
+            throw new InvalidRequestException($"snapshot.version: {snapshot.Version} is not supported (this build reads version {CurrentVersion})");
+        return snapshot;
+    }
+
+    /// <summary>A JSON round trip of any part (a deep copy that shares nothing with live state).</summary>
+    internal static T DeepCopy<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(value, Options), Options)!;
+}
+
+/// <summary>One run of pages of the memory map (<see cref="PageState"/>): [Start, End).</summary>
+public sealed record OwnershipRange(ulong Start, ulong End, PageState State);
+
+/// <summary>
+/// One resident 4 KiB page: its address and its bytes (base64 in JSON). Pages never written with a non-zero byte
+/// are not listed: they read as zeros.
+/// </summary>
+public sealed record MemoryPage(ulong Address, byte[] Bytes);
+
+/// <summary>The SPMC's state (<see cref="SpmcState"/>) between calls, every list in ID or handle order.</summary>
+public sealed record SpmcSnapshot(
+    IReadOnlyList<EndpointSnapshot> Endpoints,
+    IReadOnlyList<ShareState> Shares,
+    ulong NextHandle,
+    IReadOnlyList<NotificationSnapshot> Notifications,
+    NsResInfoSnapshot? NsResInfo,
+    ConsoleSnapshot Console);
+
+/// <summary>An endpoint: its negotiated version, its mailbox and, for a partition, its run-time state.</summary>
+public sealed record EndpointSnapshot(
+    ushort Id,
+    string Name,
+    int Vcpus,
+    FfaVersion Version,
+    bool VersionLocked,
+    bool VersionNegotiated,
+    bool Learned,
+    MailboxSnapshot? Mailbox,
+    RuntimeSnapshot? Runtime);
+
+public sealed record MailboxSnapshot(ulong Tx, ulong Rx, uint Pages, RxState State);
+
+/// <summary>A partition's lifecycle, its execution contexts and its built-in behaviour's state.</summary>
+public sealed record RuntimeSnapshot(PartitionLifecycle Lifecycle, IReadOnlyList<ContextSnapshot> Contexts, BehaviourSnapshot? Behaviour);
+
+/// <summary>One execution context (<see cref="PartitionContext"/>) without its live waiters (there are none in a snapshot).</summary>
+public sealed record ContextSnapshot(
+    int Index,
+    ContextState State,
+    RunReason? Reason,
+    ActiveRequest? Request,
+    SmcFrame? HeldAnswer,
+    ushort? WaitingFor,
+    bool LenderIs64,
+    bool Smc64Run,
+    bool Parked64,
+    string? LenderNote);
+
+/// <summary>A built-in behaviour's state: its view of VM availability and (relay) the requests it holds per vCPU.</summary>
+public sealed record BehaviourSnapshot(IReadOnlyList<VmAvailabilityEntry> Vms, IReadOnlyList<HeldRequest>? Held = null);
+
+public sealed record VmAvailabilityEntry(ushort Vm, VmAvailabilityState State);
+
+public sealed record HeldRequest(int Vcpu, SmcFrame Request);
+
+/// <summary>A receiver's notification record: bitmaps from SPs and VMs (bound senders per bit), and the framework bitmap.</summary>
+public sealed record NotificationSnapshot(
+    ushort Receiver,
+    bool Enabled,
+    int Vcpus,
+    int Count,
+    BoundBitmapSnapshot FromSps,
+    BoundBitmapSnapshot FromVms,
+    ulong FrameworkPending,
+    ulong FrameworkReported);
+
+/// <summary>Pending and reported bits, and the bound bits (others are unbound).</summary>
+public sealed record BoundBitmapSnapshot(NotificationBits Pending, NotificationBits Reported, IReadOnlyList<NotificationBinding> Bindings);
+
+public sealed record NotificationBinding(int Bit, ushort Sender);
+
+public sealed record NsResInfoSnapshot(byte[] Descriptor, ushort Target, int Written);
+
+/// <summary>The FFA_CONSOLE_LOG log, its line counter and the unfinished line of each endpoint.</summary>
+public sealed record ConsoleSnapshot(long Sequence, IReadOnlyList<ConsoleLine> Lines, IReadOnlyList<ConsolePending> Pending);
+
+public sealed record ConsolePending(ushort Endpoint, string Text);
+
+/// <summary>
+/// A pKVM proxy model's state: the version it negotiated with the SPMC, the host's buffers, and the host stage 2
+/// (null when pKVM did not initialise). Its own buffers and boot notes follow from the manifest.
+/// </summary>
+public sealed record ProxySnapshot(string Profile, uint HypVersion, bool Negotiated, ulong? HostTx, ulong? HostRx, IReadOnlyList<Stage2Range>? Stage2);
+
+public sealed record Stage2Range(ulong Start, ulong End, Stage2State State, string Label);
