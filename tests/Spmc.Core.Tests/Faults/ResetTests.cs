@@ -111,7 +111,7 @@ public sealed class ResetTests
     }
 
     [Fact]
-    public void Reset_EmptiesTheTraceRing_AndDeletedSystemsCannotBeReset()
+    public async Task Reset_EmptiesTheTraceRing_AndDeletedSystemsCannotBeReset()
     {
         var recorder = new TraceRecorder();
         var registry = new SystemRegistry(observers: [recorder]);
@@ -125,6 +125,11 @@ public sealed class ResetTests
         Assert.Equal(3, after.Dropped);
         system.Call(new SmcCall(Host, 0, Spmc.Abi.Smccc.Conduit.Smc, Ffa.IdGet()));
         Assert.Equal(4, Assert.Single(recorder.Snapshot(system).Entries).Seq); // sequences keep rising across a reset
+        var ring = recorder.Snapshot(system);
+        Assert.Equal(3, ring.Header.After);
+        var text = TraceWriter.ToText(ring.Header, ring.Entries);
+        var replay = await TraceReplayer.ReplayAsync(TraceReader.Parse(text)); // the ring replays from the manifest again
+        Assert.True(replay.Identical && replay.Calls == 1, replay.ToString());
 
         registry.Delete("traced");
         Assert.Throws<NotFoundException>(system.Reset);
