@@ -66,6 +66,17 @@ public sealed class FaultsApiTests(SpmcFactory factory) : IClassFixture<SpmcFact
     [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "receiver": "0x8001" }""", "receiver:")]
     [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "caller": "zz" }""", "caller:")]
     [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "often": true }""", "often:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "nth": "-1" }""", "nth:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "every": 1e30 }""", "every:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "next": 1.5 }""", "next:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "probability": "NaN", "seed": 1 }""", "probability:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "probability": 0.5, "seed": "0x10" }""", "seed:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "probability": 0.5, "seed": -1 }""", "seed:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "caller": "0x10000" }""", "caller:")]
+    [InlineData("""{ "function": "FFA_MEM_RECLAIM", "error": "BUSY", "handle": "0x1_0000_0000_0000_0000" }""", "handle:")]
+    [InlineData("""{ "function": "0x84000000", "error": "BUSY" }""", "function:")]
+    [InlineData("""{ "function": 115, "error": "BUSY" }""", "function:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "nth": 1, "every": 2 }""", "every:")]
     public async Task Rest_InvalidRule_Is400NamingTheField(string body, string field)
     {
         var system = await factory.NewSystemAsync();

@@ -62,6 +62,7 @@ public sealed partial class SimulatedSystem
                 {
                     _spmc.AbortAll($"system '{Id}' was reset");
                     PublishEvents();
+                    _generation++;
                     Build();
                     _calls = 0;
                     _eventSequence = 0;

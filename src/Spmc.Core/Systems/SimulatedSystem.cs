@@ -7,6 +7,7 @@ using Spmc.Core.Memory;
 using Spmc.Core.Observability;
 using Spmc.Core.Proxy;
 using Spmc.Core.Spm;
+using Spmc.Core.Spm.Handlers;
 using Spmc.Core.Spm.Runtime;
 
 namespace Spmc.Core.Systems;
@@ -35,6 +36,7 @@ public sealed partial class SimulatedSystem
     private long _calls;
     private long _sequence;
     private int _waiting; // calls that lent their cycles and are not finished yet (a snapshot is refused meanwhile)
+    private long _generation; // bumped by Reset: a call that waited across a reset must not touch the rebuilt state
     private readonly ISystemObserver[] _observers;
 
     public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null)
@@ -79,6 +81,7 @@ public sealed partial class SimulatedSystem
         FfaAnswer answer;
         List<Hop>? hops;
         List<(int Index, FfaRequest Request)>? pendingHops = null;
+        long generation;
         try
         {
             lock (_gate)
@@ -102,10 +105,11 @@ public sealed partial class SimulatedSystem
                 _calls++;
                 if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));
                 _waiting++;
+                generation = _generation;
             }
             try
             {
-                return await WaitAndFinishAsync(call, request, answer, hops, pendingHops, started, fromDriver, span, cancel).ConfigureAwait(false);
+                return await WaitAndFinishAsync(call, request, answer, hops, pendingHops, started, fromDriver, span, generation, cancel).ConfigureAwait(false);
             }
             finally
             {
@@ -125,7 +129,7 @@ public sealed partial class SimulatedSystem
 
     /// <summary>The second half of a call that lent its cycles: waits for the answer, then finishes under the lock.</summary>
     private async Task<SmcOutcome> WaitAndFinishAsync(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops,
-        List<(int Index, FfaRequest Request)>? pendingHops, long started, bool fromDriver, Activity? span, CancellationToken cancel)
+        List<(int Index, FfaRequest Request)>? pendingHops, long started, bool fromDriver, Activity? span, long generation, CancellationToken cancel)
     {
         var waiter = answer.Wait!;
         FfaAnswer final;
@@ -143,7 +147,8 @@ public sealed partial class SimulatedSystem
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
-                lock (_gate) final = waiter.Completed ? waiter.Result!.Value : _spmc.Preempt(waiter, timeout);
+                lock (_gate)
+                    final = waiter.Completed || generation != _generation ? waiter.Result ?? Stale() : _spmc.Preempt(waiter, timeout);
             }
         }
         lock (_gate)
@@ -155,6 +160,7 @@ public sealed partial class SimulatedSystem
             if (hops is not null && pendingHops is { Count: > 0 })
                 foreach (var (index, hopRequest) in pendingHops) hops[index] = _port.CompleteHop(hopRequest, final);
             final = _port.Complete(final with { Wait = null }, call.Frame, request.FunctionId);
+            if (generation != _generation) return SpmcTelemetry.EndCall(span, 0, Stale(call, request, final, hops));
             return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, final, hops, started, fromDriver));
         }
     }
@@ -179,6 +185,20 @@ public sealed partial class SimulatedSystem
         }
         else _sequence++;
         return outcome;
+    }
+
+    /// <summary>The answer of a call whose wait outlived a reset that somehow did not complete it (never expected).</summary>
+    private FfaAnswer Stale() => FfaAnswer.Fail(RuntimeRules.SystemDeleted.Reject($"system '{Id}' was reset while this call waited"));
+
+    /// <summary>
+    /// A call that waited across a reset ends with its own answer (ABORTED) and touches nothing of the rebuilt
+    /// system: no reads (each says why), no events, no sequence number, no observer (the reset trace starts clean).
+    /// </summary>
+    private SmcOutcome Stale(SmcCall call, FfaRequest request, FfaAnswer answer, List<Hop>? hops)
+    {
+        var results = (call.Reads ?? []).Select(r => new MemoryReadResult(r.Address, null,
+            $"system '{Id}' was reset while this call waited: nothing read")).ToList();
+        return new SmcOutcome(answer.Frame, SpmcPort.Decode(request, answer, hops), results, null);
     }
 
     private void ObserveMemory(ushort asEndpoint, ulong address, bool write, byte[] data)

@@ -66,6 +66,8 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
             _dropped += _ring.Count;
             _ring.Clear();
             _bytes = 0;
+            // What the ring keeps from now on follows the reset state, built from the manifest again.
+            _header = Header with { After = _lastSeq };
         }
     }
 

@@ -20,7 +20,11 @@ public static class TraceFormat
 /// </summary>
 /// <param name="System">The system's ID when it was traced.</param>
 /// <param name="Manifest">The canonical manifest as a JSON object.</param>
-public sealed record TraceHeader(string System, JsonElement Manifest)
+/// <param name="After">
+/// The entries start at seq <c>After + 1</c> from the state the manifest builds: 0, or the last seq before the
+/// system was reset (a ring export after a reset; sequences keep rising across it). Written only when not 0.
+/// </param>
+public sealed record TraceHeader(string System, JsonElement Manifest, long After = 0)
 {
     /// <summary>The header of a live system: its ID and canonical manifest.</summary>
     public static TraceHeader For(SimulatedSystem system)

@@ -26,6 +26,7 @@ public static class TraceWriter
         w.WriteString("system", header.System);
         w.WritePropertyName("manifest");
         header.Manifest.WriteTo(w);
+        if (header.After != 0) w.WriteNumber("after", header.After);
         w.WriteEndObject();
     });
 
@@ -262,7 +263,10 @@ public static class TraceReader
         var system = String(root, "system", line, "header");
         if (!root.TryGetProperty("manifest", out var manifest) || manifest.ValueKind != JsonValueKind.Object)
             throw new TraceFormatException(line, "header: \"manifest\" must be a JSON object");
-        return new TraceHeader(system, manifest.Clone());
+        long after = 0;
+        if (root.TryGetProperty("after", out var a) && !(a.ValueKind == JsonValueKind.Number && a.TryGetInt64(out after) && after >= 0))
+            throw new TraceFormatException(line, "header: \"after\" must be a non-negative integer (the seq the entries follow)");
+        return new TraceHeader(system, manifest.Clone(), after);
     }
 
     /// <summary>Parses one entry line. <paramref name="line"/> is used in error messages.</summary>

@@ -104,14 +104,14 @@ public static class TraceReplayer
 {
     public static async Task<ReplayResult> ReplayAsync(TraceDocument trace, CancellationToken cancel = default)
     {
-        long expectedSeq = 1;
+        var expectedSeq = trace.Header.After + 1; // after a reset the ring's entries continue its sequence
         foreach (var entry in trace.Entries)
         {
             if (entry is TraceEnd) continue;
             if (entry is SmcTraceEntry { Attached: true })
                 throw new InvalidRequestException($"trace: seq {entry.Seq} was made by an attached (remote) partition; a replay cannot play a remote client's answers");
             if (entry.Seq != expectedSeq)
-                throw new InvalidRequestException($"trace: seq {entry.Seq} where {expectedSeq} was expected; a replay needs every entry from seq 1 (was the ring export cut?)");
+                throw new InvalidRequestException($"trace: seq {entry.Seq} where {expectedSeq} was expected; a replay needs every entry from seq {trace.Header.After + 1} (was the ring export cut?)");
             expectedSeq++;
         }
         var config = ManifestValidator.Validate(trace.Header.Manifest.GetRawText());

@@ -74,7 +74,44 @@ public sealed class ResetTests
     }
 
     [Fact]
-    public void Reset_EmptiesTheTraceRing_AndDeletedSystemsCannotBeReset()
+    public async Task Reset_ACallWaitingAcrossIt_DoesNotTouchTheNewState()
+    {
+        // The lender's wait ends (ABORTED) while the reset detaches the partition; however its continuation is
+        // scheduled, it must neither read the rebuilt memory nor show up in the reset trace (the old generation's call).
+        for (var i = 0; i < 25; i++)
+        {
+            var recorder = new TraceRecorder();
+            var registry = new SystemRegistry(observers: [recorder]);
+            var system = registry.Create("w", """
+                {
+                  "spmc": { "remoteTimeoutMs": 60000 }, "proxy": "passthrough",
+                  "vms": [ { "id": 0, "name": "host", "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
+                  "partitions": [
+                    { "id": "0x8004", "name": "a", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a44" ],
+                      "properties": { "directRequestReceive": true } }
+                  ]
+                }
+                """);
+            var client = system.Attach(Remote);
+            var wait = client.CallAsync(0, Wait());
+            var host = system.CallAsync(new SmcCall(Host, 0, Spmc.Abi.Smccc.Conduit.Smc, Req(Host, Remote),
+                [new MemoryWrite(0x8000_4000, [7, 7, 7])], [new MemoryReadRequest(0x8000_4000, 3)]));
+            await wait.WaitAsync(Limit);
+
+            system.Reset();
+
+            var answer = await host.WaitAsync(Limit);
+            Expect.Error(answer, Err.Aborted, "runtime.detached");
+            var read = Assert.Single(answer.Reads);
+            Assert.True(read.Error is not null || read.Data!.SequenceEqual(new byte[] { 7, 7, 7 }),
+                $"iteration {i}: the aborted call read the reset system's memory");
+            Assert.Empty(recorder.Snapshot(system).Entries);
+            Assert.Equal(0, system.GetState().Calls);
+        }
+    }
+
+    [Fact]
+    public async Task Reset_EmptiesTheTraceRing_AndDeletedSystemsCannotBeReset()
     {
         var recorder = new TraceRecorder();
         var registry = new SystemRegistry(observers: [recorder]);
@@ -88,6 +125,11 @@ public sealed class ResetTests
         Assert.Equal(3, after.Dropped);
         system.Call(new SmcCall(Host, 0, Spmc.Abi.Smccc.Conduit.Smc, Ffa.IdGet()));
         Assert.Equal(4, Assert.Single(recorder.Snapshot(system).Entries).Seq); // sequences keep rising across a reset
+        var ring = recorder.Snapshot(system);
+        Assert.Equal(3, ring.Header.After);
+        var text = TraceWriter.ToText(ring.Header, ring.Entries);
+        var replay = await TraceReplayer.ReplayAsync(TraceReader.Parse(text)); // the ring replays from the manifest again
+        Assert.True(replay.Identical && replay.Calls == 1, replay.ToString());
 
         registry.Delete("traced");
         Assert.Throws<NotFoundException>(system.Reset);
