@@ -58,6 +58,28 @@ public sealed record FaultRuleView(
     long Matched,
     long Hits);
 
+/// <summary>
+/// The fault rules of a system in a snapshot (docs/snapshots.md): each rule as <see cref="FaultRuleView"/> shows it
+/// plus its generator's state (<see cref="FaultRuleSnapshot.State"/>: the seed, advanced one step per matching call
+/// of a probability rule), and the ID the next added rule gets after <see cref="NextId"/>.
+/// </summary>
+public sealed record FaultsSnapshot(int NextId, IReadOnlyList<FaultRuleSnapshot> Rules);
+
+public sealed record FaultRuleSnapshot(
+    int Id,
+    string Function,
+    ushort? Caller,
+    ushort? Receiver,
+    ulong? Handle,
+    FaultWhen When,
+    long? Count,
+    double? Probability,
+    ulong? Seed,
+    string Error,
+    long Matched,
+    long Hits,
+    ulong State);
+
 /// <summary>The rule every injected answer names in <c>decoded.rule</c>.</summary>
 public static class FaultRules
 {

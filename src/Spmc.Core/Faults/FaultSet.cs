@@ -52,6 +52,53 @@ public sealed class FaultSet
         foreach (var r in _rules) r.Restart();
     }
 
+    /// <summary>Every rule with its counters and generator state, and the next rule ID (docs/snapshots.md).</summary>
+    public FaultsSnapshot Export() => new(_nextId + 1, _rules.Select(r => r.Export()).ToList());
+
+    /// <summary>
+    /// Replaces every rule with the snapshot's, each validated as <see cref="Add"/> does (an
+    /// <see cref="InvalidRequestException"/> names <c>snapshot.faults...</c>); <c>null</c> leaves no rules.
+    /// Nothing changes when the snapshot is refused.
+    /// </summary>
+    public void Load(FaultsSnapshot? snapshot)
+    {
+        var rules = new List<ActiveRule>();
+        var nextId = snapshot?.NextId ?? 1;
+        if (nextId < 1) throw new InvalidRequestException($"snapshot.faults.nextId: {nextId} must be at least 1");
+        if (snapshot is not null)
+        {
+            if (snapshot.Rules.Count > MaxRules)
+                throw new InvalidRequestException($"snapshot.faults.rules: {snapshot.Rules.Count} rules, a system holds at most {MaxRules}");
+            var last = 0;
+            foreach (var r in snapshot.Rules)
+            {
+                var field = $"snapshot.faults.rules[{r.Id}]";
+                if (r.Id <= last || r.Id >= nextId)
+                    throw new InvalidRequestException($"{field}.id: rule IDs rise, each below nextId ({nextId})");
+                if (r.Matched < 0 || r.Hits < 0 || r.Hits > r.Matched)
+                    throw new InvalidRequestException($"{field}.hits: counters are non-negative and hits at most matched");
+                last = r.Id;
+                ActiveRule rule;
+                try
+                {
+                    rule = Validate(new FaultRuleSpec(r.Function, r.Error, r.Caller, r.Receiver, r.Handle,
+                        r.When == FaultWhen.Nth ? r.Count ?? 0 : null, r.When == FaultWhen.Every ? r.Count ?? 0 : null,
+                        r.When == FaultWhen.Next ? r.Count ?? 0 : null, r.Probability, r.Seed));
+                }
+                catch (InvalidRequestException e)
+                {
+                    throw new InvalidRequestException($"{field}.{e.Message}");
+                }
+                if (rule.When != r.When || (r.When is FaultWhen.Always or FaultWhen.Probability) != (r.Count is null)) throw new InvalidRequestException($"{field}.when: {r.When} does not fit the rule's fields");
+                rule.Load(r.Id, r.Matched, r.Hits, r.State);
+                rules.Add(rule);
+            }
+        }
+        _rules.Clear();
+        _rules.AddRange(rules);
+        _nextId = nextId - 1;
+    }
+
     /// <summary>The error to answer <paramref name="request"/> with, if a rule fires for it; counts the call in every matching rule.</summary>
     public (int Rule, Rejection Rejection)? Inject(FfaRequest request)
     {
@@ -165,7 +212,17 @@ public sealed class FaultSet
         public long Matched { get; private set; }
         public long Hits { get; set; }
 
+        public FaultWhen When => when;
+
         public void Restart() => (Matched, Hits, _state) = (0, 0, seed ?? 0);
+
+        public void Load(int id, long matched, long hits, ulong state) => (Id, Matched, Hits, _state) = (id, matched, hits, state);
+
+        public FaultRuleSnapshot Export()
+        {
+            var v = View();
+            return new FaultRuleSnapshot(Id, v.Function, caller, receiver, handle, when, count, probability, seed, error.Name(), Matched, Hits, _state);
+        }
 
         public bool Matches(FfaRequest request)
         {

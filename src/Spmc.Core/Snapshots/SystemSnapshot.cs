@@ -27,7 +27,8 @@ public sealed record SystemSnapshot(
     SpmcSnapshot Spmc,
     ProxySnapshot? Proxy,
     IReadOnlyList<OwnershipRange> MemoryMap,
-    IReadOnlyList<MemoryPage> Pages)
+    IReadOnlyList<MemoryPage> Pages,
+    Faults.FaultsSnapshot? Faults = null)
 {
     /// <summary>The document version this build writes and reads.</summary>
     public const int CurrentVersion = 1;

@@ -21,22 +21,31 @@ public sealed partial class SimulatedSystem
             return new SystemSnapshot(SystemSnapshot.CurrentVersion, ManifestValidator.ToDocument(Config).ToJson(), _calls, _sequence, _eventSequence,
                 spmc, _proxy.Export(),
                 _map.Entries.Select(e => new OwnershipRange(e.Start, e.End, e.Value)).ToList(),
-                _memory.ExportPages().Select(p => new MemoryPage(p.Page * PhysicalMemory.PageSize, p.Bytes)).ToList());
+                _memory.ExportPages().Select(p => new MemoryPage(p.Page * PhysicalMemory.PageSize, p.Bytes)).ToList(),
+                _faults.Export());
         }
     }
+
+    /// <summary>The sequence of the last call or memory record (for observers, under the lock).</summary>
+    internal long LastSequence => _sequence;
 
     /// <summary>A new system <paramref name="id"/> built from the snapshot's manifest and then given its state.</summary>
     public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var system = new SimulatedSystem(id, ValidateManifest(snapshot), observers);
-        lock (system._gate) system.Load(snapshot);
+        lock (system._gate)
+        {
+            system.Load(snapshot);
+            foreach (var o in system._observers) o.OnRestored(system);
+        }
         return system;
     }
 
     /// <summary>
     /// Replaces this system's state with the snapshot's, keeping its ID, observers and subscribers. The snapshot must
-    /// come from the same manifest; refused while a client is attached to one of its remote partitions.
+    /// come from the same manifest; refused while a client is attached to one of its remote partitions. The fault
+    /// rules become the snapshot's (none when it has no <c>faults</c>). Observers hear <see cref="ISystemObserver.OnRestored"/>.
     /// </summary>
     public void RestoreInPlace(SystemSnapshot snapshot)
     {
@@ -50,6 +59,7 @@ public sealed partial class SimulatedSystem
             if (_attachments.Count > 0)
                 throw new ConflictException($"snapshot: clients are attached to {string.Join(", ", _attachments.Keys.Order().Select(Abi.Ffa.EndpointId.Format))}; detach them before restoring");
             Load(snapshot);
+            foreach (var o in _observers) o.OnRestored(this);
         }
     }
 
@@ -81,10 +91,14 @@ public sealed partial class SimulatedSystem
                 throw new InvalidRequestException($"snapshot.memoryMap: range 0x{r.Start:X}..0x{r.End:X} is empty, or not after the one before it");
             end = r.End;
         }
+        // Checked first: a refused rule leaves the system as it was.
+        var faults = new Faults.FaultSet();
+        faults.Load(s.Faults);
         _memory.LoadPages(s.Pages.Select(p => (p.Address / PhysicalMemory.PageSize, p.Bytes)));
         _map.Load(s.MemoryMap.Select(r => new RangeMap<PageState>.Entry(r.Start, r.End, r.State)));
         Snapshots.SpmcSnapshots.Load(_spmc.State, s.Spmc);
         _proxy.Load(s.Proxy);
+        _faults.Load(s.Faults);
         (_calls, _sequence, _eventSequence) = (s.Calls, s.Sequence, s.EventSequence);
     }
 }

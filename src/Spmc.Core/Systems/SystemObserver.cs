@@ -34,4 +34,12 @@ public interface ISystemObserver
     /// system's lock, after the reset and before any later call.
     /// </summary>
     void OnReset(SimulatedSystem system) { }
+
+    /// <summary>
+    /// The system's state was replaced by a snapshot's (<see cref="SimulatedSystem.RestoreInPlace"/>, or a system
+    /// just built by <see cref="SimulatedSystem.FromSnapshot"/>, before its <see cref="OnCreated"/>). Its sequence
+    /// goes on from the snapshot's, which may be lower than the last one seen. Under the system's lock, after the
+    /// restore and before any later call.
+    /// </summary>
+    void OnRestored(SimulatedSystem system) { }
 }

@@ -22,7 +22,15 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
 
     public SimulatedSystem Create(string? id, string manifestJson) => Create(id, ManifestValidator.Validate(manifestJson));
 
-    public SimulatedSystem Create(string? id, SystemConfig config)
+    public SimulatedSystem Create(string? id, SystemConfig config) => Create(id, id => new SimulatedSystem(id, config, _observers));
+
+    /// <summary>
+    /// A new system built from <paramref name="snapshot"/> (<see cref="SimulatedSystem.FromSnapshot"/>): its
+    /// observers hear <see cref="ISystemObserver.OnRestored"/>, then <see cref="ISystemObserver.OnCreated"/>.
+    /// </summary>
+    public SimulatedSystem Create(string? id, Snapshots.SystemSnapshot snapshot) => Create(id, id => SimulatedSystem.FromSnapshot(id, snapshot, _observers));
+
+    private SimulatedSystem Create(string? id, Func<string, SimulatedSystem> build)
     {
         if (id is not null && id.Length > 0 && !IdPattern().IsMatch(id))
             throw new InvalidRequestException($"id: '{id}' must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
@@ -31,7 +39,8 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
             if (_systems.Count >= maxSystems) throw new QuotaExceededException($"this service already hosts {maxSystems} systems; delete one first");
             if (string.IsNullOrEmpty(id))
                 do id = $"sys-{++_nextId}"; while (_systems.ContainsKey(id));
-            var system = new SimulatedSystem(id, config, _observers);
+            if (_systems.ContainsKey(id)) throw new ConflictException($"id: a system '{id}' already exists");
+            var system = build(id);
             if (!_systems.TryAdd(id, system)) throw new ConflictException($"id: a system '{id}' already exists");
             foreach (var o in _observers) o.OnCreated(system);
             return system;

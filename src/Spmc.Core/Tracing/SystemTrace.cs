@@ -71,6 +71,23 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
         }
     }
 
+    /// <summary>
+    /// The system was restored from a snapshot: as on a reset the ring drops what it kept, and the header says the
+    /// entries follow a restored state (<c>restored</c>, with <c>after</c> the snapshot's sequence) that its manifest
+    /// alone does not build, so a replay refuses it. Followers and a recording go on.
+    /// </summary>
+    public void Restored(long sequence)
+    {
+        lock (_gate)
+        {
+            _dropped += _ring.Count;
+            _ring.Clear();
+            _bytes = 0;
+            _lastSeq = sequence;
+            _header = Header with { After = sequence, Restored = true };
+        }
+    }
+
     public TraceSnapshot Snapshot(long afterSeq)
     {
         lock (_gate) return new TraceSnapshot(Header, Kept(afterSeq), _lastSeq, _dropped);

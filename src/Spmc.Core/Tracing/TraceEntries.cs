@@ -24,7 +24,11 @@ public static class TraceFormat
 /// The entries start at seq <c>After + 1</c> from the state the manifest builds: 0, or the last seq before the
 /// system was reset (a ring export after a reset; sequences keep rising across it). Written only when not 0.
 /// </param>
-public sealed record TraceHeader(string System, JsonElement Manifest, long After = 0)
+/// <param name="Restored">
+/// The entries follow a state restored from a snapshot (docs/snapshots.md), not one the manifest builds: a replay
+/// refuses the trace. Written only when true.
+/// </param>
+public sealed record TraceHeader(string System, JsonElement Manifest, long After = 0, bool Restored = false)
 {
     /// <summary>The header of a live system: its ID and canonical manifest.</summary>
     public static TraceHeader For(SimulatedSystem system)

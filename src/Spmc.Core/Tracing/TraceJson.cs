@@ -27,6 +27,7 @@ public static class TraceWriter
         w.WritePropertyName("manifest");
         header.Manifest.WriteTo(w);
         if (header.After != 0) w.WriteNumber("after", header.After);
+        if (header.Restored) w.WriteBoolean("restored", true);
         w.WriteEndObject();
     });
 
@@ -266,7 +267,14 @@ public static class TraceReader
         long after = 0;
         if (root.TryGetProperty("after", out var a) && !(a.ValueKind == JsonValueKind.Number && a.TryGetInt64(out after) && after >= 0))
             throw new TraceFormatException(line, "header: \"after\" must be a non-negative integer (the seq the entries follow)");
-        return new TraceHeader(system, manifest.Clone(), after);
+        var restored = false;
+        if (root.TryGetProperty("restored", out var r))
+        {
+            if (r.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw new TraceFormatException(line, "header: \"restored\" must be true or false");
+            restored = r.GetBoolean();
+        }
+        return new TraceHeader(system, manifest.Clone(), after, restored);
     }
 
     /// <summary>Parses one entry line. <paramref name="line"/> is used in error messages.</summary>

@@ -59,6 +59,9 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
         if (_traces.TryGetValue(system, out var trace)) trace.Reset();
     }
 
+    /// <summary>A restore empties the system's ring and marks its header restored (see <see cref="SystemTrace.Restored"/>).</summary>
+    public void OnRestored(SimulatedSystem system) => TraceOf(system).Restored(system.LastSequence);
+
     public void OnDeleted(SimulatedSystem system)
     {
         if (!_traces.TryGetValue(system, out var trace)) return;

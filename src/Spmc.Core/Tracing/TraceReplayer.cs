@@ -104,6 +104,8 @@ public static class TraceReplayer
 {
     public static async Task<ReplayResult> ReplayAsync(TraceDocument trace, CancellationToken cancel = default)
     {
+        if (trace.Header.Restored)
+            throw new InvalidRequestException($"trace: the entries follow a restore from a snapshot (header \"restored\"); a replay starts from the state the manifest builds and cannot replay them");
         var expectedSeq = trace.Header.After + 1; // after a reset the ring's entries continue its sequence
         foreach (var entry in trace.Entries)
         {

@@ -1,3 +1,4 @@
+using System.Text;
 using global::Grpc.Core;
 using Google.Protobuf;
 using Spmc.Core;
@@ -42,8 +43,49 @@ public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcG
 /// <summary>spmc.v1.Systems: create, read, list and delete simulated systems.</summary>
 public sealed partial class SystemsService(SystemRegistry registry, Traces traces) : Systems.SystemsBase
 {
-    public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context) =>
-        Task.FromResult(Info(traces.Create(request.Id, request.ManifestJson, request.Record)));
+    public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context)
+    {
+        var (manifest, snapshot) = (request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0);
+        if (manifest && snapshot)
+            throw new InvalidRequestException("snapshot_json: give either manifest_json or snapshot_json, not both (a snapshot holds its manifest)");
+        var system = snapshot
+            ? traces.Create(request.Id, Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson)), request.Record)
+            : traces.Create(request.Id, request.ManifestJson, request.Record);
+        return Task.FromResult(Info(system));
+    }
+
+    public override Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
+    {
+        var system = registry.Get(request.Id);
+        var json = Refused(() => system.Snapshot()).ToJson();
+        return Task.FromResult(new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(json) });
+    }
+
+    public override Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
+    {
+        var system = registry.Get(request.Id);
+        if (request.SnapshotJson.Length == 0) throw new InvalidRequestException("snapshot_json: required (a snapshot document)");
+        var snapshot = Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson));
+        Refused(() =>
+        {
+            system.RestoreInPlace(snapshot);
+            return 0;
+        });
+        return Task.FromResult(new RestoreResponse());
+    }
+
+    /// <summary>A snapshot or restore refused in the system's present state (an attached remote partition) is FAILED_PRECONDITION.</summary>
+    private static T Refused<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ConflictException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
+        }
+    }
 
     public override Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>
         Task.FromResult(Info(registry.Get(request.Id)));

@@ -44,9 +44,13 @@ public sealed class Traces(TraceRecorder recorder, SystemRegistry registry, IOpt
     public string Directory => Path.GetFullPath(Options.Directory);
 
     /// <summary>Creates a system; with <paramref name="record"/> its trace goes to {Directory}/{id}.jsonl from its first call.</summary>
-    public SimulatedSystem Create(string? id, string manifestJson, bool record)
+    public SimulatedSystem Create(string? id, string manifestJson, bool record) => Record(registry.Create(id, manifestJson), record);
+
+    /// <summary>As <see cref="Create(string?, string, bool)"/> from a snapshot document (docs/snapshots.md).</summary>
+    public SimulatedSystem Create(string? id, Core.Snapshots.SystemSnapshot snapshot, bool record) => Record(registry.Create(id, snapshot), record);
+
+    private SimulatedSystem Record(SimulatedSystem system, bool record)
     {
-        var system = registry.Create(id, manifestJson);
         if (!record) return system;
         // IDs are 1-63 of a-z 0-9 . _ - starting with a letter or digit: a file name, never a path or "..".
         var path = Path.Combine(Directory, system.Id + ".jsonl");

@@ -54,13 +54,15 @@ public sealed record SmcResponseDto(IReadOnlyList<string> X, IReadOnlyList<Memor
 /// <summary>A signal raised by the call: kind (ScheduleReceiverInterrupt, NotificationPendingInterrupt, IndirectMessage), the endpoint it is about.</summary>
 public sealed record SystemEventDto(long Sequence, string Kind, string Endpoint, uint? Vcpu, bool Delayed, string Detail);
 
-/// <summary>Create a system: an optional ID and its manifest.</summary>
+/// <summary>Create a system: an optional ID and its manifest, or a snapshot document instead of the manifest.</summary>
 public sealed class CreateSystemDto
 {
     /// <summary>1-63 characters of a-z 0-9 . _ -; allocated ("sys-N") when absent.</summary>
     public string? Id { get; set; }
     /// <summary>The system manifest (see README "Manifests").</summary>
     public JsonElement? Manifest { get; set; }
+    /// <summary>Instead of the manifest: a snapshot document (docs/snapshots.md, as GET .../snapshot returns it); the system starts in its state.</summary>
+    public JsonElement? Snapshot { get; set; }
     /// <summary>Record every call to {Spmc:Traces:Directory}/{id}.jsonl (the trace format, docs/traces.md).</summary>
     public bool? Record { get; set; }
 }

@@ -1,6 +1,8 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Spmc.Core;
+using Spmc.Core.Snapshots;
 using Spmc.Core.Systems;
 using Spmc.Server.Hosting;
 
@@ -40,14 +42,27 @@ public static class RestApi
         systems.MapPost("/", async (HttpRequest http, Traces t) =>
             {
                 var body = await ReadBody<CreateSystemDto>(http);
-                if (body.Manifest is not { ValueKind: JsonValueKind.Object } manifest)
-                    throw new InvalidRequestException("manifest: required (a JSON object)");
-                var system = t.Create(body.Id, manifest.GetRawText(), body.Record ?? false);
+                bool hasManifest = body.Manifest is { ValueKind: not JsonValueKind.Null }, hasSnapshot = body.Snapshot is { ValueKind: not JsonValueKind.Null };
+                if (hasManifest && hasSnapshot)
+                    throw new InvalidRequestException("snapshot: give either a manifest or a snapshot, not both (a snapshot holds its manifest)");
+                SimulatedSystem system;
+                if (hasSnapshot)
+                {
+                    if (body.Snapshot is not { ValueKind: JsonValueKind.Object } snapshot)
+                        throw new InvalidRequestException("snapshot: must be a JSON object (a snapshot document)");
+                    system = t.Create(body.Id, SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(snapshot.GetRawText())), body.Record ?? false);
+                }
+                else
+                {
+                    if (body.Manifest is not { ValueKind: JsonValueKind.Object } manifest)
+                        throw new InvalidRequestException("manifest: required (a JSON object), or a snapshot instead");
+                    system = t.Create(body.Id, manifest.GetRawText(), body.Record ?? false);
+                }
                 return Results.Created($"/api/v1/systems/{system.Id}", ToDto(system, t));
             })
             .Accepts<CreateSystemDto>("application/json")
             .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
-            .WithName("CreateSystem").WithSummary("Create a system from a manifest.");
+            .WithName("CreateSystem").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
         systems.MapGet("/{id}", (string id, SystemRegistry r, Traces t) => ToDto(r.Get(id), t))
             .ProducesProblem(404).WithName("GetSystem").WithSummary("Read one system's configuration.");
         systems.MapDelete("/{id}", (string id, SystemRegistry r) => { r.Delete(id); return Results.NoContent(); })
@@ -91,6 +106,19 @@ public static class RestApi
             .Produces(204).ProducesProblem(404).WithName("ResetSystem")
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
+        systems.MapGet("/{id}/snapshot", (string id, SystemRegistry r) => Results.Bytes(r.Get(id).Snapshot().ToJson(), "application/json"))
+            .Produces<JsonElement>().ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
+            .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md); 409 while a remote partition is attached.");
+        systems.MapPost("/{id}/restore", async (string id, HttpRequest http, SystemRegistry r) =>
+            {
+                var system = r.Get(id);
+                system.RestoreInPlace(SystemSnapshot.FromJson(await ReadRaw(http)));
+                return Results.NoContent();
+            })
+            .Accepts<JsonElement>("application/json")
+            .Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("RestoreSnapshot")
+            .WithSummary("Replace the system's state with a snapshot of the same manifest, in place (400 when the manifest differs, 409 while a remote partition is attached).");
+
         var faults = systems.MapGroup("/{id}/faults").WithTags("Faults");
         faults.MapPost("/", async (string id, HttpRequest http, SystemRegistry r) =>
             {
@@ -124,6 +152,18 @@ public static class RestApi
         AllowTrailingCommas = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
     };
+
+    /// <summary>The body's bytes, for a document read by its own strict reader (a snapshot).</summary>
+    private static async Task<byte[]> ReadRaw(HttpRequest http)
+    {
+        if (http.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&
+            !type.StartsWith("text/json", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidRequestException($"body: content type '{type}' is not application/json");
+        using var buffer = new MemoryStream();
+        await http.Body.CopyToAsync(buffer, http.HttpContext.RequestAborted);
+        if (buffer.Length == 0) throw new InvalidRequestException("body: required (a snapshot document)");
+        return buffer.ToArray();
+    }
 
     /// <summary>Reads a JSON body, turning every syntax or shape error into a 400 that names the path.</summary>
     private static async Task<T> ReadBody<T>(HttpRequest http) where T : class
