@@ -5,7 +5,7 @@
 # Container tests need a Docker engine: scripts/docker-setup.sh
 # installs and starts one when it can; under CI (CI=true) failing to do so is a failure, never a skip.
 # VMM tests need the C client, QEMU with the forwarder and the guest kernels: scripts/vmm-setup.sh builds them
-# (cached in ~/.cache/spmc); SPMC_VMM_TESTS=0 skips that set-up (and so those tests) outside CI.
+# (cached in ~/.cache/spmc); SPMC_VMM_TESTS=0 leaves the set-up and those tests out, outside CI only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,21 +24,25 @@ if [ -x scripts/docker-setup.sh ]; then
   fi
 fi
 
+# The VMM tests never skip: a missing artefact fails them. Outside CI, switching the set-up off (or its failing)
+# leaves the whole project out of the run, and the note says so; under CI they always run.
+vmm_filter=()
 if [ "${SPMC_VMM_TESTS:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
-  echo "NOTE: SPMC_VMM_TESTS=0: the C client, QEMU and guest tests were NOT run." >&2
-elif vmm_env=$(scripts/vmm-setup.sh); then
-  eval "$(grep -E '^export SPMC_[A-Z_]+=' <<<"$vmm_env")"   # only its %q-quoted exports, nothing else it printed
+  echo "NOTE: SPMC_VMM_TESTS=0: tests/Spmc.Vmm.Tests (C client, QEMU, guests) was NOT run." >&2
+  vmm_filter=(--filter "FullyQualifiedName!~Spmc.Vmm.Tests")
 else
-  eval "$(grep -E '^export SPMC_[A-Z_]+=' <<<"$vmm_env")"   # what did build still runs
-  if [ "${CI:-}" = "true" ]; then
-    echo "vmm-setup failed under CI: the VMM tests it could not prepare count as a failure" >&2
-    failed_setup=$((failed_setup + 1))
-  else
-    echo "NOTE: vmm-setup failed (see above): the VMM tests it could not prepare were NOT run." >&2
+  vmm_ok=1
+  vmm_env=$(scripts/vmm-setup.sh) || vmm_ok=0
+  eval "$(grep -E '^export SPMC_[A-Z_]+=' <<<"$vmm_env")"   # only its %q-quoted exports, nothing else it printed
+  if [ "$vmm_ok" = 0 ] && [ "${CI:-}" = "true" ]; then
+    echo "vmm-setup failed under CI: the VMM tests whose artefacts are missing fail" >&2
+  elif [ "$vmm_ok" = 0 ]; then
+    echo "NOTE: vmm-setup failed (see above): tests/Spmc.Vmm.Tests was NOT run." >&2
+    vmm_filter=(--filter "FullyQualifiedName!~Spmc.Vmm.Tests")
   fi
 fi
 
-dotnet test Spmc.sln --nologo -c Release \
+dotnet test Spmc.sln --nologo -c Release "${vmm_filter[@]}" \
   --logger "trx" --results-directory "$results" \
   --logger "console;verbosity=minimal" 2>&1 | tee .ci/out/test.log
 status=${PIPESTATUS[0]}

@@ -27,10 +27,10 @@ public sealed class CClientTests(LiveSpmc spmc)
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
     private Task<Run.Result> TestSpmcAsync(params string[] args) =>
-        Run.ProcessAsync(VmmEnvironment.CClientTest!,
+        Run.ProcessAsync(VmmEnvironment.CClientTest,
             ["--url", spmc.Url, "--manifest", Repo.Path("examples", "manifests", "qemu-virt.json"), .. args], Bound);
 
-    [CClientTheory]
+    [Theory]
     [MemberData(nameof(CaseNames))]
     public async Task The_case_passes(string name)
     {
@@ -38,7 +38,7 @@ public sealed class CClientTests(LiveSpmc spmc)
         Assert.True(run.ExitCode == 0 && run.Stdout.Contains($"PASS {name}"), run.ToString());
     }
 
-    [CClientFact]
+    [Fact]
     public async Task Every_case_of_the_program_is_run_here()
     {
         var run = await TestSpmcAsync("--list");

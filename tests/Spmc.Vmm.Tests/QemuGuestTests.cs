@@ -34,7 +34,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
         {
             var id = await spmc.NewQemuSystemAsync(proxy, manifestEdit);
             var run = await Tests.Run.ProcessAsync(Repo.Path("integrations", "guest", "boot.sh"),
-                ["--qemu", VmmEnvironment.Qemu!, "--series", series, "--dir", VmmEnvironment.GuestDir!,
+                ["--qemu", VmmEnvironment.Qemu, "--series", series, "--dir", VmmEnvironment.GuestDir,
                  "--timeout", ((int)BootTimeout.TotalSeconds).ToString()],
                 BootTimeout + TimeSpan.FromSeconds(30),
                 new Dictionary<string, string> { ["SPMC_URL"] = spmc.Url, ["SPMC_SYSTEM"] = id });
@@ -55,7 +55,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
         return data;
     }
 
-    [QemuTheory]
+    [Theory]
     [MemberData(nameof(SeriesProxies))]
     public async Task The_guest_boots_and_its_driver_lists_the_default_partitions(string series, string proxy)
     {
@@ -68,7 +68,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
                 $"partition 0x{partition} is not under /sys/bus/arm_ffa/devices\n{boot}");
     }
 
-    [QemuTheory]
+    [Theory]
     [MemberData(nameof(SeriesProxySteps))]
     public async Task Every_step_of_the_test_module_passes(string series, string proxy, string step)
     {
@@ -76,7 +76,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
         Assert.True(boot.Log.Contains($"ffa-spmc-test: {step}: PASS"), $"step '{step}' did not pass\n{boot}");
     }
 
-    [QemuTheory]
+    [Theory]
     [MemberData(nameof(SeriesProxies))]
     public async Task The_module_reports_no_failure_and_leaves_no_share_behind(string series, string proxy)
     {
@@ -90,7 +90,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
     /// The harness catches a wrong secure world: with echo not running (no behaviour: its requests are BUSY), the echo
     /// step fails and says why, and the other steps still run.
     /// </summary>
-    [QemuTheory]
+    [Theory]
     [InlineData("6.12", "passthrough")]
     public async Task A_broken_echo_fails_the_echo_step(string series, string proxy)
     {
