@@ -13,7 +13,13 @@ public sealed class InvalidRequestException(string message) : SpmcRequestExcepti
 public sealed class NotFoundException(string message) : SpmcRequestException(message);
 
 /// <summary>A system ID already in use (HTTP 409, gRPC AlreadyExists).</summary>
-public sealed class ConflictException(string message) : SpmcRequestException(message);
+public class ConflictException(string message) : SpmcRequestException(message);
+
+/// <summary>
+/// A request the system's present state refuses, e.g. a snapshot while a remote partition is attached
+/// (HTTP 409, gRPC FailedPrecondition).
+/// </summary>
+public sealed class StateConflictException(string message) : ConflictException(message);
 
 /// <summary>A memory access the named endpoint may not make (HTTP 403, gRPC PermissionDenied).</summary>
 public sealed class AccessDeniedException(string message) : SpmcRequestException(message);

@@ -36,10 +36,10 @@ internal static class SpmcSnapshots
     {
         // Rule (docs/snapshots.md): a client's attachment and its live calls are not state; refuse rather than drop them.
         if (r.Attached)
-            throw new ConflictException($"snapshot: a client is attached to remote partition {EndpointId.Format(id)}; detach it first (attachments are not part of a snapshot)");
+            throw new StateConflictException($"snapshot: a client is attached to remote partition {EndpointId.Format(id)}; detach it first (attachments are not part of a snapshot)");
         foreach (var c in r.Contexts)
             if (c.Resumer is not null || c.Parked is not null)
-                throw new ConflictException($"snapshot: a call waits on {EndpointId.Format(id)} context {c.Index}; snapshot between calls");
+                throw new StateConflictException($"snapshot: a call waits on {EndpointId.Format(id)} context {c.Index}; snapshot between calls");
         return new RuntimeSnapshot(r.Lifecycle,
             r.Contexts.Select(c => new ContextSnapshot(c.Index, c.State, c.Reason, c.Request, c.HeldAnswer, c.WaitingFor, c.LenderIs64, c.Smc64Run, c.Parked64, c.LenderNote)).ToList(),
             (r.Builtin as IBehaviourState)?.Export());

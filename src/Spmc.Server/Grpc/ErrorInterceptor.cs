@@ -10,6 +10,7 @@ public sealed class ErrorInterceptor : Interceptor
     public static StatusCode CodeOf(SpmcRequestException e) => e switch
     {
         NotFoundException => StatusCode.NotFound,
+        StateConflictException => StatusCode.FailedPrecondition,
         ConflictException => StatusCode.AlreadyExists,
         AccessDeniedException => StatusCode.PermissionDenied,
         QuotaExceededException => StatusCode.ResourceExhausted,

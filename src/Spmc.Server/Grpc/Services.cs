@@ -57,7 +57,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     public override Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
     {
         var system = registry.Get(request.Id);
-        var json = Refused(() => system.Snapshot()).ToJson();
+        var json = system.Snapshot().ToJson();
         return Task.FromResult(new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(json) });
     }
 
@@ -66,25 +66,8 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         var system = registry.Get(request.Id);
         if (request.SnapshotJson.Length == 0) throw new InvalidRequestException("snapshot_json: required (a snapshot document)");
         var snapshot = Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson));
-        Refused(() =>
-        {
-            system.RestoreInPlace(snapshot);
-            return 0;
-        });
+        system.RestoreInPlace(snapshot);
         return Task.FromResult(new RestoreResponse());
-    }
-
-    /// <summary>A snapshot or restore refused in the system's present state (an attached remote partition) is FAILED_PRECONDITION.</summary>
-    private static T Refused<T>(Func<T> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (ConflictException e)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
-        }
     }
 
     public override Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>

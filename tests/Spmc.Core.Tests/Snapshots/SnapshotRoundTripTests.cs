@@ -69,7 +69,7 @@ public sealed class SnapshotRoundTripTests
         Assert.Equal(Messaging.Dm.Interrupt, (await host.WaitAsync(Limit)).Frame[0]);
         var parked = client.CallAsync(0, Resp(Sp2, Sp1, payload: [7, 8]));
         // The companion's client must go before a snapshot (attachments and waiting calls are not state).
-        Assert.Throws<ConflictException>(() => sys.System.Snapshot());
+        Assert.Throws<StateConflictException>(() => sys.System.Snapshot());
         client.Dispose();
         await parked.WaitAsync(Limit); // its parked call ends (detached) before the snapshot is taken
         var relay = sys.State.Partitions.Single(p => p.Config.Id == Sp1).Contexts[0];
