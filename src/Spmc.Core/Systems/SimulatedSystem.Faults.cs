@@ -7,7 +7,7 @@ namespace Spmc.Core.Systems;
 /// <summary>Fault rules (docs/faults.md) and reset.</summary>
 public sealed partial class SimulatedSystem
 {
-    private readonly FaultSet _faults = new();
+    private FaultSet _faults = new();
 
     /// <summary>
     /// The answer of a call a fault rule fails: FFA_ERROR with the rule's code, completed for the call's width (an SMC32

@@ -15,8 +15,8 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate)
         {
-            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
-            if (_waiting > 0) throw new ConflictException($"snapshot: {_waiting} call(s) wait on remote partitions; a snapshot is taken between calls");
+            ThrowIfDeleted();
+            if (_waiting > 0) throw new StateConflictException($"snapshot: {_waiting} call(s) wait on remote partitions; a snapshot is taken between calls");
             var spmc = Snapshots.SpmcSnapshots.Export(_spmc.State);
             return new SystemSnapshot(SystemSnapshot.CurrentVersion, ManifestValidator.ToDocument(Config).ToJson(), _calls, _sequence, _eventSequence,
                 spmc, _proxy.Export(),
@@ -52,13 +52,25 @@ public sealed partial class SimulatedSystem
         ArgumentNullException.ThrowIfNull(snapshot);
         lock (_gate)
         {
-            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
+            ThrowIfDeleted();
             if (snapshot.Manifest != ManifestValidator.ToDocument(Config).ToJson())
                 throw new InvalidRequestException($"snapshot.manifest: not the manifest of system '{Id}' (build a new system from it instead)");
-            if (_waiting > 0) throw new ConflictException($"snapshot: {_waiting} call(s) wait on remote partitions; restore between calls");
+            if (_waiting > 0) throw new StateConflictException($"snapshot: {_waiting} call(s) wait on remote partitions; restore between calls");
             if (_attachments.Count > 0)
-                throw new ConflictException($"snapshot: clients are attached to {string.Join(", ", _attachments.Keys.Order().Select(Abi.Ffa.EndpointId.Format))}; detach them before restoring");
-            Load(snapshot);
+                throw new StateConflictException($"snapshot: clients are attached to {string.Join(", ", _attachments.Keys.Order().Select(Abi.Ffa.EndpointId.Format))}; detach them before restoring");
+            // Loaded into fresh components, kept only when the whole document loads: a refused snapshot leaves the
+            // system as it was.
+            var kept = (_memory, _map, _spmc, _port, _proxy);
+            Build();
+            try
+            {
+                Load(snapshot);
+            }
+            catch
+            {
+                (_memory, _map, _spmc, _port, _proxy) = kept;
+                throw;
+            }
             foreach (var o in _observers) o.OnRestored(this);
         }
     }
@@ -91,14 +103,13 @@ public sealed partial class SimulatedSystem
                 throw new InvalidRequestException($"snapshot.memoryMap: range 0x{r.Start:X}..0x{r.End:X} is empty, or not after the one before it");
             end = r.End;
         }
-        // Checked first: a refused rule leaves the system as it was.
         var faults = new Faults.FaultSet();
         faults.Load(s.Faults);
         _memory.LoadPages(s.Pages.Select(p => (p.Address / PhysicalMemory.PageSize, p.Bytes)));
         _map.Load(s.MemoryMap.Select(r => new RangeMap<PageState>.Entry(r.Start, r.End, r.State)));
         Snapshots.SpmcSnapshots.Load(_spmc.State, s.Spmc);
         _proxy.Load(s.Proxy);
-        _faults.Load(s.Faults);
+        _faults = faults;
         (_calls, _sequence, _eventSequence) = (s.Calls, s.Sequence, s.EventSequence);
     }
 }

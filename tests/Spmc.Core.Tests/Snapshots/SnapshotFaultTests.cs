@@ -95,6 +95,30 @@ public sealed class SnapshotFaultTests
         Assert.Equal(before, system.Snapshot().ToJson());
     }
 
+    /// <summary>
+    /// A document whose SPMC part is refused half-way (here a partition without its run-time state, found after the
+    /// pages and the memory map were read) leaves the system exactly as it was: pages, SPMC, proxy and rules.
+    /// </summary>
+    [Fact]
+    public void ARestoreRefusedHalfWay_LeavesTheSystemAsItWas()
+    {
+        var system = WithRules();
+        var document = system.Snapshot();
+        system.WriteMemory(0x0, Support.Manifests.HostMemory, [1, 2, 3, 4]);
+        system.AddFault(new FaultRuleSpec("FFA_RX_RELEASE", "BUSY"));
+        var before = system.Snapshot().ToJson();
+        var broken = document with
+        {
+            Spmc = document.Spmc with
+            {
+                Endpoints = [.. document.Spmc.Endpoints.Select(e => e.Id == 0x8001 ? e with { Runtime = null } : e)],
+            },
+        };
+        var e = Assert.Throws<InvalidRequestException>(() => system.RestoreInPlace(broken));
+        Assert.StartsWith("spmc.endpoints[0x8001].runtime", e.Message);
+        Assert.Equal(before, system.Snapshot().ToJson());
+    }
+
     private sealed class Counting : ISystemObserver
     {
         public int Restored;
