@@ -59,32 +59,25 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
     /// The system was reset: the ring drops what it kept (counted as dropped), so what it holds from now on replays
     /// from the header's manifest. Followers and a recording go on (a recording spanning a reset replays only up to it).
     /// </summary>
-    public void Reset()
-    {
-        lock (_gate)
-        {
-            _dropped += _ring.Count;
-            _ring.Clear();
-            _bytes = 0;
-            // What the ring keeps from now on follows the reset state, built from the manifest again.
-            _header = Header with { After = _lastSeq };
-        }
-    }
+    public void Reset() => Restart(null, restored: false);
 
     /// <summary>
     /// The system was restored from a snapshot: as on a reset the ring drops what it kept, and the header says the
     /// entries follow a restored state (<c>restored</c>, with <c>after</c> the snapshot's sequence) that its manifest
     /// alone does not build, so a replay refuses it. Followers and a recording go on.
     /// </summary>
-    public void Restored(long sequence)
+    public void Restored(long sequence) => Restart(sequence, restored: true);
+
+    /// <summary>Drops what the ring kept; what it keeps from now on follows the state reset or restored at that point.</summary>
+    private void Restart(long? sequence, bool restored)
     {
         lock (_gate)
         {
             _dropped += _ring.Count;
             _ring.Clear();
             _bytes = 0;
-            _lastSeq = sequence;
-            _header = Header with { After = sequence, Restored = true };
+            if (sequence is { } seq) _lastSeq = seq;
+            _header = Header with { After = _lastSeq, Restored = restored };
         }
     }
 
