@@ -49,9 +49,9 @@ public sealed class SpmcMetrics : ISystemObserver, IDisposable
 
     public void OnCreated(SimulatedSystem system)
     {
-        // A delete can run between the registry's add and this call (it does not take the create lock): it has shut the
-        // system down before its OnDeleted, so either that removes the entry or this test sees the shutdown. Otherwise
-        // the deleted system would be counted, and kept in memory, for ever.
+        // The registry deletes under its creation lock, so a delete from another thread waits for every OnCreated. An
+        // observer called before this one may still delete the system on this thread (the lock is re-entrant): then its
+        // OnDeleted has already run, and without this test the deleted system would be counted, and kept, for ever.
         _systems.TryAdd(system, 0);
         if (system.IsDeleted) _systems.TryRemove(system, out _);
     }

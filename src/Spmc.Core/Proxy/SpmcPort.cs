@@ -31,7 +31,7 @@ public sealed class SpmcPort(ISecureWorld spmc, RegisterContract contract = Regi
     /// attached partition), with its request: the caller of the port fills it in with <see cref="CompleteHop"/>. Created
     /// by the first such hop while recording (most calls have none), cleared by the caller with <see cref="Recording"/>.
     /// </summary>
-    public List<(int Index, FfaRequest Request)>? PendingHops { get; set; }
+    internal List<(int Index, FfaRequest Request)>? PendingHops { get; set; }
 
     public FfaAnswer Handle(FfaRequest request)
     {

@@ -79,7 +79,7 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate)
         {
-            if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
+            ThrowIfDeleted();
             _spmc.Attach(partition);
             var attachment = new PartitionAttachment(this, partition);
             _attachments[partition] = attachment;

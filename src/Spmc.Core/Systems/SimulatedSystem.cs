@@ -86,7 +86,7 @@ public sealed partial class SimulatedSystem
         {
             lock (_gate)
             {
-                if (_shutDown) throw new NotFoundException($"system '{Id}' was deleted");
+                ThrowIfDeleted();
                 var caller = RequireEndpoint(call.Caller, "caller");
                 if (call.Vcpu >= caller.Vcpus)
                     throw new InvalidRequestException($"vcpu: {call.Vcpu} is not below the {caller.Vcpus} vCPU(s) of {EndpointId.Format(caller.Id)} '{caller.Name}'");

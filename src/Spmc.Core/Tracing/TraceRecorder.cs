@@ -35,7 +35,7 @@ public sealed record TraceSnapshot(TraceHeader Header, IReadOnlyList<TraceEntry>
 /// <summary>
 /// Keeps, per system, a bounded ring of its recent entries (calls and API memory accesses), serves snapshots and
 /// followers, and appends to a recording file when asked. Observer callbacks run under the system's lock: they
-/// only serialize the entry once, append it to the ring and post it to bounded channels — never block on a
+/// only estimate the entry's size, append it to the ring and post it to bounded channels (readers write the JSON) — never block on a
 /// follower or the disk. Register one instance as an <see cref="ISystemObserver"/> and use the same instance to read.
 /// </summary>
 public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISystemObserver, IAsyncDisposable

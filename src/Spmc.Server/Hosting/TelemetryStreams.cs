@@ -8,7 +8,7 @@ namespace Spmc.Server.Hosting;
 public sealed class StreamCountingInterceptor(SpmcMetrics metrics) : Interceptor
 {
     /// <summary>The streams of the API, shown at 0 from the start (others appear when first opened).</summary>
-    public static readonly string[] KnownStreams = ["SmcGateway/Session", "Systems/Watch", "PartitionHost/Attach"];
+    public static readonly string[] KnownStreams = ["SmcGateway/Session", "Systems/Watch", "Systems/Trace", "PartitionHost/Attach"];
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
         IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
