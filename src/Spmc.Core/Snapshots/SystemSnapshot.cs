@@ -70,6 +70,22 @@ public sealed record SystemSnapshot(
         return snapshot;
     }
 
+    /// <summary>One part of the document (e.g. <see cref="Spmc"/>) in the JSON form's spelling, for the protobuf form.</summary>
+    public static byte[] PartToJson<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+
+    /// <summary>Parses one part written by <see cref="PartToJson"/>; a malformed part is an <see cref="InvalidRequestException"/> naming <paramref name="field"/>.</summary>
+    public static T PartFromJson<T>(ReadOnlySpan<byte> json, string field)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidRequestException($"{field}: null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"{field}: {(e.Path is { } p ? $"at {p}: " : "")}{e.Message}");
+        }
+    }
+
     /// <summary>A JSON round trip of any part (a deep copy that shares nothing with live state).</summary>
     internal static T DeepCopy<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(value, Options), Options)!;
 }

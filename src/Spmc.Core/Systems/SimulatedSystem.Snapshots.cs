@@ -93,9 +93,15 @@ public sealed partial class SimulatedSystem
     private void Load(SystemSnapshot s)
     {
         ValidateManifest(s);
+        ulong? previous = null;
         foreach (var p in s.Pages)
+        {
             if (p.Address % PhysicalMemory.PageSize != 0 || p.Bytes is not { Length: PhysicalMemory.PageSize })
                 throw new InvalidRequestException($"snapshot.pages[0x{p.Address:X}]: a page is {PhysicalMemory.PageSize} bytes at a page-aligned address");
+            if (p.Address <= previous)
+                throw new InvalidRequestException($"snapshot.pages[0x{p.Address:X}]: pages are listed once each, in address order");
+            previous = p.Address;
+        }
         var end = 0UL;
         foreach (var r in s.MemoryMap)
         {
