@@ -53,6 +53,9 @@ public sealed record SystemSnapshot(
     /// <summary>The JSON form: UTF-8, fields in declaration order, every list in a fixed order (by ID, handle, address).</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
 
+    /// <summary>The same bytes as <see cref="ToJson"/>, written to <paramref name="stream"/> (for documents too big for one array).</summary>
+    public void WriteJson(Stream stream) => JsonSerializer.Serialize(stream, this, Options);
+
     /// <summary>Parses the JSON form; a malformed document or another version is an <see cref="InvalidRequestException"/>.</summary>
     public static SystemSnapshot FromJson(ReadOnlySpan<byte> json)
     {
