@@ -63,6 +63,23 @@ public sealed class SnapshotProtobufTests(SpmcFactory factory) : IClassFixture<S
         Assert.Equal((StatusCode.InvalidArgument, true), (e.StatusCode, e.Status.Detail.StartsWith("format:", StringComparison.Ordinal)));
     }
 
+    /// <summary>A pKVM system (proxy state, host stage 2, mapped buffers): the protobuf form carries it all.</summary>
+    [Fact]
+    public async Task Protobuf_PkvmSystemWithMappedBuffers_RoundTripsToTheSameJson()
+    {
+        var id = await factory.NewSystemAsync(SpmcFactory.DefaultManifest);
+        await _client.SmcAsync(id, Version12);
+        var map = await _client.SmcAsync(id, new { caller = "0x0", x = new[] { "0xC4000066", "0x80010000", "0x80011000", "0x1" } });
+        Assert.Null(map.Decoded("error"));
+        var json = await JsonOf(id);
+        var doc = (await _systems.SnapshotAsync(new SnapshotRequest { Id = id, Format = SnapshotFormat.Protobuf })).Snapshot;
+        Assert.Equal(("pkvm-7.4", 0x80010000UL, true), (doc.Proxy.Profile, doc.Proxy.HostTx, doc.Proxy.HasStage2));
+        Assert.Contains(doc.Proxy.Stage2, r => r.State == "sharedWithHyp");
+
+        var copy = await _systems.CreateAsync(new CreateSystemRequest { Id = $"{id[..20]}-pk", Snapshot = SnapshotDocument.Parser.ParseFrom(doc.ToByteArray()) });
+        Assert.Equal(json, await JsonOf(copy.Id));
+    }
+
     [Theory]
     [InlineData("version", "snapshot.version: 9 is not supported")]
     [InlineData("use", "snapshot.memory_map[0].use: 'lent' is not one of owned, rxBuffer, txBuffer")]
