@@ -52,7 +52,7 @@ public sealed class SnapshotApiTests(SpmcFactory factory) : IClassFixture<SpmcFa
         await _client.PostAsync($"/api/v1/systems/{system}/faults", Json("""{ "function": "FFA_MSG_SEND_DIRECT_REQ", "every": 3, "error": "BUSY" }"""));
         await Answers(system, 2);
         var snapshot = await SnapshotAsync(system);
-        Assert.Equal(1, JsonDocument.Parse(snapshot).RootElement.GetProperty("version").GetInt32());
+        Assert.Equal(2, JsonDocument.Parse(snapshot).RootElement.GetProperty("version").GetInt32());
 
         var copy = $"{system[..20]}-copy";
         var created = await _client.PostAsync("/api/v1/systems", Json($$"""{"id":"{{copy}}","snapshot":{{snapshot}}}"""));

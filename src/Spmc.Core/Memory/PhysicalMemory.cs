@@ -5,28 +5,67 @@ namespace Spmc.Core.Memory;
 /// Sparse, zero-filled physical memory in 4 KiB pages. A page exists only once a non-zero byte was written
 /// to it, so the cost follows the bytes touched and never the size of the address space. No access checks:
 /// callers (the SPMC, the memory API) check first.
+/// <para>
+/// Copy-on-write: <see cref="ExportPages"/> and <see cref="LoadPages"/> hand page buffers over by reference, so a
+/// snapshot or a restore costs one reference per page, not a copy of the bytes. A buffer is owned (writable in place)
+/// only by the generation that allocated it; exporting or loading starts a new generation, which makes every buffer
+/// present shared (immutable), and the first write to a shared page copies it. Whoever holds exported buffers must
+/// treat them as immutable too (a snapshot does).
+/// </para>
 /// </summary>
 public sealed class PhysicalMemory
 {
     public const int PageSize = FfaPage.Size;
-    private readonly Dictionary<ulong, byte[]> _pages = [];
+
+    /// <summary>A page buffer and the generation that owns it; another generation must copy it before writing.</summary>
+    private readonly record struct Page(byte[] Bytes, long Owner);
+
+    private readonly Dictionary<ulong, Page> _pages = [];
+    private long _generation;
 
     /// <summary>Pages that hold data (for the inspector and tests).</summary>
     public int ResidentPages => _pages.Count;
 
-    /// <summary>The resident pages by page number (address / <see cref="PageSize"/>), in address order: copies, for a snapshot.</summary>
-    public IEnumerable<(ulong Page, byte[] Bytes)> ExportPages() =>
-        _pages.OrderBy(p => p.Key).Select(p => (p.Key, (byte[])p.Value.Clone()));
+    /// <summary>Pages whose buffer is still shared with a snapshot (for tests and the inspector).</summary>
+    public int SharedPages => _pages.Values.Count(p => p.Owner != _generation);
 
-    /// <summary>Replaces every page with <paramref name="pages"/> (page number, <see cref="PageSize"/> bytes each), copied.</summary>
+    /// <summary>
+    /// The resident pages by page number (address / <see cref="PageSize"/>), in address order: the buffers themselves,
+    /// which become shared (the next write to any of them copies it first). The caller must not change them.
+    /// </summary>
+    public IReadOnlyList<(ulong Page, byte[] Bytes)> ExportPages()
+    {
+        _generation++;
+        var pages = new (ulong Page, byte[] Bytes)[_pages.Count];
+        var i = 0;
+        foreach (var (page, entry) in _pages) pages[i++] = (page, entry.Bytes);
+        Array.Sort(pages, static (a, b) => a.Page.CompareTo(b.Page));
+        return pages;
+    }
+
+    /// <summary>
+    /// Replaces every page with <paramref name="pages"/> (page number, <see cref="PageSize"/> bytes each), by reference:
+    /// the buffers are shared, never written (a write copies the page first).
+    /// </summary>
     public void LoadPages(IEnumerable<(ulong Page, byte[] Bytes)> pages)
     {
         _pages.Clear();
+        _generation++;
+        var shared = _generation - 1;
         foreach (var (page, bytes) in pages)
         {
             if (bytes.Length != PageSize) throw new ArgumentException($"page 0x{page:X}: {bytes.Length} bytes, not {PageSize}", nameof(pages));
-            _pages[page] = (byte[])bytes.Clone();
+            _pages[page] = new Page(bytes, shared);
         }
+    }
+
+    /// <summary>The page's buffer, ready to write: copied first when it is shared.</summary>
+    private byte[] Writable(ulong page, Page entry)
+    {
+        if (entry.Owner == _generation) return entry.Bytes;
+        var copy = (byte[])entry.Bytes.Clone();
+        _pages[page] = new Page(copy, _generation);
+        return copy;
     }
 
     public void Read(ulong address, Span<byte> destination)
@@ -38,7 +77,7 @@ public sealed class PhysicalMemory
             var page = addr / PageSize;
             var offset = (int)(addr % PageSize);
             var n = Math.Min(PageSize - offset, destination.Length - done);
-            if (_pages.TryGetValue(page, out var bytes)) bytes.AsSpan(offset, n).CopyTo(destination.Slice(done, n));
+            if (_pages.TryGetValue(page, out var entry)) entry.Bytes.AsSpan(offset, n).CopyTo(destination.Slice(done, n));
             else destination.Slice(done, n).Clear();
             done += n;
         }
@@ -61,12 +100,12 @@ public sealed class PhysicalMemory
             var offset = (int)(addr % PageSize);
             var n = Math.Min(PageSize - offset, source.Length - done);
             var chunk = source.Slice(done, n);
-            if (_pages.TryGetValue(page, out var bytes)) chunk.CopyTo(bytes.AsSpan(offset, n));
+            if (_pages.TryGetValue(page, out var entry)) chunk.CopyTo(Writable(page, entry).AsSpan(offset, n));
             else if (chunk.ContainsAnyExcept((byte)0))
             {
-                bytes = new byte[PageSize];
+                var bytes = new byte[PageSize];
                 chunk.CopyTo(bytes.AsSpan(offset, n));
-                _pages[page] = bytes;
+                _pages[page] = new Page(bytes, _generation);
             }
             done += n;
         }
@@ -91,11 +130,11 @@ public sealed class PhysicalMemory
 
     private void ClearPage(ulong page, ulong start, ulong end)
     {
-        if (!_pages.TryGetValue(page, out var bytes)) return;
+        if (!_pages.TryGetValue(page, out var entry)) return;
         var pageStart = page * PageSize;
         var s = Math.Max(start, pageStart);
         var e = Math.Min(end, pageStart + PageSize);
         if (s == pageStart && e == pageStart + PageSize) _pages.Remove(page);
-        else bytes.AsSpan((int)(s - pageStart), (int)(e - s)).Clear();
+        else Writable(page, entry).AsSpan((int)(s - pageStart), (int)(e - s)).Clear();
     }
 }

@@ -20,7 +20,7 @@ namespace Spmc.Core.Snapshots;
 /// </summary>
 public sealed record SystemSnapshot(
     int Version,
-    string Manifest,
+    [property: JsonConverter(typeof(ManifestJsonConverter))] string Manifest,
     long Calls,
     long Sequence,
     long EventSequence,
@@ -30,8 +30,18 @@ public sealed record SystemSnapshot(
     IReadOnlyList<MemoryPage> Pages,
     Faults.FaultsSnapshot? Faults = null)
 {
-    /// <summary>The document version this build writes and reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The document version this build writes. Version 2 holds the manifest as a JSON object; version 1 (the manifest as
+    /// an escaped JSON string, otherwise the same) is still read.
+    /// </summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>Whether this build reads documents of <paramref name="version"/> (1 and 2).</summary>
+    public static bool IsSupported(int version) => version is 1 or CurrentVersion;
+
+    /// <summary>The refusal of a version this build does not read.</summary>
+    internal static InvalidRequestException Unsupported(int version) =>
+        new($"snapshot.version: {version} is not supported (this build reads versions 1 and {CurrentVersion})");
 
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -42,6 +52,9 @@ public sealed record SystemSnapshot(
 
     /// <summary>The JSON form: UTF-8, fields in declaration order, every list in a fixed order (by ID, handle, address).</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
+
+    /// <summary>The same bytes as <see cref="ToJson"/>, written to <paramref name="stream"/> (for documents too big for one array).</summary>
+    public void WriteJson(Stream stream) => JsonSerializer.Serialize(stream, this, Options);
 
     /// <summary>Parses the JSON form; a malformed document or another version is an <see cref="InvalidRequestException"/>.</summary>
     public static SystemSnapshot FromJson(ReadOnlySpan<byte> json)
@@ -56,13 +69,49 @@ public sealed record SystemSnapshot(
             throw new InvalidRequestException($"snapshot: not a snapshot document ({(e.Path is { } p ? $"at {p}: " : "")}{e.Message})");
         }
         if (snapshot is null) throw new InvalidRequestException("snapshot: the document is null");
-        if (snapshot.Version != CurrentVersion)
-            throw new InvalidRequestException($"snapshot.version: {snapshot.Version} is not supported (this build reads version {CurrentVersion})");
+        if (!IsSupported(snapshot.Version)) throw Unsupported(snapshot.Version);
         return snapshot;
+    }
+
+    /// <summary>One part of the document (e.g. <see cref="Spmc"/>) in the JSON form's spelling, for the protobuf form.</summary>
+    public static byte[] PartToJson<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+
+    /// <summary>Parses one part written by <see cref="PartToJson"/>; a malformed part is an <see cref="InvalidRequestException"/> naming <paramref name="field"/>.</summary>
+    public static T PartFromJson<T>(ReadOnlySpan<byte> json, string field)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidRequestException($"{field}: null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"{field}: {(e.Path is { } p ? $"at {p}: " : "")}{e.Message}");
+        }
     }
 
     /// <summary>A JSON round trip of any part (a deep copy that shares nothing with live state).</summary>
     internal static T DeepCopy<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(value, Options), Options)!;
+}
+
+/// <summary>
+/// The manifest field: written as the manifest's JSON object (version 2); read from an object, or from the string
+/// version 1 wrote. The record keeps the manifest's JSON text either way.
+/// </summary>
+internal sealed class ManifestJsonConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String) return reader.GetString()!;
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("manifest: an object (or, in version 1, a string)");
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return doc.RootElement.GetRawText();
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.Parse(value);
+        doc.RootElement.WriteTo(writer);
+    }
 }
 
 /// <summary>One run of pages of the memory map (<see cref="PageState"/>): [Start, End).</summary>

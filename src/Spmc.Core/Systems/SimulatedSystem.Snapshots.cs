@@ -53,7 +53,8 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             ThrowIfDeleted();
-            if (snapshot.Manifest != ManifestValidator.ToDocument(Config).ToJson())
+            // Compared in canonical form: a document's manifest may be an object with other spacing (or version 1's string).
+            if (ManifestValidator.ToDocument(ValidateManifest(snapshot)).ToJson() != ManifestValidator.ToDocument(Config).ToJson())
                 throw new InvalidRequestException($"snapshot.manifest: not the manifest of system '{Id}' (build a new system from it instead)");
             if (_waiting > 0) throw new StateConflictException($"snapshot: {_waiting} call(s) wait on remote partitions; restore between calls");
             if (_attachments.Count > 0)
@@ -77,8 +78,7 @@ public sealed partial class SimulatedSystem
 
     private static SystemConfig ValidateManifest(SystemSnapshot snapshot)
     {
-        if (snapshot.Version != SystemSnapshot.CurrentVersion)
-            throw new InvalidRequestException($"snapshot.version: {snapshot.Version} is not supported (this build reads version {SystemSnapshot.CurrentVersion})");
+        if (!SystemSnapshot.IsSupported(snapshot.Version)) throw SystemSnapshot.Unsupported(snapshot.Version);
         try
         {
             return ManifestValidator.Validate(snapshot.Manifest);
@@ -93,9 +93,15 @@ public sealed partial class SimulatedSystem
     private void Load(SystemSnapshot s)
     {
         ValidateManifest(s);
+        ulong? previous = null;
         foreach (var p in s.Pages)
+        {
             if (p.Address % PhysicalMemory.PageSize != 0 || p.Bytes is not { Length: PhysicalMemory.PageSize })
                 throw new InvalidRequestException($"snapshot.pages[0x{p.Address:X}]: a page is {PhysicalMemory.PageSize} bytes at a page-aligned address");
+            if (p.Address <= previous)
+                throw new InvalidRequestException($"snapshot.pages[0x{p.Address:X}]: pages are listed once each, in address order");
+            previous = p.Address;
+        }
         var end = 0UL;
         foreach (var r in s.MemoryMap)
         {

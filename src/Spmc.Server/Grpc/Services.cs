@@ -45,29 +45,60 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
 {
     public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context)
     {
-        var (manifest, snapshot) = (request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0);
-        if (manifest && snapshot)
-            throw new InvalidRequestException("snapshot_json: give either manifest_json or snapshot_json, not both (a snapshot holds its manifest)");
-        var system = snapshot
-            ? traces.Create(request.Id, Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson)), request.Record)
+        var given = new[] { request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0, request.Snapshot is not null }.Count(x => x);
+        if (given > 1)
+            throw new InvalidRequestException("snapshot_json: give one of manifest_json, snapshot_json and snapshot, not several (a snapshot holds its manifest)");
+        var system = request.Snapshot is { } doc ? traces.Create(request.Id, SnapshotProto.ToDomain(doc), request.Record)
+            : request.SnapshotJson.Length > 0 ? traces.Create(request.Id, Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson)), request.Record)
             : traces.Create(request.Id, request.ManifestJson, request.Record);
         return Task.FromResult(Info(system));
     }
 
+    /// <summary>The JSON form in <c>snapshot_json</c> (the default, as before the protobuf form) or the protobuf form in <c>snapshot</c>.</summary>
     public override Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
     {
         var system = registry.Get(request.Id);
-        var json = system.Snapshot().ToJson();
-        return Task.FromResult(new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(json) });
+        return Task.FromResult(request.Format switch
+        {
+            SnapshotFormat.Json => new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(system.Snapshot().ToJson()) },
+            SnapshotFormat.Protobuf => new SnapshotResponse { Snapshot = SnapshotProto.ToProto(system.Snapshot()) },
+            _ => throw new InvalidRequestException($"format: {(int)request.Format} is neither JSON (0) nor PROTOBUF (1)"),
+        });
     }
 
     public override Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
     {
         var system = registry.Get(request.Id);
-        if (request.SnapshotJson.Length == 0) throw new InvalidRequestException("snapshot_json: required (a snapshot document)");
-        var snapshot = Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson));
+        if (request.SnapshotJson.Length > 0 && request.Snapshot is not null)
+            throw new InvalidRequestException("snapshot: give either snapshot_json or snapshot, not both");
+        var snapshot = request.Snapshot is { } doc ? SnapshotProto.ToDomain(doc)
+            : request.SnapshotJson.Length > 0 ? Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson))
+            : throw new InvalidRequestException("snapshot_json: required (a snapshot document, or its protobuf form in snapshot)");
         system.RestoreInPlace(snapshot);
         return Task.FromResult(new RestoreResponse());
+    }
+
+    /// <summary>The snapshot taken under the system's lock, then sent in chunks (the pages are shared, not copied).</summary>
+    public override async Task SnapshotStream(SnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
+    {
+        var snapshot = registry.Get(request.Id).Snapshot();
+        foreach (var chunk in SnapshotProto.ToChunks(snapshot)) await responseStream.WriteAsync(chunk, context.CancellationToken);
+    }
+
+    public override async Task<RestoreResponse> RestoreStream(IAsyncStreamReader<RestoreStreamRequest> requestStream, ServerCallContext context)
+    {
+        var id = "";
+        var snapshot = await SnapshotProto.ReadStream(requestStream.ReadAllAsync(context.CancellationToken), r => r.Chunk, r => id = r.Id, context.CancellationToken);
+        registry.Get(id).RestoreInPlace(snapshot);
+        return new RestoreResponse();
+    }
+
+    public override async Task<SystemInfo> CreateStream(IAsyncStreamReader<CreateStreamRequest> requestStream, ServerCallContext context)
+    {
+        var (id, record) = ("", false);
+        var snapshot = await SnapshotProto.ReadStream(requestStream.ReadAllAsync(context.CancellationToken), r => r.Chunk, r => (id, record) = (r.Id, r.Record),
+            context.CancellationToken);
+        return Info(traces.Create(id.Length > 0 ? id : null, snapshot, record));
     }
 
     public override Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.AspNetCore.Http.Json;
 using Spmc.Core;
 using Spmc.Core.Snapshots;
@@ -106,16 +107,18 @@ public static class RestApi
             .Produces(204).ProducesProblem(404).WithName("ResetSystem")
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
-        systems.MapGet("/{id}/snapshot", (string id, SystemRegistry r) => Results.Bytes(r.Get(id).Snapshot().ToJson(), "application/json"))
-            .Produces<JsonElement>().ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
-            .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md); 409 while a remote partition is attached.");
+        systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => WantsProtobuf(http)
+                ? Results.Bytes(Grpc.SnapshotProto.ToProto(r.Get(id).Snapshot()).ToByteArray(), Protobuf)
+                : Results.Bytes(r.Get(id).Snapshot().ToJson(), "application/json"))
+            .Produces<JsonElement>().Produces(200, contentType: Protobuf).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
+            .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md), JSON or (Accept: application/x-protobuf) spmc.v1.SnapshotDocument; 409 while a remote partition is attached.");
         systems.MapPost("/{id}/restore", async (string id, HttpRequest http, SystemRegistry r) =>
             {
                 var system = r.Get(id);
-                system.RestoreInPlace(SystemSnapshot.FromJson(await ReadRaw(http)));
+                system.RestoreInPlace(await ReadSnapshot(http));
                 return Results.NoContent();
             })
-            .Accepts<JsonElement>("application/json")
+            .Accepts<JsonElement>("application/json", Protobuf)
             .Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("RestoreSnapshot")
             .WithSummary("Replace the system's state with a snapshot of the same manifest, in place (400 when the manifest differs, 409 while a remote partition is attached).");
 
@@ -154,6 +157,30 @@ public static class RestApi
     };
 
     /// <summary>The body's bytes, for a document read by its own strict reader (a snapshot).</summary>
+    private const string Protobuf = "application/x-protobuf";
+
+    private static bool WantsProtobuf(HttpRequest http) =>
+        http.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(Protobuf, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A snapshot document body: JSON, or spmc.v1.SnapshotDocument when the content type is application/x-protobuf.</summary>
+    private static async Task<SystemSnapshot> ReadSnapshot(HttpRequest http)
+    {
+        if (http.ContentType is not { } type || !type.StartsWith(Protobuf, StringComparison.OrdinalIgnoreCase)) return SystemSnapshot.FromJson(await ReadRaw(http));
+        using var buffer = new MemoryStream();
+        await http.Body.CopyToAsync(buffer, http.HttpContext.RequestAborted);
+        if (buffer.Length == 0) throw new InvalidRequestException("body: required (a snapshot document)");
+        V1.SnapshotDocument doc;
+        try
+        {
+            doc = V1.SnapshotDocument.Parser.ParseFrom(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new InvalidRequestException($"body: not a spmc.v1.SnapshotDocument ({e.Message})");
+        }
+        return Grpc.SnapshotProto.ToDomain(doc);
+    }
+
     private static async Task<byte[]> ReadRaw(HttpRequest http)
     {
         if (http.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&

@@ -169,13 +169,13 @@ public sealed class SnapshotRoundTripTests
     }
 
     [Theory]
-    [InlineData("{\"version\":2}", "snapshot.version: 2 is not supported")]
+    [InlineData("{\"version\":3}", "snapshot.version: 3 is not supported")]
     [InlineData("[]", "snapshot: not a snapshot document")]
     [InlineData("{\"version\":1}", "snapshot: not a snapshot document")]
     public void MalformedDocuments_AreInvalidRequests(string json, string message)
     {
-        var document = json == "{\"version\":2}"
-            ? System.Text.Encoding.UTF8.GetString(TestSystem.Default().System.Snapshot().ToJson()).Replace("\"version\":1", "\"version\":2", StringComparison.Ordinal)
+        var document = json == "{\"version\":3}"
+            ? System.Text.Encoding.UTF8.GetString(TestSystem.Default().System.Snapshot().ToJson()).Replace("\"version\":2", "\"version\":3", StringComparison.Ordinal)
             : json;
         var e = Assert.Throws<InvalidRequestException>(() => SystemSnapshot.FromJson(System.Text.Encoding.UTF8.GetBytes(document)));
         Assert.StartsWith(message, e.Message);
