@@ -156,7 +156,6 @@ public static class RestApi
         ReadCommentHandling = JsonCommentHandling.Skip,
     };
 
-    /// <summary>The body's bytes, for a document read by its own strict reader (a snapshot).</summary>
     private const string Protobuf = "application/x-protobuf";
 
     private static bool WantsProtobuf(HttpRequest http) =>
@@ -181,6 +180,7 @@ public static class RestApi
         return Grpc.SnapshotProto.ToDomain(doc);
     }
 
+    /// <summary>The body's bytes, for a document read by its own strict reader (a snapshot).</summary>
     private static async Task<byte[]> ReadRaw(HttpRequest http)
     {
         if (http.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&
