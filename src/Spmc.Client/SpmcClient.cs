@@ -45,7 +45,10 @@ public sealed class SpmcClient : IDisposable
 
     public string Url { get; }
 
-    /// <summary>The generated clients, for what this class does not wrap (Snapshot, Replay, Session, Attach).</summary>
+    /// <summary>The gRPC channel, for generated clients of your own.</summary>
+    public GrpcChannel Channel => _channel;
+
+    /// <summary>The generated clients, for what this class does not wrap (Snapshot, Replay, Session); Attach: <see cref="RemotePartition"/>.</summary>
     public Systems.SystemsClient Systems { get; }
     public SmcGateway.SmcGatewayClient Gateway { get; }
     public V1.Memory.MemoryClient Memory { get; }
@@ -172,6 +175,9 @@ public sealed class SpmcClient : IDisposable
         try { return await rpc(); }
         catch (RpcException e) { throw Map(e); }
     }
+
+    /// <summary>The exception this client throws for <paramref name="e"/>.</summary>
+    public SpmcException ToSpmcException(RpcException e) => Map(e);
 
     private SpmcException Map(RpcException e) =>
         // The service itself never answers Unavailable: the status means the channel found nobody at the URL.
