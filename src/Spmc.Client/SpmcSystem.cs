@@ -40,6 +40,29 @@ public sealed class SpmcSystem(SpmcClient client, string id, ushort caller)
         return CallAsync(new DirectReq(Caller, receiver, 0, [.. payload, .. new ulong[DirectReq.PayloadCount - payload.Length]]));
     }
 
+    /// <summary>FFA_RXTX_MAP_64: the caller's TX and RX buffers, <paramref name="pages"/> 4 KiB pages each.</summary>
+    public Task<SmcResponse> MapMailboxAsync(ulong tx, ulong rx, uint pages = 1, CancellationToken ct = default) =>
+        CallAsync(new RxTxMap(tx, rx, pages), ct);
+
+    /// <summary>
+    /// FFA_MEM_SHARE_32 of a descriptor (<see cref="MemoryDescriptors.Transaction"/>) in one fragment: written to the
+    /// caller's TX buffer at <paramref name="tx"/> and sent. On success x2 | x3 &lt;&lt; 32 of the answer is the handle
+    /// (<see cref="Handle"/>).
+    /// </summary>
+    public Task<SmcResponse> ShareAsync(ulong tx, byte[] descriptor, CancellationToken ct = default)
+    {
+        var request = new SmcRequest { SystemId = Id, Caller = Caller };
+        request.X.Add(new MemShare((uint)descriptor.Length, (uint)descriptor.Length).Encode().ToArray());
+        request.Writes.Add(new V1.MemoryWrite { Address = tx, Data = Google.Protobuf.ByteString.CopyFrom(descriptor) });
+        return client.CallAsync(request, ct);
+    }
+
+    /// <summary>FFA_MEM_RECLAIM: the sender takes the memory of <paramref name="handle"/> back.</summary>
+    public Task<SmcResponse> ReclaimAsync(ulong handle, CancellationToken ct = default) => CallAsync(new MemReclaim(new MemoryHandle(handle), 0), ct);
+
+    /// <summary>The memory handle an FFA_SUCCESS answer to a share, lend or donate carries in w2/w3.</summary>
+    public static ulong Handle(SmcResponse answer) => MemoryHandle.FromRegisters(answer.X[2], answer.X[3]).Value;
+
     public Task<byte[]> ReadMemoryAsync(ulong address, uint length, CancellationToken ct = default) =>
         client.ReadMemoryAsync(Id, address, length, Caller, ct);
 

@@ -298,6 +298,27 @@ public sealed class CliTests(CliServer server)
         Assert.StartsWith("no Spmc service at http://127.0.0.1:", e.Message);
     }
 
+    /// <summary>The descriptor builder and the share helpers: the host shares a page with `memory`, then reclaims it.</summary>
+    [Fact]
+    public async Task ClientSharesAndReclaims()
+    {
+        var system = await server.NewSystemAsync();
+        using var spmc = new SpmcClient(server.GrpcUrl);
+        var host = spmc.System(system);
+        await host.VersionAsync(1, 2);
+        Assert.Equal(0x8400_0061UL, (await host.MapMailboxAsync(0x8000_0000, 0x8000_1000)).X[0]);
+        var descriptor = MemoryDescriptors.Transaction(0x0, 0x8002, 0x8001_0000, 1);
+        Assert.Equal(0x8002, MemoryDescriptors.Read(descriptor).Value!.Receivers[0].Access.Endpoint);
+
+        var shared = await host.ShareAsync(0x8000_0000, descriptor);
+        Assert.True(shared.X[0] == 0x8400_0061, $"{shared.Decoded.Error} {shared.Decoded.Reason}");
+        var handle = SpmcSystem.Handle(shared);
+        Assert.Contains((await spmc.GetStateAsync(system)).Shares, s => s.Handle == handle && s.Receivers[0].Id == 0x8002);
+        var reclaimed = await host.ReclaimAsync(handle);
+        Assert.True(reclaimed.X[0] == 0x8400_0061, $"{reclaimed.Decoded.Error} {reclaimed.Decoded.Reason}");
+        Assert.Empty((await spmc.GetStateAsync(system)).Shares);
+    }
+
     /// <summary>A stderr that says when a line starting with a given text was written.</summary>
     private sealed class SignalWriter(string prefix) : StringWriter
     {
