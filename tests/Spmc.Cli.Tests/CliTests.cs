@@ -187,7 +187,8 @@ public sealed class CliTests(CliServer server)
 
         var stderr = new SignalWriter("watching events of");
         var watch = server.RunAsync(["watch", system, "--endpoint", "0x0", "--count", "1"], stderr);
-        await stderr.Seen;                                   // subscribed: the next call's events reach the watch
+        // Subscribed: the next call's events reach the watch. A watch that ended instead fails here, not by hanging.
+        if (await Task.WhenAny(stderr.Seen, watch) == watch) Assert.Fail($"watch ended before subscribing: {(await watch).Err}");
         // The notifier partition sets notification 5 for the host: the SRI fires.
         var call = await server.RunAsync("call", system, "FFA_MSG_SEND_DIRECT_REQ", "0x8003", "0", "0", "0x20", "0", "0");
         Assert.Equal(0, call.Code);
