@@ -4,6 +4,7 @@ using Spmc.Core.Calls;
 using Spmc.Core.Faults;
 using Spmc.Core.Proxy;
 using Spmc.Core.Proxy.Pkvm;
+using Spmc.Core.Spm.Handlers;
 
 namespace Spmc.Core.Systems;
 
@@ -57,7 +58,9 @@ public sealed partial class SimulatedSystem
             FaultAction.Abort => "the receiver is no partition that can abort (unknown, or aborted already)",
             _ => "the call reached no stage-2 step",
         }}: answered as usual";
-        return (result.Answer.WithNote(fault.Note).WithNote(detail), result.Hops, result.PendingHops);
+        // A delay's preemption already explains itself in the FFA_INTERRUPT it answers.
+        var answer = result.Answer with { Note = Notes.Join(fault.Note, fault.Action == FaultAction.Delay && applied is not null ? null : detail, result.Answer.Note) };
+        return (answer, result.Hops, result.PendingHops);
     }
 
     /// <summary>The handle in a retrieve request's descriptor (bytes 8..15 in every version), in the caller's TX; null when it has none.</summary>
