@@ -235,6 +235,27 @@ public sealed class FaultActionTests
     }
 
     [Fact]
+    public void Stage2_FailedFragTx_TriesToAbortTheTransaction_AndTheFirstFragmentStaysShared()
+    {
+        var sys = PkvmMapped();
+        var d = PkvmEndToEndTests.ShareDescriptor(MemoryDescriptorLayout.V1_2, PageA, PageB);
+        var first = sys.Call(Host, SmcFrame.From(0x8400_0073, (ulong)d.Length, (ulong)d.Length - 16), writes: [new MemoryWrite(HostTx, d[..^16])]);
+        Assert.True(first.Frame[0] == 0x8400_007A, first.Decoded.ToString()); // FFA_MEM_FRAG_RX: send the rest
+        var handle = (first.Frame[1] & 0xFFFF_FFFF) | (first.Frame[2] << 32);
+        sys.System.AddFault(Rule("FFA_MEM_FRAG_TX", stage2: true));
+
+        var o = sys.Call(Host, SmcFrame.From(0x8400_007B, (uint)handle, handle >> 32, 16), writes: [new MemoryWrite(HostTx, d[^16..])]);
+        Assert.Equal(("DENIED", "pkvm.mem-frag-tx.range-not-owned"), (o.Decoded.Error, o.Decoded.Rule));
+        Assert.Contains("injected: rule 1", o.Decoded.Notes!);
+        // pKVM tries to abort the transaction; the SPMC (as Hafnium) refuses to reclaim one not completely sent.
+        Assert.Equal("FFA_MEM_RECLAIM", Assert.Single(o.Decoded.Hops!).Decoded.Function);
+        Assert.Contains(o.Decoded.Notes!, n => n.StartsWith("WARN: the aborting FFA_MEM_RECLAIM"));
+        Assert.False(Assert.Single(sys.State.Shares).SendingComplete);
+        Assert.Equal("shared-owned (FF-A)", Stage2(sys, PageA)); // the first fragment's page stays shared for good
+        Assert.Equal("owned", Stage2(sys, PageB));
+    }
+
+    [Fact]
     public void Stage2_FailedReclaimUnshare_LeavesThePagesShared_AsPkvmDoes()
     {
         var sys = PkvmMapped();
