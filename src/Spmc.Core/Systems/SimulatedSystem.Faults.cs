@@ -86,8 +86,35 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             ThrowIfDeleted();
-            return _faults.Add(spec, Capabilities());
+            var view = _faults.Add(spec, Capabilities());
+            FaultsChanged();
+            return view;
         }
+    }
+
+    /// <summary>
+    /// Replaces the rules with <paramref name="faults"/> (counters and generators included), validated as a snapshot's
+    /// are: what a replay does at a trace's <c>faults</c> entry (docs/traces.md).
+    /// </summary>
+    public void LoadFaults(FaultsSnapshot faults)
+    {
+        lock (_gate)
+        {
+            ThrowIfDeleted();
+            var set = new FaultSet();
+            set.Load(faults, Capabilities());
+            _faults = set;
+            FaultsChanged();
+        }
+    }
+
+    /// <summary>A change of the rules takes a sequence number, as an API memory access does, and goes to observers (traces).</summary>
+    private void FaultsChanged()
+    {
+        var sequence = ++_sequence;
+        if (_observers.Length == 0) return;
+        var record = new FaultsChangeRecord(sequence, _faults.Export());
+        foreach (var o in _observers) o.OnFaultsChanged(this, record);
     }
 
     public IReadOnlyList<FaultRuleView> ListFaults()
@@ -99,12 +126,19 @@ public sealed partial class SimulatedSystem
     public void RemoveFault(int id)
     {
         lock (_gate)
+        {
             if (!_faults.Remove(id)) throw new NotFoundException($"ruleId: system '{Id}' has no fault rule {id}");
+            FaultsChanged();
+        }
     }
 
     public void ClearFaults()
     {
-        lock (_gate) _faults.Clear();
+        lock (_gate)
+        {
+            _faults.Clear();
+            FaultsChanged();
+        }
     }
 
     /// <summary>
@@ -132,6 +166,8 @@ public sealed partial class SimulatedSystem
                     _eventSequence = 0;
                     _faults.Restart();
                     foreach (var o in _observers) o.OnReset(this);
+                    // The emptied trace ring starts with the restarted rules, so a replay of it injects the same faults.
+                    if (_faults.Count > 0) FaultsChanged();
                     return;
                 }
                 attached = [.. _attachments.Values];
