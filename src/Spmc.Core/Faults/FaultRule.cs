@@ -8,7 +8,7 @@ namespace Spmc.Core.Faults;
 /// name (<c>FFA_MEM_SHARE</c> matches both widths, <c>FFA_MEM_SHARE_64</c> one) or a function ID (<c>0xC4000073</c>,
 /// one width). <see cref="Caller"/>, <see cref="Receiver"/> (direct requests) and <see cref="Handle"/> (calls with a
 /// handle in w1/w2) narrow the match. At most one of <see cref="Nth"/>, <see cref="Every"/>, <see cref="Next"/> and
-/// <see cref="Probability"/> (with <see cref="Seed"/>) says when a matching call fails; none: every matching call.
+/// <see cref="Probability"/> (with <see cref="Seed"/>) says when the rule fires on a matching call; none: every one.
 /// Exactly one action says what a firing rule does: <see cref="Error"/> answers that FF-A error (BUSY, RETRY,
 /// NO_MEMORY, ABORTED, NOT_READY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED) without running the call;
 /// <see cref="Delay"/> preempts the partition the call lends its cycles to (FFA_INTERRUPT); <see cref="Fragment"/>
