@@ -77,6 +77,14 @@ public sealed class FaultsApiTests(SpmcFactory factory) : IClassFixture<SpmcFact
     [InlineData("""{ "function": "0x84000000", "error": "BUSY" }""", "function:")]
     [InlineData("""{ "function": 115, "error": "BUSY" }""", "function:")]
     [InlineData("""{ "function": "FFA_MEM_SHARE", "error": "BUSY", "nth": 1, "every": 2 }""", "every:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE" }""", "error:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "stage2": true }""", "stage2:")]
+    [InlineData("""{ "function": "FFA_MEM_SHARE", "delay": true }""", "delay:")]
+    [InlineData("""{ "function": "FFA_RUN", "delay": "yes" }""", "delay:")]
+    [InlineData("""{ "function": "FFA_RUN", "delay": true, "abort": true }""", "abort:")]
+    [InlineData("""{ "function": "FFA_ID_GET", "abort": true }""", "abort:")]
+    [InlineData("""{ "function": "FFA_MEM_RETRIEVE_REQ", "fragment": 100 }""", "fragment:")]
+    [InlineData("""{ "function": "FFA_MEM_RETRIEVE_REQ", "fragment": 64, "error": "BUSY" }""", "fragment:")]
     public async Task Rest_InvalidRule_Is400NamingTheField(string body, string field)
     {
         var system = await factory.NewSystemAsync();
@@ -84,6 +92,25 @@ public sealed class FaultsApiTests(SpmcFactory factory) : IClassFixture<SpmcFact
         var (status, detail) = await response.ProblemAsync();
         Assert.Equal(400, status);
         Assert.StartsWith(field, detail);
+    }
+
+    [Fact]
+    public async Task Rest_Delay_AnswersInterrupt_AndFfaRunCollectsTheHeldAnswer()
+    {
+        var system = await factory.NewSystemAsync(SpmcFactory.DefaultManifest);
+        var added = await _client.PostAsync($"/api/v1/systems/{system}/faults",
+            Json("""{ "function": "FFA_MSG_SEND_DIRECT_REQ", "receiver": "0x8001", "nth": 1, "delay": true }"""));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var rule = await added.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("delay", JsonValueKind.Null), (rule.GetProperty("action").GetString(), rule.GetProperty("error").ValueKind));
+
+        await _client.SmcAsync(system, Version12);
+        var interrupted = await _client.SmcAsync(system, DirectReqToEcho);
+        Assert.Equal("FFA_INTERRUPT_32", interrupted.Decoded("result"));
+        Assert.Contains("injected: rule 1", interrupted.GetProperty("decoded").GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        var run = await _client.SmcAsync(system, new { caller = "0x0", x = new[] { "0x8400006D", "0x80010000" } });
+        Assert.Equal("FFA_MSG_SEND_DIRECT_RESP_32", run.Decoded("result"));
+        Assert.Equal(0x11ul, run.X(3));
     }
 
     [Fact]
@@ -147,6 +174,33 @@ public sealed class FaultsApiTests(SpmcFactory factory) : IClassFixture<SpmcFact
     }
 
     [Fact]
+    public async Task Grpc_OtherActions_AreAddedWithoutAnError_AndAbortAnswersAborted()
+    {
+        var system = await factory.NewSystemAsync(SpmcFactory.DefaultManifest);
+        var fragment = await _faults.AddAsync(new AddFaultRequest
+        {
+            SystemId = system,
+            Rule = new FaultRuleSpec { Function = "FFA_MEM_RETRIEVE_REQ", Handle = 0x10, Fragment = 64 },
+        });
+        Assert.Equal(("fragment", 64u, "", 0x10ul), (fragment.Action, fragment.Fragment, fragment.Error, fragment.Handle));
+        var abort = await _faults.AddAsync(new AddFaultRequest
+        {
+            SystemId = system,
+            Rule = new FaultRuleSpec { Function = "FFA_MSG_SEND_DIRECT_REQ", Receiver = 0x8001, Abort = true },
+        });
+        Assert.Equal(("abort", false), (abort.Action, abort.HasFragment));
+
+        await _smc.CallAsync(Frame(system, 0x8400_0063, 0x1_0002));
+        var answer = await _smc.CallAsync(Frame(system, 0x8400_006F, 0x8001));
+        Assert.Equal(("ABORTED", "direct-req.receiver-aborted"), (answer.Decoded.Error, answer.Decoded.Rule));
+        Assert.Contains("injected: rule 2", answer.Decoded.Notes);
+        // It stays aborted: the rule fires again but has nothing left to abort.
+        var again = await _smc.CallAsync(Frame(system, 0x8400_006F, 0x8001));
+        Assert.Equal("ABORTED", again.Decoded.Error);
+        Assert.Contains(again.Decoded.Notes, n => n.Contains("aborted already"));
+    }
+
+    [Fact]
     public async Task Grpc_InvalidRule_IsInvalidArgumentNamingTheField()
     {
         var system = await factory.NewSystemAsync();
@@ -160,6 +214,8 @@ public sealed class FaultsApiTests(SpmcFactory factory) : IClassFixture<SpmcFact
         Assert.StartsWith("probability:", await Refused(new FaultRuleSpec { Function = "FFA_VERSION", Error = "BUSY", Probability = 0, Seed = 1 }));
         Assert.StartsWith("function:", await Refused(new FaultRuleSpec { Error = "BUSY" }));
         Assert.StartsWith("rule:", await Refused(null!));
+        Assert.StartsWith("stage2:", await Refused(new FaultRuleSpec { Function = "FFA_MEM_SHARE", Stage2 = true }));
+        Assert.StartsWith("error:", await Refused(new FaultRuleSpec { Function = "FFA_MEM_SHARE", Delay = false }));
     }
 
     private static SmcRequest Frame(string system, params ulong[] x)

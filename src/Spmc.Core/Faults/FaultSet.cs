@@ -7,6 +7,12 @@ using Spmc.Core.Calls;
 namespace Spmc.Core.Faults;
 
 /// <summary>
+/// What a system cannot do that an action needs, as the reason a rule is refused: <see cref="NoStage2"/> (no pKVM
+/// proxy), <see cref="NoAbort"/> (an SPMC below FF-A 1.3, which has no partition abort).
+/// </summary>
+public sealed record FaultSystem(string? NoStage2, string? NoAbort);
+
+/// <summary>
 /// The fault rules of one system, in ID order (1, 2, ... per system; an ID is never reused). Not thread-safe: the
 /// system holds its lock around every use. Every rule whose match (function, caller, receiver, handle) fits a call
 /// counts it and, for a probability rule, draws once; the lowest-ID rule that fires answers the call, so one rule's
@@ -16,6 +22,12 @@ public sealed class FaultSet
 {
     /// <summary>Rules one system may hold.</summary>
     public const int MaxRules = 64;
+
+    /// <summary>A rule that fires: its ID, action, how to name it in a reason, and for an error rule the rejection.</summary>
+    public sealed record FaultHit(int Rule, FaultAction Action, string Says, Rejection? Rejection, int? Fragment)
+    {
+        public string Note => $"injected: rule {Rule}";
+    }
 
     /// <summary>The errors a rule may answer, by their FF-A names.</summary>
     public static readonly IReadOnlyList<FfaError> Errors =
@@ -30,9 +42,10 @@ public sealed class FaultSet
     public int Count => _rules.Count;
 
     /// <summary>Validates <paramref name="spec"/> (an <see cref="InvalidRequestException"/> names the field) and adds it.</summary>
-    public FaultRuleView Add(FaultRuleSpec spec)
+    /// <paramref name="system"/>: what the system cannot do that an action needs (null: everything).
+    public FaultRuleView Add(FaultRuleSpec spec, FaultSystem? system = null)
     {
-        var rule = Validate(spec);
+        var rule = Validate(spec, system);
         if (_rules.Count >= MaxRules)
             throw new InvalidRequestException($"faults: this system already has {MaxRules} rules, the most it may hold; remove one first");
         rule.Id = ++_nextId;
@@ -60,7 +73,7 @@ public sealed class FaultSet
     /// <see cref="InvalidRequestException"/> names <c>snapshot.faults...</c>); <c>null</c> leaves no rules.
     /// Nothing changes when the snapshot is refused.
     /// </summary>
-    public void Load(FaultsSnapshot? snapshot)
+    public void Load(FaultsSnapshot? snapshot, FaultSystem? system = null)
     {
         var rules = new List<ActiveRule>();
         var nextId = snapshot?.NextId ?? 1;
@@ -81,9 +94,14 @@ public sealed class FaultSet
                 ActiveRule rule;
                 try
                 {
-                    rule = Validate(new FaultRuleSpec(r.Function, r.Error, r.Caller, r.Receiver, r.Handle,
+                    var action = ParseAction(r.Action);
+                    rule = Validate(new FaultRuleSpec(r.Function, action == FaultAction.Error ? r.Error ?? "" : r.Error, r.Caller, r.Receiver, r.Handle,
                         r.When == FaultWhen.Nth ? r.Count ?? 0 : null, r.When == FaultWhen.Every ? r.Count ?? 0 : null,
-                        r.When == FaultWhen.Next ? r.Count ?? 0 : null, r.Probability, r.Seed));
+                        r.When == FaultWhen.Next ? r.Count ?? 0 : null, r.Probability, r.Seed,
+                        Delay: action == FaultAction.Delay ? true : null,
+                        Fragment: action == FaultAction.Fragment ? r.Fragment ?? 0 : r.Fragment,
+                        Abort: action == FaultAction.Abort ? true : null,
+                        Stage2: action == FaultAction.Stage2 ? true : null), system);
                 }
                 catch (InvalidRequestException e)
                 {
@@ -99,31 +117,45 @@ public sealed class FaultSet
         _nextId = nextId - 1;
     }
 
-    /// <summary>The error to answer <paramref name="request"/> with, if a rule fires for it; counts the call in every matching rule.</summary>
-    public (int Rule, Rejection Rejection)? Inject(FfaRequest request)
+    /// <summary>
+    /// The rule that fires for <paramref name="request"/>, if any; counts the call in every matching rule.
+    /// <paramref name="retrieveHandle"/> reads the handle of a retrieve request's descriptor (its TX buffer), asked
+    /// only when a rule matches retrieves by handle.
+    /// </summary>
+    public FaultHit? Inject(FfaRequest request, Func<ulong?>? retrieveHandle = null)
     {
         if (_rules.Count == 0) return null;
         ActiveRule? fired = null;
+        ulong? handle = null;
+        var handleRead = false;
+        ulong? RetrieveHandle()
+        {
+            if (!handleRead) (handle, handleRead) = (retrieveHandle?.Invoke(), true);
+            return handle;
+        }
         foreach (var r in _rules)
-            if (r.Matches(request) && r.Count() && fired is null) fired = r;
+            if (r.Matches(request, RetrieveHandle) && r.Count() && fired is null) fired = r;
         if (fired is null) return null;
         fired.Hits++;
         var name = request.Info?.WidthName(request.Is64) ?? $"0x{request.Args.FunctionId:X8}";
-        return (fired.Id, new Rejection(fired.Error, FaultRules.Injected.Id,
-            $"{name}: fault rule {fired.Id} ({fired.Describe()}) answered {fired.Error.Name()} at the caller's SMC conduit; the call was not run"));
+        var says = $"{name}: fault rule {fired.Id} ({fired.Describe()})";
+        return fired.Action == FaultAction.Error
+            ? new FaultHit(fired.Id, FaultAction.Error, says, new Rejection(fired.Error!.Value, FaultRules.Injected.Id,
+                $"{says} answered {fired.Error.Value.Name()} at the caller's SMC conduit; the call was not run"), null)
+            : new FaultHit(fired.Id, fired.Action, says, null, fired.Fragment);
     }
 
-    private static ActiveRule Validate(FaultRuleSpec s)
+    private static ActiveRule Validate(FaultRuleSpec s, FaultSystem? system)
     {
         var (number, widths) = ParseFunction(s.Function);
         var function = FfaFunctions.Find(number)!;
-        var error = ParseError(s.Error);
         var caller = Endpoint(s.Caller, "caller");
         var receiver = Endpoint(s.Receiver, "receiver");
         if (receiver is not null && !HasReceiver(number))
-            throw new InvalidRequestException($"receiver: {function.Name} has no receiver in its registers (only FFA_MSG_SEND_DIRECT_REQ and FFA_MSG_SEND_DIRECT_REQ2 do)");
+            throw new InvalidRequestException($"receiver: {function.Name} has no receiver in its registers (only FFA_MSG_SEND_DIRECT_REQ, FFA_MSG_SEND_DIRECT_REQ2 and FFA_RUN do)");
         if (s.Handle is not null && !HasHandle(number))
-            throw new InvalidRequestException($"handle: {function.Name} has no handle in w1/w2 (FFA_MEM_RECLAIM, FFA_MEM_FRAG_RX, FFA_MEM_FRAG_TX, FFA_MEM_OP_PAUSE and FFA_MEM_OP_RESUME do)");
+            throw new InvalidRequestException($"handle: {function.Name} has no handle (FFA_MEM_RETRIEVE_REQ in its descriptor; FFA_MEM_RECLAIM, FFA_MEM_FRAG_RX, FFA_MEM_FRAG_TX, FFA_MEM_OP_PAUSE and FFA_MEM_OP_RESUME in w1/w2)");
+        var (action, error, fragment) = ValidateAction(s, function, caller, system);
 
         var given = new List<string>();
         if (s.Nth is not null) given.Add("nth");
@@ -143,8 +175,64 @@ public sealed class FaultSet
             when = FaultWhen.Probability;
         }
         else if (s.Seed is not null) throw new InvalidRequestException("seed: only a probability rule has a seed");
-        return new ActiveRule(number, widths, caller, receiver, s.Handle, when, count, s.Probability, s.Seed, error);
+        return new ActiveRule(number, widths, caller, receiver, s.Handle, when, count, s.Probability, s.Seed, action, error, fragment);
     }
+
+    /// <summary>Largest <c>fragment</c>: a 64 KiB RX buffer, the largest an FF-A 1.1+ mailbox may be.</summary>
+    public const int MaxFragment = 64 * 1024;
+
+    /// <summary>Exactly one action, fitting the function (each refusal names its field).</summary>
+    private static (FaultAction Action, FfaError? Error, int? Fragment) ValidateAction(FaultRuleSpec s, FfaFunctionInfo function, ushort? caller, FaultSystem? system)
+    {
+        var given = new List<string>();
+        if (s.Error is not null) given.Add("error");
+        if (s.Delay == true) given.Add("delay");
+        if (s.Fragment is not null) given.Add("fragment");
+        if (s.Abort == true) given.Add("abort");
+        if (s.Stage2 == true) given.Add("stage2");
+        if (given.Count == 0)
+            throw new InvalidRequestException("error: required: a rule has one action (error, delay: true, fragment, abort: true or stage2: true)");
+        if (given.Count > 1) throw new InvalidRequestException($"{given[1]}: a rule has one action (this one has {string.Join(", ", given)})");
+        var f = (FfaFunction)function.Function;
+        switch (given[0])
+        {
+            case "error":
+                return (FaultAction.Error, ParseError(s.Error), null);
+            case "delay":
+                if (!LendsCycles(f))
+                    throw new InvalidRequestException($"delay: {function.Name} lends no cycles to a partition (only FFA_MSG_SEND_DIRECT_REQ, FFA_MSG_SEND_DIRECT_REQ2 and FFA_RUN do)");
+                return (FaultAction.Delay, null, null);
+            case "abort":
+                if (!LendsCycles(f))
+                    throw new InvalidRequestException($"abort: {function.Name} has no receiving partition to abort (only FFA_MSG_SEND_DIRECT_REQ, FFA_MSG_SEND_DIRECT_REQ2 and FFA_RUN do)");
+                if (system?.NoAbort is { } noAbort) throw new InvalidRequestException($"abort: {noAbort}");
+                return (FaultAction.Abort, null, null);
+            case "fragment":
+                if (f != FfaFunction.MemRetrieveReq)
+                    throw new InvalidRequestException($"fragment: only FFA_MEM_RETRIEVE_REQ has a response to fragment, not {function.Name}");
+                // Fragments hold whole 16-byte constituent descriptors (DEN0077 v1.2 §5.12; Hafnium cuts its
+                // retrieve responses at constituent boundaries, ffa_memory.c ffa_retrieve_send_init/_continue).
+                var n = s.Fragment!.Value;
+                if (n < 16 || n > MaxFragment || n % 16 != 0)
+                    throw new InvalidRequestException($"fragment: {n} is not a multiple of 16 (whole constituent descriptors) from 16 to {MaxFragment}");
+                return (FaultAction.Fragment, null, (int)n);
+            default: // stage2
+                if (system?.NoStage2 is { } noStage2) throw new InvalidRequestException($"stage2: {noStage2}");
+                if (f == FfaFunction.MemDonate)
+                    throw new InvalidRequestException("stage2: pKVM answers FFA_MEM_DONATE NOT_SUPPORTED before any stage-2 step (ffa.c ffa_call_supported)");
+                if (f is not (FfaFunction.MemShare or FfaFunction.MemLend or FfaFunction.MemFragTx or FfaFunction.MemReclaim))
+                    throw new InvalidRequestException($"stage2: pKVM changes its stage 2 only for FFA_MEM_SHARE, FFA_MEM_LEND, FFA_MEM_FRAG_TX and FFA_MEM_RECLAIM, not {function.Name}");
+                if (caller is { } c && !EndpointId.IsVm(c))
+                    throw new InvalidRequestException($"caller: {EndpointId.Format(c)} is a partition: only the host's calls pass pKVM's stage 2");
+                return (FaultAction.Stage2, null, null);
+        }
+    }
+
+    private static bool LendsCycles(FfaFunction f) => f is FfaFunction.MsgSendDirectReq or FfaFunction.MsgSendDirectReq2 or FfaFunction.Run;
+
+    private static FaultAction ParseAction(string? text) => text is null ? FaultAction.Error
+        : Enum.TryParse<FaultAction>(text, ignoreCase: true, out var a) && char.IsLetter(text[0]) ? a
+        : throw new InvalidRequestException($"action: '{text}' is not error, delay, fragment, abort or stage2");
 
     private static long AtLeastOne(long value, string field) =>
         value >= 1 ? value : throw new InvalidRequestException($"{field}: {value} must be at least 1");
@@ -189,11 +277,10 @@ public sealed class FaultSet
             $"error: {(text is null ? "required" : $"'{text}' is not one of")} {string.Join(", ", Errors.Select(e => e.Name()))}");
     }
 
-    private static bool HasReceiver(ushort number) =>
-        (FfaFunction)number is FfaFunction.MsgSendDirectReq or FfaFunction.MsgSendDirectReq2;
+    private static bool HasReceiver(ushort number) => LendsCycles((FfaFunction)number);
 
     private static bool HasHandle(ushort number) =>
-        (FfaFunction)number is FfaFunction.MemReclaim or FfaFunction.MemFragRx or FfaFunction.MemFragTx or FfaFunction.MemOpPause or FfaFunction.MemOpResume;
+        (FfaFunction)number is FfaFunction.MemRetrieveReq or FfaFunction.MemReclaim or FfaFunction.MemFragRx or FfaFunction.MemFragTx or FfaFunction.MemOpPause or FfaFunction.MemOpResume;
 
     [Flags]
     internal enum Widths
@@ -203,12 +290,14 @@ public sealed class FaultSet
     }
 
     private sealed class ActiveRule(ushort number, Widths widths, ushort? caller, ushort? receiver, ulong? handle, FaultWhen when, long? count,
-        double? probability, ulong? seed, FfaError error)
+        double? probability, ulong? seed, FaultAction action, FfaError? error, int? fragment)
     {
         private ulong _state = seed ?? 0;
 
         public int Id { get; set; }
-        public FfaError Error => error;
+        public FfaError? Error => error;
+        public FaultAction Action => action;
+        public int? Fragment => fragment;
         public long Matched { get; private set; }
         public long Hits { get; set; }
 
@@ -221,17 +310,25 @@ public sealed class FaultSet
         public FaultRuleSnapshot Export()
         {
             var v = View();
-            return new FaultRuleSnapshot(Id, v.Function, caller, receiver, handle, when, count, probability, seed, error.Name(), Matched, Hits, _state);
+            return new FaultRuleSnapshot(Id, v.Function, caller, receiver, handle, when, count, probability, seed, error?.Name(), Matched, Hits, _state,
+                action == FaultAction.Error ? null : action.ToString().ToLowerInvariant(), fragment);
         }
 
-        public bool Matches(FfaRequest request)
+        public bool Matches(FfaRequest request, Func<ulong?> retrieveHandle)
         {
             var fid = request.FunctionId;
             if (!fid.IsFfa || fid.Number != number || (widths & (fid.Is64Bit ? Widths.Smc64 : Widths.Smc32)) == 0) return false;
             if (caller is { } c && c != request.Caller) return false;
-            // Direct requests: w1 = sender [31:16] | receiver [15:0]; handle calls: w1 = handle [31:0], w2 = handle [63:32].
-            if (receiver is { } r && r != (ushort)(request.Args[1] & 0xFFFF)) return false;
-            if (handle is { } h && h != ((request.Args[1] & 0xFFFF_FFFF) | (request.Args[2] << 32))) return false;
+            // Direct requests: w1 = sender [31:16] | receiver [15:0]; FFA_RUN: w1 = target [31:16] | vCPU [15:0];
+            // handle calls: w1 = handle [31:0], w2 = handle [63:32]; a retrieve request: the descriptor's handle.
+            var run = (FfaFunction)number == FfaFunction.Run;
+            if (receiver is { } r && r != (ushort)((run ? request.Args[1] >> 16 : request.Args[1]) & 0xFFFF)) return false;
+            if (handle is { } h)
+            {
+                var actual = (FfaFunction)number == FfaFunction.MemRetrieveReq ? retrieveHandle()
+                    : (request.Args[1] & 0xFFFF_FFFF) | (request.Args[2] << 32);
+                if (actual != h) return false;
+            }
             return true;
         }
 
@@ -259,7 +356,14 @@ public sealed class FaultSet
             return (z >> 11) * (1.0 / (1UL << 53));
         }
 
-        public string Describe() => when switch
+        public string Describe() => $"{action switch
+        {
+            FaultAction.Error => "",
+            FaultAction.Fragment => $"fragment {fragment}, ",
+            _ => $"{action.ToString().ToLowerInvariant()}, ",
+        }}{DescribeWhen()}";
+
+        private string DescribeWhen() => when switch
         {
             FaultWhen.Nth => $"nth {count}",
             FaultWhen.Every => $"every {count}",
@@ -277,7 +381,7 @@ public sealed class FaultSet
                 Widths.Smc64 when info.Since32 is not null => info.WidthName(true),
                 _ => info.Name,
             };
-            return new FaultRuleView(Id, function, caller, receiver, handle, when, count, probability, seed, error, Matched, Hits);
+            return new FaultRuleView(Id, function, caller, receiver, handle, when, count, probability, seed, action, error, fragment, Matched, Hits);
         }
     }
 }

@@ -108,6 +108,19 @@ public sealed class PartitionManager : ISecureWorld
         return taken;
     }
 
+    /// <summary>Arms a fault rule's delay or fragment action for the next dispatched call (docs/faults.md).</summary>
+    public void ArmFault(string? delay, int? fragment) => _spmc.Faults.Arm(delay, fragment);
+
+    /// <summary>Disarms the fault hooks; what the armed action did (null: it did not apply to the call).</summary>
+    public string? DisarmFault()
+    {
+        _spmc.Faults.Disarm();
+        return _spmc.Faults.Applied;
+    }
+
+    /// <summary>A fault rule's abort: partition <paramref name="id"/> aborts as if it called FFA_ABORT; null when it is no SP or already aborted.</summary>
+    public string? AbortPartition(ushort id, string why) => _runtime.AbortPartition(id, why);
+
     /// <summary>The lender of <paramref name="waiter"/>'s cycles gave up waiting: see <see cref="RuntimeHandlers.Preempt"/>.</summary>
     public FfaAnswer Preempt(Waiter waiter, TimeSpan after) => _runtime.Preempt(waiter, after);
 

@@ -22,6 +22,9 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
 
     public Endpoint? FindEndpoint(ushort id) => State.Endpoints.GetValueOrDefault(id);
 
+    /// <summary>What a fault rule armed for the call being dispatched (docs/faults.md); empty otherwise.</summary>
+    public FaultHooks Faults { get; } = new();
+
     /// <summary>Records an event; the owning system takes them after each call, in order.</summary>
     public void Raise(SystemEvent e) => State.Events.Add(e);
 
@@ -145,4 +148,37 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
     /// <summary>True while an "RX buffer full" framework notification is pending for the endpoint (blocks FFA_RX_RELEASE).</summary>
     public bool RxFullNotificationPending(ushort id) =>
         State.Notifications.TryGetValue(id, out var record) && record.Framework.Pending != 0;
+}
+
+/// <summary>
+/// A fault rule's request to the SPMC for one call (set by the system before dispatch, cleared after): the hook that
+/// acts takes it, so only the call's own outermost delivery or retrieve sees it, and says what it did.
+/// </summary>
+internal sealed class FaultHooks
+{
+    private string? _delay;
+    private int? _fragment;
+
+    /// <summary>What the hook did, for the answer's notes (null while it has not acted).</summary>
+    public string? Applied { get; set; }
+
+    public void Arm(string? delay, int? fragment) => (_delay, _fragment, Applied) = (delay, fragment, null);
+
+    public void Disarm() => (_delay, _fragment) = (null, null);
+
+    /// <summary>The delay rule's description, once: the partition the call lends its cycles to is preempted.</summary>
+    public string? TakeDelay()
+    {
+        var d = _delay;
+        _delay = null;
+        return d;
+    }
+
+    /// <summary>The fragment size, once: the first fragment of the retrieve response carries at most this many bytes.</summary>
+    public int? TakeFragment()
+    {
+        var f = _fragment;
+        _fragment = null;
+        return f;
+    }
 }

@@ -1,6 +1,10 @@
-using Spmc.Abi.Rules;
+using System.Buffers.Binary;
+using Spmc.Abi.Ffa;
 using Spmc.Core.Calls;
 using Spmc.Core.Faults;
+using Spmc.Core.Proxy;
+using Spmc.Core.Proxy.Pkvm;
+using Spmc.Core.Spm.Handlers;
 
 namespace Spmc.Core.Systems;
 
@@ -10,11 +14,71 @@ public sealed partial class SimulatedSystem
     private FaultSet _faults = new();
 
     /// <summary>
-    /// The answer of a call a fault rule fails: FFA_ERROR with the rule's code, completed for the call's width (an SMC32
+    /// The answer of a call an error rule fails: FFA_ERROR with the rule's code, completed for the call's width (an SMC32
     /// caller gets w0..w7 zero-extended and x8..x17 as the register contract says), noted <c>injected: rule N</c>.
     /// </summary>
-    private FfaAnswer Injected(FfaRequest request, (int Rule, Rejection Rejection) fault) =>
-        _port.Complete(FfaAnswer.Fail(fault.Rejection), request.Args, request.FunctionId).WithNote($"injected: rule {fault.Rule}");
+    private FfaAnswer Injected(FfaRequest request, FaultSet.FaultHit fault) =>
+        _port.Complete(FfaAnswer.Fail(fault.Rejection!), request.Args, request.FunctionId).WithNote(fault.Note);
+
+    /// <summary>
+    /// Runs a call another action fired on (docs/faults.md): abort aborts the receiving partition first; delay and
+    /// fragment arm the SPMC's hook, stage2 the pKVM proxy's, for this call only. The answer notes
+    /// <c>injected: rule N</c> and what the action did, or why it did not apply to this call.
+    /// </summary>
+    private (FfaAnswer Answer, List<Hop>? Hops, List<(int Index, FfaRequest Request)>? PendingHops) DispatchWithFault(FfaRequest request, FaultSet.FaultHit fault)
+    {
+        string? applied = null;
+        var pkvm = _proxy as PkvmProxy;
+        if (fault.Action == FaultAction.Abort)
+        {
+            // Direct requests: receiver in w1[15:0]; FFA_RUN: target in w1[31:16].
+            var run = request.Info?.Function == FfaFunction.Run;
+            applied = _spmc.AbortPartition((ushort)((run ? request.Args[1] >> 16 : request.Args[1]) & 0xFFFF), fault.Says);
+        }
+        else if (fault.Action == FaultAction.Stage2) pkvm!.Stage2Fault = fault.Says;
+        else _spmc.ArmFault(fault.Action == FaultAction.Delay ? fault.Says : null, fault.Fragment);
+        (FfaAnswer Answer, List<Hop>? Hops, List<(int Index, FfaRequest Request)>? PendingHops) result;
+        try
+        {
+            result = Dispatch(request);
+        }
+        finally
+        {
+            if (fault.Action == FaultAction.Stage2)
+            {
+                applied = pkvm!.Stage2FaultApplied;
+                pkvm.Stage2Fault = null;
+            }
+            else if (fault.Action != FaultAction.Abort) applied = _spmc.DisarmFault();
+        }
+        var detail = applied ?? $"{fault.Says} fired, but {fault.Action switch
+        {
+            FaultAction.Delay => "the call lent no cycles to a partition",
+            FaultAction.Fragment => "no retrieve response was cut shorter",
+            FaultAction.Abort => "the receiver is no partition that can abort (unknown, or aborted already)",
+            _ => "the call reached no stage-2 step",
+        }}: answered as usual";
+        // A delay's preemption already explains itself in the FFA_INTERRUPT it answers.
+        var answer = result.Answer with { Note = Notes.Join(fault.Note, fault.Action == FaultAction.Delay && applied is not null ? null : detail, result.Answer.Note) };
+        return (answer, result.Hops, result.PendingHops);
+    }
+
+    /// <summary>The handle in a retrieve request's descriptor (bytes 8..15 in every version), in the caller's TX; null when it has none.</summary>
+    private ulong? RetrieveHandle(FfaRequest request)
+    {
+        // x3/x4 name a buffer of the caller's own (refused by the SPMC); a descriptor shorter than the handle's end has none.
+        if (request.Args[3] != 0 || request.Args[4] != 0 || (uint)request.Args[1] < 16) return null;
+        if (_spmc.FindEndpoint(request.Caller)?.Mailbox is not { } mailbox) return null;
+        return BinaryPrimitives.ReadUInt64LittleEndian(_memory.Read(mailbox.Tx + 8, 8));
+    }
+
+    /// <summary>
+    /// What this system lacks for an action: a stage 2 to fail (only pKVM profiles have one), partition abort (FF-A
+    /// 1.3 §7.2.4: an SPMC below 1.3 has no aborted state).
+    /// </summary>
+    private FaultSystem Capabilities() => new(
+        _proxy is PkvmProxy ? null : $"system '{Id}' has the '{_proxy.Profile}' proxy, which has no stage 2 to fail (use a pKVM profile)",
+        Config.Version >= FfaVersion.V1_3 ? null : $"system '{Id}' runs an FF-A {Config.Version} SPMC; partition abort is FF-A 1.3");
 
     /// <summary>Adds a fault rule; an invalid one is an <see cref="InvalidRequestException"/> naming the field.</summary>
     public FaultRuleView AddFault(FaultRuleSpec spec)
@@ -22,8 +86,35 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             ThrowIfDeleted();
-            return _faults.Add(spec);
+            var view = _faults.Add(spec, Capabilities());
+            FaultsChanged();
+            return view;
         }
+    }
+
+    /// <summary>
+    /// Replaces the rules with <paramref name="faults"/> (counters and generators included), validated as a snapshot's
+    /// are: what a replay does at a trace's <c>faults</c> entry (docs/traces.md).
+    /// </summary>
+    public void LoadFaults(FaultsSnapshot faults)
+    {
+        lock (_gate)
+        {
+            ThrowIfDeleted();
+            var set = new FaultSet();
+            set.Load(faults, Capabilities());
+            _faults = set;
+            FaultsChanged();
+        }
+    }
+
+    /// <summary>A change of the rules takes a sequence number, as an API memory access does, and goes to observers (traces).</summary>
+    private void FaultsChanged()
+    {
+        var sequence = ++_sequence;
+        if (_observers.Length == 0) return;
+        var record = new FaultsChangeRecord(sequence, _faults.Export());
+        foreach (var o in _observers) o.OnFaultsChanged(this, record);
     }
 
     public IReadOnlyList<FaultRuleView> ListFaults()
@@ -35,12 +126,19 @@ public sealed partial class SimulatedSystem
     public void RemoveFault(int id)
     {
         lock (_gate)
+        {
             if (!_faults.Remove(id)) throw new NotFoundException($"ruleId: system '{Id}' has no fault rule {id}");
+            FaultsChanged();
+        }
     }
 
     public void ClearFaults()
     {
-        lock (_gate) _faults.Clear();
+        lock (_gate)
+        {
+            _faults.Clear();
+            FaultsChanged();
+        }
     }
 
     /// <summary>
@@ -68,6 +166,8 @@ public sealed partial class SimulatedSystem
                     _eventSequence = 0;
                     _faults.Restart();
                     foreach (var o in _observers) o.OnReset(this);
+                    // The emptied trace ring starts with the restarted rules, so a replay of it injects the same faults.
+                    if (_faults.Count > 0) FaultsChanged();
                     return;
                 }
                 attached = [.. _attachments.Values];

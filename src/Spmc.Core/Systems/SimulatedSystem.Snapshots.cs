@@ -110,7 +110,7 @@ public sealed partial class SimulatedSystem
             end = r.End;
         }
         var faults = new Faults.FaultSet();
-        faults.Load(s.Faults);
+        faults.Load(s.Faults, Capabilities());
         _memory.LoadPages(s.Pages.Select(p => (p.Address / PhysicalMemory.PageSize, p.Bytes)));
         _map.Load(s.MemoryMap.Select(r => new RangeMap<PageState>.Entry(r.Start, r.End, r.State)));
         Snapshots.SpmcSnapshots.Load(_spmc.State, s.Spmc);

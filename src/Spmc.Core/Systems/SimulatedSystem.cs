@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Spmc.Abi.Ffa;
 using Spmc.Abi.Smccc;
 using Spmc.Core.Calls;
+using Spmc.Core.Faults;
 using Spmc.Core.Manifests;
 using Spmc.Core.Memory;
 using Spmc.Core.Observability;
@@ -100,7 +101,10 @@ public sealed partial class SimulatedSystem
                 foreach (var w in writes) _memory.Write(w.Address, w.Data);
                 request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
                 // A fault rule answers at the caller's SMC conduit: a VM's call never reaches the proxy, nothing runs.
-                if (_faults.Inject(request) is { } fault) (answer, hops) = (Injected(request, fault), null);
+                // A retrieve request is matched by the handle in its descriptor, read from the caller's TX as the SPMC will.
+                var fault = _faults.Inject(request, () => RetrieveHandle(request));
+                if (fault is { Action: FaultAction.Error }) (answer, hops) = (Injected(request, fault), null);
+                else if (fault is not null) (answer, hops, pendingHops) = DispatchWithFault(request, fault);
                 else (answer, hops, pendingHops) = Dispatch(request);
                 _calls++;
                 if (answer.Wait is null) return SpmcTelemetry.EndCall(span, _sequence + 1, Finish(call, request, answer, hops, started, fromDriver));

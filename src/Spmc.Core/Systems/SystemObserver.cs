@@ -11,6 +11,12 @@ namespace Spmc.Core.Systems;
 /// </summary>
 public sealed record CallRecord(long Sequence, SmcCall Call, SmcOutcome Outcome, TimeSpan Elapsed, bool FromAttachedPartition);
 
+/// <summary>
+/// The system's fault rules after a change through the API (a rule added or removed, all cleared, the rules a reset
+/// restarted), with their counters: <see cref="Sequence"/> orders it among calls and memory accesses.
+/// </summary>
+public sealed record FaultsChangeRecord(long Sequence, Faults.FaultsSnapshot Faults);
+
 /// <summary>A memory read or write through the API (not an SMC's own writes/reads), in the same order as calls.</summary>
 public sealed record MemoryAccessRecord(long Sequence, ushort As, ulong Address, bool Write, byte[] Data);
 
@@ -28,6 +34,9 @@ public interface ISystemObserver
     void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) { }
 
     void OnDeleted(SimulatedSystem system) { }
+
+    /// <summary>The fault rules changed (docs/faults.md), in the same order as calls; under the system's lock.</summary>
+    void OnFaultsChanged(SimulatedSystem system, FaultsChangeRecord record) { }
 
     /// <summary>
     /// The system was reset to its state just after creation (same ID and config; see docs/faults.md). Under the

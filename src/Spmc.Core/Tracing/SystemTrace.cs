@@ -152,6 +152,7 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
     internal static long EstimateBytes(TraceEntry entry)
     {
         if (entry is MemoryTraceEntry m) return 100 + 2L * m.Data.Length;
+        if (entry is FaultsTraceEntry f) return 100 + 300L * f.Faults.Rules.Count;
         if (entry is not SmcTraceEntry s) return 100;
         var decoded = s.Outcome.Decoded;
         long bytes = 1200 + 1100L * (decoded.Hops?.Count ?? 0) + 200L * (s.Outcome.Events?.Count ?? 0) + (decoded.Reason?.Length ?? 0);

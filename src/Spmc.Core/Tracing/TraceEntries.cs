@@ -52,6 +52,12 @@ public sealed record SmcTraceEntry(long Seq, SmcCall Call, SmcOutcome Outcome, b
     public static SmcTraceEntry From(CallRecord record) => new(record.Sequence, record.Call, record.Outcome, record.FromAttachedPartition);
 }
 
+/// <summary>The system's fault rules after a change (docs/faults.md): a replay loads them at this point.</summary>
+public sealed record FaultsTraceEntry(long Seq, Faults.FaultsSnapshot Faults) : TraceEntry(Seq)
+{
+    public static FaultsTraceEntry From(FaultsChangeRecord record) => new(record.Sequence, record.Faults);
+}
+
 /// <summary>A memory read or write through the API (not an SMC's own), as endpoint <see cref="As"/> (or the SPMC ID).</summary>
 public sealed record MemoryTraceEntry(long Seq, ushort As, ulong Address, bool Write, byte[] Data) : TraceEntry(Seq)
 {

@@ -149,6 +149,12 @@ public static class TraceWriter
                 w.WriteString("address", Hex(m.Address));
                 w.WriteString("data", Convert.ToHexStringLower(m.Data));
                 break;
+            case FaultsTraceEntry f:
+                w.WriteString("type", "faults");
+                w.WriteNumber("seq", f.Seq);
+                w.WritePropertyName("faults");
+                JsonSerializer.Serialize(w, f.Faults, TraceFaultsJson.Options);
+                break;
             case TraceEnd end:
                 w.WriteString("type", "end");
                 w.WriteNumber("seq", end.Seq);
@@ -297,6 +303,9 @@ public static class TraceReader
                         "read" => false,
                         var op => throw new TraceFormatException(line, $"memory: \"op\" must be \"write\" or \"read\", got \"{op}\""),
                     }, Data(e, "data", line, "memory")),
+                "faults" => new FaultsTraceEntry(seq, e.TryGetProperty("faults", out var f) && f.ValueKind == JsonValueKind.Object
+                    ? f.Deserialize<Faults.FaultsSnapshot>(TraceFaultsJson.Options) ?? throw new TraceFormatException(line, "faults: \"faults\" is null")
+                    : throw new TraceFormatException(line, "faults: \"faults\" must be an object (nextId, rules)")),
                 "end" => new TraceEnd(seq, String(e, "reason", line, "end") switch
                 {
                     "system-deleted" => TraceEndReason.SystemDeleted,
@@ -304,10 +313,10 @@ public static class TraceReader
                     "recording-lagged" => TraceEndReason.RecordingLagged,
                     var r => throw new TraceFormatException(line, $"end: unknown reason \"{r}\""),
                 }, OptionalString(e, "message", line) ?? ""),
-                _ => throw new TraceFormatException(line, $"unknown entry type \"{type}\" (expected smc, memory or end)"),
+                _ => throw new TraceFormatException(line, $"unknown entry type \"{type}\" (expected smc, memory, faults or end)"),
             };
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
         {
             throw new TraceFormatException(line, $"{type}: {ex.Message}");
         }
@@ -445,4 +454,16 @@ public static class TraceReader
         }
         return frame;
     }
+}
+
+/// <summary>A <c>faults</c> entry's rules, in the form a snapshot's <c>faults</c> part has (docs/snapshots.md).</summary>
+internal static class TraceFaultsJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        RespectRequiredConstructorParameters = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

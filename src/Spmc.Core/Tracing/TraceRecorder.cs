@@ -53,6 +53,8 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
 
     public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) => TraceOf(system).Add(MemoryTraceEntry.From(record));
 
+    public void OnFaultsChanged(SimulatedSystem system, FaultsChangeRecord record) => TraceOf(system).Add(FaultsTraceEntry.From(record));
+
     /// <summary>A reset empties the system's ring (see <see cref="SystemTrace.Reset"/>).</summary>
     public void OnReset(SimulatedSystem system)
     {

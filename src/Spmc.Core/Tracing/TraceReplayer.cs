@@ -52,6 +52,9 @@ public sealed record ReplayDifference(long Seq, TraceEntry Expected, SmcOutcome?
                 text.Append("  expected: ").AppendLine(Convert.ToHexStringLower(m.Data));
                 text.Append("  actual:   ").AppendLine(ActualData is { } d ? Convert.ToHexStringLower(d) : $"refused: {ActualError}");
                 break;
+            case FaultsTraceEntry f:
+                text.Append("  fault rules (").Append(f.Faults.Rules.Count).Append(") refused: ").AppendLine(ActualError);
+                break;
         }
         return text.ToString();
     }
@@ -92,7 +95,7 @@ public sealed record ReplayDifference(long Seq, TraceEntry Expected, SmcOutcome?
 
 /// <summary>
 /// Builds a fresh system from a trace's manifest and re-sends every entry in order: SMCs with their memory writes
-/// and reads, API memory writes and reads. Compares every answer register by register (x0..x17), the reads (data or
+/// and reads, API memory writes and reads, and the fault rules of each <c>faults</c> entry. Compares every answer register by register (x0..x17), the reads (data or
 /// error), the decoded view (function, width, result, error, reason, rule, notes, hops with their frames) and the
 /// events. Stops at the first difference.
 /// A trace holding entries made by attached partitions is refused before anything runs (an
@@ -135,6 +138,17 @@ public static class TraceReplayer
                         memory++;
                         difference = ReplayMemory(system, m);
                         break;
+                    case FaultsTraceEntry f:
+                        // The rules as they were at this point (docs/faults.md): later calls get the same injected answers.
+                        try
+                        {
+                            system.LoadFaults(f.Faults);
+                            continue;
+                        }
+                        catch (SpmcRequestException e)
+                        {
+                            return new ReplayResult(calls, memory, matched, new ReplayDifference(f.Seq, f, null, null, e.Message, ["exception"]));
+                        }
                     default:
                         continue;
                 }

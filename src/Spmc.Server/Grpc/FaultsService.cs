@@ -42,7 +42,12 @@ public static class FaultMapping
     public static Core.Faults.FaultRuleSpec ToDomain(V1.FaultRuleSpec s) => new(s.Function, s.Error,
         s.HasCaller ? s.Caller : null, s.HasReceiver ? s.Receiver : null, s.HasHandle ? s.Handle : null,
         s.HasNth ? s.Nth : null, s.HasEvery ? s.Every : null, s.HasNext ? s.Next : null,
-        s.HasProbability ? s.Probability : null, s.HasSeed ? s.Seed : null);
+        s.HasProbability ? s.Probability : null, s.HasSeed ? s.Seed : null,
+        s.HasDelay ? s.Delay : null, s.HasFragment ? s.Fragment : null, s.HasAbort ? s.Abort : null, s.HasStage2 ? s.Stage2 : null)
+    {
+        // proto3 strings have no presence: an empty error is "not given", so another action may stand alone.
+        Error = string.IsNullOrEmpty(s.Error) && (s.HasDelay || s.HasFragment || s.HasAbort || s.HasStage2) ? null : s.Error,
+    };
 
     public static FaultRule ToProto(FaultRuleView v)
     {
@@ -50,7 +55,8 @@ public static class FaultMapping
         {
             Id = (uint)v.Id,
             Function = v.Function,
-            Error = v.Error.Name(),
+            Action = ActionName(v.Action),
+            Error = v.Error?.Name() ?? "",
             When = WhenName(v.When),
             Matched = v.Matched,
             Hits = v.Hits,
@@ -61,10 +67,13 @@ public static class FaultMapping
         if (v.Count is { } n) rule.Count = n;
         if (v.Probability is { } p) rule.Probability = p;
         if (v.Seed is { } seed) rule.Seed = seed;
+        if (v.Fragment is { } fragment) rule.Fragment = (uint)fragment;
         return rule;
     }
 
     public static string WhenName(FaultWhen when) => when.ToString().ToLowerInvariant();
+
+    public static string ActionName(FaultAction action) => action.ToString().ToLowerInvariant();
 
     /// <summary>A rule ID from the API: 1 or more, within int.</summary>
     public static int RuleId(ulong id) =>

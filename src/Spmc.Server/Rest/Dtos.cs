@@ -112,15 +112,19 @@ public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion,
     IReadOnlyList<NotificationStateDto> Notifications, IReadOnlyList<FaultRuleDto> Faults);
 
 /// <summary>
-/// A fault rule to add (docs/faults.md): the function (FFA_MEM_SHARE for both widths, FFA_MEM_SHARE_64 or an ID), the
-/// error, optional caller / receiver / handle (hex or decimal strings), and at most one of nth, every, next, probability
-/// (with seed).
+/// A fault rule to add (docs/faults.md): the function (FFA_MEM_SHARE for both widths, FFA_MEM_SHARE_64 or an ID),
+/// optional caller / receiver / handle (hex or decimal strings), at most one of nth, every, next, probability (with
+/// seed), and exactly one action: error (an FF-A error name), delay: true, fragment (bytes), abort: true or stage2: true.
 /// </summary>
-public sealed record FaultRuleBodyDto(string? Function, string? Error, string? Caller = null, string? Receiver = null, string? Handle = null,
-    long? Nth = null, long? Every = null, long? Next = null, double? Probability = null, ulong? Seed = null);
+public sealed record FaultRuleBodyDto(string? Function, string? Error = null, string? Caller = null, string? Receiver = null, string? Handle = null,
+    long? Nth = null, long? Every = null, long? Next = null, double? Probability = null, ulong? Seed = null,
+    bool? Delay = null, long? Fragment = null, bool? Abort = null, bool? Stage2 = null);
 
-/// <summary>A fault rule with its ID and counters: matching calls seen and calls it answered.</summary>
-public sealed record FaultRuleDto(int Id, string Function, string Error, string? Caller, string? Receiver, string? Handle, string When,
+/// <summary>
+/// A fault rule with its ID and counters: matching calls seen and calls it fired on. <c>action</c>: error, delay,
+/// fragment, abort or stage2 (<c>error</c> set for an error rule, <c>fragment</c> for a fragment rule).
+/// </summary>
+public sealed record FaultRuleDto(int Id, string Function, string Action, string? Error, int? Fragment, string? Caller, string? Receiver, string? Handle, string When,
     long? Nth, long? Every, long? Next, double? Probability, ulong? Seed, long Matched, long Hits);
 
 /// <summary>

@@ -131,7 +131,7 @@ public static class RestApi
             })
             .Accepts<FaultRuleBodyDto>("application/json")
             .Produces<FaultRuleDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(404)
-            .WithName("AddFault").WithSummary("Add a fault rule: matching SMCs are answered with an FF-A error, not run.");
+            .WithName("AddFault").WithSummary("Add a fault rule: matching SMCs get its action (an FF-A error, delay, fragment, abort or stage2).");
         faults.MapGet("/", (string id, SystemRegistry r) => r.Get(id).ListFaults().Select(RestMapping.ToDto))
             .Produces<IEnumerable<FaultRuleDto>>().ProducesProblem(404).WithName("ListFaults").WithSummary("The system's fault rules and their hit counts.");
         faults.MapDelete("/{ruleId}", (string id, string ruleId, SystemRegistry r) =>

@@ -112,14 +112,16 @@ public static class RestMapping
             n.AllPendingFromSps.ToHex(), n.AllPendingFromVms.ToHex(), Hex(n.PendingFramework), n.Count)).ToList(),
         s.Faults.Select(ToDto).ToList());
 
-    public static FaultRuleDto ToDto(FaultRuleView v) => new(v.Id, v.Function, v.Error.Name(), v.Caller is { } c ? Id(c) : null,
+    public static FaultRuleDto ToDto(FaultRuleView v) => new(v.Id, v.Function, FaultMapping.ActionName(v.Action), v.Error?.Name(), v.Fragment,
+        v.Caller is { } c ? Id(c) : null,
         v.Receiver is { } r ? Id(r) : null, v.Handle is { } h ? Hex(h) : null, FaultMapping.WhenName(v.When),
         v.When == FaultWhen.Nth ? v.Count : null, v.When == FaultWhen.Every ? v.Count : null, v.When == FaultWhen.Next ? v.Count : null,
         v.Probability, v.Seed, v.Matched, v.Hits);
 
     public static FaultRuleSpec ToDomain(FaultRuleBodyDto b) => new(b.Function, b.Error,
         b.Caller is null ? null : Numbers.ParseU64(b.Caller, "caller"), b.Receiver is null ? null : Numbers.ParseU64(b.Receiver, "receiver"),
-        b.Handle is null ? null : Numbers.ParseU64(b.Handle, "handle"), b.Nth, b.Every, b.Next, b.Probability, b.Seed);
+        b.Handle is null ? null : Numbers.ParseU64(b.Handle, "handle"), b.Nth, b.Every, b.Next, b.Probability, b.Seed,
+        b.Delay, b.Fragment, b.Abort, b.Stage2);
 
     private static string? Opt(ulong? value) => value is { } v ? Hex(v) : null;
 

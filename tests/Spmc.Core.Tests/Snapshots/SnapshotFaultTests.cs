@@ -95,6 +95,31 @@ public sealed class SnapshotFaultTests
         Assert.Equal(before, system.Snapshot().ToJson());
     }
 
+    /// <summary>Every action's fields survive the JSON document; a stage2 rule needs a pKVM system to restore into.</summary>
+    [Fact]
+    public void EveryAction_RoundTrips_AndStage2IsRefusedOnPassthrough()
+    {
+        var system = new SimulatedSystem("a", ManifestValidator.Validate(Support.Manifests.DefaultJson));
+        system.AddFault(new FaultRuleSpec("FFA_MSG_SEND_DIRECT_REQ", null, Receiver: Echo, Nth: 2, Delay: true));
+        system.AddFault(new FaultRuleSpec("FFA_MEM_RETRIEVE_REQ", null, Handle: 0x1234, Fragment: 48));
+        system.AddFault(new FaultRuleSpec("FFA_RUN", null, Receiver: Echo, Abort: true));
+        system.AddFault(new FaultRuleSpec("FFA_MEM_LEND", null, Every: 2, Stage2: true));
+        system.AddFault(new FaultRuleSpec("FFA_ID_GET", "BUSY"));
+        var json = system.Snapshot().ToJson();
+        var text = Encoding.UTF8.GetString(json);
+        Assert.Contains("\"action\":\"fragment\",\"fragment\":48", text);
+        Assert.Contains("\"error\":\"BUSY\",\"matched\":0,\"hits\":0,\"state\":0,\"action\":null", text);
+
+        var copy = SimulatedSystem.FromSnapshot("copy", SystemSnapshot.FromJson(json));
+        Assert.Equal(system.ListFaults(), copy.ListFaults());
+        Assert.Equal(json, copy.Snapshot().ToJson());
+
+        var passthrough = new SimulatedSystem("p", ManifestValidator.Validate(Support.Manifests.DefaultPassthroughJson));
+        var document = SystemSnapshot.FromJson(json) with { Manifest = passthrough.Snapshot().Manifest, Proxy = null };
+        var e = Assert.Throws<InvalidRequestException>(() => passthrough.RestoreInPlace(document));
+        Assert.StartsWith("snapshot.faults.rules[4].stage2: ", e.Message);
+    }
+
     /// <summary>
     /// A document whose SPMC part is refused half-way (here a partition without its run-time state, found after the
     /// pages and the memory map were read) leaves the system exactly as it was: pages, SPMC, proxy and rules.

@@ -169,6 +169,8 @@ public sealed partial class PkvmProxy
         {
             var (address, size, why) = Page(c, ranges[i], i);
             var unaligned = why is not null;
+            // A stage-2 fault rule fails the last constituent, so the ones before it are rolled back.
+            if (why is null && i == ranges.Count - 1) why = TakeStage2Fault("__pkvm_host_share_ffa");
             why ??= _stage2!.ShareFfa(address, size / PageSize);
             if (why is null) continue;
             var undone = UnshareRanges(c, ranges.GetRange(0, i));
@@ -180,11 +182,13 @@ public sealed partial class PkvmProxy
     }
 
     /// <summary>ffa_host_unshare_ranges: SHARED_OWNED → OWNED for each constituent until one fails; how many were done.</summary>
-    private int UnshareRanges(HostCall c, List<Range> ranges)
+    private int UnshareRanges(HostCall c, List<Range> ranges, bool faultable = false)
     {
         for (var i = 0; i < ranges.Count; i++)
         {
             var (address, size, why) = Page(c, ranges[i], i, quiet: true);
+            // A stage-2 fault rule fails the reclaim's first unshare (ffa_host_unshare_ranges stops there).
+            if (why is null && faultable && i == 0) why = TakeStage2Fault("__pkvm_host_unshare_ffa");
             why ??= _stage2!.UnshareFfa(address, size / PageSize);
             if (why is null) continue;
             c.Notes.Add($"WARN: unsharing constituent {i} (0x{ranges[i].Address:X}) failed: {why}.");

@@ -96,7 +96,7 @@ public sealed partial class PkvmProxy
             var at = (ulong)compositeOffset + 16 + 16 * i;
             constituents.Add(new Range(ReadU64(descriptor, at), ReadU32(descriptor, at + 8)));
         }
-        var undone = UnshareRanges(c, constituents);
+        var undone = UnshareRanges(c, constituents, faultable: true);
         if (undone != constituents.Count) c.Notes.Add($"WARN: only {undone} of {constituents.Count} constituents went back to owned.");
         return Verbatim(reclaim);
     }

@@ -88,6 +88,30 @@ public sealed partial class PkvmProxy : IHypervisorProxy
 
     public string Profile => _p.Name;
 
+    private string? _stage2Fault;
+
+    /// <summary>
+    /// A stage-2 fault rule (docs/faults.md) for the next host call: its first stage-2 step that can fail the way
+    /// the rule models (a share in FFA_MEM_SHARE/LEND/FRAG_TX, the unshare after FFA_MEM_RECLAIM) fails with this
+    /// reason instead of changing the stage 2. Cleared by the system after the call.
+    /// </summary>
+    internal string? Stage2Fault
+    {
+        get => _stage2Fault;
+        set => (_stage2Fault, Stage2FaultApplied) = (value, null);
+    }
+
+    /// <summary>What the armed stage-2 fault did (null: the call did not reach a stage-2 step).</summary>
+    internal string? Stage2FaultApplied { get; private set; }
+
+    private string? TakeStage2Fault(string step)
+    {
+        if (_stage2Fault is not { } rule) return null;
+        _stage2Fault = null;
+        Stage2FaultApplied = $"{rule}: {step} failed (injected), so pKVM's rollback path ran";
+        return $"{step} failed ({rule})";
+    }
+
     /// <summary>The release this proxy models, at the host's page size (<see cref="PkvmProfile.PageSize"/>).</summary>
     public PkvmProfile Settings => _p;
 

@@ -115,9 +115,26 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
         me.Retrievals++;
         var response = RetrieveResponse(share, c.Caller, me, mine.ImplementationDefined);
         me.Response = new ResponseInProgress { Bytes = response, Delivered = 0 };
-        var first = NextFragment(c.Caller, me.Response);
+        var first = NextFragment(c.Caller, me.Response, FaultFragment(share, response.Length, c.Caller));
         if (me.Response.Complete) FinishRetrieve(share, me);
         return RetrieveResp(response.Length, first);
+    }
+
+    /// <summary>
+    /// A fragment fault rule (docs/faults.md): the first fragment carries at most its size, but never less than the
+    /// header, EMAD and composite (DEN0077 §5.12: the first fragment holds them; later ones whole constituents), so
+    /// the retriever pulls the rest with FFA_MEM_FRAG_RX. Null when no rule asked, or the response is not cut shorter.
+    /// </summary>
+    private int? FaultFragment(ShareState share, int total, Endpoint caller)
+    {
+        if (spmc.Faults.TakeFragment() is not { } size) return null;
+        var header = total - share.Constituents.Count * MemoryRegionConstituent.Size;
+        var limit = Math.Max(size, header);
+        var room = caller.Mailbox!.Size / MemoryRegionConstituent.Size * MemoryRegionConstituent.Size;
+        if (limit >= Math.Min(room, total)) return null;
+        spmc.Faults.Applied = $"the {total}-byte retrieve response is cut at {limit} bytes" +
+                              (limit > size ? $" (the header, EMAD and composite take {header})" : "") + ": pull the rest with FFA_MEM_FRAG_RX";
+        return limit;
     }
 
     /// <summary>
@@ -235,10 +252,10 @@ internal sealed class MemoryRetrieveHandlers(SpmcContext spmc)
     }
 
     /// <summary>Writes the next fragment of a response into the caller's RX (whole constituents only) and returns its length.</summary>
-    private int NextFragment(Endpoint caller, ResponseInProgress response)
+    private int NextFragment(Endpoint caller, ResponseInProgress response, int? limit = null)
     {
         var room = caller.Mailbox!.Size / MemoryRegionConstituent.Size * MemoryRegionConstituent.Size;
-        var length = Math.Min(room, response.Bytes.Length - response.Delivered);
+        var length = Math.Min(Math.Min(room, limit ?? room), response.Bytes.Length - response.Delivered);
         spmc.FillRx(caller, response.Bytes.AsSpan(response.Delivered, length));
         response.Delivered += length;
         return length;

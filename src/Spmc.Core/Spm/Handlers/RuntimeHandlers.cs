@@ -182,7 +182,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ctx.Smc64Run |= lender64;
                 ctx.LenderNote = s0188;
                 Unpark(ctx, new FfaAnswer(new Success(ctx.Parked64).Encode()));
-                return FfaAnswer.Pending(waiter);
+                return DelayedOrPending(waiter);
             default: // Preempted
                 if (ctx.HeldAnswer is { } held)
                 {
@@ -197,7 +197,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 ctx.LenderIs64 = lender64;
                 ctx.Smc64Run |= lender64;
                 ctx.LenderNote = s0188;
-                return FfaAnswer.Pending(waiter);
+                return DelayedOrPending(waiter);
         }
     }
 
@@ -223,6 +223,9 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     /// </summary>
     internal FfaAnswer Deliver(Endpoint target, PartitionContext ctx, SmcFrame delivered, Waiter waiter)
     {
+        // A delay rule applies to the call's own delivery, not to deliveries a behaviour makes while it runs.
+        var delay = spmc.Faults.TakeDelay();
+        var lender64 = ctx.LenderIs64;
         string? note = null;
         if (target.Runtime!.Builtin is { } behaviour)
         {
@@ -240,8 +243,37 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             }
         }
         else Unpark(ctx, new FfaAnswer(delivered));
-        return waiter.Completed ? waiter.Result!.Value with { Note = Notes.Join(waiter.Result!.Value.Note, note) } : FfaAnswer.Pending(waiter);
+        var answer = waiter.Completed ? waiter.Result!.Value with { Note = Notes.Join(waiter.Result!.Value.Note, note) } : FfaAnswer.Pending(waiter);
+        return delay is null ? answer : Delayed(target, ctx, waiter, answer, lender64, delay);
     }
+
+    /// <summary>
+    /// A delay fault rule (docs/faults.md): the partition that took the cycles is preempted at once, as if it had not
+    /// given them back within the system's remote timeout, and the lender gets FFA_INTERRUPT — no wall-clock wait.
+    /// Still running (a remote partition, or a behaviour blocked in a call chain): the timeout path itself
+    /// (<see cref="Preempt"/>). A built-in behaviour that already answered: the SPMC's view is the same — the
+    /// context is preempted and its answer held, as for a partition that answers while preempted
+    /// (DirectMessagingHandlers); the next FFA_RUN hands it out.
+    /// </summary>
+    private FfaAnswer Delayed(Endpoint target, PartitionContext ctx, Waiter waiter, FfaAnswer answer, bool lender64, string rule)
+    {
+        if (!waiter.Completed) return Preempt(waiter, Timeout, rule);
+        if (answer.Error is not null || ctx.State != ContextState.Waiting || ctx.Resumer is not null || ctx.HeldAnswer is not null) return answer;
+        ctx.State = ContextState.Preempted;
+        ctx.HeldAnswer = answer.Frame;
+        ctx.LenderNote = answer.Note;
+        var run = lender64 ? "FFA_RUN_64" : "FFA_RUN";
+        var applied = $"{rule}: {EndpointId.Format(target.Id)} context {ctx.Index} is preempted as if it had not given the cycles back within {Timeout.TotalMilliseconds:0} ms " +
+                      $"(its answer is held); {run} (w1 = 0x{TargetInfo.Pack(target.Id, (ushort)ctx.Index):X}) returns it";
+        spmc.Faults.Applied = applied;
+        return new FfaAnswer(new Interrupt(Is64: lender64).Encode(), null, applied);
+    }
+
+    /// <summary>The answer of an FFA_RUN that resumed a context: pending, or FFA_INTERRUPT at once under a delay rule.</summary>
+    private FfaAnswer DelayedOrPending(Waiter waiter) =>
+        spmc.Faults.TakeDelay() is { } rule ? Preempt(waiter, Timeout, rule) : FfaAnswer.Pending(waiter);
+
+    private TimeSpan Timeout => TimeSpan.FromMilliseconds(spmc.Config.RemoteTimeoutMs);
 
     /// <summary>
     /// A built-in behaviour's call that was answered later (it lent its cycles to an attached partition, which has
@@ -277,7 +309,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
     /// non-secure interrupt) and the caller gets FFA_INTERRUPT; FFA_RUN resumes it later. Returns the answer
     /// the waiter ends with (the real one if the partition answered in the meantime).
     /// </summary>
-    public FfaAnswer Preempt(Waiter waiter, TimeSpan after)
+    public FfaAnswer Preempt(Waiter waiter, TimeSpan after, string? rule = null)
     {
         foreach (var e in _endpoints.Values)
         {
@@ -290,8 +322,12 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                 // Hafnium returns FFA_INTERRUPT with w1 = 0 to the normal world when an SP is preempted; an FF-A 1.3
                 // lender that used an SMC64 ID gets FFA_INTERRUPT_64 (I0187, S0188).
                 var run = ctx.LenderIs64 ? "FFA_RUN_64" : "FFA_RUN";
-                CompleteLender(ctx, new FfaAnswer(new Interrupt(Is64: ctx.LenderIs64).Encode(), null,
-                    $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted; {run} (w1 = 0x{TargetInfo.Pack(e.Id, (ushort)ctx.Index):X}) resumes it"));
+                var why = rule is null
+                    ? $"{EndpointId.Format(e.Id)} context {ctx.Index} did not give the cycles back within {after.TotalMilliseconds:0} ms: preempted"
+                    : $"{rule}: {EndpointId.Format(e.Id)} context {ctx.Index} is preempted as if it had not given the cycles back within {after.TotalMilliseconds:0} ms";
+                var note = $"{why}; {run} (w1 = 0x{TargetInfo.Pack(e.Id, (ushort)ctx.Index):X}) resumes it";
+                if (rule is not null) spmc.Faults.Applied = note;
+                CompleteLender(ctx, new FfaAnswer(new Interrupt(Is64: ctx.LenderIs64).Encode(), null, note));
             }
         }
         if (!waiter.Completed) waiter.Complete(FfaAnswer.Fail(RuntimeRules.WaiterOrphaned.Reject($"{waiter.What}: nothing holds this call any more")));
@@ -369,8 +405,36 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         if (Context(c) is not { } mine) return c.Reject(RuntimeRules.VcpuNotAContext, $"vCPU {c.Request.Vcpu} is not a context of {EndpointId.Format(c.Caller.Id)}");
         var id = c.Caller.Id;
         var runtime = c.Caller.Runtime!;
-        runtime.Lifecycle = PartitionLifecycle.Aborted;
         var code = $"code 0x{call.Code:X}";
+        var memory = Abort(c.Caller, $"{code}) on context {mine.Index}", code);
+        var note = $"{EndpointId.Format(id)} aborted ({code}): FFA_RUN and direct requests to it now answer ABORTED; {memory}";
+        if (runtime.Builtin is not null) return new FfaAnswer(new SmcFrame(), null, note);
+        // An attached client's FFA_ABORT never completes: it is answered only when the client detaches.
+        var waiter = new Waiter(id, c.Request.Vcpu, $"FFA_ABORT of {EndpointId.Format(id)} context {mine.Index} (never completes)", parked: true);
+        mine.Parked = waiter;
+        return FfaAnswer.Pending(waiter);
+    }
+
+    /// <summary>
+    /// A fault rule's abort (docs/faults.md): partition <paramref name="id"/> aborts as if one of its contexts called
+    /// FFA_ABORT (<see cref="Abort(Endpoint, string, string)"/>). Null when it is no SP of the system or already aborted.
+    /// </summary>
+    public string? AbortPartition(ushort id, string rule)
+    {
+        if (spmc.FindEndpoint(id) is not { Runtime: { } runtime } partition || runtime.Lifecycle == PartitionLifecycle.Aborted) return null;
+        var memory = Abort(partition, $"{rule})", rule);
+        return $"{rule}: {EndpointId.Format(id)} aborted (FF-A 1.3 §7.2.4, as if it called FFA_ABORT); {memory}";
+    }
+
+    /// <summary>
+    /// The abort itself: the lifecycle becomes Aborted, the memory is released, lenders and parked calls end ABORTED,
+    /// and the partition's own calls into others end. <paramref name="where"/> completes "aborted (...": what and where.
+    /// </summary>
+    private string Abort(Endpoint partition, string where, string code)
+    {
+        var id = partition.Id;
+        var runtime = partition.Runtime!;
+        runtime.Lifecycle = PartitionLifecycle.Aborted;
         var memory = AbortedPartitionMemory.Release(spmc, id);
         foreach (var ctx in runtime.Contexts)
         {
@@ -383,7 +447,7 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
             }
             // The partition's parked calls will never be resumed either (on the aborting context too: a client may
             // abort on a vCPU whose FFA_MSG_WAIT is still parked).
-            Unpark(ctx, FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject($"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index}")));
+            Unpark(ctx, FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject($"{EndpointId.Format(id)} aborted ({where}")));
             Reset(ctx);
             ctx.State = ContextState.Aborted;
         }
@@ -398,15 +462,10 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
                     ctx.Resumer = null;
                     ctx.LenderNote = null;
                     sent.Complete(FfaAnswer.Fail(RuntimeRules.PartitionAborted.Reject(
-                        $"{EndpointId.Format(id)} aborted ({code}) on context {mine.Index} while {EndpointId.Format(e.Id)} context {ctx.Index} held the cycles of this call; its answer goes to no one")));
+                        $"{EndpointId.Format(id)} aborted ({where} while {EndpointId.Format(e.Id)} context {ctx.Index} held the cycles of this call; its answer goes to no one")));
                 }
         }
-        var note = $"{EndpointId.Format(id)} aborted ({code}): FFA_RUN and direct requests to it now answer ABORTED; {memory}";
-        if (runtime.Builtin is not null) return new FfaAnswer(new SmcFrame(), null, note);
-        // An attached client's FFA_ABORT never completes: it is answered only when the client detaches.
-        var waiter = new Waiter(id, c.Request.Vcpu, $"FFA_ABORT of {EndpointId.Format(id)} context {mine.Index} (never completes)", parked: true);
-        mine.Parked = waiter;
-        return FfaAnswer.Pending(waiter);
+        return memory;
     }
 
     /// <summary>Answers every waiting call with ABORTED (the system is going away).</summary>
