@@ -81,7 +81,8 @@ public static class Format
 
     public static string Fault(FaultRule r)
     {
-        var text = new StringBuilder($"rule {r.Id}: {r.Function} -> {r.Error}");
+        var what = r.Action switch { "" or "error" => r.Error, "fragment" => $"fragment {r.Fragment}", _ => r.Action };
+        var text = new StringBuilder($"rule {r.Id}: {r.Function} -> {what}");
         if (r.HasCaller) text.Append($" caller 0x{r.Caller:X}");
         if (r.HasReceiver) text.Append($" receiver 0x{r.Receiver:X}");
         if (r.HasHandle) text.Append($" handle 0x{r.Handle:X}");

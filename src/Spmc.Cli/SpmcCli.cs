@@ -253,7 +253,8 @@ public sealed class SpmcCli
     {
         var system = Arg("system", "The system's ID");
         var function = Arg("function", "FF-A name (FFA_MEM_SHARE: both widths; FFA_MEM_SHARE_64: one) or a function ID");
-        var error = Arg("error", "BUSY, RETRY, NO_MEMORY, ABORTED, NOT_READY, DENIED, INVALID_PARAMETERS or NOT_SUPPORTED");
+        var action = Arg("action", "What a firing rule does: an FF-A error to answer (BUSY, RETRY, NO_MEMORY, ABORTED, NOT_READY, DENIED, " +
+            "INVALID_PARAMETERS, NOT_SUPPORTED), or delay, abort, stage2, fragment:N (docs/faults.md)");
         var caller = new Option<string>("--caller") { Description = "Only calls from this endpoint" };
         var receiver = new Option<string>("--receiver") { Description = "Direct requests to this endpoint only" };
         var handle = new Option<string>("--handle") { Description = "Calls with this memory handle only" };
@@ -262,13 +263,13 @@ public sealed class SpmcCli
         var next = new Option<long?>("--next") { Description = "The next n matching calls" };
         var probability = new Option<double?>("--probability") { Description = "Each matching call with this probability (needs --seed)" };
         var seed = new Option<string>("--seed") { Description = "Seed of --probability" };
-        var add = new Command("add", "Answer matching calls with an FF-A error (docs/faults.md); prints the rule")
+        var add = new Command("add", "Make matching calls fail: an FF-A error, or another action (docs/faults.md); prints the rule")
         {
-            system, function, error, caller, receiver, handle, nth, every, next, probability, seed,
+            system, function, action, caller, receiver, handle, nth, every, next, probability, seed,
         };
         add.SetAction(With(async (p, c, ct) =>
         {
-            var spec = new FaultRuleSpec { Function = p.GetValue(function)!, Error = p.GetValue(error)! };
+            var spec = Values.FaultAction(p.GetValue(function)!, p.GetValue(action)!);
             if (p.GetValue(caller) is { } cl) spec.Caller = Values.Endpoint(cl, "--caller");
             if (p.GetValue(receiver) is { } r) spec.Receiver = Values.Endpoint(r, "--receiver");
             if (p.GetValue(handle) is { } h) spec.Handle = Values.Number(h, "--handle");
@@ -301,6 +302,6 @@ public sealed class SpmcCli
             _out.WriteLine("cleared");
             return Ok;
         }));
-        return new Command("faults", "Inject FF-A errors (issue 18's fault rules)") { add, list, remove, clear };
+        return new Command("faults", "Fault rules: make chosen calls fail, reproducibly (docs/faults.md)") { add, list, remove, clear };
     }
 }

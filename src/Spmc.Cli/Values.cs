@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spmc.Abi.Ffa;
+using Spmc.V1;
 
 namespace Spmc.Cli;
 
@@ -65,6 +66,28 @@ public static class Values
         if (info.Since(wide) is null)
             throw new UsageException($"function: {info.Name} has no {(wide ? "SMC64" : "SMC32")} form");
         return wide ? info.Id64 : info.Id32;
+    }
+
+    /// <summary>
+    /// A fault rule's function and action: an FF-A error name (the server checks it), or "delay", "abort", "stage2"
+    /// or "fragment:N" (docs/faults.md).
+    /// </summary>
+    public static FaultRuleSpec FaultAction(string function, string action)
+    {
+        var spec = new FaultRuleSpec { Function = function };
+        var a = action.Trim().ToLowerInvariant();
+        switch (a)
+        {
+            case "delay": spec.Delay = true; break;
+            case "abort": spec.Abort = true; break;
+            case "stage2": spec.Stage2 = true; break;
+            case "fragment": throw new UsageException("action: fragment needs a size, e.g. fragment:256");
+            default:
+                if (a.StartsWith("fragment:", StringComparison.Ordinal)) spec.Fragment = (long)Number(a["fragment:".Length..], "action: fragment size");
+                else spec.Error = action.Trim();
+                break;
+        }
+        return spec;
     }
 
     /// <summary>Hex bytes ("0a0b0c", "0a 0b 0c", "0x0a0b"), whitespace and ':' ignored.</summary>

@@ -271,6 +271,29 @@ public sealed class CliTests(CliServer server)
     }
 
     [Fact]
+    public async Task FaultsAddTakesTheOtherActions()
+    {
+        var system = await server.NewSystemAsync();
+        Assert.Equal(0, (await server.RunAsync("call", system, "FFA_VERSION", "1.2")).Code);
+        var delay = await server.RunAsync("faults", "add", system, "FFA_MSG_SEND_DIRECT_REQ", "delay", "--receiver", "0x8001", "--nth", "1");
+        Assert.Equal((0, "rule 1: FFA_MSG_SEND_DIRECT_REQ -> delay receiver 0x8001 when nth 1 (matched 0, hits 0)\n"), (delay.Code, delay.Out));
+        var preempted = await server.RunAsync("call", system, "FFA_MSG_SEND_DIRECT_REQ", "0x8001", "0", "5");
+        Assert.Equal(0, preempted.Code);
+        Assert.Contains("result    FFA_INTERRUPT_32", preempted.Lines);
+
+        var fragment = await server.RunAsync("faults", "add", system, "FFA_MEM_RETRIEVE_REQ", "fragment:256");
+        Assert.Equal((0, "rule 2: FFA_MEM_RETRIEVE_REQ -> fragment 256 when always (matched 0, hits 0)\n"), (fragment.Code, fragment.Out));
+        var stage2 = await server.RunAsync("faults", "add", system, "FFA_MEM_SHARE", "stage2", "--nth", "2");
+        Assert.Equal((0, "rule 3: FFA_MEM_SHARE -> stage2 when nth 2 (matched 0, hits 0)\n"), (stage2.Code, stage2.Out));
+
+        var noSize = await server.RunAsync("faults", "add", system, "FFA_MEM_RETRIEVE_REQ", "fragment");
+        Assert.Equal((2, "spmc: action: fragment needs a size, e.g. fragment:256\n"), (noSize.Code, noSize.Err));
+        var badSize = await server.RunAsync("faults", "add", system, "FFA_MEM_RETRIEVE_REQ", "fragment:7");
+        Assert.Equal(1, badSize.Code);
+        Assert.StartsWith("spmc: InvalidArgument: fragment", badSize.Err);
+    }
+
+    [Fact]
     public async Task HelpListsEveryCommand()
     {
         var run = await server.RunAsync("--help");
