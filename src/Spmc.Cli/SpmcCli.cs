@@ -96,10 +96,14 @@ public sealed class SpmcCli
         var file = Arg("file", "A system manifest (JSON, docs/manifests.md)");
         var id = new Option<string>("--id") { Description = "The new system's ID (allocated as sys-N when absent)" };
         var record = new Option<bool>("--record") { Description = "Record every call to the service's traces directory" };
-        var create = new Command("create", "Create a system from a manifest file; prints the system") { file, id, record };
+        var fromSnapshot = new Option<bool>("--snapshot") { Description = "FILE is a snapshot document (systems snapshot), not a manifest" };
+        var create = new Command("create", "Create a system from a manifest file (or a snapshot); prints the system") { file, id, record, fromSnapshot };
         create.SetAction(With(async (p, c, ct) =>
         {
-            _out.WriteLine(Format.System(await c.CreateSystemFromFileAsync(p.GetValue(file)!, p.GetValue(id), p.GetValue(record), ct)));
+            var info = p.GetValue(fromSnapshot)
+                ? await c.CreateSystemFromSnapshotAsync(await File.ReadAllTextAsync(p.GetValue(file)!, ct), p.GetValue(id), p.GetValue(record), ct)
+                : await c.CreateSystemFromFileAsync(p.GetValue(file)!, p.GetValue(id), p.GetValue(record), ct);
+            _out.WriteLine(Format.System(info));
             return Ok;
         }));
 
@@ -124,7 +128,31 @@ public sealed class SpmcCli
             _out.WriteLine($"reset {p.GetValue(system)}");
             return Ok;
         }));
-        return new Command("systems", "List, create, delete, inspect and reset systems") { list, create, delete, state, reset };
+        var output = Arg("file", "Where to write the document ('-': standard output)");
+        var snapshot = new Command("snapshot", "Save the system's whole state as a snapshot document (JSON, docs/snapshots.md)") { system, output };
+        snapshot.SetAction(With(async (p, c, ct) =>
+        {
+            var json = await c.SnapshotAsync(p.GetValue(system)!, ct);
+            if (p.GetValue(output) is "-") _out.WriteLine(json);
+            else
+            {
+                await File.WriteAllTextAsync(p.GetValue(output)!, json, ct);
+                _out.WriteLine($"saved {p.GetValue(system)} to {p.GetValue(output)}");
+            }
+            return Ok;
+        }));
+        var input = Arg("file", "A snapshot document of this system's manifest (systems snapshot)");
+        var restore = new Command("restore", "Put the system back in a snapshot's state, in place (same ID)") { system, input };
+        restore.SetAction(With(async (p, c, ct) =>
+        {
+            await c.RestoreAsync(p.GetValue(system)!, await File.ReadAllTextAsync(p.GetValue(input)!, ct), ct);
+            _out.WriteLine($"restored {p.GetValue(system)}");
+            return Ok;
+        }));
+        return new Command("systems", "List, create, delete, inspect, reset, snapshot and restore systems")
+        {
+            list, create, delete, state, reset, snapshot, restore,
+        };
     }
 
     // ---- call ----

@@ -35,7 +35,8 @@ public sealed class SpmcClient : IDisposable
         Url = string.IsNullOrWhiteSpace(url) ? DefaultUrl : url.TrimEnd('/');
         if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
             throw new ArgumentException($"url: '{url}' is not an http:// or https:// URL", nameof(url));
-        _channel = GrpcChannel.ForAddress(uri);
+        // Snapshot documents with written memory outgrow gRPC's 4 MiB default; the service sends at most what it holds.
+        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes });
         Systems = new Systems.SystemsClient(_channel);
         Gateway = new SmcGateway.SmcGatewayClient(_channel);
         Memory = new V1.Memory.MemoryClient(_channel);
@@ -44,6 +45,9 @@ public sealed class SpmcClient : IDisposable
     }
 
     public string Url { get; }
+
+    /// <summary>The largest answer this client takes (64 MiB); bigger snapshots: <c>Systems.SnapshotStream</c>.</summary>
+    public const int MaxMessageBytes = 64 << 20;
 
     /// <summary>The gRPC channel, for generated clients of your own.</summary>
     public GrpcChannel Channel => _channel;
@@ -81,6 +85,19 @@ public sealed class SpmcClient : IDisposable
     /// <summary>Back to the state after creation, same ID (docs/faults.md#reset).</summary>
     public Task ResetSystemAsync(string id, CancellationToken ct = default) =>
         Run(() => Systems.ResetAsync(new ResetSystemRequest { Id = id }, cancellationToken: ct).ResponseAsync);
+
+    /// <summary>The system's whole state as a snapshot document in JSON (docs/snapshots.md).</summary>
+    public async Task<string> SnapshotAsync(string id, CancellationToken ct = default) =>
+        (await Run(() => Systems.SnapshotAsync(new SnapshotRequest { Id = id, Format = SnapshotFormat.Json }, cancellationToken: ct).ResponseAsync)).SnapshotJson;
+
+    /// <summary>Puts the system back in a snapshot's state (JSON), in place; the manifest must be the system's.</summary>
+    public Task RestoreAsync(string id, string snapshotJson, CancellationToken ct = default) =>
+        Run(() => Systems.RestoreAsync(new RestoreRequest { Id = id, SnapshotJson = snapshotJson }, cancellationToken: ct).ResponseAsync);
+
+    /// <summary>Creates a system in a snapshot's state (JSON); <paramref name="id"/> empty: allocated.</summary>
+    public Task<SystemInfo> CreateSystemFromSnapshotAsync(string snapshotJson, string? id = null, bool record = false, CancellationToken ct = default) =>
+        Run(() => Systems.CreateAsync(new CreateSystemRequest { Id = id ?? "", SnapshotJson = snapshotJson, Record = record },
+            cancellationToken: ct).ResponseAsync);
 
     /// <summary>The system's state as the inspector shows it: endpoints, mailboxes, memory, shares, proxy, faults.</summary>
     public Task<SystemState> GetStateAsync(string id, CancellationToken ct = default) =>

@@ -47,6 +47,39 @@ public sealed class CliTests(CliServer server)
         Assert.Equal((1, "spmc: NotFound: system 'cli-lifecycle' does not exist\n"), (gone.Code, gone.Err));
     }
 
+    [Fact]
+    public async Task SnapshotRestoreAndCreateFromASnapshot()
+    {
+        var system = await server.NewSystemAsync();
+        var file = Path.Combine(Path.GetTempPath(), $"spmc-cli-{Guid.NewGuid():N}.json");
+        try
+        {
+            Assert.Equal(0, (await server.RunAsync("mem", "write", system, "0x80000000", "c0ffee")).Code);
+            Assert.Equal((0, $"saved {system} to {file}\n"), ((await server.RunAsync("systems", "snapshot", system, file)) is var s ? (s.Code, s.Out) : default));
+            Assert.Equal(0, (await server.RunAsync("mem", "write", system, "0x80000000", "000000")).Code);
+
+            Assert.Equal((0, $"restored {system}\n"), ((await server.RunAsync("systems", "restore", system, file)) is var r ? (r.Code, r.Out) : default));
+            Assert.StartsWith("0000000080000000  c0 ff ee 00", (await server.RunAsync("mem", "read", system, "0x80000000", "4")).Out);
+
+            var copy = await server.RunAsync("systems", "create", file, "--snapshot", "--id", $"{system}-copy");
+            Assert.Equal(0, copy.Code);
+            Assert.StartsWith($"{system}-copy  ffa 1.3  proxy pkvm-7.4", copy.Out);
+            Assert.StartsWith("0000000080000000  c0 ff ee 00", (await server.RunAsync("mem", "read", $"{system}-copy", "0x80000000", "4")).Out);
+
+            var stdout = await server.RunAsync("systems", "snapshot", system, "-");
+            using (var json = JsonDocument.Parse(stdout.Out)) Assert.Equal(2, json.RootElement.GetProperty("version").GetInt32());
+
+            // A manifest is no snapshot: the service names the field.
+            var wrong = await server.RunAsync("systems", "restore", system, CliServer.DefaultManifest);
+            Assert.Equal(1, wrong.Code);
+            Assert.StartsWith("spmc: InvalidArgument: snapshot", wrong.Err);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Theory]
     [InlineData("FFA_VERSION", "1.2")]
     [InlineData("version", "0x10002")]
