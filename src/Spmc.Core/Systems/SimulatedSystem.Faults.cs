@@ -165,6 +165,7 @@ public sealed partial class SimulatedSystem
                     _calls = 0;
                     _eventSequence = 0;
                     _faults.Restart();
+                    _sequence++;   // the reset's own place in the system's order (a trace's reset line)
                     foreach (var o in _observers) o.OnReset(this);
                     // The emptied trace ring starts with the restarted rules, so a replay of it injects the same faults.
                     if (_faults.Count > 0) FaultsChanged();

@@ -56,10 +56,22 @@ internal sealed class SystemTrace(SimulatedSystem system, TraceRecorderOptions o
     }
 
     /// <summary>
-    /// The system was reset: the ring drops what it kept (counted as dropped), so what it holds from now on replays
-    /// from the header's manifest. Followers and a recording go on (a recording spanning a reset replays only up to it).
+    /// The system was reset, taking sequence <paramref name="sequence"/>: followers and a recording get a
+    /// <see cref="ResetTraceEntry"/> and go on (a replay of them resets its system there); the ring drops what it kept
+    /// (counted as dropped), so what it holds from now on replays from the header's manifest (<c>after</c> = the reset).
     /// </summary>
-    public void Reset() => Restart(null, restored: false);
+    public void Reset(long sequence)
+    {
+        var entry = new ResetTraceEntry(sequence);
+        lock (_gate)
+        {
+            if (_closed) return;
+            var size = EstimateBytes(entry);
+            foreach (var f in _followers) f.Post(entry, size);
+            _recording?.Subscriber.Post(entry, size);
+        }
+        Restart(sequence, restored: false);
+    }
 
     /// <summary>
     /// The system was restored from a snapshot: as on a reset the ring drops what it kept, and the header says the

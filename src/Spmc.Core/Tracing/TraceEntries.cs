@@ -52,6 +52,13 @@ public sealed record SmcTraceEntry(long Seq, SmcCall Call, SmcOutcome Outcome, b
     public static SmcTraceEntry From(CallRecord record) => new(record.Sequence, record.Call, record.Outcome, record.FromAttachedPartition);
 }
 
+/// <summary>
+/// The system was reset (docs/faults.md#reset) at this point: a replay resets its system here too. A reset takes a
+/// sequence number of its own; the ring (what <c>GET .../trace</c> serves) starts again after it, with the header's
+/// <c>after</c> at this seq, so only followers and recordings see this line.
+/// </summary>
+public sealed record ResetTraceEntry(long Seq) : TraceEntry(Seq);
+
 /// <summary>The system's fault rules after a change (docs/faults.md): a replay loads them at this point.</summary>
 public sealed record FaultsTraceEntry(long Seq, Faults.FaultsSnapshot Faults) : TraceEntry(Seq)
 {

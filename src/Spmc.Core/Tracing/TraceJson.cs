@@ -155,6 +155,10 @@ public static class TraceWriter
                 w.WritePropertyName("faults");
                 JsonSerializer.Serialize(w, f.Faults, TraceFaultsJson.Options);
                 break;
+            case ResetTraceEntry r:
+                w.WriteString("type", "reset");
+                w.WriteNumber("seq", r.Seq);
+                break;
             case TraceEnd end:
                 w.WriteString("type", "end");
                 w.WriteNumber("seq", end.Seq);
@@ -306,6 +310,7 @@ public static class TraceReader
                 "faults" => new FaultsTraceEntry(seq, e.TryGetProperty("faults", out var f) && f.ValueKind == JsonValueKind.Object
                     ? f.Deserialize<Faults.FaultsSnapshot>(TraceFaultsJson.Options) ?? throw new TraceFormatException(line, "faults: \"faults\" is null")
                     : throw new TraceFormatException(line, "faults: \"faults\" must be an object (nextId, rules)")),
+                "reset" => new ResetTraceEntry(seq),
                 "end" => new TraceEnd(seq, String(e, "reason", line, "end") switch
                 {
                     "system-deleted" => TraceEndReason.SystemDeleted,
@@ -313,7 +318,7 @@ public static class TraceReader
                     "recording-lagged" => TraceEndReason.RecordingLagged,
                     var r => throw new TraceFormatException(line, $"end: unknown reason \"{r}\""),
                 }, OptionalString(e, "message", line) ?? ""),
-                _ => throw new TraceFormatException(line, $"unknown entry type \"{type}\" (expected smc, memory, faults or end)"),
+                _ => throw new TraceFormatException(line, $"unknown entry type \"{type}\" (expected smc, memory, faults, reset or end)"),
             };
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)

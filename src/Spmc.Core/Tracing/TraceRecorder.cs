@@ -55,10 +55,10 @@ public sealed class TraceRecorder(TraceRecorderOptions? options = null) : ISyste
 
     public void OnFaultsChanged(SimulatedSystem system, FaultsChangeRecord record) => TraceOf(system).Add(FaultsTraceEntry.From(record));
 
-    /// <summary>A reset empties the system's ring (see <see cref="SystemTrace.Reset"/>).</summary>
+    /// <summary>A reset empties the system's ring; followers and a recording get a reset line (see <see cref="SystemTrace.Reset"/>).</summary>
     public void OnReset(SimulatedSystem system)
     {
-        if (_traces.TryGetValue(system, out var trace)) trace.Reset();
+        if (_traces.TryGetValue(system, out var trace)) trace.Reset(system.LastSequence);
     }
 
     /// <summary>A restore empties the system's ring and marks its header restored (see <see cref="SystemTrace.Restored"/>).</summary>

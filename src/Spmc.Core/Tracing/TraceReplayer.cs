@@ -95,7 +95,7 @@ public sealed record ReplayDifference(long Seq, TraceEntry Expected, SmcOutcome?
 
 /// <summary>
 /// Builds a fresh system from a trace's manifest and re-sends every entry in order: SMCs with their memory writes
-/// and reads, API memory writes and reads, and the fault rules of each <c>faults</c> entry. Compares every answer register by register (x0..x17), the reads (data or
+/// and reads, API memory writes and reads, the fault rules of each <c>faults</c> entry, and a reset where a <c>reset</c> entry says. Compares every answer register by register (x0..x17), the reads (data or
 /// error), the decoded view (function, width, result, error, reason, rule, notes, hops with their frames) and the
 /// events. Stops at the first difference.
 /// A trace holding entries made by attached partitions is refused before anything runs (an
@@ -138,6 +138,10 @@ public static class TraceReplayer
                         memory++;
                         difference = ReplayMemory(system, m);
                         break;
+                    case ResetTraceEntry:
+                        // docs/faults.md#reset: back to the manifest's state, fault rules kept with their counters restarted.
+                        system.Reset();
+                        continue;
                     case FaultsTraceEntry f:
                         // The rules as they were at this point (docs/faults.md): later calls get the same injected answers.
                         try

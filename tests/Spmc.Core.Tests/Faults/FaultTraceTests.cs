@@ -73,6 +73,45 @@ public sealed class FaultTraceTests
     }
 
     [Fact]
+    public async Task ARecordingSpanningResets_HasResetLines_AndReplaysWhole()
+    {
+        var (system, recorder) = Recorded();
+        var path = Path.Combine(Path.GetTempPath(), $"spmc-reset-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            recorder.StartRecording(system, path);
+            system.AddFault(new FaultRuleSpec("FFA_MSG_SEND_DIRECT_REQ", "BUSY", Nth: 2));
+            system.Call(Call(Req(Host, Echo)));
+            system.Call(Call(Req(Host, Echo)));
+            system.WriteMemory(Host, 0x8000_0000, [1, 2, 3]);
+            system.Reset();
+            var afterReset = Enumerable.Range(0, 3).Select(_ => system.Call(Call(Req(Host, Echo))).Decoded.Error).ToList();
+            Assert.Equal([null, "BUSY", null], afterReset);   // the reset restarted the rule's count
+            system.Reset();
+            system.Call(Call(Req(Host, Echo)));
+            await recorder.StopRecordingAsync(system);
+
+            var trace = TraceReader.ReadFile(path);
+            // faults 1, two calls 2-3, memory 4, reset 5, the restarted rules 6, three calls 7-9, reset 10, rules 11, a call 12.
+            Assert.Equal([5L, 10L], trace.Entries.OfType<ResetTraceEntry>().Select(r => r.Seq));
+            Assert.Equal(12L, trace.Entries[^1].Seq);
+            var result = await TraceReplayer.ReplayAsync(trace);
+            Assert.True(result.Identical, result.ToString());
+            Assert.Equal((6, 1, 7), (result.Calls, result.MemoryAccesses, result.Matched));
+
+            // The ring starts after the last reset: its header says so and it replays on its own.
+            var ring = recorder.Snapshot(system);
+            Assert.Equal(10L, ring.Header.After);
+            Assert.DoesNotContain(ring.Entries, e => e is ResetTraceEntry);
+            Assert.True((await TraceReplayer.ReplayAsync(ThroughText(recorder, system))).Identical);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task AFaultsEntryTheSystemRefuses_IsTheFirstDifference()
     {
         var (system, recorder) = Recorded();
