@@ -28,7 +28,7 @@ command -v protoc >/dev/null || missing+=(protobuf-compiler)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} with apt-get"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
-    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2> >(grep -v "^debconf:" >&2) \
     || { say "FAILED: apt-get install ${missing[*]} (root or password-less sudo is needed)"; exit 1; }
 fi
 
