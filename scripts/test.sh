@@ -6,6 +6,8 @@
 # installs and starts one when it can; under CI (CI=true) failing to do so is a failure, never a skip.
 # VMM tests need the C client, QEMU with the forwarder and the guest kernels: scripts/vmm-setup.sh builds them
 # (cached in ~/.cache/spmc); SPMC_VMM_TESTS=0 leaves the set-up and those tests out, outside CI only.
+# The Python client's tests need Debian's protoc, grpc_python_plugin and python3-grpcio/protobuf: clients/python/generate.sh
+# installs them (apt-get) and generates the stubs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,12 @@ if [ -x scripts/docker-setup.sh ]; then
     echo "NOTE: no usable Docker engine here; container tests were NOT run (they run under CI=true)." >&2
   fi
 fi
+
+# Python client set-up: clients/python/generate.sh installs protobuf-compiler, protobuf-compiler-grpc,
+# python3-grpcio and python3-protobuf with apt-get when missing and generates the stubs (git-ignored) that
+# tests/Spmc.Clients.Tests runs the client with. Its failure fails those tests (they report its output).
+echo "python-setup: clients/python/generate.sh (apt: protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf)" >&2
+clients/python/generate.sh >/dev/null || echo "python-setup failed (see above): tests/Spmc.Clients.Tests will fail" >&2
 
 # The VMM tests never skip: a missing artefact fails them. Outside CI, switching the set-up off (or its failing)
 # leaves the whole project out of the run, and the note says so; under CI they always run.

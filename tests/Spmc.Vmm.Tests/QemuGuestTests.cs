@@ -33,7 +33,7 @@ public sealed partial class QemuGuestTests(LiveSpmc spmc)
         Boots.GetOrAdd($"{series}/{proxy}/{manifestEdit}", _ => new Lazy<Task<Boot>>(async () =>
         {
             var id = await spmc.NewQemuSystemAsync(proxy, manifestEdit);
-            var run = await Tests.Run.ProcessAsync(Repo.Path("integrations", "guest", "boot.sh"),
+            var run = await Spmc.Tests.Shared.Run.ProcessAsync(Repo.Path("integrations", "guest", "boot.sh"),
                 ["--qemu", VmmEnvironment.Qemu, "--series", series, "--dir", VmmEnvironment.GuestDir,
                  "--timeout", ((int)BootTimeout.TotalSeconds).ToString()],
                 BootTimeout + TimeSpan.FromSeconds(30),

@@ -2,20 +2,19 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
-namespace Spmc.Vmm.Tests;
+namespace Spmc.Tests.Shared;
 
 /// <summary>
-/// The real host listening on loopback TCP (Kestrel, not TestServer): QEMU and the C client are separate processes
-/// and need a socket. REST and gRPC get free ports chosen at start.
+/// The real host listening on loopback TCP (Kestrel, not TestServer): QEMU, the C client and the Python client are
+/// separate processes and need a socket. REST and gRPC get free ports chosen at start. Shared by the test projects
+/// that run other programs against the server (linked from tests/Shared, not copied).
 /// </summary>
 public sealed class LiveSpmc : WebApplicationFactory<Program>
 {
     private readonly int[] _ports = [FreePort(), FreePort()];
-    private static int _next;
 
     public LiveSpmc()
     {
@@ -25,6 +24,9 @@ public sealed class LiveSpmc : WebApplicationFactory<Program>
 
     /// <summary>The REST base URL, e.g. http://127.0.0.1:40123.</summary>
     public string Url => $"http://127.0.0.1:{_ports[0]}";
+
+    /// <summary>The gRPC endpoint as host:port (what grpc clients take), e.g. 127.0.0.1:40124.</summary>
+    public string GrpcTarget => $"127.0.0.1:{_ports[1]}";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -41,21 +43,6 @@ public sealed class LiveSpmc : WebApplicationFactory<Program>
 
     /// <summary>A REST client on the real socket.</summary>
     public HttpClient Http() => new() { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
-
-    /// <summary>Creates a system from the qemu-virt manifest with <paramref name="proxy"/> in front; returns its ID.</summary>
-    /// <param name="edit">"no-echo" takes the echo partition's behaviour away (its requests are then BUSY).</param>
-    public async Task<string> NewQemuSystemAsync(string proxy, string? edit = null)
-    {
-        var manifest = JsonNode.Parse(File.ReadAllText(Repo.Path("examples", "manifests", "qemu-virt.json")))!.AsObject();
-        manifest["proxy"] = proxy;
-        if (edit == "no-echo") manifest["partitions"]![0]!.AsObject().Remove("behaviour");
-        else if (edit is not null) throw new ArgumentException($"unknown manifest edit '{edit}'", nameof(edit));
-        var id = $"vmm-{Interlocked.Increment(ref _next)}-{proxy}";
-        using var http = Http();
-        var response = await http.PostAsJsonAsync("/api/v1/systems", new { id, manifest });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return id;
-    }
 
     /// <summary>The system's state document (GET /api/v1/systems/{id}/state).</summary>
     public async Task<JsonElement> StateAsync(string id)
