@@ -9,7 +9,7 @@ using Spmc.Server.Hosting;
 
 namespace Spmc.Server.Rest;
 
-/// <summary>The REST mirror of the gRPC API, under /api/v1, with Swagger UI at /swagger.</summary>
+/// <summary>The REST mirror of the gRPC API, under /api/v1, with its OpenAPI document at /openapi/v1.json and Swagger UI at /swagger.</summary>
 public static class RestApi
 {
     public static WebApplicationBuilder AddSpmcRest(this WebApplicationBuilder builder)
@@ -21,8 +21,7 @@ public static class RestApi
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<RestErrors>();
-        builder.Services.AddEndpointsApiExplorer();
-        builder.Services.AddSpmcSwagger();
+        builder.Services.AddSpmcOpenApi();
         return builder;
     }
 
@@ -35,11 +34,12 @@ public static class RestApi
 
     public static WebApplication MapSpmcRest(this WebApplication app)
     {
-        app.UseSpmcSwagger();
+        app.UseSpmcOpenApi();
 
         var systems = app.MapGroup("/api/v1/systems").WithTags("Systems");
         systems.MapGet("/", (SystemRegistry r, Traces t) => r.List().Select(s => ToDto(s, t)))
-            .WithName("ListSystems").WithSummary("List the simulated systems.");
+            .WithName("ListSystems")
+            .WithDescription("Every system with its configuration (as GET /api/v1/systems/{id} gives it), in creation order. The service starts with one, \"default\", from manifests/default.json.").WithSummary("List the simulated systems.");
         systems.MapPost("/", async (HttpRequest http, Traces t) =>
             {
                 var body = await ReadBody<CreateSystemDto>(http);
@@ -63,11 +63,14 @@ public static class RestApi
             })
             .Accepts<CreateSystemDto>("application/json")
             .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
-            .WithName("CreateSystem").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
+            .WithName("CreateSystem")
+            .WithDescription("The body names the system (optional \"id\") and gives either its \"manifest\" (docs/manifests) or a \"snapshot\" document, and \"record\": true to record its trace to a file. 201 with the configuration; 400 naming the field of a bad manifest; 409 when the ID is taken.").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
         systems.MapGet("/{id}", (string id, SystemRegistry r, Traces t) => ToDto(r.Get(id), t))
-            .ProducesProblem(404).WithName("GetSystem").WithSummary("Read one system's configuration.");
+            .ProducesProblem(404).WithName("GetSystem")
+            .WithDescription("The configuration: SPMC ID and FF-A version, proxy profile, VMs and partitions (IDs, UUIDs, memory), the canonical manifest and where its trace is recorded.").WithSummary("Read one system's configuration.");
         systems.MapDelete("/{id}", (string id, SystemRegistry r) => { r.Delete(id); return Results.NoContent(); })
-            .Produces(204).ProducesProblem(404).WithName("DeleteSystem").WithSummary("Delete a system and everything in it.");
+            .Produces(204).ProducesProblem(404).WithName("DeleteSystem")
+            .WithDescription("Removes the system with its memory, partitions, shares and fault rules; a trace follower gets an end line. 404 when it does not exist.").WithSummary("Delete a system and everything in it.");
 
         systems.MapPost("/{id}/smc", async (string id, HttpRequest http, SystemRegistry r) =>
             {
@@ -76,41 +79,48 @@ public static class RestApi
             })
             .Accepts<SmcRequestDto>("application/json")
             .Produces<SmcResponseDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
-            .WithTags("SMC").WithName("Smc").WithSummary("Send one SMC/HVC register frame and get the answer.");
+            .WithTags("SMC").WithName("Smc")
+            .WithDescription("The body is the frame a VM or partition trapped: caller, vCPU, conduit and x0..x17, with memory to write before the call (e.g. the TX buffer, as hex or base64) and to read after it (e.g. the RX buffer). The answer: the 18 registers to write back, the reads (hex and base64), the decoded view (function, result, error, the rule that failed, each proxy hop) and the events raised. An FF-A error is a 200 answer; 400/403/404 are refused requests.").WithSummary("Send one SMC/HVC register frame and get the answer.");
 
         systems.MapGet("/{id}/memory/{address}", (string id, string address, string? length, string? @as, SystemRegistry r) =>
             {
                 var addr = Numbers.ParseU64(address, "address");
                 var len = RestMapping.Length(length ?? throw new InvalidRequestException("length: required"), "length");
                 var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the read acts as)"), "as");
-                return new MemoryDto(RestMapping.Hex(addr), len, Convert.ToBase64String(r.Get(id).ReadMemory(actor, addr, len)));
+                var bytes = r.Get(id).ReadMemory(actor, addr, len);
+                return new MemoryDto(RestMapping.Hex(addr), len, Convert.ToBase64String(bytes), Convert.ToHexStringLower(bytes));
             })
             .Produces<MemoryDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
-            .WithTags("Memory").WithName("ReadMemory").WithSummary("Read simulated memory as an endpoint (?length=N&as=ENDPOINT).");
+            .WithTags("Memory").WithName("ReadMemory")
+            .WithDescription("Reads length bytes at the address as the endpoint given by ?as (its stage-2 view: 403 where it may not read). The answer gives the bytes twice: data (base64) and hex (two lowercase digits per byte).").WithSummary("Read simulated memory as an endpoint (?length=N&as=ENDPOINT).");
         systems.MapPut("/{id}/memory/{address}", async (string id, string address, string? @as, HttpRequest http, SystemRegistry r) =>
             {
                 var addr = Numbers.ParseU64(address, "address");
                 var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the write acts as)"), "as");
                 var body = await ReadBody<MemoryWriteBodyDto>(http);
-                var data = RestMapping.Base64(body.Data, "data");
+                var data = RestMapping.Bytes(body.Data, body.Hex, "");
                 r.Get(id).WriteMemory(actor, addr, data);
                 return Results.NoContent();
             })
             .Accepts<MemoryWriteBodyDto>("application/json")
             .Produces(204).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
-            .WithTags("Memory").WithName("WriteMemory").WithSummary("Write simulated memory as an endpoint (?as=ENDPOINT).");
+            .WithTags("Memory").WithName("WriteMemory")
+            .WithDescription("Writes the body's bytes at the address as the endpoint given by ?as (403 where it may not write). Give exactly one of hex or data (base64), at most 1 MiB.").WithSummary("Write simulated memory as an endpoint (?as=ENDPOINT).");
 
         systems.MapGet("/{id}/state", (string id, SystemRegistry r) => RestMapping.ToDto(r.Get(id).GetState()))
             .Produces<SystemStateDto>().ProducesProblem(404)
-            .WithTags("Inspector").WithName("GetState").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
+            .WithTags("Inspector").WithName("GetState")
+            .WithDescription("What the SPMC holds: endpoints (version, mailbox), partitions and their execution contexts, memory ownership by page run, memory transactions, notifications, the console log, the proxy's state and the fault rules.").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
         systems.MapPost("/{id}/reset", (string id, SystemRegistry r) => { r.Get(id).Reset(); return Results.NoContent(); })
             .Produces(204).ProducesProblem(404).WithName("ResetSystem")
+            .WithDescription("Puts the system back to its state just after creation, keeping its ID and its fault rules (their counters back to 0); attached remote partitions are detached (docs/faults.md#reset).")
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
         systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => WantsProtobuf(http)
                 ? Results.Bytes(Grpc.SnapshotProto.ToProto(r.Get(id).Snapshot()).ToByteArray(), Protobuf)
                 : Results.Bytes(r.Get(id).Snapshot().ToJson(), "application/json"))
             .Produces<JsonElement>().Produces(200, contentType: Protobuf).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
+            .WithDescription("The whole state as a snapshot document (docs/snapshots.md): JSON by default, spmc.v1.SnapshotDocument with Accept: application/x-protobuf. POST it to /api/v1/systems (\"snapshot\") or to .../restore.")
             .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md), JSON or (Accept: application/x-protobuf) spmc.v1.SnapshotDocument; 409 while a remote partition is attached.");
         systems.MapPost("/{id}/restore", async (string id, HttpRequest http, SystemRegistry r) =>
             {
@@ -120,6 +130,7 @@ public static class RestApi
             })
             .Accepts<JsonElement>("application/json", Protobuf)
             .Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("RestoreSnapshot")
+            .WithDescription("The body is a snapshot document (JSON, or spmc.v1.SnapshotDocument with Content-Type: application/x-protobuf) of a system with the same manifest, as GET .../snapshot gives it. The system keeps its ID.")
             .WithSummary("Replace the system's state with a snapshot of the same manifest, in place (400 when the manifest differs, 409 while a remote partition is attached).");
 
         var faults = systems.MapGroup("/{id}/faults").WithTags("Faults");
@@ -131,18 +142,23 @@ public static class RestApi
             })
             .Accepts<FaultRuleBodyDto>("application/json")
             .Produces<FaultRuleDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(404)
-            .WithName("AddFault").WithSummary("Add a fault rule: matching SMCs get its action (an FF-A error, delay, fragment, abort or stage2).");
+            .WithName("AddFault")
+            .WithDescription("The rule names the function, optionally the caller, receiver or handle it applies to, when it fires (nth, every, next, or probability with seed) and one action: error (an FF-A error answered without running the call), delay, fragment, abort or stage2 (docs/faults.md). 201 with the rule and its ID.")
+            .WithSummary("Add a fault rule: matching SMCs get its action (an FF-A error, delay, fragment, abort or stage2).");
         faults.MapGet("/", (string id, SystemRegistry r) => r.Get(id).ListFaults().Select(RestMapping.ToDto))
-            .Produces<IEnumerable<FaultRuleDto>>().ProducesProblem(404).WithName("ListFaults").WithSummary("The system's fault rules and their hit counts.");
+            .Produces<IEnumerable<FaultRuleDto>>().ProducesProblem(404).WithName("ListFaults")
+            .WithDescription("Each rule with its ID, what it matches, when it fires, its action, and its counters: matching calls seen and calls it fired on.").WithSummary("The system's fault rules and their hit counts.");
         faults.MapDelete("/{ruleId}", (string id, string ruleId, SystemRegistry r) =>
             {
                 var system = r.Get(id);
                 system.RemoveFault(Grpc.FaultMapping.RuleId(Numbers.ParseU64(ruleId, "ruleId")));
                 return Results.NoContent();
             })
-            .Produces(204).ProducesProblem(400).ProducesProblem(404).WithName("RemoveFault").WithSummary("Remove one fault rule.");
+            .Produces(204).ProducesProblem(400).ProducesProblem(404).WithName("RemoveFault")
+            .WithDescription("Removes the rule; calls it would have matched run normally again. 404 when the system has no such rule.").WithSummary("Remove one fault rule.");
         faults.MapDelete("/", (string id, SystemRegistry r) => { r.Get(id).ClearFaults(); return Results.NoContent(); })
-            .Produces(204).ProducesProblem(404).WithName("ClearFaults").WithSummary("Remove every fault rule of the system.");
+            .Produces(204).ProducesProblem(404).WithName("ClearFaults")
+            .WithDescription("Removes every fault rule of the system.").WithSummary("Remove every fault rule of the system.");
         app.MapSpmcTraces();
         return app;
     }

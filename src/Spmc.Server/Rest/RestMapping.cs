@@ -31,7 +31,7 @@ public static class RestMapping
         for (var i = 0; i < x.Count; i++) regs[i] = Numbers.ParseU64(x[i], $"x[{i}]");
 
         var writes = (dto.Writes ?? []).Select((w, i) => new MemoryWrite(
-            Numbers.ParseU64(w?.Address, $"writes[{i}].address"), Base64(w?.Data, $"writes[{i}].data"))).ToList();
+            Numbers.ParseU64(w?.Address, $"writes[{i}].address"), Bytes(w?.Data, w?.Hex, $"writes[{i}]"))).ToList();
         var reads = (dto.Reads ?? []).Select((r, i) => new MemoryReadRequest(
             Numbers.ParseU64(r?.Address, $"reads[{i}].address"), Length(r?.Length, $"reads[{i}].length"))).ToList();
         return new SmcCall(caller, (uint)vcpu, conduit, SmcFrame.From(regs), writes, reads);
@@ -53,12 +53,49 @@ public static class RestMapping
         catch (FormatException) { throw new InvalidRequestException($"{field}: not valid base64"); }
     }
 
+    /// <summary>
+    /// Bytes given as exactly one of <paramref name="base64"/> ("data") or <paramref name="hex"/> ("hex"); the error names
+    /// the field under <paramref name="prefix"/> ("writes[0]", or "" for a top-level body).
+    /// </summary>
+    public static byte[] Bytes(string? base64, string? hex, string prefix)
+    {
+        var at = prefix.Length == 0 ? "" : prefix + ".";
+        return (base64, hex) switch
+        {
+            (not null, not null) => throw new InvalidRequestException($"{at}hex: give either hex or data (base64), not both"),
+            (null, null) => throw new InvalidRequestException($"{at}data: required (base64), or hex"),
+            (not null, null) => Base64(base64, at + "data"),
+            _ => HexBytes(hex, at + "hex"),
+        };
+    }
+
+    /// <summary>Hex bytes: two digits per byte, either case; spaces, newlines and one leading "0x" are ignored.</summary>
+    public static byte[] HexBytes(string? text, string field)
+    {
+        if (text is null) throw new InvalidRequestException($"{field}: required (hex)");
+        // Two digits per byte plus room for separators; refuse bigger input before decoding it.
+        if (text.Length > SystemLimits.MaxTransfer * 3 + 8) throw new InvalidRequestException($"{field}: more than {SystemLimits.MaxTransfer} bytes");
+        var span = text.AsSpan().Trim();
+        if (span.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) span = span[2..];
+        var digits = new System.Text.StringBuilder(span.Length);
+        foreach (var c in span)
+        {
+            if (char.IsWhiteSpace(c)) continue;
+            if (!char.IsAsciiHexDigit(c)) throw new InvalidRequestException($"{field}: '{c}' is not a hex digit");
+            digits.Append(c);
+        }
+        if (digits.Length % 2 != 0) throw new InvalidRequestException($"{field}: an odd number of hex digits ({digits.Length}); two per byte");
+        if (digits.Length / 2 > SystemLimits.MaxTransfer) throw new InvalidRequestException($"{field}: more than {SystemLimits.MaxTransfer} bytes");
+        return Convert.FromHexString(digits.ToString());
+    }
+
     public static string Hex(ulong value) => $"0x{value:X}";
     public static string Id(ushort id) => $"0x{id:X4}";
 
     public static SmcResponseDto ToDto(SmcOutcome o) => new(
         o.Frame.ToArray().Select(Hex).ToList(),
-        o.Reads.Select(r => new MemoryReadResultDto(Hex(r.Address), r.Data is null ? null : Convert.ToBase64String(r.Data), r.Error)).ToList(),
+        o.Reads.Select(r => new MemoryReadResultDto(Hex(r.Address), r.Data is null ? null : Convert.ToBase64String(r.Data),
+            r.Data is null ? null : Convert.ToHexStringLower(r.Data), r.Error)).ToList(),
         ToDto(o.Decoded),
         (o.Events ?? []).Select(e => new SystemEventDto(e.Sequence, e.Kind.ToString(), Id(e.Endpoint), e.Vcpu, e.Delayed, e.Detail)).ToList());
 

@@ -18,11 +18,13 @@ public static class TraceEndpoints
         app.MapGet("/api/v1/systems/{id}/trace", Export)
             .Produces<string>(200, NdJson).ProducesProblem(400).ProducesProblem(404)
             .WithTags("Traces").WithName("GetTrace")
+            .WithDescription("application/x-ndjson: line 1 is the header (format version, the canonical manifest), then one line per entry (SMC or API memory access) in order (docs/traces.md). X-Spmc-Trace-Last gives the latest seq and X-Spmc-Trace-Dropped how many the ring dropped.")
             .WithSummary("The system's trace as JSON Lines: the header, then the ring's entries after ?after=N; ?follow=true streams new ones.");
         app.MapPost("/api/v1/replay", Replay)
             .Accepts<string>(NdJson, "application/jsonl", "application/json", "text/plain", "application/octet-stream")
             .Produces<ReplayReportDto>().Produces<string>(200, "text/plain").ProducesProblem(400).ProducesProblem(413)
             .WithTags("Traces").WithName("Replay")
+            .WithDescription("The body is a trace (JSON Lines) holding every entry from seq 1. A fresh private system is made from its manifest, every entry re-sent, and every answer compared: the report gives the first difference with both sides decoded. X-Spmc-Replay-Identical says true or false.")
             .WithSummary("Replay a trace (the body, JSON Lines) on a fresh system; report the first difference, both sides decoded (?format=text: as text).");
         return app;
     }
