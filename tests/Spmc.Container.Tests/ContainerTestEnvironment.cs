@@ -62,6 +62,8 @@ public static class ContainerTestEnvironment
             if (!string.IsNullOrEmpty(host) && !host.StartsWith("unix://", StringComparison.Ordinal))
                 return new Version(1, 44);   // a TCP engine: trust it, Testcontainers reports what fails
             var socket = string.IsNullOrEmpty(host) ? "/var/run/docker.sock" : host["unix://".Length..];
+            if (!File.Exists(socket))
+                throw new InvalidOperationException($"no Docker engine: {socket} does not exist; {SetupAdvice}");
             using var handler = new SocketsHttpHandler
             {
                 ConnectCallback = async (_, ct) =>
