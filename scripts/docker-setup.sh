@@ -3,8 +3,9 @@
 # `docker-compose up`, on a fresh Debian 12 machine with the .NET 10 SDK. Idempotent: every step is
 # skipped when its result is already there, so a second run takes a few seconds.
 #
-#   1. installs docker.io, docker-compose (1.29), debootstrap and iptables with apt-get when missing;
-#   2. starts dockerd in the background when no engine answers (log: $SPMC_DOCKERD_LOG), bounded wait;
+#   1. installs docker.io, docker-compose (1.29), debootstrap, iptables and curl with apt-get when missing;
+#   2. starts dockerd in the background when no engine answers (log: $SPMC_DOCKERD_LOG), bounded wait,
+#      and records its pid in $SPMC_DOCKERD_PIDFILE; an engine that already answers is left as it is;
 #   3. when the base image the Dockerfile names (mcr.microsoft.com/dotnet/aspnet:10.0) is absent, builds
 #      a local STAND-IN under that exact tag (or pulls the real one when SPMC_DOCKER_PULL=1, for machines
 #      that reach the registry; here none is reachable): a Debian bookworm minbase
@@ -20,10 +21,17 @@
 #
 # Exit status: 0 when the engine works. Non-zero otherwise; scripts/test.sh then fails under CI=true
 # and prints a NOTE that the container tests were not run otherwise.
+# Standard output: `export SPMC_DOCKERD_STARTED=PID` when this run started dockerd (scripts/test.sh reads it
+# and stops that dockerd at its end), nothing otherwise. Messages go to standard error.
+#
+#   scripts/docker-setup.sh --plan   one line saying what a run would install and start here; changes nothing
+#   scripts/docker-setup.sh --stop   stops the dockerd a run of this script started (its pid file), if it
+#                                    still runs; a dockerd started any other way is never touched
 #
 # Environment: SPMC_DOCKER_CACHE (cache directory), SPMC_DOCKERD_LOG (dockerd's log file),
 # SPMC_DOCKER_WAIT (seconds to wait for dockerd, default 60), SPMC_ASPNET_IMAGE (tag of the base image),
-# SPMC_DOCKER_PULL=1 (pull the real base image instead of building the stand-in).
+# SPMC_DOCKER_PULL=1 (pull the real base image instead of building the stand-in), SPMC_DOCKERD_PIDFILE
+# (where the pid of a dockerd this script started is kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +42,7 @@ else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/spmc-docker"; default_log="$
 CACHE="${SPMC_DOCKER_CACHE:-$default_cache}"
 DOCKERD_LOG="${SPMC_DOCKERD_LOG:-$default_log}"
 WAIT="${SPMC_DOCKER_WAIT:-60}"
+PIDFILE="${SPMC_DOCKERD_PIDFILE:-$CACHE/dockerd-started.pid}"
 # The reaper (ryuk) image cannot be pulled here; the test fixture removes what it starts itself.
 export TESTCONTAINERS_RYUK_DISABLED=true
 
@@ -49,6 +58,21 @@ if [ "$(id -u)" != 0 ]; then
 fi
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif [ -n "$SUDO" ]; then $SUDO "$@"; else return 1; fi; }
 started=$(date +%s)
+mode="${1:-}"
+case "$mode" in ""|--plan|--stop) ;; *) say "unknown argument $mode (--plan, --stop)"; exit 2 ;; esac
+
+# --stop: the dockerd recorded in the pid file, only while that pid is still a dockerd.
+if [ "$mode" = --stop ]; then
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -z "$pid" ]; then say "no dockerd started by this script is recorded ($PIDFILE)"; exit 0; fi
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dockerd ]; then
+    say "the dockerd this script started (pid $pid) no longer runs"; rm -f "$PIDFILE"; exit 0
+  fi
+  say "stopping the dockerd this script started (pid $pid)"
+  as_root kill "$pid" || fail "cannot signal dockerd $pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "dockerd $pid stopped"; exit 0; }; sleep 0.5; done
+  fail "dockerd $pid still runs 30 s after SIGTERM"
+fi
 
 # --- 1. packages -------------------------------------------------------------------------------
 missing=()
@@ -57,6 +81,22 @@ missing=()
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 [ -x /usr/sbin/debootstrap ] || command -v debootstrap >/dev/null || missing+=(debootstrap)
 [ -x /usr/sbin/iptables ] || command -v iptables >/dev/null || missing+=(iptables)
+command -v curl >/dev/null || missing+=(curl)
+if [ "$mode" = --plan ]; then
+  plan=()
+  [ ${#missing[@]} -eq 0 ] || plan+=("installs ${missing[*]} (apt-get)")
+  dk_plan=docker; [ -x /usr/bin/docker ] && dk_plan=/usr/bin/docker
+  if ! "$dk_plan" info >/dev/null 2>&1; then
+    plan+=("starts dockerd as root (stopped at the end of scripts/test.sh unless SPMC_KEEP_DOCKERD=1)")
+    plan+=("builds a local stand-in for $ASPNET_IMAGE if absent")
+  elif ! "$dk_plan" image inspect "$ASPNET_IMAGE" >/dev/null 2>&1; then
+    plan+=("uses the running dockerd (left running)" "builds a local stand-in for $ASPNET_IMAGE")
+  else
+    plan+=("uses the running dockerd (left running) and its $ASPNET_IMAGE")
+  fi
+  line=$(printf '%s; ' "${plan[@]}"); echo "Docker (scripts/docker-setup.sh): ${line%; }"
+  exit 0
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} with apt-get"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
@@ -112,6 +152,12 @@ else
   start_dockerd || { stop_our_dockerd; start_dockerd --iptables=false; } \
     || fail "no Docker engine could be started (see $DOCKERD_LOG)"
 fi
+# Record a dockerd this run started, so that `--stop` (and scripts/test.sh at its end) can stop exactly it.
+record_dockerd() {
+  local pid; pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ "$started_flags" != - ] && [ -n "$pid" ]; then mkdir -p "$(dirname "$PIDFILE")" && echo "$pid" >"$PIDFILE"; fi
+}
+record_dockerd
 
 # --- 3. base image stand-in --------------------------------------------------------------------
 runtime_version() { ls "$DOTNET_ROOT_DIR/shared/Microsoft.AspNetCore.App" 2>/dev/null | sort -V | tail -n 1; }
@@ -199,7 +245,7 @@ if port_check; then
 elif [ "$started_flags" = "" ]; then
   say "published ports do not work with iptables NAT; restarting dockerd with --iptables=false (docker-proxy only)"
   stop_our_dockerd
-  start_dockerd --iptables=false && port_check || fail "published ports do not reach containers"
+  start_dockerd --iptables=false && record_dockerd && port_check || fail "published ports do not reach containers"
 else
   fail "published ports do not reach containers (dockerd: ${started_flags/#-/not started here})"
 fi
@@ -220,6 +266,19 @@ while IFS=$'\t' read -r ref created; do
     dk rmi -f "$ref" >/dev/null 2>&1 && say "removed image $ref left by an interrupted test run"
   fi
 done < <(dk images spmc-container-tests --format '{{.Repository}}:{{.Tag}}	{{.CreatedAt}}' 2>/dev/null)
+# The README test's (tests/Spmc.Container.Tests/ReadmeContainerSectionTests.cs): named spmc-readme-<run id>.
+while IFS=$'\t' read -r name created; do
+  [ -n "$name" ] || continue
+  if [ "$(date -d "${created% [A-Z]*}" +%s 2>/dev/null || echo "$stale_before")" -lt "$stale_before" ]; then
+    dk rm -f "$name" >/dev/null 2>&1 && say "removed container $name left by an interrupted test run"
+  fi
+done < <(dk ps -a --filter name=spmc-readme- --format '{{.Names}}	{{.CreatedAt}}' 2>/dev/null)
+while IFS=$'\t' read -r ref created; do
+  case "$ref" in spmc-readme-*) ;; *) continue ;; esac
+  if [ "$(date -d "${created% [A-Z]*}" +%s 2>/dev/null || echo "$stale_before")" -lt "$stale_before" ]; then
+    dk rmi -f "$ref" >/dev/null 2>&1 && say "removed image $ref left by an interrupted test run"
+  fi
+done < <(dk images --format '{{.Repository}}:{{.Tag}}	{{.CreatedAt}}' 2>/dev/null)
 
 # --- 6. compose file ---------------------------------------------------------------------------
 if command -v docker-compose >/dev/null; then
@@ -227,4 +286,8 @@ if command -v docker-compose >/dev/null; then
   say "docker-compose.yml is valid"
 fi
 
+if [ "$started_flags" != - ] && [ -s "$PIDFILE" ]; then
+  say "dockerd started by this run (pid $(cat "$PIDFILE")); stop it with scripts/docker-setup.sh --stop"
+  echo "export SPMC_DOCKERD_STARTED=$(cat "$PIDFILE")"
+fi
 say "ready in $(( $(date +%s) - started ))s (export TESTCONTAINERS_RYUK_DISABLED=true when running dotnet test yourself)"

@@ -8,14 +8,14 @@ namespace Spmc.Container.Tests;
 [Collection(ContainerCollection.Name)]
 public sealed class ComposeTests(SpmcContainerFixture fx, ITestOutputHelper output)
 {
-    [ContainerFact]
+    [Fact]
     public async Task Compose_file_is_valid()
     {
         var (code, text) = await Compose(["config", "-q"], Environment(), TimeSpan.FromMinutes(1));
         Assert.True(code == 0, text);
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Compose_up_runs_the_smoke_client_to_success()
     {
         var env = Environment();
@@ -44,23 +44,15 @@ public sealed class ComposeTests(SpmcContainerFixture fx, ITestOutputHelper outp
         ["SPMC_GRPC_PORT"] = FreePort().ToString(),
     };
 
-    /// <summary>`docker-compose` (1.29, Debian) when present, else the `docker compose` plugin.</summary>
-    private static Task<(int, string)> Compose(string[] args, Dictionary<string, string> env, TimeSpan timeout)
-    {
-        var standalone = (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Any(dir => File.Exists(Path.Combine(dir, "docker-compose")));
-        string[] prefix = ["-f", Path.Combine(SpmcContainerFixture.RepoRoot, "docker-compose.yml")];
-        return standalone
-            ? SpmcContainerFixture.RunAsync("docker-compose", [.. prefix, .. args], timeout, e => Apply(e, env))
-            : SpmcContainerFixture.RunAsync("docker", ["compose", .. prefix, .. args], timeout, e => Apply(e, env));
+    /// <summary>scripts/compose: the `docker compose` plugin when it answers, else `docker-compose` (1.29, Debian).</summary>
+    private static Task<(int, string)> Compose(string[] args, Dictionary<string, string> env, TimeSpan timeout) =>
+        SpmcContainerFixture.RunAsync(Path.Combine(SpmcContainerFixture.RepoRoot, "scripts", "compose"),
+            ["-f", Path.Combine(SpmcContainerFixture.RepoRoot, "docker-compose.yml"), .. args], timeout, e =>
+            {
+                foreach (var (k, v) in env) e[k] = v;
+            });
 
-        static void Apply(IDictionary<string, string?> target, Dictionary<string, string> values)
-        {
-            foreach (var (k, v) in values) target[k] = v;
-        }
-    }
-
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

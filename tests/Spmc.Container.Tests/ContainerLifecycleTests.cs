@@ -11,7 +11,7 @@ namespace Spmc.Container.Tests;
 [Collection(ContainerCollection.Name)]
 public sealed class ContainerLifecycleTests(SpmcContainerFixture fx, ITestOutputHelper output)
 {
-    [ContainerFact]
+    [Fact]
     public async Task Container_becomes_healthy_by_its_own_healthcheck()
     {
         var watch = Stopwatch.StartNew();
@@ -28,7 +28,7 @@ public sealed class ContainerLifecycleTests(SpmcContainerFixture fx, ITestOutput
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Container_stops_cleanly_on_sigterm()
     {
         var container = await fx.StartServiceAsync();

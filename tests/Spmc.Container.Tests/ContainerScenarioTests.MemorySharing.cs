@@ -15,7 +15,7 @@ public sealed partial class ContainerScenarioTests
     private const uint MemorySp = 0x8002;
     private const ulong SpTx = 0x6010_1000, SpRx = 0x6010_0000, PageA = 0x8020_0000, PageB = 0x8040_0000, Tag = 0x77;
 
-    [ContainerFact]
+    [Fact]
     public async Task Grpc_share_retrieve_relinquish_and_reclaim_memory()
     {
         var systems = new Systems.SystemsClient(Channel);

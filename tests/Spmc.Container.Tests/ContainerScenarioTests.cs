@@ -31,7 +31,7 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
         _http?.Dispose();
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Grpc_health_service_reports_serving_for_the_whole_server()
     {
         // The empty service name is what Kubernetes' grpc probes ask for (deploy/deployment.yaml).
@@ -39,7 +39,7 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Systems_of_the_mounted_manifest_directory_exist_beside_the_default_one()
     {
         var systems = await new Systems.SystemsClient(Channel).ListAsync(new ListSystemsRequest(), deadline: Deadline());
@@ -50,7 +50,7 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
         Assert.Equal(["echo"], lab.Partitions.Select(p => p.Name));
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Grpc_create_negotiate_map_rxtx_and_discover_partitions()
     {
         var systems = new Systems.SystemsClient(Channel);
@@ -105,7 +105,7 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
         }
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Rest_create_negotiate_map_rxtx_and_discover_partitions()
     {
         var id = $"ct-rest-{fx.RunId}";
@@ -144,7 +144,7 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
         }
     }
 
-    [ContainerFact]
+    [Fact]
     public async Task Rest_healthz_and_swagger_answer_through_the_published_port()
     {
         var health = await Http.GetAsync("/healthz");

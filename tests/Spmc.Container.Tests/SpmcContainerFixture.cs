@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text.Json;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
@@ -20,7 +17,8 @@ public sealed class ContainerCollection : ICollectionFixture<SpmcContainerFixtur
 /// <c>prebuilt</c>: no network inside the build) and starts one shared service container the way
 /// deploy/deployment.yaml runs it (read-only root file system, /tmp writable, deploy/manifests mounted on
 /// /manifests). Tests may start more containers with <see cref="StartServiceAsync"/>; every container and the
-/// test image are removed at the end. Does nothing when container tests are disabled.
+/// test image are removed at the end. Without a Docker engine it throws, and every test of the collection
+/// fails with the set-up to run.
 /// </summary>
 /// <remarks>
 /// Environment: SPMC_CONTAINER_TARGET (Dockerfile target, default prebuilt; "final" builds in the SDK
@@ -61,9 +59,8 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!ContainerTestEnvironment.Enabled) return;
         ContainerTestEnvironment.ConfigureTestcontainers();
-        await MatchDockerApiVersionAsync();
+        await ContainerTestEnvironment.RequireDockerAsync();   // fails every test of the collection, naming the set-up
 
         var watch = Stopwatch.StartNew();
         if (Environment.GetEnvironmentVariable("SPMC_CONTAINER_PUBLISH") != "0") await PublishAsync();
@@ -136,34 +133,6 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
         if (_image is not null) await _image.DisposeAsync();
     }
 
-    /// <summary>
-    /// Testcontainers speaks Docker Engine API 1.44 (Docker 25+) unless DOCKER_API_VERSION says otherwise;
-    /// Debian 12's docker.io (20.10) answers at most 1.41. Ask the engine for its version (unversioned
-    /// /version) and use it when it is older; newer engines keep Testcontainers' default. Must run before
-    /// any Testcontainers type is touched: it reads the environment once.
-    /// </summary>
-    private static async Task MatchDockerApiVersionAsync()
-    {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_API_VERSION"))) return;
-        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
-        if (!string.IsNullOrEmpty(host) && !host.StartsWith("unix://", StringComparison.Ordinal)) return;
-        var socket = string.IsNullOrEmpty(host) ? "/var/run/docker.sock" : host["unix://".Length..];
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try { await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct); }
-                catch { s.Dispose(); throw; }
-                return new NetworkStream(s, ownsSocket: true);
-            },
-        };
-        using var client = new HttpClient(handler) { BaseAddress = new Uri("http://docker"), Timeout = TimeSpan.FromSeconds(10) };
-        var version = await client.GetFromJsonAsync<JsonElement>("/version");
-        if (Version.TryParse(version.GetProperty("ApiVersion").GetString(), out var api) && api < new Version(1, 44))
-            Environment.SetEnvironmentVariable("DOCKER_API_VERSION", api.ToString());
-    }
-
     private async Task BuildImageAsync()
     {
         var target = Environment.GetEnvironmentVariable("SPMC_CONTAINER_TARGET") is { Length: > 0 } t ? t : "prebuilt";
@@ -195,9 +164,9 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
 
     /// <summary>Runs a host command in the repository, with a bounded time; returns its exit code and output.</summary>
     public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout,
-        Action<IDictionary<string, string?>>? environment = null, CancellationToken ct = default)
+        Action<IDictionary<string, string?>>? environment = null, CancellationToken ct = default, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory ?? RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         // `dotnet test` hands MSBuild's variables to the test host; a nested dotnet command must not inherit them.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
