@@ -11,7 +11,8 @@ public sealed record DocExample(string File, int Line, IReadOnlyList<DocCommand>
 
     /// <summary>
     /// Every ```console block of <paramref name="markdown"/>: a line starting with `$ ` is a command (a line ending
-    /// in `\` continues it on the next), the lines after it up to the next command or the fence are its output.
+    /// in `\` continues it on the next), the lines after it up to the next command or the fence are its output. The
+    /// fence's indentation (a block in a list item) is not part of the lines.
     /// </summary>
     public static IEnumerable<DocExample> Parse(string file, string[] markdown)
     {
@@ -19,13 +20,15 @@ public sealed record DocExample(string File, int Line, IReadOnlyList<DocCommand>
         {
             if (markdown[i].Trim() != "```console") continue;
             var fence = i + 1;
+            var indent = markdown[i][..markdown[i].IndexOf('`', StringComparison.Ordinal)];   // a block inside a list item
+            string Unindent(string line) => line.StartsWith(indent, StringComparison.Ordinal) ? line[indent.Length..] : line;
             var commands = new List<DocCommand>();
             string? command = null;
             var shown = new List<string>();
             for (i++; ; i++)
             {
                 if (i == markdown.Length) throw new FormatException($"{file}:{fence}: the ```console block is not closed");
-                var line = markdown[i];
+                var line = Unindent(markdown[i]);
                 if (line.Trim() == "```") break;
                 if (line.StartsWith("$ ", StringComparison.Ordinal))
                 {
@@ -35,7 +38,7 @@ public sealed record DocExample(string File, int Line, IReadOnlyList<DocCommand>
                     while (command.EndsWith('\\'))
                     {
                         if (++i == markdown.Length) throw new FormatException($"{file}:{fence}: the block ends in a continued command");
-                        command += "\n" + markdown[i];
+                        command += "\n" + Unindent(markdown[i]);
                     }
                 }
                 else if (command is null)

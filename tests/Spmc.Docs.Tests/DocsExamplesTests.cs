@@ -86,6 +86,8 @@ public sealed class DocsExamplesTests(DocsServer server) : IClassFixture<DocsSer
         Assert.Equal(["a b"], example.Commands[0].Shown);
         Assert.Empty(example.Commands[1].Shown);
         Assert.Throws<FormatException>(() => DocExample.Parse("x.md", ["```console", "output", "```"]).ToList());
+        var inList = Assert.Single(DocExample.Parse("x.md", ["- item:", "", "  ```console", "  $ echo x", "  x", "  ```"]));
+        Assert.Equal(["x"], inList.Commands[0].Shown);
     }
 
     /// <summary>
