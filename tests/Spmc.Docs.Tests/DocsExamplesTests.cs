@@ -11,7 +11,7 @@ namespace Spmc.Docs.Tests;
 public sealed class DocsExamplesTests(DocsServer server) : IClassFixture<DocsServer>
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = Repo.Root;
     private const char Marker = '\u001e';
 
     /// <summary>Every example, by file and the line of its fence (the case's name).</summary>
@@ -162,11 +162,4 @@ public sealed class DocsExamplesTests(DocsServer server) : IClassFixture<DocsSer
     }
 
     private static string Lines(IEnumerable<string> lines) => string.Concat(lines.Select(l => l + "\n"));
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Spmc.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Spmc.sln above {AppContext.BaseDirectory}");
-    }
 }
