@@ -38,6 +38,17 @@ public sealed class DocsExamplesTests(DocsServer server) : IClassFixture<DocsSer
         Assert.True(perFile.GetValueOrDefault("docs/cli.md") >= 26, $"docs/cli.md has {perFile.GetValueOrDefault("docs/cli.md")} examples");
     }
 
+    [Fact]
+    public void ShellBlocksAreConsoleOrSh()
+    {
+        // A ```bash block looks like an example but is not run: runnable ones are ```console, the rest ```sh.
+        var files = new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)));
+        var fenced = files.SelectMany(f => File.ReadAllLines(Path.Combine(Root, f)).Select((line, i) => (f, i, line.Trim())))
+            .Where(l => l.Item3 is "```bash" or "```shell" or "```shell-session")
+            .Select(l => $"{l.f}:{l.i + 1}");
+        Assert.Empty(fenced);
+    }
+
     [Theory]
     [MemberData(nameof(Examples))]
     public async Task ExamplePrintsWhatTheDocShows(string file, int line, string firstCommand)
