@@ -10,31 +10,41 @@ namespace Spmc.Tests.Shared;
 /// <summary>
 /// The real host listening on loopback TCP (Kestrel, not TestServer): QEMU, the C client and the Python client are
 /// separate processes and need a socket. REST and gRPC get free ports chosen at start. Shared by the test projects
-/// that run other programs against the server (linked from tests/Shared, not copied).
+/// that run other programs (or the CLI, or shell commands) against the server: linked from tests/Shared, not copied;
+/// a project's fixture derives from it to add its own helpers.
 /// </summary>
-public sealed class LiveSpmc : WebApplicationFactory<Program>
+public class LiveSpmc : WebApplicationFactory<Program>
 {
-    private readonly int[] _ports = [FreePort(), FreePort()];
-
     public LiveSpmc()
     {
         UseKestrel();
         StartServer();
     }
 
+    public int RestPort { get; } = FreePort();
+
+    public int GrpcPort { get; } = FreePort();
+
     /// <summary>The REST base URL, e.g. http://127.0.0.1:40123.</summary>
-    public string Url => $"http://127.0.0.1:{_ports[0]}";
+    public string Url => $"http://127.0.0.1:{RestPort}";
+
+    /// <summary>The gRPC URL (what Spmc.Client and the CLI's --url take), e.g. http://127.0.0.1:40124.</summary>
+    public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
 
     /// <summary>The gRPC endpoint as host:port (what grpc clients take), e.g. 127.0.0.1:40124.</summary>
-    public string GrpcTarget => $"127.0.0.1:{_ports[1]}";
+    public string GrpcTarget => $"127.0.0.1:{GrpcPort}";
+
+    /// <summary>The server's default manifest, as the build copies it next to the tests.</summary>
+    public static string DefaultManifest { get; } = System.IO.Path.Combine(AppContext.BaseDirectory, "manifests", "default.json");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Kestrel:Endpoints:Rest:Url", $"http://127.0.0.1:{_ports[0]}");
-        builder.UseSetting("Kestrel:Endpoints:Grpc:Url", $"http://127.0.0.1:{_ports[1]}");
+        builder.UseSetting("Kestrel:Endpoints:Rest:Url", Url);
+        builder.UseSetting("Kestrel:Endpoints:Grpc:Url", GrpcUrl);
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on once this returns (also what an unreachable service looks like).</summary>
+    public static int FreePort()
     {
         using var socket = new TcpListener(IPAddress.Loopback, 0);
         socket.Start();

@@ -1,45 +1,13 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Spmc.Cli.Tests;
 
 /// <summary>
-/// The real host on loopback TCP (Kestrel, not TestServer), the way a user starts it: the CLI's gRPC channel
-/// needs a socket. Ports are chosen free at start; one server is shared by the tests of <see cref="CliCollection"/>,
-/// each of which works on its own system.
+/// The real host on loopback TCP (tests/Shared/LiveSpmc): the CLI's gRPC channel needs a socket. One server is
+/// shared by the tests of <see cref="CliCollection"/>, each of which works on its own system.
 /// </summary>
-public sealed class CliServer : WebApplicationFactory<global::Program>
+public sealed class CliServer : LiveSpmc
 {
-    private readonly int _rest = FreePort(), _grpc = FreePort();
     private static int _next;
-
-    public CliServer()
-    {
-        UseKestrel();
-        StartServer();
-    }
-
-    /// <summary>The server's default manifest, as the build copies it next to the tests.</summary>
-    public static string DefaultManifest { get; } = Path.Combine(AppContext.BaseDirectory, "manifests", "default.json");
-
-    /// <summary>The gRPC URL, what --url takes.</summary>
-    public string GrpcUrl => $"http://127.0.0.1:{_grpc}";
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Kestrel:Endpoints:Rest:Url", $"http://127.0.0.1:{_rest}");
-        builder.UseSetting("Kestrel:Endpoints:Grpc:Url", GrpcUrl);
-    }
-
-    /// <summary>A port nothing listens on once this returns (what an unreachable service looks like).</summary>
-    public static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
 
     /// <summary>Runs `spmc ARGS --url this server` in-process: exit code, stdout, stderr.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunAsync(args, null);
