@@ -39,6 +39,9 @@ public sealed class FaultSet
     private readonly List<ActiveRule> _rules = [];
     private int _nextId;
 
+    /// <summary>The highest rule ID: IDs are never reused, and the next ID (one more) must still be an int.</summary>
+    public const int MaxId = int.MaxValue - 1;
+
     public int Count => _rules.Count;
 
     /// <summary>Validates <paramref name="spec"/> (an <see cref="InvalidRequestException"/> names the field) and adds it.</summary>
@@ -48,6 +51,8 @@ public sealed class FaultSet
         var rule = Validate(spec, system);
         if (_rules.Count >= MaxRules)
             throw new InvalidRequestException($"faults: this system already has {MaxRules} rules, the most it may hold; remove one first");
+        if (_nextId >= MaxId)
+            throw new InvalidRequestException($"faults: this system has used every rule ID up to {MaxId}; IDs are never reused (reset keeps them; create the system again)");
         rule.Id = ++_nextId;
         _rules.Add(rule);
         return rule.View();
@@ -77,9 +82,11 @@ public sealed class FaultSet
     {
         var rules = new List<ActiveRule>();
         var nextId = snapshot?.NextId ?? 1;
-        if (nextId < 1) throw new InvalidRequestException($"snapshot.faults.nextId: {nextId} must be at least 1");
+        if (nextId is < 1 or > MaxId + 1) throw new InvalidRequestException($"snapshot.faults.nextId: {nextId} must be from 1 to {MaxId + 1}");
         if (snapshot is not null)
         {
+            if (snapshot.Rules is null || snapshot.Rules.Any(r => r is null))
+                throw new InvalidRequestException("snapshot.faults.rules: required, a list of rules (no nulls)");
             if (snapshot.Rules.Count > MaxRules)
                 throw new InvalidRequestException($"snapshot.faults.rules: {snapshot.Rules.Count} rules, a system holds at most {MaxRules}");
             var last = 0;

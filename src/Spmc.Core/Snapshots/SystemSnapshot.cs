@@ -48,6 +48,8 @@ public sealed record SystemSnapshot(
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         RespectRequiredConstructorParameters = true,
+        // A null where the record does not allow one (a list, a part) is refused, not loaded as a crash later.
+        RespectNullableAnnotations = true,
     };
 
     /// <summary>The JSON form: UTF-8, fields in declaration order, every list in a fixed order (by ID, handle, address).</summary>
@@ -60,6 +62,7 @@ public sealed record SystemSnapshot(
     public static SystemSnapshot FromJson(ReadOnlySpan<byte> json)
     {
         SystemSnapshot? snapshot;
+        RefuseNullsInLists(json, "snapshot");
         try
         {
             snapshot = JsonSerializer.Deserialize<SystemSnapshot>(json, Options);
@@ -79,6 +82,7 @@ public sealed record SystemSnapshot(
     /// <summary>Parses one part written by <see cref="PartToJson"/>; a malformed part is an <see cref="InvalidRequestException"/> naming <paramref name="field"/>.</summary>
     public static T PartFromJson<T>(ReadOnlySpan<byte> json, string field)
     {
+        RefuseNullsInLists(json, field);
         try
         {
             return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidRequestException($"{field}: null");
@@ -86,6 +90,34 @@ public sealed record SystemSnapshot(
         catch (JsonException e)
         {
             throw new InvalidRequestException($"{field}: {(e.Path is { } p ? $"at {p}: " : "")}{e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// No list of the document holds a null (nullable annotations do not reach list elements): one is an
+    /// <see cref="InvalidRequestException"/> naming <paramref name="field"/>. Malformed JSON is left to the parser.
+    /// </summary>
+    private static void RefuseNullsInLists(ReadOnlySpan<byte> json, string field)
+    {
+        var reader = new Utf8JsonReader(json);
+        var inArray = new Stack<bool>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartArray: inArray.Push(true); break;
+                    case JsonTokenType.StartObject: inArray.Push(false); break;
+                    case JsonTokenType.EndArray or JsonTokenType.EndObject: inArray.Pop(); break;
+                    case JsonTokenType.Null when inArray.TryPeek(out var array) && array:
+                        throw new InvalidRequestException($"{field}: a list holds a null (at byte {reader.TokenStartIndex})");
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The deserializer reports it with its path.
         }
     }
 

@@ -95,6 +95,24 @@ public sealed class SnapshotFaultTests
         Assert.Equal(before, system.Snapshot().ToJson());
     }
 
+    [Fact]
+    public void RuleIds_StopBeforeTheIntLimit_SoEverySnapshotStaysRestorable()
+    {
+        var system = WithRules();
+        var json = Encoding.UTF8.GetString(system.Snapshot().ToJson()).Replace("\"nextId\":4", $"\"nextId\":{FaultSet.MaxId}");
+        system.RestoreInPlace(SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(FaultSet.MaxId, system.AddFault(new FaultRuleSpec("FFA_FEATURES", "DENIED")).Id);
+        var full = Assert.Throws<InvalidRequestException>(() => system.AddFault(new FaultRuleSpec("FFA_FEATURES", "DENIED")));
+        Assert.StartsWith("faults: this system has used every rule ID", full.Message);
+        var used = system.Snapshot();                 // nextId int.MaxValue: every ID used, and still restorable
+        system.RestoreInPlace(SystemSnapshot.FromJson(used.ToJson()));
+        Assert.Throws<InvalidRequestException>(() => system.AddFault(new FaultRuleSpec("FFA_FEATURES", "DENIED")));
+
+        var zero = json.Replace($"\"nextId\":{FaultSet.MaxId}", "\"nextId\":0");
+        var e = Assert.Throws<InvalidRequestException>(() => system.RestoreInPlace(SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(zero))));
+        Assert.StartsWith("snapshot.faults.nextId", e.Message);
+    }
+
     /// <summary>Every action's fields survive the JSON document; a stage2 rule needs a pKVM system to restore into.</summary>
     [Fact]
     public void EveryAction_RoundTrips_AndStage2IsRefusedOnPassthrough()

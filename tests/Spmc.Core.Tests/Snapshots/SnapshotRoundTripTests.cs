@@ -180,4 +180,20 @@ public sealed class SnapshotRoundTripTests
         var e = Assert.Throws<InvalidRequestException>(() => SystemSnapshot.FromJson(System.Text.Encoding.UTF8.GetBytes(document)));
         Assert.StartsWith(message, e.Message);
     }
+
+    /// <summary>Nulls where the document has a part or a list element are refused when read, never loaded.</summary>
+    [Theory]
+    [InlineData("\"spmc\":{", "\"spmc\":null,\"x\":{")]
+    [InlineData("\"memoryMap\":[", "\"memoryMap\":[null,")]
+    [InlineData("\"pages\":[", "\"pages\":[null,")]
+    [InlineData("\"endpoints\":[", "\"endpoints\":null,\"x\":[")]
+    [InlineData("\"shares\":[", "\"shares\":[null,")]
+    public void Nulls_AreInvalidRequests(string from, string to)
+    {
+        var json = System.Text.Encoding.UTF8.GetString(TestSystem.Default().System.Snapshot().ToJson());
+        Assert.Contains(from, json);
+        var e = Assert.Throws<InvalidRequestException>(() =>
+            SystemSnapshot.FromJson(System.Text.Encoding.UTF8.GetBytes(json.Replace(from, to, StringComparison.Ordinal))));
+        Assert.StartsWith("snapshot: ", e.Message);
+    }
 }
