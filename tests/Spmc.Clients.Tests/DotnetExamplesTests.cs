@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Spmc.Abi.Ffa;
+using Spmc.Client;
 
 namespace Spmc.Clients.Tests;
 
@@ -113,6 +115,60 @@ public sealed class DotnetExamplesTests(LiveSpmc spmc)
         using var socket = new TcpListener(IPAddress.Loopback, 0);
         socket.Start();
         return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>What Spmc.Client gained for the examples: FFA_PARTITION_INFO_GET read from RX, RX release, unmap.</summary>
+[Collection(DotnetExamplesCollection.Name)]
+public sealed class SpmcClientMailboxTests(LiveSpmc spmc)
+{
+    private const ulong Tx = 0x8000_1000, Rx = 0x8000_2000;
+    private static readonly uint Success = FfaFunctions.Id32(FfaFunction.Success);
+
+    [Fact]
+    public async Task PartitionInfo_reads_the_entries_from_RX_and_releases_it()
+    {
+        using var client = new SpmcClient($"http://{spmc.GrpcTarget}");
+        var id = await NewSystemAsync(client);
+        var host = client.System(id);
+        await host.VersionAsync(1, 2);
+        Assert.Equal(Success, (await host.MapMailboxAsync(Tx, Rx)).X[0]);
+
+        var echo = await host.PartitionInfoAsync(Rx, FfaUuid.Parse("7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a01"));
+        var entry = Assert.Single(echo.Partitions);
+        Assert.Equal((ushort)0x8001, entry.Id);
+        // Asked by UUID, the descriptor's UUID field is nil: only nil-UUID queries fill it (Hafnium api_ffa_partition_info_get).
+        Assert.Equal(FfaUuid.Nil, entry.Uuid);
+        // RX was released: a second query is answered, not BUSY.
+        var all = await host.PartitionInfoAsync(Rx);
+        Assert.Equal(Success, all.Answer.X[0]);
+        Assert.Equal([0x8001, 0x8002, 0x8003, 0x8003], all.Partitions.Select(p => (int)p.Id));
+        await client.DeleteSystemAsync(id);
+    }
+
+    [Fact]
+    public async Task PartitionInfo_without_a_mailbox_returns_the_error_and_no_entries_and_unmap_unmaps()
+    {
+        using var client = new SpmcClient($"http://{spmc.GrpcTarget}");
+        var id = await NewSystemAsync(client);
+        var host = client.System(id);
+        await host.VersionAsync(1, 2);
+
+        var none = await host.PartitionInfoAsync(Rx);
+        Assert.Equal("FFA_ERROR_32", none.Answer.Decoded.Result);
+        Assert.Empty(none.Partitions);
+
+        Assert.Equal(Success, (await host.MapMailboxAsync(Tx, Rx)).X[0]);
+        Assert.Equal(Success, (await host.UnmapMailboxAsync()).X[0]);
+        Assert.Equal("FFA_ERROR_32", (await host.UnmapMailboxAsync()).Decoded.Result);  // nothing left to unmap
+        await client.DeleteSystemAsync(id);
+    }
+
+    private static async Task<string> NewSystemAsync(SpmcClient client)
+    {
+        var id = $"mailbox-{Guid.NewGuid():N}"[..20];
+        await client.CreateSystemFromFileAsync(Repo.Path("src", "Spmc.Server", "manifests", "default.json"), id);
+        return id;
     }
 }
 
