@@ -121,6 +121,8 @@ public sealed class RemotePartition : IAsyncDisposable
             }
         }
         catch (RpcException e) { ended = Map(e); }
+        // DisposeAsync disposes the call while this loop may still be reading it: that is the detach, not an error.
+        catch (ObjectDisposedException) { }
         ended ??= new SpmcException(StatusCode.Cancelled, "the partition's stream ended (detached)");
         foreach (var waiter in _pending.Values) waiter.TrySetException(ended);
         _events.Writer.TryComplete();
@@ -136,7 +138,7 @@ public sealed class RemotePartition : IAsyncDisposable
         catch (Exception e) when (e is RpcException or InvalidOperationException) { }
         _stream.Dispose();
         try { await _pump; }
-        catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException) { }
         _writeLock.Dispose();
     }
 }

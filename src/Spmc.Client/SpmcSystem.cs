@@ -1,4 +1,5 @@
 using Spmc.Abi.Calls;
+using Spmc.Abi.Descriptors;
 using Spmc.Abi.Ffa;
 using Spmc.V1;
 
@@ -44,6 +45,44 @@ public sealed class SpmcSystem(SpmcClient client, string id, ushort caller)
     public Task<SmcResponse> MapMailboxAsync(ulong tx, ulong rx, uint pages = 1, CancellationToken ct = default) =>
         CallAsync(new RxTxMap(tx, rx, pages), ct);
 
+    /// <summary>FFA_RXTX_UNMAP: the caller's TX and RX buffers are unmapped.</summary>
+    public Task<SmcResponse> UnmapMailboxAsync(CancellationToken ct = default) => CallAsync(new RxTxUnmap(0), ct);
+
+    /// <summary>FFA_RX_RELEASE: the caller gives its RX buffer back to the producer.</summary>
+    public Task<SmcResponse> ReleaseRxAsync(CancellationToken ct = default) => CallAsync(new RxRelease(0), ct);
+
+    /// <summary>
+    /// FFA_PARTITION_INFO_GET for <paramref name="uuid"/> (null: the nil UUID, every partition): the entries are read
+    /// from the caller's RX buffer at <paramref name="rx"/> in the same round trip, in the layout the answer's w3
+    /// (descriptor size) names, and the RX buffer is released (FFA_RX_RELEASE). When the call fails the answer is
+    /// returned with no entries and nothing is released.
+    /// </summary>
+    public async Task<PartitionInfoResult> PartitionInfoAsync(ulong rx, FfaUuid? uuid = null, CancellationToken ct = default)
+    {
+        var request = new SmcRequest { SystemId = Id, Caller = Caller };
+        request.X.Add(new PartitionInfoGet(uuid ?? FfaUuid.Nil).Encode().ToArray());
+        request.Reads.Add(new MemoryReadRequest { Address = rx, Length = (uint)FfaPage.Size });
+        var answer = await client.CallAsync(request, ct);
+        if (answer.X[0] != FfaFunctions.Id32(FfaFunction.Success)) return new PartitionInfoResult(answer, []);
+        var read = answer.Reads[0];
+        if (read.Error.Length > 0) throw new SpmcException(Grpc.Core.StatusCode.PermissionDenied, $"reading RX 0x{rx:X}: {read.Error}");
+        var (count, size) = ((int)(uint)answer.X[2], (int)(uint)answer.X[3]);
+        // w3 is the descriptor size from v1.1 (DEN0077 v1.3 §13.8 table 13.35); a v1.0 answer leaves it zero.
+        var layout = size >= PartitionInfoDescriptor.SizeV1_3 ? FfaVersion.V1_3
+            : size >= PartitionInfoDescriptor.SizeV1_1 ? FfaVersion.V1_1 : FfaVersion.V1_0;
+        size = PartitionInfoDescriptor.SizeFor(layout);
+        var data = read.Data.Span;
+        var entries = new List<PartitionInfoDescriptor>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var entry = PartitionInfoDescriptor.Read(data[Math.Min(i * size, data.Length)..], layout);
+            if (!entry.Ok) throw new SpmcException(Grpc.Core.StatusCode.OutOfRange, $"RX 0x{rx:X}: entry {i} of {count}: {entry.Error}");
+            entries.Add(entry.Value);
+        }
+        await ReleaseRxAsync(ct);
+        return new PartitionInfoResult(answer, entries);
+    }
+
     /// <summary>
     /// FFA_MEM_SHARE_32 of a descriptor (<see cref="MemoryDescriptors.Transaction"/>) in one fragment: written to the
     /// caller's TX buffer at <paramref name="tx"/> and sent. On success x2 | x3 &lt;&lt; 32 of the answer is the handle
@@ -69,3 +108,6 @@ public sealed class SpmcSystem(SpmcClient client, string id, ushort caller)
     public Task WriteMemoryAsync(ulong address, ReadOnlyMemory<byte> data, CancellationToken ct = default) =>
         client.WriteMemoryAsync(Id, address, data, Caller, ct);
 }
+
+/// <summary>The answer to FFA_PARTITION_INFO_GET and the partition information descriptors it put in the caller's RX buffer.</summary>
+public sealed record PartitionInfoResult(SmcResponse Answer, IReadOnlyList<PartitionInfoDescriptor> Partitions);
