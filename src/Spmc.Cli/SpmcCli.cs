@@ -13,7 +13,7 @@ namespace Spmc.Cli;
 /// </summary>
 public sealed class SpmcCli
 {
-    public const int Ok = 0, Failed = 1, Usage = 2, Unreachable = 3;
+    public const int Ok = 0, Failed = 1, Usage = 2, Unreachable = 3, Interrupted = 130;
 
     private readonly TextWriter _out, _err;
     private readonly Option<string> _url;
@@ -68,6 +68,8 @@ public sealed class SpmcCli
             catch (UsageException e) { return Fail(Usage, e.Message); }
             catch (ArgumentException e) { return Fail(Usage, e.Message); }
             catch (IOException e) { return Fail(Usage, e.Message); }
+            catch (UnauthorizedAccessException e) { return Fail(Usage, e.Message); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return Fail(Interrupted, "interrupted"); }
             catch (SpmcUnavailableException e) { return Fail(Unreachable, e.Message); }
             catch (SpmcException e) { return Fail(Failed, $"{e.Code}: {e.Message}"); }
         };
@@ -101,7 +103,7 @@ public sealed class SpmcCli
         create.SetAction(With(async (p, c, ct) =>
         {
             var info = p.GetValue(fromSnapshot)
-                ? await c.CreateSystemFromSnapshotAsync(await File.ReadAllTextAsync(p.GetValue(file)!, ct), p.GetValue(id), p.GetValue(record), ct)
+                ? await c.CreateSystemFromSnapshotAsync(await Values.ReadSnapshotAsync(p.GetValue(file)!, ct), p.GetValue(id), p.GetValue(record), ct)
                 : await c.CreateSystemFromFileAsync(p.GetValue(file)!, p.GetValue(id), p.GetValue(record), ct);
             _out.WriteLine(Format.System(info));
             return Ok;
@@ -145,7 +147,7 @@ public sealed class SpmcCli
         var restore = new Command("restore", "Put the system back in a snapshot's state, in place (same ID)") { system, input };
         restore.SetAction(With(async (p, c, ct) =>
         {
-            await c.RestoreAsync(p.GetValue(system)!, await File.ReadAllTextAsync(p.GetValue(input)!, ct), ct);
+            await c.RestoreAsync(p.GetValue(system)!, await Values.ReadSnapshotAsync(p.GetValue(input)!, ct), ct);
             _out.WriteLine($"restored {p.GetValue(system)}");
             return Ok;
         }));
@@ -204,7 +206,7 @@ public sealed class SpmcCli
         {
             var at = Values.Number(p.GetValue(address)!, "address");
             var text = p.GetValue(data)!;
-            var bytes = text.StartsWith('@') ? await File.ReadAllBytesAsync(text[1..], ct) : Values.Hex(text, "data");
+            var bytes = text.StartsWith('@') ? await Values.ReadFileAsync(text[1..], Values.MaxBytes, "data", ct) : Values.Hex(text, "data");
             await c.WriteMemoryAsync(p.GetValue(system)!, at, bytes, Values.Endpoint(p.GetValue(caller)!, "--as"), ct);
             _out.WriteLine($"wrote {bytes.Length} byte(s) at 0x{at:X}");
             return Ok;
@@ -266,7 +268,7 @@ public sealed class SpmcCli
             if (!FfaVersion.TryParse(p.GetValue(version), out var v) || !FfaVersion.Supported.Contains(v))
                 throw new UsageException($"--version: '{p.GetValue(version)}' is not 1.0, 1.1, 1.2 or 1.3");
             var text = p.GetValue(hex)!;
-            var bytes = text.StartsWith('@') ? File.ReadAllBytes(text[1..]) : Values.Hex(text, "hex");
+            var bytes = text.StartsWith('@') ? Values.ReadFileAsync(text[1..], Values.MaxBytes, "hex", default).GetAwaiter().GetResult() : Values.Hex(text, "hex");
             var parsed = MemoryTransactionDescriptor.Read(bytes, v1_0Layout: v == FfaVersion.V1_0);
             if (!parsed.Ok) return Task.FromResult(Fail(Failed, parsed.Rejection!.ToString()));
             Format.Descriptor(_out, parsed.Value!);

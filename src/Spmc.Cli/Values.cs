@@ -83,11 +83,43 @@ public static class Values
             case "stage2": spec.Stage2 = true; break;
             case "fragment": throw new UsageException("action: fragment needs a size, e.g. fragment:256");
             default:
-                if (a.StartsWith("fragment:", StringComparison.Ordinal)) spec.Fragment = (long)Number(a["fragment:".Length..], "action: fragment size");
+                if (a.StartsWith("fragment:", StringComparison.Ordinal))
+                {
+                    var size = Number(a["fragment:".Length..], "action: fragment size");
+                    spec.Fragment = size <= int.MaxValue ? (long)size : throw new UsageException($"action: fragment size {size} is too large (at most 65536)");
+                }
                 else spec.Error = action.Trim();
                 break;
         }
         return spec;
+    }
+
+    /// <summary>The most bytes a memory write or a descriptor may have (the service's limit).</summary>
+    public const int MaxBytes = 1 << 20;
+
+    /// <summary>The most JSON a snapshot restore or create takes in one gRPC message (the service's receive limit, less room).</summary>
+    public const int MaxSnapshotBytes = (8 << 20) - (64 << 10);
+
+    /// <summary>A file's bytes, refused (usage error) above <paramref name="max"/> before it is read.</summary>
+    public static async Task<byte[]> ReadFileAsync(string path, long max, string what, CancellationToken ct)
+    {
+        var length = new FileInfo(path).Length;   // FileNotFoundException is an IOException: a usage error
+        if (length > max) throw new UsageException($"{what}: {path} has {length} bytes, more than the {max} allowed");
+        return await File.ReadAllBytesAsync(path, ct);
+    }
+
+    /// <summary>
+    /// A snapshot document for restore or create. One above the gRPC request limit is refused here with the way
+    /// around it, rather than by the service after it was sent.
+    /// </summary>
+    public static async Task<string> ReadSnapshotAsync(string path, CancellationToken ct)
+    {
+        var length = new FileInfo(path).Length;
+        if (length > MaxSnapshotBytes)
+            throw new UsageException($"snapshot: {path} has {length} bytes; one gRPC request takes at most {MaxSnapshotBytes}. " +
+                "Send it over REST (curl -X POST .../api/v1/systems/ID/restore -H 'content-type: application/json' --data-binary @FILE) " +
+                "or with the streaming RPCs (docs/snapshots.md)");
+        return await File.ReadAllTextAsync(path, ct);
     }
 
     /// <summary>Hex bytes ("0a0b0c", "0a 0b 0c", "0x0a0b"), whitespace and ':' ignored.</summary>

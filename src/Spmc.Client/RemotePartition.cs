@@ -61,6 +61,11 @@ public sealed class RemotePartition : IAsyncDisposable
             stream.Dispose();
             throw client.ToSpmcException(e);
         }
+        catch
+        {
+            stream.Dispose();   // not confirmed, or cancelled: the stream is ours to close
+            throw;
+        }
     }
 
     /// <summary>Sends one SMC as the partition (a typed call of Spmc.Abi.Calls) and waits for its answer.</summary>

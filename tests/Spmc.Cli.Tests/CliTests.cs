@@ -80,6 +80,39 @@ public sealed class CliTests(CliServer server)
         }
     }
 
+    [Fact]
+    public async Task Files_TooBigOrUnreadable_AreUsageErrors()
+    {
+        var system = await server.NewSystemAsync();
+        var dir = Directory.CreateTempSubdirectory("spmc-cli-").FullName;
+        try
+        {
+            var big = Path.Combine(dir, "big.bin");
+            await File.WriteAllBytesAsync(big, new byte[(1 << 20) + 1]);
+            var tooBig = await server.RunAsync("mem", "write", system, "0x80000000", "@" + big);
+            Assert.Equal((2, $"spmc: data: {big} has 1048577 bytes, more than the 1048576 allowed\n"), (tooBig.Code, tooBig.Err));
+            Assert.Equal(2, (await server.RunAsync("decode", "@" + big)).Code);
+
+            var directory = await server.RunAsync("mem", "write", system, "0x80000000", "@" + dir);
+            Assert.Equal(2, directory.Code);
+            Assert.StartsWith("spmc: ", directory.Err);
+
+            var snapshot = Path.Combine(dir, "huge.json");
+            await File.WriteAllTextAsync(snapshot, new string(' ', 9 << 20));
+            var huge = await server.RunAsync("systems", "restore", system, snapshot);
+            Assert.Equal(2, huge.Code);
+            Assert.Contains("one gRPC request takes at most", huge.Err);
+            Assert.Equal(2, (await server.RunAsync("systems", "create", snapshot, "--snapshot")).Code);
+
+            var fragment = await server.RunAsync("faults", "add", system, "FFA_MEM_RETRIEVE_REQ", "fragment:0xFFFFFFFFFFFF");
+            Assert.Equal(2, fragment.Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("FFA_VERSION", "1.2")]
     [InlineData("version", "0x10002")]

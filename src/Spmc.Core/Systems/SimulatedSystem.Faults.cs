@@ -33,7 +33,9 @@ public sealed partial class SimulatedSystem
         {
             // Direct requests: receiver in w1[15:0]; FFA_RUN: target in w1[31:16].
             var run = request.Info?.Function == FfaFunction.Run;
-            applied = _spmc.AbortPartition((ushort)((run ? request.Args[1] >> 16 : request.Args[1]) & 0xFFFF), fault.Says);
+            var receiver = (ushort)((run ? request.Args[1] >> 16 : request.Args[1]) & 0xFFFF);
+            // A partition naming itself is refused by the call's own rules; the rule must not abort the caller instead.
+            applied = receiver == request.Caller ? null : _spmc.AbortPartition(receiver, fault.Says);
         }
         else if (fault.Action == FaultAction.Stage2) pkvm!.Stage2Fault = fault.Says;
         else _spmc.ArmFault(fault.Action == FaultAction.Delay ? fault.Says : null, fault.Fragment);
@@ -55,7 +57,7 @@ public sealed partial class SimulatedSystem
         {
             FaultAction.Delay => "the call lent no cycles to a partition",
             FaultAction.Fragment => "no retrieve response was cut shorter",
-            FaultAction.Abort => "the receiver is no partition that can abort (unknown, or aborted already)",
+            FaultAction.Abort => "the receiver is no partition that can abort (unknown, the caller itself, or aborted already)",
             _ => "the call reached no stage-2 step",
         }}: answered as usual";
         // A delay's preemption already explains itself in the FFA_INTERRUPT it answers.

@@ -131,6 +131,16 @@ public sealed class FaultActionTests
     }
 
     [Fact]
+    public void Abort_NeverAbortsTheCaller_WhenAPartitionNamesItself()
+    {
+        var sys = TestSystem.Default();
+        sys.System.AddFault(Rule("FFA_MSG_SEND_DIRECT_REQ", abort: true));
+        var o = sys.Call(Echo, Req(Echo, Echo));
+        Assert.Contains(o.Decoded.Notes!, n => n.Contains("the caller itself"));
+        Assert.NotEqual(PartitionLifecycle.Aborted, sys.State.Partitions.Single(p => p.Config.Id == Echo).Lifecycle);
+    }
+
+    [Fact]
     public async Task Abort_OfAnAttachedRemote_EndsItsParkedCall()
     {
         var sys = TestSystem.FromJson(RemoteJson);
