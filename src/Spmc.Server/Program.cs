@@ -5,6 +5,7 @@ using Spmc.Server.Rest;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddSpmcDomain();
+builder.AddSpmcKestrelLimits();
 builder.AddSpmcGrpc();
 builder.AddSpmcRest();
 builder.AddSpmcHealth();

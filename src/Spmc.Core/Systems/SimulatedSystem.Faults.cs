@@ -176,7 +176,7 @@ public sealed partial class SimulatedSystem
                 attached = [.. _attachments.Values];
             }
             // Outside the lock, as on delete: detaching answers the partition's parked calls and whoever waited on it.
-            foreach (var a in attached) a.Dispose();
+            foreach (var a in attached) a.End($"system '{Id}' was reset; attach again", systemDeleted: false);
         }
     }
 

@@ -115,7 +115,7 @@ public sealed partial class SimulatedSystem
             if (_shutDown) return;
             attached = [.. _attachments.Values];
         }
-        foreach (var a in attached) a.Dispose();
+        foreach (var a in attached) a.End($"system '{Id}' was deleted", systemDeleted: true);
         lock (_gate)
         {
             _shutDown = true;
@@ -136,6 +136,7 @@ public sealed class PartitionAttachment : IDisposable
 {
     private readonly SimulatedSystem _system;
     private readonly Channel<SystemEvent> _events;
+    private readonly CancellationTokenSource _ended = new();
     private int _disposed;
 
     internal PartitionAttachment(SimulatedSystem system, ushort partition)
@@ -147,6 +148,15 @@ public sealed class PartitionAttachment : IDisposable
 
     public ushort Partition { get; }
     public ChannelReader<SystemEvent> Events => _events.Reader;
+
+    /// <summary>Cancelled when the system detached this client (deleted or reset), not when the client disposed it.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    /// <summary>Why the system detached this client ("system 'x' was deleted"), or null while attached or when the client left.</summary>
+    public string? EndReason { get; private set; }
+
+    /// <summary>True when <see cref="EndReason"/> is the system's deletion (false for a reset).</summary>
+    public bool SystemDeleted { get; private set; }
 
     public Task<SmcOutcome> CallAsync(uint vcpu, SmcFrame frame, IReadOnlyList<MemoryWrite>? writes = null,
         IReadOnlyList<MemoryReadRequest>? reads = null, CancellationToken cancel = default)
@@ -160,6 +170,15 @@ public sealed class PartitionAttachment : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _system.Detach(this);
         _system.Unsubscribe(_events);
+    }
+
+    /// <summary>The system detaches this client (delete or reset): detach as on dispose, then tell the holder why.</summary>
+    internal void End(string reason, bool systemDeleted)
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        (EndReason, SystemDeleted) = (reason, systemDeleted);
+        Dispose();
+        _ended.Cancel();
     }
 }
 

@@ -198,6 +198,8 @@ public sealed class PartitionHostService(SystemRegistry registry) : PartitionHos
         var attachment = system.Attach(partition);
         var inflight = new List<Task>();
         Task pump = Task.CompletedTask;
+        // Reading stops when the client leaves or the system detaches it (delete, reset): the stream then ends with a status.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancel, attachment.Ended);
         try
         {
             await Send(new PartitionDelivery
@@ -211,7 +213,7 @@ public sealed class PartitionHostService(SystemRegistry registry) : PartitionHos
                 },
             });
             pump = PumpEvents(attachment, Send, cancel);
-            while (await requestStream.MoveNext(cancel))
+            while (await requestStream.MoveNext(reading.Token))
             {
                 var message = requestStream.Current;
                 if (message.KindCase != PartitionMessage.KindOneofCase.Frame)
@@ -222,6 +224,10 @@ public sealed class PartitionHostService(SystemRegistry registry) : PartitionHos
                 inflight.Add(Answer(attachment, partition, message.Frame, Send, cancel));
             }
         }
+        catch (OperationCanceledException) when (attachment.EndReason is not null && !cancel.IsCancellationRequested)
+        {
+            // The system detached this client; its answers and events still go out before the status below.
+        }
         finally
         {
             // Detaching answers the partition's parked calls (ABORTED) and whoever waited on it.
@@ -229,6 +235,8 @@ public sealed class PartitionHostService(SystemRegistry registry) : PartitionHos
         }
         await Task.WhenAll(inflight);
         await pump;
+        if (attachment.EndReason is { } reason)
+            throw new RpcException(new Status(attachment.SystemDeleted ? StatusCode.NotFound : StatusCode.Aborted, reason));
     }
 
     private static async Task PumpEvents(PartitionAttachment attachment, Func<PartitionDelivery, Task> send, CancellationToken cancel)
