@@ -70,7 +70,7 @@ if [ "$mode" = --stop ]; then
   fi
   say "stopping the dockerd this script started (pid $pid)"
   as_root kill "$pid" || fail "cannot signal dockerd $pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "dockerd $pid stopped"; exit 0; }; sleep 0.5; done
+  for _ in $(seq 1 60); do [ -d "/proc/$pid" ] || { rm -f "$PIDFILE"; say "dockerd $pid stopped"; exit 0; }; sleep 0.5; done
   fail "dockerd $pid still runs 30 s after SIGTERM"
 fi
 
@@ -113,8 +113,10 @@ engine_ok() { dk info >/dev/null 2>&1; }
 started_flags="-"   # "-": this run did not start dockerd
 start_dockerd() {   # $@: extra dockerd flags
   mkdir -p "$(dirname "$DOCKERD_LOG")" 2>/dev/null || true
-  # A pid file left by a dockerd that was killed makes the next one refuse to start.
-  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null; then
+  # A pid file left by a dockerd that was killed makes the next one refuse to start. (/proc, not kill -0: as
+  # non-root, kill -0 on root's dockerd fails with EPERM and would call it dead.)
+  local old_pid; old_pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -f /var/run/docker.pid ] && { [ -z "$old_pid" ] || ! [ -d "/proc/$old_pid" ]; }; then
     as_root rm -f /var/run/docker.pid
   fi
   say "starting dockerd $* (log: $DOCKERD_LOG)"
@@ -136,7 +138,7 @@ stop_our_dockerd() {
   local pid; pid=$(cat /var/run/docker.pid 2>/dev/null || true)
   [ -n "$pid" ] || return 0
   as_root kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  for _ in $(seq 1 20); do [ -d "/proc/$pid" ] || return 0; sleep 0.5; done
 }
 
 if engine_ok; then
