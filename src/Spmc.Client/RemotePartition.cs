@@ -30,6 +30,7 @@ public sealed class RemotePartition : IAsyncDisposable
     private readonly Task _pump;
     private readonly string _url;
     private long _tag;
+    private volatile SpmcException? _ended;
 
     private RemotePartition(AsyncDuplexStreamingCall<PartitionMessage, PartitionDelivery> stream, Attached attached, string url)
     {
@@ -77,16 +78,30 @@ public sealed class RemotePartition : IAsyncDisposable
         var tag = (ulong)Interlocked.Increment(ref _tag);
         var answer = new TaskCompletionSource<SmcResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[tag] = answer;
-        var frame = new SmcRequest { Tag = tag };
-        frame.X.Add(registers);
-        await _writeLock.WaitAsync(ct);
-        try { await _stream.RequestStream.WriteAsync(new PartitionMessage { Frame = frame }, ct); }
-        catch (RpcException e) { _pending.TryRemove(tag, out _); throw Map(e); }
-        finally { _writeLock.Release(); }
-        var response = await answer.Task.WaitAsync(ct);
-        if (response.Rejection is { } refused)
-            throw new SpmcException(Enum.TryParse<StatusCode>(refused.Code, out var code) ? code : StatusCode.Unknown, refused.Message);
-        return response;
+        try
+        {
+            // After the pump's last sweep nobody would answer this tag: fail it now rather than wait for ever.
+            if (_ended is { } ended) throw ended;
+            var frame = new SmcRequest { Tag = tag };
+            frame.X.Add(registers);
+            try { await _writeLock.WaitAsync(ct); }
+            catch (ObjectDisposedException e) { throw _ended ?? new SpmcException(StatusCode.Cancelled, "the partition was detached (disposed)", e); }
+            try { await _stream.RequestStream.WriteAsync(new PartitionMessage { Frame = frame }, ct); }
+            catch (RpcException e) { throw Map(e); }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                throw _ended ?? new SpmcException(StatusCode.Cancelled, "the partition's stream ended (detached)", e);
+            }
+            finally { _writeLock.Release(); }
+            var response = await answer.Task.WaitAsync(ct);
+            if (response.Rejection is { } refused)
+                throw new SpmcException(Enum.TryParse<StatusCode>(refused.Code, out var code) ? code : StatusCode.Unknown, refused.Message);
+            return response;
+        }
+        finally
+        {
+            _pending.TryRemove(tag, out _);
+        }
     }
 
     /// <summary>
@@ -116,7 +131,7 @@ public sealed class RemotePartition : IAsyncDisposable
 
     private async Task PumpAsync()
     {
-        Exception? ended = null;
+        SpmcException? ended = null;
         try
         {
             await foreach (var delivery in _stream.ResponseStream.ReadAllAsync())
@@ -128,7 +143,9 @@ public sealed class RemotePartition : IAsyncDisposable
         catch (RpcException e) { ended = Map(e); }
         // DisposeAsync disposes the call while this loop may still be reading it: that is the detach, not an error.
         catch (ObjectDisposedException) { }
+        catch (Exception e) when (e is InvalidOperationException or IOException) { ended = new SpmcException(StatusCode.Unavailable, e.Message, e); }
         ended ??= new SpmcException(StatusCode.Cancelled, "the partition's stream ended (detached)");
+        _ended = ended;   // before the sweep: a call registering after it sees _ended and fails itself
         foreach (var waiter in _pending.Values) waiter.TrySetException(ended);
         _events.Writer.TryComplete();
     }

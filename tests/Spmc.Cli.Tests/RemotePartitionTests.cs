@@ -44,6 +44,20 @@ public sealed class RemotePartitionTests(CliServer server)
     }
 
     [Fact]
+    public async Task CallsAfterTheStreamEnded_FailAtOnce()
+    {
+        using var spmc = new SpmcClient(server.GrpcUrl);
+        await spmc.CreateSystemAsync(Manifest, "cli-remote-ended");
+        var adder = await RemotePartition.AttachAsync(spmc, "cli-remote-ended", 0x8001);
+        await spmc.DeleteSystemAsync("cli-remote-ended");          // the service ends the stream with a status
+        var ended = await Assert.ThrowsAsync<SpmcException>(() => adder.CallAsync([0x8400_0061]).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, ended.Code);
+
+        await adder.DisposeAsync();
+        await Assert.ThrowsAsync<SpmcException>(() => adder.CallAsync([0x8400_0061]).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task AttachingToABuiltInPartitionThrows()
     {
         using var spmc = new SpmcClient(server.GrpcUrl);
