@@ -289,6 +289,7 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate)
         {
+            var proxy = _proxy.State;
             return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
                 _spmc.State.Endpoints.Values.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
                     e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null, e.Learned)).ToList(),
@@ -298,11 +299,12 @@ public sealed partial class SimulatedSystem
                 _spmc.State.Console.Lines.ToList(),
                 _spmc.State.Console.Pending,
                 _spmc.State.Shares.Values.Select(s => View(s, 0, StateLimits.ListedConstituents)).ToList(),
-                _proxy.State,
+                proxy is null ? null : proxy with { Stage2 = proxy.Stage2.Take(StateLimits.ListedRanges).ToList() },
                 _spmc.NotificationViews(),
                 _eventSequence,
                 _faults.List(),
-                _map.Entries.Count);
+                _map.Entries.Count,
+                proxy?.Stage2.Count ?? 0);
         }
     }
 

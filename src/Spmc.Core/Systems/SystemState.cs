@@ -34,7 +34,8 @@ public sealed record SystemState(
     IReadOnlyList<NotificationView> Notifications,
     long Events,
     IReadOnlyList<FaultRuleView> Faults,
-    int MemoryRangeCount = 0);
+    int MemoryRangeCount = 0,
+    int Stage2RangeCount = 0);
 
 /// <summary>How much of the long lists the state view holds, and the largest page the paged views give.</summary>
 public static class StateLimits
@@ -42,7 +43,7 @@ public static class StateLimits
     /// <summary>Constituents listed per share in the state view (all of them: <see cref="SimulatedSystem.GetShare"/>).</summary>
     public const int ListedConstituents = 64;
 
-    /// <summary>Memory-map ranges listed in the state view (all of them: <see cref="SimulatedSystem.GetMemoryMap"/>).</summary>
+    /// <summary>Memory-map ranges (and the proxy's stage-2 runs) listed in the state view (all of them: <see cref="SimulatedSystem.GetMemoryMap"/>).</summary>
     public const int ListedRanges = 1024;
 
     /// <summary>The largest page (limit) of a paged view.</summary>

@@ -145,7 +145,7 @@ public static class ProtoMapping
         state.Shares.Add(s.Shares.Select(ToProto));
         if (s.Proxy is { } p)
         {
-            var proxy = new ProxyState { Profile = p.Profile, FfaVersion = p.Version ?? "", Negotiated = p.Negotiated };
+            var proxy = new ProxyState { Profile = p.Profile, FfaVersion = p.Version ?? "", Negotiated = p.Negotiated, Stage2Count = (uint)s.Stage2RangeCount };
             if (p.HostTx is { } htx) proxy.HostTx = htx;
             if (p.HostRx is { } hrx) proxy.HostRx = hrx;
             if (p.HypTx is { } ytx) proxy.HypTx = ytx;

@@ -347,10 +347,11 @@ public sealed record Stage2RangeDto(string Base, string Size, string State);
 /// <param name="HostRx">The host's RX buffer (hex); null when not mapped.</param>
 /// <param name="HypTx">The hypervisor's own TX buffer towards the SPMC (hex); null when none.</param>
 /// <param name="HypRx">The hypervisor's own RX buffer (hex); null when none.</param>
-/// <param name="Stage2">The host's stage-2 pages the proxy changed (shared or lent away).</param>
+/// <param name="Stage2">The host's stage-2 pages the proxy changed (shared or lent away): the first 1024 runs.</param>
 /// <param name="Notes">Remarks about the proxy's state.</param>
+/// <param name="Stage2Count">How many runs the proxy tracks (Stage2 may list fewer).</param>
 public sealed record ProxyStateDto(string Profile, string? FfaVersion, bool Negotiated, string? HostTx, string? HostRx, string? HypTx,
-    string? HypRx, IReadOnlyList<Stage2RangeDto> Stage2, IReadOnlyList<string> Notes);
+    string? HypRx, IReadOnlyList<Stage2RangeDto> Stage2, IReadOnlyList<string> Notes, int Stage2Count);
 
 /// <summary>Reads an array whose items may be JSON numbers or strings, keeping each item's raw text.</summary>
 public sealed class RawNumberListConverter : JsonConverter<List<string?>?>

@@ -131,7 +131,7 @@ public static class RestMapping
         s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value),
         s.Shares.Select(ToDto).ToList(),
         s.Proxy is { } p ? new ProxyStateDto(p.Profile, p.Version, p.Negotiated, Opt(p.HostTx), Opt(p.HostRx), Opt(p.HypTx), Opt(p.HypRx),
-            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null,
+            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes, s.Stage2RangeCount) : null,
         s.Partitions.Select(p => new PartitionRuntimeDto(Id(p.Config.Id), p.Driver, p.Attached,
             p.Contexts.Select(c => new ContextDto(c.Index, c.State.ToString().ToLowerInvariant(), c.Reason?.ToString(),
                 c.RequestFrom is { } f ? Id(f) : null, c.AnswerHeld, c.WaitingFor is { } w ? Id(w) : null)).ToList(),
