@@ -289,24 +289,22 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate)
         {
+            var proxy = _proxy.State;
             return new SystemState(Id, Config.SpmcId, Config.Version, _proxy.Profile, _calls,
                 _spmc.State.Endpoints.Values.OrderBy(e => e.Id).Select(e => new EndpointView(e.Id, e.IsSecure, e.Name, e.Vcpus, e.Version,
                     e.VersionNegotiated, e.VersionLocked, e.Mailbox is { } m ? new MailboxView(m.Tx, m.Rx, m.Pages, m.State) : null, e.Learned)).ToList(),
                 Config.Partitions.Select(p => View(p, _spmc.FindEndpoint(p.Id)!.Runtime!)).ToList(),
-                _map.Entries.Select(e => new MemoryRegionView(e.Start, e.Length, e.Value.Owner, e.Value.Secure, e.Value.Use, e.Value.Share,
-                    e.Value.ReadOnly, e.Value.Device)).ToList(),
+                _map.Entries.Take(StateLimits.ListedRanges).Select(View).ToList(),
                 _memory.ResidentPages,
                 _spmc.State.Console.Lines.ToList(),
                 _spmc.State.Console.Pending,
-                _spmc.State.Shares.Values.Select(s => new ShareView(s.Handle, s.Operation, s.Sender, s.Attributes, s.Flags.Value, s.Tag,
-                    s.Receivers.Select(r => new ShareReceiverView(r.Id, r.Sent, r.State, r.GrantedData, r.GrantedInstruction, r.Retrievals,
-                        r.Response?.Delivered, r.Response?.Bytes.Length)).ToList(),
-                    s.Constituents.ToList(), s.SendingComplete, s.Received, s.Pending?.Length ?? s.Received, s.Fragments,
-                    s.HypervisorResponse is not null)).ToList(),
-                _proxy.State,
+                _spmc.State.Shares.Values.Select(s => View(s, 0, StateLimits.ListedConstituents)).ToList(),
+                proxy is null ? null : proxy with { Stage2 = proxy.Stage2.Take(StateLimits.ListedRanges).ToList() },
                 _spmc.NotificationViews(),
                 _eventSequence,
-                _faults.List());
+                _faults.List(),
+                _map.Entries.Count,
+                proxy?.Stage2.Count ?? 0);
         }
     }
 

@@ -12,7 +12,11 @@ using Spmc.Core.Spm.Shares;
 
 namespace Spmc.Core.Systems;
 
-/// <summary>A snapshot of one system for the inspector: plain values, safe to hand out after the lock is released.</summary>
+/// <summary>
+/// A snapshot of one system for the inspector: plain values, safe to hand out after the lock is released. Its long
+/// lists are bounded (<see cref="StateLimits"/>): <see cref="Memory"/> holds the first ranges of
+/// <see cref="MemoryRangeCount"/>, each share the first of its constituents; the paged views give the rest.
+/// </summary>
 public sealed record SystemState(
     string Id,
     ushort SpmcId,
@@ -29,9 +33,37 @@ public sealed record SystemState(
     ProxyStateView? Proxy,
     IReadOnlyList<NotificationView> Notifications,
     long Events,
-    IReadOnlyList<FaultRuleView> Faults);
+    IReadOnlyList<FaultRuleView> Faults,
+    int MemoryRangeCount = 0,
+    int Stage2RangeCount = 0);
 
-/// <summary>One memory transaction as the inspector shows it.</summary>
+/// <summary>How much of the long lists the state view holds, and the largest page the paged views give.</summary>
+public static class StateLimits
+{
+    /// <summary>Constituents listed per share in the state view (all of them: <see cref="SimulatedSystem.GetShare"/>).</summary>
+    public const int ListedConstituents = 64;
+
+    /// <summary>Memory-map ranges (and the proxy's stage-2 runs) listed in the state view (all of them: <see cref="SimulatedSystem.GetMemoryMap"/>).</summary>
+    public const int ListedRanges = 1024;
+
+    /// <summary>The largest page (limit) of a paged view.</summary>
+    public const int MaxPage = 4096;
+
+    /// <summary>Checks a page request: offset from 0, limit 1..<see cref="MaxPage"/>; the message names the field.</summary>
+    public static void Check(int offset, int limit)
+    {
+        if (offset < 0) throw new InvalidRequestException($"offset: {offset} is negative");
+        if (limit is < 1 or > MaxPage) throw new InvalidRequestException($"limit: {limit} is not between 1 and {MaxPage}");
+    }
+}
+
+/// <summary>A page of the memory map: <see cref="Ranges"/> starts at index <see cref="Offset"/> of <see cref="Total"/> ranges.</summary>
+public sealed record MemoryMapPage(int Total, int Offset, IReadOnlyList<MemoryRegionView> Ranges);
+
+/// <summary>
+/// One memory transaction as the inspector shows it: <see cref="Constituents"/> is a page of its
+/// <see cref="ConstituentCount"/> constituents, starting at index <see cref="ConstituentsOffset"/>.
+/// </summary>
 public sealed record ShareView(
     ulong Handle,
     MemoryOperation Operation,
@@ -45,7 +77,10 @@ public sealed record ShareView(
     int ReceivedBytes,
     int TotalBytes,
     int Fragments,
-    bool HypervisorRetrieveInProgress);
+    bool HypervisorRetrieveInProgress,
+    int ConstituentCount = 0,
+    ulong TotalPages = 0,
+    int ConstituentsOffset = 0);
 
 public sealed record ShareReceiverView(ushort Id, MemoryAccessPermissions Sent, RetrieveState State, DataAccess GrantedData,
     InstructionAccess GrantedInstruction, int Retrievals, int? ResponseDelivered, int? ResponseTotal);

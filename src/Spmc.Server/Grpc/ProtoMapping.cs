@@ -140,45 +140,12 @@ public static class ProtoMapping
             state.Endpoints.Add(ep);
         }
         state.Partitions.Add(s.Partitions.Select(p => ToProto(p.Config)));
-        foreach (var m in s.Memory)
-        {
-            var range = new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use), Access = m.ReadOnly ? "ro" : "rw", Device = m.Device };
-            if (m.Share is { } handle) range.ShareHandle = handle;
-            state.Memory.Add(range);
-        }
-        foreach (var share in s.Shares)
-        {
-            var proto = new MemoryShare
-            {
-                Handle = share.Handle,
-                Operation = share.Operation.ToString().ToLowerInvariant(),
-                Sender = share.Sender,
-                Attributes = share.Attributes.Value,
-                Flags = share.Flags,
-                Tag = share.Tag,
-                SendingComplete = share.SendingComplete,
-                ReceivedBytes = (uint)share.ReceivedBytes,
-                TotalBytes = (uint)share.TotalBytes,
-                Fragments = (uint)share.Fragments,
-                HypervisorRetrieveInProgress = share.HypervisorRetrieveInProgress,
-                TotalPages = (ulong)share.Constituents.Sum(k => (long)k.PageCount),
-            };
-            proto.Ranges.Add(share.Constituents.Select(k => new MemoryRegion { Base = k.Address, Size = k.ByteLength }));
-            proto.Receivers.Add(share.Receivers.Select(r => new V1.ShareReceiver
-            {
-                Id = r.Id,
-                SentDataAccess = Names.Of(r.Sent.Data),
-                SentInstructionAccess = Names.Of(r.Sent.Instruction),
-                State = Names.Of(r),
-                GrantedDataAccess = Names.Of(r.GrantedData),
-                GrantedInstructionAccess = Names.Of(r.GrantedInstruction),
-                Retrievals = (uint)r.Retrievals,
-            }));
-            state.Shares.Add(proto);
-        }
+        state.Memory.Add(s.Memory.Select(ToProto));
+        state.MemoryRangeCount = (uint)s.MemoryRangeCount;
+        state.Shares.Add(s.Shares.Select(ToProto));
         if (s.Proxy is { } p)
         {
-            var proxy = new ProxyState { Profile = p.Profile, FfaVersion = p.Version ?? "", Negotiated = p.Negotiated };
+            var proxy = new ProxyState { Profile = p.Profile, FfaVersion = p.Version ?? "", Negotiated = p.Negotiated, Stage2Count = (uint)s.Stage2RangeCount };
             if (p.HostTx is { } htx) proxy.HostTx = htx;
             if (p.HostRx is { } hrx) proxy.HostRx = hrx;
             if (p.HypTx is { } ytx) proxy.HypTx = ytx;
@@ -191,6 +158,58 @@ public static class ProtoMapping
         state.Faults.Add(s.Faults.Select(FaultMapping.ToProto));
         return state;
     }
+
+    public static OwnedRange ToProto(Core.Systems.MemoryRegionView m)
+    {
+        var range = new OwnedRange { Base = m.Base, Size = m.Size, Owner = m.Owner, Secure = m.Secure, Use = UseName(m.Use), Access = m.ReadOnly ? "ro" : "rw", Device = m.Device };
+        if (m.Share is { } handle) range.ShareHandle = handle;
+        return range;
+    }
+
+    public static V1.MemoryMapPage ToProto(Core.Systems.MemoryMapPage page)
+    {
+        var proto = new V1.MemoryMapPage { Total = (uint)page.Total, Offset = (uint)page.Offset };
+        proto.Ranges.Add(page.Ranges.Select(ToProto));
+        return proto;
+    }
+
+    public static MemoryShare ToProto(Core.Systems.ShareView share)
+    {
+        var proto = new MemoryShare
+        {
+            Handle = share.Handle,
+            Operation = share.Operation.ToString().ToLowerInvariant(),
+            Sender = share.Sender,
+            Attributes = share.Attributes.Value,
+            Flags = share.Flags,
+            Tag = share.Tag,
+            SendingComplete = share.SendingComplete,
+            ReceivedBytes = (uint)share.ReceivedBytes,
+            TotalBytes = (uint)share.TotalBytes,
+            Fragments = (uint)share.Fragments,
+            HypervisorRetrieveInProgress = share.HypervisorRetrieveInProgress,
+            TotalPages = share.TotalPages,
+            RangeCount = (uint)share.ConstituentCount,
+            RangesOffset = (uint)share.ConstituentsOffset,
+        };
+        proto.Ranges.Add(share.Constituents.Select(k => new MemoryRegion { Base = k.Address, Size = k.ByteLength }));
+        proto.Receivers.Add(share.Receivers.Select(r => new V1.ShareReceiver
+        {
+            Id = r.Id,
+            SentDataAccess = Names.Of(r.Sent.Data),
+            SentInstructionAccess = Names.Of(r.Sent.Instruction),
+            State = Names.Of(r),
+            GrantedDataAccess = Names.Of(r.GrantedData),
+            GrantedInstructionAccess = Names.Of(r.GrantedInstruction),
+            Retrievals = (uint)r.Retrievals,
+        }));
+        return proto;
+    }
+
+    /// <summary>A paged view's offset and limit from a request: 0 means the largest page; beyond an int is refused naming the field.</summary>
+    public static (int Offset, int Limit) Page(uint offset, uint limit) =>
+        (offset <= int.MaxValue ? (int)offset : throw new InvalidRequestException($"offset: {offset} is too large"),
+         limit == 0 ? Core.Systems.StateLimits.MaxPage : limit <= int.MaxValue ? (int)limit : throw new InvalidRequestException($"limit: {limit} is too large"));
 
     public static V1.RxState ToProto(Core.Spm.RxState state) => state switch
     {

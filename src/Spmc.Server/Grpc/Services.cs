@@ -170,6 +170,18 @@ public sealed class InspectorService(SystemRegistry registry) : Inspector.Inspec
 {
     public override Task<V1.SystemState> GetState(GetStateRequest request, ServerCallContext context) =>
         Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetState()));
+
+    public override Task<MemoryShare> GetShare(GetShareRequest request, ServerCallContext context)
+    {
+        var (offset, limit) = ProtoMapping.Page(request.Offset, request.Limit);
+        return Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetShare(request.Handle, offset, limit)));
+    }
+
+    public override Task<V1.MemoryMapPage> GetMemoryMap(GetMemoryMapRequest request, ServerCallContext context)
+    {
+        var (offset, limit) = ProtoMapping.Page(request.Offset, request.Limit);
+        return Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetMemoryMap(offset, limit)));
+    }
 }
 
 /// <summary>spmc.v1.PartitionHost: clients that play remote partitions.</summary>

@@ -203,16 +203,24 @@ public sealed record ShareReceiverDto(string Id, string SentDataAccess, string S
 /// <param name="Flags">The descriptor's flags (hex).</param>
 /// <param name="Tag">The sender's tag (hex).</param>
 /// <param name="Receivers">Each receiver and its state.</param>
-/// <param name="Ranges">The constituent ranges.</param>
+/// <param name="Ranges">The constituent ranges: in the state view the first 64; from .../shares/{handle} the page asked for.</param>
 /// <param name="TotalPages">The pages in all ranges.</param>
 /// <param name="SendingComplete">True once every fragment of the descriptor has been sent.</param>
 /// <param name="ReceivedBytes">The descriptor bytes received so far.</param>
 /// <param name="TotalBytes">The descriptor's whole length.</param>
 /// <param name="Fragments">The fragments received so far.</param>
 /// <param name="HypervisorRetrieveInProgress">True while the hypervisor's retrieve request is being answered in fragments.</param>
+/// <param name="RangeCount">How many constituent ranges the transaction has (Ranges may list fewer).</param>
+/// <param name="RangesOffset">The index of Ranges' first item among them.</param>
 public sealed record MemoryShareDto(string Handle, string Operation, string Sender, string Attributes, string Flags, string Tag,
     IReadOnlyList<ShareReceiverDto> Receivers, IReadOnlyList<RegionDto> Ranges, ulong TotalPages, bool SendingComplete, int ReceivedBytes,
-    int TotalBytes, int Fragments, bool HypervisorRetrieveInProgress);
+    int TotalBytes, int Fragments, bool HypervisorRetrieveInProgress, int RangeCount, int RangesOffset);
+
+/// <summary>A page of the memory map (GET .../memory-map?offset=&amp;limit=).</summary>
+/// <param name="Total">How many ranges the memory map has.</param>
+/// <param name="Offset">The index of Ranges' first item.</param>
+/// <param name="Ranges">Memory ownership, by run of pages of one state, in address order.</param>
+public sealed record MemoryMapPageDto(int Total, int Offset, IReadOnlyList<OwnedRangeDto> Ranges);
 
 /// <summary>A line a partition wrote with FFA_CONSOLE_LOG.</summary>
 /// <param name="Sequence">The line's number in the system's console log.</param>
@@ -228,7 +236,7 @@ public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text)
 /// <param name="Calls">How many SMCs the system has answered since it was created or reset.</param>
 /// <param name="Endpoints">Every endpoint: version, mailbox.</param>
 /// <param name="Partitions">The secure partitions' configuration.</param>
-/// <param name="Memory">Memory ownership, by run of pages of one state.</param>
+/// <param name="Memory">Memory ownership, by run of pages of one state: the first 1024 (all of them: .../memory-map).</param>
 /// <param name="ResidentPages">Pages of simulated memory that hold data (copy-on-write: untouched pages take no room).</param>
 /// <param name="Console">The console log, oldest first.</param>
 /// <param name="ConsolePending">Per partition (hex ID), text logged without its newline yet.</param>
@@ -237,11 +245,12 @@ public sealed record ConsoleLineDto(long Sequence, string Endpoint, string Text)
 /// <param name="Runtime">Each partition's execution contexts and lifecycle state.</param>
 /// <param name="Notifications">Endpoints with notifications enabled or framework notifications pending.</param>
 /// <param name="Faults">The fault rules (docs/faults.md) with their counters.</param>
+/// <param name="MemoryRangeCount">How many ranges the memory map has (Memory may list fewer).</param>
 public sealed record SystemStateDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, long Calls,
     IReadOnlyList<EndpointStateDto> Endpoints, IReadOnlyList<PartitionDto> Partitions, IReadOnlyList<OwnedRangeDto> Memory,
     int ResidentPages, IReadOnlyList<ConsoleLineDto> Console, IReadOnlyDictionary<string, string> ConsolePending,
     IReadOnlyList<MemoryShareDto> Shares, ProxyStateDto? Proxy, IReadOnlyList<PartitionRuntimeDto> Runtime,
-    IReadOnlyList<NotificationStateDto> Notifications, IReadOnlyList<FaultRuleDto> Faults);
+    IReadOnlyList<NotificationStateDto> Notifications, IReadOnlyList<FaultRuleDto> Faults, int MemoryRangeCount);
 
 /// <summary>
 /// A fault rule to add (docs/faults.md): the function (FFA_MEM_SHARE for both widths, FFA_MEM_SHARE_64 or an ID),
@@ -338,10 +347,11 @@ public sealed record Stage2RangeDto(string Base, string Size, string State);
 /// <param name="HostRx">The host's RX buffer (hex); null when not mapped.</param>
 /// <param name="HypTx">The hypervisor's own TX buffer towards the SPMC (hex); null when none.</param>
 /// <param name="HypRx">The hypervisor's own RX buffer (hex); null when none.</param>
-/// <param name="Stage2">The host's stage-2 pages the proxy changed (shared or lent away).</param>
+/// <param name="Stage2">The host's stage-2 pages the proxy changed (shared or lent away): the first 1024 runs.</param>
 /// <param name="Notes">Remarks about the proxy's state.</param>
+/// <param name="Stage2Count">How many runs the proxy tracks (Stage2 may list fewer).</param>
 public sealed record ProxyStateDto(string Profile, string? FfaVersion, bool Negotiated, string? HostTx, string? HostRx, string? HypTx,
-    string? HypRx, IReadOnlyList<Stage2RangeDto> Stage2, IReadOnlyList<string> Notes);
+    string? HypRx, IReadOnlyList<Stage2RangeDto> Stage2, IReadOnlyList<string> Notes, int Stage2Count);
 
 /// <summary>Reads an array whose items may be JSON numbers or strings, keeping each item's raw text.</summary>
 public sealed class RawNumberListConverter : JsonConverter<List<string?>?>

@@ -81,6 +81,9 @@ public static class OpenApi
         ["after"] = "Only entries whose seq is above this (decimal or 0x hex); absent: from the oldest entry kept.",
         ["follow"] = "true: keep the response open and send every new entry as it happens.",
         ["format"] = "\"json\" (default) or \"text\": the report as text.",
+        ["handle"] = "The memory transaction's handle, as FFA_SUCCESS returned it: \"0x...\" hex or decimal.",
+        ["offset"] = "The index of the first item to list (default 0).",
+        ["limit"] = "The most items to list: 1 to 4096 (default 4096).",
     };
 
     /// <summary>ProblemDetails (RFC 9457) is the framework's; its fields are described here.</summary>

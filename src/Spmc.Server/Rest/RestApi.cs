@@ -111,6 +111,19 @@ public static class RestApi
             .Produces<SystemStateDto>().ProducesProblem(404)
             .WithTags("Inspector").WithName("GetState")
             .WithDescription("What the SPMC holds: endpoints (version, mailbox), partitions and their execution contexts, memory ownership by page run, memory transactions, notifications, the console log, the proxy's state and the fault rules.").WithSummary("Endpoints (version, mailbox), partitions, memory ownership, console log.");
+        systems.MapGet("/{id}/shares/{handle}", (string id, string handle, string? offset, string? limit, SystemRegistry r) =>
+                RestMapping.ToDto(r.Get(id).GetShare(Numbers.ParseU64(handle, "handle"), PageArgument(offset, "offset", 0),
+                    PageArgument(limit, "limit", StateLimits.MaxPage))))
+            .Produces<MemoryShareDto>().ProducesProblem(400).ProducesProblem(404)
+            .WithTags("Inspector").WithName("GetShare")
+            .WithDescription("One memory transaction with a page of its constituent ranges: from index ?offset (default 0), at most ?limit (default and most 4096). The state view lists only the first 64 of each transaction's ranges; rangeCount says how many there are.")
+            .WithSummary("One memory transaction with a page of its ranges (?offset=N&limit=N).");
+        systems.MapGet("/{id}/memory-map", (string id, string? offset, string? limit, SystemRegistry r) =>
+                RestMapping.ToDto(r.Get(id).GetMemoryMap(PageArgument(offset, "offset", 0), PageArgument(limit, "limit", StateLimits.MaxPage))))
+            .Produces<MemoryMapPageDto>().ProducesProblem(400).ProducesProblem(404)
+            .WithTags("Inspector").WithName("GetMemoryMap")
+            .WithDescription("A page of the memory map (ownership by run of pages, in address order): from index ?offset (default 0), at most ?limit (default and most 4096). The state view lists only the first 1024 ranges; memoryRangeCount says how many there are.")
+            .WithSummary("A page of the memory map (?offset=N&limit=N).");
         systems.MapPost("/{id}/reset", (string id, SystemRegistry r) => { r.Get(id).Reset(); return Results.NoContent(); })
             .Produces(204).ProducesProblem(404).WithName("ResetSystem")
             .WithDescription("Puts the system back to its state just after creation, keeping its ID and its fault rules (their counters back to 0); attached remote partitions are detached (docs/faults.md#reset).")
@@ -209,6 +222,14 @@ public static class RestApi
     }
 
     /// <summary>Reads a JSON body, turning every syntax or shape error into a 400 that names the path.</summary>
+    /// <summary>An ?offset or ?limit of a paged view: absent = <paramref name="absent"/>, else a non-negative 32-bit number (400 naming the field).</summary>
+    private static int PageArgument(string? text, string field, int absent)
+    {
+        if (text is null) return absent;
+        var value = Numbers.ParseU64(text, field);
+        return value <= int.MaxValue ? (int)value : throw new InvalidRequestException($"{field}: {text} is too large");
+    }
+
     private static async Task<T> ReadBody<T>(HttpRequest http) where T : class
     {
         if (http.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&

@@ -125,20 +125,13 @@ public static class RestMapping
             e.VersionNegotiated, e.VersionLocked,
             e.Mailbox is { } m ? new MailboxDto(Hex(m.Tx), Hex(m.Rx), m.Pages, StateName(m.State)) : null, e.Learned)).ToList(),
         s.Partitions.Select(p => ToDto(p.Config)).ToList(),
-        s.Memory.Select(m => new OwnedRangeDto(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use),
-            m.Share is { } h ? Hex(h) : null, m.ReadOnly ? "ro" : "rw", m.Device)).ToList(),
+        s.Memory.Select(ToDto).ToList(),
         s.ResidentPages,
         s.Console.Select(l => new ConsoleLineDto(l.Sequence, Id(l.Endpoint), l.Text)).ToList(),
         s.ConsolePending.ToDictionary(p => Id(p.Key), p => p.Value),
-        s.Shares.Select(sh => new MemoryShareDto(Hex(sh.Handle), sh.Operation.ToString().ToLowerInvariant(), Id(sh.Sender),
-            Hex(sh.Attributes.Value), Hex(sh.Flags), Hex(sh.Tag),
-            sh.Receivers.Select(r => new ShareReceiverDto(Id(r.Id), Names.Of(r.Sent.Data), Names.Of(r.Sent.Instruction), Names.Of(r),
-                Names.Of(r.GrantedData), Names.Of(r.GrantedInstruction), r.Retrievals)).ToList(),
-            sh.Constituents.Select(k => new RegionDto(Hex(k.Address), Hex(k.ByteLength))).ToList(),
-            (ulong)sh.Constituents.Sum(k => (long)k.PageCount), sh.SendingComplete, sh.ReceivedBytes, sh.TotalBytes, sh.Fragments,
-            sh.HypervisorRetrieveInProgress)).ToList(),
+        s.Shares.Select(ToDto).ToList(),
         s.Proxy is { } p ? new ProxyStateDto(p.Profile, p.Version, p.Negotiated, Opt(p.HostTx), Opt(p.HostRx), Opt(p.HypTx), Opt(p.HypRx),
-            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes) : null,
+            p.Stage2.Select(r => new Stage2RangeDto(Hex(r.Base), Hex(r.Size), r.State)).ToList(), p.Notes, s.Stage2RangeCount) : null,
         s.Partitions.Select(p => new PartitionRuntimeDto(Id(p.Config.Id), p.Driver, p.Attached,
             p.Contexts.Select(c => new ContextDto(c.Index, c.State.ToString().ToLowerInvariant(), c.Reason?.ToString(),
                 c.RequestFrom is { } f ? Id(f) : null, c.AnswerHeld, c.WaitingFor is { } w ? Id(w) : null)).ToList(),
@@ -147,7 +140,20 @@ public static class RestMapping
             n.BoundToSps.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
             n.BoundToVms.ToDictionary(b => b.Notification.ToString(), b => Id(b.Sender)),
             n.AllPendingFromSps.ToHex(), n.AllPendingFromVms.ToHex(), Hex(n.PendingFramework), n.Count)).ToList(),
-        s.Faults.Select(ToDto).ToList());
+        s.Faults.Select(ToDto).ToList(), s.MemoryRangeCount);
+
+    public static OwnedRangeDto ToDto(MemoryRegionView m) => new(Hex(m.Base), Hex(m.Size), Id(m.Owner), m.Secure, ProtoMapping.UseName(m.Use),
+        m.Share is { } h ? Hex(h) : null, m.ReadOnly ? "ro" : "rw", m.Device);
+
+    public static MemoryMapPageDto ToDto(MemoryMapPage p) => new(p.Total, p.Offset, p.Ranges.Select(ToDto).ToList());
+
+    public static MemoryShareDto ToDto(ShareView sh) => new(Hex(sh.Handle), sh.Operation.ToString().ToLowerInvariant(), Id(sh.Sender),
+        Hex(sh.Attributes.Value), Hex(sh.Flags), Hex(sh.Tag),
+        sh.Receivers.Select(r => new ShareReceiverDto(Id(r.Id), Names.Of(r.Sent.Data), Names.Of(r.Sent.Instruction), Names.Of(r),
+            Names.Of(r.GrantedData), Names.Of(r.GrantedInstruction), r.Retrievals)).ToList(),
+        sh.Constituents.Select(k => new RegionDto(Hex(k.Address), Hex(k.ByteLength))).ToList(),
+        sh.TotalPages, sh.SendingComplete, sh.ReceivedBytes, sh.TotalBytes, sh.Fragments,
+        sh.HypervisorRetrieveInProgress, sh.ConstituentCount, sh.ConstituentsOffset);
 
     public static FaultRuleDto ToDto(FaultRuleView v) => new(v.Id, v.Function, FaultMapping.ActionName(v.Action), v.Error?.Name(), v.Fragment,
         v.Caller is { } c ? Id(c) : null,

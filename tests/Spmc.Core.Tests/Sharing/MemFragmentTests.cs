@@ -262,7 +262,7 @@ public class MemFragmentTests
         AssertFragRx(answers[0], SharingSystem.FragHandle(answers[0]), 4096, 0);
         AssertFragRx(answers[1], SharingSystem.FragHandle(answers[0]), 8192, 0);
         Expect.Success(answers[2]);
-        Assert.Equal(600, Assert.Single(s.State.Shares).Constituents.Count);
+        Assert.Equal(600, Assert.Single(s.State.Shares).ConstituentCount);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class MemLargeFragmentTests
         Assert.Equal(8192UL, answers[0].Frame[3]); // bytes received so far
         Expect.Success(answers[1]);
         var share = s.State.Shares.Single();
-        Assert.Equal(1000, share.Constituents.Count);
+        Assert.Equal(1000, share.ConstituentCount);
         Assert.Equal(2, share.Fragments);
     }
 

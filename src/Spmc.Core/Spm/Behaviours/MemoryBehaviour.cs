@@ -15,6 +15,7 @@ namespace Spmc.Core.Spm.Behaviours;
 ///   [2] transaction type: 1 SHARE (default when 0), 2 LEND, 3 DONATE,
 ///   [3] check: bit 8 set = every byte must equal bits[7:0],
 ///   [4] write: bit 8 set = fill every byte with bits[7:0] (needs read-write access).
+/// Check and fill touch at most <see cref="MaxTouchedPages"/> pages per request (see <see cref="PagesToTouch"/>).
 /// Response: [0] status (0 ok, 1 content mismatch, 2 malformed retrieve response, or the FF-A error code of the
 /// step that failed), [1] function ID of the failing step (0 when none), [2] pages retrieved, [3] address of the
 /// first mismatching byte bits[31:0], [4] its bits[63:32].
@@ -41,6 +42,37 @@ public sealed class MemoryBehaviour : IPartitionBehaviour, IBehaviourState
         if (Message.Request(delivered) is not { } request) { Message.Wait(sp); return; }
         var r = Handle(sp, request);
         Message.Respond(sp, request, r.Status, r.Step, r.Pages, (uint)r.Mismatch, r.Mismatch >> 32);
+    }
+
+    /// <summary>
+    /// The most pages one request checks or fills (1 MiB). A constituent may hold 2^32 - 1 pages (16 TiB), and filling
+    /// every retrieved page would make one small request allocate that much and hold the system's lock while it does.
+    /// </summary>
+    public const int MaxTouchedPages = 256;
+
+    /// <summary>
+    /// The pages a request checks or fills: every page when the region has at most <see cref="MaxTouchedPages"/>;
+    /// otherwise the first and the last page of each constituent, in descriptor order, until
+    /// <see cref="MaxTouchedPages"/> pages (the boundaries are where a wrong address or length shows).
+    /// </summary>
+    public static IEnumerable<ulong> PagesToTouch(IReadOnlyList<MemoryRegionConstituent> constituents, ulong totalPages)
+    {
+        if (totalPages <= MaxTouchedPages)
+        {
+            foreach (var c in constituents)
+                for (ulong page = 0; page < c.PageCount; page++) yield return c.Address + page * FfaPage.Size;
+            yield break;
+        }
+        var left = MaxTouchedPages;
+        foreach (var c in constituents)
+        {
+            if (c.PageCount == 0) continue;
+            yield return c.Address;
+            if (--left == 0) yield break;
+            if (c.PageCount == 1) continue;
+            yield return c.Address + (c.PageCount - 1UL) * FfaPage.Size;
+            if (--left == 0) yield break;
+        }
     }
 
     private readonly record struct Result(ulong Status, ulong Step = 0, ulong Pages = 0, ulong Mismatch = 0);
@@ -100,15 +132,14 @@ public sealed class MemoryBehaviour : IPartitionBehaviour, IBehaviourState
         if (!parsed.Ok || parsed.Value!.Composite is not { } composite) return new Result(StatusMalformed, RetrieveStep);
 
         ulong pages = 0, mismatch = 0;
+        foreach (var constituent in composite.Constituents) pages += constituent.PageCount;
         var status = StatusOk;
         // One page of the pattern to write (when asked to write), reused for every page.
         var fill = (write & 0x100) != 0 ? Enumerable.Repeat((byte)write, FfaPage.Size).ToArray() : null;
-        foreach (var constituent in composite.Constituents)
+        if ((check & 0x100) != 0 || fill is not null)
         {
-            pages += constituent.PageCount;
-            for (ulong page = 0; page < constituent.PageCount; page++)
+            foreach (var address in PagesToTouch(composite.Constituents, pages))
             {
-                var address = constituent.Address + page * FfaPage.Size;
                 if ((check & 0x100) != 0 && status == StatusOk)
                 {
                     if (sp.Read(address, FfaPage.Size) is not { } data) return new Result(StatusMalformed, RetrieveStep, pages);
