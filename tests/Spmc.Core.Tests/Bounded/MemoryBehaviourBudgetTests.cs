@@ -92,11 +92,11 @@ public sealed class MemoryBehaviourBudgetTests
     [Fact]
     public void PagesToTouch_TakesTheEndsOfEachConstituent_UpToTheBudget()
     {
-        MemoryRegionConstituent[] twoLarge = [new(0x1000_0000, 1000), new(0x2000_0000, 1)];
-        Assert.Equal([0x1000_0000, 0x1000_0000 + 999 * 4096, 0x2000_0000], MemoryBehaviour.PagesToTouch(twoLarge, 1001));
+        MemoryRegionConstituent[] twoLarge = [new(0x1000_0000, 2000), new(0x2000_0000, 1)];
+        Assert.Equal([0x1000_0000, 0x1000_0000 + 1999 * 4096, 0x2000_0000], MemoryBehaviour.PagesToTouch(twoLarge, 2001));
 
-        var many = Enumerable.Range(0, 300).Select(i => new MemoryRegionConstituent(0x1000_0000 + (ulong)i * 0x2000, 1)).ToArray();
-        var touched = MemoryBehaviour.PagesToTouch(many, 300).ToList();
+        var many = Enumerable.Range(0, 1100).Select(i => new MemoryRegionConstituent(0x1000_0000 + (ulong)i * 0x2000, 1)).ToArray();
+        var touched = MemoryBehaviour.PagesToTouch(many, 1100).ToList();
         Assert.Equal(MemoryBehaviour.MaxTouchedPages, touched.Count);
         Assert.Equal(many[..MemoryBehaviour.MaxTouchedPages].Select(c => c.Address), touched);
 

@@ -45,10 +45,11 @@ public sealed class MemoryBehaviour : IPartitionBehaviour, IBehaviourState
     }
 
     /// <summary>
-    /// The most pages one request checks or fills (1 MiB). A constituent may hold 2^32 - 1 pages (16 TiB), and filling
+    /// The most pages one request checks or fills (4 MiB). A constituent may hold 2^32 - 1 pages (16 TiB), and filling
     /// every retrieved page would make one small request allocate that much and hold the system's lock while it does.
+    /// Big enough that a driver's test share is checked whole (the guest test module's fragmented share is 320 pages).
     /// </summary>
-    public const int MaxTouchedPages = 256;
+    public const int MaxTouchedPages = 1024;
 
     /// <summary>
     /// The pages a request checks or fills: every page when the region has at most <see cref="MaxTouchedPages"/>;
