@@ -13,7 +13,12 @@ namespace Spmc.Core.Memory;
 /// treat them as immutable too (a snapshot does).
 /// </para>
 /// </summary>
-public sealed class PhysicalMemory
+/// <para>
+/// Resident pages count against a <see cref="MemoryQuota"/>: a write that needs more pages than it allows is refused
+/// (<see cref="QuotaExceededException"/>) before any byte changes. <see cref="Release"/> gives the pages back when
+/// the memory is dropped (system deleted, reset, replaced by a restore).
+/// </para>
+public sealed class PhysicalMemory(MemoryQuota? quota = null)
 {
     public const int PageSize = FfaPage.Size;
 
@@ -22,6 +27,71 @@ public sealed class PhysicalMemory
 
     private readonly Dictionary<ulong, Page> _pages = [];
     private long _generation;
+    private readonly MemoryQuota _quota = quota ?? MemoryQuota.Unlimited();
+    private bool _released;
+
+    /// <summary>Returns every resident page to the quota; the memory must not be used afterwards.</summary>
+    public void Release()
+    {
+        if (_released) return;
+        _released = true;
+        _quota.Release(_pages.Count);
+    }
+
+    /// <summary>
+    /// Undoes <see cref="Release"/> (a restore that was refused keeps the memory it had released for its replacement):
+    /// the pages count again, unchecked, since they were held a moment ago.
+    /// </summary>
+    public void Reclaim()
+    {
+        if (!_released) return;
+        _released = false;
+        _quota.Force(_pages.Count);
+    }
+
+    private void Reserve(long newPages)
+    {
+        if (_released) throw new InvalidOperationException("this memory was released");
+        _quota.Reserve(_pages.Count, newPages);
+    }
+
+    private void Drop(ulong page)
+    {
+        if (_pages.Remove(page) && !_released) _quota.Release(1);
+    }
+
+    /// <summary>Pages absent now that writing <paramref name="writes"/> would create (a page is created by a non-zero byte).</summary>
+    private int NewPages(IEnumerable<(ulong Address, ReadOnlyMemory<byte> Data)> writes)
+    {
+        HashSet<ulong>? seen = null;
+        foreach (var (address, data) in writes) NewPages(address, data.Span, seen ??= []);
+        return seen?.Count ?? 0;
+    }
+
+    /// <summary>Counts (or, with <paramref name="seen"/>, collects) the absent pages one write would create.</summary>
+    private int NewPages(ulong address, ReadOnlySpan<byte> source, HashSet<ulong>? seen = null)
+    {
+        var count = 0;
+        var done = 0;
+        while (done < source.Length)
+        {
+            var addr = address + (ulong)done;
+            var page = addr / PageSize;
+            var n = Math.Min(PageSize - (int)(addr % PageSize), source.Length - done);
+            if (!_pages.ContainsKey(page) && source.Slice(done, n).ContainsAnyExcept((byte)0) && (seen?.Add(page) ?? true)) count++;
+            done += n;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Writes every entry, in order, or none: the pages they need together are reserved against the quota first.
+    /// </summary>
+    public void WriteAll(IReadOnlyList<(ulong Address, ReadOnlyMemory<byte> Data)> writes)
+    {
+        Reserve(NewPages(writes));
+        foreach (var (address, data) in writes) WriteReserved(address, data.Span);
+    }
 
     /// <summary>Pages that hold data (for the inspector and tests).</summary>
     public int ResidentPages => _pages.Count;
@@ -49,14 +119,17 @@ public sealed class PhysicalMemory
     /// </summary>
     public void LoadPages(IEnumerable<(ulong Page, byte[] Bytes)> pages)
     {
+        var list = pages.ToList();
+        foreach (var (page, bytes) in list)
+            if (bytes.Length != PageSize) throw new ArgumentException($"page 0x{page:X}: {bytes.Length} bytes, not {PageSize}", nameof(pages));
+        var count = list.Select(p => p.Page).Distinct().LongCount();
+        // The new set replaces the old one: only the growth is reserved, and the refusal leaves the pages as they were.
+        if (count > _pages.Count) Reserve(count - _pages.Count);
+        else if (!_released) _quota.Release(_pages.Count - count);
         _pages.Clear();
         _generation++;
         var shared = _generation - 1;
-        foreach (var (page, bytes) in pages)
-        {
-            if (bytes.Length != PageSize) throw new ArgumentException($"page 0x{page:X}: {bytes.Length} bytes, not {PageSize}", nameof(pages));
-            _pages[page] = new Page(bytes, shared);
-        }
+        foreach (var (page, bytes) in list) _pages[page] = new Page(bytes, shared);
     }
 
     /// <summary>The page's buffer, ready to write: copied first when it is shared.</summary>
@@ -90,7 +163,15 @@ public sealed class PhysicalMemory
         return result;
     }
 
+    /// <summary>Writes <paramref name="source"/>, or nothing when the pages it needs are beyond the quota.</summary>
     public void Write(ulong address, ReadOnlySpan<byte> source)
+    {
+        Reserve(NewPages(address, source));
+        WriteReserved(address, source);
+    }
+
+    /// <summary>Writes, the new pages already reserved.</summary>
+    private void WriteReserved(ulong address, ReadOnlySpan<byte> source)
     {
         var done = 0;
         while (done < source.Length)
@@ -134,7 +215,7 @@ public sealed class PhysicalMemory
         var pageStart = page * PageSize;
         var s = Math.Max(start, pageStart);
         var e = Math.Min(end, pageStart + PageSize);
-        if (s == pageStart && e == pageStart + PageSize) _pages.Remove(page);
+        if (s == pageStart && e == pageStart + PageSize) Drop(page);
         else Writable(page, entry).AsSpan((int)(s - pageStart), (int)(e - s)).Clear();
     }
 }

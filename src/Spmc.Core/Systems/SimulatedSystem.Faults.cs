@@ -163,6 +163,7 @@ public sealed partial class SimulatedSystem
                     _spmc.AbortAll($"system '{Id}' was reset");
                     PublishEvents();
                     _generation++;
+                    _memory.Release();
                     Build();
                     _calls = 0;
                     _eventSequence = 0;

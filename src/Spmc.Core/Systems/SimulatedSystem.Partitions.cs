@@ -119,6 +119,7 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             _shutDown = true;
+            _memory.Release();
             _spmc.AbortAll($"system '{Id}' was deleted");
             foreach (var (_, channel) in _subscribers) channel.Writer.TryComplete();
             _subscribers.Clear();

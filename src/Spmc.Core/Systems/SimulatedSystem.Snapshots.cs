@@ -30,13 +30,21 @@ public sealed partial class SimulatedSystem
     internal long LastSequence => _sequence;
 
     /// <summary>A new system <paramref name="id"/> built from the snapshot's manifest and then given its state.</summary>
-    public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null)
+    public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null, Memory.MemoryQuota? quota = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var system = new SimulatedSystem(id, ValidateManifest(snapshot), observers);
+        var system = new SimulatedSystem(id, ValidateManifest(snapshot), observers, quota);
         lock (system._gate)
         {
-            system.Load(snapshot);
+            try
+            {
+                system.Load(snapshot);
+            }
+            catch
+            {
+                system._memory.Release();   // never registered: its pages go back to the quota
+                throw;
+            }
             foreach (var o in system._observers) o.OnRestored(system);
         }
         return system;
@@ -62,6 +70,8 @@ public sealed partial class SimulatedSystem
             // Loaded into fresh components, kept only when the whole document loads: a refused snapshot leaves the
             // system as it was.
             var kept = (_memory, _map, _spmc, _port, _proxy);
+            // The snapshot's pages replace the current ones: only the net change counts against the memory quota.
+            _memory.Release();
             Build();
             try
             {
@@ -69,7 +79,9 @@ public sealed partial class SimulatedSystem
             }
             catch
             {
+                _memory.Release();
                 (_memory, _map, _spmc, _port, _proxy) = kept;
+                _memory.Reclaim();
                 throw;
             }
             foreach (var o in _observers) o.OnRestored(this);

@@ -39,10 +39,12 @@ public sealed partial class SimulatedSystem
     private int _waiting; // calls that lent their cycles and are not finished yet (a snapshot is refused meanwhile)
     private long _generation; // bumped by Reset: a call that waited across a reset must not touch the rebuilt state
     private readonly ISystemObserver[] _observers;
+    private readonly MemoryQuota _quota;
 
-    public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null)
+    public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null, MemoryQuota? quota = null)
     {
         Id = id;
+        _quota = quota ?? MemoryQuota.Unlimited();
         Config = config;
         _observers = observers is null ? [] : [.. observers];
         Build();
@@ -51,7 +53,7 @@ public sealed partial class SimulatedSystem
     /// <summary>Memory, ownership, the SPMC, its port and the proxy as the manifest describes them (the proxy boots here).</summary>
     private void Build()
     {
-        _memory = new PhysicalMemory();
+        _memory = new PhysicalMemory(_quota);
         _map = new MemoryMap(Config);
         _spmc = new PartitionManager(Config, _memory, _map);
         _port = new SpmcPort(_spmc, Config.Registers);
@@ -98,7 +100,8 @@ public sealed partial class SimulatedSystem
                 for (var i = 0; i < writes.Count; i++) CheckTransfer(call.Caller, writes[i].Address, writes[i].Data.Length, write: true, $"writes[{i}]");
                 for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
 
-                foreach (var w in writes) _memory.Write(w.Address, w.Data);
+                // All or nothing: the pages the writes need together are checked against the memory quota first.
+                _memory.WriteAll([.. writes.Select(w => (w.Address, (ReadOnlyMemory<byte>)w.Data))]);
                 request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
                 // A fault rule answers at the caller's SMC conduit: a VM's call never reaches the proxy, nothing runs.
                 // A retrieve request is matched by the handle in its descriptor, read from the caller's TX as the SPMC will.

@@ -8,8 +8,12 @@ namespace Spmc.Core.Systems;
 /// The systems one service hosts, each isolated. Creation validates the manifest; IDs are given by the user
 /// or allocated in order ("sys-1", "sys-2", ...). Every system tells the registry's observers what it does.
 /// </summary>
-public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems, IEnumerable<ISystemObserver>? observers = null)
+public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems, IEnumerable<ISystemObserver>? observers = null,
+    Memory.MemoryQuota? memoryQuota = null)
 {
+    /// <summary>Resident memory allowed per system and across all of them (handed to every system built here).</summary>
+    public Memory.MemoryQuota MemoryQuota { get; } = memoryQuota ?? Memory.MemoryQuota.Unlimited();
+
     private readonly ISystemObserver[] _observers = observers is null ? [] : [.. observers];
 
     public const int DefaultMaxSystems = 1000;
@@ -22,13 +26,13 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
 
     public SimulatedSystem Create(string? id, string manifestJson) => Create(id, ManifestValidator.Validate(manifestJson));
 
-    public SimulatedSystem Create(string? id, SystemConfig config) => Create(id, id => new SimulatedSystem(id, config, _observers));
+    public SimulatedSystem Create(string? id, SystemConfig config) => Create(id, id => new SimulatedSystem(id, config, _observers, MemoryQuota));
 
     /// <summary>
     /// A new system built from <paramref name="snapshot"/> (<see cref="SimulatedSystem.FromSnapshot"/>): its
     /// observers hear <see cref="ISystemObserver.OnRestored"/>, then <see cref="ISystemObserver.OnCreated"/>.
     /// </summary>
-    public SimulatedSystem Create(string? id, Snapshots.SystemSnapshot snapshot) => Create(id, id => SimulatedSystem.FromSnapshot(id, snapshot, _observers));
+    public SimulatedSystem Create(string? id, Snapshots.SystemSnapshot snapshot) => Create(id, id => SimulatedSystem.FromSnapshot(id, snapshot, _observers, MemoryQuota));
 
     private SimulatedSystem Create(string? id, Func<string, SimulatedSystem> build)
     {

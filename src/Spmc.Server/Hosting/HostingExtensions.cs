@@ -10,9 +10,15 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddSpmcDomain(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SpmcOptions>().Bind(builder.Configuration.GetSection(SpmcOptions.Section))
-            .Validate(o => o.MaxSystems > 0, "Spmc:MaxSystems must be positive");
-        builder.Services.AddSingleton(sp => new SystemRegistry(sp.GetRequiredService<IOptions<SpmcOptions>>().Value.MaxSystems,
-            sp.GetServices<ISystemObserver>()));
+            .Validate(o => o.MaxSystems > 0, "Spmc:MaxSystems must be positive")
+            .Validate(o => o.Quotas.MaxResidentBytesPerSystem >= 0, "Spmc:Quotas:MaxResidentBytesPerSystem must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxResidentBytesTotal >= 0, "Spmc:Quotas:MaxResidentBytesTotal must not be negative (0: no bound)");
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SpmcOptions>>().Value;
+            return new SystemRegistry(options.MaxSystems, sp.GetServices<ISystemObserver>(),
+                new Spmc.Core.Memory.MemoryQuota(options.Quotas.MaxResidentBytesPerSystem, options.Quotas.MaxResidentBytesTotal));
+        });
         builder.Services.AddSingleton<StartupSystems>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupSystems>());
         return builder;

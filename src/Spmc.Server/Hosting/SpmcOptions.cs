@@ -17,4 +17,21 @@ public sealed class SpmcOptions
 
     /// <summary>Trace ring, followers, recordings and replay (section "Spmc:Traces").</summary>
     public TracesOptions Traces { get; set; } = new();
+
+    /// <summary>Resource quotas (section "Spmc:Quotas").</summary>
+    public QuotasOptions Quotas { get; set; } = new();
+}
+
+/// <summary>
+/// Quotas (section "Spmc:Quotas"). The memory defaults keep the shipped Deployment (limit 512 MiB) inside its limit:
+/// 256 MiB of simulated pages in total plus the runtime's ~100 MiB baseline and a serialized view's transient copy.
+/// 0 means no bound.
+/// </summary>
+public sealed class QuotasOptions
+{
+    /// <summary>Resident simulated memory one system may hold (whole 4 KiB pages that hold a non-zero byte).</summary>
+    public long MaxResidentBytesPerSystem { get; set; } = 64L << 20;
+
+    /// <summary>Resident simulated memory all systems together may hold.</summary>
+    public long MaxResidentBytesTotal { get; set; } = 256L << 20;
 }

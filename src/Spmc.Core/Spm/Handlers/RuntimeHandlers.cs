@@ -525,7 +525,17 @@ internal sealed class RuntimeHandlers(SpmcContext spmc, ISecureWorld dispatcher)
         public bool Write(ulong address, ReadOnlySpan<byte> data)
         {
             if (spmc.Map.CheckAccess(partition.Id, address, (ulong)data.Length, write: true, spmc.ShareAccess) is { } why) { Trace.Add($"write 0x{address:X} refused: {why}"); return false; }
-            spmc.Memory.Write(address, data);
+            try
+            {
+                spmc.Memory.Write(address, data);
+            }
+            catch (QuotaExceededException e)
+            {
+                // The partition's own store failed for want of memory: the behaviour sees a failed write and reports it,
+                // the call itself is answered normally (nothing of the write was made).
+                Trace.Add($"write 0x{address:X} refused: {e.Message}");
+                return false;
+            }
             return true;
         }
     }
