@@ -101,11 +101,12 @@ public sealed partial class SimulatedSystem
                 for (var i = 0; i < reads.Count; i++) CheckLength(reads[i].Length, $"reads[{i}]");
 
                 // All or nothing: the pages the writes need together are checked against the memory quota first.
-                _memory.WriteAll([.. writes.Select(w => (w.Address, (ReadOnlyMemory<byte>)w.Data))]);
+                if (writes.Count > 0) _memory.WriteAll([.. writes.Select(w => (w.Address, (ReadOnlyMemory<byte>)w.Data))]);
                 request = new FfaRequest(call.Caller, call.Vcpu, call.Frame) { FromDriver = fromDriver };
                 // A fault rule answers at the caller's SMC conduit: a VM's call never reaches the proxy, nothing runs.
                 // A retrieve request is matched by the handle in its descriptor, read from the caller's TX as the SPMC will.
-                var fault = _faults.Inject(request, () => RetrieveHandle(request));
+                // Guarded so a system without rules does not build the closure on every call.
+                var fault = _faults.Count == 0 ? null : _faults.Inject(request, () => RetrieveHandle(request));
                 if (fault is { Action: FaultAction.Error }) (answer, hops) = (Injected(request, fault), null);
                 else if (fault is not null) (answer, hops, pendingHops) = DispatchWithFault(request, fault);
                 else (answer, hops, pendingHops) = Dispatch(request);
