@@ -48,6 +48,14 @@ public sealed class MemoryQuota
         }
     }
 
+    /// <summary>Whether <paramref name="newPages"/> more pages fit for a system holding <paramref name="systemPages"/> (nothing is taken).</summary>
+    internal bool HasRoom(long systemPages, long newPages)
+    {
+        const long page = PhysicalMemory.PageSize;
+        if (MaxBytesPerSystem > 0 && (systemPages + newPages) * page > MaxBytesPerSystem) return false;
+        lock (_gate) return MaxBytesTotal == 0 || (_totalPages + newPages) * page <= MaxBytesTotal;
+    }
+
     internal void Force(long pages)
     {
         lock (_gate) _totalPages += pages;

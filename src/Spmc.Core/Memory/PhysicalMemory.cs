@@ -170,6 +170,21 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
         WriteReserved(address, source);
     }
 
+    /// <summary>
+    /// A write the SPMC or the proxy makes on a call's behalf into a mapped RX/TX buffer (a message, a descriptor it
+    /// forwards): never refused, so no call is left half-applied. Its pages count against the quota all the same; the
+    /// overshoot is bounded by the mailboxes, whose mapping checked for room (FFA_RXTX_MAP answers NO_MEMORY).
+    /// </summary>
+    public void WriteOnBehalf(ulong address, ReadOnlySpan<byte> source)
+    {
+        if (_released) throw new InvalidOperationException("this memory was released");
+        _quota.Force(NewPages(address, source));
+        WriteReserved(address, source);
+    }
+
+    /// <summary>Whether <paramref name="pages"/> more resident pages fit in this memory's quota now (nothing is taken).</summary>
+    public bool HasRoomFor(long pages) => pages <= 0 || _quota.HasRoom(_pages.Count, pages);
+
     /// <summary>Writes, the new pages already reserved.</summary>
     private void WriteReserved(ulong address, ReadOnlySpan<byte> source)
     {

@@ -32,7 +32,7 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
     public void FillRx(Endpoint endpoint, ReadOnlySpan<byte> bytes)
     {
         var mailbox = endpoint.Mailbox ?? throw new InvalidOperationException("no RX buffer");
-        Memory.Write(mailbox.Rx, bytes);
+        Memory.WriteOnBehalf(mailbox.Rx, bytes);
         // The producer zeroes the unused tail of RX (FF-A v1.3 §4.10, Hafnium).
         Memory.Clear(mailbox.Rx + (ulong)bytes.Length, (ulong)(mailbox.Size - bytes.Length));
         mailbox.State = RxState.Full;

@@ -28,7 +28,7 @@ public sealed partial class PkvmProxy
         var request = new byte[size];
         BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(MemoryTransactionDescriptor.Offsets.Sender), HostId);
         BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(MemoryTransactionDescriptor.Offsets.Handle), handle.Value);
-        _memory.Write(_hypTx, request);
+        _memory.WriteOnBehalf(_hypTx, request);
         var answer = Smc(c, new MemRetrieveReq((uint)size, (uint)size, Is64: true));
         if (!new Res(answer.Frame).Is(Fid.MemRetrieveResp)) return Verbatim(answer);
 

@@ -364,6 +364,6 @@ public sealed partial class PkvmProxy : IHypervisorProxy
     /// <summary>A memcpy between two buffers of physical memory (host TX → hyp TX, hyp RX → host RX).</summary>
     private void Copy(ulong from, ulong to, int length)
     {
-        if (length > 0) _memory.Write(to, _memory.Read(from, length));
+        if (length > 0) _memory.WriteOnBehalf(to, _memory.Read(from, length));
     }
 }

@@ -75,6 +75,12 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
             return c.Reject(notOwned, $"RX 0x{rx:X}..0x{rx + size - 1:X} is not memory {who} owns exclusively: {rxWhy}");
         if (owner.IsSecure && SpBufferModeError(owner.Id, "RX", rx, size, needWrite: false) is { } rxMode) return c.Reject(rxMode);
 
+        // Mapping the pair is where Hafnium allocates (api_vm_configure_stage1: NO_MEMORY when mm_identity_map fails);
+        // here the system's memory quota must have room for both buffers, which the SPMC and the proxy later write
+        // on calls' behalf without a further check (PhysicalMemory.WriteOnBehalf).
+        if (!_memory.HasRoomFor(2L * pages))
+            return c.Reject(MailboxRules.NoMemory, $"the system's memory quota has no room for {2 * pages} more page(s) of RX/TX buffers (Spmc:Quotas)");
+
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
         owner.Mailbox = new Mailbox { Tx = tx, Rx = rx, Pages = pages };

@@ -37,6 +37,9 @@ public static class MailboxRules
         "DEN0077 v1.3 table 13.27; Spmc: bounds the ranges before checking ownership");
     public static readonly Rule Overlap = new("rxtx-map.overlap", FfaError.InvalidParameters,
         "the TX and RX ranges must not overlap", "Hafnium api_vm_configure_pages");
+    public static readonly Rule NoMemory = new("rxtx-map.no-memory", FfaError.NoMemory,
+        "mapping the pair needs room for its pages in the system's resident-memory quota (Spmc:Quotas), checked after every parameter",
+        "DEN0077 v1.3 table 13.27 (NO_MEMORY); Hafnium api_vm_configure_stage1 / api_vm_configure_pages (mapping fails for want of page-table memory)");
     public static readonly Rule VmBufferNotOwned = new("rxtx-map.vm-buffer-not-owned", FfaError.Denied,
         "a normal-world endpoint's buffers must be memory it owns exclusively",
         "DEN0077 v1.3 §13.6; Hafnium api_vm_configure_pages (normal-world page table check)");
