@@ -58,6 +58,9 @@ public sealed record SystemSnapshot(
     /// <summary>The same bytes as <see cref="ToJson"/>, written to <paramref name="stream"/> (for documents too big for one array).</summary>
     public void WriteJson(Stream stream) => JsonSerializer.Serialize(stream, this, Options);
 
+    /// <summary>The same bytes as <see cref="ToJson"/>, written asynchronously and flushed as they are made (a response body).</summary>
+    public Task WriteJsonAsync(Stream stream, CancellationToken cancel = default) => JsonSerializer.SerializeAsync(stream, this, Options, cancel);
+
     /// <summary>Parses the JSON form; a malformed document or another version is an <see cref="InvalidRequestException"/>.</summary>
     public static SystemSnapshot FromJson(ReadOnlySpan<byte> json)
     {

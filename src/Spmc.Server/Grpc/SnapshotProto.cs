@@ -67,6 +67,20 @@ public static class SnapshotProto
         }
     }
 
+    /// <summary>
+    /// The whole document in its protobuf form, written and flushed a chunk of pages at a time: the document without pages,
+    /// then documents holding only pages. Protobuf parses concatenated messages as one (repeated fields append), so the
+    /// bytes read back as the same document, and no array of the whole document is ever made.
+    /// </summary>
+    public static async Task WriteDocumentAsync(SystemSnapshot s, System.IO.Pipelines.PipeWriter writer, CancellationToken cancel = default)
+    {
+        foreach (var chunk in ToChunks(s))
+        {
+            (chunk.Document ?? new SnapshotDocument { Pages = { chunk.Pages.Pages } }).WriteTo(writer);
+            await writer.FlushAsync(cancel);
+        }
+    }
+
     private static V1.SnapshotPage ToProto(DomainPage p) => new() { Address = p.Address, Bytes = UnsafeByteOperations.UnsafeWrap(p.Bytes) };
 
     private static SnapshotProxy ToProto(ProxySnapshot p)

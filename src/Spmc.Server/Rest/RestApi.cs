@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
@@ -129,9 +130,7 @@ public static class RestApi
             .WithDescription("Puts the system back to its state just after creation, keeping its ID and its fault rules (their counters back to 0); attached remote partitions are detached (docs/faults.md#reset).")
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
-        systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => WantsProtobuf(http)
-                ? Results.Bytes(Grpc.SnapshotProto.ToProto(r.Get(id).Snapshot()).ToByteArray(), Protobuf)
-                : Results.Bytes(r.Get(id).Snapshot().ToJson(), "application/json"))
+        systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => SnapshotResult(r.Get(id).Snapshot(), WantsProtobuf(http)))
             .Produces<JsonElement>().Produces(200, contentType: Protobuf).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
             .WithDescription("The whole state as a snapshot document (docs/snapshots.md): JSON by default, spmc.v1.SnapshotDocument with Accept: application/x-protobuf. POST it to /api/v1/systems (\"snapshot\") or to .../restore.")
             .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md), JSON or (Accept: application/x-protobuf) spmc.v1.SnapshotDocument; 409 while a remote partition is attached.");
@@ -175,6 +174,19 @@ public static class RestApi
         app.MapSpmcTraces();
         return app;
     }
+
+    /// <summary>
+    /// A snapshot written to the response as it is serialized: no whole-document array, so a system near its memory quota
+    /// can be saved inside a container's memory limit (the document is taken first, so a 404/409 is still a problem).
+    /// </summary>
+    private static IResult SnapshotResult(SystemSnapshot snapshot, bool protobuf) => protobuf
+        ? Results.Stream(async body =>
+        {
+            var writer = PipeWriter.Create(body);
+            await Grpc.SnapshotProto.WriteDocumentAsync(snapshot, writer);
+            await writer.CompleteAsync();
+        }, Protobuf)
+        : Results.Stream(body => snapshot.WriteJsonAsync(body), "application/json");
 
     private static SystemDto ToDto(SimulatedSystem system, Traces traces) => RestMapping.ToDto(system) with { Recording = traces.RecordingOf(system) };
 

@@ -175,4 +175,20 @@ public sealed class SnapshotProtobufTests(SpmcFactory factory) : IClassFixture<S
         var (status, detail) = await (await _client.PostAsync($"/api/v1/systems/{id}/restore", junk)).ProblemAsync();
         Assert.Equal((400, true), (status, detail.StartsWith("body: not a spmc.v1.SnapshotDocument", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task Rest_SnapshotsAreStreamed_YetByteForByteTheWholeDocument()
+    {
+        // 600 pages: more than two of the 256-page chunks the protobuf form is written in.
+        var id = await WrittenSystem(600 * 4096);
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/systems/{id}/snapshot");
+        get.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-protobuf"));
+        var proto = await (await _client.SendAsync(get)).Content.ReadAsByteArrayAsync();
+        var snapshot = Live(id).Snapshot();
+        Assert.Equal(Grpc.SnapshotProto.ToProto(snapshot).ToByteArray(), proto);
+        Assert.Equal(600, SnapshotDocument.Parser.ParseFrom(proto).Pages.Count);
+
+        var json = await _client.GetByteArrayAsync($"/api/v1/systems/{id}/snapshot");
+        Assert.Equal(snapshot.ToJson(), json);
+    }
 }
