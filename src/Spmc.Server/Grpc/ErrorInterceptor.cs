@@ -19,11 +19,18 @@ public sealed class ErrorInterceptor : Interceptor
 
     public static RpcException ToRpc(SpmcRequestException e) => new(new Status(CodeOf(e), e.Message));
 
+    /// <summary>
+    /// An allocation the runtime refused (the GC heap's hard limit in a container, docs/configuration.md#quotas): the
+    /// request is answered RESOURCE_EXHAUSTED and nothing of it was kept; the service goes on.
+    /// </summary>
+    public static RpcException ShortOfMemory() => new(new Status(StatusCode.ResourceExhausted, Rest.RestErrors.ShortOfMemoryDetail));
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(request, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
+        catch (OutOfMemoryException) { throw ShortOfMemory(); }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
@@ -31,6 +38,7 @@ public sealed class ErrorInterceptor : Interceptor
     {
         try { await continuation(request, responseStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
+        catch (OutOfMemoryException) { throw ShortOfMemory(); }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
@@ -38,6 +46,7 @@ public sealed class ErrorInterceptor : Interceptor
     {
         try { return await continuation(requestStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
+        catch (OutOfMemoryException) { throw ShortOfMemory(); }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
@@ -45,5 +54,6 @@ public sealed class ErrorInterceptor : Interceptor
     {
         try { await continuation(requestStream, responseStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
+        catch (OutOfMemoryException) { throw ShortOfMemory(); }
     }
 }
