@@ -116,6 +116,18 @@ public sealed class StreamQuotaTests : IClassFixture<StreamQuotaTests.Host>
     }
 
     [Fact]
+    public async Task RestTraceFollow_BeyondTheQuota_Is429NamingIt()
+    {
+        var system = await NewSystemAsync();
+        using var first = await WatchAsync(system);
+        using var second = await WatchAsync(system);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_factory.RestPort}") };
+        using var response = await http.GetAsync($"/api/v1/systems/{system}/trace?follow=true", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Contains("MaxStreamsPerSystem (2)", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Session_GivesItsSlotBackWhenItEnds()
     {
         var system = await NewSystemAsync();
