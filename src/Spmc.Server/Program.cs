@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddSpmcDomain();
 builder.AddSpmcKestrelLimits();
+builder.AddSpmcRateLimiting();
 builder.AddSpmcGrpc();
 builder.AddSpmcRest();
 builder.AddSpmcHealth();

@@ -21,7 +21,8 @@ public sealed class PartitionManager : ISecureWorld
     private readonly RuntimeHandlers _runtime;
     private readonly NotificationHandlers _notifications;
 
-    public PartitionManager(SystemConfig config, PhysicalMemory memory, MemoryMap map)
+    /// <summary>The SPMC of one system; <paramref name="maxConstituents"/> bounds the constituents of one memory transaction (0: no bound; <see cref="Systems.SystemQuotas"/>).</summary>
+    public PartitionManager(SystemConfig config, PhysicalMemory memory, MemoryMap map, int maxConstituents = 5120)
     {
         var state = new SpmcState();
         foreach (var vm in config.Vms)
@@ -36,7 +37,7 @@ public sealed class PartitionManager : ISecureWorld
                 Version = sp.Version,
                 Runtime = new PartitionRuntime(sp, Behaviours.Behaviours.Create(sp.Behaviour))
             };
-        _spmc = new SpmcContext(config, memory, map, state);
+        _spmc = new SpmcContext(config, memory, map, state) { MaxConstituents = maxConstituents };
         _table = new HandlerTable(config.Version);
 
         // Return conventions: FFA_FEATURES reports them (Hafnium does) but they are not calls.

@@ -17,6 +17,9 @@ internal sealed class SpmcContext(SystemConfig config, PhysicalMemory memory, Me
     public MemoryMap Map { get; } = map;
     public SpmcState State { get; } = state;
 
+    /// <summary>Constituents one memory transaction may describe (0: no bound).</summary>
+    public int MaxConstituents { get; init; }
+
     /// <summary>Who may access pages that are part of a memory transaction, from the share states.</summary>
     public IShareAccess ShareAccess { get; } = new Shares.ShareAccess(state);
 

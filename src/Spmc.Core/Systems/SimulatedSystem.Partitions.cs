@@ -17,6 +17,48 @@ public sealed partial class SimulatedSystem
     private readonly Dictionary<ushort, PartitionAttachment> _attachments = [];
     private long _eventSequence;
     private bool _shutDown;
+    private int _openStreams;
+
+    /// <summary>Streams open on this system now (<see cref="OpenStream"/>).</summary>
+    public int OpenStreams
+    {
+        get { lock (_gate) return _openStreams; }
+    }
+
+    /// <summary>Clients attached to this system's remote partitions now.</summary>
+    public int Attachments
+    {
+        get { lock (_gate) return _attachments.Count; }
+    }
+
+    /// <summary>
+    /// Takes one of the system's stream slots (<see cref="SystemQuotas.MaxStreamsPerSystem"/>) for a stream the caller
+    /// holds open (<paramref name="kind"/> names it in the refusal); disposing the lease gives the slot back.
+    /// Refused when the system is deleted or every slot is taken.
+    /// </summary>
+    public IDisposable OpenStream(string kind)
+    {
+        lock (_gate)
+        {
+            ThrowIfDeleted();
+            var max = Quotas.MaxStreamsPerSystem;
+            if (max > 0 && _openStreams >= max)
+                throw new QuotaExceededException($"stream quota MaxStreamsPerSystem ({max}): system '{Id}' already has {_openStreams} open streams (Watch, Trace follow, Session, SnapshotStream); close one before opening this {kind}");
+            _openStreams++;
+        }
+        return new StreamLease(this);
+    }
+
+    private sealed class StreamLease(SimulatedSystem system) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            lock (system._gate) system._openStreams--;
+        }
+    }
 
     /// <summary>Takes the events the last call raised, numbers them and hands them to subscribers. Under the lock.</summary>
     private List<SystemEvent> PublishEvents()
@@ -80,6 +122,9 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             ThrowIfDeleted();
+            var max = Quotas.MaxAttachmentsPerSystem;
+            if (max > 0 && _attachments.Count >= max && !_attachments.ContainsKey(partition))
+                throw new QuotaExceededException($"attachment quota MaxAttachmentsPerSystem ({max}): system '{Id}' already has {_attachments.Count} attached remote partitions; detach one before attaching {EndpointId.Format(partition)}");
             _spmc.Attach(partition);
             var attachment = new PartitionAttachment(this, partition);
             _attachments[partition] = attachment;

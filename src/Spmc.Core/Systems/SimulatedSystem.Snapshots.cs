@@ -30,10 +30,11 @@ public sealed partial class SimulatedSystem
     internal long LastSequence => _sequence;
 
     /// <summary>A new system <paramref name="id"/> built from the snapshot's manifest and then given its state.</summary>
-    public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null, Memory.MemoryQuota? quota = null)
+    public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null, Memory.MemoryQuota? quota = null,
+        SystemQuotas? quotas = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var system = new SimulatedSystem(id, ValidateManifest(snapshot), observers, quota);
+        var system = new SimulatedSystem(id, ValidateManifest(snapshot), observers, quota, quotas);
         lock (system._gate)
         {
             try

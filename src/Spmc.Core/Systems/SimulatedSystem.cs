@@ -41,10 +41,12 @@ public sealed partial class SimulatedSystem
     private readonly ISystemObserver[] _observers;
     private readonly MemoryQuota _quota;
 
-    public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null, MemoryQuota? quota = null)
+    public SimulatedSystem(string id, SystemConfig config, IReadOnlyList<ISystemObserver>? observers = null, MemoryQuota? quota = null,
+        SystemQuotas? quotas = null)
     {
         Id = id;
         _quota = quota ?? MemoryQuota.Unlimited();
+        Quotas = (quotas ?? SystemQuotas.Default).Validated();
         Config = config;
         _observers = observers is null ? [] : [.. observers];
         Build();
@@ -55,13 +57,16 @@ public sealed partial class SimulatedSystem
     {
         _memory = new PhysicalMemory(_quota);
         _map = new MemoryMap(Config);
-        _spmc = new PartitionManager(Config, _memory, _map);
+        _spmc = new PartitionManager(Config, _memory, _map, Quotas.MaxConstituentsPerTransaction);
         _port = new SpmcPort(_spmc, Config.Registers);
         _proxy = ProxyProfiles.Create(Config.ProxyProfile, new ProxyContext(Config, _memory, _map, _port));
     }
 
     public string Id { get; }
     public SystemConfig Config { get; }
+
+    /// <summary>Streams, attachments and constituents this system allows.</summary>
+    public SystemQuotas Quotas { get; }
 
     /// <summary>The SPMC's state, for tests (read it between calls; it changes only through calls).</summary>
     internal SpmcState SpmcState => _spmc.State;

@@ -9,8 +9,11 @@ namespace Spmc.Core.Systems;
 /// or allocated in order ("sys-1", "sys-2", ...). Every system tells the registry's observers what it does.
 /// </summary>
 public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.DefaultMaxSystems, IEnumerable<ISystemObserver>? observers = null,
-    Memory.MemoryQuota? memoryQuota = null)
+    Memory.MemoryQuota? memoryQuota = null, SystemQuotas? quotas = null)
 {
+    /// <summary>Streams, attachments and constituents every system built here allows.</summary>
+    public SystemQuotas Quotas { get; } = (quotas ?? SystemQuotas.Default).Validated();
+
     /// <summary>Resident memory allowed per system and across all of them (handed to every system built here).</summary>
     public Memory.MemoryQuota MemoryQuota { get; } = memoryQuota ?? Memory.MemoryQuota.Unlimited();
 
@@ -26,13 +29,13 @@ public sealed partial class SystemRegistry(int maxSystems = SystemRegistry.Defau
 
     public SimulatedSystem Create(string? id, string manifestJson) => Create(id, ManifestValidator.Validate(manifestJson));
 
-    public SimulatedSystem Create(string? id, SystemConfig config) => Create(id, id => new SimulatedSystem(id, config, _observers, MemoryQuota));
+    public SimulatedSystem Create(string? id, SystemConfig config) => Create(id, id => new SimulatedSystem(id, config, _observers, MemoryQuota, Quotas));
 
     /// <summary>
     /// A new system built from <paramref name="snapshot"/> (<see cref="SimulatedSystem.FromSnapshot"/>): its
     /// observers hear <see cref="ISystemObserver.OnRestored"/>, then <see cref="ISystemObserver.OnCreated"/>.
     /// </summary>
-    public SimulatedSystem Create(string? id, Snapshots.SystemSnapshot snapshot) => Create(id, id => SimulatedSystem.FromSnapshot(id, snapshot, _observers, MemoryQuota));
+    public SimulatedSystem Create(string? id, Snapshots.SystemSnapshot snapshot) => Create(id, id => SimulatedSystem.FromSnapshot(id, snapshot, _observers, MemoryQuota, Quotas));
 
     private SimulatedSystem Create(string? id, Func<string, SimulatedSystem> build)
     {

@@ -11,38 +11,51 @@ namespace Spmc.Server.Grpc;
 /// <summary>spmc.v1.SmcGateway: frames in, answers out.</summary>
 public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcGatewayBase
 {
-    public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) => Handle(request, context.CancellationToken);
+    public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) =>
+        Handle(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)), request, context.CancellationToken);
 
     /// <summary>A call that lends cycles to a remote partition waits for it (bounded by the system's remote timeout).</summary>
-    private async Task<SmcResponse> Handle(SmcRequest request, CancellationToken cancel)
-    {
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
-        return ProtoMapping.ToProto(await system.CallAsync(ProtoMapping.ToDomain(request), cancel), request.Tag);
-    }
+    private static async Task<SmcResponse> Handle(SimulatedSystem system, SmcRequest request, CancellationToken cancel) =>
+        ProtoMapping.ToProto(await system.CallAsync(ProtoMapping.ToDomain(request), cancel), request.Tag);
 
-    /// <summary>Answers each frame in order; a refused frame gets a rejection and the stream continues.</summary>
+    /// <summary>
+    /// Answers each frame in order; a refused frame gets a rejection and the stream continues. The session takes a
+    /// stream slot on each system it reaches (Spmc:Quotas:MaxStreamsPerSystem) and gives them back when it ends.
+    /// </summary>
     public override async Task Session(IAsyncStreamReader<SmcRequest> requestStream, IServerStreamWriter<SmcResponse> responseStream,
         ServerCallContext context)
     {
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        var slots = new Dictionary<SimulatedSystem, IDisposable>();
+        try
         {
-            SmcResponse response;
-            try
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
             {
-                response = await Handle(request, context.CancellationToken);
+                SmcResponse response;
+                try
+                {
+                    var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+                    if (!slots.ContainsKey(system)) slots[system] = system.OpenStream("Session");
+                    response = await Handle(system, request, context.CancellationToken);
+                }
+                catch (SpmcRequestException e)
+                {
+                    response = new SmcResponse { Tag = request.Tag, Rejection = new Rejection { Code = ErrorInterceptor.CodeOf(e).ToString(), Message = e.Message } };
+                }
+                await responseStream.WriteAsync(response, context.CancellationToken);
             }
-            catch (SpmcRequestException e)
-            {
-                response = new SmcResponse { Tag = request.Tag, Rejection = new Rejection { Code = ErrorInterceptor.CodeOf(e).ToString(), Message = e.Message } };
-            }
-            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+        finally
+        {
+            foreach (var slot in slots.Values) slot.Dispose();
         }
     }
 }
 
 /// <summary>spmc.v1.Systems: create, read, list and delete simulated systems.</summary>
-public sealed partial class SystemsService(SystemRegistry registry, Traces traces) : Systems.SystemsBase
+public sealed partial class SystemsService(SystemRegistry registry, Traces traces, Microsoft.Extensions.Options.IOptions<SpmcOptions> options) : Systems.SystemsBase
 {
+    private QuotasOptions Quotas => options.Value.Quotas;
+
     public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context)
     {
         var given = new[] { request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0, request.Snapshot is not null }.Count(x => x);
@@ -81,14 +94,17 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     /// <summary>The snapshot taken under the system's lock, then sent in chunks (the pages are shared, not copied).</summary>
     public override async Task SnapshotStream(SnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {
-        var snapshot = registry.Get(request.Id).Snapshot();
+        var system = registry.Get(request.Id);
+        using var slot = system.OpenStream("SnapshotStream"); // Spmc:Quotas:MaxStreamsPerSystem
+        var snapshot = system.Snapshot();
         foreach (var chunk in SnapshotProto.ToChunks(snapshot)) await responseStream.WriteAsync(chunk, context.CancellationToken);
     }
 
     public override async Task<RestoreResponse> RestoreStream(IAsyncStreamReader<RestoreStreamRequest> requestStream, ServerCallContext context)
     {
         var id = "";
-        var snapshot = await SnapshotProto.ReadStream(requestStream.ReadAllAsync(context.CancellationToken), r => r.Chunk, r => id = r.Id, context.CancellationToken);
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, r => id = r.Id, Quotas.MaxSnapshotStreamBytes,
+            Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
         registry.Get(id).RestoreInPlace(snapshot);
         return new RestoreResponse();
     }
@@ -96,8 +112,8 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     public override async Task<SystemInfo> CreateStream(IAsyncStreamReader<CreateStreamRequest> requestStream, ServerCallContext context)
     {
         var (id, record) = ("", false);
-        var snapshot = await SnapshotProto.ReadStream(requestStream.ReadAllAsync(context.CancellationToken), r => r.Chunk, r => (id, record) = (r.Id, r.Record),
-            context.CancellationToken);
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, r => (id, record) = (r.Id, r.Record),
+            Quotas.MaxSnapshotStreamBytes, Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
         return Info(traces.Create(id.Length > 0 ? id : null, snapshot, record));
     }
 
@@ -136,6 +152,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
         if (request.HasEndpoint && request.Endpoint > 0xFFFF) throw new InvalidRequestException($"endpoint: {request.Endpoint} is not a 16-bit endpoint ID");
         using var watch = system.Watch(request.HasEndpoint ? (ushort)request.Endpoint : null);
+        using var slot = system.OpenStream("Watch"); // Spmc:Quotas:MaxStreamsPerSystem
         await context.WriteResponseHeadersAsync(new Metadata());
         await foreach (var e in watch.Reader.ReadAllAsync(context.CancellationToken))
             await responseStream.WriteAsync(ProtoMapping.ToProto(e), context.CancellationToken);

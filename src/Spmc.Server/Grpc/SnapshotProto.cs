@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Google.Protobuf;
+using Grpc.Core;
 using Spmc.Core;
 using Spmc.Core.Memory;
 using Spmc.Core.Proxy.Pkvm;
@@ -122,15 +123,33 @@ public static class SnapshotProto
 
     /// <summary>
     /// Reads a streamed document: the first chunk is the document (its id and other fields taken by
-    /// <paramref name="first"/>), the rest are pages. At most <see cref="MaxPages"/> pages.
+    /// <paramref name="first"/>), the rest are pages. At most <see cref="MaxPages"/> pages and <paramref name="budget"/>
+    /// bytes of messages (0: no bound; QuotaExceeded, ResourceExhausted), and at most <paramref name="idle"/> between two
+    /// messages (zero: no bound; DEADLINE_EXCEEDED), so a stream can neither hold unbounded memory nor a slot for ever.
     /// </summary>
-    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncEnumerable<T> requests, Func<T, SnapshotChunk?> chunkOf, Action<T> first, CancellationToken cancel)
+    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncStreamReader<T> requests, Func<T, SnapshotChunk?> chunkOf, Action<T> first,
+        long budget, TimeSpan idle, CancellationToken cancel) where T : IMessage
     {
         SnapshotDocument? doc = null;
         var pages = new List<V1.SnapshotPage>();
         var index = 0;
-        await foreach (var request in requests.WithCancellation(cancel))
+        long bytes = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        while (true)
         {
+            if (idle > TimeSpan.Zero) deadline.CancelAfter(idle);
+            bool more;
+            try { more = await requests.MoveNext(deadline.Token); }
+            catch (Exception e) when (e is OperationCanceledException or RpcException && deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+            {
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded,
+                    $"chunk: no message for {idle.TotalSeconds:0.###} s after message {index} (Spmc:Quotas:SnapshotStreamIdleTimeout); nothing was restored"));
+            }
+            if (!more) break;
+            var request = requests.Current;
+            bytes += request.CalculateSize();
+            if (budget > 0 && bytes > budget)
+                throw new QuotaExceededException($"chunk: the stream carried more than {budget} bytes by message {index} (Spmc:Quotas:MaxSnapshotStreamBytes); nothing was restored");
             var chunk = chunkOf(request);
             if (doc is null)
             {
@@ -138,7 +157,7 @@ public static class SnapshotProto
                 doc = chunk?.Document ?? throw new InvalidRequestException("chunk: the first message carries the document (chunk.document)");
                 pages.AddRange(doc.Pages);
             }
-            else if (chunk?.Pages is { } more) pages.AddRange(more.Pages);
+            else if (chunk?.Pages is { } morePages) pages.AddRange(morePages.Pages);
             else throw new InvalidRequestException($"chunk: message {index} carries no pages (only the first carries the document)");
             if (pages.Count > MaxPages) throw new InvalidRequestException($"chunk: more than {MaxPages} pages (4 GiB)");
             index++;

@@ -32,6 +32,7 @@ public sealed partial class SystemsService
             return;
         }
 
+        using var slot = system.OpenStream("Trace follow"); // Spmc:Quotas:MaxStreamsPerSystem
         await responseStream.WriteAsync(new V1.TraceEntry { Sequence = 0, Json = TraceWriter.FormatHeader(TraceHeader.For(system)) }, cancel);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, traces.Stopping);
         try

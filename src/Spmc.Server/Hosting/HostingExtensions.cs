@@ -12,12 +12,20 @@ public static class HostingExtensions
         builder.Services.AddOptions<SpmcOptions>().Bind(builder.Configuration.GetSection(SpmcOptions.Section))
             .Validate(o => o.MaxSystems > 0, "Spmc:MaxSystems must be positive")
             .Validate(o => o.Quotas.MaxResidentBytesPerSystem >= 0, "Spmc:Quotas:MaxResidentBytesPerSystem must not be negative (0: no bound)")
-            .Validate(o => o.Quotas.MaxResidentBytesTotal >= 0, "Spmc:Quotas:MaxResidentBytesTotal must not be negative (0: no bound)");
+            .Validate(o => o.Quotas.MaxResidentBytesTotal >= 0, "Spmc:Quotas:MaxResidentBytesTotal must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxStreamsPerSystem >= 0, "Spmc:Quotas:MaxStreamsPerSystem must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxAttachmentsPerSystem >= 0, "Spmc:Quotas:MaxAttachmentsPerSystem must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxConstituentsPerTransaction >= 0, "Spmc:Quotas:MaxConstituentsPerTransaction must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxSnapshotStreamBytes >= 0, "Spmc:Quotas:MaxSnapshotStreamBytes must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.SnapshotStreamIdleTimeout >= TimeSpan.Zero, "Spmc:Quotas:SnapshotStreamIdleTimeout must not be negative (0: no bound)")
+            .Validate(o => o.RateLimit.PermitsPerSecond >= 0, "Spmc:RateLimit:PermitsPerSecond must not be negative (0: no limit)")
+            .Validate(o => o.RateLimit.PermitsPerSecond == 0 || o.RateLimit.Burst > 0, "Spmc:RateLimit:Burst must be positive while PermitsPerSecond is set");
         builder.Services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SpmcOptions>>().Value;
             return new SystemRegistry(options.MaxSystems, sp.GetServices<ISystemObserver>(),
-                new Spmc.Core.Memory.MemoryQuota(options.Quotas.MaxResidentBytesPerSystem, options.Quotas.MaxResidentBytesTotal));
+                new Spmc.Core.Memory.MemoryQuota(options.Quotas.MaxResidentBytesPerSystem, options.Quotas.MaxResidentBytesTotal),
+                options.Quotas.SystemQuotas());
         });
         builder.Services.AddSingleton<StartupSystems>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupSystems>());

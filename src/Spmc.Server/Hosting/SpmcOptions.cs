@@ -20,6 +20,9 @@ public sealed class SpmcOptions
 
     /// <summary>Resource quotas (section "Spmc:Quotas").</summary>
     public QuotasOptions Quotas { get; set; } = new();
+
+    /// <summary>Request rate per client (section "Spmc:RateLimit").</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
 }
 
 /// <summary>
@@ -34,4 +37,27 @@ public sealed class QuotasOptions
 
     /// <summary>Resident simulated memory all systems together may hold.</summary>
     public long MaxResidentBytesTotal { get; set; } = 256L << 20;
+
+    /// <summary>Streams open on one system at once: Watch, Trace follow, Session (per system it reached), SnapshotStream.</summary>
+    public int MaxStreamsPerSystem { get; set; } = Core.Systems.SystemQuotas.Default.MaxStreamsPerSystem;
+
+    /// <summary>Remote partitions of one system attached at once (PartitionHost.Attach).</summary>
+    public int MaxAttachmentsPerSystem { get; set; } = Core.Systems.SystemQuotas.Default.MaxAttachmentsPerSystem;
+
+    /// <summary>Constituents one memory transaction may describe; beyond, the SPMC answers NO_MEMORY.</summary>
+    public int MaxConstituentsPerTransaction { get; set; } = Core.Systems.SystemQuotas.Default.MaxConstituentsPerTransaction;
+
+    /// <summary>Bytes one streamed restore or create (RestoreStream, CreateStream) may carry (the per-system memory quota by default).</summary>
+    public long MaxSnapshotStreamBytes { get; set; } = 64L << 20;
+
+    /// <summary>The longest a streamed restore or create may wait for its next chunk.</summary>
+    public TimeSpan SnapshotStreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The Core form of the per-system bounds.</summary>
+    public Core.Systems.SystemQuotas SystemQuotas() => new()
+    {
+        MaxStreamsPerSystem = MaxStreamsPerSystem,
+        MaxAttachmentsPerSystem = MaxAttachmentsPerSystem,
+        MaxConstituentsPerTransaction = MaxConstituentsPerTransaction,
+    };
 }

@@ -48,7 +48,9 @@ public static class TraceEndpoints
             return;
         }
 
-        // Follow: the header now (so the client knows it is live), then each entry as it comes, flushed per line.
+        // Follow: one of the system's stream slots (Spmc:Quotas:MaxStreamsPerSystem), the header now (so the client
+        // knows it is live), then each entry as it comes, flushed per line.
+        using var slot = system.OpenStream("trace follow");
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, traces.Stopping);
         var cancel = linked.Token;
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();

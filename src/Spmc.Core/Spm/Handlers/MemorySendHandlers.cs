@@ -89,6 +89,9 @@ internal sealed class MemorySendHandlers(SpmcContext spmc)
         if (constituentCount == 0) return c.Reject(MemorySendRules.NoConstituents, "the composite has no constituents");
         if ((ulong)total != compositeOffset + CompositeMemoryRegion.HeaderSize + (ulong)constituentCount * MemoryRegionConstituent.Size)
             return c.Reject(MemorySendRules.TotalLengthMismatch, $"total length {total} does not match {constituentCount} constituents at composite offset {compositeOffset}");
+        // The bound Hafnium's memory pool sets (NO_MEMORY), as a configured count: no transaction costs more than ~1 MiB here.
+        if (spmc.MaxConstituents > 0 && constituentCount > (uint)spmc.MaxConstituents)
+            return c.Reject(MemorySendRules.TooManyConstituents, $"{constituentCount} constituents; a transaction holds at most {spmc.MaxConstituents} (Spmc:Quotas:MaxConstituentsPerTransaction)");
 
         // Flags: only bit 0 (zero memory) may be set by a sender, and never for SHARE (Hafnium rejects time slicing too).
         if (op == MemoryOperation.Share && d.Flags.Has(MemoryTransactionFlags.ZeroMemory))

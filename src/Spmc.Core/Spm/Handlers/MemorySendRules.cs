@@ -60,6 +60,9 @@ public static class MemorySendRules
     public static readonly Rule TotalLengthMismatch = new("mem-send.total-length-mismatch", FfaError.InvalidParameters,
         "the total length must be the composite offset plus the composite header and its constituents",
         "Hafnium ffa_memory_send_validate");
+    public static readonly Rule TooManyConstituents = new("mem-send.too-many-constituents", FfaError.NoMemory,
+        "a transaction describes at most Spmc:Quotas:MaxConstituentsPerTransaction constituents (default 5120, what Hafnium's default build holds: 20 fragments of a 4 KiB mailbox)",
+        "Hafnium api_ffa_mem_send and ffa_memory_send_continue_validate answer NO_MEMORY when the descriptor cannot be held (ffa_memory_fragment_alloc fails, MAX_FRAGMENTS reached); Spmc: checked up front from the composite's count");
 
     // ---- flags and receivers (ffa_memory_send_validate) -------------------------------------------------------
 

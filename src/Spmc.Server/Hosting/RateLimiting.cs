@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Spmc.Server.Hosting;
+
+/// <summary>Request rate per client (section "Spmc:RateLimit", docs/configuration.md#limits). 0 permits per second: no limit.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests one client may sustain per second (a gRPC stream counts once, when it opens).</summary>
+    public int PermitsPerSecond { get; set; } = 10_000;
+
+    /// <summary>Requests one client may make at once above the sustained rate (the token bucket's size).</summary>
+    public int Burst { get; set; } = 20_000;
+}
+
+/// <summary>Which client a request counts against.</summary>
+public static class RateLimitPartition
+{
+    /// <summary>The client of <paramref name="context"/>: its remote IP address ("local" in-process, where there is none).</summary>
+    public static string Key(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "local";
+}
+
+/// <summary>
+/// Per-client request rate limiting with the ASP.NET Core rate limiter: a token bucket per <see cref="RateLimitPartition.Key"/>,
+/// no queue. A refused REST request gets 429 with Retry-After; a refused gRPC call gets status RESOURCE_EXHAUSTED (in a
+/// trailers-only response: a bare 429 would reach gRPC clients as UNAVAILABLE, which they retry). Health checks are never limited.
+/// </summary>
+public static class RateLimiting
+{
+    /// <summary>Adds the limiter (from <c>Spmc:RateLimit</c>) and puts it first in the request pipeline.</summary>
+    public static WebApplicationBuilder AddSpmcRateLimiting(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<SpmcOptions>>((o, spmc) => Configure(o, spmc.Value.RateLimit));
+        builder.Services.AddTransient<IStartupFilter, FirstInPipeline>();
+        return builder;
+    }
+
+    private sealed class FirstInPipeline : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseRateLimiter();
+            next(app);
+        };
+    }
+
+    private static void Configure(RateLimiterOptions o, RateLimitOptions limit)
+    {
+        if (limit.PermitsPerSecond == 0) return;
+        // Replenished in small steps (at least 1 token every 1/20 s at high rates) so the rate is smooth, not a burst per second.
+        var tokens = Math.Max(1, limit.PermitsPerSecond / 20);
+        var bucket = new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit.Burst,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokens / limit.PermitsPerSecond),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsHealth(context.Request.Path)
+            ? System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter("")
+            : System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(RateLimitPartition.Key(context), _ => bucket));
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.OnRejected = (rejected, _) => Reject(rejected.HttpContext, rejected.Lease, limit);
+    }
+
+    private static bool IsHealth(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/grpc.health.v1.Health");
+
+    private static ValueTask Reject(HttpContext context, RateLimitLease lease, RateLimitOptions limit)
+    {
+        var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds));
+        var message = $"rate limit Spmc:RateLimit ({limit.PermitsPerSecond} requests/s, burst {limit.Burst}) reached for client {RateLimitPartition.Key(context)}; retry after {seconds} s";
+        var response = context.Response;
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // gRPC over HTTP/2: status 200 and a trailers-only response carrying grpc-status (PROTOCOL-HTTP2.md).
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/grpc";
+            response.Headers["grpc-status"] = "8"; // RESOURCE_EXHAUSTED
+            response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+            return ValueTask.CompletedTask;
+        }
+        response.StatusCode = StatusCodes.Status429TooManyRequests;
+        return new ValueTask(Results.Problem(statusCode: 429, title: "Too Many Requests", detail: message).ExecuteAsync(context));
+    }
+}

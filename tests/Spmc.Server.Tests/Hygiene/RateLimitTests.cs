@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Spmc.Server.Hosting;
+
+namespace Spmc.Server.Tests.Hygiene;
+
+/// <summary>
+/// Per-client request rate limiting on real sockets: a client beyond its bucket gets 429 + Retry-After (REST) or
+/// RESOURCE_EXHAUSTED (gRPC, through a real GrpcChannel), other clients and health checks are served.
+/// A bucket of 3 refilled at 1/s: 20 requests in a row cannot all pass unless they take 17 s.
+/// </summary>
+public sealed class RateLimitTests
+{
+    private static KestrelFactory Limited(int permits = 1, int burst = 3) => KestrelFactory.With(new()
+    {
+        ["Spmc:RateLimit:PermitsPerSecond"] = permits.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Spmc:RateLimit:Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    /// <summary>An HTTP client whose connections leave from <paramref name="source"/> (another loopback address: another client).</summary>
+    private static HttpClient Client(KestrelFactory host, string source = "127.0.0.1") => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, cancel) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancel);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    })
+    { BaseAddress = new Uri($"http://127.0.0.1:{host.RestPort}") };
+
+    private static async Task<List<HttpResponseMessage>> Burst(HttpClient client, int n = 20)
+    {
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < n; i++) responses.Add(await client.GetAsync("/api/v1/systems"));
+        return responses;
+    }
+
+    [Fact]
+    public async Task Rest_BeyondTheBucket_Is429WithRetryAfter_NamingTheLimit()
+    {
+        using var host = Limited();
+        using var client = Client(host);
+        var responses = await Burst(client);
+        Assert.Equal(HttpStatusCode.OK, responses[0].StatusCode);
+        var refused = responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        Assert.Contains("Spmc:RateLimit (1 requests/s, burst 3)", problem.GetProperty("detail").GetString());
+        Assert.Contains("127.0.0.1", problem.GetProperty("detail").GetString());
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.TooManyRequests }));
+    }
+
+    [Fact]
+    public async Task Rest_OneClientRefused_AnotherClientAndHealthAreServed()
+    {
+        using var host = Limited();
+        using var first = Client(host);
+        Assert.Contains((await Burst(first)), r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        using var second = Client(host, "127.0.0.2");
+        Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/api/v1/systems")).StatusCode);
+        for (var i = 0; i < 20; i++) Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Grpc_BeyondTheBucket_IsResourceExhausted_AndHealthIsServed()
+    {
+        using var host = Limited();
+        var systems = new V1.Systems.SystemsClient(host.Channel);
+        RpcException? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            try { await systems.ListAsync(new V1.ListSystemsRequest()); }
+            catch (RpcException e) { refused = e; }
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("Spmc:RateLimit", refused.Status.Detail);
+        var health = new Health.HealthClient(host.Channel);
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+    }
+
+    [Fact]
+    public async Task Zero_TurnsTheLimitOff()
+    {
+        using var host = Limited(permits: 0, burst: 0);
+        using var client = Client(host);
+        Assert.All(await Burst(client, 200), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+    }
+
+    [Fact]
+    public void Defaults_AreTheDocumentedOnes_AndTheKeyIsTheRemoteAddress()
+    {
+        using var host = new KestrelFactory();
+        var limit = host.Services.GetRequiredService<IOptions<SpmcOptions>>().Value.RateLimit;
+        Assert.Equal((10_000, 20_000), (limit.PermitsPerSecond, limit.Burst));
+        var context = new DefaultHttpContext();
+        Assert.Equal("local", RateLimitPartition.Key(context));
+        context.Connection.RemoteIpAddress = IPAddress.Parse("10.1.2.3");
+        Assert.Equal("10.1.2.3", RateLimitPartition.Key(context));
+    }
+
+    [Fact]
+    public void NegativeRate_StopsStartUp_NamingTheKey()
+    {
+        var e = Assert.ThrowsAny<Exception>(() =>
+        {
+            using var host = Limited(permits: -1);
+            host.Services.GetRequiredService<IOptions<SpmcOptions>>().Value.ToString();
+        });
+        Assert.Contains("Spmc:RateLimit:PermitsPerSecond", e.ToString());
+    }
+}

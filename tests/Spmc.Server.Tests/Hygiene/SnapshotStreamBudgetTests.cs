@@ -1,0 +1,104 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Spmc.V1;
+
+namespace Spmc.Server.Tests.Hygiene;
+
+/// <summary>
+/// Streamed restore and create are bounded: by a byte budget (RESOURCE_EXHAUSTED naming Spmc:Quotas:MaxSnapshotStreamBytes)
+/// and by an idle deadline between chunks (DEADLINE_EXCEEDED naming SnapshotStreamIdleTimeout); nothing is restored.
+/// </summary>
+public sealed class SnapshotStreamBudgetTests : IClassFixture<SnapshotStreamBudgetTests.Host>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private const ulong HostMemory = 0x8000_0000;
+
+    /// <summary>A 512 KiB budget and a 1-second idle deadline.</summary>
+    public sealed class Host : IDisposable
+    {
+        public KestrelFactory Factory { get; } = KestrelFactory.With(new()
+        {
+            ["Spmc:Quotas:MaxSnapshotStreamBytes"] = (512 << 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Spmc:Quotas:SnapshotStreamIdleTimeout"] = "00:00:01",
+        });
+
+        public void Dispose() => Factory.Dispose();
+    }
+
+    private readonly KestrelFactory _factory;
+    private Systems.SystemsClient Systems => new(_factory.Channel);
+
+    public SnapshotStreamBudgetTests(Host host) => _factory = host.Factory;
+
+    /// <summary>A system with <paramref name="pages"/> written pages, and its snapshot as streamed chunks.</summary>
+    private async Task<(string Id, List<SnapshotChunk> Chunks)> SnapshotAsync(int pages)
+    {
+        var id = (await Systems.CreateAsync(new CreateSystemRequest { ManifestJson = SpmcFactory.PassthroughManifest })).Id;
+        var memory = new V1.Memory.MemoryClient(_factory.Channel);
+        for (var i = 0; i < pages; i++)
+            await memory.WriteAsync(new WriteMemoryRequest { SystemId = id, Address = HostMemory + (ulong)i * 4096, Data = ByteString.CopyFrom(Enumerable.Repeat((byte)(i + 1), 4096).ToArray()) });
+        var chunks = new List<SnapshotChunk>();
+        using var call = Systems.SnapshotStream(new SnapshotRequest { Id = id });
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) chunks.Add(chunk);
+        return (id, chunks);
+    }
+
+    [Fact]
+    public async Task RestoreStream_BeyondTheBudget_IsResourceExhausted_AndRestoresNothing()
+    {
+        var (id, chunks) = await SnapshotAsync(300); // 1.2 MiB of pages
+        var memory = new V1.Memory.MemoryClient(_factory.Channel);
+        await memory.WriteAsync(new WriteMemoryRequest { SystemId = id, Address = HostMemory, Data = ByteString.CopyFrom(0xEE) });
+        using var restore = Systems.RestoreStream();
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await restore.RequestStream.WriteAsync(new RestoreStreamRequest { Id = id, Chunk = chunks[0] });
+            foreach (var chunk in chunks.Skip(1)) await restore.RequestStream.WriteAsync(new RestoreStreamRequest { Chunk = chunk });
+            await restore.RequestStream.CompleteAsync();
+            await restore.ResponseAsync.WaitAsync(Patience);
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("MaxSnapshotStreamBytes", e.Status.Detail);
+        var read = await memory.ReadAsync(new ReadMemoryRequest { SystemId = id, Address = HostMemory, Length = 1 });
+        Assert.Equal(0xEE, read.Data[0]); // not restored
+    }
+
+    [Fact]
+    public async Task CreateStream_WithinTheBudget_Creates_AndBeyondIsRefused()
+    {
+        var (_, small) = await SnapshotAsync(64); // 256 KiB
+        using (var create = Systems.CreateStream())
+        {
+            await create.RequestStream.WriteAsync(new CreateStreamRequest { Chunk = small[0] });
+            foreach (var chunk in small.Skip(1)) await create.RequestStream.WriteAsync(new CreateStreamRequest { Chunk = chunk });
+            await create.RequestStream.CompleteAsync();
+            Assert.NotEmpty((await create.ResponseAsync.WaitAsync(Patience)).Id);
+        }
+        var (_, big) = await SnapshotAsync(200);
+        var before = (await Systems.ListAsync(new ListSystemsRequest())).Systems.Count;
+        using (var create = Systems.CreateStream())
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                await create.RequestStream.WriteAsync(new CreateStreamRequest { Chunk = big[0] });
+                foreach (var chunk in big.Skip(1)) await create.RequestStream.WriteAsync(new CreateStreamRequest { Chunk = chunk });
+                await create.RequestStream.CompleteAsync();
+                await create.ResponseAsync.WaitAsync(Patience);
+            });
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        }
+        Assert.Equal(before, (await Systems.ListAsync(new ListSystemsRequest())).Systems.Count);
+    }
+
+    [Fact]
+    public async Task RestoreStream_SilentAfterItsFirstChunk_EndsWithDeadlineExceeded()
+    {
+        var (id, chunks) = await SnapshotAsync(1);
+        using var restore = Systems.RestoreStream();
+        await restore.RequestStream.WriteAsync(new RestoreStreamRequest { Id = id, Chunk = chunks[0] });
+        // Nothing more is sent: the server gives up after its idle deadline.
+        var e = await Assert.ThrowsAsync<RpcException>(() => restore.ResponseAsync.WaitAsync(Patience));
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+        Assert.Contains("SnapshotStreamIdleTimeout", e.Status.Detail);
+    }
+}
