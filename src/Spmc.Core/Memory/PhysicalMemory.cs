@@ -38,6 +38,13 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
         _quota.Release(_pages.Count);
     }
 
+    /// <summary>Releases the pages and drops them (the system was deleted); the memory must not be used afterwards.</summary>
+    public void Discard()
+    {
+        Release();
+        _pages.Clear();
+    }
+
     /// <summary>
     /// Undoes <see cref="Release"/> (a restore that was refused keeps the memory it had released for its replacement):
     /// the pages count again, unchecked, since they were held a moment ago.
@@ -89,9 +96,25 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
     /// </summary>
     public void WriteAll(IReadOnlyList<(ulong Address, ReadOnlyMemory<byte> Data)> writes)
     {
-        Reserve(NewPages(writes));
-        foreach (var (address, data) in writes) WriteReserved(address, data.Span);
+        var reserved = NewPages(writes);
+        Reserve(reserved);
+        var before = _pages.Count;
+        try
+        {
+            foreach (var (address, data) in writes) WriteReserved(address, data.Span);
+        }
+        catch (OutOfMemoryException)
+        {
+            Unreserve(reserved, before);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// After an allocation the runtime refused part-way through a write (a container's memory limit): the pages that
+    /// were reserved but not made go back to the quota, so the count stays the pages that exist.
+    /// </summary>
+    private void Unreserve(int reserved, int before) => _quota.Release(reserved - (_pages.Count - before));
 
     /// <summary>Pages that hold data (for the inspector and tests).</summary>
     public int ResidentPages => _pages.Count;
@@ -166,8 +189,18 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
     /// <summary>Writes <paramref name="source"/>, or nothing when the pages it needs are beyond the quota.</summary>
     public void Write(ulong address, ReadOnlySpan<byte> source)
     {
-        Reserve(NewPages(address, source));
-        WriteReserved(address, source);
+        var reserved = NewPages(address, source);
+        Reserve(reserved);
+        var before = _pages.Count;
+        try
+        {
+            WriteReserved(address, source);
+        }
+        catch (OutOfMemoryException)
+        {
+            Unreserve(reserved, before);
+            throw;
+        }
     }
 
     /// <summary>
@@ -178,8 +211,29 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
     public void WriteOnBehalf(ulong address, ReadOnlySpan<byte> source)
     {
         if (_released) throw new InvalidOperationException("this memory was released");
-        _quota.Force(NewPages(address, source));
-        WriteReserved(address, source);
+        var reserved = NewPages(address, source);
+        _quota.Force(reserved);
+        var before = _pages.Count;
+        try
+        {
+            WriteReserved(address, source);
+        }
+        catch (OutOfMemoryException)
+        {
+            Unreserve(reserved, before);
+            throw;
+        }
+    }
+
+    /// <summary>Pages of [<paramref name="address"/>, +<paramref name="length"/>) not resident now (a buffer's pages a write may yet make).</summary>
+    public long AbsentPages(ulong address, ulong length)
+    {
+        if (length == 0) return 0;
+        var (first, last) = (address / PageSize, (address + length - 1) / PageSize);
+        long absent = 0;
+        for (var page = first; page <= last; page++)
+            if (!_pages.ContainsKey(page)) absent++;
+        return absent;
     }
 
     /// <summary>Whether <paramref name="pages"/> more resident pages fit in this memory's quota now (nothing is taken).</summary>

@@ -164,8 +164,10 @@ public sealed partial class SimulatedSystem
         lock (_gate)
         {
             _shutDown = true;
-            _memory.Release();
             _spmc.AbortAll($"system '{Id}' was deleted");
+            // The pages go back to the quota and are dropped, so a stream or client still holding this deleted
+            // system (until it next looks) keeps no simulated memory alive.
+            _memory.Discard();
             foreach (var (_, channel) in _subscribers) channel.Writer.TryComplete();
             _subscribers.Clear();
         }

@@ -21,7 +21,7 @@ public sealed class ErrorInterceptor : Interceptor
 
     /// <summary>
     /// An allocation the runtime refused (the GC heap's hard limit in a container, docs/configuration.md#quotas): the
-    /// request is answered RESOURCE_EXHAUSTED and nothing of it was kept; the service goes on.
+    /// request is answered RESOURCE_EXHAUSTED (a write or call may have been applied in part); the service goes on.
     /// </summary>
     public static RpcException ShortOfMemory() => new(new Status(StatusCode.ResourceExhausted, Rest.RestErrors.ShortOfMemoryDetail));
 

@@ -22,7 +22,7 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
             SpmcRequestException e => (StatusOf(e), e.Message),
             BadHttpRequestException e => (e.StatusCode, e.Message),
             // The GC heap's hard limit (a container's memory limit) refused an allocation this request needed: the
-            // request fails whole and the service goes on (docs/configuration.md#quotas).
+            // request fails (a write may stand in part) and the service goes on (docs/configuration.md#quotas).
             OutOfMemoryException => (StatusCodes.Status503ServiceUnavailable, ShortOfMemoryDetail),
             _ => (0, null),
         };
@@ -37,7 +37,7 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
     }
 
     public const string ShortOfMemoryDetail =
-        "the service is short of memory for this request (its memory limit is reached); nothing of it was kept: retry later, or ask for less (a paged view, a streamed snapshot)";
+        "the service is short of memory for this request (its memory limit is reached) and it failed; a write or call may have been applied in part: retry later, or ask for less (a paged view, a streamed snapshot)";
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 }

@@ -37,6 +37,15 @@ public class MailboxQuotaTests
     }
 
     [Fact]
+    public void RxTxMap_CountsOnlyTheBuffersPagesNotYetInMemory()
+    {
+        var (sys, _) = WithQuota(4);
+        sys.System.WriteMemory(Host, HostMemory, Filled(1));              // the TX page is already resident
+        sys.System.WriteMemory(Host, HostMemory + 0x10000, Filled(2));   // one page left: enough for RX alone
+        Expect.Success(sys.Call(Host, Ffa.RxTxMap(HostMemory, HostMemory + 0x1000, 1)));
+    }
+
+    [Fact]
     public void RxTxMap_IsCheckedAfterEveryParameter()
     {
         var (sys, _) = WithQuota(1);

@@ -97,4 +97,15 @@ public class MemoryQuotaTests
         a.RestoreInPlace(snapshot);
         Assert.Equal(4 * Page, registry.MemoryQuota.TotalBytes);
     }
+
+    [Fact]
+    public void Discard_DropsThePages_AndGivesThemBack()
+    {
+        var quota = new MemoryQuota(0, 0);
+        var memory = new PhysicalMemory(quota);
+        memory.Write(0, Pages(4));
+        memory.Discard();   // a deleted system: whoever still holds it holds no pages
+        Assert.Equal(0, memory.ResidentPages);
+        Assert.Equal(0, quota.TotalBytes);
+    }
 }

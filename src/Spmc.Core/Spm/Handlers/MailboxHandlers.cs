@@ -78,8 +78,9 @@ internal sealed class MailboxHandlers(SpmcContext spmc)
         // Mapping the pair is where Hafnium allocates (api_vm_configure_stage1: NO_MEMORY when mm_identity_map fails);
         // here the system's memory quota must have room for both buffers, which the SPMC and the proxy later write
         // on calls' behalf without a further check (PhysicalMemory.WriteOnBehalf).
-        if (!_memory.HasRoomFor(2L * pages))
-            return c.Reject(MailboxRules.NoMemory, $"the system's memory quota has no room for {2 * pages} more page(s) of RX/TX buffers (Spmc:Quotas)");
+        var absent = _memory.AbsentPages(tx, size) + _memory.AbsentPages(rx, size);
+        if (!_memory.HasRoomFor(absent))
+            return c.Reject(MailboxRules.NoMemory, $"the system's memory quota has no room for the {absent} page(s) of the RX/TX buffers not yet in memory (Spmc:Quotas)");
 
         _map.SetUse(tx, size, PageUse.TxBuffer);
         _map.SetUse(rx, size, PageUse.RxBuffer);
