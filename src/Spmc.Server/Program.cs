@@ -16,6 +16,7 @@ builder.AddSpmcTelemetry();
 var app = builder.Build();
 
 app.UseSpmcErrors();
+app.UseSpmcRateLimiting();
 app.MapSpmcGrpc();
 app.MapSpmcRest();
 app.MapSpmcHealth();

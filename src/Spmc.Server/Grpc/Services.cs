@@ -1,6 +1,7 @@
 using System.Text;
 using global::Grpc.Core;
 using Google.Protobuf;
+using Microsoft.AspNetCore.RateLimiting;
 using Spmc.Core;
 using Spmc.Core.Systems;
 using Spmc.Server.Hosting;
@@ -9,7 +10,7 @@ using Spmc.V1;
 namespace Spmc.Server.Grpc;
 
 /// <summary>spmc.v1.SmcGateway: frames in, answers out.</summary>
-public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcGatewayBase
+public sealed class SmcGatewayService(SystemRegistry registry, Microsoft.Extensions.Options.IOptions<RateLimiterOptions> rateLimit) : SmcGateway.SmcGatewayBase
 {
     public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) =>
         Handle(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)), request, context.CancellationToken);
@@ -26,15 +27,25 @@ public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcG
         ServerCallContext context)
     {
         var slots = new Dictionary<SimulatedSystem, IDisposable>();
+        // Each frame pays the client's request rate (Spmc:RateLimit), as a unary call does: opening the stream paid once.
+        var limiter = rateLimit.Value.GlobalLimiter;
+        var http = context.GetHttpContext();
         try
         {
             await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
             {
                 SmcResponse response;
+                using var lease = limiter?.AttemptAcquire(http);
                 try
                 {
+                    if (lease is { IsAcquired: false })
+                        throw new QuotaExceededException($"rate limit Spmc:RateLimit reached for client {RateLimitPartition.Key(http)}: this frame was not run; slow down and send it again");
                     var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
-                    if (!slots.ContainsKey(system)) slots[system] = system.OpenStream("Session");
+                    if (!slots.ContainsKey(system))
+                    {
+                        ForgetDeleted(slots); // a long session over many short-lived systems holds none that are gone
+                        slots[system] = system.OpenStream("Session");
+                    }
                     response = await Handle(system, request, context.CancellationToken);
                 }
                 catch (SpmcRequestException e)
@@ -49,6 +60,16 @@ public sealed class SmcGatewayService(SystemRegistry registry) : SmcGateway.SmcG
             foreach (var slot in slots.Values) slot.Dispose();
         }
     }
+
+    private static void ForgetDeleted(Dictionary<SimulatedSystem, IDisposable> slots)
+    {
+        foreach (var (system, slot) in slots)
+            if (system.IsDeleted)
+            {
+                slot.Dispose();
+                slots.Remove(system);
+            }
+    }
 }
 
 /// <summary>spmc.v1.Systems: create, read, list and delete simulated systems.</summary>
@@ -56,6 +77,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
 {
     private QuotasOptions Quotas => options.Value.Quotas;
 
+    [EnableRateLimiting(RateLimiting.Uploads)]
     public override Task<SystemInfo> Create(CreateSystemRequest request, ServerCallContext context)
     {
         var given = new[] { request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0, request.Snapshot is not null }.Count(x => x);
@@ -79,6 +101,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         });
     }
 
+    [EnableRateLimiting(RateLimiting.Uploads)]
     public override Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
     {
         var system = registry.Get(request.Id);
@@ -100,6 +123,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         foreach (var chunk in SnapshotProto.ToChunks(snapshot)) await responseStream.WriteAsync(chunk, context.CancellationToken);
     }
 
+    [EnableRateLimiting(RateLimiting.Uploads)]
     public override async Task<RestoreResponse> RestoreStream(IAsyncStreamReader<RestoreStreamRequest> requestStream, ServerCallContext context)
     {
         var id = "";
@@ -109,6 +133,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         return new RestoreResponse();
     }
 
+    [EnableRateLimiting(RateLimiting.Uploads)]
     public override async Task<SystemInfo> CreateStream(IAsyncStreamReader<CreateStreamRequest> requestStream, ServerCallContext context)
     {
         var (id, record) = ("", false);

@@ -51,6 +51,7 @@ public sealed partial class SystemsService
     }
 
     /// <summary>Replays a whole trace (bounded by the 8 MiB gRPC message size; REST takes up to Spmc:Traces:MaxReplayBytes).</summary>
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(Hosting.RateLimiting.Uploads)]
     public override async Task<ReplayReport> Replay(ReplayRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.Trace)) throw new InvalidRequestException("trace: required (a trace in JSON Lines)");

@@ -17,6 +17,10 @@ public static class HostingExtensions
             .Validate(o => o.Quotas.MaxAttachmentsPerSystem >= 0, "Spmc:Quotas:MaxAttachmentsPerSystem must not be negative (0: no bound)")
             .Validate(o => o.Quotas.MaxConstituentsPerTransaction >= 0, "Spmc:Quotas:MaxConstituentsPerTransaction must not be negative (0: no bound)")
             .Validate(o => o.Quotas.MaxSnapshotStreamBytes >= 0, "Spmc:Quotas:MaxSnapshotStreamBytes must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxSnapshotStreamBytes == 0 || o.Quotas.MaxSnapshotStreamBytes >= o.Quotas.MinSnapshotStreamBytes,
+                "Spmc:Quotas:MaxSnapshotStreamBytes must be 0 or at least MaxResidentBytesPerSystem + 1% + 1 MiB, so a system at its memory quota can be streamed back")
+            .Validate(o => o.RateLimit.MaxConcurrentUploads >= 0 && o.RateLimit.UploadQueue >= 0,
+                "Spmc:RateLimit:MaxConcurrentUploads and UploadQueue must not be negative (MaxConcurrentUploads 0: no bound)")
             .Validate(o => o.Quotas.SnapshotStreamIdleTimeout >= TimeSpan.Zero, "Spmc:Quotas:SnapshotStreamIdleTimeout must not be negative (0: no bound)")
             .Validate(o => o.RateLimit.PermitsPerSecond >= 0, "Spmc:RateLimit:PermitsPerSecond must not be negative (0: no limit)")
             .Validate(o => o.RateLimit.PermitsPerSecond == 0 || o.RateLimit.Burst > 0, "Spmc:RateLimit:Burst must be positive while PermitsPerSecond is set");

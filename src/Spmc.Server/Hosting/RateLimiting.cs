@@ -13,6 +13,15 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests one client may make at once above the sustained rate (the token bucket's size).</summary>
     public int Burst { get; set; } = 20_000;
+
+    /// <summary>
+    /// Uploads (creating or restoring a system, a replay) the service parses at once, across all clients: each may hold a
+    /// whole document in memory. 0: no bound.
+    /// </summary>
+    public int MaxConcurrentUploads { get; set; } = 2;
+
+    /// <summary>Uploads that wait for one of those places (in order) before more are refused.</summary>
+    public int UploadQueue { get; set; } = 256;
 }
 
 /// <summary>Which client a request counts against.</summary>
@@ -29,26 +38,31 @@ public static class RateLimitPartition
 /// </summary>
 public static class RateLimiting
 {
-    /// <summary>Adds the limiter (from <c>Spmc:RateLimit</c>) and puts it first in the request pipeline.</summary>
+    /// <summary>Adds the limiter (from <c>Spmc:RateLimit</c>).</summary>
     public static WebApplicationBuilder AddSpmcRateLimiting(this WebApplicationBuilder builder)
     {
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<SpmcOptions>>((o, spmc) => Configure(o, spmc.Value.RateLimit));
-        builder.Services.AddTransient<IStartupFilter, FirstInPipeline>();
         return builder;
     }
 
-    private sealed class FirstInPipeline : IStartupFilter
+    /// <summary>
+    /// Puts the limiter in the pipeline: after routing (implicit in a WebApplication), so the per-endpoint
+    /// <see cref="Uploads"/> policy sees which route or RPC a request is for.
+    /// </summary>
+    public static WebApplication UseSpmcRateLimiting(this WebApplication app)
     {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.UseRateLimiter();
-            next(app);
-        };
+        app.UseRateLimiter();
+        return app;
     }
+
+    /// <summary>The policy on every route and RPC that takes a whole document (<see cref="RateLimitOptions.MaxConcurrentUploads"/>).</summary>
+    public const string Uploads = "uploads";
 
     private static void Configure(RateLimiterOptions o, RateLimitOptions limit)
     {
+        o.AddPolicy(Uploads, new UploadsPolicy(limit));
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         if (limit.PermitsPerSecond == 0) return;
         // Replenished in small steps (at least 1 token every 1/20 s at high rates) so the rate is smooth, not a burst per second.
         var tokens = Math.Max(1, limit.PermitsPerSecond / 20);
@@ -60,21 +74,40 @@ public static class RateLimiting
             QueueLimit = 0,
             AutoReplenishment = true,
         };
+        Func<string, TokenBucketRateLimiterOptions> options = _ => bucket;
         o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsHealth(context.Request.Path)
             ? System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter("")
-            : System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(RateLimitPartition.Key(context), _ => bucket));
-        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        o.OnRejected = (rejected, _) => Reject(rejected.HttpContext, rejected.Lease, limit);
+            : System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(RateLimitPartition.Key(context), options));
+        o.OnRejected = (rejected, _) => Reject(rejected.HttpContext, rejected.Lease,
+            $"rate limit Spmc:RateLimit ({limit.PermitsPerSecond} requests/s, burst {limit.Burst}) reached for client {RateLimitPartition.Key(rejected.HttpContext)}");
+    }
+
+    /// <summary>One limiter shared by every upload: <see cref="RateLimitOptions.MaxConcurrentUploads"/> at once, the rest queued.</summary>
+    private sealed class UploadsPolicy(RateLimitOptions limit) : IRateLimiterPolicy<string>
+    {
+        private readonly ConcurrencyLimiterOptions _options = new()
+        {
+            PermitLimit = Math.Max(1, limit.MaxConcurrentUploads),
+            QueueLimit = limit.UploadQueue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        };
+
+        public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => (rejected, _) => Reject(rejected.HttpContext, rejected.Lease,
+            $"upload limit Spmc:RateLimit:MaxConcurrentUploads ({limit.MaxConcurrentUploads} at once, {limit.UploadQueue} waiting) reached: the service is parsing other systems' documents");
+
+        public RateLimitPartition<string> GetPartition(HttpContext httpContext) => limit.MaxConcurrentUploads == 0
+            ? System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter("")
+            : System.Threading.RateLimiting.RateLimitPartition.GetConcurrencyLimiter("", _ => _options);
     }
 
     private static bool IsHealth(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/grpc.health.v1.Health");
 
-    private static ValueTask Reject(HttpContext context, RateLimitLease lease, RateLimitOptions limit)
+    private static ValueTask Reject(HttpContext context, RateLimitLease lease, string what)
     {
         var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds));
-        var message = $"rate limit Spmc:RateLimit ({limit.PermitsPerSecond} requests/s, burst {limit.Burst}) reached for client {RateLimitPartition.Key(context)}; retry after {seconds} s";
+        var message = $"{what}; retry after {seconds} s";
         var response = context.Response;
         response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)

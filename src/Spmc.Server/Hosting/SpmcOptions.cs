@@ -47,8 +47,14 @@ public sealed class QuotasOptions
     /// <summary>Constituents one memory transaction may describe; beyond, the SPMC answers NO_MEMORY.</summary>
     public int MaxConstituentsPerTransaction { get; set; } = Core.Systems.SystemQuotas.Default.MaxConstituentsPerTransaction;
 
-    /// <summary>Bytes one streamed restore or create (RestoreStream, CreateStream) may carry (the per-system memory quota by default).</summary>
-    public long MaxSnapshotStreamBytes { get; set; } = 64L << 20;
+    /// <summary>
+    /// Bytes one streamed restore or create (RestoreStream, CreateStream) may carry: at least <see cref="MinSnapshotStreamBytes"/>,
+    /// so a system filled to its memory quota can be streamed back (each 4 KiB page costs about 12 bytes more on the wire).
+    /// </summary>
+    public long MaxSnapshotStreamBytes { get; set; } = 68L << 20;
+
+    /// <summary>The smallest stream budget that carries a system at <see cref="MaxResidentBytesPerSystem"/>: its pages, 1% for their framing, and 1 MiB for the rest of the document.</summary>
+    public long MinSnapshotStreamBytes => MaxResidentBytesPerSystem == 0 ? 0 : MaxResidentBytesPerSystem + MaxResidentBytesPerSystem / 100 + (1L << 20);
 
     /// <summary>The longest a streamed restore or create may wait for its next chunk.</summary>
     public TimeSpan SnapshotStreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);

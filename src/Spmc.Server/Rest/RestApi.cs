@@ -64,7 +64,7 @@ public static class RestApi
             })
             .Accepts<CreateSystemDto>("application/json")
             .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
-            .WithName("CreateSystem")
+            .RequireRateLimiting(RateLimiting.Uploads).WithName("CreateSystem")
             .WithDescription("The body names the system (optional \"id\") and gives either its \"manifest\" (docs/manifests) or a \"snapshot\" document, and \"record\": true to record its trace to a file. 201 with the configuration; 400 naming the field of a bad manifest; 409 when the ID is taken.").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
         systems.MapGet("/{id}", (string id, SystemRegistry r, Traces t) => ToDto(r.Get(id), t))
             .ProducesProblem(404).WithName("GetSystem")
@@ -130,7 +130,7 @@ public static class RestApi
             .WithDescription("Puts the system back to its state just after creation, keeping its ID and its fault rules (their counters back to 0); attached remote partitions are detached (docs/faults.md#reset).")
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
-        systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => SnapshotResult(r.Get(id).Snapshot(), WantsProtobuf(http)))
+        systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => SnapshotResult(r.Get(id), WantsProtobuf(http)))
             .Produces<JsonElement>().Produces(200, contentType: Protobuf).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
             .WithDescription("The whole state as a snapshot document (docs/snapshots.md): JSON by default, spmc.v1.SnapshotDocument with Accept: application/x-protobuf. POST it to /api/v1/systems (\"snapshot\") or to .../restore.")
             .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md), JSON or (Accept: application/x-protobuf) spmc.v1.SnapshotDocument; 409 while a remote partition is attached.");
@@ -140,7 +140,7 @@ public static class RestApi
                 system.RestoreInPlace(await ReadSnapshot(http));
                 return Results.NoContent();
             })
-            .Accepts<JsonElement>("application/json", Protobuf)
+            .Accepts<JsonElement>("application/json", Protobuf).RequireRateLimiting(RateLimiting.Uploads)
             .Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("RestoreSnapshot")
             .WithDescription("The body is a snapshot document (JSON, or spmc.v1.SnapshotDocument with Content-Type: application/x-protobuf) of a system with the same manifest, as GET .../snapshot gives it. The system keeps its ID.")
             .WithSummary("Replace the system's state with a snapshot of the same manifest, in place (400 when the manifest differs, 409 while a remote partition is attached).");
@@ -178,15 +178,36 @@ public static class RestApi
     /// <summary>
     /// A snapshot written to the response as it is serialized: no whole-document array, so a system near its memory quota
     /// can be saved inside a container's memory limit (the document is taken first, so a 404/409 is still a problem).
+    /// While it is written, the download holds one of the system's stream slots (Spmc:Quotas:MaxStreamsPerSystem) as
+    /// SnapshotStream does: the pages it shares copy-on-write stay alive that long.
     /// </summary>
-    private static IResult SnapshotResult(SystemSnapshot snapshot, bool protobuf) => protobuf
-        ? Results.Stream(async body =>
+    private static IResult SnapshotResult(SimulatedSystem system, bool protobuf)
+    {
+        var slot = system.OpenStream("snapshot download");
+        try
         {
-            var writer = PipeWriter.Create(body);
-            await Grpc.SnapshotProto.WriteDocumentAsync(snapshot, writer);
-            await writer.CompleteAsync();
-        }, Protobuf)
-        : Results.Stream(body => snapshot.WriteJsonAsync(body), "application/json");
+            var snapshot = system.Snapshot();
+            return Results.Stream(async body =>
+            {
+                using (slot)
+                {
+                    if (!protobuf)
+                    {
+                        await snapshot.WriteJsonAsync(body);
+                        return;
+                    }
+                    var writer = PipeWriter.Create(body);
+                    await Grpc.SnapshotProto.WriteDocumentAsync(snapshot, writer);
+                    await writer.CompleteAsync();
+                }
+            }, protobuf ? Protobuf : "application/json");
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
+    }
 
     private static SystemDto ToDto(SimulatedSystem system, Traces traces) => RestMapping.ToDto(system) with { Recording = traces.RecordingOf(system) };
 

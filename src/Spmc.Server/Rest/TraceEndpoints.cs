@@ -20,7 +20,7 @@ public static class TraceEndpoints
             .WithTags("Traces").WithName("GetTrace")
             .WithDescription("application/x-ndjson: line 1 is the header (format version, the canonical manifest), then one line per entry (SMC or API memory access) in order (docs/traces.md). X-Spmc-Trace-Last gives the latest seq and X-Spmc-Trace-Dropped how many the ring dropped.")
             .WithSummary("The system's trace as JSON Lines: the header, then the ring's entries after ?after=N; ?follow=true streams new ones.");
-        app.MapPost("/api/v1/replay", Replay)
+        app.MapPost("/api/v1/replay", Replay).RequireRateLimiting(RateLimiting.Uploads)
             .Accepts<string>(NdJson, "application/jsonl", "application/json", "text/plain", "application/octet-stream")
             .Produces<ReplayReportDto>().Produces<string>(200, "text/plain").ProducesProblem(400).ProducesProblem(413)
             .WithTags("Traces").WithName("Replay")

@@ -91,6 +91,62 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Session_EachFramePaysAPermit_ARefusedFrameIsRejected_AndTheSessionGoesOn()
+    {
+        using var host = Limited(permits: 1, burst: 3);
+        var gateway = new V1.SmcGateway.SmcGatewayClient(host.Channel);
+        using var session = gateway.Session();
+        var version = new V1.SmcRequest { SystemId = "default", Caller = 0, X = { 0x8400_0063, 0x1_0002 } };
+        var answers = new List<V1.SmcResponse>();
+        for (var i = 0; i < 10; i++)
+        {
+            await session.RequestStream.WriteAsync(version);
+            Assert.True(await session.ResponseStream.MoveNext(CancellationToken.None));
+            answers.Add(session.ResponseStream.Current);
+        }
+        await session.RequestStream.CompleteAsync();
+        // The stream took one permit, so at most two frames run before the bucket is empty (plus one a second after).
+        var refused = answers.Where(a => a.Rejection is not null).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Equal("ResourceExhausted", r.Rejection.Code));
+        Assert.Contains("Spmc:RateLimit", refused[0].Rejection.Message);
+        Assert.Null(answers[0].Rejection);
+    }
+
+    [Fact]
+    public async Task Uploads_BeyondTheConcurrentBoundAndQueue_AreRefused_NamingTheSetting()
+    {
+        using var host = KestrelFactory.With(new()
+        {
+            ["Spmc:RateLimit:MaxConcurrentUploads"] = "1",
+            ["Spmc:RateLimit:UploadQueue"] = "0",
+        });
+        var systems = new V1.Systems.SystemsClient(host.Channel);
+        var snapshot = (await systems.SnapshotAsync(new V1.SnapshotRequest { Id = "default", Format = V1.SnapshotFormat.Protobuf })).Snapshot;
+        // A streamed create holds the one place until it completes.
+        using var held = systems.CreateStream();
+        await held.RequestStream.WriteAsync(new V1.CreateStreamRequest { Id = "held", Chunk = new V1.SnapshotChunk { Document = snapshot } });
+
+        using var client = Client(host);
+        var manifest = new { manifest = System.Text.Json.JsonDocument.Parse(SpmcFactory.PassthroughManifest).RootElement };
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 200 && refused is null; i++) // until the server has taken the held stream in
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/systems", manifest);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
+            else await Task.Delay(25);
+        }
+        Assert.NotNull(refused);
+        Assert.Contains("MaxConcurrentUploads (1 at once, 0 waiting)", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        var e = await Assert.ThrowsAsync<RpcException>(() => systems.CreateAsync(new V1.CreateSystemRequest { ManifestJson = SpmcFactory.PassthroughManifest }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+
+        await held.RequestStream.CompleteAsync();
+        Assert.Equal("held", (await held.ResponseAsync).Id);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/systems", manifest)).StatusCode);
+    }
+
+    [Fact]
     public async Task Zero_TurnsTheLimitOff()
     {
         using var host = Limited(permits: 0, burst: 0);

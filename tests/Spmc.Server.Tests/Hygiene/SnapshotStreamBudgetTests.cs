@@ -13,13 +13,17 @@ public sealed class SnapshotStreamBudgetTests : IClassFixture<SnapshotStreamBudg
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private const ulong HostMemory = 0x8000_0000;
 
-    /// <summary>A 512 KiB budget and a 1-second idle deadline.</summary>
+    /// <summary>
+    /// A 512 KiB budget (below what a system at the default memory quota needs, so that quota is lifted) and an idle
+    /// deadline long enough that a loaded machine never meets it here.
+    /// </summary>
     public sealed class Host : IDisposable
     {
         public KestrelFactory Factory { get; } = KestrelFactory.With(new()
         {
             ["Spmc:Quotas:MaxSnapshotStreamBytes"] = (512 << 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Spmc:Quotas:SnapshotStreamIdleTimeout"] = "00:00:01",
+            ["Spmc:Quotas:MaxResidentBytesPerSystem"] = "0",
+            ["Spmc:Quotas:SnapshotStreamIdleTimeout"] = "00:10:00",
         });
 
         public void Dispose() => Factory.Dispose();
@@ -31,14 +35,17 @@ public sealed class SnapshotStreamBudgetTests : IClassFixture<SnapshotStreamBudg
     public SnapshotStreamBudgetTests(Host host) => _factory = host.Factory;
 
     /// <summary>A system with <paramref name="pages"/> written pages, and its snapshot as streamed chunks.</summary>
-    private async Task<(string Id, List<SnapshotChunk> Chunks)> SnapshotAsync(int pages)
+    private Task<(string Id, List<SnapshotChunk> Chunks)> SnapshotAsync(int pages) => SnapshotAsync(_factory, pages);
+
+    internal static async Task<(string Id, List<SnapshotChunk> Chunks)> SnapshotAsync(KestrelFactory factory, int pages)
     {
-        var id = (await Systems.CreateAsync(new CreateSystemRequest { ManifestJson = SpmcFactory.PassthroughManifest })).Id;
-        var memory = new V1.Memory.MemoryClient(_factory.Channel);
+        var systems = new Spmc.V1.Systems.SystemsClient(factory.Channel);
+        var id = (await systems.CreateAsync(new CreateSystemRequest { ManifestJson = SpmcFactory.PassthroughManifest })).Id;
+        var memory = new V1.Memory.MemoryClient(factory.Channel);
         for (var i = 0; i < pages; i++)
             await memory.WriteAsync(new WriteMemoryRequest { SystemId = id, Address = HostMemory + (ulong)i * 4096, Data = ByteString.CopyFrom(Enumerable.Repeat((byte)(i + 1), 4096).ToArray()) });
         var chunks = new List<SnapshotChunk>();
-        using var call = Systems.SnapshotStream(new SnapshotRequest { Id = id });
+        using var call = systems.SnapshotStream(new SnapshotRequest { Id = id });
         await foreach (var chunk in call.ResponseStream.ReadAllAsync()) chunks.Add(chunk);
         return (id, chunks);
     }
@@ -90,10 +97,29 @@ public sealed class SnapshotStreamBudgetTests : IClassFixture<SnapshotStreamBudg
         Assert.Equal(before, (await Systems.ListAsync(new ListSystemsRequest())).Systems.Count);
     }
 
+}
+
+/// <summary>The idle deadline between chunks of a streamed restore (a 1-second one, on its own host).</summary>
+public sealed class SnapshotStreamIdleTests : IClassFixture<SnapshotStreamIdleTests.Host>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public sealed class Host : IDisposable
+    {
+        public KestrelFactory Factory { get; } = KestrelFactory.With(new() { ["Spmc:Quotas:SnapshotStreamIdleTimeout"] = "00:00:01" });
+
+        public void Dispose() => Factory.Dispose();
+    }
+
+    private readonly KestrelFactory _factory;
+    private Systems.SystemsClient Systems => new(_factory.Channel);
+
+    public SnapshotStreamIdleTests(Host host) => _factory = host.Factory;
+
     [Fact]
     public async Task RestoreStream_SilentAfterItsFirstChunk_EndsWithDeadlineExceeded()
     {
-        var (id, chunks) = await SnapshotAsync(1);
+        var (id, chunks) = await SnapshotStreamBudgetTests.SnapshotAsync(_factory, 1);
         using var restore = Systems.RestoreStream();
         await restore.RequestStream.WriteAsync(new RestoreStreamRequest { Id = id, Chunk = chunks[0] });
         // Nothing more is sent: the server gives up after its idle deadline.

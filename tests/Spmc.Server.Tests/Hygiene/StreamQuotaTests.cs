@@ -67,6 +67,21 @@ public sealed class StreamQuotaTests : IClassFixture<StreamQuotaTests.Host>
     }
 
     [Fact]
+    public async Task SnapshotDownload_TakesAStreamSlot()
+    {
+        var system = await NewSystemAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_factory.RestPort}") };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"/api/v1/systems/{system}/snapshot")).StatusCode);
+        using var first = await WatchAsync(system);
+        using var second = await WatchAsync(system);
+        await WhenOpenStreamsAsync(system, 2);
+        var refused = await http.GetAsync($"/api/v1/systems/{system}/snapshot");
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("MaxStreamsPerSystem (2)", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(2, _factory.Services.GetRequiredService<SystemRegistry>().Get(system).OpenStreams);
+    }
+
+    [Fact]
     public async Task Watch_BeyondTheQuota_IsRefused_AndAnEndedWatchGivesItsSlotBack()
     {
         var system = await NewSystemAsync();
