@@ -1,10 +1,12 @@
 using Spmc.Server.Grpc;
 using Spmc.Server.Hosting;
 using Spmc.Server.Rest;
+using Spmc.Server.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddSpmcDomain();
+builder.AddSpmcSecurity();
 builder.AddSpmcKestrelLimits();
 builder.AddSpmcGrpc();
 builder.AddSpmcRest();
@@ -15,6 +17,7 @@ builder.AddSpmcTelemetry();
 var app = builder.Build();
 
 app.UseSpmcErrors();
+app.UseSpmcSecurity();
 app.MapSpmcGrpc();
 app.MapSpmcRest();
 app.MapSpmcHealth();

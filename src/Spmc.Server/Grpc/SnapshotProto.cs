@@ -110,7 +110,7 @@ public static class SnapshotProto
     /// Reads a streamed document: the first chunk is the document (its id and other fields taken by
     /// <paramref name="first"/>), the rest are pages. At most <see cref="MaxPages"/> pages.
     /// </summary>
-    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncEnumerable<T> requests, Func<T, SnapshotChunk?> chunkOf, Action<T> first, CancellationToken cancel)
+    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncEnumerable<T> requests, Func<T, SnapshotChunk?> chunkOf, Func<T, Task> first, CancellationToken cancel)
     {
         SnapshotDocument? doc = null;
         var pages = new List<V1.SnapshotPage>();
@@ -120,7 +120,7 @@ public static class SnapshotProto
             var chunk = chunkOf(request);
             if (doc is null)
             {
-                first(request);
+                await first(request);
                 doc = chunk?.Document ?? throw new InvalidRequestException("chunk: the first message carries the document (chunk.document)");
                 pages.AddRange(doc.Pages);
             }

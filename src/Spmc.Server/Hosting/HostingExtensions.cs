@@ -12,7 +12,8 @@ public static class HostingExtensions
         builder.Services.AddOptions<SpmcOptions>().Bind(builder.Configuration.GetSection(SpmcOptions.Section))
             .Validate(o => o.MaxSystems > 0, "Spmc:MaxSystems must be positive")
             .Validate(o => o.Quotas.MaxResidentBytesPerSystem >= 0, "Spmc:Quotas:MaxResidentBytesPerSystem must not be negative (0: no bound)")
-            .Validate(o => o.Quotas.MaxResidentBytesTotal >= 0, "Spmc:Quotas:MaxResidentBytesTotal must not be negative (0: no bound)");
+            .Validate(o => o.Quotas.MaxResidentBytesTotal >= 0, "Spmc:Quotas:MaxResidentBytesTotal must not be negative (0: no bound)")
+            .Validate(o => o.Quotas.MaxSystemsPerClient >= 0, "Spmc:Quotas:MaxSystemsPerClient must not be negative (0: no bound)");
         builder.Services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SpmcOptions>>().Value;

@@ -34,4 +34,8 @@ public sealed class QuotasOptions
 
     /// <summary>Resident simulated memory all systems together may hold.</summary>
     public long MaxResidentBytesTotal { get; set; } = 256L << 20;
+
+    /// <summary>Systems one client may hold at once (docs/security.md#systems-per-client): the operator is exempt, and in
+    /// mode none a caller on this machine. 0 means no bound.</summary>
+    public int MaxSystemsPerClient { get; set; } = 32;
 }
