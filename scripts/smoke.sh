@@ -12,7 +12,7 @@ GRPC="${SPMC_GRPC:-spmc:5081}"
 WAIT="${SPMC_SMOKE_WAIT:-60}"
 SYSTEMS="${SPMC_SMOKE_SYSTEMS:-default}"
 AUTH=""
-[ -n "${SPMC_TOKEN:-}" ] && AUTH=$(printf 'Authorization: Bearer %s\r\n' "$SPMC_TOKEN")
+[ -n "${SPMC_TOKEN:-}" ] && AUTH="Authorization: Bearer $SPMC_TOKEN"$'\r\n'
 
 fail() { echo "smoke: FAIL: $*" >&2; exit 1; }
 ok() { echo "smoke: ok: $*"; }

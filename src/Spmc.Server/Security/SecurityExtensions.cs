@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Spmc.Core.Systems;
 
 namespace Spmc.Server.Security;
@@ -17,7 +18,12 @@ public static class SecurityExtensions
         services.AddSingleton<SystemCreation>();
         services.AddSingleton<SystemAccess>();
         services.AddHostedService<AuthStartupLog>();
-        services.AddAuthentication(SpmcClaims.Scheme).AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(SpmcClaims.Scheme, null);
+        // AddAuthentication would also register Data Protection, whose key ring this scheme never uses (and which warns
+        // on a read-only container): the core services and the scheme are all a bearer scheme needs.
+        services.AddAuthenticationCore(o => o.DefaultScheme = SpmcClaims.Scheme);
+        services.AddWebEncoders();
+        services.TryAddSingleton(TimeProvider.System);
+        new AuthenticationBuilder(services).AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(SpmcClaims.Scheme, null);
         services.AddSingleton<IAuthorizationHandler, SystemRequirementHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         services.AddAuthorizationBuilder()
