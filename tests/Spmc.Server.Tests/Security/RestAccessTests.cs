@@ -121,6 +121,18 @@ public sealed class RestAccessTests(SecureHost host) : IClassFixture<SecureHost>
     }
 
     [Fact]
+    public async Task The_openapi_document_declares_the_bearer_scheme_on_every_system_route()
+    {
+        var doc = await host.Http().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.Equal("bearer", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
+        foreach (var (method, pattern) in SystemRoutes())
+        {
+            var operation = doc.GetProperty("paths").GetProperty(pattern.TrimEnd('/')).GetProperty(method.ToLowerInvariant());
+            Assert.True(operation.TryGetProperty("security", out var security) && security[0].TryGetProperty("Bearer", out _), $"{method} {pattern}");
+        }
+    }
+
+    [Fact]
     public async Task Creating_is_open_and_answers_the_token_once()
     {
         var (id, token) = await host.CreateAsync(token: null);
