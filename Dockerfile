@@ -25,9 +25,12 @@ FROM ${ASPNET_IMAGE} AS runtime
 # Both endpoints on every interface of the container; the rest of the configuration comes from
 # appsettings.json and can be overridden with environment variables (Spmc__MaxSystems, Logging__..).
 # ASPNETCORE_HTTP_PORTS (8080 in the base image) is cleared: the named Kestrel endpoints are the only ones.
+# Access tokens are on (docs/security.md): a system's calls need the token its creation answered, or the
+# operator token, which the image does not hold: pass it at run time (-e Spmc__Auth__OperatorToken=...).
 ENV ASPNETCORE_HTTP_PORTS= \
     Kestrel__Endpoints__Rest__Url=http://0.0.0.0:5080 \
     Kestrel__Endpoints__Grpc__Url=http://0.0.0.0:5081 \
+    Spmc__Auth__Mode=tokens \
     Spmc__DefaultManifest=manifests/default.json \
     Spmc__ManifestDirectory=/manifests \
     DOTNET_NOLOGO=1

@@ -3,6 +3,7 @@
 # works from any host with bash (no curl needed: it speaks HTTP/1.0 over bash's /dev/tcp).
 #   SPMC_REST=host:port (default spmc:5080)   SPMC_GRPC=host:port (default spmc:5081)
 #   SPMC_SMOKE_WAIT=seconds to wait for /healthz (default 60)   SPMC_SMOKE_SYSTEMS="default lab"
+#   SPMC_TOKEN=the operator token of a service with access tokens on (sent as Authorization: Bearer)
 # Checks: /healthz answers Healthy; FFA_VERSION(1.2) on the default system answers 0x10002; each system
 # named in SPMC_SMOKE_SYSTEMS exists; the gRPC port accepts connections. Exit code 0 when all pass.
 set -uo pipefail
@@ -10,6 +11,8 @@ REST="${SPMC_REST:-spmc:5080}"
 GRPC="${SPMC_GRPC:-spmc:5081}"
 WAIT="${SPMC_SMOKE_WAIT:-60}"
 SYSTEMS="${SPMC_SMOKE_SYSTEMS:-default}"
+AUTH=""
+[ -n "${SPMC_TOKEN:-}" ] && AUTH="Authorization: Bearer $SPMC_TOKEN"$'\r\n'
 
 fail() { echo "smoke: FAIL: $*" >&2; exit 1; }
 ok() { echo "smoke: ok: $*"; }
@@ -19,10 +22,10 @@ http() {
   local method=$1 path=$2 body=${3:-} host=${REST%:*} port=${REST##*:} response
   exec 3<>"/dev/tcp/$host/$port" || return 1
   if [ -n "$body" ]; then
-    printf '%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-      "$method" "$path" "$host" "${#body}" "$body" >&3
+    printf '%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
+      "$method" "$path" "$host" "$AUTH" "${#body}" "$body" >&3
   else
-    printf '%s %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$method" "$path" "$host" >&3
+    printf '%s %s HTTP/1.0\r\nHost: %s\r\n%s\r\n' "$method" "$path" "$host" "$AUTH" >&3
   fi
   response=$(timeout 10 cat <&3); exec 3<&-
   # Status code, then everything after the blank line that ends the headers.

@@ -7,6 +7,7 @@ public static class Program
     {
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        return await SpmcCli.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable("SPMC_URL"), cancel.Token);
+        return await SpmcCli.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable("SPMC_URL"), cancel.Token,
+            Environment.GetEnvironmentVariable("SPMC_TOKEN"));
     }
 }

@@ -17,8 +17,9 @@ public sealed class SpmcCli
 
     private readonly TextWriter _out, _err;
     private readonly Option<string> _url;
+    private readonly Option<string> _token;
 
-    private SpmcCli(TextWriter output, TextWriter error, string? defaultUrl)
+    private SpmcCli(TextWriter output, TextWriter error, string? defaultUrl, string? defaultToken)
     {
         _out = output;
         _err = error;
@@ -28,15 +29,23 @@ public sealed class SpmcCli
             Recursive = true,
             DefaultValueFactory = _ => string.IsNullOrWhiteSpace(defaultUrl) ? SpmcClient.DefaultUrl : defaultUrl,
         };
+        _token = new Option<string>("--token")
+        {
+            Description = "The bearer token: the system's (from systems create), a client's or the operator's (env SPMC_TOKEN; docs/security.md)",
+            Recursive = true,
+            DefaultValueFactory = _ => defaultToken ?? "",
+        };
     }
 
     /// <summary>
     /// Runs one command line; what it prints goes to <paramref name="output"/> and <paramref name="error"/>;
-    /// <paramref name="defaultUrl"/> is the --url when none is given (the executable passes SPMC_URL).
+    /// <paramref name="defaultUrl"/> is the --url when none is given (the executable passes SPMC_URL), and
+    /// <paramref name="defaultToken"/> the --token (SPMC_TOKEN).
     /// </summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, string? defaultUrl = null, CancellationToken ct = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, string? defaultUrl = null, CancellationToken ct = default,
+        string? defaultToken = null)
     {
-        var cli = new SpmcCli(output, error, defaultUrl);
+        var cli = new SpmcCli(output, error, defaultUrl, defaultToken);
         // No response files: "@FILE" is a value here (mem write, decode), not more arguments.
         var parsed = cli.Root().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is ParseErrorAction)
@@ -51,7 +60,7 @@ public sealed class SpmcCli
     {
         var root = new RootCommand("Drive an Spmc service (a simulated FF-A secure world) from a shell. Docs: docs/cli.md")
         {
-            _url, Systems(), Call(), Mem(), Watch(), Decode(), Faults(),
+            _url, _token, Systems(), Call(), Mem(), Watch(), Decode(), Faults(),
         };
         return root;
     }
@@ -62,7 +71,7 @@ public sealed class SpmcCli
         {
             try
             {
-                using var client = new SpmcClient(parse.GetValue(_url));
+                using var client = new SpmcClient(parse.GetValue(_url), parse.GetValue(_token));
                 return await body(parse, client, ct);
             }
             catch (UsageException e) { return Fail(Usage, e.Message); }
@@ -99,13 +108,18 @@ public sealed class SpmcCli
         var id = new Option<string>("--id") { Description = "The new system's ID (allocated as sys-N when absent)" };
         var record = new Option<bool>("--record") { Description = "Record every call to the service's traces directory" };
         var fromSnapshot = new Option<bool>("--snapshot") { Description = "FILE is a snapshot document (systems snapshot), not a manifest" };
-        var create = new Command("create", "Create a system from a manifest file (or a snapshot); prints the system") { file, id, record, fromSnapshot };
+        var debug = new Option<bool>("--debug") { Description = "Give the system's token the debug capability (memory as the SPMC; docs/security.md)" };
+        var create = new Command("create", "Create a system from a manifest file (or a snapshot); prints the system, and its token when the service needs one")
+        {
+            file, id, record, fromSnapshot, debug,
+        };
         create.SetAction(With(async (p, c, ct) =>
         {
             var info = p.GetValue(fromSnapshot)
-                ? await c.CreateSystemFromSnapshotAsync(await Values.ReadSnapshotAsync(p.GetValue(file)!, ct), p.GetValue(id), p.GetValue(record), ct)
-                : await c.CreateSystemFromFileAsync(p.GetValue(file)!, p.GetValue(id), p.GetValue(record), ct);
+                ? await c.CreateSystemFromSnapshotAsync(await Values.ReadSnapshotAsync(p.GetValue(file)!, ct), p.GetValue(id), p.GetValue(record), ct, p.GetValue(debug))
+                : await c.CreateSystemFromFileAsync(p.GetValue(file)!, p.GetValue(id), p.GetValue(record), ct, p.GetValue(debug));
             _out.WriteLine(Format.System(info));
+            if (info.Token.Length > 0) _out.WriteLine($"token  {info.Token}");
             return Ok;
         }));
 

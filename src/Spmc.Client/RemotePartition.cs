@@ -49,7 +49,7 @@ public sealed class RemotePartition : IAsyncDisposable
     /// <summary>Attaches to <paramref name="partition"/> of <paramref name="system"/>; AlreadyExists when it is not remote or taken.</summary>
     public static async Task<RemotePartition> AttachAsync(SpmcClient client, string system, ushort partition, CancellationToken ct = default)
     {
-        var stream = new PartitionHost.PartitionHostClient(client.Channel).Attach(cancellationToken: ct);
+        var stream = new PartitionHost.PartitionHostClient(client.CallInvoker).Attach(client.HeadersFor(system), cancellationToken: ct);
         try
         {
             await stream.RequestStream.WriteAsync(new PartitionMessage { Attach = new AttachRequest { SystemId = system, PartitionId = partition } }, ct);

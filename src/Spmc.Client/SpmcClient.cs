@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Spmc.Abi.Calls;
 using Spmc.V1;
@@ -28,28 +30,54 @@ public sealed class SpmcClient : IDisposable
     public const string StartHint = "dotnet run --project src/Spmc.Server -c Release";
 
     private readonly GrpcChannel _channel;
+    private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
     /// <param name="url">The service's gRPC (HTTP/2) endpoint; <see cref="DefaultUrl"/> when null or empty.</param>
-    public SpmcClient(string? url = null)
+    /// <param name="token">The bearer token sent where the client holds none for the system (the operator's, say); see <see cref="Token"/>.</param>
+    public SpmcClient(string? url = null, string? token = null)
     {
+        Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim();
         Url = string.IsNullOrWhiteSpace(url) ? DefaultUrl : url.TrimEnd('/');
         if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
             throw new ArgumentException($"url: '{url}' is not an http:// or https:// URL", nameof(url));
         // Snapshot documents with written memory outgrow gRPC's 4 MiB default; the service sends at most what it holds.
         _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes });
-        Systems = new Systems.SystemsClient(_channel);
-        Gateway = new SmcGateway.SmcGatewayClient(_channel);
-        Memory = new V1.Memory.MemoryClient(_channel);
-        Faults = new V1.Faults.FaultsClient(_channel);
-        Inspector = new Inspector.InspectorClient(_channel);
+        CallInvoker = _channel.Intercept(new TokenInterceptor(this));
+        Systems = new Systems.SystemsClient(CallInvoker);
+        Gateway = new SmcGateway.SmcGatewayClient(CallInvoker);
+        Memory = new V1.Memory.MemoryClient(CallInvoker);
+        Faults = new V1.Faults.FaultsClient(CallInvoker);
+        Inspector = new Inspector.InspectorClient(CallInvoker);
     }
+
+    /// <summary>
+    /// The bearer token of calls for systems the client holds no token for (docs/security.md): the operator token, a
+    /// client token, or one system's token. Null: none (a service in mode none needs none).
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>Uses <paramref name="token"/> for every call about <paramref name="system"/> (a system created elsewhere).</summary>
+    public void UseSystemToken(string system, string token) => _tokens[system] = token;
+
+    /// <summary>The token the client holds for <paramref name="system"/>: from its creation here or <see cref="UseSystemToken"/>.</summary>
+    public string? TokenFor(string system) => _tokens.GetValueOrDefault(system);
+
+    /// <summary>The authorization header for calls about <paramref name="system"/>, for streams and generated clients of your own.</summary>
+    public Metadata HeadersFor(string? system)
+    {
+        var token = (system is null ? null : TokenFor(system)) ?? Token;
+        return token is null ? [] : new Metadata { { "authorization", "Bearer " + token } };
+    }
+
+    /// <summary>The channel with the client's tokens added to each call (what the generated clients below use).</summary>
+    public CallInvoker CallInvoker { get; }
 
     public string Url { get; }
 
     /// <summary>The largest answer this client takes (64 MiB); bigger snapshots: <c>Systems.SnapshotStream</c>.</summary>
     public const int MaxMessageBytes = 64 << 20;
 
-    /// <summary>The gRPC channel, for generated clients of your own.</summary>
+    /// <summary>The gRPC channel, for generated clients of your own (they send no token: use <see cref="CallInvoker"/>).</summary>
     public GrpcChannel Channel => _channel;
 
     /// <summary>The generated clients, for what this class does not wrap (Snapshot, Replay, Session); Attach: <see cref="RemotePartition"/>.</summary>
@@ -71,16 +99,28 @@ public sealed class SpmcClient : IDisposable
         Run(() => Systems.GetAsync(new GetSystemRequest { Id = id }, cancellationToken: ct).ResponseAsync);
 
     /// <summary>Creates a system from a manifest given as JSON (docs/manifests.md); <paramref name="id"/> empty: allocated.</summary>
-    public Task<SystemInfo> CreateSystemAsync(string manifestJson, string? id = null, bool record = false, CancellationToken ct = default) =>
-        Run(() => Systems.CreateAsync(new CreateSystemRequest { Id = id ?? "", ManifestJson = manifestJson, Record = record },
-            cancellationToken: ct).ResponseAsync);
+    /// <remarks>In mode tokens the answer's <c>Token</c> opens the system; this client keeps it and uses it for the system's calls.
+    /// <paramref name="debug"/>: the token may act as the SPMC on memory.</remarks>
+    public Task<SystemInfo> CreateSystemAsync(string manifestJson, string? id = null, bool record = false, CancellationToken ct = default, bool debug = false) =>
+        Keep(Run(() => Systems.CreateAsync(new CreateSystemRequest { Id = id ?? "", ManifestJson = manifestJson, Record = record, Debug = debug },
+            cancellationToken: ct).ResponseAsync));
+
+    private async Task<SystemInfo> Keep(Task<SystemInfo> created)
+    {
+        var info = await created;
+        if (info.Token.Length > 0) _tokens[info.Id] = info.Token;
+        return info;
+    }
 
     /// <summary>Creates a system from a manifest file.</summary>
-    public async Task<SystemInfo> CreateSystemFromFileAsync(string path, string? id = null, bool record = false, CancellationToken ct = default) =>
-        await CreateSystemAsync(await File.ReadAllTextAsync(path, ct), id, record, ct);
+    public async Task<SystemInfo> CreateSystemFromFileAsync(string path, string? id = null, bool record = false, CancellationToken ct = default, bool debug = false) =>
+        await CreateSystemAsync(await File.ReadAllTextAsync(path, ct), id, record, ct, debug);
 
-    public Task DeleteSystemAsync(string id, CancellationToken ct = default) =>
-        Run(() => Systems.DeleteAsync(new DeleteSystemRequest { Id = id }, cancellationToken: ct).ResponseAsync);
+    public async Task DeleteSystemAsync(string id, CancellationToken ct = default)
+    {
+        await Run(() => Systems.DeleteAsync(new DeleteSystemRequest { Id = id }, cancellationToken: ct).ResponseAsync);
+        _tokens.TryRemove(id, out _);
+    }
 
     /// <summary>Back to the state after creation, same ID (docs/faults.md#reset).</summary>
     public Task ResetSystemAsync(string id, CancellationToken ct = default) =>
@@ -95,9 +135,9 @@ public sealed class SpmcClient : IDisposable
         Run(() => Systems.RestoreAsync(new RestoreRequest { Id = id, SnapshotJson = snapshotJson }, cancellationToken: ct).ResponseAsync);
 
     /// <summary>Creates a system in a snapshot's state (JSON); <paramref name="id"/> empty: allocated.</summary>
-    public Task<SystemInfo> CreateSystemFromSnapshotAsync(string snapshotJson, string? id = null, bool record = false, CancellationToken ct = default) =>
-        Run(() => Systems.CreateAsync(new CreateSystemRequest { Id = id ?? "", SnapshotJson = snapshotJson, Record = record },
-            cancellationToken: ct).ResponseAsync);
+    public Task<SystemInfo> CreateSystemFromSnapshotAsync(string snapshotJson, string? id = null, bool record = false, CancellationToken ct = default, bool debug = false) =>
+        Keep(Run(() => Systems.CreateAsync(new CreateSystemRequest { Id = id ?? "", SnapshotJson = snapshotJson, Record = record, Debug = debug },
+            cancellationToken: ct).ResponseAsync));
 
     /// <summary>The system's state as the inspector shows it: endpoints, mailboxes, memory, shares, proxy, faults.</summary>
     public Task<SystemState> GetStateAsync(string id, CancellationToken ct = default) =>

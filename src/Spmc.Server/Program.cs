@@ -1,10 +1,12 @@
 using Spmc.Server.Grpc;
 using Spmc.Server.Hosting;
 using Spmc.Server.Rest;
+using Spmc.Server.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddSpmcDomain();
+builder.AddSpmcSecurity();
 builder.AddSpmcKestrelLimits();
 builder.AddSpmcRateLimiting();
 builder.AddSpmcGrpc();
@@ -16,6 +18,7 @@ builder.AddSpmcTelemetry();
 var app = builder.Build();
 
 app.UseSpmcErrors();
+app.UseSpmcSecurity();
 app.UseSpmcRateLimiting();
 app.MapSpmcGrpc();
 app.MapSpmcRest();

@@ -22,8 +22,13 @@ public sealed partial class ContainerScenarioTests(SpmcContainerFixture fx, ITes
     private GrpcChannel? _channel;
     private HttpClient? _http;
 
-    private GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(fx.GrpcAddress);
-    private HttpClient Http => _http ??= new HttpClient { BaseAddress = fx.RestAddress, Timeout = CallTimeout };
+    // The operator token: the scenarios use the start-up systems ("default", "lab") as well as their own.
+    private GrpcChannel Channel => _channel ??= SpmcContainerFixture.Channel(fx.GrpcAddress);
+    private HttpClient Http => _http ??= new HttpClient(new SpmcContainerFixture.BearerHandler(SpmcContainerFixture.OperatorToken) { InnerHandler = new HttpClientHandler() })
+    {
+        BaseAddress = fx.RestAddress,
+        Timeout = CallTimeout,
+    };
 
     public void Dispose()
     {

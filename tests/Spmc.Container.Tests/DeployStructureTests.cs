@@ -27,9 +27,9 @@ public sealed class DeployStructureTests
     private static YamlMappingNode Container => Assert.Single(Seq(Deployment, "spec", "template", "spec", "containers")).Map();
 
     [Fact]
-    public void Kustomization_lists_a_configmap_a_deployment_and_a_service()
+    public void Kustomization_lists_a_configmap_a_deployment_a_secret_and_a_service()
     {
-        Assert.Equal(["ConfigMap", "Deployment", "Service"], Resources.Value.Select(r => Str(r, "kind")).Order());
+        Assert.Equal(["ConfigMap", "Deployment", "Secret", "Service"], Resources.Value.Select(r => Str(r, "kind")).Order());
         Assert.Equal("apps/v1", Str(Deployment, "apiVersion"));
         Assert.Equal("v1", Str(Kind("Service"), "apiVersion"));
         Assert.Equal("v1", Str(Kind("ConfigMap"), "apiVersion"));
@@ -101,7 +101,7 @@ public sealed class DeployStructureTests
 
         var mount = Assert.Single(Seq(Container, "volumeMounts"), m => Str(m, "name") == Str(volume, "name")).Map();
         Assert.Equal("true", Str(mount, "readOnly"));
-        var env = Seq(Container, "env").Select(e => e.Map()).ToDictionary(e => Str(e, "name"), e => Str(e, "value"));
+        var env = Seq(Container, "env").Select(e => e.Map()).Where(e => e.Children.ContainsKey("value")).ToDictionary(e => Str(e, "name"), e => Str(e, "value"));
         Assert.Equal(env["Spmc__ManifestDirectory"], Str(mount, "mountPath"));
         Assert.Equal("http://0.0.0.0:5080", env["Kestrel__Endpoints__Rest__Url"]);
         Assert.Equal("http://0.0.0.0:5081", env["Kestrel__Endpoints__Grpc__Url"]);
@@ -133,6 +133,25 @@ public sealed class DeployStructureTests
         var smoke = Node(compose, "services", "smoke").Map();
         Assert.Equal("smoke", Str(smoke, "build", "target"));
         Assert.Equal("service_healthy", Str(smoke, "depends_on", "spmc", "condition"));
+    }
+
+    [Fact]
+    public void Tokens_are_on_with_the_operator_token_from_a_secret_in_deploy_compose_and_the_image()
+    {
+        var env = Seq(Container, "env").Select(e => e.Map()).ToDictionary(e => Str(e, "name"));
+        Assert.Equal("tokens", Str(env["Spmc__Auth__Mode"], "value"));
+        var secretName = Str(env["Spmc__Auth__OperatorToken"], "valueFrom", "secretKeyRef", "name");
+        var key = Str(env["Spmc__Auth__OperatorToken"], "valueFrom", "secretKeyRef", "key");
+        var secret = Kind("Secret");
+        Assert.Equal(secretName, Str(secret, "metadata", "name"));
+        Assert.True(Str(secret, "stringData", key).Length >= 16, "the operator token must have at least 16 characters");
+
+        var compose = Load(Path.Combine(Root, "docker-compose.yml")).Single();
+        Assert.Equal("tokens", Str(compose, "services", "spmc", "environment", "Spmc__Auth__Mode"));
+        // The smoke client sends the service's operator token (the same variable with the same default).
+        Assert.Equal(Str(compose, "services", "spmc", "environment", "Spmc__Auth__OperatorToken"), Str(compose, "services", "smoke", "environment", "SPMC_TOKEN"));
+
+        Assert.Contains(File.ReadAllLines(Path.Combine(Root, "Dockerfile")), l => l.Trim() == @"Spmc__Auth__Mode=tokens \");
     }
 
     [Fact]

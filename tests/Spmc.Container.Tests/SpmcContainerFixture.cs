@@ -31,6 +31,9 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
     public const int GrpcPort = 5081;
     public const string Label = "org.spmc.container-tests";
 
+    /// <summary>The operator token every service container of the tests gets (the image has access tokens on).</summary>
+    public const string OperatorToken = "container-tests-operator-token-0123";
+
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
 
@@ -56,6 +59,20 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
 
     public static Uri RestUri(IContainer c) => new($"http://127.0.0.1:{c.GetMappedPublicPort(RestPort)}");
     public static Uri GrpcUri(IContainer c) => new($"http://127.0.0.1:{c.GetMappedPublicPort(GrpcPort)}");
+
+    /// <summary>A gRPC channel to <paramref name="address"/> sending <paramref name="token"/> (the operator's by default) on every call.</summary>
+    public static Grpc.Net.Client.GrpcChannel Channel(Uri address, string? token = OperatorToken) => Grpc.Net.Client.GrpcChannel.ForAddress(address,
+        new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = new BearerHandler(token) { InnerHandler = new SocketsHttpHandler() } });
+
+    /// <summary>Adds Authorization: Bearer to each request (REST and gRPC alike).</summary>
+    public sealed class BearerHandler(string? token) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -90,6 +107,7 @@ public sealed class SpmcContainerFixture : IAsyncLifetime
             .WithLabel(Label, _runId)
             .WithPortBinding(RestPort, true)
             .WithPortBinding(GrpcPort, true)
+            .WithEnvironment("Spmc__Auth__OperatorToken", OperatorToken)
             .WithCreateParameterModifier(p =>
             {
                 // Testcontainers publishes on every host interface; CI publishes on loopback only.

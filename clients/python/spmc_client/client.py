@@ -108,11 +108,17 @@ def _grpc_error(e, target):
 
 
 class Spmc:
-    """A connection to Spmc's gRPC endpoint, e.g. Spmc("127.0.0.1:5081")."""
+    """A connection to Spmc's gRPC endpoint, e.g. Spmc("127.0.0.1:5081").
 
-    def __init__(self, target="127.0.0.1:5081", timeout=10.0):
+    token: the bearer token sent for systems this client holds no token of (the operator's, a client's or one
+    system's; docs/security.md). A system created here is called with the token its creation answered.
+    """
+
+    def __init__(self, target="127.0.0.1:5081", timeout=10.0, token=None):
         self.target = target
         self.timeout = timeout
+        self.token = token or None
+        self.tokens = {}
         self._channel = grpc.insecure_channel(target)
         self._systems = systems_pb2_grpc.SystemsStub(self._channel)
         self._smc = smc_pb2_grpc.SmcGatewayStub(self._channel)
@@ -128,15 +134,27 @@ class Spmc:
     def __exit__(self, *exc):
         self.close()
 
+    def _metadata(self, request):
+        system = None
+        for field in ("system_id", "id"):
+            if field in request.DESCRIPTOR.fields_by_name:
+                system = getattr(request, field)
+                break
+        token = self.tokens.get(system) or self.token
+        return (("authorization", "Bearer " + token),) if token else None
+
     def _rpc(self, method, request):
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=self._metadata(request))
         except grpc.RpcError as e:
             raise _grpc_error(e, self.target) from None
 
     # --- systems -------------------------------------------------------------------------------------------------
-    def create_system(self, manifest=None, path=None, id="", record=False):
-        """Creates a system from a manifest (a dict, a JSON string, or a file with `path`); returns SystemInfo."""
+    def create_system(self, manifest=None, path=None, id="", record=False, debug=False):
+        """Creates a system from a manifest (a dict, a JSON string, or a file with `path`); returns SystemInfo.
+
+        With access tokens on, SystemInfo.token opens the system: this client keeps it in `tokens` and uses it.
+        debug: the token may also read and write memory as the SPMC."""
         if (manifest is None) == (path is None):
             raise ValueError("give exactly one of manifest and path")
         if path is not None:
@@ -144,8 +162,11 @@ class Spmc:
                 manifest = f.read()
         if not isinstance(manifest, str):
             manifest = json.dumps(manifest)
-        return self._rpc(self._systems.Create,
-                         systems_pb2.CreateSystemRequest(id=id, manifest_json=manifest, record=record))
+        info = self._rpc(self._systems.Create,
+                         systems_pb2.CreateSystemRequest(id=id, manifest_json=manifest, record=record, debug=debug))
+        if info.token:
+            self.tokens[info.id] = info.token
+        return info
 
     def get_system(self, id):
         return self._rpc(self._systems.Get, systems_pb2.GetSystemRequest(id=id))
@@ -155,6 +176,7 @@ class Spmc:
 
     def delete_system(self, id):
         self._rpc(self._systems.Delete, systems_pb2.DeleteSystemRequest(id=id))
+        self.tokens.pop(id, None)
 
     def state(self, id):
         """The system's state (SystemState: endpoints, memory, shares, console, proxy)."""

@@ -9,6 +9,7 @@ public sealed class ErrorInterceptor : Interceptor
 {
     public static StatusCode CodeOf(SpmcRequestException e) => e switch
     {
+        Security.UnauthenticatedException => StatusCode.Unauthenticated,
         NotFoundException => StatusCode.NotFound,
         StateConflictException => StatusCode.FailedPrecondition,
         ConflictException => StatusCode.AlreadyExists,

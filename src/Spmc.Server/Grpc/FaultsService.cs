@@ -7,32 +7,32 @@ using Spmc.V1;
 namespace Spmc.Server.Grpc;
 
 /// <summary>spmc.v1.Faults: a system's fault rules (docs/faults.md).</summary>
-public sealed class FaultsService(SystemRegistry registry) : V1.Faults.FaultsBase
+public sealed class FaultsService(SystemRegistry registry, Security.SystemAccess access) : V1.Faults.FaultsBase
 {
-    public override Task<FaultRule> Add(AddFaultRequest request, ServerCallContext context)
+    public override async Task<FaultRule> Add(AddFaultRequest request, ServerCallContext context)
     {
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         var spec = request.Rule ?? throw new Core.InvalidRequestException("rule: required");
-        return Task.FromResult(FaultMapping.ToProto(system.AddFault(FaultMapping.ToDomain(spec))));
+        return FaultMapping.ToProto(system.AddFault(FaultMapping.ToDomain(spec)));
     }
 
-    public override Task<ListFaultsResponse> List(ListFaultsRequest request, ServerCallContext context)
+    public override async Task<ListFaultsResponse> List(ListFaultsRequest request, ServerCallContext context)
     {
         var response = new ListFaultsResponse();
-        response.Rules.Add(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).ListFaults().Select(FaultMapping.ToProto));
-        return Task.FromResult(response);
+        response.Rules.Add((await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId))).ListFaults().Select(FaultMapping.ToProto));
+        return response;
     }
 
-    public override Task<RemoveFaultResponse> Remove(RemoveFaultRequest request, ServerCallContext context)
+    public override async Task<RemoveFaultResponse> Remove(RemoveFaultRequest request, ServerCallContext context)
     {
-        registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).RemoveFault(FaultMapping.RuleId(request.RuleId));
-        return Task.FromResult(new RemoveFaultResponse());
+        (await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId))).RemoveFault(FaultMapping.RuleId(request.RuleId));
+        return new RemoveFaultResponse();
     }
 
-    public override Task<ClearFaultsResponse> Clear(ClearFaultsRequest request, ServerCallContext context)
+    public override async Task<ClearFaultsResponse> Clear(ClearFaultsRequest request, ServerCallContext context)
     {
-        registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).ClearFaults();
-        return Task.FromResult(new ClearFaultsResponse());
+        (await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId))).ClearFaults();
+        return new ClearFaultsResponse();
     }
 }
 

@@ -5,15 +5,21 @@ using Microsoft.AspNetCore.RateLimiting;
 using Spmc.Core;
 using Spmc.Core.Systems;
 using Spmc.Server.Hosting;
+using Spmc.Server.Security;
 using Spmc.V1;
 
 namespace Spmc.Server.Grpc;
 
 /// <summary>spmc.v1.SmcGateway: frames in, answers out.</summary>
-public sealed class SmcGatewayService(SystemRegistry registry, Microsoft.Extensions.Options.IOptions<RateLimiterOptions> rateLimit) : SmcGateway.SmcGatewayBase
+public sealed class SmcGatewayService(SystemRegistry registry, SystemAccess access, Microsoft.Extensions.Options.IOptions<RateLimiterOptions> rateLimit)
+    : SmcGateway.SmcGatewayBase
 {
-    public override Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) =>
-        Handle(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)), request, context.CancellationToken);
+    public override async Task<SmcResponse> Call(SmcRequest request, ServerCallContext context) =>
+        await Handle(await OpenAsync(request, context), request, context.CancellationToken);
+
+    /// <summary>The frame's system, if the caller's token opens it (docs/security.md).</summary>
+    private Task<SimulatedSystem> OpenAsync(SmcRequest request, ServerCallContext context) =>
+        access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
 
     /// <summary>A call that lends cycles to a remote partition waits for it (bounded by the system's remote timeout).</summary>
     private static async Task<SmcResponse> Handle(SimulatedSystem system, SmcRequest request, CancellationToken cancel) =>
@@ -26,6 +32,8 @@ public sealed class SmcGatewayService(SystemRegistry registry, Microsoft.Extensi
     public override async Task Session(IAsyncStreamReader<SmcRequest> requestStream, IServerStreamWriter<SmcResponse> responseStream,
         ServerCallContext context)
     {
+        // No token at all ends the session at once; a frame for a system the token does not open is rejected alone.
+        access.RequireCaller(context);
         var slots = new Dictionary<SimulatedSystem, IDisposable>();
         // Each frame pays the client's request rate (Spmc:RateLimit), as a unary call does: opening the stream paid once.
         var limiter = rateLimit.Value.GlobalLimiter;
@@ -40,7 +48,7 @@ public sealed class SmcGatewayService(SystemRegistry registry, Microsoft.Extensi
                 {
                     if (lease is { IsAcquired: false })
                         throw new QuotaExceededException($"rate limit Spmc:RateLimit reached for client {RateLimitPartition.Key(http)}: this frame was not run; slow down and send it again");
-                    var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+                    var system = await OpenAsync(request, context);
                     if (!slots.ContainsKey(system))
                     {
                         ForgetDeleted(slots); // a long session over many short-lived systems holds none that are gone
@@ -73,7 +81,8 @@ public sealed class SmcGatewayService(SystemRegistry registry, Microsoft.Extensi
 }
 
 /// <summary>spmc.v1.Systems: create, read, list and delete simulated systems.</summary>
-public sealed partial class SystemsService(SystemRegistry registry, Traces traces, Microsoft.Extensions.Options.IOptions<SpmcOptions> options) : Systems.SystemsBase
+public sealed partial class SystemsService(SystemRegistry registry, Traces traces, SystemAccess access, SystemCreation creation, SystemTokens tokens,
+    Microsoft.Extensions.Options.IOptions<SpmcOptions> options) : Systems.SystemsBase
 {
     private QuotasOptions Quotas => options.Value.Quotas;
 
@@ -83,41 +92,51 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         var given = new[] { request.ManifestJson.Length > 0, request.SnapshotJson.Length > 0, request.Snapshot is not null }.Count(x => x);
         if (given > 1)
             throw new InvalidRequestException("snapshot_json: give one of manifest_json, snapshot_json and snapshot, not several (a snapshot holds its manifest)");
-        var system = request.Snapshot is { } doc ? traces.Create(request.Id, SnapshotProto.ToDomain(doc), request.Record)
-            : request.SnapshotJson.Length > 0 ? traces.Create(request.Id, Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson)), request.Record)
-            : traces.Create(request.Id, request.ManifestJson, request.Record);
-        return Task.FromResult(Info(system));
+        Func<SimulatedSystem> create = request.Snapshot is { } doc ? Snapshot(SnapshotProto.ToDomain(doc))
+            : request.SnapshotJson.Length > 0 ? Snapshot(Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson)))
+            : () => traces.Create(request.Id, request.ManifestJson, request.Record);
+        return Task.FromResult(Created(creation.Create(context.GetHttpContext(), request.Debug, create)));
+
+        Func<SimulatedSystem> Snapshot(Core.Snapshots.SystemSnapshot snapshot) => () => traces.Create(request.Id, snapshot, request.Record);
+    }
+
+    /// <summary>The new system's info with its token (in mode tokens).</summary>
+    private SystemInfo Created(CreatedSystem created)
+    {
+        var info = Info(created.System);
+        info.Token = created.Token;
+        return info;
     }
 
     /// <summary>The JSON form in <c>snapshot_json</c> (the default, as before the protobuf form) or the protobuf form in <c>snapshot</c>.</summary>
-    public override Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
+    public override async Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
     {
-        var system = registry.Get(request.Id);
-        return Task.FromResult(request.Format switch
+        var system = await access.OpenAsync(registry, context, request.Id);
+        return request.Format switch
         {
             SnapshotFormat.Json => new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(system.Snapshot().ToJson()) },
             SnapshotFormat.Protobuf => new SnapshotResponse { Snapshot = SnapshotProto.ToProto(system.Snapshot()) },
             _ => throw new InvalidRequestException($"format: {(int)request.Format} is neither JSON (0) nor PROTOBUF (1)"),
-        });
+        };
     }
 
     [EnableRateLimiting(RateLimiting.Uploads)]
-    public override Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
+    public override async Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
     {
-        var system = registry.Get(request.Id);
+        var system = await access.OpenAsync(registry, context, request.Id);
         if (request.SnapshotJson.Length > 0 && request.Snapshot is not null)
             throw new InvalidRequestException("snapshot: give either snapshot_json or snapshot, not both");
         var snapshot = request.Snapshot is { } doc ? SnapshotProto.ToDomain(doc)
             : request.SnapshotJson.Length > 0 ? Core.Snapshots.SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(request.SnapshotJson))
             : throw new InvalidRequestException("snapshot_json: required (a snapshot document, or its protobuf form in snapshot)");
         system.RestoreInPlace(snapshot);
-        return Task.FromResult(new RestoreResponse());
+        return new RestoreResponse();
     }
 
     /// <summary>The snapshot taken under the system's lock, then sent in chunks (the pages are shared, not copied).</summary>
     public override async Task SnapshotStream(SnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {
-        var system = registry.Get(request.Id);
+        var system = await access.OpenAsync(registry, context, request.Id);
         using var slot = system.OpenStream("SnapshotStream"); // Spmc:Quotas:MaxStreamsPerSystem
         var snapshot = system.Snapshot();
         foreach (var chunk in SnapshotProto.ToChunks(snapshot)) await responseStream.WriteAsync(chunk, context.CancellationToken);
@@ -126,9 +145,11 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     [EnableRateLimiting(RateLimiting.Uploads)]
     public override async Task<RestoreResponse> RestoreStream(IAsyncStreamReader<RestoreStreamRequest> requestStream, ServerCallContext context)
     {
+        access.RequireCaller(context);
         var id = "";
-        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, r => id = r.Id, Quotas.MaxSnapshotStreamBytes,
-            Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
+        // The first message names the system: refused there, before any page is read.
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, async r => await access.RequireAsync(context, id = r.Id),
+            Quotas.MaxSnapshotStreamBytes, Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
         registry.Get(id).RestoreInPlace(snapshot);
         return new RestoreResponse();
     }
@@ -136,19 +157,22 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     [EnableRateLimiting(RateLimiting.Uploads)]
     public override async Task<SystemInfo> CreateStream(IAsyncStreamReader<CreateStreamRequest> requestStream, ServerCallContext context)
     {
-        var (id, record) = ("", false);
-        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, r => (id, record) = (r.Id, r.Record),
+        var (id, record, debug) = ("", false, false);
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk,
+            r => { (id, record, debug) = (r.Id, r.Record, r.Debug); return Task.CompletedTask; },
             Quotas.MaxSnapshotStreamBytes, Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
-        return Info(traces.Create(id.Length > 0 ? id : null, snapshot, record));
+        return Created(creation.Create(context.GetHttpContext(), debug, () => traces.Create(id.Length > 0 ? id : null, snapshot, record)));
     }
 
-    public override Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>
-        Task.FromResult(Info(registry.Get(request.Id)));
+    public override async Task<SystemInfo> Get(GetSystemRequest request, ServerCallContext context) =>
+        Info(await access.OpenAsync(registry, context, request.Id));
 
     public override Task<ListSystemsResponse> List(ListSystemsRequest request, ServerCallContext context)
     {
+        access.RequireCaller(context);
+        var user = context.GetHttpContext().User;
         var response = new ListSystemsResponse();
-        response.Systems.Add(registry.List().Select(Info));
+        response.Systems.Add(registry.List().Where(s => SystemAccess.Sees(user, s.Id, tokens.Of(s.Id)?.Client)).Select(Info));
         return Task.FromResult(response);
     }
 
@@ -159,22 +183,23 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         return info;
     }
 
-    public override Task<DeleteSystemResponse> Delete(DeleteSystemRequest request, ServerCallContext context)
+    public override async Task<DeleteSystemResponse> Delete(DeleteSystemRequest request, ServerCallContext context)
     {
+        await access.RequireAsync(context, request.Id);
         registry.Delete(request.Id);
-        return Task.FromResult(new DeleteSystemResponse());
+        return new DeleteSystemResponse();
     }
 
-    public override Task<ResetSystemResponse> Reset(ResetSystemRequest request, ServerCallContext context)
+    public override async Task<ResetSystemResponse> Reset(ResetSystemRequest request, ServerCallContext context)
     {
-        registry.Get(request.Id).Reset();
-        return Task.FromResult(new ResetSystemResponse());
+        (await access.OpenAsync(registry, context, request.Id)).Reset();
+        return new ResetSystemResponse();
     }
 
     /// <summary>Subscribes, sends the response headers (so a client knows it is live), then streams events.</summary>
     public override async Task Watch(WatchRequest request, IServerStreamWriter<V1.SystemEvent> responseStream, ServerCallContext context)
     {
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         if (request.HasEndpoint && request.Endpoint > 0xFFFF) throw new InvalidRequestException($"endpoint: {request.Endpoint} is not a 16-bit endpoint ID");
         using var watch = system.Watch(request.HasEndpoint ? (ushort)request.Endpoint : null);
         using var slot = system.OpenStream("Watch"); // Spmc:Quotas:MaxStreamsPerSystem
@@ -185,22 +210,32 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
 }
 
 /// <summary>spmc.v1.Memory: simulated physical memory, accessed as a named endpoint.</summary>
-public sealed class MemoryService(SystemRegistry registry) : V1.Memory.MemoryBase
+public sealed class MemoryService(SystemRegistry registry, SystemAccess access) : V1.Memory.MemoryBase
 {
-    public override Task<ReadMemoryResponse> Read(ReadMemoryRequest request, ServerCallContext context)
+    public override async Task<ReadMemoryResponse> Read(ReadMemoryRequest request, ServerCallContext context)
     {
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         if (request.Length > SystemLimits.MaxTransfer)
             throw new InvalidRequestException($"length: {request.Length} is above {SystemLimits.MaxTransfer} (1 MiB)");
-        var data = system.ReadMemory(Endpoint(request.AsEndpoint), request.Address, (int)request.Length);
-        return Task.FromResult(new ReadMemoryResponse { Address = request.Address, Data = ByteString.CopyFrom(data) });
+        var actor = await Actor(system, request.AsEndpoint, context);
+        var data = system.ReadMemory(actor, request.Address, (int)request.Length);
+        return new ReadMemoryResponse { Address = request.Address, Data = ByteString.CopyFrom(data) };
     }
 
-    public override Task<WriteMemoryResponse> Write(WriteMemoryRequest request, ServerCallContext context)
+    public override async Task<WriteMemoryResponse> Write(WriteMemoryRequest request, ServerCallContext context)
     {
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
-        system.WriteMemory(Endpoint(request.AsEndpoint), request.Address, request.Data.Span);
-        return Task.FromResult(new WriteMemoryResponse());
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
+        var actor = await Actor(system, request.AsEndpoint, context);
+        system.WriteMemory(actor, request.Address, request.Data.Span);
+        return new WriteMemoryResponse();
+    }
+
+    /// <summary>The endpoint to act as; the system's SPMC only with the debug capability (docs/security.md).</summary>
+    private async Task<ushort> Actor(SimulatedSystem system, uint id, ServerCallContext context)
+    {
+        var actor = Endpoint(id);
+        if (actor == system.Config.SpmcId) await access.RequireAsync(context, system.Id, SystemCapability.Debug);
+        return actor;
     }
 
     private static ushort Endpoint(uint id) =>
@@ -208,36 +243,39 @@ public sealed class MemoryService(SystemRegistry registry) : V1.Memory.MemoryBas
 }
 
 /// <summary>spmc.v1.Inspector: a read-only view of a system.</summary>
-public sealed class InspectorService(SystemRegistry registry) : Inspector.InspectorBase
+public sealed class InspectorService(SystemRegistry registry, SystemAccess access) : Inspector.InspectorBase
 {
-    public override Task<V1.SystemState> GetState(GetStateRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetState()));
+    public override async Task<V1.SystemState> GetState(GetStateRequest request, ServerCallContext context) =>
+        ProtoMapping.ToProto((await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId))).GetState());
 
-    public override Task<MemoryShare> GetShare(GetShareRequest request, ServerCallContext context)
+    public override async Task<MemoryShare> GetShare(GetShareRequest request, ServerCallContext context)
     {
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         var (offset, limit) = ProtoMapping.Page(request.Offset, request.Limit);
-        return Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetShare(request.Handle, offset, limit)));
+        return ProtoMapping.ToProto(system.GetShare(request.Handle, offset, limit));
     }
 
-    public override Task<V1.MemoryMapPage> GetMemoryMap(GetMemoryMapRequest request, ServerCallContext context)
+    public override async Task<V1.MemoryMapPage> GetMemoryMap(GetMemoryMapRequest request, ServerCallContext context)
     {
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         var (offset, limit) = ProtoMapping.Page(request.Offset, request.Limit);
-        return Task.FromResult(ProtoMapping.ToProto(registry.Get(ProtoMapping.RequireSystemId(request.SystemId)).GetMemoryMap(offset, limit)));
+        return ProtoMapping.ToProto(system.GetMemoryMap(offset, limit));
     }
 }
 
 /// <summary>spmc.v1.PartitionHost: clients that play remote partitions.</summary>
-public sealed class PartitionHostService(SystemRegistry registry) : PartitionHost.PartitionHostBase
+public sealed class PartitionHostService(SystemRegistry registry, SystemAccess access) : PartitionHost.PartitionHostBase
 {
     public override async Task Attach(IAsyncStreamReader<PartitionMessage> requestStream, IServerStreamWriter<PartitionDelivery> responseStream,
         ServerCallContext context)
     {
         var cancel = context.CancellationToken;
+        access.RequireCaller(context);
         if (!await requestStream.MoveNext(cancel)) return;
         if (requestStream.Current.KindCase != PartitionMessage.KindOneofCase.Attach)
             throw new InvalidRequestException("the first message on PartitionHost.Attach must be 'attach' (system_id, partition_id)");
         var request = requestStream.Current.Attach;
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         if (request.PartitionId > 0xFFFF) throw new InvalidRequestException($"partition_id: {request.PartitionId} is not a 16-bit endpoint ID");
         var partition = (ushort)request.PartitionId;
 

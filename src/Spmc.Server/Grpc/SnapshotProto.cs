@@ -127,7 +127,7 @@ public static class SnapshotProto
     /// bytes of messages (0: no bound; QuotaExceeded, ResourceExhausted), and at most <paramref name="idle"/> between two
     /// messages (zero: no bound; DEADLINE_EXCEEDED), so a stream can neither hold unbounded memory nor a slot for ever.
     /// </summary>
-    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncStreamReader<T> requests, Func<T, SnapshotChunk?> chunkOf, Action<T> first,
+    public static async Task<SystemSnapshot> ReadStream<T>(IAsyncStreamReader<T> requests, Func<T, SnapshotChunk?> chunkOf, Func<T, Task> first,
         long budget, TimeSpan idle, CancellationToken cancel) where T : IMessage
     {
         SnapshotDocument? doc = null;
@@ -153,7 +153,7 @@ public static class SnapshotProto
             var chunk = chunkOf(request);
             if (doc is null)
             {
-                first(request);
+                await first(request);
                 doc = chunk?.Document ?? throw new InvalidRequestException("chunk: the first message carries the document (chunk.document)");
                 pages.AddRange(doc.Pages);
             }

@@ -2,6 +2,7 @@ using global::Grpc.Core;
 using Google.Protobuf;
 using Spmc.Core;
 using Spmc.Core.Tracing;
+using Spmc.Server.Security;
 using Spmc.V1;
 using ReplayDifference = Spmc.V1.ReplayDifference;
 using TraceEnd = Spmc.Core.Tracing.TraceEnd;
@@ -20,7 +21,7 @@ public sealed partial class SystemsService
     public override async Task Trace(TraceRequest request, IServerStreamWriter<V1.TraceEntry> responseStream, ServerCallContext context)
     {
         if (request.HasAfter && request.After < 0) throw new InvalidRequestException($"after: {request.After} is negative (a sequence is 0 or more)");
-        var system = registry.Get(ProtoMapping.RequireSystemId(request.SystemId));
+        var system = await access.OpenAsync(registry, context, ProtoMapping.RequireSystemId(request.SystemId));
         var after = request.HasAfter ? request.After : 0;
         var cancel = context.CancellationToken;
         if (!request.Follow)

@@ -23,7 +23,9 @@ public static class HostingExtensions
                 "Spmc:RateLimit:MaxConcurrentUploads and UploadQueue must not be negative (MaxConcurrentUploads 0: no bound)")
             .Validate(o => o.Quotas.SnapshotStreamIdleTimeout >= TimeSpan.Zero, "Spmc:Quotas:SnapshotStreamIdleTimeout must not be negative (0: no bound)")
             .Validate(o => o.RateLimit.PermitsPerSecond >= 0, "Spmc:RateLimit:PermitsPerSecond must not be negative (0: no limit)")
-            .Validate(o => o.RateLimit.PermitsPerSecond == 0 || o.RateLimit.Burst > 0, "Spmc:RateLimit:Burst must be positive while PermitsPerSecond is set");
+            .Validate(o => o.RateLimit.PermitsPerSecond == 0 || o.RateLimit.Burst > 0, "Spmc:RateLimit:Burst must be positive while PermitsPerSecond is set")
+            .Validate(o => o.Quotas.MaxSystemsPerClient >= 0, "Spmc:Quotas:MaxSystemsPerClient must not be negative (0: no bound)");
+
         builder.Services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SpmcOptions>>().Value;

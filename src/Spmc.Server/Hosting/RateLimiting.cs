@@ -27,8 +27,11 @@ public sealed class RateLimitOptions
 /// <summary>Which client a request counts against.</summary>
 public static class RateLimitPartition
 {
-    /// <summary>The client of <paramref name="context"/>: its remote IP address ("local" in-process, where there is none).</summary>
-    public static string Key(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "local";
+    /// <summary>
+    /// The client of <paramref name="context"/>, as for systems per client (<see cref="Security.ClientIdentity.Of"/>): the
+    /// operator, a configured client token, else the remote address. The limiter runs after authentication.
+    /// </summary>
+    public static string Key(HttpContext context) => Security.ClientIdentity.Of(context);
 }
 
 /// <summary>

@@ -66,4 +66,8 @@ public sealed class QuotasOptions
         MaxAttachmentsPerSystem = MaxAttachmentsPerSystem,
         MaxConstituentsPerTransaction = MaxConstituentsPerTransaction,
     };
+
+    /// <summary>Systems one client may hold at once (docs/security.md#systems-per-client): the operator is exempt, and in
+    /// mode none a caller on this machine. 0 means no bound.</summary>
+    public int MaxSystemsPerClient { get; set; } = 32;
 }

@@ -98,6 +98,8 @@ public sealed class CreateSystemDto
     public JsonElement? Snapshot { get; set; }
     /// <summary>Record every call to {Spmc:Traces:Directory}/{id}.jsonl (the trace format, docs/traces.md).</summary>
     public bool? Record { get; set; }
+    /// <summary>Give the system's token the debug capability: it may then read and write memory as the SPMC (docs/security.md).</summary>
+    public bool? Debug { get; set; }
 }
 
 /// <summary>A range of memory.</summary>
@@ -134,8 +136,10 @@ public sealed record PartitionDto(string Id, string Name, IReadOnlyList<string> 
 /// <param name="Partitions">The secure partitions of the manifest.</param>
 /// <param name="Manifest">The manifest in canonical form (every default filled in); POST it to create the same system.</param>
 /// <param name="Recording">The file the system's trace is recorded to; null when it is not recorded.</param>
+/// <param name="Token">Only in the answer to its creation, in mode tokens: the bearer token that opens the system (docs/security.md). Absent otherwise.</param>
 public sealed record SystemDto(string Id, string SpmcId, string FfaVersion, string ProxyProfile, IReadOnlyList<VmDto> Vms,
-    IReadOnlyList<PartitionDto> Partitions, JsonElement Manifest, string? Recording = null);
+    IReadOnlyList<PartitionDto> Partitions, JsonElement Manifest, string? Recording = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Token = null);
 
 /// <summary>Bytes read from simulated memory, as base64 (<c>data</c>) and as hex (<c>hex</c>).</summary>
 /// <param name="Address">The address read (hex).</param>

@@ -17,6 +17,9 @@ public static class OpenApi
     public const string DocumentPath = "/openapi/v1.json";
     public const string LegacyDocumentPath = "/swagger/v1/swagger.json";
 
+    /// <summary>The security scheme of the system routes in the document.</summary>
+    public const string BearerScheme = "Bearer";
+
     public static IServiceCollection AddSpmcOpenApi(this IServiceCollection services) =>
         services.AddOpenApi("v1", o =>
         {
@@ -34,6 +37,15 @@ public static class OpenApi
                                   + "The same API is served over gRPC (package spmc.v1) on the gRPC port. Reference: docs/api.md.",
                 };
                 DescribeProperties(doc);
+                doc.Components ??= new OpenApiComponents();
+                doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                doc.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "A system's token (the answer to its creation) or the operator token; needed by every route of a system "
+                                  + "when the service runs with access tokens (docs/security.md).",
+                };
                 return Task.CompletedTask;
             });
             o.AddSchemaTransformer((schema, context, _) =>
@@ -50,8 +62,14 @@ public static class OpenApi
                 }
                 return Task.CompletedTask;
             });
-            o.AddOperationTransformer((operation, _, _) =>
+            o.AddOperationTransformer((operation, context, _) =>
             {
+                // Routes of a system (Security.SecurityExtensions.RequireSystemAccess) take the bearer token.
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+                {
+                    operation.Security ??= [];
+                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
+                }
                 DescribeParameters(operation);
                 AddExamples(operation);
                 return Task.CompletedTask;

@@ -7,6 +7,7 @@ using Spmc.Core;
 using Spmc.Core.Snapshots;
 using Spmc.Core.Systems;
 using Spmc.Server.Hosting;
+using Spmc.Server.Security;
 
 namespace Spmc.Server.Rest;
 
@@ -37,35 +38,43 @@ public static class RestApi
     {
         app.UseSpmcOpenApi();
 
-        var systems = app.MapGroup("/api/v1/systems").WithTags("Systems");
-        systems.MapGet("/", (SystemRegistry r, Traces t) => r.List().Select(s => ToDto(s, t)))
+        // Every route with an {id} needs that system's token or the operator's (mode tokens): see Security/SystemAccess.
+        var systems = app.MapGroup("/api/v1/systems").WithTags("Systems").RequireSystemAccess();
+        systems.MapGet("/", (HttpContext http, SystemRegistry r, Traces t, SystemAccess access, SystemTokens tokens) =>
+            {
+                access.RequireCaller(http.User);
+                return r.List().Where(s => SystemAccess.Sees(http.User, s.Id, tokens.Of(s.Id)?.Client)).Select(s => ToDto(s, t));
+            })
             .WithName("ListSystems")
-            .WithDescription("Every system with its configuration (as GET /api/v1/systems/{id} gives it), in creation order. The service starts with one, \"default\", from manifests/default.json.").WithSummary("List the simulated systems.");
-        systems.MapPost("/", async (HttpRequest http, Traces t) =>
+            .WithDescription("Every system the caller may open with its configuration (as GET /api/v1/systems/{id} gives it), in ID order: all of them in mode none and for the operator token, the token's own system for a system token, the systems created with it for a client token (docs/security.md). The service starts with one, \"default\", from manifests/default.json.").WithSummary("List the simulated systems.");
+        systems.MapPost("/", async (HttpRequest http, Traces t, SystemCreation creation) =>
             {
                 var body = await ReadBody<CreateSystemDto>(http);
                 bool hasManifest = body.Manifest is { ValueKind: not JsonValueKind.Null }, hasSnapshot = body.Snapshot is { ValueKind: not JsonValueKind.Null };
                 if (hasManifest && hasSnapshot)
                     throw new InvalidRequestException("snapshot: give either a manifest or a snapshot, not both (a snapshot holds its manifest)");
-                SimulatedSystem system;
+                Func<SimulatedSystem> create;
                 if (hasSnapshot)
                 {
                     if (body.Snapshot is not { ValueKind: JsonValueKind.Object } snapshot)
                         throw new InvalidRequestException("snapshot: must be a JSON object (a snapshot document)");
-                    system = t.Create(body.Id, SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(snapshot.GetRawText())), body.Record ?? false);
+                    var document = SystemSnapshot.FromJson(Encoding.UTF8.GetBytes(snapshot.GetRawText()));
+                    create = () => t.Create(body.Id, document, body.Record ?? false);
                 }
                 else
                 {
                     if (body.Manifest is not { ValueKind: JsonValueKind.Object } manifest)
                         throw new InvalidRequestException("manifest: required (a JSON object), or a snapshot instead");
-                    system = t.Create(body.Id, manifest.GetRawText(), body.Record ?? false);
+                    create = () => t.Create(body.Id, manifest.GetRawText(), body.Record ?? false);
                 }
-                return Results.Created($"/api/v1/systems/{system.Id}", ToDto(system, t));
+                var created = creation.Create(http.HttpContext, body.Debug ?? false, create);
+                return Results.Created($"/api/v1/systems/{created.System.Id}",
+                    ToDto(created.System, t) with { Token = created.Token.Length > 0 ? created.Token : null });
             })
             .Accepts<CreateSystemDto>("application/json")
-            .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(409)
+            .Produces<SystemDto>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(403).ProducesProblem(409).ProducesProblem(429)
             .RequireRateLimiting(RateLimiting.Uploads).WithName("CreateSystem")
-            .WithDescription("The body names the system (optional \"id\") and gives either its \"manifest\" (docs/manifests) or a \"snapshot\" document, and \"record\": true to record its trace to a file. 201 with the configuration; 400 naming the field of a bad manifest; 409 when the ID is taken.").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
+            .WithDescription("The body names the system (optional \"id\") and gives either its \"manifest\" (docs/manifests) or a \"snapshot\" document, \"record\": true to record its trace to a file, and \"debug\": true to give its token the debug capability (docs/security.md). 201 with the configuration and, in mode tokens, the system's \"token\" (shown once); 429 beyond Spmc:Quotas:MaxSystemsPerClient; 400 naming the field of a bad manifest; 409 when the ID is taken.").WithSummary("Create a system from a manifest, or from a snapshot document (docs/snapshots.md).");
         systems.MapGet("/{id}", (string id, SystemRegistry r, Traces t) => ToDto(r.Get(id), t))
             .ProducesProblem(404).WithName("GetSystem")
             .WithDescription("The configuration: SPMC ID and FF-A version, proxy profile, VMs and partitions (IDs, UUIDs, memory), the canonical manifest and where its trace is recorded.").WithSummary("Read one system's configuration.");
@@ -83,24 +92,28 @@ public static class RestApi
             .WithTags("SMC").WithName("Smc")
             .WithDescription("The body is the frame a VM or partition trapped: caller, vCPU, conduit and x0..x17, with memory to write before the call (e.g. the TX buffer, as hex or base64) and to read after it (e.g. the RX buffer). The answer: the 18 registers to write back, the reads (hex and base64), the decoded view (function, result, error, the rule that failed, each proxy hop) and the events raised. An FF-A error is a 200 answer; 400/403/404 are refused requests.").WithSummary("Send one SMC/HVC register frame and get the answer.");
 
-        systems.MapGet("/{id}/memory/{address}", (string id, string address, string? length, string? @as, SystemRegistry r) =>
+        systems.MapGet("/{id}/memory/{address}", async (string id, string address, string? length, string? @as, HttpContext http, SystemRegistry r, SystemAccess access) =>
             {
                 var addr = Numbers.ParseU64(address, "address");
                 var len = RestMapping.Length(length ?? throw new InvalidRequestException("length: required"), "length");
                 var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the read acts as)"), "as");
-                var bytes = r.Get(id).ReadMemory(actor, addr, len);
+                var system = r.Get(id);
+                await RequireDebugIfSpmc(http, access, system, actor);
+                var bytes = system.ReadMemory(actor, addr, len);
                 return new MemoryDto(RestMapping.Hex(addr), len, Convert.ToBase64String(bytes), Convert.ToHexStringLower(bytes));
             })
             .Produces<MemoryDto>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404)
             .WithTags("Memory").WithName("ReadMemory")
             .WithDescription("Reads length bytes at the address as the endpoint given by ?as (its stage-2 view: 403 where it may not read). The answer gives the bytes twice: data (base64) and hex (two lowercase digits per byte).").WithSummary("Read simulated memory as an endpoint (?length=N&as=ENDPOINT).");
-        systems.MapPut("/{id}/memory/{address}", async (string id, string address, string? @as, HttpRequest http, SystemRegistry r) =>
+        systems.MapPut("/{id}/memory/{address}", async (string id, string address, string? @as, HttpRequest http, SystemRegistry r, SystemAccess access) =>
             {
                 var addr = Numbers.ParseU64(address, "address");
                 var actor = Numbers.ParseEndpointId(@as ?? throw new InvalidRequestException("as: required (the endpoint the write acts as)"), "as");
                 var body = await ReadBody<MemoryWriteBodyDto>(http);
                 var data = RestMapping.Bytes(body.Data, body.Hex, "");
-                r.Get(id).WriteMemory(actor, addr, data);
+                var system = r.Get(id);
+                await RequireDebugIfSpmc(http.HttpContext, access, system, actor);
+                system.WriteMemory(actor, addr, data);
                 return Results.NoContent();
             })
             .Accepts<MemoryWriteBodyDto>("application/json")
@@ -208,6 +221,10 @@ public static class RestApi
             throw;
         }
     }
+
+    /// <summary>Memory as the system's SPMC is the debug capability (docs/security.md): 403 naming it without.</summary>
+    private static Task RequireDebugIfSpmc(HttpContext http, SystemAccess access, SimulatedSystem system, ushort actor) =>
+        actor == system.Config.SpmcId ? access.RequireAsync(http.User, system.Id, SystemCapability.Debug) : Task.CompletedTask;
 
     private static SystemDto ToDto(SimulatedSystem system, Traces traces) => RestMapping.ToDto(system) with { Recording = traces.RecordingOf(system) };
 

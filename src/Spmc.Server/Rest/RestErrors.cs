@@ -8,6 +8,7 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
 {
     public static int StatusOf(SpmcRequestException e) => e switch
     {
+        Security.UnauthenticatedException => StatusCodes.Status401Unauthorized,
         NotFoundException => StatusCodes.Status404NotFound,
         ConflictException => StatusCodes.Status409Conflict,
         AccessDeniedException => StatusCodes.Status403Forbidden,
@@ -28,6 +29,8 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
         };
         if (status == 0) return false;
         context.Response.StatusCode = status;
+        if (exception is Security.UnauthenticatedException)
+            context.Response.Headers.WWWAuthenticate = Security.TokenAuthenticationHandler.Challenge(context.Request.Headers.Authorization.Count > 0);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -4,6 +4,7 @@ using Spmc.Core;
 using Spmc.Core.Systems;
 using Spmc.Core.Tracing;
 using Spmc.Server.Hosting;
+using Spmc.Server.Security;
 
 namespace Spmc.Server.Rest;
 
@@ -15,7 +16,7 @@ public static class TraceEndpoints
 
     public static WebApplication MapSpmcTraces(this WebApplication app)
     {
-        app.MapGet("/api/v1/systems/{id}/trace", Export)
+        app.MapGet("/api/v1/systems/{id}/trace", Export).RequireSystemAccess()
             .Produces<string>(200, NdJson).ProducesProblem(400).ProducesProblem(404)
             .WithTags("Traces").WithName("GetTrace")
             .WithDescription("application/x-ndjson: line 1 is the header (format version, the canonical manifest), then one line per entry (SMC or API memory access) in order (docs/traces.md). X-Spmc-Trace-Last gives the latest seq and X-Spmc-Trace-Dropped how many the ring dropped.")

@@ -155,15 +155,20 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public void Defaults_AreTheDocumentedOnes_AndTheKeyIsTheRemoteAddress()
+    public void Defaults_AreTheDocumentedOnes_AndTheKeyIsTheClientIdentity()
     {
         using var host = new KestrelFactory();
         var limit = host.Services.GetRequiredService<IOptions<SpmcOptions>>().Value.RateLimit;
-        Assert.Equal((10_000, 20_000), (limit.PermitsPerSecond, limit.Burst));
+        Assert.Equal((10_000, 20_000, 2, 256), (limit.PermitsPerSecond, limit.Burst, limit.MaxConcurrentUploads, limit.UploadQueue));
         var context = new DefaultHttpContext();
-        Assert.Equal("local", RateLimitPartition.Key(context));
+        Assert.Equal("ip:local", RateLimitPartition.Key(context));
         context.Connection.RemoteIpAddress = IPAddress.Parse("10.1.2.3");
-        Assert.Equal("10.1.2.3", RateLimitPartition.Key(context));
+        Assert.Equal("ip:10.1.2.3", RateLimitPartition.Key(context));
+        // A client token or the operator is one client wherever it calls from (as for systems per client).
+        context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(Spmc.Server.Security.SpmcClaims.Role, Spmc.Server.Security.SpmcClaims.Operator)], "test"));
+        Assert.Equal(Spmc.Server.Security.ClientIdentity.Of(context), RateLimitPartition.Key(context));
+        Assert.Equal("operator", RateLimitPartition.Key(context));
     }
 
     [Fact]
