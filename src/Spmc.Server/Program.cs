@@ -4,6 +4,7 @@ using Spmc.Server.Rest;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddSpmcPersistence();
 builder.AddSpmcDomain();
 builder.AddSpmcKestrelLimits();
 builder.AddSpmcGrpc();
