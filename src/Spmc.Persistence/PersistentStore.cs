@@ -39,6 +39,7 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     private readonly ConditionalWeakTable<SimulatedSystem, SystemJournal> _bySystem = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task? _flusher;
+    private int _disposed;
 
     public PersistentStore(PersistenceOptions options, ILogger<PersistentStore>? log = null)
     {
@@ -297,6 +298,7 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     /// <summary>Stops the flusher, then flushes and closes every journal (a clean stop keeps everything).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_flusher is not null) await _flusher.ConfigureAwait(false);
         foreach (var j in Journals()) j.Close();
