@@ -256,4 +256,50 @@ public class RestoreTests
         Assert.Equal(0L, restored.Get("a").GetState().Calls);
         Assert.Null(again.GetMeta("a", "token"));
     }
+
+    private const string RemoteManifest = """
+        {
+          "spmc": { "version": "1.2" },
+          "proxy": "passthrough",
+          "vms": [ { "id": 0, "name": "host", "vcpus": 1, "memory": [ { "base": "0x80000000", "size": "0x100000" } ] } ],
+          "partitions": [
+            { "id": "0x8004", "name": "remote", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4a44" ],
+              "properties": { "directRequestReceive": true },
+              "memory": [ { "base": "0x60400000", "size": "0x100000" } ] }
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task WhatChangesWhileAPartitionIsAttachedIsCheckpointedWhenSettled()
+    {
+        using var dir = new TempDir();
+        await using var store = Host.Store(dir.Path);
+        var system = new SystemRegistry(observers: [store]).Create("a", RemoteManifest);
+        system.WriteMemory(0, 0x8000_0000, "before"u8);
+        var before = system.Snapshot().ToJson();
+        var client = system.Attach(0x8004);
+        var wait = client.CallAsync(0, Abi.Smccc.SmcFrame.From(0x8400_006B));   // FFA_MSG_WAIT: parked until detached
+        Assert.False(system.IsSettled);
+        system.WriteMemory(0, 0x8000_1000, "during"u8);
+        // A crash now: the attached era cannot be replayed, so the last state a replay can rebuild comes back.
+        Assert.Equal(before, await RestoredAsync(dir.Path));
+        client.Dispose();
+        try
+        {
+            await wait.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Core.SpmcRequestException)
+        {
+            // The parked call may end refused once detached; either way it is no longer waiting.
+        }
+        Assert.True(system.IsSettled);
+        var settled = system.Snapshot().ToJson();
+        Assert.NotEqual(before, settled);
+        Assert.Equal(settled, await RestoredAsync(dir.Path));
+        // And journaling goes on from that checkpoint.
+        system.WriteMemory(0, 0x8000_2000, "after"u8);
+        Assert.Equal(system.Snapshot().ToJson(), await RestoredAsync(dir.Path));
+    }
 }
+
