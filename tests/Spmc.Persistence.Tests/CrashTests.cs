@@ -112,4 +112,25 @@ public class CrashTests
         foreach (var index in stream.Writes)
             Assert.Equal(Written(index), await reader.ReadMemoryAsync(WrittenAt(index), 256));
     }
+
+    [Fact]
+    public async Task AnUnreadableStoreFailsTheStartNamingTheFile()
+    {
+        using var dir = new TempDir();
+        using (var server = await ServerProcess.StartAsync(dir.Path, "strict"))
+            server.Stop();
+        var checkpoint = Directory.GetFiles(Path.Combine(dir.Path, "systems", "default"), "*.checkpoint.json").Single();
+        File.WriteAllText(checkpoint, "not json");
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(dir.Path, "strict"));
+        Assert.Contains("cannot restore the stored systems", e.Message);
+        Assert.Contains(Path.GetFileName(checkpoint), e.Message);
+    }
+
+    [Fact]
+    public async Task AModeWithoutAPathFailsTheStart()
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync("", "batched"));
+        Assert.Contains("Spmc:Persistence:Path", e.Message);
+    }
 }
+

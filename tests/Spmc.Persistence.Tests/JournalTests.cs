@@ -46,6 +46,21 @@ public class JournalFramesTests
     }
 }
 
+public class InMemoryMetadataTests
+{
+    [Fact]
+    public void RecordsGoWithTheirSystem()
+    {
+        var metadata = new InMemorySystemMetadata();
+        var registry = new SystemRegistry(observers: [metadata]);
+        registry.Create("a", Host.DefaultManifest);
+        metadata.PutMeta("a", "token", [7]);
+        Assert.Equal([7], metadata.GetMeta("a", "token"));
+        registry.Delete("a");
+        Assert.Null(metadata.GetMeta("a", "token"));
+    }
+}
+
 public class RestoreTests
 {
     /// <summary>Every kind of change: calls with writes, shares, API memory writes and reads, fault rules, a reset.</summary>
