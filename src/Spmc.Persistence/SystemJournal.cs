@@ -16,7 +16,8 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     private const string JournalSuffix = ".journal";
 
     private readonly Lock _gate = new();
-    private readonly MemoryStream _pending = new();
+    // Batched mode: entries waiting for the flusher, formatted there (off the system's lock). Trace entries are immutable.
+    private readonly List<TraceEntry> _pending = [];
     private FileStream? _journal;
     private long _generation = LastGeneration(directory);
 
@@ -34,12 +35,12 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
 
     public bool Deleted { get; private set; }
 
-    /// <summary>Bytes journaled and not yet written (batched mode).</summary>
-    public long PendingBytes
+    /// <summary>Entries journaled and not yet written (batched mode).</summary>
+    public int Pending
     {
         get
         {
-            lock (_gate) return _pending.Length;
+            lock (_gate) return _pending.Count;
         }
     }
 
@@ -72,18 +73,29 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     /// <summary>Journals one entry: strict writes and fsyncs it now, batched leaves it for <see cref="Flush"/>.</summary>
     public void Append(TraceEntry entry)
     {
-        var payload = Encoding.UTF8.GetBytes(TraceWriter.FormatEntry(entry));
         lock (_gate)
         {
             if (Deleted || _journal is null) return;
             if (mode == PersistenceMode.Strict)
             {
-                JournalFrames.Append(_journal, payload);
+                JournalFrames.Append(_journal, Payload(entry));
                 _journal.Flush(flushToDisk: true);
             }
-            else JournalFrames.Append(_pending, payload);
+            else _pending.Add(entry);
             SinceCheckpoint++;
         }
+    }
+
+    private static byte[] Payload(TraceEntry entry) => Encoding.UTF8.GetBytes(TraceWriter.FormatEntry(entry));
+
+    /// <summary>Formats and writes the pending entries (not yet fsynced). Under the journal's lock.</summary>
+    private void WritePending()
+    {
+        if (_pending.Count == 0) return;
+        using var buffer = new MemoryStream();
+        foreach (var e in _pending) JournalFrames.Append(buffer, Payload(e));
+        _pending.Clear();
+        _journal!.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>Writes and fsyncs what is pending (batched mode's flusher; also on stop).</summary>
@@ -91,9 +103,8 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     {
         lock (_gate)
         {
-            if (Deleted || _journal is null || _pending.Length == 0) return;
-            _journal.Write(_pending.GetBuffer().AsSpan(0, (int)_pending.Length));
-            _pending.SetLength(0);
+            if (Deleted || _journal is null || _pending.Count == 0) return;
+            WritePending();
             _journal.Flush(flushToDisk: true);
         }
     }
@@ -107,11 +118,7 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     private void CloseJournal()
     {
         if (_journal is null) return;
-        if (_pending.Length > 0)
-        {
-            _journal.Write(_pending.GetBuffer().AsSpan(0, (int)_pending.Length));
-            _pending.SetLength(0);
-        }
+        WritePending();
         _journal.Flush(flushToDisk: true);
         _journal.Dispose();
         _journal = null;
@@ -126,7 +133,7 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
             Deleted = true;
             _journal?.Dispose();
             _journal = null;
-            _pending.SetLength(0);
+            _pending.Clear();
             if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
             DurableFiles.SyncDirectory(Path.GetDirectoryName(Directory)!);
         }
