@@ -156,7 +156,8 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     public void OnReset(SimulatedSystem system)
     {
         var sequence = system.LastSequence;
-        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { } j) j.ResetSequence = sequence;
+        // Only a system with rules announces them again right after its reset (SimulatedSystem.Reset).
+        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { } j && system.ListFaults().Count > 0) j.ResetSequence = sequence;
     }
 
     /// <summary>A restore in place (the system is settled: it was refused otherwise): a checkpoint of the new state.</summary>

@@ -108,6 +108,19 @@ public class RestoreTests
     }
 
     [Fact]
+    public async Task ARuleAddedRightAfterAResetIsKept()
+    {
+        using var dir = new TempDir();
+        var store = Host.Store(dir.Path);
+        var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+        system.Reset();   // no rules: the reset announces none, so the next change is a rule of its own
+        system.AddFault(new FaultRuleSpec("FFA_MEM_RECLAIM", "BUSY"));
+        var expected = system.Snapshot().ToJson();
+        await store.DisposeAsync();
+        Assert.Equal(expected, await RestoredAsync(dir.Path));
+    }
+
+    [Fact]
     public async Task StrictIsOnDiskWithoutAStop()
     {
         using var dir = new TempDir();
