@@ -73,6 +73,13 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     {
         ArgumentNullException.ThrowIfNull(registry);
         var restored = new List<string>();
+        var trash = SystemJournal.TrashDirectory(SystemsDirectory);
+        if (Directory.Exists(trash))
+        {
+            // Systems whose delete a stop or crash interrupted after they left systems/.
+            Directory.Delete(trash, recursive: true);
+            _log.LogInformation("Persistence: removed what interrupted deletes left in {Trash}", trash);
+        }
         foreach (var directory in Directory.EnumerateDirectories(SystemsDirectory).Order(StringComparer.Ordinal))
         {
             cancel.ThrowIfCancellationRequested();

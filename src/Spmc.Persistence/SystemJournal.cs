@@ -134,10 +134,20 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
             _journal?.Dispose();
             _journal = null;
             _pending.Clear();
-            if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+            if (!System.IO.Directory.Exists(Directory)) return;
+            // Moved out of systems/ in one rename first, so a crash in the middle of the recursive delete never leaves a
+            // half-deleted system for the next start to find (leftovers in trash/ are removed then).
+            var trash = TrashDirectory(Path.GetDirectoryName(Directory)!);
+            System.IO.Directory.CreateDirectory(trash);
+            var moved = Path.Combine(trash, $"{Id}.{Guid.NewGuid():N}");
+            System.IO.Directory.Move(Directory, moved);
             DurableFiles.SyncDirectory(Path.GetDirectoryName(Directory)!);
+            System.IO.Directory.Delete(moved, recursive: true);
         }
     }
+
+    /// <summary>Where deleted systems' directories go before they are removed: beside <c>systems/</c>.</summary>
+    internal static string TrashDirectory(string systemsDirectory) => Path.Combine(Path.GetDirectoryName(systemsDirectory)!, "trash");
 
     /// <summary>The generation of every checkpoint and journal in <paramref name="directory"/>.</summary>
     internal static IEnumerable<(long Generation, string Path)> Files(string directory)

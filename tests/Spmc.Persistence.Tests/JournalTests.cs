@@ -259,9 +259,14 @@ public class RestoreTests
             Assert.Throws<Core.NotFoundException>(() => store.PutMeta("b", "token", [4]));
             Assert.Throws<Core.InvalidRequestException>(() => store.PutMeta("a", "../x", [4]));
         }
+        // As if a crash interrupted a delete after its rename: what is left in trash/ is removed, never restored.
+        var leftover = Path.Combine(dir.Path, "trash", "c.0123");
+        Directory.CreateDirectory(leftover);
+        File.WriteAllText(Path.Combine(leftover, "0000000001.journal"), "");
         await using var again = Host.Store(dir.Path);
         var restored = new SystemRegistry(observers: [again]);
         Assert.Equal(["a"], await again.RestoreAsync(restored));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "trash")));
         Assert.Equal([1, 2, 3], again.GetMeta("a", "token"));
         Assert.Null(again.GetMeta("a", "other"));
     }
