@@ -5,7 +5,8 @@
 # tracing sampled; it prints each as a ratio to the baseline. A short job: about two minutes on two cores.
 # Arguments go to BenchmarkDotNet (default: --filter '*SmcTelemetry*'). Snapshots (docs/snapshots.md):
 # `--filter '*.SnapshotBenchmarks.*'` (default system, seconds) and `--filter '*LargeSnapshot*'` (1 GiB written:
-# about 3 minutes and 1 GiB of RAM).
+# about 3 minutes and 1 GiB of RAM). Persistence (docs/persistence.md): `--filter '*Persistence*'` (off, batched,
+# strict; about 2 minutes).
 # Results: BenchmarkDotNet.Artifacts/results/ (Markdown, CSV).
 set -euo pipefail
 cd "$(dirname "$0")/.."

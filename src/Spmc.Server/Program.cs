@@ -5,6 +5,7 @@ using Spmc.Server.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddSpmcPersistence();
 builder.AddSpmcDomain();
 builder.AddSpmcSecurity();
 builder.AddSpmcKestrelLimits();

@@ -140,6 +140,7 @@ public sealed partial class SimulatedSystem
             _attachments.Remove(attachment.Partition);
             _spmc.Detach(attachment.Partition);
             PublishEvents();
+            if (_attachments.Count == 0 && _waiting == 0) Settled();
         }
     }
 

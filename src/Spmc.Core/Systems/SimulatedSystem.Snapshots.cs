@@ -27,7 +27,7 @@ public sealed partial class SimulatedSystem
     }
 
     /// <summary>The sequence of the last call or memory record (for observers, under the lock).</summary>
-    internal long LastSequence => _sequence;
+    public long LastSequence => _sequence;
 
     /// <summary>A new system <paramref name="id"/> built from the snapshot's manifest and then given its state.</summary>
     public static SimulatedSystem FromSnapshot(string id, SystemSnapshot snapshot, IReadOnlyList<ISystemObserver>? observers = null, Memory.MemoryQuota? quota = null,

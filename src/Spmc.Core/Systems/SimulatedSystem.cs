@@ -126,7 +126,8 @@ public sealed partial class SimulatedSystem
             }
             finally
             {
-                lock (_gate) _waiting--;
+                lock (_gate)
+                    if (--_waiting == 0 && _attachments.Count == 0) Settled();
             }
         }
         catch (Exception e) when (span is not null)
@@ -212,6 +213,25 @@ public sealed partial class SimulatedSystem
         var results = (call.Reads ?? []).Select(r => new MemoryReadResult(r.Address, null,
             $"system '{Id}' was reset while this call waited: nothing read")).ToList();
         return new SmcOutcome(answer.Frame, SpmcPort.Decode(request, answer, hops), results, null);
+    }
+
+    /// <summary>
+    /// No client is attached to a remote partition and no call waits on one: every state change so far came from calls
+    /// a replay can re-send, and <see cref="Snapshot"/> succeeds. Observers read it under the lock (their hooks).
+    /// </summary>
+    public bool IsSettled
+    {
+        get
+        {
+            lock (_gate) return _waiting == 0 && _attachments.Count == 0;
+        }
+    }
+
+    /// <summary>Tells observers the system became settled again. Under the lock.</summary>
+    private void Settled()
+    {
+        if (_shutDown) return;
+        foreach (var o in _observers) o.OnSettled(this);
     }
 
     private void ObserveMemory(ushort asEndpoint, ulong address, bool write, byte[] data)

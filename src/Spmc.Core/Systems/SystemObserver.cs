@@ -51,4 +51,12 @@ public interface ISystemObserver
     /// restore and before any later call.
     /// </summary>
     void OnRestored(SimulatedSystem system) { }
+
+    /// <summary>
+    /// The system just became settled (<see cref="SimulatedSystem.IsSettled"/>: no client attached to a remote
+    /// partition, no call waiting on one) after it was not: the last client detached, or the last waiting call ended.
+    /// Under the system's lock; a <see cref="SimulatedSystem.Snapshot"/> taken here succeeds (persistence checkpoints
+    /// what attached partitions changed here, since their calls cannot be replayed).
+    /// </summary>
+    void OnSettled(SimulatedSystem system) { }
 }

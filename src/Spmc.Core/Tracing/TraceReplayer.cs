@@ -123,48 +123,61 @@ public static class TraceReplayer
         var system = new SimulatedSystem(trace.Header.System, config);
         try
         {
-            int calls = 0, memory = 0, matched = 0;
-            foreach (var entry in trace.Entries)
-            {
-                cancel.ThrowIfCancellationRequested();
-                ReplayDifference? difference;
-                switch (entry)
-                {
-                    case SmcTraceEntry s:
-                        calls++;
-                        difference = await ReplayCallAsync(system, s, cancel).ConfigureAwait(false);
-                        break;
-                    case MemoryTraceEntry m:
-                        memory++;
-                        difference = ReplayMemory(system, m);
-                        break;
-                    case ResetTraceEntry:
-                        // docs/faults.md#reset: back to the manifest's state, fault rules kept with their counters restarted.
-                        system.Reset();
-                        continue;
-                    case FaultsTraceEntry f:
-                        // The rules as they were at this point (docs/faults.md): later calls get the same injected answers.
-                        try
-                        {
-                            system.LoadFaults(f.Faults);
-                            continue;
-                        }
-                        catch (SpmcRequestException e)
-                        {
-                            return new ReplayResult(calls, memory, matched, new ReplayDifference(f.Seq, f, null, null, e.Message, ["exception"]));
-                        }
-                    default:
-                        continue;
-                }
-                if (difference is not null) return new ReplayResult(calls, memory, matched, difference);
-                matched++;
-            }
-            return new ReplayResult(calls, memory, matched, null);
+            return await ApplyAsync(system, trace.Entries, cancel).ConfigureAwait(false);
         }
         finally
         {
             system.Shutdown();
         }
+    }
+
+    /// <summary>
+    /// Re-sends <paramref name="entries"/> to <paramref name="system"/> as it is now (no header checks: the caller
+    /// vouches that the entries follow its state, e.g. a persisted checkpoint), comparing every answer as
+    /// <see cref="ReplayAsync"/> does and stopping at the first difference. Attached entries are not skipped: check
+    /// them first.
+    /// </summary>
+    public static async Task<ReplayResult> ApplyAsync(SimulatedSystem system, IEnumerable<TraceEntry> entries, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(entries);
+        int calls = 0, memory = 0, matched = 0;
+        foreach (var entry in entries)
+        {
+            cancel.ThrowIfCancellationRequested();
+            ReplayDifference? difference;
+            switch (entry)
+            {
+                case SmcTraceEntry s:
+                    calls++;
+                    difference = await ReplayCallAsync(system, s, cancel).ConfigureAwait(false);
+                    break;
+                case MemoryTraceEntry m:
+                    memory++;
+                    difference = ReplayMemory(system, m);
+                    break;
+                case ResetTraceEntry:
+                    // docs/faults.md#reset: back to the manifest's state, fault rules kept with their counters restarted.
+                    system.Reset();
+                    continue;
+                case FaultsTraceEntry f:
+                    // The rules as they were at this point (docs/faults.md): later calls get the same injected answers.
+                    try
+                    {
+                        system.LoadFaults(f.Faults);
+                        continue;
+                    }
+                    catch (SpmcRequestException e)
+                    {
+                        return new ReplayResult(calls, memory, matched, new ReplayDifference(f.Seq, f, null, null, e.Message, ["exception"]));
+                    }
+                default:
+                    continue;
+            }
+            if (difference is not null) return new ReplayResult(calls, memory, matched, difference);
+            matched++;
+        }
+        return new ReplayResult(calls, memory, matched, null);
     }
 
     public static Task<ReplayResult> ReplayFileAsync(string path, CancellationToken cancel = default) =>

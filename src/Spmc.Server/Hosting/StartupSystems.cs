@@ -36,6 +36,12 @@ public sealed class StartupSystems(SystemRegistry registry, IOptions<SpmcOptions
 
     private void Load(string id, string path)
     {
+        if (registry.List().Any(s => s.Id == id))
+        {
+            // Restored by persistence (docs/persistence.md): the stored system wins over its manifest.
+            log.LogInformation("System '{Id}' was restored from the store; manifest {Path} not applied", id, Path.GetFullPath(path));
+            return;
+        }
         try
         {
             // The system's own line (SPMC, version, endpoints, proxy) comes from the log observer (category Spmc.Systems).
