@@ -94,6 +94,32 @@ public class CrashTests
     }
 
     [Fact]
+    public async Task ASystemsTokenStillOpensItAfterAKill9_AndNoOtherTokenDoes()
+    {
+        using var dir = new TempDir();
+        const string Operator = "operator-token-for-the-restart-test";
+        var tokens = new Dictionary<string, string> { ["Spmc__Auth__Mode"] = "tokens", ["Spmc__Auth__OperatorToken"] = Operator };
+        string mine, theirs;
+        using (var server = await ServerProcess.StartAsync(dir.Path, "strict", tokens))
+        {
+            using var creator = new SpmcClient(server.GrpcUrl);
+            await creator.CreateSystemAsync(Host.DefaultManifest, id: "mine");
+            await creator.CreateSystemAsync(Host.DefaultManifest, id: "theirs");
+            (mine, theirs) = (creator.TokenFor("mine")!, creator.TokenFor("theirs")!);
+            using var owner = new SpmcClient(server.GrpcUrl, mine);
+            await owner.WriteMemoryAsync("mine", 0x8000_0000, new byte[] { 0x5A });
+            server.Kill();
+        }
+        using var restarted = await ServerProcess.StartAsync(dir.Path, "strict", tokens);
+        using var again = new SpmcClient(restarted.GrpcUrl, mine);
+        Assert.Equal(0x5A, (await again.ReadMemoryAsync("mine", 0x8000_0000, 1))[0]);
+        using var other = new SpmcClient(restarted.GrpcUrl, theirs);
+        var e = await Assert.ThrowsAsync<SpmcException>(() => other.ReadMemoryAsync("mine", 0x8000_0000, 1));
+        Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, e.Code);
+        Assert.Equal(0, (await other.ReadMemoryAsync("theirs", 0x8000_0000, 1))[0]);
+    }
+
+    [Fact]
     public async Task BatchedKeepsEverythingAcrossACleanStop()
     {
         using var dir = new TempDir();

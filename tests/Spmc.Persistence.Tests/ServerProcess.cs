@@ -18,7 +18,7 @@ public sealed partial class ServerProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private ServerProcess(string storePath, string mode)
+    private ServerProcess(string storePath, string mode, IReadOnlyDictionary<string, string>? environment)
     {
         var (rest, grpc) = (FreePort(), FreePort());
         GrpcUrl = $"http://127.0.0.1:{grpc}";
@@ -36,6 +36,7 @@ public sealed partial class ServerProcess : IDisposable
         start.Environment["Spmc__Persistence__Path"] = storePath;
         start.Environment["Spmc__Persistence__BatchWindowMs"] = "20";
         start.Environment["Spmc__Persistence__CheckpointEvery"] = "16";   // several checkpoints during the test
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
@@ -49,11 +50,11 @@ public sealed partial class ServerProcess : IDisposable
     public string Output => string.Join('\n', _output.TakeLast(60));
 
     /// <summary>Starts the server and waits (bounded) until its gRPC port lists systems.</summary>
-    public static async Task<ServerProcess> StartAsync(string storePath, string mode)
+    public static async Task<ServerProcess> StartAsync(string storePath, string mode, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(storePath, mode);
+        var server = new ServerProcess(storePath, mode, environment);
         var deadline = Stopwatch.StartNew();
-        using var client = new SpmcClient(server.GrpcUrl);
+        using var client = new SpmcClient(server.GrpcUrl, environment?.GetValueOrDefault("Spmc__Auth__OperatorToken"));
         while (true)
         {
             if (server._process.HasExited)

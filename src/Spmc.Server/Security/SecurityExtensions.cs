@@ -18,6 +18,7 @@ public static class SecurityExtensions
         services.AddSingleton<SystemCreation>();
         services.AddSingleton<SystemAccess>();
         services.AddHostedService<AuthStartupLog>();
+        services.AddHostedService<TokenPersistence>();
         // AddAuthentication would also register Data Protection, whose key ring this scheme never uses (and which warns
         // on a read-only container): the core services and the scheme are all a bearer scheme needs.
         services.AddAuthenticationCore(o => o.DefaultScheme = SpmcClaims.Scheme);
