@@ -35,8 +35,10 @@ ENV ASPNETCORE_HTTP_PORTS= \
     Spmc__ManifestDirectory=/manifests \
     DOTNET_NOLOGO=1
 WORKDIR /app
-# The manifest directory exists (empty) so that the service starts without a mount.
-RUN mkdir -p /manifests
+# The manifest directory exists (empty) so that the service starts without a mount. /data is where a
+# volume for durable systems goes (-e Spmc__Persistence__Mode=batched -e Spmc__Persistence__Path=/data
+# -v spmc-data:/data): owned by the app user, so a new named volume takes that ownership.
+RUN mkdir -p /manifests /data && chown ${APP_UID:-1654} /data
 EXPOSE 5080 5081
 # GET /healthz over bash's /dev/tcp: the base image has neither curl nor wget, and adding them would
 # cost size and a network access. The port is taken from the REST endpoint's URL.
