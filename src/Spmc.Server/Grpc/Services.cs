@@ -146,11 +146,12 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     public override async Task<RestoreResponse> RestoreStream(IAsyncStreamReader<RestoreStreamRequest> requestStream, ServerCallContext context)
     {
         access.RequireCaller(context);
-        var id = "";
-        // The first message names the system: refused there, before any page is read.
-        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, async r => await access.RequireAsync(context, id = r.Id),
+        SimulatedSystem? system = null;
+        // The first message names the system: refused there, before any page is read. The system found then is the
+        // one restored (if it is deleted meanwhile, the restore is refused, never applied to a new system of that ID).
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, async r => system = await access.OpenAsync(registry, context, r.Id),
             Quotas.MaxSnapshotStreamBytes, Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
-        registry.Get(id).RestoreInPlace(snapshot);
+        system!.RestoreInPlace(snapshot);
         return new RestoreResponse();
     }
 
@@ -172,7 +173,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         access.RequireCaller(context);
         var user = context.GetHttpContext().User;
         var response = new ListSystemsResponse();
-        response.Systems.Add(registry.List().Where(s => SystemAccess.Sees(user, s.Id, tokens.Of(s.Id)?.Client)).Select(Info));
+        response.Systems.Add(registry.List().Where(s => SystemAccess.Sees(user, s.Id, tokens)).Select(Info));
         return Task.FromResult(response);
     }
 

@@ -43,7 +43,7 @@ public static class RestApi
         systems.MapGet("/", (HttpContext http, SystemRegistry r, Traces t, SystemAccess access, SystemTokens tokens) =>
             {
                 access.RequireCaller(http.User);
-                return r.List().Where(s => SystemAccess.Sees(http.User, s.Id, tokens.Of(s.Id)?.Client)).Select(s => ToDto(s, t));
+                return r.List().Where(s => SystemAccess.Sees(http.User, s.Id, tokens)).Select(s => ToDto(s, t));
             })
             .WithName("ListSystems")
             .WithDescription("Every system the caller may open with its configuration (as GET /api/v1/systems/{id} gives it), in ID order: all of them in mode none and for the operator token, the token's own system for a system token, the systems created with it for a client token (docs/security.md). The service starts with one, \"default\", from manifests/default.json.").WithSummary("List the simulated systems.");

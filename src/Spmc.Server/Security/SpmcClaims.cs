@@ -13,6 +13,12 @@ public static class SpmcClaims
     /// <summary>A system the caller's token opens (one per system).</summary>
     public const string System = "spmc:system";
 
+    /// <summary>
+    /// The SHA-256 (hex) of a system token: the token opens its system only while that system's record still holds this
+    /// hash, so a stream authenticated before the system was deleted cannot reach a new system of the same ID.
+    /// </summary>
+    public const string TokenHash = "spmc:token-sha256";
+
     /// <summary>Present ("true") when the caller may act as the SPMC on memory.</summary>
     public const string Debug = "spmc:debug";
 
@@ -29,7 +35,9 @@ public static class SpmcClaims
 
     public static bool IsOperator(ClaimsPrincipal user) => RoleOf(user) == Operator;
 
-    public static bool Opens(ClaimsPrincipal user, string systemId) => user.HasClaim(System, systemId);
+    /// <summary>Whether the caller's system token was issued for <paramref name="systemId"/> as it exists now (<see cref="TokenHash"/>).</summary>
+    public static bool Opens(ClaimsPrincipal user, string systemId, SystemTokens tokens) =>
+        user.HasClaim(System, systemId) && tokens.Of(systemId) is { } record && user.HasClaim(TokenHash, record.Sha256Hex);
 
-    public static bool MayDebug(ClaimsPrincipal user, string systemId) => Opens(user, systemId) && user.HasClaim(Debug, "true");
+    public static bool MayDebug(ClaimsPrincipal user, string systemId, SystemTokens tokens) => Opens(user, systemId, tokens) && user.HasClaim(Debug, "true");
 }

@@ -22,7 +22,7 @@ public sealed class SystemRequirement(SystemCapability capability) : IAuthorizat
 /// the authorization middleware passes the request. Open (mode none) and the operator may do everything; a system
 /// token opens its own system, and acts as its SPMC only with the debug capability.
 /// </summary>
-public sealed class SystemRequirementHandler : AuthorizationHandler<SystemRequirement>
+public sealed class SystemRequirementHandler(SystemTokens tokens) : AuthorizationHandler<SystemRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, SystemRequirement requirement)
     {
@@ -35,9 +35,9 @@ public sealed class SystemRequirementHandler : AuthorizationHandler<SystemRequir
         var user = context.User;
         if (SpmcClaims.IsOpen(user) || SpmcClaims.IsOperator(user)) context.Succeed(requirement);
         else if (id is null) context.Fail(new AuthorizationFailureReason(this, "no system named in the request"));
-        else if (requirement.Capability == SystemCapability.Access && SpmcClaims.Opens(user, id)) context.Succeed(requirement);
-        else if (requirement.Capability == SystemCapability.Debug && SpmcClaims.MayDebug(user, id)) context.Succeed(requirement);
-        else context.Fail(new AuthorizationFailureReason(this, SystemAccess.Refusal(user, id, requirement.Capability)));
+        else if (requirement.Capability == SystemCapability.Access && SpmcClaims.Opens(user, id, tokens)) context.Succeed(requirement);
+        else if (requirement.Capability == SystemCapability.Debug && SpmcClaims.MayDebug(user, id, tokens)) context.Succeed(requirement);
+        else context.Fail(new AuthorizationFailureReason(this, SystemAccess.Refusal(user, id, requirement.Capability, tokens)));
         return Task.CompletedTask;
     }
 }
@@ -46,7 +46,7 @@ public sealed class SystemRequirementHandler : AuthorizationHandler<SystemRequir
 public sealed class UnauthenticatedException(string message) : SpmcRequestException(message);
 
 /// <summary>Checks made in code where the system ID is in the request body (gRPC, SMC sessions) or a capability depends on the request (memory as the SPMC).</summary>
-public sealed class SystemAccess(IAuthorizationService authorization, AuthSettings settings)
+public sealed class SystemAccess(IAuthorizationService authorization, AuthSettings settings, SystemTokens tokens)
 {
     public const string Policy = "spmc-system";
     public const string DebugPolicy = "spmc-debug";
@@ -57,7 +57,7 @@ public sealed class SystemAccess(IAuthorizationService authorization, AuthSettin
         RequireCaller(user);
         var result = await authorization.AuthorizeAsync(user, systemId, capability == SystemCapability.Debug ? DebugPolicy : Policy);
         if (!result.Succeeded)
-            throw new AccessDeniedException(string.Join("; ", result.Failure?.FailureReasons.Select(r => r.Message) ?? [Refusal(user, systemId, capability)]));
+            throw new AccessDeniedException(string.Join("; ", result.Failure?.FailureReasons.Select(r => r.Message) ?? [Refusal(user, systemId, capability, tokens)]));
     }
 
     /// <summary>In mode tokens, a caller without a valid token is refused (401) before anything else.</summary>
@@ -66,15 +66,15 @@ public sealed class SystemAccess(IAuthorizationService authorization, AuthSettin
         if (settings.Mode == AuthMode.Tokens && user.Identity?.IsAuthenticated != true) throw new UnauthenticatedException(TokenAuthenticationHandler.MissingToken);
     }
 
-    /// <summary>Whether <paramref name="user"/> sees system <paramref name="systemId"/> in a listing (created by <paramref name="client"/>).</summary>
-    public static bool Sees(ClaimsPrincipal user, string systemId, string? client) =>
-        SpmcClaims.IsOpen(user) || SpmcClaims.IsOperator(user) || SpmcClaims.Opens(user, systemId) ||
-        (SpmcClaims.RoleOf(user) == SpmcClaims.ClientRole && client is not null && client == ClientIdentity.OfPrincipal(user));
+    /// <summary>Whether <paramref name="user"/> sees system <paramref name="systemId"/> in a listing (its own, or one its client token created).</summary>
+    public static bool Sees(ClaimsPrincipal user, string systemId, SystemTokens tokens) =>
+        SpmcClaims.IsOpen(user) || SpmcClaims.IsOperator(user) || SpmcClaims.Opens(user, systemId, tokens) ||
+        (SpmcClaims.RoleOf(user) == SpmcClaims.ClientRole && tokens.Of(systemId)?.Client is { } client && client == ClientIdentity.OfPrincipal(user));
 
     /// <summary>The message of a refusal: what the caller has and what the system needs.</summary>
-    public static string Refusal(ClaimsPrincipal user, string systemId, SystemCapability capability)
+    public static string Refusal(ClaimsPrincipal user, string systemId, SystemCapability capability, SystemTokens tokens)
     {
-        if (capability == SystemCapability.Debug && SpmcClaims.Opens(user, systemId))
+        if (capability == SystemCapability.Debug && SpmcClaims.Opens(user, systemId, tokens))
             return $"acting as the SPMC on memory needs the debug capability: the operator token, or a token of system '{systemId}' created with debug: true";
         var has = SpmcClaims.RoleOf(user) switch
         {

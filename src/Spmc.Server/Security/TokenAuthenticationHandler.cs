@@ -33,7 +33,7 @@ public sealed class TokenAuthenticationHandler(IOptionsMonitor<AuthenticationSch
             return Task.FromResult(Success(SpmcClaims.Principal(new Claim(SpmcClaims.Role, SpmcClaims.ClientRole), new Claim(SpmcClaims.Client, client))));
         if (tokens.Find(hash) is { } record)
         {
-            var claims = new List<Claim> { new(SpmcClaims.Role, SpmcClaims.SystemRole), new(SpmcClaims.System, record.SystemId) };
+            var claims = new List<Claim> { new(SpmcClaims.Role, SpmcClaims.SystemRole), new(SpmcClaims.System, record.SystemId), new(SpmcClaims.TokenHash, record.Sha256Hex) };
             if (record.Debug && settings.AllowDebugTokens) claims.Add(new Claim(SpmcClaims.Debug, "true"));
             return Task.FromResult(Success(SpmcClaims.Principal([.. claims])));
         }
