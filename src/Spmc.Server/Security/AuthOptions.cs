@@ -55,6 +55,9 @@ public sealed class AuthSettings
         {
             if (options.OperatorToken.Length < MinOperatorTokenLength)
                 throw new InvalidOperationException($"{AuthOptions.Section}:OperatorToken: at least {MinOperatorTokenLength} characters (e.g. openssl rand -base64 32)");
+            // deploy/secret.yaml ships a placeholder: applied as is, every pod of the cluster would know the operator token.
+            if (options.OperatorToken.StartsWith("replace-me", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"{AuthOptions.Section}:OperatorToken: still the placeholder of deploy/secret.yaml; set a random one (e.g. openssl rand -base64 32)");
             _operator = Hash(options.OperatorToken);
         }
         _clients = options.ClientTokens.Select(kv => kv.Value.Length >= MinOperatorTokenLength
@@ -106,12 +109,22 @@ public sealed class AuthSettings
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
-    /// <summary>Every URL Kestrel will bind: its named endpoints, else "urls" (ASPNETCORE_URLS), else its default (localhost).</summary>
+    /// <summary>
+    /// Every URL Kestrel may bind: its named endpoints, and the hosting addresses — "urls" (ASPNETCORE_URLS) or, without
+    /// them, "http_ports"/"https_ports" (ASPNETCORE_HTTP_PORTS, as the aspnet base image sets: every interface) — when
+    /// there are no named endpoints or "preferHostingUrls" lets them win. Nothing at all is Kestrel's default, localhost.
+    /// When in doubt a URL counts as bound, so the automatic mode errs towards tokens.
+    /// </summary>
     public static IEnumerable<string> BoundUrls(IConfiguration configuration)
     {
         var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>().ToList();
-        if (endpoints.Count > 0) return endpoints;
-        return (configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var hosting = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        if (hosting.Count == 0)
+            foreach (var (key, scheme) in new[] { ("http_ports", "http"), ("https_ports", "https") })
+                hosting.AddRange((configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(port => $"{scheme}://*:{port}"));
+        var preferHosting = string.Equals(configuration["preferHostingUrls"], "true", StringComparison.OrdinalIgnoreCase);
+        return endpoints.Count == 0 || preferHosting ? [.. endpoints, .. hosting] : endpoints;
     }
 
     /// <summary>Whether a Kestrel URL binds loopback only: localhost, 127.0.0.0/8 or [::1]; "*", "+", 0.0.0.0 and names are not.</summary>

@@ -59,8 +59,30 @@ public sealed class ModeTests
     }
 
     [Theory]
+    [InlineData("http_ports", "8080")]          // ASPNETCORE_HTTP_PORTS, as the aspnet base image sets: every interface
+    [InlineData("https_ports", "8443")]
+    public void Hosting_ports_bind_every_interface_so_unset_is_tokens(string key, string ports)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = ports }).Build();
+        Assert.Equal(AuthMode.Tokens, AuthSettings.From(configuration).Mode);
+    }
+
+    [Fact]
+    public void Preferred_hosting_urls_count_beside_the_kestrel_endpoints()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Rest:Url"] = "http://127.0.0.1:5080",
+            ["urls"] = "http://0.0.0.0:5090",
+            ["preferHostingUrls"] = "true",
+        }).Build();
+        Assert.Equal(AuthMode.Tokens, AuthSettings.From(configuration).Mode);
+    }
+
+    [Theory]
     [InlineData("Spmc:Auth:Mode", "open", "neither none nor tokens")]
     [InlineData("Spmc:Auth:OperatorToken", "short", "at least 16 characters")]
+    [InlineData("Spmc:Auth:OperatorToken", "replace-me-with-a-random-token-of-32-characters", "still the placeholder of deploy/secret.yaml")]
     public async Task A_bad_setting_stops_the_first_request_naming_it(string key, string value, string message)
     {
         using var host = SecureHost.With((key, value));
