@@ -108,10 +108,13 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         return info;
     }
 
-    /// <summary>The JSON form in <c>snapshot_json</c> (the default, as before the protobuf form) or the protobuf form in <c>snapshot</c>.</summary>
+    /// <summary>
+    /// Snapshots and restores carry every page of the system, the SPMC's view: they need the debug capability
+    /// (docs/security.md), as memory access as the SPMC does.
+    /// The JSON form in <c>snapshot_json</c> (the default, as before the protobuf form) or the protobuf form in <c>snapshot</c>.</summary>
     public override async Task<SnapshotResponse> Snapshot(SnapshotRequest request, ServerCallContext context)
     {
-        var system = await access.OpenAsync(registry, context, request.Id);
+        var system = await access.OpenAsync(registry, context, request.Id, SystemCapability.Debug);
         return request.Format switch
         {
             SnapshotFormat.Json => new SnapshotResponse { SnapshotJson = Encoding.UTF8.GetString(system.Snapshot().ToJson()) },
@@ -123,7 +126,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     [EnableRateLimiting(RateLimiting.Uploads)]
     public override async Task<RestoreResponse> Restore(RestoreRequest request, ServerCallContext context)
     {
-        var system = await access.OpenAsync(registry, context, request.Id);
+        var system = await access.OpenAsync(registry, context, request.Id, SystemCapability.Debug);
         if (request.SnapshotJson.Length > 0 && request.Snapshot is not null)
             throw new InvalidRequestException("snapshot: give either snapshot_json or snapshot, not both");
         var snapshot = request.Snapshot is { } doc ? SnapshotProto.ToDomain(doc)
@@ -136,7 +139,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
     /// <summary>The snapshot taken under the system's lock, then sent in chunks (the pages are shared, not copied).</summary>
     public override async Task SnapshotStream(SnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {
-        var system = await access.OpenAsync(registry, context, request.Id);
+        var system = await access.OpenAsync(registry, context, request.Id, SystemCapability.Debug);
         using var slot = system.OpenStream("SnapshotStream"); // Spmc:Quotas:MaxStreamsPerSystem
         var snapshot = system.Snapshot();
         foreach (var chunk in SnapshotProto.ToChunks(snapshot)) await responseStream.WriteAsync(chunk, context.CancellationToken);
@@ -149,7 +152,7 @@ public sealed partial class SystemsService(SystemRegistry registry, Traces trace
         SimulatedSystem? system = null;
         // The first message names the system: refused there, before any page is read. The system found then is the
         // one restored (if it is deleted meanwhile, the restore is refused, never applied to a new system of that ID).
-        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, async r => system = await access.OpenAsync(registry, context, r.Id),
+        var snapshot = await SnapshotProto.ReadStream(requestStream, r => r.Chunk, async r => system = await access.OpenAsync(registry, context, r.Id, SystemCapability.Debug),
             Quotas.MaxSnapshotStreamBytes, Quotas.SnapshotStreamIdleTimeout, context.CancellationToken);
         system!.RestoreInPlace(snapshot);
         return new RestoreResponse();

@@ -144,6 +144,7 @@ public static class RestApi
             .WithSummary("Back to the state just after creation from the manifest, keeping the ID and the fault rules (docs/faults.md).");
 
         systems.MapGet("/{id}/snapshot", (string id, HttpRequest http, SystemRegistry r) => SnapshotResult(r.Get(id), WantsProtobuf(http)))
+            .RequireAuthorization(Security.SystemAccess.DebugPolicy) // a snapshot holds every page, the SPMC's view (docs/security.md)
             .Produces<JsonElement>().Produces(200, contentType: Protobuf).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("GetSnapshot")
             .WithDescription("The whole state as a snapshot document (docs/snapshots.md): JSON by default, spmc.v1.SnapshotDocument with Accept: application/x-protobuf. POST it to /api/v1/systems (\"snapshot\") or to .../restore.")
             .WithSummary("The system's whole state as a snapshot document (docs/snapshots.md), JSON or (Accept: application/x-protobuf) spmc.v1.SnapshotDocument; 409 while a remote partition is attached.");
@@ -154,6 +155,7 @@ public static class RestApi
                 return Results.NoContent();
             })
             .Accepts<JsonElement>("application/json", Protobuf).RequireRateLimiting(RateLimiting.Uploads)
+            .RequireAuthorization(Security.SystemAccess.DebugPolicy) // a restore writes every page, as the SPMC would
             .Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).WithTags("Snapshots").WithName("RestoreSnapshot")
             .WithDescription("The body is a snapshot document (JSON, or spmc.v1.SnapshotDocument with Content-Type: application/x-protobuf) of a system with the same manifest, as GET .../snapshot gives it. The system keeps its ID.")
             .WithSummary("Replace the system's state with a snapshot of the same manifest, in place (400 when the manifest differs, 409 while a remote partition is attached).");

@@ -75,16 +75,16 @@ public sealed class SystemAccess(IAuthorizationService authorization, AuthSettin
     public static string Refusal(ClaimsPrincipal user, string systemId, SystemCapability capability, SystemTokens tokens)
     {
         if (capability == SystemCapability.Debug && SpmcClaims.Opens(user, systemId, tokens))
-            return $"acting as the SPMC on memory needs the debug capability: the operator token, or a token of system '{systemId}' created with debug: true";
+            return $"acting as the SPMC on memory needs the debug capability (so do snapshots and restores, which carry every page): the operator token, or a token of system '{systemId}' created with debug: true";
         var has = SpmcClaims.RoleOf(user) switch
         {
             SpmcClaims.SystemRole => $"the token is for system '{user.FindFirst(SpmcClaims.System)?.Value}'",
             SpmcClaims.ClientRole => $"a client token ('{user.FindFirst(SpmcClaims.Client)?.Value}') creates systems but opens none",
             _ => "no token",
         };
-        var needs = capability == SystemCapability.Debug
-            ? $"acting as the SPMC on memory of system '{systemId}' needs the debug capability (the operator token, or its token created with debug: true)"
-            : $"system '{systemId}' needs its own token or the operator token";
+        // The token does not open the system at all: that is the refusal, whatever capability was asked for.
+        var needs = $"system '{systemId}' needs its own token or the operator token"
+            + (capability == SystemCapability.Debug ? " (acting as its SPMC on memory, a snapshot or a restore: one created with debug: true)" : "");
         return $"{has}: {needs}";
     }
 }

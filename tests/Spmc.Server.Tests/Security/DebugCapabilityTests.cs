@@ -27,6 +27,26 @@ public sealed class DebugCapabilityTests(SecureHost host) : IClassFixture<Secure
     }
 
     [Fact]
+    public async Task A_plain_token_may_not_snapshot_or_restore_a_debug_token_may()
+    {
+        var (id, plain) = await host.CreateAsync(token: null);
+        using var client = host.Http(plain);
+        using var snapshot = await client.GetAsync($"/api/v1/systems/{id}/snapshot");
+        var (status, detail) = await snapshot.ProblemAsync();
+        Assert.Equal(403, status);
+        Assert.Contains("so do snapshots and restores", detail);
+        using var restore = await client.PostAsync($"/api/v1/systems/{id}/restore", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Forbidden, restore.StatusCode);
+
+        var (debugId, debugToken) = await host.CreateAsync(token: null, debug: true);
+        using var debug = host.Http(debugToken);
+        using var saved = await debug.GetAsync($"/api/v1/systems/{debugId}/snapshot");
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        using var restored = await debug.PostAsync($"/api/v1/systems/{debugId}/restore", new StringContent(await saved.Content.ReadAsStringAsync(), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NoContent, restored.StatusCode);
+    }
+
+    [Fact]
     public async Task A_debug_token_and_the_operator_may_act_as_the_spmc()
     {
         var (id, token) = await host.CreateAsync(token: null, debug: true);

@@ -19,6 +19,11 @@ public sealed class GrpcAccessTests(SecureHost host) : IClassFixture<SecureHost>
         new[] { SystemsReflection.Descriptor, SmcReflection.Descriptor, MemoryReflection.Descriptor, InspectorReflection.Descriptor, PartitionsReflection.Descriptor, FaultsReflection.Descriptor }
             .SelectMany(f => f.Services).SelectMany(s => s.Methods);
 
+    /// <summary>The RPCs that carry every page of a system (the SPMC's view): they need the debug capability too.</summary>
+    private static readonly HashSet<string> DebugLevel = ["spmc.v1.Systems.Snapshot", "spmc.v1.Systems.SnapshotStream", "spmc.v1.Systems.Restore", "spmc.v1.Systems.RestoreStream"];
+
+    public static TheoryData<string> DebugMethods() => [.. DebugLevel];
+
     public static TheoryData<string> SystemMethods() => [.. AllMethods().Select(m => m.FullName).Where(n => !NotPerSystem.Contains(n))];
 
     private static MethodDescriptor Find(string fullName) => AllMethods().Single(m => m.FullName == fullName);
@@ -151,11 +156,22 @@ public sealed class GrpcAccessTests(SecureHost host) : IClassFixture<SecureHost>
     {
         foreach (var asOperator in new[] { false, true })
         {
-            var (id, token) = await host.CreateAsync();
+            var (id, token) = await host.CreateAsync(debug: DebugLevel.Contains(method));
             var (code, detail) = await Invoke(Find(method), id, asOperator ? SecureHost.OperatorToken : token);
             Assert.True(code is not (StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.Unknown or StatusCode.Internal),
                 $"{method} ({(asOperator ? "operator" : "own token")}): {code} {detail}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(DebugMethods))]
+    public async Task Snapshots_and_restores_need_the_debug_capability(string method)
+    {
+        Assert.Contains(method, SystemMethods());
+        var (id, token) = await host.CreateAsync(token: null);   // its own token, without debug
+        var (code, detail) = await Invoke(Find(method), id, token);
+        Assert.True(code == StatusCode.PermissionDenied, $"{method}: {code} {detail}");
+        Assert.Contains("needs the debug capability (so do snapshots and restores", detail);
     }
 
     [Fact]

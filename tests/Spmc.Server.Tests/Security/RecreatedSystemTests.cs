@@ -37,7 +37,7 @@ public sealed class RecreatedSystemTests(SecureHost host) : IClassFixture<Secure
     [Fact]
     public async Task ARestoreStreamBegunBeforeADelete_NeverRestoresTheRecreatedNamesake()
     {
-        var (id, mine) = await host.CreateAsync(id: "lab-restore");
+        var (id, mine) = await host.CreateAsync(id: "lab-restore", debug: true);   // snapshots need the debug capability
         var systems = new Systems.SystemsClient(host.Channel);
         var snapshot = (await systems.SnapshotAsync(new SnapshotRequest { Id = id, Format = SnapshotFormat.Protobuf }, SecureHost.Bearer(mine))).Snapshot;
         using var restore = systems.RestoreStream(SecureHost.Bearer(mine));
