@@ -105,7 +105,14 @@ public sealed record ReplayDifference(long Seq, TraceEntry Expected, SmcOutcome?
 /// </summary>
 public static class TraceReplayer
 {
-    public static async Task<ReplayResult> ReplayAsync(TraceDocument trace, CancellationToken cancel = default)
+    /// <param name="trace">Every entry from the first, with the manifest in its header.</param>
+    /// <param name="cancel">Ends the replay.</param>
+    /// <param name="quota">
+    /// The memory quota the replayed system counts against (a service passes its registry's, so a trace of scattered writes
+    /// cannot make more memory resident than a live system could; refused with <see cref="QuotaExceededException"/>). Its
+    /// pages are given back when the replay ends.
+    /// </param>
+    public static async Task<ReplayResult> ReplayAsync(TraceDocument trace, CancellationToken cancel = default, Memory.MemoryQuota? quota = null)
     {
         if (trace.Header.Restored)
             throw new InvalidRequestException($"trace: the entries follow a restore from a snapshot (header \"restored\"); a replay starts from the state the manifest builds and cannot replay them");
@@ -120,7 +127,7 @@ public static class TraceReplayer
             expectedSeq++;
         }
         var config = ManifestValidator.Validate(trace.Header.Manifest.GetRawText());
-        var system = new SimulatedSystem(trace.Header.System, config);
+        var system = new SimulatedSystem(trace.Header.System, config, quota: quota);
         try
         {
             return await ApplyAsync(system, trace.Entries, cancel).ConfigureAwait(false);

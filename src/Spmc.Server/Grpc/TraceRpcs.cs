@@ -56,7 +56,7 @@ public sealed partial class SystemsService
     public override async Task<ReplayReport> Replay(ReplayRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.Trace)) throw new InvalidRequestException("trace: required (a trace in JSON Lines)");
-        var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(request.Trace), context.CancellationToken);
+        var result = await TraceReplayer.ReplayAsync(TraceReader.Parse(request.Trace), context.CancellationToken, registry.MemoryQuota);
         var report = new ReplayReport
         {
             Calls = result.Calls,

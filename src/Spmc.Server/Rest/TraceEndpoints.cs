@@ -73,7 +73,7 @@ public static class TraceEndpoints
         await response.Body.FlushAsync(cancel);
     }
 
-    private static async Task<IResult> Replay(HttpRequest http, string? format, Traces traces)
+    private static async Task<IResult> Replay(HttpRequest http, string? format, Traces traces, SystemRegistry registry)
     {
         var text = format?.Trim().ToLowerInvariant() switch
         {
@@ -86,7 +86,7 @@ public static class TraceEndpoints
         var limit = traces.Options.MaxReplayBytes;
         using var body = await ReadBounded(http, limit);
         if (body.Length == 0) throw new InvalidRequestException("body: required (a trace in JSON Lines)");
-        var result = await TraceReplayer.ReplayAsync(ParseUtf8(body), http.HttpContext.RequestAborted);
+        var result = await TraceReplayer.ReplayAsync(ParseUtf8(body), http.HttpContext.RequestAborted, registry.MemoryQuota);
         http.HttpContext.Response.Headers["X-Spmc-Replay-Identical"] = result.Identical ? "true" : "false";
         return text ? Results.Text(result.ToString().TrimEnd() + "\n", "text/plain; charset=utf-8") : Results.Ok(TraceMapping.ToDto(result));
     }

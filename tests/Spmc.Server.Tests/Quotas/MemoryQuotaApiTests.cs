@@ -56,6 +56,28 @@ public sealed class MemoryQuotaApiTests
     }
 
     [Fact]
+    public async Task Replay_CountsAgainstTheTotalQuota_StopsAtTheRefusedWrite_AndGivesItsPagesBack()
+    {
+        using var host = Host(0, 4 * Page);
+        var client = host.CreateClient();
+        await Create(client, "r");
+        Assert.Equal(HttpStatusCode.NoContent, (await Put(client, "r", Base, 1)).StatusCode);
+        var trace = await client.GetStringAsync("/api/v1/systems/r/trace");
+        // One page live and one replayed fit the four-page total.
+        var fits = await client.PostAsync("/api/v1/replay", new StringContent(trace, Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Put(client, "r", Base + Page, 2)).StatusCode);   // the replay gave its page back
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Put(client, "r", Base + 8 * Page, 1)).StatusCode);   // now four live pages
+        var refused = await client.PostAsync("/api/v1/replay", new StringContent(trace, Encoding.UTF8, "application/x-ndjson"));
+        // The replay stops at the write the quota refuses and reports it as the difference; nothing more is made resident.
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        var report = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(report.GetProperty("identical").GetBoolean());
+        Assert.Contains("MaxResidentBytesTotal", report.GetProperty("difference").GetProperty("actualError").GetString());
+    }
+
+    [Fact]
     public async Task Rest_WriteBeyondTheTotalQuota_Is429_AndDeletingASystemFreesIt()
     {
         using var host = Host(0, 3 * Page);
