@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spmc.Core;
+using Spmc.Core.Calls;
 using Spmc.Core.Snapshots;
 using Spmc.Core.Systems;
 using Spmc.Core.Tracing;
@@ -95,7 +96,7 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             }
             var stored = SystemJournal.Load(id, directory);
             foreach (var w in stored.Warnings) _log.LogWarning("Persistence: system '{Id}': {Warning}", id, w);
-            var final = await ReplayAsync(stored, cancel).ConfigureAwait(false);
+            var final = await ReplayAsync(stored, registry, cancel).ConfigureAwait(false);
             try
             {
                 registry.Create(id, final);
@@ -110,13 +111,18 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
         return restored;
     }
 
-    /// <summary>The checkpoint's system with the journal applied (no observers, no quota), as a snapshot.</summary>
-    private static async Task<SystemSnapshot> ReplayAsync(SystemJournal.Stored stored, CancellationToken cancel)
+    /// <summary>
+    /// The checkpoint's system with the journal applied, as a snapshot: no observers, and the per-system bounds the
+    /// live system had (the registry's per-system memory bound and <see cref="SystemQuotas"/>) so answers that depended
+    /// on them come back the same. The total bound is not applied: answers refused by it are checkpointed, never journaled.
+    /// </summary>
+    private static async Task<SystemSnapshot> ReplayAsync(SystemJournal.Stored stored, SystemRegistry registry, CancellationToken cancel)
     {
         SimulatedSystem system;
         try
         {
-            system = SimulatedSystem.FromSnapshot(stored.Id, stored.Snapshot);
+            system = SimulatedSystem.FromSnapshot(stored.Id, stored.Snapshot, quota: new Core.Memory.MemoryQuota(registry.MemoryQuota.MaxBytesPerSystem, 0),
+                quotas: registry.Quotas);
         }
         catch (SpmcRequestException e)
         {
@@ -147,8 +153,24 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
         Open(system, system.Snapshot());
     }
 
-    public void OnCall(SimulatedSystem system, CallRecord record) =>
+    public void OnCall(SimulatedSystem system, CallRecord record)
+    {
+        if (!record.FromAttachedPartition && QuotaRefused(record.Outcome.Decoded) && _bySystem.TryGetValue(system, out var j) && !j.Deleted && system.IsSettled)
+        {
+            // An answer a memory quota decided may have depended on the other systems (the total bound), which a replay
+            // of this system alone cannot see: the state after it is a checkpoint instead of a journal entry.
+            j.ResetSequence = -1;
+            j.Checkpoint(system.Snapshot());
+            return;
+        }
         Record(system, () => SmcTraceEntry.From(record), replayable: !record.FromAttachedPartition);
+    }
+
+    /// <summary>Whether a memory quota decided part of an answer: the rxtx-map.no-memory rule, or a quota refusal in its notes (its hops' included).</summary>
+    internal static bool QuotaRefused(Decoded decoded) =>
+        decoded.Rule == "rxtx-map.no-memory"
+        || decoded.Notes?.Any(n => n.Contains("memory quota Max", StringComparison.Ordinal)) == true
+        || decoded.Hops?.Any(h => QuotaRefused(h.Decoded)) == true;
 
     public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) =>
         Record(system, () => MemoryTraceEntry.From(record), replayable: true);
