@@ -185,8 +185,11 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     public void OnReset(SimulatedSystem system)
     {
         var sequence = system.LastSequence;
-        // Only a system with rules announces them again right after its reset (SimulatedSystem.Reset).
-        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { } j && system.ListFaults().Count > 0) j.ResetSequence = sequence;
+        // Only a system with rules announces them again right after its reset (SimulatedSystem.Reset). When the reset's
+        // entry was the one that triggered a checkpoint (SinceCheckpoint back to 0), the new generation holds no reset to
+        // restart the rules on replay: their announcement must then be journaled like any rule change.
+        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { SinceCheckpoint: > 0 } j && system.ListFaults().Count > 0)
+            j.ResetSequence = sequence;
     }
 
     /// <summary>A restore in place (the system is settled: it was refused otherwise): a checkpoint of the new state.</summary>

@@ -74,4 +74,26 @@ public class ReviewFixTests
         await again.RestoreAsync(restored);
         Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
     }
+
+    [Theory]
+    [InlineData(3)]   // the reset is the entry that triggers the checkpoint
+    [InlineData(2)]   // the entry right after the reset does
+    public async Task AResetOnTheCheckpointBoundaryRestoresTheSameState(int checkpointEvery)
+    {
+        using var dir = new TempDir();
+        byte[] expected;
+        await using (var store = Host.Store(dir.Path, checkpointEvery: checkpointEvery))
+        {
+            var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+            system.AddFault(new Core.Faults.FaultRuleSpec("FFA_MEM_RECLAIM", "BUSY", Nth: 2));   // entry 1
+            Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002));                  // entry 2
+            system.Reset();                                                                       // entry 3
+            Host.Boot(system);
+            expected = system.Snapshot().ToJson();
+        }
+        await using var again = Host.Store(dir.Path, checkpointEvery: checkpointEvery);
+        var restored = new SystemRegistry(observers: [again]);
+        Assert.Equal(["a"], await again.RestoreAsync(restored));
+        Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
+    }
 }
