@@ -205,6 +205,8 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
             {
                 if (i < journals.Count - 1)
                     throw new InvalidDataException($"system '{id}': journal '{path}' is corrupt at byte {end} and a newer journal follows it");
+                if (!JournalFrames.IsTornTail(bytes, end))
+                    throw new InvalidDataException($"system '{id}': journal '{path}' is corrupt at byte {end} of {bytes.Length}: a bad entry with more data after it (not a torn tail); move the file aside or restore it from a backup");
                 using (var file = new FileStream(path, FileMode.Open, FileAccess.Write)) file.SetLength(end);
                 warnings.Add($"dropped a torn tail of {bytes.Length - end} byte(s) at byte {end} of '{Path.GetFileName(path)}' (an entry a crash interrupted: never acknowledged in strict mode)");
             }

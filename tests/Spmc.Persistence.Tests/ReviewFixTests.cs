@@ -96,4 +96,58 @@ public class ReviewFixTests
         Assert.Equal(["a"], await again.RestoreAsync(restored));
         Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
     }
+
+    [Fact]
+    public void AZeroLengthFrameIsNoEntry()
+    {
+        using var buffer = new MemoryStream();
+        JournalFrames.Append(buffer, "kept"u8);
+        var whole = buffer.Length;
+        buffer.Write(new byte[8]);   // CRC-32 of nothing is 0: 8 zero bytes would pass as an empty frame
+        var (frames, end) = JournalFrames.Read(buffer.ToArray());
+        Assert.Single(frames);
+        Assert.Equal(whole, end);
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4096)]   // a file system that extended the file with zeros before a crash
+    public async Task AZeroFilledTailIsTornAndDropped(int zeros)
+    {
+        using var dir = new TempDir();
+        var store = Host.Store(dir.Path);
+        var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+        Host.Boot(system);
+        var expected = system.Snapshot().ToJson();
+        await store.DisposeAsync();
+        var journal = Directory.GetFiles(Path.Combine(dir.Path, "systems", "a"), "*.journal").Single();
+        using (var file = new FileStream(journal, FileMode.Append)) file.Write(new byte[zeros]);
+        await using var again = Host.Store(dir.Path);
+        var restored = new SystemRegistry(observers: [again]);
+        await again.RestoreAsync(restored);
+        Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
+    }
+
+    [Theory]
+    [InlineData(false)]   // a frame failing its CRC
+    [InlineData(true)]    // a zero-length frame
+    public async Task ABadFrameBeforeGoodOnesFailsTheStartNamingFileAndOffset(bool zeroLength)
+    {
+        using var dir = new TempDir();
+        var store = Host.Store(dir.Path);
+        var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+        Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002));
+        await store.DisposeAsync();
+        var journal = Directory.GetFiles(Path.Combine(dir.Path, "systems", "a"), "*.journal").Single();
+        var good = File.ReadAllBytes(journal);
+        var bad = good.ToArray();
+        if (zeroLength) bad = new byte[8];
+        else bad[JournalFrames.HeaderBytes] ^= 0x20;
+        File.WriteAllBytes(journal, [.. bad, .. good]);
+        await using var again = Host.Store(dir.Path);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => again.RestoreAsync(new SystemRegistry(observers: [again])));
+        Assert.Contains(Path.GetFileName(journal), e.Message);
+        Assert.Contains("byte 0", e.Message);
+        Assert.Equal(bad.Length + good.Length, new FileInfo(journal).Length);   // nothing cut
+    }
 }
