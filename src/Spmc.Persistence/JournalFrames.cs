@@ -13,11 +13,17 @@ public static class JournalFrames
 {
     public const int HeaderBytes = 8;
 
-    /// <summary>No entry is this big (a call moves at most 16 x 1 MiB): a larger length is a torn or corrupt header.</summary>
+    /// <summary>
+    /// No entry is this big: a call writes at most 16 x 1 MiB (32 MiB as hex) and its read data is not journaled
+    /// (PersistentStore), so an entry stays well below it. A larger length read back is a torn or corrupt header;
+    /// <see cref="Append"/> refuses to write one (it would read back as torn and cut everything after it).
+    /// </summary>
     public const int MaxPayload = 64 << 20;
 
     public static void Append(Stream to, ReadOnlySpan<byte> payload)
     {
+        if (payload.Length is 0 or > MaxPayload)
+            throw new ArgumentOutOfRangeException(nameof(payload), payload.Length, $"a journal entry is 1..{MaxPayload} bytes");
         Span<byte> header = stackalloc byte[HeaderBytes];
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.HashToUInt32(payload));

@@ -163,8 +163,17 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             j.Checkpoint(system.Snapshot());
             return;
         }
-        Record(system, () => SmcTraceEntry.From(record), replayable: !record.FromAttachedPartition);
+        Record(system, () => WithoutReadData(SmcTraceEntry.From(record)), replayable: !record.FromAttachedPartition);
     }
+
+    /// <summary>
+    /// The entry without the bytes its reads returned (reads change nothing, and 16 x 1 MiB of them would double the
+    /// entry): each read keeps its address and error, and a successful one has neither data nor error, which the
+    /// replayer takes as "succeeded, bytes not recorded".
+    /// </summary>
+    private static SmcTraceEntry WithoutReadData(SmcTraceEntry entry) =>
+        entry.Outcome.Reads.Count == 0 ? entry
+            : entry with { Outcome = entry.Outcome with { Reads = [.. entry.Outcome.Reads.Select(r => r with { Data = null })] } };
 
     /// <summary>Whether a memory quota decided part of an answer: the rxtx-map.no-memory rule, or a quota refusal in its notes (its hops' included).</summary>
     internal static bool QuotaRefused(Decoded decoded) =>
@@ -238,7 +247,16 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             return null;
         }
         j.ResetSequence = -1;
-        j.Append(entry());
+        try
+        {
+            j.Append(entry());
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // An entry too big to frame (JournalFrames.MaxPayload; not expected given the per-call limits): a checkpoint holds it.
+            j.Checkpoint(system.Snapshot());
+            return null;
+        }
         if (j.SinceCheckpoint >= _options.CheckpointEvery) j.Checkpoint(system.Snapshot());
         return j;
     }

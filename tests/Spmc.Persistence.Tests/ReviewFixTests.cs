@@ -150,4 +150,36 @@ public class ReviewFixTests
         Assert.Contains("byte 0", e.Message);
         Assert.Equal(bad.Length + good.Length, new FileInfo(journal).Length);   // nothing cut
     }
+
+    [Fact]
+    public async Task ACallMovingTheMostDataIsJournaledAndReadBack()
+    {
+        using var dir = new TempDir();
+        byte[] expected;
+        const int ops = Core.Systems.SystemLimits.MaxMemoryOpsPerCall, size = Core.Systems.SystemLimits.MaxTransfer;
+        await using (var store = Host.Store(dir.Path))
+        {
+            var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+            var writes = Enumerable.Range(0, ops).Select(i => new Core.Calls.MemoryWrite(0x8100_0000 + (ulong)i * (ulong)size, Enumerable.Repeat((byte)(i + 1), size).ToArray())).ToList();
+            var reads = writes.Select(w => new Core.Calls.MemoryReadRequest(w.Address, size)).ToList();
+            var answer = system.Call(new Core.Calls.SmcCall(0, 0, Abi.Smccc.Conduit.Smc, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002), writes, reads));
+            Assert.Equal(ops, answer.Reads.Count(r => r.Data?.Length == size));
+            Host.Boot(system);   // entries after the big one must survive too
+            expected = system.Snapshot().ToJson();
+        }
+        var journal = Directory.GetFiles(Path.Combine(dir.Path, "systems", "a"), "*.journal").Single();
+        Assert.True(new FileInfo(journal).Length < JournalFrames.MaxPayload, "read data is not journaled");
+        await using var again = Host.Store(dir.Path);
+        var restored = new SystemRegistry(observers: [again]);
+        await again.RestoreAsync(restored);
+        Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
+    }
+
+    [Fact]
+    public void AnEntryAboveTheFrameLimitIsRefusedNotWritten()
+    {
+        using var buffer = new MemoryStream();
+        Assert.Throws<ArgumentOutOfRangeException>(() => JournalFrames.Append(buffer, new byte[JournalFrames.MaxPayload + 1]));
+        Assert.Equal(0, buffer.Length);
+    }
 }
