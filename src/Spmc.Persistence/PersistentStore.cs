@@ -160,7 +160,7 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             // An answer a memory quota decided may have depended on the other systems (the total bound), which a replay
             // of this system alone cannot see: the state after it is a checkpoint instead of a journal entry.
             j.ResetSequence = -1;
-            j.Checkpoint(system.Snapshot());
+            Checkpoint(j, system);
             return;
         }
         Record(system, () => WithoutReadData(SmcTraceEntry.From(record)), replayable: !record.FromAttachedPartition);
@@ -205,13 +205,13 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     public void OnRestored(SimulatedSystem system)
     {
         // A system built from a snapshot hears this before it is registered (and may never be): OnCreated opens it.
-        if (_bySystem.TryGetValue(system, out var j)) j.Checkpoint(system.Snapshot());
+        if (_bySystem.TryGetValue(system, out var j)) Checkpoint(j, system);
     }
 
     /// <summary>What attached partitions changed cannot be replayed: a checkpoint as soon as the system is settled.</summary>
     public void OnSettled(SimulatedSystem system)
     {
-        if (_bySystem.TryGetValue(system, out var j) && j.Unreplayable) j.Checkpoint(system.Snapshot());
+        if (_bySystem.TryGetValue(system, out var j) && j.Unreplayable) Checkpoint(j, system);
     }
 
     public void OnDeleted(SimulatedSystem system)
@@ -241,9 +241,11 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             j.Unreplayable = true;
             return null;
         }
-        if (j.Unreplayable)
+        if (j.Unreplayable || j.NeedsCheckpoint)
         {
-            j.Checkpoint(system.Snapshot());
+            // After a failed write, a checkpoint of the state (this change included) is retried; failing again it throws
+            // PersistenceUnavailableException and the change is not acknowledged as durable.
+            Checkpoint(j, system);
             return null;
         }
         j.ResetSequence = -1;
@@ -251,14 +253,33 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
         {
             j.Append(entry());
         }
+        catch (PersistenceUnavailableException e)
+        {
+            _log.LogError(e, "Persistence: {Message}", e.Message);
+            throw;
+        }
         catch (ArgumentOutOfRangeException)
         {
             // An entry too big to frame (JournalFrames.MaxPayload; not expected given the per-call limits): a checkpoint holds it.
-            j.Checkpoint(system.Snapshot());
+            Checkpoint(j, system);
             return null;
         }
-        if (j.SinceCheckpoint >= _options.CheckpointEvery) j.Checkpoint(system.Snapshot());
+        if (j.SinceCheckpoint >= _options.CheckpointEvery) Checkpoint(j, system);
         return j;
+    }
+
+    /// <summary>A checkpoint of the system's present state; a failure is logged and thrown (the change is not durable).</summary>
+    private void Checkpoint(SystemJournal j, SimulatedSystem system)
+    {
+        try
+        {
+            j.Checkpoint(system.Snapshot());
+        }
+        catch (PersistenceUnavailableException e)
+        {
+            _log.LogError(e, "Persistence: {Message}", e.Message);
+            throw;
+        }
     }
 
     /// <summary>The system's journal, begun with a checkpoint of <paramref name="snapshot"/> (or the one another thread opened first).</summary>
@@ -376,3 +397,10 @@ public sealed class InMemorySystemMetadata : ISystemMetadata, ISystemObserver
         foreach (var k in _records.Keys.Where(k => k.System == system.Id).ToList()) _records.TryRemove(k, out _);
     }
 }
+
+/// <summary>
+/// A change could not be made durable (a journal or checkpoint write failed, e.g. the disk is full or read-only): it
+/// was applied in memory but is not acknowledged; the host answers HTTP 503 / gRPC UNAVAILABLE. The next change
+/// retries with a checkpoint.
+/// </summary>
+public sealed class PersistenceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

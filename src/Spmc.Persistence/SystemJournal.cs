@@ -56,18 +56,46 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
         lock (_gate)
         {
             if (Deleted) return;
-            System.IO.Directory.CreateDirectory(Directory);
-            CloseJournal();
-            var generation = _generation + 1;
-            DurableFiles.WriteAtomically(Path.Combine(Directory, CheckpointName(generation)), snapshot.WriteJson, sync: true);
-            _journal = new FileStream(Path.Combine(Directory, JournalName(generation)), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-            DurableFiles.SyncDirectory(Directory);
-            _generation = generation;
+            try
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+                CloseJournal();
+                var generation = _generation + 1;
+                DurableFiles.WriteAtomically(Path.Combine(Directory, CheckpointName(generation)), snapshot.WriteJson, sync: true);
+                _journal = new FileStream(Path.Combine(Directory, JournalName(generation)), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+                DurableFiles.SyncDirectory(Directory);
+                _generation = generation;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail();
+                throw new PersistenceUnavailableException($"system '{Id}': cannot write a checkpoint in '{Directory}': {e.Message}", e);
+            }
+            NeedsCheckpoint = false;
             SinceCheckpoint = 0;
             Unreplayable = false;
             foreach (var (g, path) in Files(Directory))
-                if (g < generation) File.Delete(path);
+                if (g < _generation) File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// A write failed: the journal is closed and what was pending dropped, and the next change must be a checkpoint
+    /// (<see cref="NeedsCheckpoint"/>); until one succeeds no change is acknowledged as durable. Under the journal's lock.
+    /// </summary>
+    private void Fail()
+    {
+        NeedsCheckpoint = true;
+        _pending.Clear();
+        try
+        {
+            _journal?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Its buffered bytes could not be written either: the checkpoint that comes next replaces them.
+        }
+        _journal = null;
     }
 
     /// <summary>Journals one entry: strict writes and fsyncs it now, batched leaves it for <see cref="Flush"/>.</summary>
@@ -75,16 +103,31 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     {
         lock (_gate)
         {
-            if (Deleted || _journal is null) return;
+            if (Deleted) return;
+            // Never dropped silently: PersistentStore checkpoints instead while NeedsCheckpoint is set.
+            if (_journal is null || NeedsCheckpoint) throw new PersistenceUnavailableException($"system '{Id}': its journal is not open (a write failed); a checkpoint must come first");
             if (mode == PersistenceMode.Strict)
             {
-                JournalFrames.Append(_journal, Payload(entry));
-                _journal.Flush(flushToDisk: true);
+                var payload = Payload(entry);
+                if (payload.Length > JournalFrames.MaxPayload) throw new ArgumentOutOfRangeException(nameof(entry), payload.Length, $"a journal entry is at most {JournalFrames.MaxPayload} bytes");
+                try
+                {
+                    JournalFrames.Append(_journal, payload);
+                    _journal.Flush(flushToDisk: true);
+                }
+                catch (IOException e)
+                {
+                    Fail();
+                    throw new PersistenceUnavailableException($"system '{Id}': cannot write its journal in '{Directory}': {e.Message}", e);
+                }
             }
             else _pending.Add(entry);
             SinceCheckpoint++;
         }
     }
+
+    /// <summary>A journal write or checkpoint failed: the next change is to be a checkpoint (retried until one succeeds).</summary>
+    public bool NeedsCheckpoint { get; private set; }
 
     private static byte[] Payload(TraceEntry entry) => Encoding.UTF8.GetBytes(TraceWriter.FormatEntry(entry));
 
@@ -104,8 +147,17 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
         lock (_gate)
         {
             if (Deleted || _journal is null || _pending.Count == 0) return;
-            WritePending();
-            _journal.Flush(flushToDisk: true);
+            try
+            {
+                WritePending();
+                _journal.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                // Batched entries were acknowledged before this write (docs/persistence.md): the next change checkpoints.
+                Fail();
+                throw;
+            }
         }
     }
 

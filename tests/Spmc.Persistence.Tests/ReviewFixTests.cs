@@ -182,4 +182,30 @@ public class ReviewFixTests
         Assert.Throws<ArgumentOutOfRangeException>(() => JournalFrames.Append(buffer, new byte[JournalFrames.MaxPayload + 1]));
         Assert.Equal(0, buffer.Length);
     }
+
+    [Fact]
+    public async Task AFailedCheckpointIsRetriedAndNothingIsDroppedSilently()
+    {
+        using var dir = new TempDir();
+        var directory = Path.Combine(dir.Path, "systems", "a");
+        await using var store = Host.Store(dir.Path, checkpointEvery: 2);
+        var system = new SystemRegistry(observers: [store]).Create("a", Host.DefaultManifest);
+        Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002));   // entry 1
+        // The seam: a file where the system's directory was, so the next checkpoint cannot be written (root ignores modes).
+        Directory.Delete(directory, recursive: true);
+        File.WriteAllText(directory, "");
+        Assert.Throws<PersistenceUnavailableException>(() => Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002)));   // entry 2: checkpoint
+        // Still failing: the next change is refused as not durable, not dropped.
+        Assert.Throws<PersistenceUnavailableException>(() => system.WriteMemory(0, 0x8020_0000, "lost?"u8));
+        File.Delete(directory);
+        // Repaired: the next change is a checkpoint holding everything applied so far.
+        Host.Boot(system);
+        var expected = system.Snapshot().ToJson();
+        await store.DisposeAsync();
+        await using var again = Host.Store(dir.Path);
+        var restored = new SystemRegistry(observers: [again]);
+        await again.RestoreAsync(restored);
+        Assert.Equal(expected, restored.Get("a").Snapshot().ToJson());
+        Assert.Equal("lost?"u8.ToArray(), restored.Get("a").ReadMemory(0, 0x8020_0000, 5));
+    }
 }
