@@ -136,7 +136,13 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     {
         if (_pending.Count == 0) return;
         using var buffer = new MemoryStream();
-        foreach (var e in _pending) JournalFrames.Append(buffer, Payload(e));
+        foreach (var e in _pending)
+        {
+            var payload = Payload(e);
+            // Not expected given the per-call limits (JournalFrames.MaxPayload); a write failure: the next change checkpoints.
+            if (payload.Length > JournalFrames.MaxPayload) throw new IOException($"a journal entry of {payload.Length} bytes (seq {e.Seq}) is above the frame limit of {JournalFrames.MaxPayload}");
+            JournalFrames.Append(buffer, payload);
+        }
         _pending.Clear();
         _journal!.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
