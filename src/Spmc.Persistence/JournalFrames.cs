@@ -13,11 +13,17 @@ public static class JournalFrames
 {
     public const int HeaderBytes = 8;
 
-    /// <summary>No entry is this big (a call moves at most 16 x 1 MiB): a larger length is a torn or corrupt header.</summary>
+    /// <summary>
+    /// No entry is this big: a call writes at most 16 x 1 MiB (32 MiB as hex) and its read data is not journaled
+    /// (PersistentStore), so an entry stays well below it. A larger length read back is a torn or corrupt header;
+    /// <see cref="Append"/> refuses to write one (it would read back as torn and cut everything after it).
+    /// </summary>
     public const int MaxPayload = 64 << 20;
 
     public static void Append(Stream to, ReadOnlySpan<byte> payload)
     {
+        if (payload.Length is 0 or > MaxPayload)
+            throw new ArgumentOutOfRangeException(nameof(payload), payload.Length, $"a journal entry is 1..{MaxPayload} bytes");
         Span<byte> header = stackalloc byte[HeaderBytes];
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.HashToUInt32(payload));
@@ -39,13 +45,29 @@ public static class JournalFrames
             if (data.Length - at < HeaderBytes) break;
             var length = BinaryPrimitives.ReadUInt32LittleEndian(span[at..]);
             var crc = BinaryPrimitives.ReadUInt32LittleEndian(span[(at + 4)..]);
-            if (length > MaxPayload || data.Length - at - HeaderBytes < length) break;
+            // A zero length is never written (every entry is a JSON line), and 8 zero bytes would pass the CRC check
+            // (CRC-32 of nothing is 0): a zero-filled tail must read as torn, not as an empty entry.
+            if (length == 0 || length > MaxPayload || data.Length - at - HeaderBytes < length) break;
             var payload = data.Slice(at + HeaderBytes, (int)length);
             if (Crc32.HashToUInt32(payload.Span) != crc) break;
             frames.Add(payload);
             at += HeaderBytes + (int)length;
         }
         return (frames, at);
+    }
+
+    /// <summary>
+    /// Whether the bad frame at <paramref name="end"/> (where <see cref="Read"/> stopped) is a torn tail: it reaches the
+    /// end of the data (cut short, or its declared extent ends at or past the end), or nothing but zeros follows (a file
+    /// the file system extended before a crash). Anything else is corruption with entries after it.
+    /// </summary>
+    public static bool IsTornTail(ReadOnlySpan<byte> data, long end)
+    {
+        if (end >= data.Length) return true;
+        var rest = data[(int)end..];
+        if (rest.Length < HeaderBytes || !rest.ContainsAnyExcept((byte)0)) return true;
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(rest);
+        return length != 0 && (long)HeaderBytes + length >= rest.Length;
     }
 }
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spmc.Core;
+using Spmc.Core.Calls;
 using Spmc.Core.Snapshots;
 using Spmc.Core.Systems;
 using Spmc.Core.Tracing;
@@ -95,7 +96,7 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             }
             var stored = SystemJournal.Load(id, directory);
             foreach (var w in stored.Warnings) _log.LogWarning("Persistence: system '{Id}': {Warning}", id, w);
-            var final = await ReplayAsync(stored, cancel).ConfigureAwait(false);
+            var final = await ReplayAsync(stored, registry, cancel).ConfigureAwait(false);
             try
             {
                 registry.Create(id, final);
@@ -110,13 +111,18 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
         return restored;
     }
 
-    /// <summary>The checkpoint's system with the journal applied (no observers, no quota), as a snapshot.</summary>
-    private static async Task<SystemSnapshot> ReplayAsync(SystemJournal.Stored stored, CancellationToken cancel)
+    /// <summary>
+    /// The checkpoint's system with the journal applied, as a snapshot: no observers, and the per-system bounds the
+    /// live system had (the registry's per-system memory bound and <see cref="SystemQuotas"/>) so answers that depended
+    /// on them come back the same. The total bound is not applied: answers refused by it are checkpointed, never journaled.
+    /// </summary>
+    private static async Task<SystemSnapshot> ReplayAsync(SystemJournal.Stored stored, SystemRegistry registry, CancellationToken cancel)
     {
         SimulatedSystem system;
         try
         {
-            system = SimulatedSystem.FromSnapshot(stored.Id, stored.Snapshot);
+            system = SimulatedSystem.FromSnapshot(stored.Id, stored.Snapshot, quota: new Core.Memory.MemoryQuota(registry.MemoryQuota.MaxBytesPerSystem, 0),
+                quotas: registry.Quotas);
         }
         catch (SpmcRequestException e)
         {
@@ -147,8 +153,33 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
         Open(system, system.Snapshot());
     }
 
-    public void OnCall(SimulatedSystem system, CallRecord record) =>
-        Record(system, () => SmcTraceEntry.From(record), replayable: !record.FromAttachedPartition);
+    public void OnCall(SimulatedSystem system, CallRecord record)
+    {
+        if (!record.FromAttachedPartition && QuotaRefused(record.Outcome.Decoded) && _bySystem.TryGetValue(system, out var j) && !j.Deleted && system.IsSettled)
+        {
+            // An answer a memory quota decided may have depended on the other systems (the total bound), which a replay
+            // of this system alone cannot see: the state after it is a checkpoint instead of a journal entry.
+            j.ResetSequence = -1;
+            Checkpoint(j, system);
+            return;
+        }
+        Record(system, () => WithoutReadData(SmcTraceEntry.From(record)), replayable: !record.FromAttachedPartition);
+    }
+
+    /// <summary>
+    /// The entry without the bytes its reads returned (reads change nothing, and 16 x 1 MiB of them would double the
+    /// entry): each read keeps its address and error, and a successful one has neither data nor error, which the
+    /// replayer takes as "succeeded, bytes not recorded".
+    /// </summary>
+    private static SmcTraceEntry WithoutReadData(SmcTraceEntry entry) =>
+        entry.Outcome.Reads.Count == 0 ? entry
+            : entry with { Outcome = entry.Outcome with { Reads = [.. entry.Outcome.Reads.Select(r => r with { Data = null })] } };
+
+    /// <summary>Whether a memory quota decided part of an answer: the rxtx-map.no-memory rule, or a quota refusal in its notes (its hops' included).</summary>
+    internal static bool QuotaRefused(Decoded decoded) =>
+        decoded.Rule == "rxtx-map.no-memory"
+        || decoded.Notes?.Any(n => n.Contains("memory quota Max", StringComparison.Ordinal)) == true
+        || decoded.Hops?.Any(h => QuotaRefused(h.Decoded)) == true;
 
     public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) =>
         Record(system, () => MemoryTraceEntry.From(record), replayable: true);
@@ -163,21 +194,24 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
     public void OnReset(SimulatedSystem system)
     {
         var sequence = system.LastSequence;
-        // Only a system with rules announces them again right after its reset (SimulatedSystem.Reset).
-        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { } j && system.ListFaults().Count > 0) j.ResetSequence = sequence;
+        // Only a system with rules announces them again right after its reset (SimulatedSystem.Reset). When the reset's
+        // entry was the one that triggered a checkpoint (SinceCheckpoint back to 0), the new generation holds no reset to
+        // restart the rules on replay: their announcement must then be journaled like any rule change.
+        if (Record(system, () => new ResetTraceEntry(sequence), replayable: true) is { SinceCheckpoint: > 0 } j && system.ListFaults().Count > 0)
+            j.ResetSequence = sequence;
     }
 
     /// <summary>A restore in place (the system is settled: it was refused otherwise): a checkpoint of the new state.</summary>
     public void OnRestored(SimulatedSystem system)
     {
         // A system built from a snapshot hears this before it is registered (and may never be): OnCreated opens it.
-        if (_bySystem.TryGetValue(system, out var j)) j.Checkpoint(system.Snapshot());
+        if (_bySystem.TryGetValue(system, out var j)) Checkpoint(j, system);
     }
 
     /// <summary>What attached partitions changed cannot be replayed: a checkpoint as soon as the system is settled.</summary>
     public void OnSettled(SimulatedSystem system)
     {
-        if (_bySystem.TryGetValue(system, out var j) && j.Unreplayable) j.Checkpoint(system.Snapshot());
+        if (_bySystem.TryGetValue(system, out var j) && j.Unreplayable) Checkpoint(j, system);
     }
 
     public void OnDeleted(SimulatedSystem system)
@@ -207,15 +241,45 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
             j.Unreplayable = true;
             return null;
         }
-        if (j.Unreplayable)
+        if (j.Unreplayable || j.NeedsCheckpoint)
         {
-            j.Checkpoint(system.Snapshot());
+            // After a failed write, a checkpoint of the state (this change included) is retried; failing again it throws
+            // PersistenceUnavailableException and the change is not acknowledged as durable.
+            Checkpoint(j, system);
             return null;
         }
         j.ResetSequence = -1;
-        j.Append(entry());
-        if (j.SinceCheckpoint >= _options.CheckpointEvery) j.Checkpoint(system.Snapshot());
+        try
+        {
+            j.Append(entry());
+        }
+        catch (PersistenceUnavailableException e)
+        {
+            _log.LogError(e, "Persistence: {Message}", e.Message);
+            throw;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // An entry too big to frame (JournalFrames.MaxPayload; not expected given the per-call limits): a checkpoint holds it.
+            Checkpoint(j, system);
+            return null;
+        }
+        if (j.SinceCheckpoint >= _options.CheckpointEvery) Checkpoint(j, system);
         return j;
+    }
+
+    /// <summary>A checkpoint of the system's present state; a failure is logged and thrown (the change is not durable).</summary>
+    private void Checkpoint(SystemJournal j, SimulatedSystem system)
+    {
+        try
+        {
+            j.Checkpoint(system.Snapshot());
+        }
+        catch (PersistenceUnavailableException e)
+        {
+            _log.LogError(e, "Persistence: {Message}", e.Message);
+            throw;
+        }
     }
 
     /// <summary>The system's journal, begun with a checkpoint of <paramref name="snapshot"/> (or the one another thread opened first).</summary>
@@ -333,3 +397,10 @@ public sealed class InMemorySystemMetadata : ISystemMetadata, ISystemObserver
         foreach (var k in _records.Keys.Where(k => k.System == system.Id).ToList()) _records.TryRemove(k, out _);
     }
 }
+
+/// <summary>
+/// A change could not be made durable (a journal or checkpoint write failed, e.g. the disk is full or read-only): it
+/// was applied in memory but is not acknowledged; the host answers HTTP 503 / gRPC UNAVAILABLE. The next change
+/// retries with a checkpoint.
+/// </summary>
+public sealed class PersistenceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

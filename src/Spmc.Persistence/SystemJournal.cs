@@ -56,18 +56,46 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
         lock (_gate)
         {
             if (Deleted) return;
-            System.IO.Directory.CreateDirectory(Directory);
-            CloseJournal();
-            var generation = _generation + 1;
-            DurableFiles.WriteAtomically(Path.Combine(Directory, CheckpointName(generation)), snapshot.WriteJson, sync: true);
-            _journal = new FileStream(Path.Combine(Directory, JournalName(generation)), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-            DurableFiles.SyncDirectory(Directory);
-            _generation = generation;
+            try
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+                CloseJournal();
+                var generation = _generation + 1;
+                DurableFiles.WriteAtomically(Path.Combine(Directory, CheckpointName(generation)), snapshot.WriteJson, sync: true);
+                _journal = new FileStream(Path.Combine(Directory, JournalName(generation)), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+                DurableFiles.SyncDirectory(Directory);
+                _generation = generation;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail();
+                throw new PersistenceUnavailableException($"system '{Id}': cannot write a checkpoint in '{Directory}': {e.Message}", e);
+            }
+            NeedsCheckpoint = false;
             SinceCheckpoint = 0;
             Unreplayable = false;
             foreach (var (g, path) in Files(Directory))
-                if (g < generation) File.Delete(path);
+                if (g < _generation) File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// A write failed: the journal is closed and what was pending dropped, and the next change must be a checkpoint
+    /// (<see cref="NeedsCheckpoint"/>); until one succeeds no change is acknowledged as durable. Under the journal's lock.
+    /// </summary>
+    private void Fail()
+    {
+        NeedsCheckpoint = true;
+        _pending.Clear();
+        try
+        {
+            _journal?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Its buffered bytes could not be written either: the checkpoint that comes next replaces them.
+        }
+        _journal = null;
     }
 
     /// <summary>Journals one entry: strict writes and fsyncs it now, batched leaves it for <see cref="Flush"/>.</summary>
@@ -75,16 +103,31 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     {
         lock (_gate)
         {
-            if (Deleted || _journal is null) return;
+            if (Deleted) return;
+            // Never dropped silently: PersistentStore checkpoints instead while NeedsCheckpoint is set.
+            if (_journal is null || NeedsCheckpoint) throw new PersistenceUnavailableException($"system '{Id}': its journal is not open (a write failed); a checkpoint must come first");
             if (mode == PersistenceMode.Strict)
             {
-                JournalFrames.Append(_journal, Payload(entry));
-                _journal.Flush(flushToDisk: true);
+                var payload = Payload(entry);
+                if (payload.Length > JournalFrames.MaxPayload) throw new ArgumentOutOfRangeException(nameof(entry), payload.Length, $"a journal entry is at most {JournalFrames.MaxPayload} bytes");
+                try
+                {
+                    JournalFrames.Append(_journal, payload);
+                    _journal.Flush(flushToDisk: true);
+                }
+                catch (IOException e)
+                {
+                    Fail();
+                    throw new PersistenceUnavailableException($"system '{Id}': cannot write its journal in '{Directory}': {e.Message}", e);
+                }
             }
             else _pending.Add(entry);
             SinceCheckpoint++;
         }
     }
+
+    /// <summary>A journal write or checkpoint failed: the next change is to be a checkpoint (retried until one succeeds).</summary>
+    public bool NeedsCheckpoint { get; private set; }
 
     private static byte[] Payload(TraceEntry entry) => Encoding.UTF8.GetBytes(TraceWriter.FormatEntry(entry));
 
@@ -93,7 +136,13 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
     {
         if (_pending.Count == 0) return;
         using var buffer = new MemoryStream();
-        foreach (var e in _pending) JournalFrames.Append(buffer, Payload(e));
+        foreach (var e in _pending)
+        {
+            var payload = Payload(e);
+            // Not expected given the per-call limits (JournalFrames.MaxPayload); a write failure: the next change checkpoints.
+            if (payload.Length > JournalFrames.MaxPayload) throw new IOException($"a journal entry of {payload.Length} bytes (seq {e.Seq}) is above the frame limit of {JournalFrames.MaxPayload}");
+            JournalFrames.Append(buffer, payload);
+        }
         _pending.Clear();
         _journal!.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
@@ -104,8 +153,17 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
         lock (_gate)
         {
             if (Deleted || _journal is null || _pending.Count == 0) return;
-            WritePending();
-            _journal.Flush(flushToDisk: true);
+            try
+            {
+                WritePending();
+                _journal.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                // Batched entries were acknowledged before this write (docs/persistence.md): the next change checkpoints.
+                Fail();
+                throw;
+            }
         }
     }
 
@@ -205,6 +263,8 @@ internal sealed class SystemJournal(string id, string directory, PersistenceMode
             {
                 if (i < journals.Count - 1)
                     throw new InvalidDataException($"system '{id}': journal '{path}' is corrupt at byte {end} and a newer journal follows it");
+                if (!JournalFrames.IsTornTail(bytes, end))
+                    throw new InvalidDataException($"system '{id}': journal '{path}' is corrupt at byte {end} of {bytes.Length}: a bad entry with more data after it (not a torn tail); move the file aside or restore it from a backup");
                 using (var file = new FileStream(path, FileMode.Open, FileAccess.Write)) file.SetLength(end);
                 warnings.Add($"dropped a torn tail of {bytes.Length - end} byte(s) at byte {end} of '{Path.GetFileName(path)}' (an entry a crash interrupted: never acknowledged in strict mode)");
             }

@@ -26,12 +26,16 @@ public sealed class ErrorInterceptor : Interceptor
     /// </summary>
     public static RpcException ShortOfMemory() => new(new Status(StatusCode.ResourceExhausted, Rest.RestErrors.ShortOfMemoryDetail));
 
+    /// <summary>A change applied but not stored durably (docs/persistence.md#failures): UNAVAILABLE, retry later.</summary>
+    public static RpcException PersistenceUnavailable() => new(new Status(StatusCode.Unavailable, Rest.RestErrors.PersistenceUnavailableDetail));
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(request, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
         catch (OutOfMemoryException) { throw ShortOfMemory(); }
+        catch (Persistence.PersistenceUnavailableException) { throw PersistenceUnavailable(); }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
@@ -40,6 +44,7 @@ public sealed class ErrorInterceptor : Interceptor
         try { await continuation(request, responseStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
         catch (OutOfMemoryException) { throw ShortOfMemory(); }
+        catch (Persistence.PersistenceUnavailableException) { throw PersistenceUnavailable(); }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
@@ -48,6 +53,7 @@ public sealed class ErrorInterceptor : Interceptor
         try { return await continuation(requestStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
         catch (OutOfMemoryException) { throw ShortOfMemory(); }
+        catch (Persistence.PersistenceUnavailableException) { throw PersistenceUnavailable(); }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
@@ -56,5 +62,6 @@ public sealed class ErrorInterceptor : Interceptor
         try { await continuation(requestStream, responseStream, context); }
         catch (SpmcRequestException e) { throw ToRpc(e); }
         catch (OutOfMemoryException) { throw ShortOfMemory(); }
+        catch (Persistence.PersistenceUnavailableException) { throw PersistenceUnavailable(); }
     }
 }

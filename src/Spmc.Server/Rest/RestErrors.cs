@@ -25,6 +25,8 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
             // The GC heap's hard limit (a container's memory limit) refused an allocation this request needed: the
             // request fails (a write may stand in part) and the service goes on (docs/configuration.md#quotas).
             OutOfMemoryException => (StatusCodes.Status503ServiceUnavailable, ShortOfMemoryDetail),
+            // A change applied but not stored durably (docs/persistence.md#failures); the store logged why.
+            Persistence.PersistenceUnavailableException => (StatusCodes.Status503ServiceUnavailable, PersistenceUnavailableDetail),
             _ => (0, null),
         };
         if (status == 0) return false;
@@ -41,6 +43,9 @@ public sealed class RestErrors(IProblemDetailsService problems) : IExceptionHand
 
     public const string ShortOfMemoryDetail =
         "the service is short of memory for this request (its memory limit is reached) and it failed; a write or call may have been applied in part: retry later, or ask for less (a paged view, a streamed snapshot)";
+
+    public const string PersistenceUnavailableDetail =
+        "the change was applied but could not be stored durably (persistence is failing: see the service log) and is not acknowledged; retry later";
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 }
