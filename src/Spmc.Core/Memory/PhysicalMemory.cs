@@ -187,32 +187,22 @@ public sealed class PhysicalMemory(MemoryQuota? quota = null)
     }
 
     /// <summary>Writes <paramref name="source"/>, or nothing when the pages it needs are beyond the quota.</summary>
-    public void Write(ulong address, ReadOnlySpan<byte> source)
-    {
-        var reserved = NewPages(address, source);
-        Reserve(reserved);
-        var before = _pages.Count;
-        try
-        {
-            WriteReserved(address, source);
-        }
-        catch (OutOfMemoryException)
-        {
-            Unreserve(reserved, before);
-            throw;
-        }
-    }
+    public void Write(ulong address, ReadOnlySpan<byte> source) => WriteCounted(address, source, force: false);
 
     /// <summary>
     /// A write the SPMC or the proxy makes on a call's behalf into a mapped RX/TX buffer (a message, a descriptor it
     /// forwards): never refused, so no call is left half-applied. Its pages count against the quota all the same; the
     /// overshoot is bounded by the mailboxes, whose mapping checked for room (FFA_RXTX_MAP answers NO_MEMORY).
     /// </summary>
-    public void WriteOnBehalf(ulong address, ReadOnlySpan<byte> source)
+    public void WriteOnBehalf(ulong address, ReadOnlySpan<byte> source) => WriteCounted(address, source, force: true);
+
+    /// <summary>Counts the pages the write makes (checked against the quota unless <paramref name="force"/>), then writes.</summary>
+    private void WriteCounted(ulong address, ReadOnlySpan<byte> source, bool force)
     {
-        if (_released) throw new InvalidOperationException("this memory was released");
         var reserved = NewPages(address, source);
-        _quota.Force(reserved);
+        if (!force) Reserve(reserved);
+        else if (_released) throw new InvalidOperationException("this memory was released");
+        else _quota.Force(reserved);
         var before = _pages.Count;
         try
         {
