@@ -177,8 +177,8 @@ public sealed partial class PersistentStore : ISystemObserver, ISystemMetadata, 
 
     /// <summary>Whether a memory quota decided part of an answer: the rxtx-map.no-memory rule, or a quota refusal in its notes (its hops' included).</summary>
     internal static bool QuotaRefused(Decoded decoded) =>
-        decoded.Rule == "rxtx-map.no-memory"
-        || decoded.Notes?.Any(n => n.Contains("memory quota Max", StringComparison.Ordinal)) == true
+        decoded.Rule == Core.Spm.Handlers.MailboxRules.NoMemory.Id
+        || decoded.Notes?.Any(n => n.Contains(Core.Memory.MemoryQuota.RefusalPrefix, StringComparison.Ordinal)) == true
         || decoded.Hops?.Any(h => QuotaRefused(h.Decoded)) == true;
 
     public void OnMemoryAccess(SimulatedSystem system, MemoryAccessRecord record) =>

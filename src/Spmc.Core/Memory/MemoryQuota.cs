@@ -24,6 +24,9 @@ public sealed class MemoryQuota
     /// <summary>No bound (a system built outside a registry, tests).</summary>
     public static MemoryQuota Unlimited() => new(0, 0);
 
+    /// <summary>How every refusal's message below begins (a test holds them to it), so a note that carries one (a partition's refused store) can be recognised.</summary>
+    public const string RefusalPrefix = "memory quota Max";
+
     public long MaxBytesPerSystem { get; }
     public long MaxBytesTotal { get; }
 

@@ -21,6 +21,7 @@ public class MemoryQuotaTests
         memory.Write(0, Pages(1));
         var e = Assert.Throws<QuotaExceededException>(() => memory.Write(Page, Pages(2)));
         Assert.Contains("MaxResidentBytesPerSystem", e.Message);
+        Assert.StartsWith(MemoryQuota.RefusalPrefix, e.Message);   // how persistence recognises a quota-decided answer
         Assert.Equal(1, memory.ResidentPages);
         Assert.All(memory.Read(Page, 2 * Page), b => Assert.Equal(0, b));
         memory.Write(0, Pages(1, 0x11));   // rewriting a resident page needs no new page
@@ -60,6 +61,7 @@ public class MemoryQuotaTests
         a.WriteMemory(0x0, Base, Pages(2));
         var e = Assert.Throws<QuotaExceededException>(() => b.WriteMemory(0x0, Base, Pages(2)));
         Assert.Contains("MaxResidentBytesTotal", e.Message);
+        Assert.StartsWith(MemoryQuota.RefusalPrefix, e.Message);
         Assert.All(b.ReadMemory(0x0, Base, 2 * Page), x => Assert.Equal(0, x));
         registry.Delete("a");
         Assert.Equal(0, registry.MemoryQuota.TotalBytes);
