@@ -10,6 +10,22 @@ public class ReviewFixTests
 {
     private const long Page = 4096;
 
+    /// <summary>Writes a byte to one new host page after another until the memory quota refuses one.</summary>
+    private static void FillUntilRefused(SimulatedSystem system)
+    {
+        for (ulong at = 0x8020_0000; ; at += (ulong)Page)
+        {
+            try
+            {
+                system.WriteMemory(0, at, "x"u8);
+            }
+            catch (QuotaExceededException)
+            {
+                return;
+            }
+        }
+    }
+
     [Fact]
     public async Task AnAnswerRefusedByThePerSystemQuotaReplaysIdentically()
     {
@@ -20,18 +36,7 @@ public class ReviewFixTests
             var registry = new SystemRegistry(observers: [store], memoryQuota: new MemoryQuota(4 * Page, 0));
             var system = registry.Create("a", Host.DefaultManifest);
             Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002));
-            // Fill the system's 4 pages (what it holds already counts).
-            for (ulong at = 0x8020_0000; ; at += (ulong)Page)
-            {
-                try
-                {
-                    system.WriteMemory(0, at, "x"u8);
-                }
-                catch (QuotaExceededException)
-                {
-                    break;
-                }
-            }
+            FillUntilRefused(system);   // the system's 4 pages (what it holds already counts)
             var answer = Host.Call(system, new RxTxMap(Host.Tx, Host.Rx, 1).Encode());
             Assert.Equal("rxtx-map.no-memory", answer.Decoded.Rule);
             expected = system.Snapshot().ToJson();
@@ -53,17 +58,7 @@ public class ReviewFixTests
             var other = registry.Create("b", Host.DefaultManifest);
             var system = registry.Create("a", Host.DefaultManifest);
             Host.Call(system, Abi.Smccc.SmcFrame.From(0x8400_0063, 0x1_0002));
-            for (ulong at = 0x8020_0000; ; at += (ulong)Page)
-            {
-                try
-                {
-                    other.WriteMemory(0, at, "x"u8);
-                }
-                catch (QuotaExceededException)
-                {
-                    break;
-                }
-            }
+            FillUntilRefused(other);
             var answer = Host.Call(system, new RxTxMap(Host.Tx, Host.Rx, 1).Encode());
             Assert.Equal("rxtx-map.no-memory", answer.Decoded.Rule);
             expected = system.Snapshot().ToJson();

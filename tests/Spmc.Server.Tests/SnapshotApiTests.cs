@@ -21,7 +21,8 @@ public sealed class SnapshotApiTests(SpmcFactory factory) : IClassFixture<SpmcFa
     private static readonly object Version12 = new { caller = "0x0", x = new[] { "0x84000063", "0x10002" } };
     private static readonly object DirectReqToEcho = new { caller = "0x0", x = new[] { "0x8400006F", "0x8001", "0x0", "0x11" } };
 
-    private const string RemoteManifest = """
+    /// <summary>A passthrough system whose partition 0x8001 is remote (played by a test over PartitionHost.Attach).</summary>
+    internal const string RemoteManifest = """
         { "spmc": { "version": "1.2", "remoteTimeoutMs": 10000 }, "proxy": "passthrough",
           "vms": [ { "id": 0, "name": "host", "vcpus": 1, "memory": [ { "base": "0x80000000", "size": "0x1000000" } ] } ],
           "partitions": [

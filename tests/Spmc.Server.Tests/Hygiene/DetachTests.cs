@@ -9,13 +9,7 @@ public sealed class DetachTests(KestrelFactory factory) : IClassFixture<KestrelF
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private const ulong MsgWait = 0x8400006B, Error32 = 0x84000060;
 
-    private const string RemoteManifest = """
-        { "spmc": { "version": "1.2", "remoteTimeoutMs": 10000 }, "proxy": "passthrough",
-          "vms": [ { "id": 0, "name": "host", "vcpus": 1, "memory": [ { "base": "0x80000000", "size": "0x1000000" } ] } ],
-          "partitions": [
-            { "id": "0x8001", "name": "mine", "behaviour": "remote", "uuids": [ "7a3f2b1c-5d4e-4f60-8a9b-0c1d2e3f4aff" ],
-              "properties": { "directRequestReceive": true } } ] }
-        """;
+    private const string RemoteManifest = SnapshotApiTests.RemoteManifest;
 
     private Systems.SystemsClient Systems => new(factory.Channel);
 
