@@ -87,10 +87,10 @@ public sealed class RemotePartition : IAsyncDisposable
             try { await _writeLock.WaitAsync(ct); }
             catch (ObjectDisposedException e) { throw _ended ?? new SpmcException(StatusCode.Cancelled, "the partition was detached (disposed)", e); }
             try { await _stream.RequestStream.WriteAsync(new PartitionMessage { Frame = frame }, ct); }
-            catch (RpcException e) { throw Map(e); }
+            catch (RpcException e) { throw await EndedOr(Map(e)); }
             catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
             {
-                throw _ended ?? new SpmcException(StatusCode.Cancelled, "the partition's stream ended (detached)", e);
+                throw await EndedOr(new SpmcException(StatusCode.Cancelled, "the partition's stream ended (detached)", e));
             }
             finally { _writeLock.Release(); }
             var response = await answer.Task.WaitAsync(ct);
@@ -127,6 +127,17 @@ public sealed class RemotePartition : IAsyncDisposable
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (SpmcException e) when (e.Code == StatusCode.Cancelled) { }
+    }
+
+    /// <summary>
+    /// A write the service refused because it ended the stream fails with the write's own status (often CANCELLED); the
+    /// status the stream ended with (NOT_FOUND for a deleted system, ...) is the answer, read by the pump a moment later.
+    /// </summary>
+    private async Task<SpmcException> EndedOr(SpmcException write)
+    {
+        try { await _pump.WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (TimeoutException) { }
+        return _ended ?? write;
     }
 
     private async Task PumpAsync()
